@@ -1,0 +1,408 @@
+//! `Headers`: an ordered, case-insensitive multimap of header fields (the egg's attribute a-list).
+
+use std::fmt;
+
+use crate::error::{Error, ErrorKind};
+use crate::token::{is_field_vchar, is_tchar};
+
+/// One field: ranges into the shared buffer.
+#[derive(Clone, Copy)]
+struct Entry {
+    start: u32,
+    name_end: u32,
+    end: u32,
+}
+
+/// Header fields in the order they arrived, with lower-case names (like the egg's
+/// `http:read-request-attributes`) and validated values.
+///
+/// All names and values live in one buffer, so a parsed head costs two allocations however many
+/// fields it has. Lookups are case-insensitive. Values never contain CR, LF or NUL, and have no
+/// leading or trailing whitespace.
+///
+/// ```
+/// use http_utils::Headers;
+/// let mut h = Headers::new();
+/// h.append("Content-Type", "text/plain").unwrap();
+/// h.append("Accept", "a").unwrap();
+/// h.append("accept", "b").unwrap();
+/// assert_eq!(h.get("content-type"), Some("text/plain"));
+/// assert_eq!(h.get_all("ACCEPT").collect::<Vec<_>>(), ["a", "b"]);
+/// assert!(h.append("X", "bad\r\nvalue").is_err());
+/// assert_eq!(h.iter().next(), Some(("content-type", "text/plain")));
+/// ```
+#[derive(Clone, Default)]
+pub struct Headers {
+    buf: String,
+    entries: Vec<Entry>,
+}
+
+/// Trims optional whitespace (SP and HTAB) from both ends.
+pub(crate) fn trim_ows(b: &[u8]) -> &[u8] {
+    let start = b.iter().position(|&c| c != b' ' && c != b'\t').unwrap_or(b.len());
+    let end = b.iter().rposition(|&c| c != b' ' && c != b'\t').map_or(start, |p| p + 1);
+    &b[start..end]
+}
+
+impl Headers {
+    /// An empty set of headers.
+    pub fn new() -> Headers {
+        Headers::default()
+    }
+
+    /// An empty set with room for `fields` fields of `bytes` total.
+    pub fn with_capacity(fields: usize, bytes: usize) -> Headers {
+        Headers { buf: String::with_capacity(bytes), entries: Vec::with_capacity(fields) }
+    }
+
+    /// Number of fields (a repeated name counts once per line).
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// True when there are no fields.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    fn name_of(&self, e: &Entry) -> &str {
+        &self.buf[e.start as usize..e.name_end as usize]
+    }
+
+    fn value_of(&self, e: &Entry) -> &str {
+        &self.buf[e.name_end as usize..e.end as usize]
+    }
+
+    /// The first value of `name`, compared case-insensitively.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.entries.iter().find(|e| self.name_of(e).eq_ignore_ascii_case(name)).map(|e| self.value_of(e))
+    }
+
+    /// Every value of `name`, in order.
+    pub fn get_all<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+        self.entries
+            .iter()
+            .filter(move |e| self.name_of(e).eq_ignore_ascii_case(name))
+            .map(move |e| self.value_of(e))
+    }
+
+    /// Every value of `name` joined with `", "` (RFC 9110 §5.3), or `None` when absent.
+    pub fn get_joined(&self, name: &str) -> Option<String> {
+        let mut it = self.get_all(name);
+        let mut out = it.next()?.to_owned();
+        for v in it {
+            out.push_str(", ");
+            out.push_str(v);
+        }
+        Some(out)
+    }
+
+    /// True when `name` is present.
+    pub fn contains(&self, name: &str) -> bool {
+        self.get(name).is_some()
+    }
+
+    /// Iterates over `(lower-case name, value)` pairs in order.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> + '_ {
+        self.entries.iter().map(move |e| (self.name_of(e), self.value_of(e)))
+    }
+
+    /// Checks a name and value supplied by a program (not the wire): the name must be a token,
+    /// the value free of control characters other than HTAB. Returns the trimmed value.
+    fn validate<'v>(name: &str, value: &'v str) -> Result<&'v str, Error> {
+        if name.is_empty() || !name.bytes().all(is_tchar) {
+            return Err(Error::protocol(ErrorKind::InvalidHeaderName, 0));
+        }
+        if let Some(p) = value.bytes().position(|c| !is_field_vchar(c)) {
+            return Err(Error::protocol(ErrorKind::InvalidHeaderValue, p));
+        }
+        // trim_ows only removes ASCII bytes, so the result is still valid UTF-8 at char boundaries.
+        let t = trim_ows(value.as_bytes());
+        let start = t.as_ptr() as usize - value.as_ptr() as usize;
+        Ok(&value[start..start + t.len()])
+    }
+
+    fn push_unchecked(&mut self, name: &str, value: &str) {
+        let start = self.buf.len();
+        self.buf.reserve(name.len() + value.len());
+        for c in name.bytes() {
+            self.buf.push(c.to_ascii_lowercase() as char);
+        }
+        let name_end = self.buf.len();
+        self.buf.push_str(value);
+        self.entries.push(Entry {
+            start: start as u32,
+            name_end: name_end as u32,
+            end: self.buf.len() as u32,
+        });
+    }
+
+    /// Adds a field after the existing ones, keeping any earlier field of the same name.
+    ///
+    /// # Errors
+    /// `InvalidHeaderName` unless `name` is a token; `InvalidHeaderValue` if `value` holds CR,
+    /// LF, NUL or another control character.
+    pub fn append(&mut self, name: &str, value: &str) -> Result<(), Error> {
+        let value = Self::validate(name, value)?;
+        self.push_unchecked(name, value);
+        Ok(())
+    }
+
+    /// Replaces every field named `name` by one with `value`.
+    ///
+    /// # Errors
+    /// As [`Headers::append`]; on error nothing is changed.
+    pub fn set(&mut self, name: &str, value: &str) -> Result<(), Error> {
+        let value = Self::validate(name, value)?;
+        self.remove(name);
+        self.push_unchecked(name, value);
+        Ok(())
+    }
+
+    /// Removes every field named `name`; returns how many were removed.
+    pub fn remove(&mut self, name: &str) -> usize {
+        let before = self.entries.len();
+        let buf = &self.buf;
+        self.entries.retain(|e| !buf[e.start as usize..e.name_end as usize].eq_ignore_ascii_case(name));
+        let removed = before - self.entries.len();
+        if removed > 0 {
+            self.compact_if_sparse();
+        }
+        removed
+    }
+
+    /// Rebuilds the buffer once more than half of it belongs to removed fields.
+    fn compact_if_sparse(&mut self) {
+        let live: usize = self.entries.iter().map(|e| (e.end - e.start) as usize).sum();
+        if self.buf.len() <= 2 * live + 256 {
+            return;
+        }
+        let mut fresh = Headers::with_capacity(self.entries.len(), live);
+        for (n, v) in self.iter() {
+            fresh.push_unchecked(n, v);
+        }
+        *self = fresh;
+    }
+
+    /// Adds a field read from the wire. The caller has checked that `name` is a token and that
+    /// `value` (already trimmed) holds only field-value bytes. Non-UTF-8 values are read as
+    /// ISO-8859-1, the historical charset of HTTP fields.
+    ///
+    /// Returns `false` when the buffer would pass 4 GiB (the caller treats that as too large).
+    pub(crate) fn push_wire(&mut self, name: &[u8], value: &[u8]) -> bool {
+        if self.buf.len() + 2 * (name.len() + value.len()) > u32::MAX as usize {
+            return false;
+        }
+        let start = self.buf.len();
+        // Token bytes are ASCII.
+        for &c in name {
+            self.buf.push(c.to_ascii_lowercase() as char);
+        }
+        let name_end = self.buf.len();
+        match std::str::from_utf8(value) {
+            Ok(s) => self.buf.push_str(s),
+            Err(_) => self.buf.extend(value.iter().map(|&b| b as char)),
+        }
+        self.entries.push(Entry {
+            start: start as u32,
+            name_end: name_end as u32,
+            end: self.buf.len() as u32,
+        });
+        true
+    }
+
+    /// `Content-Length` as a number. `Ok(None)` when absent.
+    ///
+    /// # Errors
+    /// `InvalidContentLength` for anything but 1*DIGIT that fits in a `u64` (signs, spaces,
+    /// empty values, overflow); `ConflictingContentLength` when repeated with different values
+    /// (repeats of one value, on several lines or as a list, are accepted per RFC 9110 §8.6).
+    pub fn content_length(&self) -> Result<Option<u64>, ErrorKind> {
+        let mut found: Option<u64> = None;
+        for v in self.get_all("content-length") {
+            for part in v.split(',') {
+                let n = parse_decimal(trim_ows(part.as_bytes())).ok_or(ErrorKind::InvalidContentLength)?;
+                match found {
+                    Some(prev) if prev != n => return Err(ErrorKind::ConflictingContentLength),
+                    _ => found = Some(n),
+                }
+            }
+        }
+        Ok(found)
+    }
+
+    /// The transfer codings listed in every `Transfer-Encoding` field, lower-cased, in order,
+    /// with parameters and empty list elements dropped.
+    pub fn transfer_codings(&self) -> Vec<String> {
+        self.get_all("transfer-encoding")
+            .flat_map(|v| v.split(','))
+            .map(|c| c.split(';').next().unwrap_or("").trim_matches([' ', '\t']).to_ascii_lowercase())
+            .filter(|c| !c.is_empty())
+            .collect()
+    }
+
+    /// True when any `Connection` field lists `token` (case-insensitive), such as `close` or
+    /// `keep-alive`.
+    pub fn connection_has(&self, token: &str) -> bool {
+        self.has_token("connection", token)
+    }
+
+    /// True when any field named `name` lists `token` in its comma-separated value.
+    pub fn has_token(&self, name: &str, token: &str) -> bool {
+        self.get_all(name)
+            .flat_map(|v| v.split(','))
+            .any(|t| t.trim_matches([' ', '\t']).eq_ignore_ascii_case(token))
+    }
+
+    /// True when the request carries `Expect: 100-continue`.
+    pub fn expects_continue(&self) -> bool {
+        self.get("expect").is_some_and(|v| v.eq_ignore_ascii_case("100-continue"))
+    }
+
+    /// The `Host` field when it appears exactly once; `None` when absent or repeated.
+    pub fn host(&self) -> Option<&str> {
+        let mut it = self.get_all("host");
+        let first = it.next()?;
+        if it.next().is_some() {
+            return None;
+        }
+        Some(first)
+    }
+}
+
+/// Parses 1*DIGIT into a `u64`; `None` on anything else or on overflow.
+pub(crate) fn parse_decimal(b: &[u8]) -> Option<u64> {
+    if b.is_empty() {
+        return None;
+    }
+    let mut n: u64 = 0;
+    for &c in b {
+        if !c.is_ascii_digit() {
+            return None;
+        }
+        n = n.checked_mul(10)?.checked_add(u64::from(c - b'0'))?;
+    }
+    Some(n)
+}
+
+impl fmt::Debug for Headers {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
+    }
+}
+
+impl PartialEq for Headers {
+    fn eq(&self, other: &Headers) -> bool {
+        self.iter().eq(other.iter())
+    }
+}
+
+impl Eq for Headers {}
+
+impl<'a> IntoIterator for &'a Headers {
+    type Item = (&'a str, &'a str);
+    type IntoIter = Box<dyn Iterator<Item = (&'a str, &'a str)> + 'a>;
+    fn into_iter(self) -> Self::IntoIter {
+        Box::new(self.iter())
+    }
+}
+
+impl<N: AsRef<str>, V: AsRef<str>> TryFrom<&[(N, V)]> for Headers {
+    type Error = Error;
+    fn try_from(pairs: &[(N, V)]) -> Result<Headers, Error> {
+        let mut h = Headers::new();
+        for (n, v) in pairs {
+            h.append(n.as_ref(), v.as_ref())?;
+        }
+        Ok(h)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn case_insensitive_and_ordered() {
+        let mut h = Headers::new();
+        h.append("X-A", "1").unwrap();
+        h.append("x-b", " 2 ").unwrap();
+        h.append("X-a", "3").unwrap();
+        assert_eq!(h.get("x-a"), Some("1"));
+        assert_eq!(h.get("X-B"), Some("2"));
+        assert_eq!(h.get_joined("x-a").unwrap(), "1, 3");
+        assert_eq!(h.iter().map(|(n, _)| n).collect::<Vec<_>>(), ["x-a", "x-b", "x-a"]);
+        h.set("x-a", "4").unwrap();
+        assert_eq!(h.iter().collect::<Vec<_>>(), [("x-b", "2"), ("x-a", "4")]);
+        assert_eq!(h.remove("X-B"), 1);
+        assert_eq!(h.len(), 1);
+    }
+
+    #[test]
+    fn rejects_bad_names_and_values() {
+        let mut h = Headers::new();
+        for bad in ["", "a b", "a:b", "a\r", "é"] {
+            assert_eq!(h.append(bad, "v").unwrap_err().kind(), Some(ErrorKind::InvalidHeaderName));
+        }
+        for bad in ["a\rb", "a\nb", "a\0b", "\x7f"] {
+            assert_eq!(h.append("n", bad).unwrap_err().kind(), Some(ErrorKind::InvalidHeaderValue));
+        }
+        assert!(h.is_empty());
+        h.append("n", "tab\tand ünïcode").unwrap();
+    }
+
+    #[test]
+    fn content_length_rules() {
+        let cl = |vals: &[&str]| {
+            let mut h = Headers::new();
+            for v in vals {
+                h.append("Content-Length", v).unwrap();
+            }
+            h.content_length()
+        };
+        assert_eq!(cl(&[]), Ok(None));
+        assert_eq!(cl(&["0"]), Ok(Some(0)));
+        assert_eq!(cl(&["42", "42"]), Ok(Some(42)));
+        assert_eq!(cl(&["42, 42"]), Ok(Some(42)));
+        assert_eq!(cl(&["18446744073709551615"]), Ok(Some(u64::MAX)));
+        assert_eq!(cl(&["42", "43"]), Err(ErrorKind::ConflictingContentLength));
+        for bad in ["+1", "-1", "1 2", "0x10", "", "18446744073709551616", "1,", "abc"] {
+            assert_eq!(cl(&[bad]), Err(ErrorKind::InvalidContentLength), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn tokens_and_host() {
+        let mut h = Headers::new();
+        h.append("Connection", "Keep-Alive, Upgrade").unwrap();
+        h.append("Transfer-Encoding", "gzip, Chunked;x=1").unwrap();
+        h.append("Expect", "100-Continue").unwrap();
+        h.append("Host", "example.com").unwrap();
+        assert!(h.connection_has("keep-alive"));
+        assert!(!h.connection_has("close"));
+        assert_eq!(h.transfer_codings(), ["gzip", "chunked"]);
+        assert!(h.expects_continue());
+        assert_eq!(h.host(), Some("example.com"));
+        h.append("host", "other").unwrap();
+        assert_eq!(h.host(), None);
+    }
+
+    #[test]
+    fn compaction_keeps_contents() {
+        let mut h = Headers::new();
+        for i in 0..1000 {
+            h.set("x-counter", &i.to_string()).unwrap();
+            h.append("x-keep", "k").unwrap();
+            h.remove("x-keep");
+        }
+        assert_eq!(h.get("x-counter"), Some("999"));
+        assert!(h.buf.len() < 1024);
+    }
+
+    #[test]
+    fn latin1_fallback() {
+        let mut h = Headers::new();
+        assert!(h.push_wire(b"X", b"caf\xe9"));
+        assert_eq!(h.get("x"), Some("café"));
+    }
+}

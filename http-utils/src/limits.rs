@@ -1,0 +1,45 @@
+//! Byte and count limits on what is read from the network (the egg's `http:read-line-limit`).
+
+/// Limits applied while reading a message. Every field has a safe default; every breach is one
+/// [`ErrorKind`](crate::ErrorKind) and one status code.
+///
+/// ```
+/// use http_utils::Limits;
+/// let limits = Limits { max_body: 1 << 20, ..Limits::default() };
+/// assert_eq!(limits.max_request_line, 8 * 1024);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Longest request line or status line, in bytes, without its line ending (the egg's
+    /// `http:read-line-limit`). Default 8 KiB; a breach is 414 (`RequestLineTooLong`).
+    pub max_request_line: usize,
+    /// Longest header line, in bytes, without its line ending. Default 8 KiB; a breach is 431.
+    pub max_header_line: usize,
+    /// Most header fields in one head (and in one trailer section). Default 100; a breach is 431.
+    pub max_headers: usize,
+    /// Most bytes in a whole head, line endings included. Default 64 KiB; a breach is 431.
+    pub max_head: usize,
+    /// Most bytes in a body that is read whole (content parsers, `read_to_end` helpers).
+    /// Default 10 MiB; a breach is 413.
+    pub max_body: u64,
+    /// Longest chunk-size line, extensions included. Default 4 KiB; a breach is 400.
+    pub max_chunk_line: usize,
+}
+
+impl Limits {
+    /// The defaults, usable in `const` context.
+    pub const DEFAULT: Limits = Limits {
+        max_request_line: 8 * 1024,
+        max_header_line: 8 * 1024,
+        max_headers: 100,
+        max_head: 64 * 1024,
+        max_body: 10 * 1024 * 1024,
+        max_chunk_line: 4 * 1024,
+    };
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits::DEFAULT
+    }
+}

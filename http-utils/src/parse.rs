@@ -1,0 +1,376 @@
+//! I/O-free parsers for request heads, response heads and header sections.
+//!
+//! Each parser takes the bytes received so far and answers one of three things:
+//!
+//! - `Ok(Parsed::Complete { value, used })`: a whole head was read from the first `used` bytes;
+//!   whatever follows belongs to the body or to the next message;
+//! - `Ok(Parsed::Partial)`: the bytes are a valid prefix; read more and call again with all of them;
+//! - `Err(error)`: the bytes can never become a valid head. The error names its kind, the offset
+//!   of the offending byte, and (for requests) the status a server answers.
+//!
+//! Limits are enforced on prefixes too: a request line that is already longer than allowed is an
+//! error before its line ending arrives, so a peer cannot make the caller buffer without bound.
+//!
+//! Line endings are CRLF; a bare LF is accepted as a line ending (RFC 9112 §2.2 allows it) but a
+//! bare CR is an error. Obsolete line folding, whitespace before the colon and control
+//! characters in values are rejected (RFC 9112 §5).
+
+use crate::error::{Error, ErrorKind};
+use crate::headers::{trim_ows, Headers};
+use crate::limits::Limits;
+use crate::method::Method;
+use crate::request::Request;
+use crate::response::ResponseHead;
+use crate::token::{is_field_vchar, is_target_char, is_tchar};
+use crate::version::Version;
+
+/// The outcome of parsing a prefix of a byte stream.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Parsed<T> {
+    /// A whole item was parsed from the first `used` bytes.
+    Complete {
+        /// The parsed item.
+        value: T,
+        /// How many bytes it took, line endings included.
+        used: usize,
+    },
+    /// More bytes are needed.
+    Partial,
+}
+
+impl<T> Parsed<T> {
+    /// The value of a complete parse.
+    pub fn complete(self) -> Option<(T, usize)> {
+        match self {
+            Parsed::Complete { value, used } => Some((value, used)),
+            Parsed::Partial => None,
+        }
+    }
+
+    /// True for `Partial`.
+    pub fn is_partial(&self) -> bool {
+        matches!(self, Parsed::Partial)
+    }
+}
+
+type Step<T> = Result<Parsed<T>, Error>;
+
+fn err<T>(kind: ErrorKind, offset: usize) -> Result<T, Error> {
+    Err(Error::protocol(kind, offset))
+}
+
+/// Returns the end of a line ending that starts at `pos` (`buf[pos]` is CR or LF):
+/// `Some(Ok(next))` after the ending, `None` if more bytes are needed.
+fn line_end(buf: &[u8], pos: usize) -> Option<Result<usize, Error>> {
+    match buf[pos] {
+        b'\n' => Some(Ok(pos + 1)),
+        _ => match buf.get(pos + 1) {
+            None => None,
+            Some(b'\n') => Some(Ok(pos + 2)),
+            Some(_) => Some(err(ErrorKind::BareCarriageReturn, pos)),
+        },
+    }
+}
+
+/// Parses a request head: request line and header section (the egg's request reading and
+/// `http:read-request-attributes`). The request's body is left empty.
+///
+/// Up to a few empty lines before the request line are skipped (RFC 9112 §2.2).
+///
+/// ```
+/// use http_utils::{parse_request_head, Limits, Method, Parsed};
+/// let bytes = b"GET /index.html?x=1 HTTP/1.1\r\nHost: example.com\r\n\r\nnext";
+/// let (req, used) = parse_request_head(bytes, &Limits::default()).unwrap().complete().unwrap();
+/// assert_eq!(req.method(), &Method::Get);
+/// assert_eq!(req.url(), "/index.html?x=1");
+/// assert_eq!(req.headers().get("host"), Some("example.com"));
+/// assert_eq!(&bytes[used..], b"next");
+/// assert!(parse_request_head(b"GET / HT", &Limits::default()).unwrap().is_partial());
+/// ```
+///
+/// # Errors
+/// Every [`ErrorKind`] of the head: `RequestLineTooLong` (414), `HeaderLineTooLong`,
+/// `TooManyHeaders`, `HeadTooLarge` (431), `InvalidMethod`, `InvalidTarget`, `InvalidVersion`,
+/// `InvalidHeaderName`, `InvalidHeaderValue`, `MissingColon`, `ObsoleteLineFolding`,
+/// `BareCarriageReturn` (400), `UnsupportedVersion` (505).
+pub fn parse_request_head(buf: &[u8], limits: &Limits) -> Step<Request> {
+    // Skip a few leading empty lines.
+    let mut start = 0;
+    for _ in 0..4 {
+        match buf.get(start) {
+            Some(b'\r') | Some(b'\n') => match line_end(buf, start) {
+                None => return Ok(Parsed::Partial),
+                Some(next) => start = next?,
+            },
+            _ => break,
+        }
+    }
+    let line_limit = start + limits.max_request_line;
+    let too_long = |pos: usize| -> Result<(), Error> {
+        if pos > line_limit {
+            err(ErrorKind::RequestLineTooLong, line_limit)
+        } else if pos > limits.max_head {
+            err(ErrorKind::HeadTooLarge, limits.max_head)
+        } else {
+            Ok(())
+        }
+    };
+
+    // method
+    let mut pos = start;
+    while pos < buf.len() && is_tchar(buf[pos]) {
+        pos += 1;
+    }
+    if pos == buf.len() {
+        too_long(pos)?;
+        return Ok(Parsed::Partial);
+    }
+    if buf[pos] != b' ' || pos == start {
+        return err(ErrorKind::InvalidMethod, pos);
+    }
+    let method =
+        Method::from_bytes(&buf[start..pos]).ok_or(Error::protocol(ErrorKind::InvalidMethod, start))?;
+    pos += 1;
+
+    // target
+    let target_start = pos;
+    while pos < buf.len() && is_target_char(buf[pos]) {
+        pos += 1;
+    }
+    if pos == buf.len() {
+        too_long(pos)?;
+        return Ok(Parsed::Partial);
+    }
+    if buf[pos] != b' ' || pos == target_start {
+        return err(ErrorKind::InvalidTarget, pos);
+    }
+    // Visible ASCII only, so this is valid UTF-8.
+    let target = String::from_utf8_lossy(&buf[target_start..pos]).into_owned();
+    pos += 1;
+
+    // version
+    let version_start = pos;
+    while pos < buf.len() && buf[pos] != b'\r' && buf[pos] != b'\n' {
+        if pos - version_start >= 8 {
+            return err(ErrorKind::InvalidVersion, pos);
+        }
+        pos += 1;
+    }
+    if pos == buf.len() {
+        too_long(pos)?;
+        return if is_version_prefix(&buf[version_start..]) {
+            Ok(Parsed::Partial)
+        } else {
+            err(ErrorKind::InvalidVersion, version_start)
+        };
+    }
+    too_long(pos)?;
+    let version = parse_version(&buf[version_start..pos], version_start, ErrorKind::InvalidVersion)?;
+    let next = match line_end(buf, pos) {
+        None => return Ok(Parsed::Partial),
+        Some(r) => r?,
+    };
+
+    match parse_fields(buf, next, limits)? {
+        Parsed::Complete { value: headers, used } => {
+            Ok(Parsed::Complete { value: Request::from_parts(method, target, version, headers), used })
+        }
+        Parsed::Partial => Ok(Parsed::Partial),
+    }
+}
+
+fn is_version_prefix(b: &[u8]) -> bool {
+    const SHAPE: &[u8] = b"HTTP/d.d";
+    b.len() <= SHAPE.len()
+        && b.iter().zip(SHAPE).all(|(&c, &s)| if s == b'd' { c.is_ascii_digit() } else { c == s })
+}
+
+/// `HTTP/1.0` and `HTTP/1.1`; other `HTTP/d.d` are unsupported, anything else invalid.
+fn parse_version(b: &[u8], offset: usize, invalid: ErrorKind) -> Result<Version, Error> {
+    match b {
+        b"HTTP/1.1" => Ok(Version::Http11),
+        b"HTTP/1.0" => Ok(Version::Http10),
+        _ if b.len() == 8 && is_version_prefix(b) => err(ErrorKind::UnsupportedVersion, offset),
+        _ => err(invalid, offset),
+    }
+}
+
+/// Parses a response head: status line and header section.
+///
+/// A missing reason phrase (`HTTP/1.1 204\r\n`) is accepted. Versions other than 1.0 and 1.1
+/// are rejected. Interim (1xx) heads are returned like any other: the caller skips them.
+///
+/// ```
+/// use http_utils::{parse_response_head, Limits};
+/// let bytes = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi";
+/// let (head, used) = parse_response_head(bytes, &Limits::default()).unwrap().complete().unwrap();
+/// assert_eq!(head.status, 200);
+/// assert_eq!(head.headers.content_length(), Ok(Some(2)));
+/// assert_eq!(&bytes[used..], b"hi");
+/// ```
+///
+/// # Errors
+/// `InvalidStatusLine` for a malformed status line, `UnsupportedVersion`, `RequestLineTooLong`
+/// when the status line passes `max_request_line`, and the header errors of
+/// [`parse_request_head`].
+pub fn parse_response_head(buf: &[u8], limits: &Limits) -> Step<ResponseHead> {
+    // Find the end of the status line within the limit.
+    let limit = limits.max_request_line.min(limits.max_head);
+    let scan = &buf[..buf.len().min(limit + 1)];
+    let Some(eol) = scan.iter().position(|&c| c == b'\r' || c == b'\n') else {
+        if buf.len() > limit {
+            return err(ErrorKind::RequestLineTooLong, limit);
+        }
+        // Reject early what can never be a status line.
+        let shape = b"HTTP/";
+        if buf.iter().zip(shape).any(|(a, b)| a != b) {
+            return err(ErrorKind::InvalidStatusLine, 0);
+        }
+        return Ok(Parsed::Partial);
+    };
+    let line = &buf[..eol];
+    if line.len() < 12 || line[8] != b' ' || !(line.len() == 12 || line[12] == b' ') {
+        return err(ErrorKind::InvalidStatusLine, 0);
+    }
+    let version = parse_version(&line[..8], 0, ErrorKind::InvalidStatusLine)?;
+    let code = &line[9..12];
+    if !code.iter().all(u8::is_ascii_digit) || code[0] == b'0' {
+        return err(ErrorKind::InvalidStatusLine, 9);
+    }
+    let status = code.iter().fold(0u16, |n, &d| n * 10 + u16::from(d - b'0'));
+    let reason_bytes = if line.len() > 13 { &line[13..] } else { &[][..] };
+    if let Some(p) = reason_bytes.iter().position(|&c| !is_field_vchar(c)) {
+        return err(ErrorKind::InvalidStatusLine, 13 + p);
+    }
+    let reason = match std::str::from_utf8(reason_bytes) {
+        Ok(s) => s.to_owned(),
+        Err(_) => reason_bytes.iter().map(|&b| b as char).collect(),
+    };
+    let next = match line_end(buf, eol) {
+        None => return Ok(Parsed::Partial),
+        Some(r) => r?,
+    };
+    match parse_fields(buf, next, limits)? {
+        Parsed::Complete { value: headers, used } => {
+            Ok(Parsed::Complete { value: ResponseHead { version, status, reason, headers }, used })
+        }
+        Parsed::Partial => Ok(Parsed::Partial),
+    }
+}
+
+/// Parses a header section alone (up to and including its empty line), as found after a
+/// start line or as chunked trailers. This is the I/O-free core of the egg's
+/// `http:read-request-attributes`.
+///
+/// ```
+/// use http_utils::{parse_headers, Limits};
+/// let (h, used) = parse_headers(b"A: 1\r\nB:2\r\n\r\n", &Limits::default()).unwrap().complete().unwrap();
+/// assert_eq!((h.get("a"), h.get("b"), used), (Some("1"), Some("2"), 13));
+/// ```
+///
+/// # Errors
+/// The header errors of [`parse_request_head`].
+pub fn parse_headers(buf: &[u8], limits: &Limits) -> Step<Headers> {
+    parse_fields(buf, 0, limits)
+}
+
+/// Parses fields starting at `pos`; offsets and the head limit count from the start of `buf`.
+fn parse_fields(buf: &[u8], mut pos: usize, limits: &Limits) -> Step<Headers> {
+    let mut headers = Headers::with_capacity(12, (buf.len() - pos).min(limits.max_head).min(2048));
+    loop {
+        if pos > limits.max_head {
+            return err(ErrorKind::HeadTooLarge, limits.max_head);
+        }
+        let line_start = pos;
+        let line_limit = line_start + limits.max_header_line;
+        let Some(&first) = buf.get(pos) else {
+            return Ok(Parsed::Partial);
+        };
+        match first {
+            b'\r' | b'\n' => {
+                return match line_end(buf, pos) {
+                    None => Ok(Parsed::Partial),
+                    Some(Ok(used)) if used > limits.max_head => err(ErrorKind::HeadTooLarge, limits.max_head),
+                    Some(Ok(used)) => Ok(Parsed::Complete { value: headers, used }),
+                    Some(Err(e)) => Err(e),
+                };
+            }
+            b' ' | b'\t' => return err(ErrorKind::ObsoleteLineFolding, pos),
+            _ => {}
+        }
+        let partial = |pos: usize| -> Step<Headers> {
+            if pos > line_limit {
+                err(ErrorKind::HeaderLineTooLong, line_limit)
+            } else if pos > limits.max_head {
+                err(ErrorKind::HeadTooLarge, limits.max_head)
+            } else {
+                Ok(Parsed::Partial)
+            }
+        };
+        if headers.len() >= limits.max_headers {
+            return err(ErrorKind::TooManyHeaders, pos);
+        }
+
+        // name
+        while pos < buf.len() && is_tchar(buf[pos]) {
+            pos += 1;
+        }
+        if pos == buf.len() {
+            return partial(pos);
+        }
+        match buf[pos] {
+            b':' if pos > line_start => {}
+            b'\r' | b'\n' => return err(ErrorKind::MissingColon, pos),
+            _ => return err(ErrorKind::InvalidHeaderName, pos),
+        }
+        let name = &buf[line_start..pos];
+        pos += 1;
+
+        // value
+        let value_start = pos;
+        while pos < buf.len() && is_field_vchar(buf[pos]) {
+            pos += 1;
+        }
+        if pos == buf.len() {
+            return partial(pos);
+        }
+        if buf[pos] != b'\r' && buf[pos] != b'\n' {
+            return err(ErrorKind::InvalidHeaderValue, pos);
+        }
+        if pos > line_limit {
+            return err(ErrorKind::HeaderLineTooLong, line_limit);
+        }
+        let value = trim_ows(&buf[value_start..pos]);
+        pos = match line_end(buf, pos) {
+            None => return partial(pos),
+            Some(r) => r?,
+        };
+        if !headers.push_wire(name, value) {
+            return err(ErrorKind::HeadTooLarge, line_start);
+        }
+    }
+}
+
+/// Checks the `Host` rule of RFC 9112 §3.2: an HTTP/1.1 request carries exactly one `Host`
+/// field, and it is a plausible `host[:port]` (no whitespace, no `/`, `@` or `?`).
+/// HTTP/1.0 requests may omit it, but one that is present must be valid.
+///
+/// # Errors
+/// `InvalidHost` (400).
+pub fn check_host(req: &Request) -> Result<(), Error> {
+    let mut values = req.headers().get_all("host");
+    let first = values.next();
+    if values.next().is_some() {
+        return err(ErrorKind::InvalidHost, 0);
+    }
+    match first {
+        None if req.version() == Version::Http11 => err(ErrorKind::InvalidHost, 0),
+        None => Ok(()),
+        Some(h)
+            if h.bytes().all(|c| c.is_ascii_graphic() && !matches!(c, b'/' | b'@' | b'?' | b'#' | b'\\')) =>
+        {
+            Ok(())
+        }
+        Some(_) => err(ErrorKind::InvalidHost, 0),
+    }
+}
