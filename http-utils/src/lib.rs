@@ -52,6 +52,7 @@ mod parse;
 mod request;
 mod response;
 mod token;
+mod url;
 mod version;
 
 pub use error::{Error, ErrorKind, Result};
@@ -61,4 +62,8 @@ pub use method::{InvalidMethod, Method};
 pub use parse::{check_host, parse_headers, parse_request_head, parse_response_head, Parsed};
 pub use request::{keep_alive, Body, Request};
 pub use response::{reason_phrase, ResponseHead};
+pub use url::{
+    canonicalize, decode_form, decode_url, encode_component, encode_form, encode_form_with, normalize_path,
+    percent_decode_bytes,
+};
 pub use version::Version;
