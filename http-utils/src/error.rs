@@ -51,6 +51,9 @@ pub enum ErrorKind {
     UnsupportedTransferCoding,
     /// `chunked` is present but not the final transfer coding of a request. Answered with 400.
     ChunkedNotFinal,
+    /// An HTTP/1.0 request carries `Transfer-Encoding`, so its framing is faulty
+    /// (RFC 9112 §6.1). Answered with 400.
+    TransferEncodingInHttp10,
     /// A body larger than [`Limits::max_body`](crate::Limits). Answered with 413.
     BodyTooLarge,
     /// The connection ended before the body announced by its framing was complete.
@@ -112,6 +115,7 @@ impl ErrorKind {
             ContentLengthWithTransferEncoding => "both Content-Length and Transfer-Encoding",
             UnsupportedTransferCoding => "unsupported transfer coding",
             ChunkedNotFinal => "chunked is not the final transfer coding",
+            TransferEncodingInHttp10 => "Transfer-Encoding in an HTTP/1.0 request",
             BodyTooLarge => "body too large",
             TruncatedBody => "body ended early",
             TruncatedHead => "connection closed inside the message head",

@@ -20,7 +20,8 @@
 //!   [`normalize_path`];
 //! - parsers that say complete / partial / error: [`parse_request_head`],
 //!   [`parse_response_head`], [`parse_headers`];
-//! - the one framing decision: [`request_framing`], [`response_framing`];
+//! - the one framing decision: [`Framing`], [`request_framing`], [`response_framing`],
+//!   [`response_has_body`];
 //! - bodies: [`ChunkedDecoder`] (I/O-free), and in [`io`] the blocking readers and writers;
 //! - writers for heads: [`write_request_head`], [`write_response_head`], [`http_date`].
 //!
@@ -45,6 +46,7 @@
 //! [`Error::Io`] and [`Error::is_timeout`] tells it apart.
 
 mod error;
+mod framing;
 mod headers;
 mod limits;
 mod method;
@@ -56,6 +58,7 @@ mod url;
 mod version;
 
 pub use error::{Error, ErrorKind, Result};
+pub use framing::{request_framing, response_framing, response_has_body, Framing};
 pub use headers::Headers;
 pub use limits::Limits;
 pub use method::{InvalidMethod, Method};
