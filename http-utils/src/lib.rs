@@ -45,9 +45,11 @@
 //! an error, never a guess. Timeouts belong to the caller's sockets; an I/O timeout surfaces as
 //! [`Error::Io`] and [`Error::is_timeout`] tells it apart.
 
+mod chunked;
 mod error;
 mod framing;
 mod headers;
+pub mod io;
 mod limits;
 mod method;
 mod parse;
@@ -57,6 +59,7 @@ mod token;
 mod url;
 mod version;
 
+pub use chunked::{encode_chunk, encode_last_chunk, ChunkedDecoder};
 pub use error::{Error, ErrorKind, Result};
 pub use framing::{request_framing, response_framing, response_has_body, Framing};
 pub use headers::Headers;
