@@ -17,14 +17,7 @@
 //!                       └──► Trailers ──empty line───┘  (parsed with parse_headers)
 //! ```
 //!
-//! | breach | kind (status) |
-//! | --- | --- |
-//! | a size line that is not `1*HEXDIG [BWS ; extensions]`: signs, `0x`, spaces inside the number, empty | `InvalidChunk` (400) |
-//! | chunk data not followed by a line ending; a CR not followed by LF; control bytes in extensions | `InvalidChunk` (400) |
-//! | a size above `u64::MAX` | `ChunkSizeOverflow` (400) |
-//! | a size line (extensions included) longer than [`Limits::max_chunk_line`] | `ChunkLineTooLong` (400) |
-//! | trailers larger than [`Limits::max_head`], with more than [`Limits::max_headers`] fields or a line longer than [`Limits::max_header_line`] | `TrailersTooLarge` (431) |
-//! | a malformed trailer field | the header error of [`parse_headers`](crate::parse_headers) |
+//! Every breach is one error kind; the table is on [`ChunkedDecoder`].
 //!
 //! Offsets in errors count bytes from the start of the chunked stream.
 
@@ -79,6 +72,20 @@ enum State {
 /// assert_eq!(&stream[consumed..], b"next message");
 /// assert_eq!(dec.trailers().unwrap().get("expires"), Some("never"));
 /// ```
+///
+/// Bare LF is accepted as a line ending, as in the head parsers; whitespace may stand between
+/// the size and a `;` that starts extensions, nowhere else. Limits come from [`Limits`]:
+///
+/// | breach | kind (status) |
+/// | --- | --- |
+/// | a size line that is not `1*HEXDIG [BWS ; extensions]`: signs, `0x`, spaces inside the number, empty | `InvalidChunk` (400) |
+/// | chunk data not followed by a line ending; a CR not followed by LF; control bytes in extensions | `InvalidChunk` (400) |
+/// | a size above `u64::MAX` | `ChunkSizeOverflow` (400) |
+/// | a size line (extensions included) longer than `max_chunk_line` | `ChunkLineTooLong` (400) |
+/// | trailers larger than `max_head`, with more than `max_headers` fields or a line longer than `max_header_line` | `TrailersTooLarge` (431) |
+/// | a malformed trailer field | the header error of [`parse_headers`] |
+///
+/// Offsets in errors count bytes from the start of the chunked stream.
 #[derive(Debug, Clone)]
 pub struct ChunkedDecoder {
     state: State,
@@ -187,7 +194,7 @@ impl ChunkedDecoder {
     /// and trailers, and stops at chunk data.
     ///
     /// # Errors
-    /// The kinds in the [module table](self). When body bytes were produced in the same call
+    /// The kinds in the table on [`ChunkedDecoder`]. When body bytes were produced in the same call
     /// they are returned first and the error comes with the next call; after an error every
     /// call returns it again.
     pub fn decode(&mut self, input: &[u8], output: &mut [u8]) -> Result<(usize, usize), Error> {

@@ -121,7 +121,7 @@ where
 /// ```
 ///
 /// # Errors
-/// The parse errors of [`parse_request_head`](crate::parse_request_head);
+/// The parse errors of [`parse_request_head`];
 /// `TruncatedHead` when the stream ends inside the head; [`Error::Io`] from the reader
 /// (timeouts included).
 pub fn read_request_head<R: BufRead + ?Sized>(r: &mut R, limits: &Limits) -> Result<Option<Request>, Error> {
@@ -135,7 +135,7 @@ pub fn read_request_head<R: BufRead + ?Sized>(r: &mut R, limits: &Limits) -> Res
 /// connection that the server had already closed.
 ///
 /// # Errors
-/// The parse errors of [`parse_response_head`](crate::parse_response_head);
+/// The parse errors of [`parse_response_head`];
 /// `TruncatedHead` when the stream ends inside the head; [`Error::Io`] from the reader.
 pub fn read_response_head<R: BufRead + ?Sized>(
     r: &mut R,
@@ -157,7 +157,7 @@ pub fn read_response_head<R: BufRead + ?Sized>(
 /// ```
 ///
 /// # Errors
-/// The header errors of [`parse_headers`](crate::parse_headers); `TruncatedHead` when the
+/// The header errors of [`parse_headers`]; `TruncatedHead` when the
 /// stream ends inside the section; [`Error::Io`] from the reader.
 pub fn read_request_attributes<R: BufRead + ?Sized>(r: &mut R, limits: &Limits) -> Result<Headers, Error> {
     Ok(read_head(r, limits, parse_headers)?.unwrap_or_default())

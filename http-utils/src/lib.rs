@@ -22,8 +22,12 @@
 //!   [`parse_response_head`], [`parse_headers`];
 //! - the one framing decision: [`Framing`], [`request_framing`], [`response_framing`],
 //!   [`response_has_body`];
-//! - bodies: [`ChunkedDecoder`] (I/O-free), and in [`io`] the blocking readers and writers;
-//! - writers for heads: [`write_request_head`], [`write_response_head`], [`http_date`].
+//! - bodies: [`ChunkedDecoder`], [`encode_chunk`], [`encode_last_chunk`] (I/O-free), and in
+//!   [`io`] the blocking readers and writers ([`io::read_request_head`],
+//!   [`io::read_response_head`], [`io::read_request_attributes`], [`io::BodyReader`],
+//!   [`io::read_body`], [`io::LimitReader`], [`io::ChunkedWriter`], [`io::drain`]);
+//! - writers for heads: [`write_request_head`], [`write_response_head`], [`http_date`],
+//!   [`DateCache`].
 //!
 //! Out of scope: sockets, threads, clocks and policy. Those live in the client and the server.
 //!
@@ -58,6 +62,7 @@ mod response;
 mod token;
 mod url;
 mod version;
+mod write;
 
 pub use chunked::{encode_chunk, encode_last_chunk, ChunkedDecoder};
 pub use error::{Error, ErrorKind, Result};
@@ -73,3 +78,4 @@ pub use url::{
     percent_decode_bytes,
 };
 pub use version::Version;
+pub use write::{http_date, write_request_head, write_response_head, DateCache};
