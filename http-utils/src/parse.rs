@@ -10,6 +10,8 @@
 //!
 //! Limits are enforced on prefixes too: a request line that is already longer than allowed is an
 //! error before its line ending arrives, so a peer cannot make the caller buffer without bound.
+//! The first problem in byte order is the one reported, so the outcome never depends on how the
+//! bytes were split into reads: a prefix of a message parses as `Partial` or as the same error.
 //!
 //! Line endings are CRLF; a bare LF is accepted as a line ending (RFC 9112 §2.2 allows it) but a
 //! bare CR is an error. Obsolete line folding, whitespace before the colon and control
@@ -106,8 +108,9 @@ pub fn parse_request_head(buf: &[u8], limits: &Limits) -> Step<Request> {
         }
     }
     let line_limit = start + limits.max_request_line;
+    // Of the two limits, the one passed at an earlier byte is reported.
     let too_long = |pos: usize| -> Result<(), Error> {
-        if pos > line_limit {
+        if pos > line_limit && line_limit <= limits.max_head {
             err(ErrorKind::RequestLineTooLong, line_limit)
         } else if pos > limits.max_head {
             err(ErrorKind::HeadTooLarge, limits.max_head)
@@ -126,6 +129,7 @@ pub fn parse_request_head(buf: &[u8], limits: &Limits) -> Step<Request> {
         return Ok(Parsed::Partial);
     }
     if buf[pos] != b' ' || pos == start {
+        too_long(pos)?;
         return err(ErrorKind::InvalidMethod, pos);
     }
     let method =
@@ -142,27 +146,30 @@ pub fn parse_request_head(buf: &[u8], limits: &Limits) -> Step<Request> {
         return Ok(Parsed::Partial);
     }
     if buf[pos] != b' ' || pos == target_start {
+        too_long(pos)?;
         return err(ErrorKind::InvalidTarget, pos);
     }
     // Visible ASCII only, so this is valid UTF-8.
     let target = String::from_utf8_lossy(&buf[target_start..pos]).into_owned();
     pos += 1;
 
-    // version
+    // version: each byte is checked against the shape `HTTP/d.d` as it arrives
     let version_start = pos;
     while pos < buf.len() && buf[pos] != b'\r' && buf[pos] != b'\n' {
-        if pos - version_start >= 8 {
+        let i = pos - version_start;
+        if i >= VERSION_SHAPE.len() {
+            too_long(pos)?;
             return err(ErrorKind::InvalidVersion, pos);
+        }
+        if !fits_version_shape(buf[pos], VERSION_SHAPE[i]) {
+            too_long(pos)?;
+            return err(ErrorKind::InvalidVersion, version_start);
         }
         pos += 1;
     }
     if pos == buf.len() {
         too_long(pos)?;
-        return if is_version_prefix(&buf[version_start..]) {
-            Ok(Parsed::Partial)
-        } else {
-            err(ErrorKind::InvalidVersion, version_start)
-        };
+        return Ok(Parsed::Partial);
     }
     too_long(pos)?;
     let version = parse_version(&buf[version_start..pos], version_start, ErrorKind::InvalidVersion)?;
@@ -179,10 +186,19 @@ pub fn parse_request_head(buf: &[u8], limits: &Limits) -> Step<Request> {
     }
 }
 
+/// The shape of a protocol version; `d` stands for a digit.
+const VERSION_SHAPE: &[u8; 8] = b"HTTP/d.d";
+
+fn fits_version_shape(c: u8, shape: u8) -> bool {
+    if shape == b'd' {
+        c.is_ascii_digit()
+    } else {
+        c == shape
+    }
+}
+
 fn is_version_prefix(b: &[u8]) -> bool {
-    const SHAPE: &[u8] = b"HTTP/d.d";
-    b.len() <= SHAPE.len()
-        && b.iter().zip(SHAPE).all(|(&c, &s)| if s == b'd' { c.is_ascii_digit() } else { c == s })
+    b.len() <= VERSION_SHAPE.len() && b.iter().zip(VERSION_SHAPE).all(|(&c, &s)| fits_version_shape(c, s))
 }
 
 /// `HTTP/1.0` and `HTTP/1.1`; other `HTTP/d.d` are unsupported, anything else invalid.
@@ -218,13 +234,13 @@ pub fn parse_response_head(buf: &[u8], limits: &Limits) -> Step<ResponseHead> {
     let limit = limits.max_request_line.min(limits.max_head);
     let scan = &buf[..buf.len().min(limit + 1)];
     let Some(eol) = scan.iter().position(|&c| c == b'\r' || c == b'\n') else {
+        // Reject early what can never be a status line (looking only at bytes within the
+        // limit, which come before the breach).
+        if scan.iter().zip(b"HTTP/").any(|(a, b)| a != b) {
+            return err(ErrorKind::InvalidStatusLine, 0);
+        }
         if buf.len() > limit {
             return err(ErrorKind::RequestLineTooLong, limit);
-        }
-        // Reject early what can never be a status line.
-        let shape = b"HTTP/";
-        if buf.iter().zip(shape).any(|(a, b)| a != b) {
-            return err(ErrorKind::InvalidStatusLine, 0);
         }
         return Ok(Parsed::Partial);
     };
@@ -298,15 +314,19 @@ fn parse_fields(buf: &[u8], mut pos: usize, limits: &Limits) -> Step<Headers> {
             b' ' | b'\t' => return err(ErrorKind::ObsoleteLineFolding, pos),
             _ => {}
         }
-        let partial = |pos: usize| -> Step<Headers> {
-            if pos > line_limit {
+        // A limit passed before `pos` comes first, whether `pos` is the end of the bytes
+        // received so far or the place of a syntax error.
+        // Of the two limits, the one passed at an earlier byte is reported.
+        let too_long = |pos: usize| -> Result<(), Error> {
+            if pos > line_limit && line_limit <= limits.max_head {
                 err(ErrorKind::HeaderLineTooLong, line_limit)
             } else if pos > limits.max_head {
                 err(ErrorKind::HeadTooLarge, limits.max_head)
             } else {
-                Ok(Parsed::Partial)
+                Ok(())
             }
         };
+        let partial = |pos: usize| -> Step<Headers> { too_long(pos).map(|()| Parsed::Partial) };
         if headers.len() >= limits.max_headers {
             return err(ErrorKind::TooManyHeaders, pos);
         }
@@ -320,8 +340,14 @@ fn parse_fields(buf: &[u8], mut pos: usize, limits: &Limits) -> Step<Headers> {
         }
         match buf[pos] {
             b':' if pos > line_start => {}
-            b'\r' | b'\n' => return err(ErrorKind::MissingColon, pos),
-            _ => return err(ErrorKind::InvalidHeaderName, pos),
+            b'\r' | b'\n' => {
+                too_long(pos)?;
+                return err(ErrorKind::MissingColon, pos);
+            }
+            _ => {
+                too_long(pos)?;
+                return err(ErrorKind::InvalidHeaderName, pos);
+            }
         }
         let name = &buf[line_start..pos];
         pos += 1;
@@ -334,11 +360,9 @@ fn parse_fields(buf: &[u8], mut pos: usize, limits: &Limits) -> Step<Headers> {
         if pos == buf.len() {
             return partial(pos);
         }
+        too_long(pos)?;
         if buf[pos] != b'\r' && buf[pos] != b'\n' {
             return err(ErrorKind::InvalidHeaderValue, pos);
-        }
-        if pos > line_limit {
-            return err(ErrorKind::HeaderLineTooLong, line_limit);
         }
         let value = trim_ows(&buf[value_start..pos]);
         pos = match line_end(buf, pos) {
