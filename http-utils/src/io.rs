@@ -325,6 +325,8 @@ impl<R: BufRead> Read for BodyReader<R> {
                     Err(e) => return Err(e),
                 };
                 if buf.is_empty() {
+                    // An error held back behind earlier body bytes comes first.
+                    dec.decode(&[], &mut [])?;
                     return Err(Self::truncated(dec.stream_offset()));
                 }
                 let (consumed, produced) = dec.decode(buf, out)?;
@@ -892,6 +894,10 @@ mod tests {
         }
         let mut body = BodyReader::new(&b"5\r\nhelloXX"[..], Framing::Chunked, &limits());
         let e = read_all(&mut body, 64).unwrap_err();
+        assert_eq!((e.kind(), e.offset()), (Some(ErrorKind::InvalidChunk), Some(8)));
+        let mut body = BodyReader::new(&b"5\r\nhelloX"[..], Framing::Chunked, &limits());
+        assert_eq!(body.read(&mut [0u8; 16]).unwrap(), 5);
+        let e = Error::from(body.read(&mut [0u8; 16]).unwrap_err());
         assert_eq!((e.kind(), e.offset()), (Some(ErrorKind::InvalidChunk), Some(8)));
         let mut body = BodyReader::new(&b"5\r\nhelloXX"[..], Framing::Chunked, &limits());
         let mut sink = Vec::new();
