@@ -657,6 +657,11 @@ mod tests {
         for (input, kind, offset) in overflow {
             assert_eq!(check_all_splits(input, &Limits::default()), Err((*kind, *offset)));
         }
+        // Found by the split property: a bad byte and the line limit at the same place give
+        // one answer however the line is split.
+        let six = Limits { max_chunk_line: 6, ..Limits::DEFAULT };
+        assert_eq!(check_all_splits(b"0;;;00;\0", &six), Err((ChunkLineTooLong, 6)));
+        assert_eq!(check_all_splits(b"0;;;00\0", &six), Err((InvalidChunk, 6)));
         // Each chunk kind maps to its status.
         assert_eq!(InvalidChunk.status(), 400);
         assert_eq!(ChunkSizeOverflow.status(), 400);
