@@ -1,1 +1,120 @@
-//! HTTP/1.1 client (in progress).
+//! # http-client
+//!
+//! An HTTP/1.1 client on plain std threads: persistent connections in a pool that threads share,
+//! HTTPS with rustls, forward proxies (with `CONNECT` tunnels for HTTPS), a cookie jar,
+//! redirects, and timeouts on every wait. It is the client half of the CHICKEN `http` egg, in
+//! Rust.
+//!
+//! ```no_run
+//! // One-liners on a default client:
+//! let page = http_client::get("http://localhost:4242/").unwrap();
+//! let answer = http_client::post_form("http://localhost:4242/form", &[("name", "value")]).unwrap();
+//!
+//! // A client of your own, shared by threads:
+//! use std::io::Read;
+//! let client = http_client::Client::builder()
+//!     .timeout(std::time::Duration::from_secs(10))
+//!     .build()
+//!     .unwrap();
+//! let mut resp = client.send("http://localhost:4242/big").unwrap();
+//! println!("{}", resp.status_line());
+//! let mut chunk = [0u8; 8192];
+//! while resp.read(&mut chunk).unwrap() > 0 {}
+//! assert!(resp.is_complete()); // the connection is back in the pool
+//! # let _ = (page, answer);
+//! ```
+//!
+//! ## The egg, mapped
+//! | egg | here |
+//! | --- | --- |
+//! | `(http:send-request REQUEST)` | [`Client::send`], [`send`]: a [`Request`] or a URL in, a [`Response`] out (status line, headers, body stream) |
+//! | `(http:GET REQUEST)` | [`Client::get`], [`get`] |
+//! | `(http:POST REQUEST ARGUMENTS [DELIM1 DELIM2 ENCODER])` | [`Client::post_form`], [`post_form`]; [`Client::post_form_with`] |
+//! | `(http:close-all-connections!)` | [`Client::close_all_connections`], [`close_all_connections`] |
+//! | `(http:read-body ARGUMENTS PORT)` | [`Response`] implements `Read`; [`Response::bytes`], [`Response::text`] |
+//! | `(http:add-proxy PATTERN PROXY)` | [`Client::add_proxy`] with a [`ProxyPattern`] (host, regex, or [`ProxyPattern::Any`]) |
+//! | `(http:remove-all-proxies!)` | [`Client::remove_all_proxies`] |
+//! | the request's `sslctx` | `Request::set_tls_config` (a rustls `ClientConfig`) |
+//! | cookies kept from `Set-Cookie` | a real jar (`cookie_store`), [`ClientBuilder::cookies`] |
+//!
+//! Every method is sent the same way: build a [`Request`] with a body of bytes, text or
+//! [`Body::stream`] (sent with `Transfer-Encoding: chunked` when its length is unknown) and pass
+//! it to [`Client::send`], or use [`Client::request`].
+//!
+//! ## Connections
+//! A response's body is a stream on its connection. When the body has been read to its end and
+//! the response allows keep-alive, the connection goes back to the pool at once
+//! ([`Response::is_complete`] turns true). A response dropped early closes its connection
+//! (unless the rest of a length-delimited body had already arrived). A request that fails on a
+//! reused connection before any byte of a response arrives is sent again once on a fresh
+//! connection, when its method is idempotent and its body is not a stream.
+//!
+//! ## Untrusted input
+//! A response is never accepted when its framing is in doubt: a malformed status line,
+//! conflicting or malformed `Content-Length`, `Content-Length` with `Transfer-Encoding`, broken
+//! chunking, and a body cut short are errors ([`Error::Protocol`]). Every wait has a timeout.
+//!
+//! | limit | default | breach |
+//! | --- | --- | --- |
+//! | status line (`Limits::max_request_line`) | 8 KiB | `Error::Protocol` (`RequestLineTooLong`) |
+//! | header line, count, whole head (`Limits`) | 8 KiB, 100, 64 KiB | `Error::Protocol` |
+//! | chunk-size line (`Limits::max_chunk_line`) | 4 KiB | `Error::Protocol` (`ChunkLineTooLong`) |
+//! | body read whole ([`Response::bytes`], `Limits::max_body`) | 10 MiB | [`Error::BodyTooLarge`] |
+//! | connect, read, write ([`Timeouts`]) | 30 s each | [`Error::Timeout`] |
+//! | overall deadline ([`Timeouts::overall`]) | none | [`Error::Timeout`] (`Deadline`) |
+//! | redirects ([`ClientBuilder::max_redirects`]) | 10 | [`Error::TooManyRedirects`] |
+//! | idle connections (total, per host, age) | 100, 10, 30 s | closed |
+
+mod client;
+mod conn;
+mod error;
+mod exchange;
+pub mod form;
+mod pool;
+mod proxy;
+mod response;
+mod tls;
+mod wire;
+
+use std::sync::OnceLock;
+
+pub use client::{Client, ClientBuilder, IntoRequest, Timeouts};
+pub use error::{Error, Result, TimeoutKind};
+pub use http_utils::{Body, Headers, Limits, Method, Request, Version};
+pub use proxy::{Proxy, ProxyEnv, ProxyPattern};
+pub use response::{Response, ResponseBody};
+
+/// The client behind the free functions, built on first use with the defaults.
+pub fn default_client() -> &'static Client {
+    static DEFAULT: OnceLock<Client> = OnceLock::new();
+    DEFAULT.get_or_init(Client::new)
+}
+
+/// [`Client::send`] on the default client.
+///
+/// # Errors
+/// As [`Client::send`].
+pub fn send(req: impl IntoRequest) -> Result<Response> {
+    default_client().send(req)
+}
+
+/// [`Client::get`] on the default client.
+///
+/// # Errors
+/// As [`Client::get`].
+pub fn get(req: impl IntoRequest) -> Result<String> {
+    default_client().get(req)
+}
+
+/// [`Client::post_form`] on the default client.
+///
+/// # Errors
+/// As [`Client::post_form`].
+pub fn post_form<K: AsRef<str>, V: AsRef<str>>(req: impl IntoRequest, pairs: &[(K, V)]) -> Result<String> {
+    default_client().post_form(req, pairs)
+}
+
+/// [`Client::close_all_connections`] on the default client.
+pub fn close_all_connections() {
+    default_client().close_all_connections();
+}

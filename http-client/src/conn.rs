@@ -1,0 +1,311 @@
+//! One connection to a server or proxy: a TCP stream, maybe wrapped in TLS, with its timeouts.
+//!
+//! Timeouts are armed on the socket only when they change, so a pooled connection that is used
+//! again and again with the same settings costs no extra system calls. With an overall deadline
+//! the socket timeout is lowered as the deadline comes near, so no single wait runs past it.
+
+use std::io::{self, BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use rustls::{ClientConfig, ClientConnection, StreamOwned};
+use rustls_pki_types::ServerName;
+
+use crate::error::{Error, Result, TimeoutKind};
+use crate::pool::PoolKey;
+use crate::wire::Buffered;
+
+/// Size of a connection's read buffer.
+const READ_BUF: usize = 16 * 1024;
+
+/// How much a socket timeout may overshoot the deadline before it is lowered.
+const DEADLINE_SLACK: Duration = Duration::from_millis(5);
+
+/// The byte stream: plain TCP or TLS over TCP.
+pub(crate) enum Stream {
+    Tcp(TcpStream),
+    Tls(Box<StreamOwned<ClientConnection, TcpStream>>),
+}
+
+impl Stream {
+    fn tcp(&self) -> &TcpStream {
+        match self {
+            Stream::Tcp(s) => s,
+            Stream::Tls(s) => &s.sock,
+        }
+    }
+}
+
+/// The timeouts of one request as they apply to a connection.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Timing {
+    pub(crate) read: Option<Duration>,
+    pub(crate) write: Option<Duration>,
+    pub(crate) deadline: Option<Instant>,
+}
+
+impl Timing {
+    /// The wait allowed for one operation with configured timeout `cfg`.
+    fn effective(&self, cfg: Option<Duration>) -> std::result::Result<Option<Duration>, TimeoutKind> {
+        match self.deadline {
+            None => Ok(cfg),
+            Some(d) => {
+                let rem = d.saturating_duration_since(Instant::now());
+                if rem < Duration::from_millis(1) {
+                    return Err(TimeoutKind::Deadline);
+                }
+                Ok(Some(cfg.map_or(rem, |c| c.min(rem))))
+            }
+        }
+    }
+
+    /// Which timeout a wait that ran out was: the deadline when it has (nearly) passed.
+    fn kind_of(&self, phase: TimeoutKind) -> TimeoutKind {
+        match self.deadline {
+            Some(d) if Instant::now() + DEADLINE_SLACK >= d => TimeoutKind::Deadline,
+            _ => phase,
+        }
+    }
+}
+
+/// A timeout as last set on the socket: `None` until first set.
+type Armed = Option<Option<Duration>>;
+
+/// The stream with its timeouts.
+pub(crate) struct Transport {
+    stream: Stream,
+    timing: Timing,
+    armed_read: Armed,
+    armed_write: Armed,
+}
+
+impl Transport {
+    fn arm(&mut self, write: bool) -> io::Result<()> {
+        let (cfg, armed) =
+            if write { (self.timing.write, self.armed_write) } else { (self.timing.read, self.armed_read) };
+        let want = self.timing.effective(cfg).map_err(|k| timeout_error(self.timing.kind_of(k)))?;
+        let needed = match (armed, want) {
+            (None, _) => true,
+            (Some(a), w) if a == w => false,
+            // Lower the socket timeout only when it would overshoot the deadline noticeably.
+            (Some(Some(a)), Some(w)) if self.timing.deadline.is_some() && a >= w => a - w > DEADLINE_SLACK,
+            _ => true,
+        };
+        if !needed {
+            return Ok(());
+        }
+        if write {
+            self.stream.tcp().set_write_timeout(want)?;
+            self.armed_write = Some(want);
+        } else {
+            self.stream.tcp().set_read_timeout(want)?;
+            self.armed_read = Some(want);
+        }
+        Ok(())
+    }
+
+    fn map_err(&self, e: io::Error, phase: TimeoutKind) -> io::Error {
+        if matches!(e.kind(), io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock) && e.get_ref().is_none() {
+            return timeout_error(self.timing.kind_of(phase));
+        }
+        e
+    }
+}
+
+/// An `io::Error` that carries a typed timeout.
+pub(crate) fn timeout_error(kind: TimeoutKind) -> io::Error {
+    io::Error::new(io::ErrorKind::TimedOut, Error::Timeout(kind))
+}
+
+impl Read for Transport {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.arm(false)?;
+        let res = match &mut self.stream {
+            Stream::Tcp(s) => s.read(buf),
+            Stream::Tls(s) => match s.read(buf) {
+                // A server that closes without close_notify: the end of the stream. Bodies with
+                // a length or chunked framing still notice when bytes are missing.
+                Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => Ok(0),
+                other => other,
+            },
+        };
+        res.map_err(|e| self.map_err(e, TimeoutKind::Read))
+    }
+}
+
+impl Write for Transport {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.arm(true)?;
+        let res = match &mut self.stream {
+            Stream::Tcp(s) => s.write(buf),
+            Stream::Tls(s) => s.write(buf),
+        };
+        res.map_err(|e| self.map_err(e, TimeoutKind::Write))
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.arm(true)?;
+        let res = match &mut self.stream {
+            Stream::Tcp(s) => s.flush(),
+            Stream::Tls(s) => s.flush(),
+        };
+        res.map_err(|e| self.map_err(e, TimeoutKind::Write))
+    }
+}
+
+/// A connection, buffered for reading, with what the pool needs to know about it.
+pub(crate) struct Conn {
+    io: BufReader<Transport>,
+    pub(crate) key: PoolKey,
+    /// When it was last handed back to the pool.
+    pub(crate) idle_since: Instant,
+    /// True once it has carried a request before the current one.
+    pub(crate) reused: bool,
+}
+
+impl Conn {
+    pub(crate) fn new(stream: Stream, key: PoolKey) -> Conn {
+        let transport = Transport { stream, timing: Timing::default(), armed_read: None, armed_write: None };
+        Conn {
+            io: BufReader::with_capacity(READ_BUF, transport),
+            key,
+            idle_since: Instant::now(),
+            reused: false,
+        }
+    }
+
+    /// Sets the timeouts for the request about to be sent (and its response body).
+    pub(crate) fn set_timing(&mut self, timing: Timing) {
+        self.io.get_mut().timing = timing;
+    }
+
+    /// Writes all of `buf` to the peer.
+    pub(crate) fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
+        self.io.get_mut().write_all(buf)
+    }
+
+    /// Flushes pending TLS records.
+    pub(crate) fn flush(&mut self) -> io::Result<()> {
+        self.io.get_mut().flush()
+    }
+
+    /// The writing half (unbuffered).
+    pub(crate) fn writer(&mut self) -> &mut Transport {
+        self.io.get_mut()
+    }
+
+    /// Checks, without blocking, that an idle connection is still usable: the peer has not
+    /// closed it and has sent nothing unasked. Costs three system calls; the pool calls it only
+    /// for connections that were idle for a while.
+    pub(crate) fn is_alive(&self) -> bool {
+        if !self.io.buffer().is_empty() {
+            return false;
+        }
+        let tcp = self.io.get_ref().stream.tcp();
+        if tcp.set_nonblocking(true).is_err() {
+            return false;
+        }
+        let mut byte = [0u8; 1];
+        let alive = matches!(tcp.peek(&mut byte), Err(e) if e.kind() == io::ErrorKind::WouldBlock);
+        alive && tcp.set_nonblocking(false).is_ok()
+    }
+
+    /// Takes the underlying TCP stream back (after a proxy's CONNECT answer, before TLS).
+    /// Fails when bytes beyond the proxy's answer were already received.
+    pub(crate) fn into_tcp(self) -> Option<TcpStream> {
+        if !self.io.buffer().is_empty() {
+            return None;
+        }
+        match self.io.into_inner().stream {
+            Stream::Tcp(s) => Some(s),
+            Stream::Tls(_) => None,
+        }
+    }
+}
+
+impl Read for Conn {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.io.read(buf)
+    }
+}
+
+impl BufRead for Conn {
+    fn fill_buf(&mut self) -> io::Result<&[u8]> {
+        self.io.fill_buf()
+    }
+
+    fn consume(&mut self, amt: usize) {
+        self.io.consume(amt);
+    }
+}
+
+impl Buffered for Conn {
+    fn buffered(&self) -> &[u8] {
+        self.io.buffer()
+    }
+}
+
+/// Resolves `host:port` and connects to the first address that answers, within the connect
+/// timeout (never past the deadline).
+pub(crate) fn connect_tcp(
+    host: &str,
+    port: u16,
+    connect_timeout: Option<Duration>,
+    deadline: Option<Instant>,
+) -> Result<TcpStream> {
+    let host_plain = host.trim_start_matches('[').trim_end_matches(']');
+    let addrs: Vec<SocketAddr> = (host_plain, port)
+        .to_socket_addrs()
+        .map_err(|source| Error::Resolve { host: host_plain.to_owned(), source })?
+        .collect();
+    let timing = Timing { read: None, write: None, deadline };
+    let mut last_err = io::Error::new(io::ErrorKind::NotFound, "no address");
+    for addr in &addrs {
+        let wait = timing.effective(connect_timeout).map_err(Error::Timeout)?;
+        let res = match wait {
+            Some(w) => TcpStream::connect_timeout(addr, w),
+            None => TcpStream::connect(addr),
+        };
+        match res {
+            Ok(s) => {
+                let _ = s.set_nodelay(true);
+                return Ok(s);
+            }
+            Err(e) => last_err = e,
+        }
+    }
+    if matches!(last_err.kind(), io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock) {
+        return Err(Error::Timeout(timing.kind_of(TimeoutKind::Connect)));
+    }
+    Err(Error::Connect { addr: format!("{host}:{port}"), source: last_err })
+}
+
+/// Runs the TLS handshake over `tcp` for `host`, within the connect timeout.
+pub(crate) fn handshake(
+    tcp: TcpStream,
+    host: &str,
+    config: Arc<ClientConfig>,
+    connect_timeout: Option<Duration>,
+    deadline: Option<Instant>,
+) -> Result<Stream> {
+    let host_plain = host.trim_start_matches('[').trim_end_matches(']');
+    let name = ServerName::try_from(host_plain.to_owned())
+        .map_err(|_| Error::TlsConfig(format!("{host_plain:?} is not a valid TLS server name")))?;
+    let mut conn = ClientConnection::new(config, name).map_err(Error::Tls)?;
+    let timing = Timing { read: connect_timeout, write: connect_timeout, deadline };
+    let mut tcp = tcp;
+    while conn.is_handshaking() {
+        let wait = timing.effective(connect_timeout).map_err(Error::Timeout)?;
+        tcp.set_read_timeout(wait)?;
+        tcp.set_write_timeout(wait)?;
+        match conn.complete_io(&mut tcp) {
+            Ok(_) => {}
+            Err(e) if matches!(e.kind(), io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock) => {
+                return Err(Error::Timeout(timing.kind_of(TimeoutKind::Connect)));
+            }
+            Err(e) => return Err(Error::from(e)),
+        }
+    }
+    Ok(Stream::Tls(Box::new(StreamOwned::new(conn, tcp))))
+}

@@ -1,0 +1,241 @@
+//! The one error type of the client.
+
+use std::fmt;
+use std::io;
+
+use http_utils::ErrorKind;
+
+/// Which wait ran out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum TimeoutKind {
+    /// Opening the TCP connection (and the TLS handshake and proxy tunnel that follow it).
+    Connect,
+    /// Waiting for bytes of the response.
+    Read,
+    /// Sending the request.
+    Write,
+    /// The overall deadline of the request passed.
+    Deadline,
+}
+
+impl fmt::Display for TimeoutKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            TimeoutKind::Connect => "connect",
+            TimeoutKind::Read => "read",
+            TimeoutKind::Write => "write",
+            TimeoutKind::Deadline => "overall deadline",
+        })
+    }
+}
+
+/// Everything that can go wrong with a request.
+///
+/// Protocol errors of the response (a bad status line, a truncated body, broken chunking,
+/// conflicting or malformed `Content-Length`, an oversize head) are [`Error::Protocol`], whose
+/// [`kind`](Error::protocol_kind) says which. A response is never silently accepted when its
+/// framing is in doubt.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum Error {
+    /// The URL could not be parsed or cannot be requested (no host, bad port...).
+    InvalidUrl {
+        /// The URL as given.
+        url: String,
+        /// Why it was refused.
+        reason: String,
+    },
+    /// The URL's scheme is neither `http` nor `https`.
+    UnsupportedScheme(String),
+    /// A request header name or value is invalid.
+    InvalidHeader(http_utils::Error),
+    /// The host name did not resolve.
+    Resolve {
+        /// The host that was looked up.
+        host: String,
+        /// The resolver's error.
+        source: io::Error,
+    },
+    /// No connection could be opened to the server (or to the proxy).
+    Connect {
+        /// `host:port` that was dialled.
+        addr: String,
+        /// The last connection error.
+        source: io::Error,
+    },
+    /// A timeout ran out.
+    Timeout(TimeoutKind),
+    /// Reading or writing failed.
+    Io(io::Error),
+    /// The response broke HTTP/1.1 framing or a limit.
+    Protocol(http_utils::Error),
+    /// The server closed the connection before sending any byte of a response.
+    ConnectionClosed,
+    /// The TLS handshake or the TLS session failed (certificate not trusted, wrong name...).
+    Tls(rustls::Error),
+    /// A TLS setting could not be built (unreadable PEM, a key that does not match...).
+    TlsConfig(String),
+    /// The proxy answered `407 Proxy Authentication Required`.
+    ProxyAuthRequired {
+        /// The proxy, as `host:port`.
+        proxy: String,
+    },
+    /// The proxy refused to open a tunnel (`CONNECT`) with this status.
+    ProxyConnect {
+        /// The proxy, as `host:port`.
+        proxy: String,
+        /// The status it answered.
+        status: u16,
+    },
+    /// The proxy URL is malformed or of an unsupported kind.
+    InvalidProxy(String),
+    /// More redirects than allowed.
+    TooManyRedirects {
+        /// The limit that was reached.
+        max: u32,
+    },
+    /// A redirect could not be followed (no or bad `Location`, or a body that cannot be sent
+    /// again).
+    BadRedirect(String),
+    /// A body read whole was larger than the cap.
+    BodyTooLarge {
+        /// The cap in bytes.
+        limit: u64,
+    },
+    /// A streamed request body was shorter or longer than its announced length.
+    RequestBodyLength {
+        /// The announced length.
+        expected: u64,
+        /// The bytes the stream gave (counting stops one past `expected`).
+        actual: u64,
+    },
+    /// The server answered with an error status (only from the text helpers [`get`](crate::get)
+    /// and [`post_form`](crate::post_form), which return the body alone).
+    Status {
+        /// The status code (400 or more).
+        status: u16,
+        /// The reason phrase.
+        reason: String,
+    },
+    /// The response body is not UTF-8 ([`Response::text`](crate::Response::text)).
+    NotUtf8,
+}
+
+impl Error {
+    /// The protocol error kind of an [`Error::Protocol`].
+    pub fn protocol_kind(&self) -> Option<ErrorKind> {
+        match self {
+            Error::Protocol(e) => e.kind(),
+            _ => None,
+        }
+    }
+
+    /// True for every timeout.
+    pub fn is_timeout(&self) -> bool {
+        matches!(self, Error::Timeout(_))
+    }
+
+    /// Maps an I/O error met while talking to a server: timeouts become [`Error::Timeout`] of
+    /// `kind`, wrapped protocol and TLS errors come out again.
+    pub(crate) fn from_io(e: io::Error, kind: TimeoutKind) -> Error {
+        if matches!(e.kind(), io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock) && e.get_ref().is_none() {
+            return Error::Timeout(kind);
+        }
+        Error::from(e)
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::InvalidUrl { url, reason } => write!(f, "invalid URL {url:?}: {reason}"),
+            Error::UnsupportedScheme(s) => write!(f, "unsupported URL scheme {s:?}"),
+            Error::InvalidHeader(e) => write!(f, "invalid request header: {e}"),
+            Error::Resolve { host, .. } => write!(f, "cannot resolve host {host:?}"),
+            Error::Connect { addr, .. } => write!(f, "cannot connect to {addr}"),
+            Error::Timeout(k) => write!(f, "{k} timeout"),
+            Error::Io(e) => write!(f, "i/o error: {e}"),
+            Error::Protocol(e) => write!(f, "malformed response: {e}"),
+            Error::ConnectionClosed => f.write_str("connection closed before a response"),
+            Error::Tls(e) => write!(f, "TLS error: {e}"),
+            Error::TlsConfig(s) => write!(f, "TLS configuration error: {s}"),
+            Error::ProxyAuthRequired { proxy } => {
+                write!(f, "proxy {proxy} requires authentication (407)")
+            }
+            Error::ProxyConnect { proxy, status } => {
+                write!(f, "proxy {proxy} refused the tunnel with status {status}")
+            }
+            Error::InvalidProxy(s) => write!(f, "invalid proxy: {s}"),
+            Error::TooManyRedirects { max } => write!(f, "too many redirects (more than {max})"),
+            Error::BadRedirect(s) => write!(f, "cannot follow redirect: {s}"),
+            Error::BodyTooLarge { limit } => write!(f, "response body larger than {limit} bytes"),
+            Error::RequestBodyLength { expected, actual } => {
+                write!(f, "request body stream gave {actual} bytes, announced {expected}")
+            }
+            Error::Status { status, reason } => write!(f, "server answered {status} {reason}"),
+            Error::NotUtf8 => f.write_str("response body is not UTF-8"),
+        }
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Error::InvalidHeader(e) | Error::Protocol(e) => Some(e),
+            Error::Resolve { source, .. } | Error::Connect { source, .. } => Some(source),
+            Error::Io(e) => Some(e),
+            Error::Tls(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+impl From<io::Error> for Error {
+    fn from(e: io::Error) -> Error {
+        let inner_kind = e.get_ref().map(|inner| {
+            if inner.is::<Error>() {
+                0
+            } else if inner.is::<http_utils::Error>() {
+                1
+            } else if inner.is::<rustls::Error>() {
+                2
+            } else {
+                3
+            }
+        });
+        match inner_kind {
+            Some(k @ 0..=2) => {
+                let inner = e.into_inner().expect("checked above");
+                match k {
+                    0 => *inner.downcast::<Error>().expect("checked above"),
+                    1 => Error::Protocol(*inner.downcast::<http_utils::Error>().expect("checked above")),
+                    _ => Error::Tls(*inner.downcast::<rustls::Error>().expect("checked above")),
+                }
+            }
+            _ => Error::Io(e),
+        }
+    }
+}
+
+impl From<http_utils::Error> for Error {
+    fn from(e: http_utils::Error) -> Error {
+        match e {
+            http_utils::Error::Io(io) => Error::from(io),
+            other => Error::Protocol(other),
+        }
+    }
+}
+
+impl From<Error> for io::Error {
+    fn from(e: Error) -> io::Error {
+        match e {
+            Error::Io(e) => e,
+            Error::Timeout(_) => io::Error::new(io::ErrorKind::TimedOut, e),
+            other => io::Error::new(io::ErrorKind::InvalidData, other),
+        }
+    }
+}
+
+/// Shorthand for results of this crate.
+pub type Result<T> = std::result::Result<T, Error>;

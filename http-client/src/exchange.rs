@@ -1,0 +1,278 @@
+//! One request and its response head over one connection: the client's state machine.
+//!
+//! ```text
+//!   take idle conn ──(none)──> connect TCP ──> [CONNECT tunnel] ──> [TLS handshake]
+//!        │                                                               │
+//!        └──────────────────────────────┬────────────────────────────────┘
+//!                                       v
+//!                          send head ──> send body ──> read head (skip 1xx)
+//!                                       │                    │
+//!   failed on a reused conn before any ─┘                    v
+//!   response byte, idempotent, replayable body:      Response { body stream }
+//!   retry once on a fresh connection                         │ body read to its end
+//!                                                            v
+//!                                            keep-alive? ── yes ──> back to the pool
+//!                                                 └──────── no ───> closed
+//! ```
+
+use std::io::{self, BufRead};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use http_utils::{parse_response_head, Body, Headers, Limits, Method, Parsed, Request, ResponseHead};
+use rustls::ClientConfig;
+
+use crate::conn::{connect_tcp, handshake, Conn, Stream, Timing};
+use crate::error::{Error, Result, TimeoutKind};
+use crate::pool::{Pool, PoolKey};
+use crate::proxy::Proxy;
+use crate::response::ResponseBody;
+use crate::wire::{response_framing, write_chunked, write_request_head};
+
+/// Bodies up to this size are sent in the same write as the head.
+const COALESCE_BODY: usize = 16 * 1024;
+
+/// What one exchange needs from the client.
+pub(crate) struct Settings<'a> {
+    pub(crate) connect_timeout: Option<Duration>,
+    pub(crate) read_timeout: Option<Duration>,
+    pub(crate) write_timeout: Option<Duration>,
+    pub(crate) deadline: Option<Instant>,
+    pub(crate) limits: &'a Limits,
+    pub(crate) pool: &'a Arc<Pool>,
+    pub(crate) tls: &'a Arc<ClientConfig>,
+}
+
+/// Where a request goes.
+pub(crate) struct Target<'a> {
+    pub(crate) https: bool,
+    pub(crate) host: &'a str,
+    pub(crate) port: u16,
+    pub(crate) proxy: Option<&'a Proxy>,
+}
+
+/// A failure, and whether it may be retried on a fresh connection.
+struct Failure {
+    error: Error,
+    /// Nothing of a response arrived, and the connection had been used before.
+    retryable: bool,
+}
+
+/// Sends `req` (whose head bytes are `head`) and reads the final response head.
+/// The request body is taken from `req` and left in place when it is replayable.
+pub(crate) fn exchange(
+    s: &Settings<'_>,
+    target: &Target<'_>,
+    req: &mut Request,
+    head: &[u8],
+) -> Result<(ResponseHead, ResponseBody)> {
+    let key = PoolKey {
+        https: target.https,
+        host: target.host.to_owned(),
+        port: target.port,
+        proxy: target.proxy.map(Proxy::pool_id),
+        tls: req.tls_config().map_or(0, |c| Arc::as_ptr(c) as usize),
+    };
+    let replayable = !matches!(req.body(), Body::Stream { .. }) && req.method().is_idempotent();
+    let mut fresh_only = false;
+    loop {
+        let pooled = if fresh_only { None } else { s.pool.take(&key) };
+        let mut conn = match pooled {
+            Some(c) => c,
+            None => open(s, target, key.clone(), req.tls_config().unwrap_or(s.tls).clone())?,
+        };
+        conn.set_timing(Timing { read: s.read_timeout, write: s.write_timeout, deadline: s.deadline });
+        match round_trip(&mut conn, req, head, s.limits) {
+            Ok(resp_head) => {
+                let framing = response_framing(req.method(), &resp_head)?;
+                let keep = resp_head.keeps_alive() && !req.headers().connection_has("close");
+                let pool = keep.then(|| s.pool.clone());
+                let body = ResponseBody::new(conn, framing, s.limits, pool);
+                return Ok((resp_head, body));
+            }
+            Err(f) => {
+                if f.retryable && conn.reused && replayable && !fresh_only {
+                    log::debug!("retrying on a fresh connection after: {}", f.error);
+                    fresh_only = true;
+                    continue;
+                }
+                return Err(f.error);
+            }
+        }
+    }
+}
+
+/// Opens a new connection: TCP (to the proxy when there is one), then the tunnel and TLS for
+/// https.
+fn open(s: &Settings<'_>, target: &Target<'_>, key: PoolKey, tls: Arc<ClientConfig>) -> Result<Conn> {
+    let (dial_host, dial_port) = match target.proxy {
+        Some(p) => (p.host(), p.port()),
+        None => (target.host, target.port),
+    };
+    let tcp = connect_tcp(dial_host, dial_port, s.connect_timeout, s.deadline)?;
+    if !target.https {
+        return Ok(Conn::new(Stream::Tcp(tcp), key));
+    }
+    let tcp = match target.proxy {
+        Some(p) => tunnel(s, tcp, p, target, key.clone())?,
+        None => tcp,
+    };
+    let stream = handshake(tcp, target.host, tls, s.connect_timeout, s.deadline)?;
+    Ok(Conn::new(stream, key))
+}
+
+/// Asks the proxy for a tunnel to the target (`CONNECT host:port`).
+fn tunnel(
+    s: &Settings<'_>,
+    tcp: std::net::TcpStream,
+    proxy: &Proxy,
+    target: &Target<'_>,
+    key: PoolKey,
+) -> Result<std::net::TcpStream> {
+    let mut conn = Conn::new(Stream::Tcp(tcp), key);
+    conn.set_timing(Timing { read: s.connect_timeout, write: s.connect_timeout, deadline: s.deadline });
+    let authority = format!("{}:{}", target.host, target.port);
+    let mut headers = Headers::new();
+    headers.append("Host", &authority).map_err(Error::InvalidHeader)?;
+    if let Some(auth) = proxy.authorization() {
+        headers.append("Proxy-Authorization", auth).map_err(Error::InvalidHeader)?;
+    }
+    let mut out = Vec::with_capacity(256);
+    write_request_head(&mut out, &Method::Connect, &authority, http_utils::Version::Http11, &headers);
+    let as_connect = |e: Error| match e {
+        Error::Timeout(TimeoutKind::Read | TimeoutKind::Write) => Error::Timeout(TimeoutKind::Connect),
+        other => other,
+    };
+    conn.write_all(&out).and_then(|()| conn.flush()).map_err(|e| as_connect(Error::from(e)))?;
+    let head = read_final_head(&mut conn, s.limits).map_err(|(e, _)| as_connect(e))?;
+    match head.status {
+        200..=299 => conn.into_tcp().ok_or_else(|| {
+            Error::Protocol(http_utils::Error::protocol(http_utils::ErrorKind::InvalidStatusLine, 0))
+        }),
+        407 => Err(Error::ProxyAuthRequired { proxy: proxy.addr() }),
+        status => Err(Error::ProxyConnect { proxy: proxy.addr(), status }),
+    }
+}
+
+/// Writes the request and reads the final response head.
+fn round_trip(
+    conn: &mut Conn,
+    req: &mut Request,
+    head: &[u8],
+    limits: &Limits,
+) -> std::result::Result<ResponseHead, Failure> {
+    let sent = send_request(conn, req, head);
+    if let Err(e) = sent {
+        let error = Error::from_io(e, TimeoutKind::Write);
+        let retryable = !error.is_timeout() && !matches!(error, Error::RequestBodyLength { .. });
+        return Err(Failure { error, retryable });
+    }
+    read_final_head(conn, limits).map_err(|(error, got_bytes)| {
+        let retryable = !got_bytes
+            && match &error {
+                Error::ConnectionClosed => true,
+                Error::Io(e) => matches!(
+                    e.kind(),
+                    io::ErrorKind::ConnectionReset
+                        | io::ErrorKind::ConnectionAborted
+                        | io::ErrorKind::BrokenPipe
+                ),
+                _ => false,
+            };
+        Failure { error, retryable }
+    })
+}
+
+/// Writes the head and the body.
+fn send_request(conn: &mut Conn, req: &mut Request, head: &[u8]) -> io::Result<()> {
+    match req.body_mut() {
+        Body::Empty => conn.write_all(head)?,
+        Body::Bytes(b) if b.len() <= COALESCE_BODY => {
+            let mut out = Vec::with_capacity(head.len() + b.len());
+            out.extend_from_slice(head);
+            out.extend_from_slice(b);
+            conn.write_all(&out)?;
+        }
+        Body::Bytes(b) => {
+            conn.write_all(head)?;
+            conn.write_all(b)?;
+        }
+        Body::Stream { reader, length } => {
+            conn.write_all(head)?;
+            match *length {
+                Some(expected) => {
+                    let mut limited = io::Read::take(reader.as_mut(), expected);
+                    let copied = io::copy(&mut limited, conn.writer())?;
+                    let mut extra = [0u8; 1];
+                    let more = if copied == expected { io::Read::read(reader, &mut extra)? } else { 0 };
+                    if copied != expected || more > 0 {
+                        let err = Error::RequestBodyLength { expected, actual: copied + more as u64 };
+                        return Err(io::Error::new(io::ErrorKind::InvalidInput, err));
+                    }
+                }
+                None => {
+                    write_chunked(reader.as_mut(), conn.writer())?;
+                }
+            }
+        }
+    }
+    conn.flush()
+}
+
+/// Reads response heads until a final one (1xx interim responses are skipped).
+/// On error, also says whether any byte of a response had arrived.
+fn read_final_head(conn: &mut Conn, limits: &Limits) -> std::result::Result<ResponseHead, (Error, bool)> {
+    let mut got_bytes = false;
+    loop {
+        let head = read_head(conn, limits, &mut got_bytes).map_err(|e| (e, got_bytes))?;
+        if head.is_interim() {
+            continue;
+        }
+        return Ok(head);
+    }
+}
+
+/// Reads one response head, consuming exactly its bytes from the connection.
+fn read_head<R: BufRead>(r: &mut R, limits: &Limits, got_bytes: &mut bool) -> Result<ResponseHead> {
+    let mut acc: Vec<u8> = Vec::new();
+    loop {
+        let buf = r.fill_buf().map_err(|e| Error::from_io(e, TimeoutKind::Read))?;
+        if buf.is_empty() {
+            if acc.is_empty() {
+                return Err(Error::ConnectionClosed);
+            }
+            return Err(Error::Protocol(http_utils::Error::protocol(
+                http_utils::ErrorKind::TruncatedHead,
+                acc.len(),
+            )));
+        }
+        *got_bytes = true;
+        if acc.is_empty() {
+            // Fast path: the whole head is in the buffer.
+            match parse_response_head(buf, limits)? {
+                Parsed::Complete { value, used } => {
+                    r.consume(used);
+                    return Ok(value);
+                }
+                Parsed::Partial => {
+                    acc.extend_from_slice(buf);
+                    let n = buf.len();
+                    r.consume(n);
+                }
+            }
+        } else {
+            let before = acc.len();
+            acc.extend_from_slice(buf);
+            match parse_response_head(&acc, limits)? {
+                Parsed::Complete { value, used } => {
+                    r.consume(used - before);
+                    return Ok(value);
+                }
+                Parsed::Partial => {
+                    let n = acc.len() - before;
+                    r.consume(n);
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,379 @@
+//! Forward proxies: what a proxy is, which requests go through which proxy, and the proxy
+//! environment variables.
+//!
+//! Plain `http` requests go to the proxy with an absolute-form target
+//! (`GET http://host/path HTTP/1.1`); `https` requests open a tunnel with `CONNECT host:443`
+//! and run TLS with the origin server through it, so the proxy never sees the plaintext.
+
+use std::fmt;
+
+use regex::Regex;
+
+use crate::error::{Error, Result};
+
+/// A forward proxy: `http://[user:password@]host[:port]` (port 80 when omitted, and a bare
+/// `host:port` is read as `http://host:port`). Credentials in the URL are sent as Basic
+/// `Proxy-Authorization`.
+///
+/// ```
+/// use http_client::Proxy;
+/// let p = Proxy::new("http://alice:s%40fe@proxy.example:3128").unwrap();
+/// assert_eq!(p.host(), "proxy.example");
+/// assert_eq!(p.port(), 3128);
+/// assert!(p.has_credentials());
+/// assert!(Proxy::new("socks5://proxy.example").is_err());
+/// ```
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct Proxy {
+    host: String,
+    port: u16,
+    /// `Basic <base64(user:password)>`, when the URL had credentials.
+    authorization: Option<String>,
+}
+
+impl fmt::Debug for Proxy {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Credentials are never printed.
+        f.debug_struct("Proxy")
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .field("credentials", &self.authorization.is_some())
+            .finish()
+    }
+}
+
+impl Proxy {
+    /// Parses a proxy URL.
+    ///
+    /// # Errors
+    /// [`Error::InvalidProxy`] for a malformed URL, a scheme other than `http`, or a URL without
+    /// a host.
+    pub fn new(proxy_url: &str) -> Result<Proxy> {
+        let s = proxy_url.trim();
+        let full = if s.contains("://") { s.to_owned() } else { format!("http://{s}") };
+        let url = url::Url::parse(&full).map_err(|e| Error::InvalidProxy(format!("{e}")))?;
+        if url.scheme() != "http" {
+            return Err(Error::InvalidProxy(format!("unsupported proxy scheme {:?}", url.scheme())));
+        }
+        let host =
+            url.host_str().filter(|h| !h.is_empty()).ok_or_else(|| Error::InvalidProxy("no host".into()))?;
+        let port = url.port_or_known_default().unwrap_or(80);
+        let authorization = if url.username().is_empty() && url.password().is_none() {
+            None
+        } else {
+            let user = percent_encoding::percent_decode_str(url.username()).collect::<Vec<u8>>();
+            let pass =
+                percent_encoding::percent_decode_str(url.password().unwrap_or("")).collect::<Vec<u8>>();
+            let mut creds = user;
+            creds.push(b':');
+            creds.extend_from_slice(&pass);
+            Some(format!("Basic {}", base64(&creds)))
+        };
+        Ok(Proxy { host: host.to_owned(), port, authorization })
+    }
+
+    /// The proxy's host name or address (IPv6 in brackets).
+    pub fn host(&self) -> &str {
+        &self.host
+    }
+
+    /// The proxy's port.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// True when requests through it carry `Proxy-Authorization`.
+    pub fn has_credentials(&self) -> bool {
+        self.authorization.is_some()
+    }
+
+    /// The `Proxy-Authorization` value.
+    pub(crate) fn authorization(&self) -> Option<&str> {
+        self.authorization.as_deref()
+    }
+
+    /// `host:port`.
+    pub(crate) fn addr(&self) -> String {
+        format!("{}:{}", self.host, self.port)
+    }
+
+    /// The pool's identity of this proxy (credentials included, so two users never share a
+    /// connection).
+    pub(crate) fn pool_id(&self) -> String {
+        match &self.authorization {
+            Some(a) => format!("{}:{} {a}", self.host, self.port),
+            None => self.addr(),
+        }
+    }
+}
+
+/// Which hosts a proxy serves (the egg's string, regex or `#t`).
+///
+/// ```
+/// use http_client::ProxyPattern;
+/// assert!(ProxyPattern::from("example.com").matches("EXAMPLE.com"));
+/// assert!(!ProxyPattern::from("example.com").matches("www.example.com"));
+/// let re = ProxyPattern::from(regex::Regex::new(r"^.*\.internal$").unwrap());
+/// assert!(re.matches("db.internal"));
+/// assert!(ProxyPattern::Any.matches("anything"));
+/// ```
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub enum ProxyPattern {
+    /// Exactly this host (compared case-insensitively; no port).
+    Host(String),
+    /// Hosts in which the regex finds a match (anchor it with `^...$` for a whole match).
+    Regex(Regex),
+    /// Every host (the egg's `#t`).
+    Any,
+}
+
+impl ProxyPattern {
+    /// True when `host` (without port; IPv6 without brackets or with) is served.
+    pub fn matches(&self, host: &str) -> bool {
+        match self {
+            ProxyPattern::Host(h) => h
+                .trim_start_matches('[')
+                .trim_end_matches(']')
+                .eq_ignore_ascii_case(host.trim_start_matches('[').trim_end_matches(']')),
+            ProxyPattern::Regex(r) => r.is_match(host),
+            ProxyPattern::Any => true,
+        }
+    }
+}
+
+impl From<&str> for ProxyPattern {
+    fn from(s: &str) -> ProxyPattern {
+        ProxyPattern::Host(s.to_owned())
+    }
+}
+
+impl From<String> for ProxyPattern {
+    fn from(s: String) -> ProxyPattern {
+        ProxyPattern::Host(s)
+    }
+}
+
+impl From<Regex> for ProxyPattern {
+    fn from(r: Regex) -> ProxyPattern {
+        ProxyPattern::Regex(r)
+    }
+}
+
+impl From<bool> for ProxyPattern {
+    /// `true` is [`ProxyPattern::Any`] (the egg's `#t`); `false` matches nothing.
+    fn from(all: bool) -> ProxyPattern {
+        if all {
+            ProxyPattern::Any
+        } else {
+            ProxyPattern::Host(String::new())
+        }
+    }
+}
+
+/// Proxy settings read from the environment, in the way curl reads them.
+///
+/// | variable | meaning |
+/// | --- | --- |
+/// | `http_proxy` | proxy for `http` URLs. The upper-case `HTTP_PROXY` is read too, except under CGI (when `REQUEST_METHOD` is set), where a request header `Proxy:` could have set it |
+/// | `https_proxy`, `HTTPS_PROXY` | proxy for `https` URLs (through a `CONNECT` tunnel) |
+/// | `all_proxy`, `ALL_PROXY` | proxy for either when the specific one is not set |
+/// | `no_proxy`, `NO_PROXY` | comma-separated hosts that are reached directly: `*` for all, a domain (`example.com` or `.example.com`, which also covers its subdomains), an IP address, each optionally with `:port` |
+///
+/// Lower-case names win over upper-case ones. Empty values count as unset.
+///
+/// ```
+/// use http_client::ProxyEnv;
+/// let env = ProxyEnv::from_lookup(|name| match name {
+///     "http_proxy" => Some("http://proxy:3128".to_string()),
+///     "no_proxy" => Some("localhost,.internal".to_string()),
+///     _ => None,
+/// });
+/// assert_eq!(env.proxy_for("http", "example.com", 80).unwrap().port(), 3128);
+/// assert!(env.proxy_for("http", "db.internal", 80).is_none());
+/// assert!(env.proxy_for("https", "example.com", 443).is_none());
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct ProxyEnv {
+    http: Option<Proxy>,
+    https: Option<Proxy>,
+    all: Option<Proxy>,
+    no_proxy: Vec<NoProxyEntry>,
+}
+
+#[derive(Debug, Clone)]
+enum NoProxyEntry {
+    All,
+    Host { name: String, port: Option<u16> },
+}
+
+impl ProxyEnv {
+    /// Reads the process environment.
+    pub fn from_env() -> ProxyEnv {
+        ProxyEnv::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Reads the variables through `lookup` (for tests and for programs that keep their own
+    /// environment). Malformed proxy URLs are ignored with a warning in the log.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> ProxyEnv {
+        let get = |lower: &str, upper: Option<&str>| {
+            lookup(lower)
+                .filter(|v| !v.trim().is_empty())
+                .or_else(|| upper.and_then(&lookup).filter(|v| !v.trim().is_empty()))
+        };
+        let parse = |name: &str, v: Option<String>| {
+            v.and_then(|v| match Proxy::new(&v) {
+                Ok(p) => Some(p),
+                Err(e) => {
+                    log::warn!("ignoring {name}: {e}");
+                    None
+                }
+            })
+        };
+        let cgi = lookup("REQUEST_METHOD").is_some();
+        let http_upper = if cgi { None } else { Some("HTTP_PROXY") };
+        ProxyEnv {
+            http: parse("http_proxy", get("http_proxy", http_upper)),
+            https: parse("https_proxy", get("https_proxy", Some("HTTPS_PROXY"))),
+            all: parse("all_proxy", get("all_proxy", Some("ALL_PROXY"))),
+            no_proxy: get("no_proxy", Some("NO_PROXY")).map(|v| parse_no_proxy(&v)).unwrap_or_default(),
+        }
+    }
+
+    /// The proxy for a request to `scheme://host:port`, or `None` to go direct.
+    pub fn proxy_for(&self, scheme: &str, host: &str, port: u16) -> Option<&Proxy> {
+        let chosen = match scheme {
+            "http" => self.http.as_ref().or(self.all.as_ref()),
+            "https" => self.https.as_ref().or(self.all.as_ref()),
+            _ => None,
+        }?;
+        if self.bypasses(host, port) {
+            return None;
+        }
+        Some(chosen)
+    }
+
+    /// True when `no_proxy` says `host:port` is reached directly.
+    pub fn bypasses(&self, host: &str, port: u16) -> bool {
+        let host = host.trim_start_matches('[').trim_end_matches(']').trim_end_matches('.');
+        self.no_proxy.iter().any(|e| match e {
+            NoProxyEntry::All => true,
+            NoProxyEntry::Host { name, port: p } => {
+                if p.is_some_and(|p| p != port) {
+                    return false;
+                }
+                host.eq_ignore_ascii_case(name)
+                    || (host.len() > name.len()
+                        && host.as_bytes()[host.len() - name.len() - 1] == b'.'
+                        && host[host.len() - name.len()..].eq_ignore_ascii_case(name))
+            }
+        })
+    }
+}
+
+fn parse_no_proxy(v: &str) -> Vec<NoProxyEntry> {
+    v.split([',', ' '])
+        .map(str::trim)
+        .filter(|e| !e.is_empty())
+        .map(|e| {
+            if e == "*" {
+                return NoProxyEntry::All;
+            }
+            let e = e.trim_start_matches("*.").trim_start_matches('.');
+            // `[v6]:port`, `host:port`, a bare IPv6 address, or a host.
+            let (name, port) = if let Some(rest) = e.strip_prefix('[') {
+                match rest.split_once(']') {
+                    Some((h, p)) => (h, p.strip_prefix(':').and_then(|p| p.parse().ok())),
+                    None => (rest, None),
+                }
+            } else if e.matches(':').count() == 1 {
+                let (h, p) = e.split_once(':').unwrap_or((e, ""));
+                (h, p.parse().ok())
+            } else {
+                (e, None)
+            };
+            NoProxyEntry::Host { name: name.trim_end_matches('.').to_ascii_lowercase(), port }
+        })
+        .collect()
+}
+
+/// Standard base64 with padding (RFC 4648 §4), for Basic credentials.
+pub(crate) fn base64(input: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(input.len().div_ceil(3) * 4);
+    for chunk in input.chunks(3) {
+        let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(ALPHABET[(n >> (18 - 6 * i)) as usize & 63] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base64_vectors() {
+        for (i, o) in [("", ""), ("f", "Zg=="), ("fo", "Zm8="), ("foo", "Zm9v"), ("foobar", "Zm9vYmFy")] {
+            assert_eq!(base64(i.as_bytes()), o);
+        }
+        assert_eq!(base64(b"Aladdin:open sesame"), "QWxhZGRpbjpvcGVuIHNlc2FtZQ==");
+    }
+
+    #[test]
+    fn proxy_urls() {
+        let p = Proxy::new("127.0.0.1:8080").unwrap();
+        assert_eq!((p.host(), p.port(), p.has_credentials()), ("127.0.0.1", 8080, false));
+        let p = Proxy::new("http://u:p@h").unwrap();
+        assert_eq!(p.port(), 80);
+        assert_eq!(p.authorization(), Some("Basic dTpw"));
+        assert!(!format!("{p:?}").contains("dTpw"));
+        assert!(Proxy::new("https://h").is_err());
+        assert!(Proxy::new("http://").is_err());
+    }
+
+    #[test]
+    fn env_rules() {
+        let vars = |pairs: &'static [(&'static str, &'static str)]| {
+            ProxyEnv::from_lookup(move |n| pairs.iter().find(|(k, _)| *k == n).map(|(_, v)| v.to_string()))
+        };
+        let env = vars(&[("HTTP_PROXY", "http://up:1"), ("https_proxy", "lo:2"), ("ALL_PROXY", "all:3")]);
+        assert_eq!(env.proxy_for("http", "x", 80).unwrap().port(), 1);
+        assert_eq!(env.proxy_for("https", "x", 443).unwrap().port(), 2);
+        // Under CGI the upper-case HTTP_PROXY is ignored; all_proxy still applies.
+        let env = vars(&[("HTTP_PROXY", "http://up:1"), ("REQUEST_METHOD", "GET"), ("ALL_PROXY", "all:3")]);
+        assert_eq!(env.proxy_for("http", "x", 80).unwrap().port(), 3);
+        let env = vars(&[("REQUEST_METHOD", "GET"), ("http_proxy", "lo:4")]);
+        assert_eq!(env.proxy_for("http", "x", 80).unwrap().port(), 4);
+        // Lower case wins.
+        let env = vars(&[("http_proxy", "lo:5"), ("HTTP_PROXY", "up:6")]);
+        assert_eq!(env.proxy_for("http", "x", 80).unwrap().port(), 5);
+    }
+
+    #[test]
+    fn no_proxy_rules() {
+        let env = ProxyEnv::from_lookup(|n| match n {
+            "all_proxy" => Some("p:1".into()),
+            "NO_PROXY" => Some("localhost, .corp.example,*.wild,10.0.0.1,other:8080,[::1]".into()),
+            _ => None,
+        });
+        for direct in
+            ["localhost", "LOCALHOST", "a.corp.example", "corp.example", "x.wild", "10.0.0.1", "[::1]"]
+        {
+            assert!(env.bypasses(direct, 80), "{direct}");
+        }
+        assert!(env.bypasses("other", 8080));
+        for proxied in ["notlocalhost", "corp.example.com", "10.0.0.2", "other"] {
+            assert!(!env.bypasses(proxied, 80), "{proxied}");
+        }
+        let star = ProxyEnv::from_lookup(|n| (n == "no_proxy").then(|| "*".to_string()));
+        assert!(star.bypasses("anything", 1));
+    }
+}
