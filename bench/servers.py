@@ -1,0 +1,230 @@
+#!/usr/bin/env python3
+"""Side-by-side hello-world server benchmark.
+
+Each server is pinned to CPU 1 and wrk to CPU 0 (taskset). For every round (interleaved across
+servers) it measures, per connection count: req/s, p50/p99 latency, server CPU per request, RSS
+and threads. Then, once per server: throughput with 5,000 idle keep-alive connections held open
+(and RSS per idle connection), 5,000 connections opened at once (time until all are answered),
+and a pipelined run (depth 16).
+
+Usage: bench/servers.py [--rounds 3] [--duration 10] [--only name,name] [--skip-extras]
+Servers are given in SERVERS below as name -> command (the port is appended).
+"""
+import argparse, os, re, selectors, signal, socket, statistics, subprocess, sys, time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+PEERS = os.path.join(HERE, "peers", "target", "release")
+SERVERS = {
+    "http-toolkit": [os.path.join(ROOT, "target", "release", "examples", "hello"), "--port"],
+    "hyper": [os.path.join(PEERS, "hyper_hello"), "--port"],
+    "naive-threads": [os.path.join(PEERS, "naive_hello"), "--port"],
+    "tiny_http": [os.path.join(PEERS, "tiny_hello"), "--port"],
+}
+TICK = os.sysconf("SC_CLK_TCK")
+PIPELINE_LUA = os.path.join(HERE, "pipeline.lua")
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    p = s.getsockname()[1]
+    s.close()
+    return p
+
+
+def start(name, port):
+    cmd = ["taskset", "-c", "1"] + SERVERS[name] + [str(port)]
+    p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 10
+    while time.time() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            return p
+        except OSError:
+            time.sleep(0.05)
+    p.kill()
+    raise RuntimeError(f"{name} did not start")
+
+
+def cpu_ticks(pid):
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return int(fields[11]) + int(fields[12])  # utime + stime
+
+
+def status(pid):
+    rss = threads = 0
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                rss = int(line.split()[1])
+            elif line.startswith("Threads:"):
+                threads = int(line.split()[1])
+    return rss, threads
+
+
+def to_us(s):
+    m = re.match(r"([\d.]+)(us|ms|s)", s)
+    v, u = float(m.group(1)), m.group(2)
+    return v * {"us": 1, "ms": 1000, "s": 1e6}[u]
+
+
+def wrk(port, conns, duration, lua=None):
+    cmd = ["taskset", "-c", "0", "wrk", "-t1", f"-c{conns}", f"-d{duration}s", "--latency"]
+    if lua:
+        cmd += ["-s", lua]
+    cmd.append(f"http://127.0.0.1:{port}/")
+    out = subprocess.run(cmd, capture_output=True, text=True, timeout=duration + 60).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    p50 = re.search(r"50%\s+(\S+)", out)
+    p99 = re.search(r"99%\s+(\S+)", out)
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)|Socket errors: (.*)", out)
+    return {
+        "rps": rps,
+        "p50": to_us(p50.group(1)) if p50 else float("nan"),
+        "p99": to_us(p99.group(1)) if p99 else float("nan"),
+        "errors": errors.group(0) if errors else "",
+        "requests": int(re.search(r"(\d+) requests in", out).group(1)),
+    }
+
+
+def measured(pid, port, conns, duration, lua=None):
+    t0 = cpu_ticks(pid)
+    r = wrk(port, conns, duration, lua)
+    t1 = cpu_ticks(pid)
+    r["cpu_us_per_req"] = (t1 - t0) / TICK * 1e6 / max(r["requests"], 1)
+    r["rss_kib"], r["threads"] = status(pid)
+    return r
+
+
+REQ = b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+
+
+def read_response(s):
+    data = b""
+    while b"Hello, world!" not in data:
+        chunk = s.recv(4096)
+        if not chunk:
+            raise OSError("closed")
+        data += chunk
+
+
+def hold_idle(port, n):
+    socks = []
+    for _ in range(n):
+        s = socket.create_connection(("127.0.0.1", port), timeout=10)
+        s.sendall(REQ)
+        read_response(s)
+        socks.append(s)
+    return socks
+
+
+def burst(port, n, limit=60.0):
+    """Opens n connections at once, each sends one request; returns (seconds, answered)."""
+    sel = selectors.DefaultSelector()
+    start_t = time.time()
+    pending = {}
+    for _ in range(n):
+        s = socket.socket()
+        s.setblocking(False)
+        try:
+            s.connect(("127.0.0.1", port))
+        except BlockingIOError:
+            pass
+        sel.register(s, selectors.EVENT_WRITE)
+        pending[s] = b""
+    answered = 0
+    while pending and time.time() - start_t < limit:
+        for key, ev in sel.select(timeout=0.5):
+            s = key.fileobj
+            if ev & selectors.EVENT_WRITE:
+                try:
+                    s.send(REQ)
+                    sel.modify(s, selectors.EVENT_READ)
+                except OSError:
+                    sel.unregister(s); s.close(); del pending[s]
+            else:
+                try:
+                    chunk = s.recv(4096)
+                except OSError:
+                    chunk = b""
+                if chunk:
+                    pending[s] += chunk
+                if not chunk or b"Hello, world!" in pending[s]:
+                    if chunk:
+                        answered += 1
+                    sel.unregister(s); s.close(); del pending[s]
+    elapsed = time.time() - start_t
+    for s in list(pending):
+        s.close()
+    return elapsed, answered
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--duration", type=int, default=10)
+    ap.add_argument("--only", default="")
+    ap.add_argument("--conns", default="50,256")
+    ap.add_argument("--idle", type=int, default=5000)
+    ap.add_argument("--skip-extras", action="store_true")
+    a = ap.parse_args()
+    names = [n for n in SERVERS if not a.only or n in a.only.split(",")]
+    names = [n for n in names if os.path.exists(SERVERS[n][0])]
+    conns = [int(c) for c in a.conns.split(",")]
+    with open(PIPELINE_LUA, "w") as f:
+        f.write('init = function(args)\n  local r = {}\n  for i = 1, 16 do r[i] = wrk.format(nil, "/") end\n'
+                '  req = table.concat(r)\nend\nrequest = function() return req end\n')
+    results = {}
+    for rnd in range(a.rounds):
+        for name in names:
+            port = free_port()
+            p = start(name, port)
+            try:
+                for c in conns:
+                    r = measured(p.pid, port, c, a.duration)
+                    results.setdefault((name, c), []).append(r)
+                    print(f"round {rnd+1} {name:14} c={c:<4} {r['rps']:>9.0f} req/s  p50 {r['p50']:>8.0f}us  p99 {r['p99']:>8.0f}us"
+                          f"  cpu {r['cpu_us_per_req']:.2f}us/req  rss {r['rss_kib']}KiB  threads {r['threads']} {r['errors']}", flush=True)
+            finally:
+                p.kill(); p.wait()
+    print("\nmedians over rounds")
+    print("| server | conns | req/s | p50 µs | p99 µs | server CPU µs/req | RSS KiB | threads |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- |")
+    for (name, c), rs in results.items():
+        med = lambda k: statistics.median(r[k] for r in rs)
+        print(f"| {name} | {c} | {med('rps'):.0f} | {med('p50'):.0f} | {med('p99'):.0f} | {med('cpu_us_per_req'):.2f} | {med('rss_kib'):.0f} | {med('threads'):.0f} |")
+    if a.skip_extras:
+        return
+    print("\n| server | base req/s c=50 | req/s with idle | ratio | RSS before KiB | RSS with idle KiB | KiB per idle conn | burst answered | burst s | pipelined req/s |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+    for name in names:
+        port = free_port()
+        p = start(name, port)
+        try:
+            base = measured(p.pid, port, 50, a.duration)
+            rss0, _ = status(p.pid)
+            try:
+                socks = hold_idle(port, a.idle)
+                time.sleep(1)
+                rss1, thr = status(p.pid)
+                with_idle = measured(p.pid, port, 50, a.duration)
+                for s in socks:
+                    s.close()
+                idle_s = f"{with_idle['rps']:.0f} | {with_idle['rps']/base['rps']:.2f} | {rss0} | {rss1} | {(rss1-rss0)/a.idle:.2f}"
+            except Exception as e:  # a server that cannot hold them all
+                idle_s = f"failed ({e}) | - | {rss0} | - | -"
+            time.sleep(1)
+            secs, answered = burst(port, a.idle)
+            pipe = measured(p.pid, port, 50, a.duration, PIPELINE_LUA)
+            print(f"| {name} | {base['rps']:.0f} | {idle_s} | {answered}/{a.idle} | {secs:.2f} | {pipe['rps']:.0f} |", flush=True)
+        finally:
+            p.kill(); p.wait()
+
+
+if __name__ == "__main__":
+    import resource
+    hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    main()
