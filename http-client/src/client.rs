@@ -6,17 +6,17 @@ use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
 use cookie_store::CookieStore;
-use http_utils::{Body, Headers, Limits, Method, Request};
+use http_utils::{
+    encode_component, encode_form_with, write_request_head, Body, Headers, Limits, Method, Request,
+};
 use rustls::ClientConfig;
 
 use crate::error::{Error, Result};
 use crate::exchange::{exchange, Settings, Target};
-use crate::form::encode_pairs;
 use crate::pool::{Pool, PoolConfig};
 use crate::proxy::{Proxy, ProxyEnv, ProxyPattern};
 use crate::response::Response;
 use crate::tls::{Pem, TlsSettings};
-use crate::wire::write_request_head;
 
 /// Bytes of a redirect response's body read to keep its connection; past this it is closed.
 const REDIRECT_DRAIN: u64 = 64 * 1024;
@@ -342,16 +342,21 @@ impl Client {
         req.headers_mut()
             .set("Content-Type", "application/x-www-form-urlencoded")
             .map_err(Error::InvalidHeader)?;
-        self.post_form_with(req, pairs, "&", "=", crate::form::form_encode)
+        self.post_form_with(req, pairs, "&", "=", encode_component)
     }
 
     /// POST `pairs` joined the egg's way: each name and value passed through `encoder`, name and
     /// value separated by `kv_delim` (DELIM2), pairs by `pair_delim` (DELIM1). The request's own
     /// `Content-Type` is kept. Returns the body as text.
     ///
-    /// ```
-    /// let body = http_client::form::encode_pairs(&[("a", "1"), ("b", "x y")], ";", ":", |s| s.to_uppercase());
-    /// assert_eq!(body, "A:1;B:X Y");
+    /// ```no_run
+    /// use http_client::{Client, Method, Request};
+    /// let req = Request::new(Method::Post, "http://localhost:4242/pairs")
+    ///     .with_header("Content-Type", "text/x-pairs")
+    ///     .unwrap();
+    /// // Sends the body `A:1;B:X Y`.
+    /// let answer = Client::new().post_form_with(req, &[("a", "1"), ("b", "x y")], ";", ":", |s| s.to_uppercase());
+    /// # let _ = answer;
     /// ```
     ///
     /// # Errors
@@ -366,7 +371,7 @@ impl Client {
     ) -> Result<String> {
         let mut req = req.into_request();
         req.set_method(Method::Post);
-        req.set_body(encode_pairs(pairs, pair_delim, kv_delim, encoder));
+        req.set_body(encode_form_with(pairs, pair_delim, kv_delim, encoder));
         text_of(self.send(req)?)
     }
 

@@ -14,7 +14,6 @@ use rustls_pki_types::ServerName;
 
 use crate::error::{Error, Result, TimeoutKind};
 use crate::pool::PoolKey;
-use crate::wire::Buffered;
 
 /// Size of a connection's read buffer.
 const READ_BUF: usize = 16 * 1024;
@@ -180,6 +179,11 @@ impl Conn {
         self.io.get_mut().timing = timing;
     }
 
+    /// The bytes received and not yet consumed.
+    pub(crate) fn buffered(&self) -> &[u8] {
+        self.io.buffer()
+    }
+
     /// Writes all of `buf` to the peer.
     pub(crate) fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
         self.io.get_mut().write_all(buf)
@@ -237,12 +241,6 @@ impl BufRead for Conn {
 
     fn consume(&mut self, amt: usize) {
         self.io.consume(amt);
-    }
-}
-
-impl Buffered for Conn {
-    fn buffered(&self) -> &[u8] {
-        self.io.buffer()
     }
 }
 

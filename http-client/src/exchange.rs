@@ -19,7 +19,10 @@ use std::io::{self, BufRead};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use http_utils::{parse_response_head, Body, Headers, Limits, Method, Parsed, Request, ResponseHead};
+use http_utils::io::{read_response_head, ChunkedWriter};
+use http_utils::{
+    response_framing, write_request_head, Body, Headers, Limits, Method, Request, ResponseHead,
+};
 use rustls::ClientConfig;
 
 use crate::conn::{connect_tcp, handshake, Conn, Stream, Timing};
@@ -27,7 +30,6 @@ use crate::error::{Error, Result, TimeoutKind};
 use crate::pool::{Pool, PoolKey};
 use crate::proxy::Proxy;
 use crate::response::ResponseBody;
-use crate::wire::{response_framing, write_chunked, write_request_head};
 
 /// Bodies up to this size are sent in the same write as the head.
 const COALESCE_BODY: usize = 16 * 1024;
@@ -211,7 +213,9 @@ fn send_request(conn: &mut Conn, req: &mut Request, head: &[u8]) -> io::Result<(
                     }
                 }
                 None => {
-                    write_chunked(reader.as_mut(), conn.writer())?;
+                    let mut chunked = ChunkedWriter::with_capacity(conn.writer(), 16 * 1024);
+                    io::copy(reader.as_mut(), &mut chunked)?;
+                    chunked.finish(None)?;
                 }
             }
         }
@@ -222,57 +226,21 @@ fn send_request(conn: &mut Conn, req: &mut Request, head: &[u8]) -> io::Result<(
 /// Reads response heads until a final one (1xx interim responses are skipped).
 /// On error, also says whether any byte of a response had arrived.
 fn read_final_head(conn: &mut Conn, limits: &Limits) -> std::result::Result<ResponseHead, (Error, bool)> {
-    let mut got_bytes = false;
-    loop {
-        let head = read_head(conn, limits, &mut got_bytes).map_err(|e| (e, got_bytes))?;
-        if head.is_interim() {
-            continue;
-        }
-        return Ok(head);
+    // Whether anything arrived at all decides whether a failed request may be sent again.
+    match conn.fill_buf() {
+        Ok([]) => return Err((Error::ConnectionClosed, false)),
+        Ok(_) => {}
+        Err(e) => return Err((Error::from_io(e, TimeoutKind::Read), false)),
     }
-}
-
-/// Reads one response head, consuming exactly its bytes from the connection.
-fn read_head<R: BufRead>(r: &mut R, limits: &Limits, got_bytes: &mut bool) -> Result<ResponseHead> {
-    let mut acc: Vec<u8> = Vec::new();
     loop {
-        let buf = r.fill_buf().map_err(|e| Error::from_io(e, TimeoutKind::Read))?;
-        if buf.is_empty() {
-            if acc.is_empty() {
-                return Err(Error::ConnectionClosed);
-            }
-            return Err(Error::Protocol(http_utils::Error::protocol(
-                http_utils::ErrorKind::TruncatedHead,
-                acc.len(),
-            )));
-        }
-        *got_bytes = true;
-        if acc.is_empty() {
-            // Fast path: the whole head is in the buffer.
-            match parse_response_head(buf, limits)? {
-                Parsed::Complete { value, used } => {
-                    r.consume(used);
-                    return Ok(value);
-                }
-                Parsed::Partial => {
-                    acc.extend_from_slice(buf);
-                    let n = buf.len();
-                    r.consume(n);
-                }
-            }
-        } else {
-            let before = acc.len();
-            acc.extend_from_slice(buf);
-            match parse_response_head(&acc, limits)? {
-                Parsed::Complete { value, used } => {
-                    r.consume(used - before);
-                    return Ok(value);
-                }
-                Parsed::Partial => {
-                    let n = acc.len() - before;
-                    r.consume(n);
-                }
-            }
+        let head = match read_response_head(conn, limits) {
+            Ok(Some(head)) => head,
+            Ok(None) => return Err((Error::ConnectionClosed, true)),
+            Err(http_utils::Error::Io(e)) => return Err((Error::from_io(e, TimeoutKind::Read), true)),
+            Err(e) => return Err((Error::from(e), true)),
+        };
+        if !head.is_interim() {
+            return Ok(head);
         }
     }
 }

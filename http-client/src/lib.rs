@@ -69,12 +69,10 @@ mod client;
 mod conn;
 mod error;
 mod exchange;
-pub mod form;
 mod pool;
 mod proxy;
 mod response;
 mod tls;
-mod wire;
 
 use std::sync::OnceLock;
 

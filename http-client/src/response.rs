@@ -5,12 +5,12 @@ use std::fmt;
 use std::io::{self, Read};
 use std::sync::Arc;
 
-use http_utils::{Headers, Limits, Version};
+use http_utils::io::BodyReader;
+use http_utils::{Framing, Headers, Limits, Version};
 
 use crate::conn::Conn;
 use crate::error::{Error, Result};
 use crate::pool::Pool;
-use crate::wire::{BodyReader, Buffered, Framing};
 
 /// Most bytes read on drop to finish an abandoned body so that its connection can be reused;
 /// only bytes already received are read, so dropping never waits on the network.
@@ -131,8 +131,7 @@ impl Response {
     /// # Errors
     /// As reading.
     pub fn drain(&mut self, max: u64) -> Result<bool> {
-        io::copy(&mut (&mut self.body).take(max), &mut io::sink()).map_err(Error::from)?;
-        Ok(self.body.is_complete())
+        Ok(http_utils::io::drain(&mut self.body, max)?)
     }
 }
 
@@ -162,7 +161,6 @@ pub struct ResponseBody {
     pool: Option<Arc<Pool>>,
     complete: bool,
     framing: Framing,
-    remaining: u64,
     max_body: u64,
 }
 
@@ -174,16 +172,11 @@ impl ResponseBody {
         pool: Option<Arc<Pool>>,
     ) -> ResponseBody {
         let pool = if framing == Framing::UntilClose { None } else { pool };
-        let remaining = match framing {
-            Framing::Length(n) => n,
-            _ => 0,
-        };
         let mut body = ResponseBody {
             reader: Some(BodyReader::new(conn, framing, limits)),
             pool,
             complete: false,
             framing,
-            remaining,
             max_body: limits.max_body,
         };
         body.check_complete();
@@ -219,7 +212,6 @@ impl Read for ResponseBody {
         let Some(reader) = self.reader.as_mut() else { return Ok(0) };
         match reader.read(buf) {
             Ok(n) => {
-                self.remaining = self.remaining.saturating_sub(n as u64);
                 self.check_complete();
                 Ok(n)
             }
@@ -238,10 +230,8 @@ impl Drop for ResponseBody {
         let Some(reader) = self.reader.as_ref() else { return };
         // Finish a length-delimited body whose rest has already arrived, without waiting.
         let buffered = reader.get_ref().buffered().len() as u64;
-        if self.pool.is_some()
-            && matches!(self.framing, Framing::Length(_))
-            && self.remaining <= buffered.min(DRAIN_ON_DROP)
-        {
+        let rest_arrived = reader.remaining().is_some_and(|left| left <= buffered.min(DRAIN_ON_DROP));
+        if self.pool.is_some() && rest_arrived {
             let mut sink = [0u8; 4096];
             while !self.complete && self.reader.is_some() {
                 if !matches!(self.read(&mut sink), Ok(n) if n > 0) {
