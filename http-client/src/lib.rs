@@ -80,6 +80,8 @@ pub use client::{Client, ClientBuilder, IntoRequest, Timeouts};
 pub use error::{Error, Result, TimeoutKind};
 pub use http_utils::{Body, Headers, Limits, Method, Request, Version};
 pub use proxy::{Proxy, ProxyEnv, ProxyPattern};
+/// The regex type of [`ProxyPattern::Regex`].
+pub use regex::Regex;
 pub use response::{Response, ResponseBody};
 
 /// The client behind the free functions, built on first use with the defaults.

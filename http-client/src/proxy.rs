@@ -113,7 +113,7 @@ impl Proxy {
 /// use http_client::ProxyPattern;
 /// assert!(ProxyPattern::from("example.com").matches("EXAMPLE.com"));
 /// assert!(!ProxyPattern::from("example.com").matches("www.example.com"));
-/// let re = ProxyPattern::from(regex::Regex::new(r"^.*\.internal$").unwrap());
+/// let re = ProxyPattern::regex(r"^.*\.internal$").unwrap();
 /// assert!(re.matches("db.internal"));
 /// assert!(ProxyPattern::Any.matches("anything"));
 /// ```
@@ -129,6 +129,14 @@ pub enum ProxyPattern {
 }
 
 impl ProxyPattern {
+    /// A regex pattern from its source text.
+    ///
+    /// # Errors
+    /// [`Error::InvalidProxy`] when `pattern` is not a valid regex.
+    pub fn regex(pattern: &str) -> Result<ProxyPattern> {
+        Regex::new(pattern).map(ProxyPattern::Regex).map_err(|e| Error::InvalidProxy(e.to_string()))
+    }
+
     /// True when `host` (without port; IPv6 without brackets or with) is served.
     pub fn matches(&self, host: &str) -> bool {
         match self {

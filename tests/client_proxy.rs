@@ -1,0 +1,252 @@
+//! Proxies: absolute-form requests and CONNECT tunnels through a real tinyproxy, proxy
+//! authentication, `no_proxy`, and the priority of proxy patterns.
+
+mod client_common;
+
+use std::net::{TcpListener, TcpStream};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use client_common::tls::{server_config, TestCa, TlsServer};
+use client_common::{RawServer, Seen};
+use http_client::{Client, Error, Proxy, ProxyEnv, ProxyPattern};
+
+/// A tinyproxy running in the foreground on a free loopback port, killed on drop.
+struct Tinyproxy {
+    child: Child,
+    port: u16,
+    dir: std::path::PathBuf,
+}
+
+impl Tinyproxy {
+    /// Starts tinyproxy, or returns `None` (after a loud notice) when it is not installed.
+    /// Under CI (`CI` set) a missing tinyproxy fails the test instead.
+    fn start(auth: Option<(&str, &str)>) -> Option<Tinyproxy> {
+        static SEQ: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = SEQ.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let dir = std::env::temp_dir().join(format!("http-client-tinyproxy-{}-{n}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let mut conf = format!(
+            "Port {port}\nListen 127.0.0.1\nTimeout 30\nMaxClients 50\nAllow 127.0.0.1\n\
+             LogFile \"{log}\"\nLogLevel Info\nPidFile \"{pid}\"\n",
+            log = dir.join("log").display(),
+            pid = dir.join("pid").display(),
+        );
+        if let Some((user, pass)) = auth {
+            conf.push_str(&format!("BasicAuth {user} {pass}\n"));
+        }
+        let conf_path = dir.join("tinyproxy.conf");
+        std::fs::write(&conf_path, conf).unwrap();
+        let spawned = Command::new("tinyproxy")
+            .arg("-d")
+            .arg("-c")
+            .arg(&conf_path)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn();
+        let child = match spawned {
+            Ok(c) => c,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                let _ = std::fs::remove_dir_all(&dir);
+                assert!(
+                    std::env::var_os("CI").is_none(),
+                    "tinyproxy is not installed (apt-get install tinyproxy)"
+                );
+                eprintln!("\n*** SKIPPED: tinyproxy is not installed; proxy interop not tested ***\n");
+                return None;
+            }
+            Err(e) => panic!("cannot start tinyproxy: {e}"),
+        };
+        let proxy = Tinyproxy { child, port, dir };
+        let start = Instant::now();
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(start.elapsed() < Duration::from_secs(5), "tinyproxy did not start listening");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        Some(proxy)
+    }
+
+    fn url(&self, creds: Option<&str>) -> String {
+        match creds {
+            Some(c) => format!("http://{c}@127.0.0.1:{}", self.port),
+            None => format!("http://127.0.0.1:{}", self.port),
+        }
+    }
+}
+
+impl Drop for Tinyproxy {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// An origin (or fake proxy) that records requests and answers with `body`.
+fn recording(body: &'static str) -> (RawServer, mpsc::Receiver<Seen>) {
+    let (tx, rx) = mpsc::channel();
+    let tx = Mutex::new(tx);
+    let server = RawServer::start(move |mut peer| {
+        while let Some(seen) = peer.read_request() {
+            let _ = tx.lock().unwrap().send(seen);
+            let reply = format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n{body}", body.len());
+            if !peer.write(reply.as_bytes()) {
+                break;
+            }
+        }
+    });
+    (server, rx)
+}
+
+const HELLO_TLS: &[u8] = b"HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\nsecret";
+
+#[test]
+fn http_through_tinyproxy() {
+    let Some(proxy) = Tinyproxy::start(None) else { return };
+    let (origin, seen) = recording("from origin");
+    let client = Client::new();
+    client.add_proxy(ProxyPattern::Any, Proxy::new(&proxy.url(None)).unwrap());
+    for _ in 0..2 {
+        assert_eq!(client.get(origin.url("/page?q=1")).unwrap(), "from origin");
+        // The proxy turned the absolute-form target back into origin form.
+        let s = seen.recv_timeout(Duration::from_secs(5)).unwrap();
+        assert_eq!(s.target, "/page?q=1");
+    }
+}
+
+#[test]
+fn https_through_a_tinyproxy_tunnel() {
+    let Some(proxy) = Tinyproxy::start(None) else { return };
+    let ca = TestCa::new("tunnel CA");
+    let server = TlsServer::start(server_config(&ca.issue(&["localhost"]), None), HELLO_TLS);
+    let client =
+        Client::builder().webpki_roots(false).add_root_certificate_pem(ca.pem().as_bytes()).build().unwrap();
+    client.add_proxy(ProxyPattern::Any, Proxy::new(&proxy.url(None)).unwrap());
+    let url = format!("https://localhost:{}/", server.addr.port());
+    for _ in 0..3 {
+        assert_eq!(client.get(url.as_str()).unwrap(), "secret");
+    }
+    // One tunnel, kept alive in the pool.
+    assert_eq!(server.accepted(), 1);
+    assert_eq!(server.next_sni().as_deref(), Some("localhost"));
+}
+
+#[test]
+fn proxy_authentication_through_tinyproxy() {
+    let Some(proxy) = Tinyproxy::start(Some(("alice", "s3cret"))) else { return };
+    let (origin, _seen) = recording("authorized");
+    let ca = TestCa::new("auth CA");
+    let tls = TlsServer::start(server_config(&ca.issue(&["localhost"]), None), HELLO_TLS);
+    let tls_url = format!("https://localhost:{}/", tls.addr.port());
+    let client =
+        Client::builder().webpki_roots(false).add_root_certificate_pem(ca.pem().as_bytes()).build().unwrap();
+
+    client.add_proxy(ProxyPattern::Any, Proxy::new(&proxy.url(None)).unwrap());
+    let err = client.get(origin.url("/")).unwrap_err();
+    assert!(matches!(err, Error::ProxyAuthRequired { .. }), "{err}");
+    let err = client.get(tls_url.as_str()).unwrap_err();
+    assert!(matches!(err, Error::ProxyAuthRequired { .. }), "{err}");
+
+    client.add_proxy(ProxyPattern::Any, Proxy::new(&proxy.url(Some("alice:wrong"))).unwrap());
+    // tinyproxy answers wrong credentials with 401 rather than 407.
+    let err = client.get(origin.url("/")).unwrap_err();
+    assert!(matches!(err, Error::ProxyAuthRequired { .. } | Error::Status { status: 401, .. }), "{err:?}");
+
+    client.add_proxy(ProxyPattern::Any, Proxy::new(&proxy.url(Some("alice:s3cret"))).unwrap());
+    assert_eq!(client.get(origin.url("/")).unwrap(), "authorized");
+    assert_eq!(client.get(tls_url.as_str()).unwrap(), "secret");
+}
+
+#[test]
+fn absolute_form_and_basic_credentials_on_the_wire() {
+    let (fake_proxy, seen) = recording("via proxy");
+    let client = Client::new();
+    let proxy_url = format!("http://user%40corp:p%3Ass@{}", fake_proxy.addr);
+    client.add_proxy(ProxyPattern::Any, Proxy::new(&proxy_url).unwrap());
+    assert_eq!(client.get("http://origin.example:8080/a/b?c=d").unwrap(), "via proxy");
+    let s = seen.recv().unwrap();
+    assert_eq!(s.target, "http://origin.example:8080/a/b?c=d");
+    assert_eq!(s.header("host"), Some("origin.example:8080"));
+    // base64("user@corp:p:ss")
+    assert_eq!(s.header("proxy-authorization"), Some("Basic dXNlckBjb3JwOnA6c3M="));
+}
+
+#[test]
+fn pattern_priority_and_removal() {
+    let (a, seen_a) = recording("A");
+    let (b, _seen_b) = recording("B");
+    let (origin, _seen_o) = recording("origin");
+    let client = Client::new();
+    let target = origin.url("/");
+    assert_eq!(client.get(target.as_str()).unwrap(), "origin");
+
+    client.add_proxy(ProxyPattern::Any, Proxy::new(&a.addr.to_string()).unwrap());
+    assert_eq!(client.get(target.as_str()).unwrap(), "A");
+    // Added later, so it wins where it matches.
+    client.add_proxy("127.0.0.1", Proxy::new(&b.addr.to_string()).unwrap());
+    assert_eq!(client.get(target.as_str()).unwrap(), "B");
+    // Not where it does not.
+    assert_eq!(client.get(format!("http://localhost:{}/", origin.addr.port())).unwrap(), "A");
+    let re = http_client::Regex::new(r"^127\.0\.0\.\d+$").unwrap();
+    client.add_proxy(re, Proxy::new(&a.addr.to_string()).unwrap());
+    assert_eq!(client.get(target.as_str()).unwrap(), "A");
+    client.add_proxy(false, Proxy::new(&b.addr.to_string()).unwrap());
+    assert_eq!(client.get(target.as_str()).unwrap(), "A");
+
+    client.remove_all_proxies();
+    assert_eq!(client.get(target.as_str()).unwrap(), "origin");
+    assert!(seen_a.try_iter().all(|s| s.target.starts_with("http://")));
+}
+
+#[test]
+fn environment_proxies_and_no_proxy() {
+    let (proxy, seen) = recording("env proxy");
+    let (origin, _) = recording("origin");
+    let env = |no_proxy: &'static str| {
+        let p = proxy.addr.to_string();
+        ProxyEnv::from_lookup(move |name| match name {
+            "ALL_PROXY" => Some(format!("http://{p}")),
+            "no_proxy" => Some(no_proxy.to_string()),
+            _ => None,
+        })
+    };
+    let client = Client::builder().proxy_env(env("localhost,.example.org")).build().unwrap();
+    assert_eq!(client.get(origin.url("/")).unwrap(), "env proxy");
+    assert!(seen.recv().unwrap().target.starts_with("http://127.0.0.1:"));
+    assert_eq!(client.get(format!("http://localhost:{}/", origin.addr.port())).unwrap(), "origin");
+
+    let direct = Client::builder().proxy_env(env("127.0.0.1")).build().unwrap();
+    assert_eq!(direct.get(origin.url("/")).unwrap(), "origin");
+
+    // Under CGI, HTTP_PROXY may come from a request header and is ignored.
+    let p = proxy.addr.to_string();
+    let cgi = ProxyEnv::from_lookup(move |name| match name {
+        "HTTP_PROXY" => Some(p.clone()),
+        "REQUEST_METHOD" => Some("GET".into()),
+        _ => None,
+    });
+    let client = Client::builder().proxy_env(cgi).build().unwrap();
+    assert_eq!(client.get(origin.url("/")).unwrap(), "origin");
+
+    // Rules added with add_proxy win over the environment.
+    let client = Client::builder().proxy_env(env("")).build().unwrap();
+    client.add_proxy("127.0.0.1", Proxy::new(&origin.addr.to_string()).unwrap());
+    assert_eq!(client.get(origin.url("/")).unwrap(), "origin");
+}
+
+#[test]
+fn refused_tunnel_is_a_proxy_error() {
+    let refusing = RawServer::start(|mut peer| {
+        if peer.read_request().is_some() {
+            peer.write(b"HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n");
+        }
+    });
+    let client = Client::new();
+    client.add_proxy(ProxyPattern::Any, Proxy::new(&refusing.addr.to_string()).unwrap());
+    let err = client.get("https://example.com/").unwrap_err();
+    assert!(matches!(err, Error::ProxyConnect { status: 403, .. }), "{err}");
+}
