@@ -1,1 +1,102 @@
-//! HTTP/1.1 server (in progress).
+//! # http-server
+//!
+//! The multithreaded HTTP/1.1 server of http-toolkit, modelled on the CHICKEN `http` egg's
+//! `http-server`: resources mapped to handlers, content parsers, hooks, on plain std threads.
+//!
+//! ```
+//! use http_server::{Response, Server};
+//! # fn main() -> std::io::Result<()> {
+//! let server = Server::builder().port(0).bind("127.0.0.1").build()?;
+//! server.add_resource(["/", "/index.html"], |_req, _args| Response::text("Hello, world!"));
+//! let handle = server.spawn()?; // or server.run() to block
+//! # use std::io::{Read, Write};
+//! # let mut s = std::net::TcpStream::connect(handle.local_addr().socket_addr().unwrap())?;
+//! # s.write_all(b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")?;
+//! # let mut out = String::new();
+//! # s.read_to_string(&mut out)?;
+//! # assert!(out.ends_with("Hello, world!"));
+//! handle.shutdown();
+//! # Ok(()) }
+//! ```
+//!
+//! ## What is here
+//! - [`Server::builder`] (the egg's `http:make-server`): port, bind address, server name,
+//!   location, protocol, backlog, init callback, limits, timeouts, threads; [`Server::run`]
+//!   blocks, [`Server::spawn`] returns a [`ServerHandle`] with a graceful
+//!   [`shutdown`](ServerHandle::shutdown).
+//! - Resources ([`Server::add_resource`], [`remove_resource`](Server::remove_resource),
+//!   [`find_resource`](Server::find_resource)), changeable while the server runs; handlers are
+//!   plain closures `Fn(&Request, &Args) -> Response`, or take the whole [`Context`].
+//! - Method handlers ([`Server::set_method_handler`]), content parsers
+//!   ([`Server::set_content_parser`]), the fallback and error-response handlers, the URL
+//!   transformation, and the startup, error and log hooks.
+//! - [`Response`] with bodies from bytes, a reader or a writer; `Content-Length` when the
+//!   length is known, chunked otherwise; `Date` and `Server`.
+//! - Transports ([`Transport`]): TCP, Unix domain sockets, and TLS with rustls
+//!   (feature `tls`, on by default).
+//!
+//! ## How it runs
+//! A fixed pool of worker threads, an acceptor and a monitor; nothing is spawned per
+//! connection or request. A connection waiting between requests is parked in an epoll set,
+//! holding no thread and no buffer, and resumes on a worker when bytes arrive. Workers that
+//! wait on the poller serve ready connections themselves; when a handler blocks, the monitor
+//! lets a standby worker take over its place. See the `connection` and `pool` modules'
+//! diagrams in the source. Linux only (epoll).
+//!
+//! ## Untrusted input
+//! Every byte from the network is untrusted. Limits ([`Limits`](http_utils::Limits)) and
+//! [`Timeouts`] have safe defaults:
+//!
+//! | what | default | breach |
+//! | --- | --- | --- |
+//! | request line | 8 KiB | 414, close |
+//! | header line / header count / whole head | 8 KiB / 100 / 64 KiB | 431, close |
+//! | body read whole (content parsers, [`Context::read_body`]) | 10 MiB | 413, close |
+//! | malformed head, bad or missing `Host` on HTTP/1.1, ambiguous framing | — | 400, close |
+//! | unknown transfer coding / unknown method | — | 501 |
+//! | HTTP version other than 1.0 and 1.1 | — | 505, close |
+//! | header timeout (slowloris; includes the TLS handshake) | 10 s | 408, close |
+//! | body timeout (between body bytes) | 30 s | 408 or close |
+//! | write timeout | 30 s | close |
+//! | keep-alive idle timeout | 60 s | close |
+//! | requests per connection | 10,000 | `Connection: close` on the last |
+//! | requests handled at once ([`ServerBuilder::request_count_limit`]) | workers − I/O threads | 503 + `Retry-After` |
+//! | open connections | 20,000 | 503, close |
+//!
+//! Error responses never echo bytes of the request. A handler that panics costs one 500; the
+//! server keeps serving. When framing is in doubt the connection is closed after the error
+//! response (lingering briefly so the peer can read it).
+
+mod connection;
+mod context;
+mod dispatch;
+mod head;
+mod hooks;
+mod poller;
+mod pool;
+mod registry;
+mod response;
+mod server;
+mod slab;
+#[cfg(feature = "tls")]
+mod tls;
+mod transport;
+mod wire;
+
+pub use connection::CloseReason;
+pub use context::{BodyStream, Context};
+pub use dispatch::resource_handler;
+pub use hooks::{ErrorEvent, LogRecord};
+pub use registry::{
+    text_parser, urlencoded_parser, Args, Content, ContentParser, ErrorHook, ErrorPage, Handler, LogHook,
+    ResourcePaths, UrlTransform,
+};
+pub use response::{default_error_page, escape_html, BodyWriter, Response, ResponseBody};
+pub use server::{Server, ServerBuilder, ServerHandle, Stopper, Timeouts};
+#[cfg(feature = "tls")]
+pub use tls::TlsTransport;
+pub use transport::{
+    Connection, ListenOptions, Listener, LocalAddr, PeerAddr, TcpTransport, Transport, UnixTransport,
+};
+
+pub use http_utils::{Headers, Limits, Method, Request, Version};

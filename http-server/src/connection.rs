@@ -1,0 +1,684 @@
+//! How one connection lives: the server's per-connection state machine.
+//!
+//! ```text
+//!  accept ──► [Handshake] ──(TLS done)──┐       (plain transports start in ReadHead)
+//!                 │ WouldBlock: park     │
+//!                 ▼                      ▼
+//!            ┌──────────────► [ReadHead] ◄─────────────────────────────┐
+//!            │  bytes arrive    │   │ no bytes: park (buffer freed)     │
+//!            │  (poller wakes)  │   │ partial head: park, header timer  │
+//!            │                  │   ▼                                   │
+//!            └────── parked ◄───┘ complete head                         │
+//!                                   │ bad head / Host / framing ──► error response ──► Linger
+//!                                   ▼                                   │
+//!                    [Dispatch] (100 Continue only when the body is read)
+//!                       │ method handler → resource → fallback; a panic is one 500
+//!                       ▼                                               │
+//!                 [FinishBody] unread body: drain a little, else close  │
+//!                       ▼                                               │
+//!                 [WriteResponse] Content-Length / chunked / until close │
+//!                       │ keep-alive allowed? ──── yes, next request ───┘
+//!                       ▼ no (a CloseReason says why)
+//!                    [Close] or [Linger]: half-close, discard input until EOF or timeout
+//! ```
+//!
+//! A worker runs this loop only while the connection has something to do; a connection
+//! waiting for bytes is parked in the poller and costs no thread. Responses to pipelined
+//! requests are gathered and written together.
+
+use std::any::Any;
+use std::io;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Instant;
+
+use http_utils::io::{drain, BodyReader, ChunkedWriter};
+use http_utils::{
+    check_host, parse_request_head, request_framing, Framing, Method, Parsed, Request, Version,
+};
+
+use crate::context::Context;
+use crate::dispatch::dispatch;
+use crate::head::{write_head, BodyFraming, ConnectionField, Head};
+use crate::hooks::{ErrorEvent, LogRecord};
+use crate::poller::Interest;
+use crate::registry::{Args, Table};
+use crate::response::{Response, ResponseBody};
+use crate::server::Shared;
+use crate::slab::Expiring;
+use crate::transport::{Connection, PeerAddr};
+use crate::wire::{ReadBuf, Wire, READ_BUF};
+
+/// At most this much of an unread request body is read and dropped to keep a connection.
+const DRAIN_MAX: u64 = 64 * 1024;
+
+/// Why a connection was closed. Keep-alive is the absence of a reason.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum CloseReason {
+    /// The peer closed its side between requests.
+    PeerClosed,
+    /// The peer closed its side in the middle of a request head.
+    TruncatedHead,
+    /// Reading failed.
+    ReadFailed,
+    /// Writing failed or timed out.
+    WriteFailed,
+    /// A request head did not arrive within the header timeout.
+    HeaderTimeout,
+    /// The connection stayed idle longer than the keep-alive timeout.
+    IdleTimeout,
+    /// The request asked for it (`Connection: close`, or HTTP/1.0 without keep-alive).
+    RequestedByClient,
+    /// The handler asked for it ([`Response::with_close`]).
+    RequestedByHandler,
+    /// The response body is delimited by closing the connection.
+    ResponseUntilClose,
+    /// The request was malformed or its framing is in doubt.
+    BadRequest,
+    /// The request body was not read and could not be skipped.
+    UnreadBody,
+    /// Reading the request body failed (too large, malformed, timed out).
+    BodyFailed,
+    /// The connection served its maximum number of requests.
+    RequestLimit,
+    /// The server is shutting down.
+    ShuttingDown,
+    /// A handler panicked after writing part of its response.
+    HandlerPanicked,
+    /// The TLS handshake failed or timed out.
+    HandshakeFailed,
+    /// The server is at its connection limit.
+    Overloaded,
+}
+
+/// Where a connection is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Phase {
+    Handshake,
+    Http,
+    Linger,
+}
+
+/// One connection, owned by the connection table while parked and by a worker while served.
+pub(crate) struct Conn {
+    pub io: Box<dyn Connection>,
+    pub peer: PeerAddr,
+    /// Bytes received and not yet used, kept while parked (empty, with no allocation, when
+    /// the connection is idle between requests).
+    pub saved: Vec<u8>,
+    pub deadline: Instant,
+    /// When the head now being received was first seen incomplete.
+    pub head_started: Option<Instant>,
+    pub requests: u32,
+    pub phase: Phase,
+    pub interest: Interest,
+    /// Why a lingering connection is closing.
+    pub reason: Option<CloseReason>,
+}
+
+impl Expiring for Conn {
+    fn deadline(&self) -> Instant {
+        self.deadline
+    }
+}
+
+impl Conn {
+    pub(crate) fn new(io: Box<dyn Connection>, deadline: Instant) -> Conn {
+        let peer = io.peer_addr();
+        Conn {
+            io,
+            peer,
+            saved: Vec::new(),
+            deadline,
+            head_started: None,
+            requests: 0,
+            // Plain transports finish their (empty) handshake at once.
+            phase: Phase::Handshake,
+            interest: Interest::Read,
+            reason: None,
+        }
+    }
+}
+
+/// What the worker does with a connection after driving it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Outcome {
+    /// Wait in the poller for `conn.interest`, until `conn.deadline`.
+    Park,
+    /// Close now.
+    Close(CloseReason),
+}
+
+/// A worker's reusable state.
+pub(crate) struct Worker<'s> {
+    pub shared: &'s Shared,
+    pub rbuf: ReadBuf,
+    pub wbuf: Vec<u8>,
+    /// The busy cell of the seat this worker holds, marked while a request is served.
+    pub busy: Option<&'s AtomicU64>,
+    pub busy_tag: u64,
+}
+
+impl<'s> Worker<'s> {
+    pub(crate) fn new(shared: &'s Shared, id: u64) -> Worker<'s> {
+        Worker {
+            shared,
+            rbuf: ReadBuf::new(),
+            wbuf: Vec::with_capacity(8 * 1024),
+            busy: None,
+            busy_tag: id << 40,
+        }
+    }
+
+    fn mark_busy(&mut self) {
+        if let Some(b) = self.busy {
+            self.busy_tag += 1;
+            b.store(self.busy_tag, Ordering::Relaxed);
+        }
+    }
+
+    fn mark_idle(&self) {
+        if let Some(b) = self.busy {
+            b.store(0, Ordering::Relaxed);
+        }
+    }
+}
+
+/// Serves a connection that the poller reported ready, until it must wait or close.
+pub(crate) fn drive(w: &mut Worker<'_>, conn: &mut Conn) -> Outcome {
+    w.rbuf.clear();
+    w.wbuf.clear();
+    if !conn.saved.is_empty() {
+        w.rbuf.restore(&conn.saved);
+        conn.saved = Vec::new();
+    }
+    let outcome = match conn.phase {
+        Phase::Linger => linger(w, conn),
+        Phase::Handshake => match conn.io.handshake() {
+            Ok(true) => {
+                conn.phase = Phase::Http;
+                http(w, conn)
+            }
+            Ok(false) => {
+                conn.interest = if conn.io.wants_write() { Interest::Write } else { Interest::Read };
+                Outcome::Park
+            }
+            Err(e) => {
+                hook_error(w.shared, &ErrorEvent::Handshake { peer: &conn.peer, error: &e });
+                Outcome::Close(CloseReason::HandshakeFailed)
+            }
+        },
+        Phase::Http => http(w, conn),
+    };
+    if outcome == Outcome::Park && !w.rbuf.is_empty() {
+        conn.saved = w.rbuf.available().to_vec();
+    }
+    outcome
+}
+
+fn hook_error(shared: &Shared, event: &ErrorEvent<'_>) {
+    if let Some(h) = shared.registry.snapshot().error_hook.clone() {
+        let _ = catch_unwind(AssertUnwindSafe(|| h(event)));
+    }
+}
+
+/// Discards input of a half-closed connection until the peer closes or time runs out.
+fn linger(w: &mut Worker<'_>, conn: &mut Conn) -> Outcome {
+    let reason = conn.reason.unwrap_or(CloseReason::BadRequest);
+    for _ in 0..64 {
+        w.rbuf.clear();
+        match w.rbuf.read_from(&mut *conn.io, READ_BUF) {
+            Ok((0, _)) => return Outcome::Close(reason),
+            Ok(_) => {}
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                w.rbuf.clear();
+                conn.interest = Interest::Read;
+                return Outcome::Park;
+            }
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(_) => return Outcome::Close(reason),
+        }
+    }
+    w.rbuf.clear();
+    Outcome::Park
+}
+
+/// What serving one request left the connection fit for.
+enum After {
+    Keep,
+    Close(CloseReason),
+    /// Close after discarding what the peer still sends (its request may not be over).
+    Linger(CloseReason),
+}
+
+fn flush(w: &mut Worker<'_>, conn: &mut Conn) -> io::Result<()> {
+    let mut wire = Wire { io: &mut *conn.io, rbuf: &mut w.rbuf, wbuf: &mut w.wbuf, shared: w.shared };
+    wire.flush()
+}
+
+fn start_linger(w: &mut Worker<'_>, conn: &mut Conn, reason: CloseReason) -> Outcome {
+    conn.io.shutdown_write();
+    conn.phase = Phase::Linger;
+    conn.reason = Some(reason);
+    conn.interest = Interest::Read;
+    conn.deadline = Instant::now() + w.shared.config.timeouts.linger;
+    w.rbuf.clear();
+    Outcome::Park
+}
+
+fn http(w: &mut Worker<'_>, conn: &mut Conn) -> Outcome {
+    let shared = w.shared;
+    let limits = shared.config.limits;
+    let max_buffer = limits.max_head + READ_BUF;
+    if let Some(t) = conn.head_started {
+        if t.elapsed() >= shared.config.timeouts.header {
+            error_response(w, 408, "Request Timeout", Version::Http11);
+            let _ = flush(w, conn);
+            return Outcome::Close(CloseReason::HeaderTimeout);
+        }
+    }
+    // The last read left the socket empty: park instead of trying another read.
+    let mut drained = false;
+    loop {
+        while !w.rbuf.is_empty() {
+            match parse_request_head(w.rbuf.available(), &limits) {
+                Ok(Parsed::Complete { value, used }) => {
+                    w.rbuf.consume(used);
+                    conn.head_started = None;
+                    let after = serve(w, conn, value);
+                    match after {
+                        After::Keep => {}
+                        After::Close(reason) => {
+                            let _ = flush(w, conn);
+                            return Outcome::Close(reason);
+                        }
+                        After::Linger(reason) => {
+                            if flush(w, conn).is_err() {
+                                return Outcome::Close(CloseReason::WriteFailed);
+                            }
+                            return start_linger(w, conn, reason);
+                        }
+                    }
+                }
+                Ok(Parsed::Partial) => break,
+                Err(e) => {
+                    let status = e.status();
+                    let message = e.kind().map_or("Bad Request", |k| k.description());
+                    error_response(w, status, message, Version::Http11);
+                    if flush(w, conn).is_err() {
+                        return Outcome::Close(CloseReason::WriteFailed);
+                    }
+                    return start_linger(w, conn, CloseReason::BadRequest);
+                }
+            }
+        }
+        if !w.wbuf.is_empty() && flush(w, conn).is_err() {
+            return Outcome::Close(CloseReason::WriteFailed);
+        }
+        if w.rbuf.is_empty() && shared.stopping() {
+            return Outcome::Close(CloseReason::ShuttingDown);
+        }
+        if drained && !conn.io.has_buffered_input() {
+            return park(w, conn);
+        }
+        match w.rbuf.read_from(&mut *conn.io, max_buffer) {
+            Ok((0, _)) => {
+                return Outcome::Close(if w.rbuf.is_empty() {
+                    CloseReason::PeerClosed
+                } else {
+                    CloseReason::TruncatedHead
+                })
+            }
+            Ok((_, filled)) => drained = !filled,
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => return park(w, conn),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(_) => return Outcome::Close(CloseReason::ReadFailed),
+        }
+    }
+}
+
+/// Parks a connection waiting for its next bytes, with the deadline of what it waits for.
+fn park(w: &mut Worker<'_>, conn: &mut Conn) -> Outcome {
+    let timeouts = &w.shared.config.timeouts;
+    conn.interest = if conn.io.wants_write() { Interest::Write } else { Interest::Read };
+    if !w.rbuf.is_empty() {
+        let started = *conn.head_started.get_or_insert_with(Instant::now);
+        conn.deadline = started + timeouts.header;
+    } else if conn.requests > 0 {
+        conn.deadline = Instant::now() + timeouts.keep_alive;
+    }
+    // A fresh connection keeps the deadline set when it was accepted.
+    Outcome::Park
+}
+
+/// Writes a complete error response with `Connection: close`.
+fn error_response(w: &mut Worker<'_>, status: u16, message: &str, version: Version) {
+    let table = w.shared.registry.snapshot();
+    let html = (table.error_page)(status, message);
+    write_head(
+        &mut w.wbuf,
+        &Head {
+            version: w.shared.config.protocol.max(version),
+            status,
+            reason: http_utils::reason_phrase(status),
+            server: &w.shared.config.server_name,
+            content_type: Some("text/html; charset=utf-8"),
+            headers: &http_utils::Headers::new(),
+            framing: BodyFraming::Length(html.len() as u64),
+            connection: ConnectionField::Close,
+        },
+    );
+    w.wbuf.extend_from_slice(html.as_bytes());
+}
+
+fn panic_message(payload: &(dyn Any + Send)) -> String {
+    if let Some(s) = payload.downcast_ref::<&str>() {
+        (*s).to_owned()
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "a panic without a message".to_owned()
+    }
+}
+
+/// Decrements the in-flight count when a request is done, however it ends.
+struct InFlight<'a>(&'a Shared);
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0.active.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+/// The decoded path for the resource lookup, when it differs from the raw one.
+fn lookup_path(table: &Table, req: &Request) -> (Option<String>, Args) {
+    match &table.url_transform {
+        Some(t) => {
+            let url = t(req.url());
+            let (path, args) = http_utils::decode_url(&url);
+            (Some(path), Args::from(args))
+        }
+        None => {
+            let raw = req.path();
+            let path = if raw.contains('%') { Some(http_utils::decode_url(raw).0) } else { None };
+            let args = match req.query() {
+                Some(q) if !q.is_empty() => Args::from(http_utils::decode_form(q)),
+                _ => Args::new(),
+            };
+            (path, args)
+        }
+    }
+}
+
+/// Serves one request whose head was just read.
+fn serve(w: &mut Worker<'_>, conn: &mut Conn, mut req: Request) -> After {
+    let shared = w.shared;
+    let cfg = &shared.config;
+    conn.requests += 1;
+    let table = shared.registry.snapshot();
+    let started = table.log_hook.as_ref().map(|_| Instant::now());
+    req.set_ip(conn.peer.ip());
+    let version = req.version();
+
+    if let Err(e) = check_host(&req) {
+        error_response(w, e.status(), "missing, repeated or invalid Host", version);
+        return After::Linger(CloseReason::BadRequest);
+    }
+    let framing = match request_framing(&req) {
+        Ok(f) => f,
+        Err(e) => {
+            let message = e.kind().map_or("Bad Request", |k| k.description());
+            error_response(w, e.status(), message, version);
+            return After::Linger(CloseReason::BadRequest);
+        }
+    };
+
+    let mut close: Option<CloseReason> = None;
+    if !req.wants_keep_alive() {
+        close = Some(CloseReason::RequestedByClient);
+    } else if shared.stopping() {
+        close = Some(CloseReason::ShuttingDown);
+    } else if conn.requests >= cfg.max_requests_per_connection {
+        close = Some(CloseReason::RequestLimit);
+    }
+    let mut linger = false;
+
+    let active = shared.active.fetch_add(1, Ordering::AcqRel) + 1;
+    let _in_flight = InFlight(shared);
+    w.mark_busy();
+
+    let method = req.method().clone();
+    let expects_continue = req.headers().expects_continue() && version == Version::Http11;
+    let (path, args) = lookup_path(&table, &req);
+    let wire = Wire { io: &mut *conn.io, rbuf: &mut w.rbuf, wbuf: &mut w.wbuf, shared };
+    let mut cx = Context {
+        request: req,
+        path,
+        args,
+        content: None,
+        peer: &conn.peer,
+        table: &table,
+        body: BodyReader::new(wire, framing, &cfg.limits),
+        continue_pending: expects_continue && framing != Framing::None && framing != Framing::Length(0),
+        body_failed: false,
+        written: None,
+        protocol: cfg.protocol,
+    };
+
+    let response = if active > cfg.request_count_limit {
+        cx.error_response(503, "Service Unavailable").with_header("Retry-After", "1")
+    } else {
+        match catch_unwind(AssertUnwindSafe(|| dispatch(&mut cx))) {
+            Ok(r) => r,
+            Err(payload) => {
+                let message = panic_message(&*payload);
+                hook_error(
+                    shared,
+                    &ErrorEvent::HandlerPanic { request: &cx.request, peer: cx.peer, message: &message },
+                );
+                if cx.written.is_some() {
+                    close = Some(CloseReason::HandlerPanicked);
+                    Response::written()
+                } else {
+                    cx.error_response(500, "Internal Server Error")
+                }
+            }
+        }
+    };
+
+    // Whatever the handler left of the body must go before the next request can be read.
+    if cx.body_failed {
+        close = close.or(Some(CloseReason::BodyFailed));
+        linger = true;
+    } else if !cx.body.is_complete() {
+        if cx.continue_pending {
+            // The client waits for 100 Continue that never came: it may or may not send.
+            close = close.or(Some(CloseReason::UnreadBody));
+            linger = true;
+        } else if close.is_none() && !matches!(drain(&mut cx.body, DRAIN_MAX), Ok(true)) {
+            close = Some(CloseReason::UnreadBody);
+            linger = true;
+        } else if close.is_some() {
+            linger = true;
+        }
+    }
+
+    let Context { request, body, written, .. } = cx;
+    let mut wire = body.into_inner();
+    let (status, bytes) = match written {
+        Some(head) => {
+            match head.framing {
+                BodyFraming::Length(n) if head.sent == n => {}
+                BodyFraming::NoBody => {}
+                BodyFraming::UntilClose => close = close.or(Some(CloseReason::ResponseUntilClose)),
+                _ => close = close.or(Some(CloseReason::ResponseUntilClose)),
+            }
+            (head.status, head.sent)
+        }
+        None => {
+            let mut r = response;
+            if r.close {
+                close = close.or(Some(CloseReason::RequestedByHandler));
+            }
+            let status = r.status;
+            match write_response(&mut wire, &method, version, &mut r, &mut close) {
+                Ok(n) => (status, n),
+                Err(_) => {
+                    close = Some(CloseReason::WriteFailed);
+                    (status, 0)
+                }
+            }
+        }
+    };
+
+    w.mark_idle();
+    shared.requests.fetch_add(1, Ordering::Relaxed);
+
+    if let (Some(hook), Some(t0)) = (&table.log_hook, started) {
+        let record = LogRecord { request: &request, peer: &conn.peer, status, bytes, duration: t0.elapsed() };
+        let _ = catch_unwind(AssertUnwindSafe(|| hook(&record)));
+    }
+    match close {
+        None => After::Keep,
+        Some(reason) if linger => After::Linger(reason),
+        Some(reason) => After::Close(reason),
+    }
+}
+
+/// Writes a handler's response: head, then the body framed by length, chunks or close.
+/// Returns the body bytes sent.
+fn write_response(
+    wire: &mut Wire<'_>,
+    method: &Method,
+    version: Version,
+    r: &mut Response,
+    close: &mut Option<CloseReason>,
+) -> io::Result<u64> {
+    let cfg = &wire.shared.config;
+    let status = r.status;
+    let no_body_status = (100..200).contains(&status) || status == 204 || status == 304;
+    let send_body = !no_body_status && *method != Method::Head;
+    let chunked_ok = version == Version::Http11 && cfg.protocol == Version::Http11;
+    let framing = if no_body_status {
+        BodyFraming::NoBody
+    } else {
+        match r.body.len() {
+            Some(n) => BodyFraming::Length(n),
+            None if *method == Method::Head => BodyFraming::NoBody,
+            None if chunked_ok => BodyFraming::Chunked,
+            None => {
+                *close = close.or(Some(CloseReason::ResponseUntilClose));
+                BodyFraming::UntilClose
+            }
+        }
+    };
+    let connection = if close.is_some() {
+        ConnectionField::Close
+    } else if version == Version::Http10 {
+        ConnectionField::KeepAlive
+    } else {
+        ConnectionField::Omit
+    };
+    let reason = r.reason.as_deref().unwrap_or_else(|| http_utils::reason_phrase(status));
+    write_head(
+        wire.wbuf,
+        &Head {
+            version: cfg.protocol,
+            status,
+            reason,
+            server: &cfg.server_name,
+            content_type: r.content_type.as_deref(),
+            headers: &r.headers,
+            framing,
+            connection,
+        },
+    );
+    if !send_body {
+        return Ok(0);
+    }
+    match std::mem::take(&mut r.body) {
+        ResponseBody::Empty => Ok(0),
+        ResponseBody::Static(b) => wire.write_all(b).map(|()| b.len() as u64),
+        ResponseBody::Bytes(b) => wire.write_all(&b).map(|()| b.len() as u64),
+        ResponseBody::Stream { mut reader, length } => match framing {
+            BodyFraming::Length(n) => {
+                let copied = copy_exact(&mut reader, wire, n)?;
+                if copied != n {
+                    *close = Some(CloseReason::ResponseUntilClose);
+                }
+                Ok(copied)
+            }
+            BodyFraming::Chunked => {
+                let mut cw = ChunkedWriter::new(WireWriter(wire));
+                let n = io::copy(&mut reader, &mut cw)?;
+                cw.finish(None)?;
+                let _ = length;
+                Ok(n)
+            }
+            _ => io::copy(&mut reader, &mut WireWriter(wire)),
+        },
+        ResponseBody::Writer(f) => match framing {
+            BodyFraming::Chunked => {
+                let mut cw = Counting { inner: ChunkedWriter::new(WireWriter(wire)), n: 0 };
+                f(&mut cw)?;
+                let n = cw.n;
+                cw.inner.finish(None)?;
+                Ok(n)
+            }
+            _ => {
+                let mut cw = Counting { inner: WireWriter(wire), n: 0 };
+                f(&mut cw)?;
+                Ok(cw.n)
+            }
+        },
+    }
+}
+
+/// Copies exactly `n` bytes (or fewer if the reader ends early); returns the count.
+fn copy_exact(reader: &mut dyn io::Read, wire: &mut Wire<'_>, n: u64) -> io::Result<u64> {
+    let mut buf = [0u8; 8192];
+    let mut left = n;
+    while left > 0 {
+        let want = buf.len().min(usize::try_from(left).unwrap_or(usize::MAX));
+        let got = match reader.read(&mut buf[..want]) {
+            Ok(0) => break,
+            Ok(g) => g,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        wire.write_all(&buf[..got])?;
+        left -= got as u64;
+    }
+    Ok(n - left)
+}
+
+/// `Write` over the connection's gathered output.
+struct WireWriter<'w, 'a>(&'w mut Wire<'a>);
+
+impl io::Write for WireWriter<'_, '_> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.0.write_all(buf)?;
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        self.0.flush()
+    }
+}
+
+/// Counts the body bytes a handler's writer produces.
+struct Counting<W> {
+    inner: W,
+    n: u64,
+}
+
+impl<W: io::Write> io::Write for Counting<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let k = self.inner.write(buf)?;
+        self.n += k as u64;
+        Ok(k)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
+}

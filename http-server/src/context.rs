@@ -1,0 +1,295 @@
+//! The context a handler works in: the request, its arguments, the body as a stream, content
+//! parsing, error pages and the low-level response writer.
+
+use std::io::{self, Read, Write};
+
+use http_utils::io::{BodyReader, LimitReader};
+use http_utils::{Body, Error, ErrorKind, Headers, Request, Version};
+
+use crate::head::{write_head, BodyFraming, ConnectionField, Head};
+use crate::registry::{Args, Content, Table};
+use crate::response::Response;
+use crate::transport::PeerAddr;
+use crate::wire::Wire;
+
+/// A response head a handler wrote itself, and what has been sent after it.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct WrittenHead {
+    pub status: u16,
+    pub framing: BodyFraming,
+    pub sent: u64,
+}
+
+/// Everything a handler can reach while it serves one request.
+///
+/// Plain resource handlers (`Fn(&Request, &Args) -> Response`) never see it; method handlers,
+/// context resources and the fallback handler get it. It gives:
+///
+/// - the request ([`request`](Context::request)), the decoded path and arguments;
+/// - the body as a stream ([`body`](Context::body)), read whole
+///   ([`read_body`](Context::read_body)) or through the content parser registered for its
+///   media type ([`parse_content`](Context::parse_content)). `Expect: 100-continue` is
+///   answered when the body is first read, never before;
+/// - error pages ([`error_response`](Context::error_response), the egg's
+///   `http:write-error-response`) and the fallback ([`fallback`](Context::fallback));
+/// - the egg's low-level `http:write-response-header`
+///   ([`write_response_header`](Context::write_response_header)) followed by raw writes
+///   through [`Write`]; the handler then returns [`Response::written`].
+pub struct Context<'a> {
+    pub(crate) request: Request,
+    pub(crate) path: Option<String>,
+    pub(crate) args: Args,
+    pub(crate) content: Option<Content>,
+    pub(crate) peer: &'a PeerAddr,
+    pub(crate) table: &'a Table,
+    pub(crate) body: BodyReader<Wire<'a>>,
+    pub(crate) continue_pending: bool,
+    pub(crate) body_failed: bool,
+    pub(crate) written: Option<WrittenHead>,
+    pub(crate) protocol: Version,
+}
+
+impl<'a> Context<'a> {
+    /// The request. Its body is empty until [`parse_content`](Context::parse_content) or
+    /// [`read_body`](Context::read_body) has stored the raw bytes there.
+    pub fn request(&self) -> &Request {
+        &self.request
+    }
+
+    /// The request, to change it (for instance before passing it on).
+    pub fn request_mut(&mut self) -> &mut Request {
+        &mut self.request
+    }
+
+    /// The decoded path the resource lookup uses (after the URL transformation).
+    pub fn path(&self) -> &str {
+        match &self.path {
+            Some(p) => p,
+            None => self.request.path(),
+        }
+    }
+
+    /// The decoded query arguments, followed by the pairs of a parsed urlencoded body.
+    pub fn args(&self) -> &Args {
+        &self.args
+    }
+
+    /// The arguments, to change them.
+    pub fn args_mut(&mut self) -> &mut Args {
+        &mut self.args
+    }
+
+    /// The peer's address.
+    pub fn peer(&self) -> &PeerAddr {
+        self.peer
+    }
+
+    /// True when the request announces a body (a `Content-Length` above zero or chunked).
+    pub fn has_body(&self) -> bool {
+        !self.body.is_complete()
+    }
+
+    /// The body as a stream. The first read answers `Expect: 100-continue`.
+    /// Reading is bounded by the body timeout between bytes; the size is not limited here
+    /// (use [`read_body`](Context::read_body) for that).
+    pub fn body(&mut self) -> BodyStream<'_, 'a> {
+        BodyStream { cx: self }
+    }
+
+    fn send_continue(&mut self) -> io::Result<()> {
+        if self.continue_pending {
+            self.continue_pending = false;
+            let wire = self.body.get_mut();
+            wire.wbuf.extend_from_slice(b"HTTP/1.1 100 Continue\r\n\r\n");
+            wire.flush()?;
+        }
+        Ok(())
+    }
+
+    /// Reads the whole body, at most [`Limits::max_body`](http_utils::Limits) bytes, and keeps
+    /// a copy as the request's body.
+    ///
+    /// # Errors
+    /// `BodyTooLarge` (413) when the body is (or announces itself) larger than the limit;
+    /// `TruncatedBody`, chunk errors (400) and timeouts ([`Error::is_timeout`], 408).
+    pub fn read_body(&mut self) -> Result<Vec<u8>, Error> {
+        let max = self.body.get_ref().shared.config.limits.max_body;
+        if self.body.remaining().is_some_and(|n| n > max) {
+            self.body_failed = true;
+            return Err(Error::protocol(ErrorKind::BodyTooLarge, 0));
+        }
+        let mut raw = Vec::with_capacity(self.body.remaining().unwrap_or(0).min(1 << 20) as usize);
+        let r = LimitReader::new(self.body(), max).read_to_end(&mut raw);
+        if let Err(e) = r {
+            self.body_failed = true;
+            return Err(Error::from(e));
+        }
+        self.request.set_body(Body::Bytes(raw.clone()));
+        Ok(raw)
+    }
+
+    /// Parses the body with the content parser registered for its media type (the egg's
+    /// `http:content-parser`; urlencoded is predefined, text is the default), keeps the raw
+    /// bytes as the request's body, appends urlencoded pairs to the arguments, and returns the
+    /// parsed value. A second call returns the first result.
+    ///
+    /// # Errors
+    /// As [`read_body`](Context::read_body), and whatever the parser fails with (400).
+    pub fn parse_content(&mut self) -> Result<&Content, Error> {
+        if self.content.is_none() {
+            let max = self.body.get_ref().shared.config.limits.max_body;
+            let size = self.body.remaining();
+            if size.is_some_and(|n| n > max) {
+                self.body_failed = true;
+                return Err(Error::protocol(ErrorKind::BodyTooLarge, 0));
+            }
+            let parser = self.table.parser_for(self.request.headers().get("content-type"));
+            let headers: Headers = self.request.headers().clone();
+            let result = {
+                let mut limited = LimitReader::new(self.body(), max);
+                parser(size, &headers, &mut limited)
+            };
+            let (content, raw) = match result {
+                Ok(v) => v,
+                Err(e) => {
+                    self.body_failed = true;
+                    return Err(Error::from(e));
+                }
+            };
+            if let Content::Form(pairs) = &content {
+                for (k, v) in pairs {
+                    self.args.push(k.clone(), v.clone());
+                }
+            }
+            self.request.set_body(Body::Bytes(raw));
+            self.content = Some(content);
+        }
+        match &self.content {
+            Some(c) => Ok(c),
+            None => Err(Error::protocol(ErrorKind::TruncatedBody, 0)),
+        }
+    }
+
+    /// The parsed body, once [`parse_content`](Context::parse_content) has run.
+    pub fn content(&self) -> Option<&Content> {
+        self.content.as_ref()
+    }
+
+    /// An error response (the egg's `http:write-error-response`): `code` with the HTML the
+    /// error-response handler makes of `code` and `message`.
+    pub fn error_response(&self, code: u16, message: &str) -> Response {
+        Response::html((self.table.error_page)(code, message)).with_status(code)
+    }
+
+    /// Runs the fallback handler (404 by default), as the dispatcher does for an unknown path.
+    pub fn fallback(&mut self) -> Response {
+        let f = self.table.fallback.clone();
+        f(self)
+    }
+
+    /// The server name sent in `Server`.
+    pub fn server_name(&self) -> &str {
+        &self.body.get_ref().shared.config.server_name
+    }
+
+    /// The server's location (the egg's LOCATION, "localhost" by default).
+    pub fn location(&self) -> &str {
+        &self.body.get_ref().shared.config.location
+    }
+
+    /// Writes a response head now (the egg's `http:write-response-header`): status `code`
+    /// with reason `message`, `Date`, `Server`, and `headers`. Write the body with the
+    /// [`Write`] methods of the context, then return [`Response::written`].
+    ///
+    /// With a `Content-Length` among `headers`, exactly that many bytes must follow and the
+    /// connection may be kept; without one, the body runs until the connection closes.
+    ///
+    /// # Errors
+    /// `InvalidInput` for a second head or an invalid header; errors of the connection.
+    pub fn write_response_header(
+        &mut self,
+        code: u16,
+        message: &str,
+        headers: &[(&str, &str)],
+    ) -> io::Result<()> {
+        if self.written.is_some() {
+            return Err(io::Error::new(io::ErrorKind::InvalidInput, "the response head was already written"));
+        }
+        let mut fields = Headers::with_capacity(headers.len(), 64);
+        let mut content_type = None;
+        for (n, v) in headers {
+            if n.eq_ignore_ascii_case("content-type") {
+                content_type = Some(*v);
+                continue;
+            }
+            fields.append(n, v).map_err(io::Error::from)?;
+        }
+        let framing = match fields.content_length() {
+            Ok(Some(n)) => BodyFraming::Length(n),
+            Ok(None) if (100..200).contains(&code) || code == 204 || code == 304 => BodyFraming::NoBody,
+            Ok(None) => BodyFraming::UntilClose,
+            Err(_) => return Err(io::Error::new(io::ErrorKind::InvalidInput, "invalid Content-Length")),
+        };
+        let connection =
+            if framing == BodyFraming::UntilClose { ConnectionField::Close } else { ConnectionField::Omit };
+        let protocol = self.protocol.min(self.request.version());
+        let wire = self.body.get_mut();
+        write_head(
+            wire.wbuf,
+            &Head {
+                version: protocol,
+                status: code,
+                reason: message,
+                server: &wire.shared.config.server_name,
+                content_type,
+                headers: &fields,
+                framing,
+                connection,
+            },
+        );
+        self.written = Some(WrittenHead { status: code, framing, sent: 0 });
+        Ok(())
+    }
+}
+
+impl Write for Context<'_> {
+    /// Writes body bytes after [`write_response_header`](Context::write_response_header).
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let Some(head) = &mut self.written else {
+            return Err(io::Error::new(io::ErrorKind::InvalidInput, "write_response_header comes first"));
+        };
+        if self.request.method() == &http_utils::Method::Head || head.framing == BodyFraming::NoBody {
+            head.sent += buf.len() as u64;
+            return Ok(buf.len());
+        }
+        head.sent += buf.len() as u64;
+        self.body.get_mut().write_all(buf)?;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.body.get_mut().flush()
+    }
+}
+
+/// The request body as a stream, from [`Context::body`].
+pub struct BodyStream<'c, 'a> {
+    cx: &'c mut Context<'a>,
+}
+
+impl Read for BodyStream<'_, '_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.cx.body.is_complete() || buf.is_empty() {
+            return Ok(0);
+        }
+        if let Err(e) = self.cx.send_continue() {
+            self.cx.body_failed = true;
+            return Err(e);
+        }
+        let r = self.cx.body.read(buf);
+        if r.is_err() {
+            self.cx.body_failed = true;
+        }
+        r
+    }
+}

@@ -1,0 +1,185 @@
+//! Writing response heads into a buffer: status line, `Date` (cached per second), `Server`,
+//! the handler's fields, framing and `Connection`.
+
+use std::cell::RefCell;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use http_utils::{Headers, Version};
+
+/// How the body after a head is delimited, as the server decided it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum BodyFraming {
+    /// No body is sent and no length is announced (1xx, 204, 304).
+    NoBody,
+    /// `Content-Length: n`.
+    Length(u64),
+    /// `Transfer-Encoding: chunked`.
+    Chunked,
+    /// The body ends when the connection closes.
+    UntilClose,
+}
+
+/// What the `Connection` field says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ConnectionField {
+    /// Nothing (the version's default holds).
+    Omit,
+    /// `Connection: close`.
+    Close,
+    /// `Connection: keep-alive` (for HTTP/1.0 peers).
+    KeepAlive,
+}
+
+thread_local! {
+    static DATE: RefCell<(u64, [u8; 29])> = const { RefCell::new((u64::MAX, [0; 29])) };
+}
+
+/// Appends the current `Date` value (IMF-fixdate), formatted at most once a second per thread.
+pub(crate) fn push_date(out: &mut Vec<u8>) {
+    let now = SystemTime::now();
+    let secs = now.duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+    DATE.with(|cell| {
+        let mut cache = cell.borrow_mut();
+        if cache.0 != secs {
+            let s = httpdate::fmt_http_date(now);
+            if s.len() == 29 {
+                cache.1.copy_from_slice(s.as_bytes());
+                cache.0 = secs;
+            } else {
+                out.extend_from_slice(s.as_bytes());
+                return;
+            }
+        }
+        out.extend_from_slice(&cache.1);
+    });
+}
+
+/// Appends `n` in decimal.
+pub(crate) fn push_u64(out: &mut Vec<u8>, mut n: u64) {
+    let mut digits = [0u8; 20];
+    let mut i = digits.len();
+    loop {
+        i -= 1;
+        digits[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    out.extend_from_slice(&digits[i..]);
+}
+
+/// Appends `s` keeping only bytes allowed in a reason phrase or field value (HTAB, SP,
+/// visible ASCII, obs-text); others become `?`.
+fn push_clean(out: &mut Vec<u8>, s: &str) {
+    out.extend(s.bytes().map(|b| if b == b'\t' || b == b' ' || b >= 0x21 && b != 0x7f { b } else { b'?' }));
+}
+
+/// Everything a response head is made of.
+pub(crate) struct Head<'a> {
+    pub version: Version,
+    pub status: u16,
+    pub reason: &'a str,
+    pub server: &'a str,
+    pub content_type: Option<&'a str>,
+    pub headers: &'a Headers,
+    pub framing: BodyFraming,
+    pub connection: ConnectionField,
+}
+
+/// Header fields the server owns; a handler's copies are dropped so they cannot contradict
+/// the framing.
+fn is_managed(name: &str) -> bool {
+    matches!(name, "content-length" | "transfer-encoding" | "connection" | "date" | "server" | "keep-alive")
+}
+
+/// Serialises `head` into `out`.
+pub(crate) fn write_head(out: &mut Vec<u8>, head: &Head<'_>) {
+    out.extend_from_slice(head.version.as_str().as_bytes());
+    out.push(b' ');
+    let status = head.status.clamp(100, 999);
+    out.extend_from_slice(&[
+        b'0' + (status / 100) as u8,
+        b'0' + (status / 10 % 10) as u8,
+        b'0' + (status % 10) as u8,
+    ]);
+    out.push(b' ');
+    push_clean(out, head.reason);
+    out.extend_from_slice(b"\r\nDate: ");
+    push_date(out);
+    out.extend_from_slice(b"\r\n");
+    if !head.server.is_empty() {
+        out.extend_from_slice(b"Server: ");
+        push_clean(out, head.server);
+        out.extend_from_slice(b"\r\n");
+    }
+    if let Some(ct) = head.content_type {
+        out.extend_from_slice(b"Content-Type: ");
+        push_clean(out, ct);
+        out.extend_from_slice(b"\r\n");
+    }
+    for (name, value) in head.headers.iter() {
+        if is_managed(name) {
+            continue;
+        }
+        // Names and values were validated when they were added.
+        out.extend_from_slice(name.as_bytes());
+        out.extend_from_slice(b": ");
+        out.extend_from_slice(value.as_bytes());
+        out.extend_from_slice(b"\r\n");
+    }
+    match head.framing {
+        BodyFraming::NoBody | BodyFraming::UntilClose => {}
+        BodyFraming::Length(n) => {
+            out.extend_from_slice(b"Content-Length: ");
+            push_u64(out, n);
+            out.extend_from_slice(b"\r\n");
+        }
+        BodyFraming::Chunked => out.extend_from_slice(b"Transfer-Encoding: chunked\r\n"),
+    }
+    match head.connection {
+        ConnectionField::Omit => {}
+        ConnectionField::Close => out.extend_from_slice(b"Connection: close\r\n"),
+        ConnectionField::KeepAlive => out.extend_from_slice(b"Connection: keep-alive\r\n"),
+    }
+    out.extend_from_slice(b"\r\n");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn head_bytes() {
+        let mut h = Headers::new();
+        h.append("X-A", "1").unwrap();
+        h.append("Content-Length", "99").unwrap();
+        let mut out = Vec::new();
+        write_head(
+            &mut out,
+            &Head {
+                version: Version::Http11,
+                status: 200,
+                reason: "OK\r\nEvil: 1",
+                server: "t",
+                content_type: Some("text/plain"),
+                headers: &h,
+                framing: BodyFraming::Length(13),
+                connection: ConnectionField::Close,
+            },
+        );
+        let s = String::from_utf8(out).unwrap();
+        assert!(s.starts_with("HTTP/1.1 200 OK??Evil: 1\r\nDate: "), "{s}");
+        assert!(s.ends_with("\r\nServer: t\r\nContent-Type: text/plain\r\nx-a: 1\r\nContent-Length: 13\r\nConnection: close\r\n\r\n"), "{s}");
+        assert_eq!(s.matches("Content-Length").count(), 1);
+    }
+
+    #[test]
+    fn numbers() {
+        for n in [0u64, 7, 10, 12345, u64::MAX] {
+            let mut out = Vec::new();
+            push_u64(&mut out, n);
+            assert_eq!(out, n.to_string().as_bytes());
+        }
+    }
+}

@@ -1,0 +1,70 @@
+//! What the log and error hooks are told.
+
+use std::fmt;
+use std::io;
+use std::time::Duration;
+
+use http_utils::Request;
+
+use crate::transport::PeerAddr;
+
+/// One finished request, as the log hook (the egg's `http:log-hook`) sees it.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct LogRecord<'a> {
+    /// The request (its body is whatever the handler left there).
+    pub request: &'a Request,
+    /// The peer's address (the egg passes the IP address).
+    pub peer: &'a PeerAddr,
+    /// The status sent.
+    pub status: u16,
+    /// Body bytes sent (the head not counted).
+    pub bytes: u64,
+    /// From the complete request head to the end of the response.
+    pub duration: Duration,
+}
+
+/// Something went wrong that the error hook (the egg's `http:error-hook`) should know.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum ErrorEvent<'a> {
+    /// A handler panicked; the client got a 500 (or, if the handler had already written part
+    /// of its response, the connection was closed) and the server keeps serving.
+    HandlerPanic {
+        /// The request being handled.
+        request: &'a Request,
+        /// The peer.
+        peer: &'a PeerAddr,
+        /// The panic message.
+        message: &'a str,
+    },
+    /// Accepting a connection failed; the acceptor backs off and tries again.
+    Accept {
+        /// The error.
+        error: &'a io::Error,
+    },
+    /// A TLS handshake failed or timed out.
+    Handshake {
+        /// The peer.
+        peer: &'a PeerAddr,
+        /// The error.
+        error: &'a io::Error,
+    },
+}
+
+impl fmt::Display for ErrorEvent<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ErrorEvent::HandlerPanic { request, peer, message } => {
+                write!(
+                    f,
+                    "handler for {} {} from {peer} panicked: {message}",
+                    request.method(),
+                    request.url()
+                )
+            }
+            ErrorEvent::Accept { error } => write!(f, "accept failed: {error}"),
+            ErrorEvent::Handshake { peer, error } => write!(f, "TLS handshake with {peer} failed: {error}"),
+        }
+    }
+}

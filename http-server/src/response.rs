@@ -1,0 +1,305 @@
+//! What a handler returns: status, headers and a body from bytes, a reader or a writer.
+
+use std::borrow::Cow;
+use std::fmt;
+use std::io::{self, Read, Write};
+
+use http_utils::Headers;
+
+/// A function that writes a streamed body; the server frames what it writes (chunked for
+/// HTTP/1.1 peers, until close for HTTP/1.0 ones).
+pub type BodyWriter = Box<dyn FnOnce(&mut dyn Write) -> io::Result<()> + Send>;
+
+/// The body of a [`Response`].
+#[derive(Default)]
+#[non_exhaustive]
+pub enum ResponseBody {
+    /// No body: `Content-Length: 0` (or nothing, for statuses that carry no body).
+    #[default]
+    Empty,
+    /// Bytes that live forever (no copy, no allocation).
+    Static(&'static [u8]),
+    /// Bytes in memory.
+    Bytes(Vec<u8>),
+    /// Bytes read from a stream, sent with `Content-Length` when `length` is known, chunked
+    /// otherwise.
+    Stream {
+        /// Where the bytes come from.
+        reader: Box<dyn Read + Send>,
+        /// The exact length, when known. A reader that ends early or runs long makes the
+        /// server close the connection.
+        length: Option<u64>,
+    },
+    /// A function that writes the body (chunked).
+    Writer(BodyWriter),
+}
+
+impl ResponseBody {
+    /// The length when it is known before sending.
+    pub fn len(&self) -> Option<u64> {
+        match self {
+            ResponseBody::Empty => Some(0),
+            ResponseBody::Static(b) => Some(b.len() as u64),
+            ResponseBody::Bytes(b) => Some(b.len() as u64),
+            ResponseBody::Stream { length, .. } => *length,
+            ResponseBody::Writer(_) => None,
+        }
+    }
+
+    /// True when the body is known to be empty.
+    pub fn is_empty(&self) -> bool {
+        self.len() == Some(0)
+    }
+
+    /// The bytes of an in-memory body.
+    pub fn as_bytes(&self) -> Option<&[u8]> {
+        match self {
+            ResponseBody::Empty => Some(&[]),
+            ResponseBody::Static(b) => Some(b),
+            ResponseBody::Bytes(b) => Some(b),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Debug for ResponseBody {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ResponseBody::Empty => f.write_str("Empty"),
+            ResponseBody::Static(b) => write!(f, "Static({} bytes)", b.len()),
+            ResponseBody::Bytes(b) => write!(f, "Bytes({} bytes)", b.len()),
+            ResponseBody::Stream { length, .. } => write!(f, "Stream(length: {length:?})"),
+            ResponseBody::Writer(_) => f.write_str("Writer"),
+        }
+    }
+}
+
+impl From<&'static str> for ResponseBody {
+    fn from(s: &'static str) -> ResponseBody {
+        ResponseBody::Static(s.as_bytes())
+    }
+}
+
+impl From<&'static [u8]> for ResponseBody {
+    fn from(b: &'static [u8]) -> ResponseBody {
+        ResponseBody::Static(b)
+    }
+}
+
+impl From<String> for ResponseBody {
+    fn from(s: String) -> ResponseBody {
+        ResponseBody::Bytes(s.into_bytes())
+    }
+}
+
+impl From<Vec<u8>> for ResponseBody {
+    fn from(b: Vec<u8>) -> ResponseBody {
+        ResponseBody::Bytes(b)
+    }
+}
+
+/// An HTTP response as a handler builds it.
+///
+/// The server adds `Date`, `Server` (when a server name is set), `Content-Length` or
+/// `Transfer-Encoding: chunked`, and `Connection` as needed; a handler sets everything else.
+///
+/// ```
+/// use http_server::Response;
+/// let r = Response::text("hi").with_header("Cache-Control", "no-store");
+/// assert_eq!(r.status(), 200);
+/// assert_eq!(r.content_type(), Some("text/plain; charset=utf-8"));
+/// assert_eq!(Response::new(404).status(), 404);
+/// ```
+#[derive(Debug)]
+pub struct Response {
+    pub(crate) status: u16,
+    pub(crate) reason: Option<Cow<'static, str>>,
+    pub(crate) content_type: Option<Cow<'static, str>>,
+    pub(crate) headers: Headers,
+    pub(crate) body: ResponseBody,
+    pub(crate) close: bool,
+    pub(crate) written: bool,
+}
+
+impl Response {
+    /// An empty response with `status` and its standard reason phrase.
+    pub fn new(status: u16) -> Response {
+        Response {
+            status,
+            reason: None,
+            content_type: None,
+            headers: Headers::new(),
+            body: ResponseBody::Empty,
+            close: false,
+            written: false,
+        }
+    }
+
+    /// A 200 response with a `text/plain; charset=utf-8` body.
+    pub fn text(body: impl Into<ResponseBody>) -> Response {
+        Response::new(200).with_content_type("text/plain; charset=utf-8").with_body(body)
+    }
+
+    /// A 200 response with a `text/html; charset=utf-8` body.
+    pub fn html(body: impl Into<ResponseBody>) -> Response {
+        Response::new(200).with_content_type("text/html; charset=utf-8").with_body(body)
+    }
+
+    /// A 200 response with bytes of the given media type.
+    pub fn bytes(content_type: impl Into<Cow<'static, str>>, body: impl Into<ResponseBody>) -> Response {
+        Response::new(200).with_content_type(content_type).with_body(body)
+    }
+
+    /// A 200 response whose body is read from `reader` (chunked unless `length` is given).
+    pub fn stream(reader: impl Read + Send + 'static, length: Option<u64>) -> Response {
+        Response::new(200).with_body(ResponseBody::Stream { reader: Box::new(reader), length })
+    }
+
+    /// A 200 response whose body `write` produces, sent chunked.
+    ///
+    /// ```
+    /// use std::io::Write;
+    /// let r = http_server::Response::from_writer(|w| {
+    ///     for i in 0..3 {
+    ///         writeln!(w, "line {i}")?;
+    ///     }
+    ///     Ok(())
+    /// });
+    /// assert_eq!(r.body().len(), None);
+    /// ```
+    pub fn from_writer(write: impl FnOnce(&mut dyn Write) -> io::Result<()> + Send + 'static) -> Response {
+        Response::new(200).with_body(ResponseBody::Writer(Box::new(write)))
+    }
+
+    /// A redirect (`301`, `302`, `303`, `307` or `308`) to `location`.
+    pub fn redirect(status: u16, location: &str) -> Response {
+        Response::new(status).with_header("Location", location)
+    }
+
+    /// The marker a handler returns after writing its response itself with
+    /// [`Context::write_response_header`](crate::Context::write_response_header).
+    pub fn written() -> Response {
+        let mut r = Response::new(200);
+        r.written = true;
+        r
+    }
+
+    /// Sets the status code.
+    pub fn with_status(mut self, status: u16) -> Response {
+        self.status = status;
+        self
+    }
+
+    /// Sets a reason phrase other than the standard one. Characters that cannot appear in a
+    /// status line are replaced when it is sent.
+    pub fn with_reason(mut self, reason: impl Into<Cow<'static, str>>) -> Response {
+        self.reason = Some(reason.into());
+        self
+    }
+
+    /// Sets `Content-Type`.
+    pub fn with_content_type(mut self, content_type: impl Into<Cow<'static, str>>) -> Response {
+        self.content_type = Some(content_type.into());
+        self
+    }
+
+    /// Adds a header field. An invalid name or value (CR, LF, NUL, ...) is dropped, never sent:
+    /// use [`Response::headers_mut`] to see the error.
+    pub fn with_header(mut self, name: &str, value: &str) -> Response {
+        if name.eq_ignore_ascii_case("content-type") {
+            if !value.bytes().any(|b| b.is_ascii_control() && b != b'\t') {
+                self.content_type = Some(Cow::Owned(value.to_owned()));
+            }
+        } else {
+            let _ = self.headers.append(name, value);
+        }
+        self
+    }
+
+    /// Sets the body.
+    pub fn with_body(mut self, body: impl Into<ResponseBody>) -> Response {
+        self.body = body.into();
+        self
+    }
+
+    /// Closes the connection after this response (adds `Connection: close`).
+    pub fn with_close(mut self) -> Response {
+        self.close = true;
+        self
+    }
+
+    /// The status code.
+    pub fn status(&self) -> u16 {
+        self.status
+    }
+
+    /// The reason phrase that will be sent.
+    pub fn reason(&self) -> &str {
+        self.reason.as_deref().unwrap_or_else(|| http_utils::reason_phrase(self.status))
+    }
+
+    /// The `Content-Type`, if set.
+    pub fn content_type(&self) -> Option<&str> {
+        self.content_type.as_deref()
+    }
+
+    /// The header fields (other than `Content-Type`).
+    pub fn headers(&self) -> &Headers {
+        &self.headers
+    }
+
+    /// The header fields, to change them.
+    pub fn headers_mut(&mut self) -> &mut Headers {
+        &mut self.headers
+    }
+
+    /// The body.
+    pub fn body(&self) -> &ResponseBody {
+        &self.body
+    }
+
+    /// Takes the body out, leaving it empty.
+    pub fn take_body(&mut self) -> ResponseBody {
+        std::mem::take(&mut self.body)
+    }
+}
+
+impl From<&'static str> for Response {
+    fn from(s: &'static str) -> Response {
+        Response::text(s)
+    }
+}
+
+impl From<String> for Response {
+    fn from(s: String) -> Response {
+        Response::text(s)
+    }
+}
+
+/// Escapes `&`, `<`, `>`, `"` and `'` for HTML text.
+pub fn escape_html(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// The default error page (the egg's default `http:error-response-handler`): a small HTML
+/// document naming the code and the message, escaped.
+///
+/// ```
+/// let page = http_server::default_error_page(404, "Not <Found>");
+/// assert!(page.contains("404") && page.contains("Not &lt;Found&gt;"));
+/// ```
+pub fn default_error_page(code: u16, message: &str) -> String {
+    let m = escape_html(message);
+    format!("<!DOCTYPE html>\n<html><head><title>{code} {m}</title></head><body><h1>{code} {m}</h1></body></html>\n")
+}

@@ -1,0 +1,731 @@
+//! The server: its builder (the egg's `http:make-server`), the running handle, and the
+//! resource table and parameters that can change while it runs.
+
+use std::io;
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use http_utils::{Headers, Limits, Method, Request, Version};
+
+use crate::connection::Conn;
+use crate::context::Context;
+use crate::dispatch::plain;
+use crate::hooks::{ErrorEvent, LogRecord};
+use crate::poller::{Poller, Waker};
+use crate::pool::{acceptor_main, close_taken, lock, monitor_main, worker_main, Seats};
+use crate::registry::{Args, Content, ContentParser, Handler, Registry, ResourcePaths};
+use crate::response::Response;
+use crate::slab::Slab;
+use crate::transport::{ListenOptions, Listener, LocalAddr, TcpTransport, Transport, UnixTransport};
+
+/// Timeouts, each named after the phase it bounds. All are on by default.
+///
+/// ```
+/// use std::time::Duration;
+/// let t = http_server::Timeouts { header: Duration::from_secs(5), ..Default::default() };
+/// assert_eq!(t.keep_alive, Duration::from_secs(60));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Timeouts {
+    /// From the first byte of a request head (or from accepting a connection, for its first
+    /// request, TLS handshake included) to the complete head. A slow sender (slowloris) is
+    /// cut off with 408 when it passes. Default 10 s.
+    pub header: Duration,
+    /// The longest wait for the next bytes of a request body. Default 30 s.
+    pub body: Duration,
+    /// The longest wait for room to write more of a response. Default 30 s.
+    pub write: Duration,
+    /// How long a connection may stay idle between requests. Default 60 s.
+    pub keep_alive: Duration,
+    /// After an error response on a connection whose request may not be over, how long its
+    /// input is read and dropped before closing, so the peer sees the response rather than a
+    /// reset. Default 2 s.
+    pub linger: Duration,
+}
+
+impl Default for Timeouts {
+    fn default() -> Timeouts {
+        Timeouts {
+            header: Duration::from_secs(10),
+            body: Duration::from_secs(30),
+            write: Duration::from_secs(30),
+            keep_alive: Duration::from_secs(60),
+            linger: Duration::from_secs(2),
+        }
+    }
+}
+
+/// Fixed settings of a running server.
+pub(crate) struct Config {
+    pub server_name: String,
+    pub location: String,
+    pub protocol: Version,
+    pub limits: Limits,
+    pub timeouts: Timeouts,
+    pub workers: usize,
+    pub request_count_limit: usize,
+    pub max_connections: usize,
+    pub max_requests_per_connection: u32,
+    pub shutdown_grace: Duration,
+}
+
+/// State shared by every thread of one server.
+pub(crate) struct Shared {
+    pub config: Config,
+    pub registry: Registry,
+    pub poller: Poller,
+    pub slab: Mutex<Slab<Conn>>,
+    pub seats: Seats,
+    /// Requests being handled now.
+    pub active: AtomicUsize,
+    /// Requests handled since startup.
+    pub requests: AtomicU64,
+    stop: AtomicBool,
+    /// Waits inside requests give up (the grace period is over).
+    pub force: AtomicBool,
+    exit: AtomicBool,
+    stop_requested: Mutex<bool>,
+    stop_cv: Condvar,
+}
+
+impl Shared {
+    /// True once a graceful shutdown has begun.
+    pub(crate) fn stopping(&self) -> bool {
+        self.stop.load(Ordering::Relaxed)
+    }
+
+    /// True once the threads must leave.
+    pub(crate) fn exiting(&self) -> bool {
+        self.exit.load(Ordering::Relaxed)
+    }
+
+    fn request_stop(&self) {
+        *lock(&self.stop_requested) = true;
+        self.stop_cv.notify_all();
+    }
+}
+
+/// Configures and binds a server (the egg's `http:make-server`).
+///
+/// ```
+/// # fn main() -> std::io::Result<()> {
+/// use std::time::Duration;
+/// let server = http_server::Server::builder()
+///     .port(0)
+///     .bind("127.0.0.1")
+///     .server_name("example/1.0")
+///     .threads(8)
+///     .header_timeout(Duration::from_secs(5))
+///     .build()?;
+/// assert!(server.local_addr().port().unwrap() > 0);
+/// # Ok(()) }
+/// ```
+#[must_use]
+pub struct ServerBuilder {
+    port: u16,
+    host: Option<String>,
+    server_name: String,
+    location: String,
+    protocol: Version,
+    backlog: u32,
+    init: Option<Box<dyn FnOnce() + Send>>,
+    limits: Limits,
+    timeouts: Timeouts,
+    workers: Option<usize>,
+    io_threads: Option<usize>,
+    request_count_limit: Option<usize>,
+    max_connections: usize,
+    max_requests_per_connection: u32,
+    shutdown_grace: Duration,
+    transport: Box<dyn Transport>,
+    #[cfg(feature = "tls")]
+    tls: Option<Arc<rustls::ServerConfig>>,
+}
+
+impl ServerBuilder {
+    fn new() -> ServerBuilder {
+        ServerBuilder {
+            port: 0,
+            host: None,
+            server_name: concat!("http-toolkit/", env!("CARGO_PKG_VERSION")).to_owned(),
+            location: "localhost".to_owned(),
+            protocol: Version::Http11,
+            backlog: 511,
+            init: None,
+            limits: Limits::default(),
+            timeouts: Timeouts::default(),
+            workers: None,
+            io_threads: None,
+            request_count_limit: None,
+            max_connections: 20_000,
+            max_requests_per_connection: 10_000,
+            shutdown_grace: Duration::from_secs(10),
+            transport: Box::new(TcpTransport),
+            #[cfg(feature = "tls")]
+            tls: None,
+        }
+    }
+
+    /// The TCP port (the egg's PORTNUMBER); 0, the default, picks a free one.
+    pub fn port(mut self, port: u16) -> Self {
+        self.port = port;
+        self
+    }
+
+    /// The address to listen on (the egg's RESTRICTHOST): an IP address or a host name.
+    /// By default every address.
+    pub fn bind(mut self, host: impl Into<String>) -> Self {
+        self.host = Some(host.into());
+        self
+    }
+
+    /// The `Server` header value (the egg's SERVERNAME); empty sends none.
+    pub fn server_name(mut self, name: impl Into<String>) -> Self {
+        self.server_name = name.into();
+        self
+    }
+
+    /// The server's location (the egg's LOCATION), "localhost" by default; handlers read it
+    /// with [`Context::location`].
+    pub fn location(mut self, location: impl Into<String>) -> Self {
+        self.location = location.into();
+        self
+    }
+
+    /// The protocol version of responses (the egg's PROTOCOL): HTTP/1.1 by default. With
+    /// HTTP/1.0 the server never sends chunked bodies.
+    pub fn protocol(mut self, version: Version) -> Self {
+        self.protocol = version;
+        self
+    }
+
+    /// The listen backlog (the egg's BACKLOG). Default 511, enough for a burst of thousands of
+    /// connects (the kernel may cap it at `net.core.somaxconn`).
+    pub fn backlog(mut self, backlog: u32) -> Self {
+        self.backlog = backlog;
+        self
+    }
+
+    /// A callback run once, right after the listener is open (the egg's INIT).
+    pub fn init(mut self, f: impl FnOnce() + Send + 'static) -> Self {
+        self.init = Some(Box::new(f));
+        self
+    }
+
+    /// Byte limits on requests (the egg's `http:read-line-limit` and more).
+    pub fn limits(mut self, limits: Limits) -> Self {
+        self.limits = limits;
+        self
+    }
+
+    /// All timeouts at once.
+    pub fn timeouts(mut self, timeouts: Timeouts) -> Self {
+        self.timeouts = timeouts;
+        self
+    }
+
+    /// The header timeout (slowloris).
+    pub fn header_timeout(mut self, d: Duration) -> Self {
+        self.timeouts.header = d;
+        self
+    }
+
+    /// The body timeout.
+    pub fn body_timeout(mut self, d: Duration) -> Self {
+        self.timeouts.body = d;
+        self
+    }
+
+    /// The write timeout.
+    pub fn write_timeout(mut self, d: Duration) -> Self {
+        self.timeouts.write = d;
+        self
+    }
+
+    /// The keep-alive idle timeout.
+    pub fn keep_alive_timeout(mut self, d: Duration) -> Self {
+        self.timeouts.keep_alive = d;
+        self
+    }
+
+    /// The number of worker threads (default 64). Workers run handlers; a handler may block.
+    pub fn threads(mut self, n: usize) -> Self {
+        self.workers = Some(n.max(1));
+        self
+    }
+
+    /// How many workers wait for ready connections at once (default: the CPUs this process
+    /// may use, at most the number of workers).
+    pub fn io_threads(mut self, n: usize) -> Self {
+        self.io_threads = Some(n.max(1));
+        self
+    }
+
+    /// The cap on requests handled at once (the egg's `http:request-count-limit`); beyond it
+    /// a request gets 503 with `Retry-After`. Default: the workers minus the I/O threads, so
+    /// some worker is always free to answer.
+    pub fn request_count_limit(mut self, n: usize) -> Self {
+        self.request_count_limit = Some(n.max(1));
+        self
+    }
+
+    /// The cap on open connections (default 20,000); a connection beyond it gets a 503 and is
+    /// closed at once.
+    pub fn max_connections(mut self, n: usize) -> Self {
+        self.max_connections = n.max(1);
+        self
+    }
+
+    /// The cap on requests served over one connection (default 10,000); the last response
+    /// says `Connection: close`.
+    pub fn max_requests_per_connection(mut self, n: u32) -> Self {
+        self.max_requests_per_connection = n.max(1);
+        self
+    }
+
+    /// How long a graceful shutdown waits for requests in flight (default 10 s).
+    pub fn shutdown_grace(mut self, d: Duration) -> Self {
+        self.shutdown_grace = d;
+        self
+    }
+
+    /// A custom transport (the egg's listen, accept, get-addresses and hard-close
+    /// procedures).
+    pub fn transport(mut self, transport: impl Transport) -> Self {
+        self.transport = Box::new(transport);
+        self
+    }
+
+    /// Listens on a Unix domain socket at `path` instead of TCP.
+    pub fn unix(self, path: impl AsRef<Path>) -> Self {
+        self.transport(UnixTransport::new(path))
+    }
+
+    /// Serves HTTPS: the transport is wrapped in rustls with `config`.
+    #[cfg(feature = "tls")]
+    pub fn tls(mut self, config: Arc<rustls::ServerConfig>) -> Self {
+        self.tls = Some(config);
+        self
+    }
+
+    /// Opens the listener and runs the init callback.
+    ///
+    /// # Errors
+    /// Whatever listening fails with (address in use, permission denied, ...), and errors
+    /// creating the poller.
+    pub fn build(self) -> io::Result<Server> {
+        let options = ListenOptions { port: self.port, host: self.host.clone(), backlog: self.backlog };
+        #[allow(unused_mut)]
+        let mut listener = self.transport.listen(&options)?;
+        #[cfg(feature = "tls")]
+        if let Some(config) = self.tls.clone() {
+            listener = crate::tls::wrap_listener(listener, config);
+        }
+        let local_addr = listener.local_addr()?;
+        let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let workers = self.workers.unwrap_or(64);
+        let io_threads = self.io_threads.unwrap_or(cpus).min(workers).max(1);
+        let request_count_limit =
+            self.request_count_limit.unwrap_or_else(|| workers.saturating_sub(io_threads).max(1));
+        let shared = Arc::new(Shared {
+            config: Config {
+                server_name: self.server_name,
+                location: self.location,
+                protocol: self.protocol,
+                limits: self.limits,
+                timeouts: self.timeouts,
+                workers,
+                request_count_limit,
+                max_connections: self.max_connections,
+                max_requests_per_connection: self.max_requests_per_connection,
+                shutdown_grace: self.shutdown_grace,
+            },
+            registry: Registry::new(),
+            poller: Poller::new()?,
+            slab: Mutex::new(Slab::new()),
+            seats: Seats::new(io_threads, workers),
+            active: AtomicUsize::new(0),
+            requests: AtomicU64::new(0),
+            stop: AtomicBool::new(false),
+            force: AtomicBool::new(false),
+            exit: AtomicBool::new(false),
+            stop_requested: Mutex::new(false),
+            stop_cv: Condvar::new(),
+        });
+        if let Some(init) = self.init {
+            init();
+        }
+        Ok(Server { shared, listener: Some(listener), local_addr })
+    }
+}
+
+/// An HTTP server: bound, configured, not yet running until [`run`](Server::run) or
+/// [`spawn`](Server::spawn).
+///
+/// Resources, method handlers, content parsers and hooks can be changed at any time, before
+/// or while the server runs (through the [`ServerHandle`], which dereferences to the
+/// server).
+///
+/// ```
+/// # fn main() -> std::io::Result<()> {
+/// use http_server::{Response, Server};
+/// let server = Server::builder().port(0).bind("127.0.0.1").build()?;
+/// server.add_resource(["/", "/index.html"], |_req, _args| Response::text("Hello, world!"));
+/// let handle = server.spawn()?;
+/// assert!(handle.find_resource("/index.html").is_some());
+/// handle.shutdown();
+/// # Ok(()) }
+/// ```
+pub struct Server {
+    shared: Arc<Shared>,
+    listener: Option<Box<dyn Listener>>,
+    local_addr: LocalAddr,
+}
+
+impl Server {
+    /// A builder with the defaults.
+    pub fn builder() -> ServerBuilder {
+        ServerBuilder::new()
+    }
+
+    /// Where the server listens.
+    pub fn local_addr(&self) -> &LocalAddr {
+        &self.local_addr
+    }
+
+    /// Adds a resource (the egg's `http:add-resource`) at one path or several; `handler` gets
+    /// the request and the decoded arguments (query, then urlencoded body) and returns the
+    /// response. The body is parsed by the content parser for its media type first. Replaces
+    /// a resource at the same path.
+    pub fn add_resource<F>(&self, paths: impl ResourcePaths, handler: F)
+    where
+        F: Fn(&Request, &Args) -> Response + Send + Sync + 'static,
+    {
+        self.add_context_resource_arc(paths, plain(handler));
+    }
+
+    /// Adds a resource whose handler gets the whole [`Context`]: the body as a stream, the
+    /// low-level writer, error pages.
+    pub fn add_context_resource<F>(&self, paths: impl ResourcePaths, handler: F)
+    where
+        F: Fn(&mut Context<'_>) -> Response + Send + Sync + 'static,
+    {
+        self.add_context_resource_arc(paths, Arc::new(handler));
+    }
+
+    fn add_context_resource_arc(&self, paths: impl ResourcePaths, handler: Handler) {
+        let paths = paths.into_paths();
+        self.shared.registry.update(|t| {
+            for p in paths {
+                t.resources.insert(p, handler.clone());
+            }
+        });
+    }
+
+    /// Removes the resource at each path (the egg's `http:remove-resource`); returns how many
+    /// existed.
+    pub fn remove_resource(&self, paths: impl ResourcePaths) -> usize {
+        let paths = paths.into_paths();
+        self.shared
+            .registry
+            .update(|t| paths.iter().filter(|p| t.resources.remove(p.as_str()).is_some()).count())
+    }
+
+    /// The handler at the first of `paths` that has one (the egg's `http:find-resource`).
+    pub fn find_resource(&self, paths: impl ResourcePaths) -> Option<Handler> {
+        let table = self.shared.registry.snapshot();
+        paths.into_paths().iter().find_map(|p| table.resources.get(p.as_str()).cloned())
+    }
+
+    /// Every registered path, sorted.
+    pub fn resource_paths(&self) -> Vec<String> {
+        let mut v: Vec<String> = self.shared.registry.snapshot().resources.keys().cloned().collect();
+        v.sort();
+        v
+    }
+
+    /// Sets the handler for a method (the egg's `http:request-method-handler` with PROC). GET
+    /// and POST start with [`resource_handler`](crate::resource_handler).
+    pub fn set_method_handler<F>(&self, method: Method, handler: F)
+    where
+        F: Fn(&mut Context<'_>) -> Response + Send + Sync + 'static,
+    {
+        let h: Handler = Arc::new(handler);
+        self.shared.registry.update(|t| {
+            t.methods.insert(method, h);
+        });
+    }
+
+    /// The handler for a method (the egg's `http:request-method-handler` without PROC).
+    pub fn method_handler(&self, method: &Method) -> Option<Handler> {
+        self.shared.registry.snapshot().methods.get(method).cloned()
+    }
+
+    /// Removes the handler for a method: the method then gets 405 (501 for unknown methods).
+    pub fn remove_method_handler(&self, method: &Method) -> Option<Handler> {
+        self.shared.registry.update(|t| t.methods.remove(method))
+    }
+
+    /// Sets the content parser for a media type such as `application/json` (the egg's
+    /// `http:content-parser` with PROC).
+    pub fn set_content_parser<F>(&self, media_type: &str, parser: F)
+    where
+        F: Fn(Option<u64>, &Headers, &mut dyn io::Read) -> io::Result<(Content, Vec<u8>)>
+            + Send
+            + Sync
+            + 'static,
+    {
+        let p: ContentParser = Arc::new(parser);
+        let key = media_type.trim().to_ascii_lowercase();
+        self.shared.registry.update(|t| {
+            t.parsers.insert(key, p);
+        });
+    }
+
+    /// The content parser for a media type (the egg's `http:content-parser` without PROC).
+    pub fn content_parser(&self, media_type: &str) -> Option<ContentParser> {
+        self.shared.registry.snapshot().parsers.get(&media_type.trim().to_ascii_lowercase()).cloned()
+    }
+
+    /// Sets the parser for media types without one of their own (text by default).
+    pub fn set_default_content_parser<F>(&self, parser: F)
+    where
+        F: Fn(Option<u64>, &Headers, &mut dyn io::Read) -> io::Result<(Content, Vec<u8>)>
+            + Send
+            + Sync
+            + 'static,
+    {
+        let p: ContentParser = Arc::new(parser);
+        self.shared.registry.update(|t| t.default_parser = p);
+    }
+
+    /// Sets the fallback handler for paths without a resource (the egg's
+    /// `http:fallback-handler`; 404 by default).
+    pub fn set_fallback_handler<F>(&self, handler: F)
+    where
+        F: Fn(&mut Context<'_>) -> Response + Send + Sync + 'static,
+    {
+        let h: Handler = Arc::new(handler);
+        self.shared.registry.update(|t| t.fallback = h);
+    }
+
+    /// Sets the error-response handler (the egg's `http:error-response-handler`): code and
+    /// message to the HTML of an error page.
+    pub fn set_error_response_handler<F>(&self, f: F)
+    where
+        F: Fn(u16, &str) -> String + Send + Sync + 'static,
+    {
+        let f = Arc::new(f);
+        self.shared.registry.update(|t| t.error_page = f);
+    }
+
+    /// An error response made by the error-response handler (the egg's
+    /// `http:write-error-response`).
+    pub fn write_error_response(&self, code: u16, message: &str) -> Response {
+        let table = self.shared.registry.snapshot();
+        Response::html((table.error_page)(code, message)).with_status(code)
+    }
+
+    /// Sets the URL transformation (the egg's `http:url-transformation`), applied to each
+    /// request target before the lookup.
+    pub fn set_url_transformation<F>(&self, f: F)
+    where
+        F: Fn(&str) -> String + Send + Sync + 'static,
+    {
+        let f = Arc::new(f);
+        self.shared.registry.update(|t| t.url_transform = Some(f));
+    }
+
+    /// Sets the startup hook (the egg's `http:startup-hook`), run before the first accept.
+    pub fn set_startup_hook<F>(&self, f: F)
+    where
+        F: Fn() + Send + Sync + 'static,
+    {
+        let f = Arc::new(f);
+        self.shared.registry.update(|t| t.startup_hook = Some(f));
+    }
+
+    /// Sets the error hook (the egg's `http:error-hook`).
+    pub fn set_error_hook<F>(&self, f: F)
+    where
+        F: Fn(&ErrorEvent<'_>) + Send + Sync + 'static,
+    {
+        let f = Arc::new(f);
+        self.shared.registry.update(|t| t.error_hook = Some(f));
+    }
+
+    /// Sets the log hook (the egg's `http:log-hook`), called after each response.
+    pub fn set_log_hook<F>(&self, f: F)
+    where
+        F: Fn(&LogRecord<'_>) + Send + Sync + 'static,
+    {
+        let f = Arc::new(f);
+        self.shared.registry.update(|t| t.log_hook = Some(f));
+    }
+
+    /// Requests handled since startup (the egg's `http:current-request-count`).
+    pub fn current_request_count(&self) -> u64 {
+        self.shared.requests.load(Ordering::Relaxed)
+    }
+
+    /// Requests being handled right now.
+    pub fn active_requests(&self) -> usize {
+        self.shared.active.load(Ordering::Relaxed)
+    }
+
+    /// Open connections, parked or being served.
+    pub fn open_connections(&self) -> usize {
+        lock(&self.shared.slab).live()
+    }
+
+    /// The cap on requests handled at once (the egg's `http:request-count-limit`).
+    pub fn request_count_limit(&self) -> usize {
+        self.shared.config.request_count_limit
+    }
+
+    /// A handle that asks the server to stop, from any thread; [`run`](Server::run) then
+    /// shuts down gracefully and returns.
+    pub fn stopper(&self) -> Stopper {
+        Stopper { shared: self.shared.clone() }
+    }
+
+    /// Runs the server on this thread until [`Stopper::stop`] is called, then shuts down
+    /// gracefully.
+    ///
+    /// # Errors
+    /// Errors starting the threads.
+    pub fn run(self) -> io::Result<()> {
+        let handle = self.spawn()?;
+        {
+            let mut requested = lock(&handle.shared.stop_requested);
+            while !*requested {
+                requested = match handle.shared.stop_cv.wait(requested) {
+                    Ok(g) => g,
+                    Err(p) => p.into_inner(),
+                };
+            }
+        }
+        handle.shutdown();
+        Ok(())
+    }
+
+    /// Starts the server's threads and returns a handle to it. Dropping the handle shuts the
+    /// server down.
+    ///
+    /// # Errors
+    /// Errors starting the threads.
+    pub fn spawn(mut self) -> io::Result<ServerHandle> {
+        let shared = self.shared.clone();
+        let listener =
+            self.listener.take().ok_or_else(|| io::Error::other("the server was already started"))?;
+        if let Some(hook) = shared.registry.snapshot().startup_hook.clone() {
+            hook();
+        }
+        let waker = Arc::new(Waker::new()?);
+        let mut threads = Threads { acceptor: None, others: Vec::new() };
+        let spawn =
+            |name: String, f: Box<dyn FnOnce() + Send>| std::thread::Builder::new().name(name).spawn(f);
+        let started = (|| -> io::Result<()> {
+            for id in 0..shared.config.workers {
+                let s = shared.clone();
+                threads
+                    .others
+                    .push(spawn(format!("http-worker-{id}"), Box::new(move || worker_main(&s, id)))?);
+            }
+            let s = shared.clone();
+            threads.others.push(spawn("http-monitor".to_owned(), Box::new(move || monitor_main(&s)))?);
+            let s = shared.clone();
+            let w = waker.clone();
+            threads.acceptor =
+                Some(spawn("http-acceptor".to_owned(), Box::new(move || acceptor_main(&s, listener, &w)))?);
+            Ok(())
+        })();
+        let handle = ServerHandle { server: self, waker, threads: Mutex::new(Some(threads)) };
+        started?;
+        Ok(handle)
+    }
+}
+
+/// Asks a running server to stop; see [`Server::stopper`].
+#[derive(Clone)]
+pub struct Stopper {
+    shared: Arc<Shared>,
+}
+
+impl Stopper {
+    /// Asks the server to shut down gracefully; returns at once.
+    pub fn stop(&self) {
+        self.shared.request_stop();
+    }
+}
+
+struct Threads {
+    acceptor: Option<JoinHandle<()>>,
+    others: Vec<JoinHandle<()>>,
+}
+
+/// A running server: its address and counters, the server's whole API (it dereferences to
+/// [`Server`]), and a graceful [`shutdown`](ServerHandle::shutdown).
+pub struct ServerHandle {
+    server: Server,
+    waker: Arc<Waker>,
+    threads: Mutex<Option<Threads>>,
+}
+
+impl std::ops::Deref for ServerHandle {
+    type Target = Server;
+    fn deref(&self) -> &Server {
+        &self.server
+    }
+}
+
+impl ServerHandle {
+    /// Stops gracefully: stops accepting, closes idle connections, lets requests in flight
+    /// finish within the grace period (then interrupts their waits), and joins every thread.
+    /// A handler that never returns keeps this waiting. Calling it again does nothing.
+    pub fn shutdown(&self) {
+        let Some(mut threads) = lock(&self.threads).take() else {
+            return;
+        };
+        let shared = &self.server.shared;
+        shared.stop.store(true, Ordering::SeqCst);
+        shared.request_stop();
+        self.waker.wake();
+        if let Some(a) = threads.acceptor.take() {
+            let _ = a.join();
+        }
+        let mut idle = Vec::new();
+        lock(&shared.slab).close_parked(&mut idle);
+        close_taken(shared, idle, Instant::now());
+        let grace_end = Instant::now() + shared.config.shutdown_grace;
+        let wait_empty = |until: Instant| {
+            while lock(&shared.slab).live() > 0 && Instant::now() < until {
+                std::thread::sleep(Duration::from_millis(2));
+            }
+        };
+        wait_empty(grace_end);
+        shared.force.store(true, Ordering::SeqCst);
+        wait_empty(Instant::now() + Duration::from_millis(500));
+        shared.exit.store(true, Ordering::SeqCst);
+        shared.poller.wake_all();
+        shared.seats.wake_all();
+        for t in &threads.others {
+            t.thread().unpark();
+        }
+        for t in threads.others {
+            let _ = t.join();
+        }
+        let mut rest = Vec::new();
+        lock(&shared.slab).close_parked(&mut rest);
+        close_taken(shared, rest, Instant::now());
+    }
+}
+
+impl Drop for ServerHandle {
+    fn drop(&mut self) {
+        self.shutdown();
+    }
+}

@@ -1,0 +1,192 @@
+//! HTTPS: a transport that wraps another one in rustls.
+//!
+//! The acceptor only accepts; the handshake runs on a worker, without blocking (a
+//! connection waiting for handshake bytes is parked like any other) and within the header
+//! timeout, so a silent or slow client costs no thread.
+
+use std::io::{self, Read, Write};
+use std::os::fd::{AsFd, BorrowedFd};
+use std::sync::Arc;
+
+use rustls::{ServerConfig, ServerConnection};
+
+use crate::transport::{Connection, ListenOptions, Listener, LocalAddr, PeerAddr, Transport};
+
+/// A transport that speaks TLS over another one (TCP by default).
+///
+/// ```no_run
+/// # fn main() -> std::io::Result<()> {
+/// # let config: std::sync::Arc<rustls::ServerConfig> = unimplemented!();
+/// use http_server::{Server, TcpTransport, TlsTransport};
+/// let server = Server::builder().port(8443).transport(TlsTransport::new(TcpTransport, config)).build()?;
+/// # Ok(()) }
+/// ```
+pub struct TlsTransport {
+    inner: Box<dyn Transport>,
+    config: Arc<ServerConfig>,
+}
+
+impl TlsTransport {
+    /// TLS with `config` over `inner`.
+    pub fn new(inner: impl Transport, config: Arc<ServerConfig>) -> TlsTransport {
+        TlsTransport { inner: Box::new(inner), config }
+    }
+}
+
+impl Transport for TlsTransport {
+    fn listen(&self, options: &ListenOptions) -> io::Result<Box<dyn Listener>> {
+        Ok(wrap_listener(self.inner.listen(options)?, self.config.clone()))
+    }
+}
+
+/// Wraps a listener so that its connections speak TLS.
+pub(crate) fn wrap_listener(inner: Box<dyn Listener>, config: Arc<ServerConfig>) -> Box<dyn Listener> {
+    Box::new(TlsListener { inner, config })
+}
+
+struct TlsListener {
+    inner: Box<dyn Listener>,
+    config: Arc<ServerConfig>,
+}
+
+impl AsFd for TlsListener {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.inner.as_fd()
+    }
+}
+
+impl Listener for TlsListener {
+    fn accept(&self) -> io::Result<Box<dyn Connection>> {
+        let inner = self.inner.accept()?;
+        let tls = ServerConnection::new(self.config.clone()).map_err(io::Error::other)?;
+        Ok(Box::new(TlsConnection { inner, tls, buffered: false }))
+    }
+
+    fn local_addr(&self) -> io::Result<LocalAddr> {
+        self.inner.local_addr()
+    }
+}
+
+struct TlsConnection {
+    inner: Box<dyn Connection>,
+    tls: ServerConnection,
+    /// Decrypted bytes wait in rustls.
+    buffered: bool,
+}
+
+impl TlsConnection {
+    /// Sends what rustls has queued; stops quietly at `WouldBlock`.
+    fn push(&mut self) -> io::Result<()> {
+        while self.tls.wants_write() {
+            match self.tls.write_tls(&mut self.inner) {
+                Ok(_) => {}
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(()),
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(())
+    }
+
+    /// Reads TLS records and processes them. `Ok(false)` at the end of the stream.
+    fn pull(&mut self) -> io::Result<bool> {
+        let n = self.tls.read_tls(&mut self.inner)?;
+        match self.tls.process_new_packets() {
+            Ok(state) => self.buffered = state.plaintext_bytes_to_read() > 0,
+            Err(e) => {
+                // Tell the peer why (an alert), then give up.
+                let _ = self.push();
+                return Err(io::Error::new(io::ErrorKind::InvalidData, e));
+            }
+        }
+        Ok(n > 0)
+    }
+}
+
+impl Read for TlsConnection {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        loop {
+            match self.tls.reader().read(buf) {
+                Ok(n) => {
+                    if let Ok(state) = self.tls.process_new_packets() {
+                        self.buffered = state.plaintext_bytes_to_read() > 0;
+                    }
+                    return Ok(n);
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => return Ok(0),
+                Err(e) => return Err(e),
+            }
+            self.push()?;
+            if !self.pull()? {
+                return Ok(0);
+            }
+        }
+    }
+}
+
+impl Write for TlsConnection {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.push()?;
+        let n = self.tls.writer().write(buf)?;
+        if n == 0 && !buf.is_empty() {
+            return Err(io::ErrorKind::WouldBlock.into());
+        }
+        self.push()?;
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        while self.tls.wants_write() {
+            self.tls.write_tls(&mut self.inner)?;
+        }
+        Ok(())
+    }
+}
+
+impl AsFd for TlsConnection {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.inner.as_fd()
+    }
+}
+
+impl Connection for TlsConnection {
+    fn peer_addr(&self) -> PeerAddr {
+        self.inner.peer_addr()
+    }
+
+    fn hard_close(&mut self) {
+        self.inner.hard_close();
+    }
+
+    fn shutdown_write(&mut self) {
+        self.tls.send_close_notify();
+        let _ = self.push();
+        self.inner.shutdown_write();
+    }
+
+    fn handshake(&mut self) -> io::Result<bool> {
+        loop {
+            self.push()?;
+            if !self.tls.is_handshaking() {
+                return Ok(!self.tls.wants_write());
+            }
+            if self.tls.wants_write() {
+                return Ok(false);
+            }
+            match self.pull() {
+                Ok(true) => {}
+                Ok(false) => return Err(io::ErrorKind::UnexpectedEof.into()),
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(false),
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    fn has_buffered_input(&self) -> bool {
+        self.buffered
+    }
+
+    fn wants_write(&self) -> bool {
+        self.tls.wants_write()
+    }
+}

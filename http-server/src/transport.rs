@@ -1,0 +1,379 @@
+//! Transports: how the server listens, accepts, learns addresses and hard-closes (the egg's
+//! `http:listen-procedure`, `http:accept-procedure`, `http:get-addresses-procedure` and
+//! `http:hard-close-procedure`).
+//!
+//! A [`Transport`] opens a [`Listener`]; the listener hands out [`Connection`]s. The server
+//! drives every socket in non-blocking mode and waits for readiness itself, so a listener must
+//! be non-blocking and a connection's reads and writes must answer
+//! [`io::ErrorKind::WouldBlock`] instead of waiting. Both expose their file descriptor
+//! ([`AsFd`]) for that wait.
+//!
+//! Provided: [`TcpTransport`] (the default), [`UnixTransport`] (Unix domain sockets) and, with
+//! the `tls` feature, [`TlsTransport`](crate::TlsTransport), which wraps any other transport in
+//! rustls.
+
+use std::fmt;
+use std::io::{self, Read, Write};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, Shutdown, SocketAddr, TcpListener, TcpStream, ToSocketAddrs};
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+use std::os::unix::net::{UnixListener, UnixStream};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use rustix::net::{sockopt, AddressFamily, SocketFlags, SocketType};
+
+/// Where a server listens.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum LocalAddr {
+    /// A TCP address.
+    Ip(SocketAddr),
+    /// A Unix domain socket path.
+    Unix(PathBuf),
+    /// Something a custom transport describes.
+    Other(String),
+}
+
+impl LocalAddr {
+    /// The socket address of a TCP listener.
+    pub fn socket_addr(&self) -> Option<SocketAddr> {
+        match self {
+            LocalAddr::Ip(a) => Some(*a),
+            _ => None,
+        }
+    }
+
+    /// The port of a TCP listener.
+    pub fn port(&self) -> Option<u16> {
+        self.socket_addr().map(|a| a.port())
+    }
+}
+
+impl fmt::Display for LocalAddr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            LocalAddr::Ip(a) => write!(f, "{a}"),
+            LocalAddr::Unix(p) => write!(f, "unix:{}", p.display()),
+            LocalAddr::Other(s) => f.write_str(s),
+        }
+    }
+}
+
+/// Who is on the other end of a connection (the egg's `http:request-ip` comes from here).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum PeerAddr {
+    /// A TCP peer.
+    Ip(SocketAddr),
+    /// A peer on a Unix domain socket (usually unnamed).
+    Unix,
+    /// Something a custom transport describes.
+    Other(String),
+}
+
+impl PeerAddr {
+    /// The IP address of a TCP peer.
+    pub fn ip(&self) -> Option<IpAddr> {
+        match self {
+            PeerAddr::Ip(a) => Some(a.ip()),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for PeerAddr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PeerAddr::Ip(a) => write!(f, "{a}"),
+            PeerAddr::Unix => f.write_str("unix"),
+            PeerAddr::Other(s) => f.write_str(s),
+        }
+    }
+}
+
+/// What the server asks of a listening endpoint: `make-server`'s port, restrict-host and
+/// backlog.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListenOptions {
+    /// The port (0 picks a free one).
+    pub port: u16,
+    /// The address to bind (the egg's RESTRICTHOST); `None` is every address.
+    pub host: Option<String>,
+    /// The length of the queue of connections not yet accepted.
+    pub backlog: u32,
+}
+
+/// Opens listeners: the egg's `http:listen-procedure`.
+pub trait Transport: Send + Sync + 'static {
+    /// Starts listening. The listener must be non-blocking.
+    ///
+    /// # Errors
+    /// Whatever binding fails with (address in use, permission denied, an unknown host).
+    fn listen(&self, options: &ListenOptions) -> io::Result<Box<dyn Listener>>;
+}
+
+/// A listening endpoint.
+pub trait Listener: AsFd + Send + Sync + 'static {
+    /// Accepts one connection without waiting (the egg's `http:accept-procedure`): returns
+    /// `WouldBlock` when none is pending. The connection must be non-blocking.
+    ///
+    /// # Errors
+    /// `WouldBlock`, or what accepting fails with (too many open files, ...).
+    fn accept(&self) -> io::Result<Box<dyn Connection>>;
+
+    /// The address it listens on.
+    ///
+    /// # Errors
+    /// As the underlying socket call.
+    fn local_addr(&self) -> io::Result<LocalAddr>;
+}
+
+/// One accepted connection, driven in non-blocking mode.
+pub trait Connection: Read + Write + AsFd + Send + 'static {
+    /// The peer's address (the egg's `http:get-addresses-procedure`).
+    fn peer_addr(&self) -> PeerAddr;
+
+    /// Aborts the connection without a graceful close (the egg's `http:hard-close-procedure`);
+    /// for TCP the peer sees a reset.
+    fn hard_close(&mut self);
+
+    /// Closes the sending direction, keeping the receiving one, for a lingering close.
+    fn shutdown_write(&mut self) {}
+
+    /// Advances a handshake without waiting; `Ok(true)` once it is done. Plain transports have
+    /// none.
+    ///
+    /// # Errors
+    /// `WouldBlock` never: an unfinished handshake is `Ok(false)`. Other errors end the
+    /// connection.
+    fn handshake(&mut self) -> io::Result<bool> {
+        Ok(true)
+    }
+
+    /// True when bytes already received sit in a buffer of the transport (for TLS, decrypted
+    /// data not yet read), so readiness of the socket says nothing about them.
+    fn has_buffered_input(&self) -> bool {
+        false
+    }
+
+    /// True when the transport has output of its own to send before it can go on (TLS), so
+    /// the server waits for the socket to become writable rather than readable.
+    fn wants_write(&self) -> bool {
+        false
+    }
+}
+
+/// Plain TCP: the default transport.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct TcpTransport;
+
+fn resolve(options: &ListenOptions) -> io::Result<SocketAddr> {
+    match options.host.as_deref() {
+        None | Some("") | Some("*") => Ok(SocketAddr::new(IpAddr::V6(Ipv6Addr::UNSPECIFIED), options.port)),
+        Some(host) => {
+            if let Ok(ip) = host.trim_matches(['[', ']']).parse::<IpAddr>() {
+                return Ok(SocketAddr::new(ip, options.port));
+            }
+            (host, options.port)
+                .to_socket_addrs()?
+                .next()
+                .ok_or_else(|| io::Error::new(io::ErrorKind::NotFound, "the host name has no address"))
+        }
+    }
+}
+
+fn bind_tcp(addr: SocketAddr, backlog: u32) -> io::Result<TcpListener> {
+    let family = if addr.is_ipv6() { AddressFamily::INET6 } else { AddressFamily::INET };
+    let fd: OwnedFd = rustix::net::socket_with(
+        family,
+        SocketType::STREAM,
+        SocketFlags::CLOEXEC | SocketFlags::NONBLOCK,
+        None,
+    )?;
+    sockopt::set_socket_reuseaddr(&fd, true)?;
+    if addr.is_ipv6() && addr.ip().is_unspecified() {
+        // "Every address" means IPv4 too; ignore systems without dual-stack sockets.
+        let _ = sockopt::set_ipv6_v6only(&fd, false);
+    }
+    rustix::net::bind(&fd, &addr)?;
+    rustix::net::listen(&fd, backlog.min(i32::MAX as u32) as i32)?;
+    Ok(TcpListener::from(fd))
+}
+
+impl Transport for TcpTransport {
+    fn listen(&self, options: &ListenOptions) -> io::Result<Box<dyn Listener>> {
+        let addr = resolve(options)?;
+        let listener = match bind_tcp(addr, options.backlog) {
+            Ok(l) => l,
+            // A machine without IPv6: fall back to every IPv4 address.
+            Err(e) if options.host.is_none() && e.kind() != io::ErrorKind::AddrInUse => {
+                bind_tcp(SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), options.port), options.backlog)?
+            }
+            Err(e) => return Err(e),
+        };
+        Ok(Box::new(TcpListenerImpl(listener)))
+    }
+}
+
+struct TcpListenerImpl(TcpListener);
+
+impl AsFd for TcpListenerImpl {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.0.as_fd()
+    }
+}
+
+impl Listener for TcpListenerImpl {
+    fn accept(&self) -> io::Result<Box<dyn Connection>> {
+        let (stream, peer) = self.0.accept()?;
+        stream.set_nonblocking(true)?;
+        // Responses go out in one write; streamed bodies should not wait for Nagle.
+        let _ = stream.set_nodelay(true);
+        Ok(Box::new(TcpConnection { stream, peer }))
+    }
+
+    fn local_addr(&self) -> io::Result<LocalAddr> {
+        self.0.local_addr().map(LocalAddr::Ip)
+    }
+}
+
+struct TcpConnection {
+    stream: TcpStream,
+    peer: SocketAddr,
+}
+
+impl Read for TcpConnection {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.stream.read(buf)
+    }
+}
+
+impl Write for TcpConnection {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.stream.write(buf)
+    }
+    fn write_vectored(&mut self, bufs: &[io::IoSlice<'_>]) -> io::Result<usize> {
+        self.stream.write_vectored(bufs)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+impl AsFd for TcpConnection {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.stream.as_fd()
+    }
+}
+
+impl Connection for TcpConnection {
+    fn peer_addr(&self) -> PeerAddr {
+        PeerAddr::Ip(self.peer)
+    }
+
+    fn hard_close(&mut self) {
+        // SO_LINGER 0 makes the close send a reset instead of waiting for the peer.
+        let _ = sockopt::set_socket_linger(&self.stream, Some(Duration::ZERO));
+        let _ = self.stream.shutdown(Shutdown::Both);
+    }
+
+    fn shutdown_write(&mut self) {
+        let _ = self.stream.shutdown(Shutdown::Write);
+    }
+}
+
+/// A Unix domain socket at a path. The socket file is created when the server starts
+/// listening and removed when the listener is dropped; an existing file is an error
+/// (`AddrInUse`), so a running server is never displaced.
+#[derive(Debug, Clone)]
+pub struct UnixTransport {
+    path: PathBuf,
+}
+
+impl UnixTransport {
+    /// A transport listening at `path`.
+    pub fn new(path: impl AsRef<Path>) -> UnixTransport {
+        UnixTransport { path: path.as_ref().to_path_buf() }
+    }
+}
+
+impl Transport for UnixTransport {
+    fn listen(&self, options: &ListenOptions) -> io::Result<Box<dyn Listener>> {
+        let fd: OwnedFd = rustix::net::socket_with(
+            AddressFamily::UNIX,
+            SocketType::STREAM,
+            SocketFlags::CLOEXEC | SocketFlags::NONBLOCK,
+            None,
+        )?;
+        let addr = rustix::net::SocketAddrUnix::new(self.path.as_path())?;
+        rustix::net::bind(&fd, &addr)?;
+        rustix::net::listen(&fd, options.backlog.min(i32::MAX as u32) as i32)?;
+        Ok(Box::new(UnixListenerImpl { listener: UnixListener::from(fd), path: self.path.clone() }))
+    }
+}
+
+struct UnixListenerImpl {
+    listener: UnixListener,
+    path: PathBuf,
+}
+
+impl Drop for UnixListenerImpl {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
+
+impl AsFd for UnixListenerImpl {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.listener.as_fd()
+    }
+}
+
+impl Listener for UnixListenerImpl {
+    fn accept(&self) -> io::Result<Box<dyn Connection>> {
+        let (stream, _) = self.listener.accept()?;
+        stream.set_nonblocking(true)?;
+        Ok(Box::new(UnixConnection(stream)))
+    }
+
+    fn local_addr(&self) -> io::Result<LocalAddr> {
+        Ok(LocalAddr::Unix(self.path.clone()))
+    }
+}
+
+struct UnixConnection(UnixStream);
+
+impl Read for UnixConnection {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.0.read(buf)
+    }
+}
+
+impl Write for UnixConnection {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.0.write(buf)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+impl AsFd for UnixConnection {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.0.as_fd()
+    }
+}
+
+impl Connection for UnixConnection {
+    fn peer_addr(&self) -> PeerAddr {
+        PeerAddr::Unix
+    }
+
+    fn hard_close(&mut self) {
+        let _ = self.0.shutdown(Shutdown::Both);
+    }
+
+    fn shutdown_write(&mut self) {
+        let _ = self.0.shutdown(Shutdown::Write);
+    }
+}

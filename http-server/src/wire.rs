@@ -1,0 +1,208 @@
+//! Blocking I/O with deadlines over a non-blocking connection, and the worker's buffers.
+//!
+//! Sockets stay non-blocking all their life. When a worker must wait inside a request (for
+//! body bytes, or for room to write a response), it polls the one descriptor with the phase's
+//! timeout; everywhere else it never waits, and a connection with nothing to read is parked.
+
+use std::io::{self, BufRead, Read};
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+use crate::poller::{wait_until, Interest};
+use crate::server::Shared;
+use crate::transport::Connection;
+
+/// Responses are gathered up to this size before they are written.
+pub(crate) const FLUSH_AT: usize = 32 * 1024;
+/// Bodies larger than this are written straight from the handler's buffer.
+const DIRECT_WRITE_AT: usize = 16 * 1024;
+/// The read buffer's normal size; it grows only for a large head.
+pub(crate) const READ_BUF: usize = 16 * 1024;
+
+/// A read buffer: `data[start..end]` holds bytes received and not yet used.
+pub(crate) struct ReadBuf {
+    data: Vec<u8>,
+    start: usize,
+    end: usize,
+}
+
+impl ReadBuf {
+    pub(crate) fn new() -> ReadBuf {
+        ReadBuf { data: vec![0; READ_BUF], start: 0, end: 0 }
+    }
+
+    pub(crate) fn available(&self) -> &[u8] {
+        &self.data[self.start..self.end]
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.start == self.end
+    }
+
+    pub(crate) fn consume(&mut self, n: usize) {
+        self.start = (self.start + n).min(self.end);
+        if self.start == self.end {
+            self.start = 0;
+            self.end = 0;
+        }
+    }
+
+    pub(crate) fn clear(&mut self) {
+        self.start = 0;
+        self.end = 0;
+        if self.data.len() > 4 * READ_BUF {
+            self.data.truncate(READ_BUF);
+            self.data.shrink_to_fit();
+        }
+    }
+
+    /// Puts back bytes saved while the connection was parked.
+    pub(crate) fn restore(&mut self, saved: &[u8]) {
+        self.clear();
+        if saved.len() > self.data.len() {
+            self.data.resize(saved.len(), 0);
+        }
+        self.data[..saved.len()].copy_from_slice(saved);
+        self.end = saved.len();
+    }
+
+    /// Reads once from `io` into the free space (made room for, growing up to `max` bytes of
+    /// content). Returns the byte count and whether the read filled the space it was given.
+    pub(crate) fn read_from(&mut self, io: &mut dyn Connection, max: usize) -> io::Result<(usize, bool)> {
+        if self.end == self.data.len() {
+            if self.start > 0 {
+                self.data.copy_within(self.start..self.end, 0);
+                self.end -= self.start;
+                self.start = 0;
+            } else if self.data.len() < max {
+                let grow = self.data.len().max(4096).min(max - self.data.len());
+                self.data.resize(self.data.len() + grow, 0);
+            }
+        }
+        let space = self.data.len() - self.end;
+        if space == 0 {
+            return Err(io::Error::new(io::ErrorKind::OutOfMemory, "read buffer full"));
+        }
+        let n = io.read(&mut self.data[self.end..])?;
+        self.end += n;
+        Ok((n, n == space))
+    }
+}
+
+/// A connection with the worker's buffers, for waiting reads and writes.
+pub(crate) struct Wire<'a> {
+    pub io: &'a mut dyn Connection,
+    pub rbuf: &'a mut ReadBuf,
+    pub wbuf: &'a mut Vec<u8>,
+    pub shared: &'a Shared,
+}
+
+impl Wire<'_> {
+    fn wait(&mut self, interest: Interest, deadline: Instant) -> io::Result<()> {
+        let interest = if self.io.wants_write() { Interest::Write } else { interest };
+        let force = &self.shared.force;
+        wait_until(self.io.as_fd(), interest, deadline, &|| force.load(Ordering::Relaxed))
+    }
+
+    /// Reads more bytes into the read buffer, waiting up to `timeout` for them.
+    /// Returns 0 at the end of the stream.
+    ///
+    /// # Errors
+    /// `TimedOut` when nothing arrives in time.
+    pub(crate) fn fill(&mut self, timeout: Duration) -> io::Result<usize> {
+        let deadline = Instant::now() + timeout;
+        let max = self.shared.config.limits.max_head + READ_BUF;
+        loop {
+            match self.rbuf.read_from(self.io, max) {
+                Ok((n, _)) => return Ok(n),
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => self.wait(Interest::Read, deadline)?,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    fn write_direct(&mut self, mut data: &[u8]) -> io::Result<()> {
+        let timeout = self.shared.config.timeouts.write;
+        let mut deadline = Instant::now() + timeout;
+        while !data.is_empty() {
+            match self.io.write(data) {
+                Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+                Ok(n) => {
+                    data = &data[n..];
+                    deadline = Instant::now() + timeout;
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => self.wait(Interest::Write, deadline)?,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(())
+    }
+
+    /// Writes out everything gathered, waiting up to the write timeout for each bit of room.
+    pub(crate) fn flush(&mut self) -> io::Result<()> {
+        if !self.wbuf.is_empty() {
+            let buf = std::mem::take(self.wbuf);
+            let r = self.write_direct(&buf);
+            *self.wbuf = buf;
+            self.wbuf.clear();
+            r?;
+        }
+        let deadline = Instant::now() + self.shared.config.timeouts.write;
+        loop {
+            match self.io.flush() {
+                Ok(()) => return Ok(()),
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => self.wait(Interest::Write, deadline)?,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    /// Queues `data` for writing; large pieces go out at once.
+    pub(crate) fn write_all(&mut self, data: &[u8]) -> io::Result<()> {
+        if data.len() >= DIRECT_WRITE_AT {
+            self.flush()?;
+            self.write_direct(data)
+        } else {
+            self.wbuf.extend_from_slice(data);
+            if self.wbuf.len() >= FLUSH_AT {
+                self.flush()?;
+            }
+            Ok(())
+        }
+    }
+}
+
+/// Reads go to the buffered bytes first, then to the socket, waiting up to the body timeout.
+/// A body reader on top never asks for more than its body, so nothing past it is consumed.
+impl Read for Wire<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.rbuf.is_empty() {
+            let t = self.shared.config.timeouts.body;
+            if self.fill(t)? == 0 {
+                return Ok(0);
+            }
+        }
+        let avail = self.rbuf.available();
+        let n = avail.len().min(buf.len());
+        buf[..n].copy_from_slice(&avail[..n]);
+        self.rbuf.consume(n);
+        Ok(n)
+    }
+}
+
+impl BufRead for Wire<'_> {
+    fn fill_buf(&mut self) -> io::Result<&[u8]> {
+        if self.rbuf.is_empty() {
+            let t = self.shared.config.timeouts.body;
+            self.fill(t)?;
+        }
+        Ok(self.rbuf.available())
+    }
+
+    fn consume(&mut self, n: usize) {
+        self.rbuf.consume(n);
+    }
+}
