@@ -27,7 +27,8 @@
 //!   [`io::read_response_head`], [`io::read_request_attributes`], [`io::BodyReader`],
 //!   [`io::read_body`], [`io::LimitReader`], [`io::ChunkedWriter`], [`io::drain`]);
 //! - writers for heads: [`write_request_head`], [`write_response_head`], [`http_date`],
-//!   [`DateCache`].
+//!   [`DateCache`];
+//! - compression negotiation: [`accepts_gzip`], [`accepts_encoding`], [`is_compressible`].
 //!
 //! Out of scope: sockets, threads, clocks and policy. Those live in the client and the server.
 //!
@@ -49,6 +50,7 @@
 //! an error, never a guess. Timeouts belong to the caller's sockets; an I/O timeout surfaces as
 //! [`Error::Io`] and [`Error::is_timeout`] tells it apart.
 
+mod accept;
 mod chunked;
 mod error;
 mod framing;
@@ -56,6 +58,7 @@ mod headers;
 pub mod io;
 mod limits;
 mod method;
+mod params;
 mod parse;
 mod request;
 mod response;
@@ -64,6 +67,7 @@ mod url;
 mod version;
 mod write;
 
+pub use accept::{accepts_encoding, accepts_gzip, is_compressible};
 pub use chunked::{encode_chunk, encode_last_chunk, ChunkedDecoder};
 pub use error::{Error, ErrorKind, Result};
 pub use framing::{request_framing, response_framing, response_has_body, Framing};
