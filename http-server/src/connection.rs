@@ -518,7 +518,7 @@ fn serve(w: &mut Worker<'_>, conn: &mut Conn, mut req: Request) -> After {
         }
         None => {
             let mut r = response;
-            if r.close {
+            if r.close || r.headers.connection_has("close") {
                 close = close.or(Some(CloseReason::RequestedByHandler));
             }
             let status = r.status;
