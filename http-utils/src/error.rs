@@ -68,6 +68,23 @@ pub enum ErrorKind {
     ChunkLineTooLong,
     /// The chunked trailer section is larger than [`Limits::max_head`](crate::Limits) or has too many fields. Answered with 431.
     TrailersTooLarge,
+    /// A `multipart/*` body whose `Content-Type` has no valid `boundary` parameter (missing,
+    /// repeated, empty, longer than 70 characters, or with characters RFC 2046 does not
+    /// allow). Answered with 400.
+    MissingBoundary,
+    /// A multipart body that does not follow RFC 2046: no opening boundary before the end, or
+    /// something other than padding and a line ending after a boundary. Answered with 400.
+    InvalidMultipart,
+    /// A multipart body that ended before its final (closing) boundary. Answered with 400.
+    TruncatedMultipart,
+    /// A part's header section is malformed (see the header kinds), or its
+    /// `Content-Disposition` is. Answered with 400.
+    InvalidPartHeaders,
+    /// A part's header section is larger than the multipart limits allow, in bytes, line length
+    /// or fields. Answered with 400.
+    PartHeadersTooLarge,
+    /// A multipart body with more parts than the multipart limits allow. Answered with 400.
+    TooManyParts,
 }
 
 impl ErrorKind {
@@ -123,6 +140,12 @@ impl ErrorKind {
             ChunkSizeOverflow => "chunk size overflows",
             ChunkLineTooLong => "chunk size line too long",
             TrailersTooLarge => "trailer section too large",
+            MissingBoundary => "multipart content type without a valid boundary",
+            InvalidMultipart => "malformed multipart body",
+            TruncatedMultipart => "multipart body ended before its final boundary",
+            InvalidPartHeaders => "malformed multipart part headers",
+            PartHeadersTooLarge => "multipart part headers too large",
+            TooManyParts => "too many multipart parts",
         }
     }
 }

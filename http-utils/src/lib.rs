@@ -28,6 +28,7 @@
 //!   [`io::read_body`], [`io::LimitReader`], [`io::ChunkedWriter`], [`io::drain`]);
 //! - writers for heads: [`write_request_head`], [`write_response_head`], [`http_date`],
 //!   [`DateCache`];
+//! - [`multipart`]: a streaming `multipart/form-data` reader ([`multipart::MultipartReader`]);
 //! - compression negotiation: [`accepts_gzip`], [`accepts_encoding`], [`is_compressible`].
 //!
 //! Out of scope: sockets, threads, clocks and policy. Those live in the client and the server.
@@ -58,6 +59,7 @@ mod headers;
 pub mod io;
 mod limits;
 mod method;
+pub mod multipart;
 mod params;
 mod parse;
 mod request;

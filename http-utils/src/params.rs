@@ -70,7 +70,6 @@ pub(crate) struct WithParams<'a> {
 
 impl WithParams<'_> {
     /// The value of the parameter `name` (lower case) when it appears exactly once.
-    #[allow(dead_code)]
     pub(crate) fn unique(&self, name: &str) -> Option<&str> {
         let mut it = self.params.iter().filter(|(n, _)| n == name);
         let first = it.next()?;
