@@ -487,6 +487,9 @@ fn serve(w: &mut Worker<'_>, conn: &mut Conn, mut req: Request) -> After {
         }
     };
 
+    if close.is_none() && shared.stopping() {
+        close = Some(CloseReason::ShuttingDown);
+    }
     // Whatever the handler left of the body must go before the next request can be read.
     if cx.body_failed {
         close = close.or(Some(CloseReason::BodyFailed));

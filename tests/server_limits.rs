@@ -1,0 +1,290 @@
+//! Timeouts, caps and concurrency: each made to fire over loopback, with other clients still
+//! served meanwhile.
+
+mod server_support;
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::sync::mpsc;
+use std::sync::{Arc, Barrier, Mutex};
+use std::time::{Duration, Instant};
+
+use http_toolkit::server::Response;
+use server_support::*;
+
+fn ms(n: u64) -> Duration {
+    Duration::from_millis(n)
+}
+
+#[test]
+fn slowloris_is_cut_off_while_others_are_served() {
+    let h = start(
+        |b| b.header_timeout(ms(300)).threads(2).io_threads(1),
+        |s| s.add_resource("/", |_, _| Response::text("ok")),
+    );
+    let mut slow = TcpStream::connect(addr(&h)).unwrap();
+    slow.set_read_timeout(Some(ms(50))).unwrap();
+    let started = Instant::now();
+    slow.write_all(b"GET / HTTP/1.1\r\nHo").unwrap();
+    let mut good = Client::connect(addr(&h));
+    let mut got = Vec::new();
+    // Trickle one byte every 50 ms; the server must close within the header timeout plus a
+    // sweep, not wait for the head.
+    let mut closed = false;
+    for _ in 0..60 {
+        assert_eq!(good.get("/").text(), "ok");
+        if slow.write_all(b"X").is_err() {
+            closed = true;
+            break;
+        }
+        let mut buf = [0u8; 256];
+        match slow.read(&mut buf) {
+            Ok(0) => {
+                closed = true;
+                break;
+            }
+            Ok(n) => got.extend_from_slice(&buf[..n]),
+            Err(e)
+                if e.kind() == std::io::ErrorKind::WouldBlock || e.kind() == std::io::ErrorKind::TimedOut => {
+            }
+            Err(_) => {
+                closed = true;
+                break;
+            }
+        }
+    }
+    assert!(closed, "the slow client was never cut off");
+    let took = started.elapsed();
+    assert!(took >= ms(250) && took < ms(2000), "{took:?}");
+    if !got.is_empty() {
+        assert_eq!(status_of(&String::from_utf8_lossy(&got)), 408);
+    }
+}
+
+#[test]
+fn silent_and_idle_connections_are_closed() {
+    let h = start(
+        |b| b.header_timeout(ms(300)).keep_alive_timeout(ms(200)),
+        |s| s.add_resource("/", |_, _| Response::text("ok")),
+    );
+    // Connected, never a byte.
+    let started = Instant::now();
+    let mut silent = Client::connect(addr(&h));
+    assert!(silent.is_closed());
+    assert!(started.elapsed() >= ms(250), "{:?}", started.elapsed());
+    // Idle after a request.
+    let mut idle = Client::connect(addr(&h));
+    assert_eq!(idle.get("/").status(), 200);
+    let started = Instant::now();
+    assert!(idle.is_closed());
+    let took = started.elapsed();
+    assert!(took >= ms(150) && took < ms(2000), "{took:?}");
+    assert_eq!(h.open_connections(), 0);
+}
+
+#[test]
+fn body_timeout_fires() {
+    let h = start(
+        |b| b.body_timeout(ms(200)),
+        |s| s.add_resource("/", |req, _| Response::text(format!("{:?}", req.body().len()))),
+    );
+    let mut c = Client::connect(addr(&h));
+    c.send(b"POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 10\r\n\r\nabc");
+    let started = Instant::now();
+    let r = c.read();
+    assert_eq!(r.status(), 408);
+    assert!(started.elapsed() >= ms(150));
+    assert!(c.is_closed());
+}
+
+#[test]
+fn write_timeout_drops_a_client_that_never_reads() {
+    let h = start(
+        |b| b.write_timeout(ms(300)).threads(3).io_threads(1),
+        |s| {
+            s.add_resource("/big", |_, _| Response::bytes("application/octet-stream", vec![7u8; 64 << 20]));
+            s.add_resource("/", |_, _| Response::text("ok"));
+        },
+    );
+    let mut lazy = Client::connect(addr(&h));
+    lazy.send(b"GET /big HTTP/1.1\r\nHost: t\r\n\r\n");
+    let mut good = Client::connect(addr(&h));
+    assert_eq!(good.get("/").text(), "ok");
+    let started = Instant::now();
+    while h.active_requests() == 0 {
+        assert!(started.elapsed() < Duration::from_secs(5), "the big response never started");
+        std::thread::sleep(ms(5));
+    }
+    while h.open_connections() > 1 {
+        assert_eq!(good.get("/").text(), "ok");
+        assert!(started.elapsed() < Duration::from_secs(5), "the lazy client was never dropped");
+        std::thread::sleep(ms(20));
+    }
+    assert!(started.elapsed() >= ms(250));
+    assert_eq!(good.get("/").text(), "ok");
+}
+
+#[test]
+fn requests_per_connection_cap() {
+    let h = start(|b| b.max_requests_per_connection(3), |s| s.add_resource("/", |_, _| Response::text("ok")));
+    let mut c = Client::connect(addr(&h));
+    assert_eq!(c.get("/").header("connection"), None);
+    assert_eq!(c.get("/").header("connection"), None);
+    assert_eq!(c.get("/").header("connection"), Some("close"));
+    assert!(c.is_closed());
+}
+
+#[test]
+fn request_count_limit_answers_503() {
+    let gate = Arc::new(Barrier::new(3));
+    let release = Arc::new(Mutex::new(()));
+    let hold = release.lock().unwrap();
+    let h = {
+        let gate = gate.clone();
+        let release = release.clone();
+        start(
+            |b| b.threads(4).io_threads(1).request_count_limit(2),
+            move |s| {
+                s.add_resource("/slow", move |_, _| {
+                    gate.wait();
+                    drop(release.lock().unwrap());
+                    Response::text("slow")
+                });
+                s.add_resource("/", |_, _| Response::text("fast"));
+            },
+        )
+    };
+    assert_eq!(h.request_count_limit(), 2);
+    let a = addr(&h);
+    let workers: Vec<_> = (0..2)
+        .map(|_| {
+            std::thread::spawn(move || {
+                let mut c = Client::connect(a);
+                c.get("/slow").text()
+            })
+        })
+        .collect();
+    gate.wait(); // both slow requests are inside their handler
+    let mut c = Client::connect(a);
+    let r = c.get("/");
+    assert_eq!((r.status(), r.header("retry-after")), (503, Some("1")));
+    drop(hold);
+    for w in workers {
+        assert_eq!(w.join().unwrap(), "slow");
+    }
+    assert_eq!(c.get("/").text(), "fast");
+}
+
+#[test]
+fn connection_cap_answers_503() {
+    let h = start(|b| b.max_connections(3), |s| s.add_resource("/", |_, _| Response::text("ok")));
+    let mut held: Vec<Client> = (0..3).map(|_| Client::connect(addr(&h))).collect();
+    for c in &mut held {
+        assert_eq!(c.get("/").text(), "ok");
+    }
+    let out = raw(addr(&h), b"GET / HTTP/1.1\r\nHost: t\r\n\r\n");
+    assert_eq!(status_of(&out), 503, "{out}");
+    drop(held.pop());
+    // Once a slot is free, new connections are served again.
+    let started = Instant::now();
+    loop {
+        let out = raw(addr(&h), b"GET / HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
+        if status_of(&out) == 200 {
+            break;
+        }
+        assert!(started.elapsed() < Duration::from_secs(5));
+        std::thread::sleep(ms(10));
+    }
+}
+
+#[test]
+fn idle_connections_do_not_hold_workers() {
+    let h = start(|b| b.threads(2).io_threads(1), |s| s.add_resource("/", |_, _| Response::text("ok")));
+    // Far more idle keep-alive connections than workers.
+    let mut idle: Vec<Client> = (0..300).map(|_| Client::connect(addr(&h))).collect();
+    for c in idle.iter_mut().step_by(3) {
+        assert_eq!(c.get("/").text(), "ok");
+    }
+    let mut active = Client::connect(addr(&h));
+    for _ in 0..100 {
+        assert_eq!(active.get("/").text(), "ok");
+    }
+    // Every idle one is still alive and served.
+    for c in &mut idle {
+        assert_eq!(c.get("/").text(), "ok");
+    }
+    assert_eq!(h.open_connections(), 301);
+}
+
+#[test]
+fn a_blocked_handler_does_not_stall_other_connections() {
+    let (tx, rx) = mpsc::channel::<()>();
+    let rx = Mutex::new(rx);
+    let h = start(
+        |b| b.threads(4).io_threads(1),
+        move |s| {
+            s.add_resource("/block", move |_, _| {
+                let _ = rx.lock().unwrap().recv_timeout(Duration::from_secs(10));
+                Response::text("unblocked")
+            });
+            s.add_resource("/", |_, _| Response::text("ok"));
+        },
+    );
+    let a = addr(&h);
+    let blocked = std::thread::spawn(move || Client::connect(a).get("/block").text());
+    std::thread::sleep(ms(50));
+    let started = Instant::now();
+    let mut c = Client::connect(a);
+    for _ in 0..50 {
+        assert_eq!(c.get("/").text(), "ok");
+    }
+    assert!(started.elapsed() < Duration::from_secs(2), "{:?}", started.elapsed());
+    tx.send(()).unwrap();
+    assert_eq!(blocked.join().unwrap(), "unblocked");
+}
+
+#[test]
+fn graceful_shutdown_finishes_requests_in_flight() {
+    let (entered_tx, entered_rx) = mpsc::channel::<()>();
+    let (go_tx, go_rx) = mpsc::channel::<()>();
+    let entered_tx = Mutex::new(entered_tx);
+    let go_rx = Mutex::new(go_rx);
+    let h = start(
+        |b| b.shutdown_grace(Duration::from_secs(5)),
+        move |s| {
+            s.add_resource("/work", move |_, _| {
+                let _ = entered_tx.lock().unwrap().send(());
+                let _ = go_rx.lock().unwrap().recv_timeout(Duration::from_secs(5));
+                Response::text("done")
+            });
+            s.add_resource("/", |_, _| Response::text("ok"));
+        },
+    );
+    let a = addr(&h);
+    let mut idle = Client::connect(a);
+    assert_eq!(idle.get("/").text(), "ok");
+    let in_flight = std::thread::spawn(move || {
+        let mut c = Client::connect(a);
+        let r = c.get("/work");
+        (r.text(), r.header("connection").map(str::to_owned))
+    });
+    entered_rx.recv().unwrap();
+    let h = Arc::new(h);
+    let stopper = {
+        let h = h.clone();
+        std::thread::spawn(move || h.shutdown())
+    };
+    // The idle connection is closed and new connections are refused while the request runs.
+    assert!(idle.is_closed());
+    let started = Instant::now();
+    while TcpStream::connect(a).is_ok() {
+        assert!(started.elapsed() < Duration::from_secs(5), "still accepting");
+        std::thread::sleep(ms(10));
+    }
+    go_tx.send(()).unwrap();
+    let (text, connection) = in_flight.join().unwrap();
+    assert_eq!(text, "done");
+    assert_eq!(connection.as_deref(), Some("close"));
+    stopper.join().unwrap();
+    assert_eq!(h.open_connections(), 0);
+}
