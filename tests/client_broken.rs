@@ -63,6 +63,12 @@ fn chunked_body_with_trailers_is_read_and_connection_reused() {
         assert_eq!(client.get(server.url("/")).unwrap(), "Wikipedia");
     }
     assert_eq!(server.accepted(), 1);
+    let mut resp = client.send(server.url("/")).unwrap();
+    assert!(resp.trailers().is_none());
+    let mut body = String::new();
+    resp.read_to_string(&mut body).unwrap();
+    assert!(resp.is_complete());
+    assert_eq!(resp.trailers().and_then(|t| t.get("x-t")), Some("1"));
 }
 
 #[test]

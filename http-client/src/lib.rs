@@ -114,7 +114,18 @@ pub fn post_form<K: AsRef<str>, V: AsRef<str>>(req: impl IntoRequest, pairs: &[(
     default_client().post_form(req, pairs)
 }
 
-/// [`Client::close_all_connections`] on the default client.
+/// [`Client::close_all_connections`] on the default client (the egg's
+/// `http:close-all-connections!`).
 pub fn close_all_connections() {
     default_client().close_all_connections();
+}
+
+/// [`Client::add_proxy`] on the default client (the egg's `http:add-proxy`).
+pub fn add_proxy(pattern: impl Into<ProxyPattern>, proxy: Proxy) {
+    default_client().add_proxy(pattern, proxy);
+}
+
+/// [`Client::remove_all_proxies`] on the default client (the egg's `http:remove-all-proxies!`).
+pub fn remove_all_proxies() {
+    default_client().remove_all_proxies();
 }

@@ -90,6 +90,12 @@ impl Response {
         self.body.is_complete()
     }
 
+    /// The trailer fields of a chunked body, once the body has been read to its end and if it
+    /// had any.
+    pub fn trailers(&self) -> Option<&Headers> {
+        self.body.trailers()
+    }
+
     /// The body as bytes, at most the client's `Limits::max_body` bytes.
     ///
     /// # Errors
@@ -162,6 +168,7 @@ pub struct ResponseBody {
     complete: bool,
     framing: Framing,
     max_body: u64,
+    trailers: Option<Headers>,
 }
 
 impl ResponseBody {
@@ -178,6 +185,7 @@ impl ResponseBody {
             complete: false,
             framing,
             max_body: limits.max_body,
+            trailers: None,
         };
         body.check_complete();
         body
@@ -186,6 +194,11 @@ impl ResponseBody {
     /// True once the whole body has been received.
     pub fn is_complete(&self) -> bool {
         self.complete
+    }
+
+    /// The trailer fields of a chunked body, once it is complete and if it had any.
+    pub fn trailers(&self) -> Option<&Headers> {
+        self.trailers.as_ref()
     }
 
     fn check_complete(&mut self) {
@@ -197,7 +210,8 @@ impl ResponseBody {
 
     /// Hands the connection back to the pool (when allowed) or closes it.
     fn release(&mut self) {
-        let Some(reader) = self.reader.take() else { return };
+        let Some(mut reader) = self.reader.take() else { return };
+        self.trailers = reader.take_trailers();
         let conn = reader.into_inner();
         if let Some(pool) = self.pool.take() {
             if conn.buffered().is_empty() {
