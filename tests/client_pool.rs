@@ -15,6 +15,10 @@ const OK: &[u8] = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
 fn client_is_send_sync_and_clones_share_the_pool() {
     fn assert_send_sync<T: Send + Sync + Clone>() {}
     assert_send_sync::<Client>();
+    fn assert_send<T: Send>() {}
+    assert_send::<http_client::Response>();
+    fn assert_error<T: std::error::Error + Send + Sync + 'static>() {}
+    assert_error::<Error>();
     let server = RawServer::fixed(OK);
     let client = Client::new();
     let other = client.clone();

@@ -173,6 +173,11 @@ fn absolute_form_and_basic_credentials_on_the_wire() {
     assert_eq!(s.header("host"), Some("origin.example:8080"));
     // base64("user@corp:p:ss")
     assert_eq!(s.header("proxy-authorization"), Some("Basic dXNlckBjb3JwOnA6c3M="));
+    // Credentials in the request URL become Authorization, never part of the target.
+    client.get("http://Aladdin:open%20sesame@origin.example/x").unwrap();
+    let s = seen.recv().unwrap();
+    assert_eq!(s.target, "http://origin.example/x");
+    assert_eq!(s.header("authorization"), Some("Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ=="));
 }
 
 #[test]

@@ -262,6 +262,10 @@ impl Client {
                 headers.append("User-Agent", ua).map_err(Error::InvalidHeader)?;
             }
         }
+        if (!url.username().is_empty() || url.password().is_some()) && !headers.contains("authorization") {
+            let creds = crate::proxy::basic_credentials(url.username(), url.password().unwrap_or(""));
+            headers.append("Authorization", &creds).map_err(Error::InvalidHeader)?;
+        }
         headers.remove("content-length");
         headers.remove("transfer-encoding");
         let body = req.body();
@@ -295,7 +299,12 @@ impl Client {
                 if let Some(auth) = p.authorization() {
                     headers.set("Proxy-Authorization", auth).map_err(Error::InvalidHeader)?;
                 }
-                absolute = url[..url::Position::AfterQuery].to_owned();
+                // Credentials in the URL never go to the proxy in the target.
+                absolute = format!(
+                    "{}{}",
+                    &url[..url::Position::BeforeUsername],
+                    &url[url::Position::BeforeHost..url::Position::AfterQuery]
+                );
                 &absolute
             }
             _ => &url[url::Position::BeforePath..url::Position::AfterQuery],

@@ -61,13 +61,7 @@ impl Proxy {
         let authorization = if url.username().is_empty() && url.password().is_none() {
             None
         } else {
-            let user = percent_encoding::percent_decode_str(url.username()).collect::<Vec<u8>>();
-            let pass =
-                percent_encoding::percent_decode_str(url.password().unwrap_or("")).collect::<Vec<u8>>();
-            let mut creds = user;
-            creds.push(b':');
-            creds.extend_from_slice(&pass);
-            Some(format!("Basic {}", base64(&creds)))
+            Some(basic_credentials(url.username(), url.password().unwrap_or("")))
         };
         Ok(Proxy { host: host.to_owned(), port, authorization })
     }
@@ -303,6 +297,14 @@ fn parse_no_proxy(v: &str) -> Vec<NoProxyEntry> {
             NoProxyEntry::Host { name: name.trim_end_matches('.').to_ascii_lowercase(), port }
         })
         .collect()
+}
+
+/// `Basic <base64(user:password)>` from the percent-encoded user and password of a URL.
+pub(crate) fn basic_credentials(user: &str, password: &str) -> String {
+    let mut creds = percent_encoding::percent_decode_str(user).collect::<Vec<u8>>();
+    creds.push(b':');
+    creds.extend(percent_encoding::percent_decode_str(password));
+    format!("Basic {}", base64(&creds))
 }
 
 /// Standard base64 with padding (RFC 4648 §4), for Basic credentials.
