@@ -87,7 +87,10 @@ pub(crate) fn exchange(
         match round_trip(&mut conn, req, head, s.limits) {
             Ok(resp_head) => {
                 let framing = response_framing(req.method(), &resp_head)?;
-                let keep = resp_head.keeps_alive() && !req.headers().connection_has("close");
+                // After 101 Switching Protocols the connection no longer speaks HTTP/1.1.
+                let keep = resp_head.keeps_alive()
+                    && !req.headers().connection_has("close")
+                    && resp_head.status != 101;
                 let pool = keep.then(|| s.pool.clone());
                 let body = ResponseBody::new(conn, framing, s.limits, pool);
                 return Ok((resp_head, body));
