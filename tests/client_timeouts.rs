@@ -115,3 +115,27 @@ fn refused_connection_is_a_connect_error() {
     let err = Client::new().send(format!("http://{addr}/")).unwrap_err();
     assert!(matches!(err, Error::Connect { .. }), "{err}");
 }
+
+#[test]
+fn deadline_is_per_request_on_a_reused_connection() {
+    let server = RawServer::start(|mut peer| {
+        while let Some(seen) = peer.read_request() {
+            if seen.target == "/slow" {
+                std::thread::sleep(Duration::from_millis(800));
+            }
+            if !peer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok") {
+                break;
+            }
+        }
+    });
+    let client = Client::builder().timeout(Duration::from_millis(300)).build().unwrap();
+    // Many quick requests, together longer than one deadline, on one connection.
+    let t = Instant::now();
+    while t.elapsed() < Duration::from_millis(500) {
+        assert_eq!(client.get(server.url("/fast")).unwrap(), "ok");
+    }
+    assert_eq!(server.accepted(), 1);
+    let err = client.get(server.url("/slow")).unwrap_err();
+    assert!(matches!(err, Error::Timeout(TimeoutKind::Deadline)), "{err}");
+    assert_eq!(client.get(server.url("/fast")).unwrap(), "ok");
+}
