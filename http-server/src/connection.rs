@@ -262,7 +262,7 @@ fn start_linger(w: &mut Worker<'_>, conn: &mut Conn, reason: CloseReason) -> Out
     conn.phase = Phase::Linger;
     conn.reason = Some(reason);
     conn.interest = Interest::Read;
-    conn.deadline = Instant::now() + w.shared.config.timeouts.linger;
+    conn.deadline = w.shared.clock.now() + w.shared.config.timeouts.linger;
     w.rbuf.clear();
     Outcome::Park
 }
@@ -272,7 +272,7 @@ fn http(w: &mut Worker<'_>, conn: &mut Conn) -> Outcome {
     let limits = shared.config.limits;
     let max_buffer = limits.max_head + READ_BUF;
     if let Some(t) = conn.head_started {
-        if t.elapsed() >= shared.config.timeouts.header {
+        if shared.clock.now().saturating_duration_since(t) >= shared.config.timeouts.header {
             error_response(w, 408, "Request Timeout", Version::Http11);
             let _ = flush(w, conn);
             return Outcome::Close(CloseReason::HeaderTimeout);
@@ -343,10 +343,11 @@ fn park(w: &mut Worker<'_>, conn: &mut Conn) -> Outcome {
     let timeouts = &w.shared.config.timeouts;
     conn.interest = if conn.io.wants_write() { Interest::Write } else { Interest::Read };
     if !w.rbuf.is_empty() {
-        let started = *conn.head_started.get_or_insert_with(Instant::now);
+        let now = w.shared.clock.now();
+        let started = *conn.head_started.get_or_insert(now);
         conn.deadline = started + timeouts.header;
     } else if conn.requests > 0 {
-        conn.deadline = Instant::now() + timeouts.keep_alive;
+        conn.deadline = w.shared.clock.now() + timeouts.keep_alive;
     }
     // A fresh connection keeps the deadline set when it was accepted.
     Outcome::Park
@@ -359,6 +360,7 @@ fn error_response(w: &mut Worker<'_>, status: u16, message: &str, version: Versi
     write_head(
         &mut w.wbuf,
         &Head {
+            date: w.shared.clock.unix_secs(),
             version: w.shared.config.protocol.max(version),
             status,
             reason: http_utils::reason_phrase(status),
@@ -587,6 +589,7 @@ fn write_response(
     write_head(
         wire.wbuf,
         &Head {
+            date: wire.shared.clock.unix_secs(),
             version: cfg.protocol,
             status,
             reason,

@@ -237,6 +237,7 @@ impl<'a> Context<'a> {
         write_head(
             wire.wbuf,
             &Head {
+                date: wire.shared.clock.unix_secs(),
                 version: protocol,
                 status: code,
                 reason: message,

@@ -2,7 +2,7 @@
 //! the handler's fields, framing and `Connection`.
 
 use std::cell::RefCell;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, UNIX_EPOCH};
 
 use http_utils::{Headers, Version};
 
@@ -34,21 +34,19 @@ thread_local! {
     static DATE: RefCell<(u64, [u8; 29])> = const { RefCell::new((u64::MAX, [0; 29])) };
 }
 
-/// Appends the current `Date` value (IMF-fixdate), formatted at most once a second per thread.
-pub(crate) fn push_date(out: &mut Vec<u8>) {
-    let now = SystemTime::now();
-    let secs = now.duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+/// Appends the `Date` value (IMF-fixdate) for `secs` since the Unix epoch, formatted at most
+/// once a second per thread.
+pub(crate) fn push_date(out: &mut Vec<u8>, secs: u64) {
     DATE.with(|cell| {
         let mut cache = cell.borrow_mut();
         if cache.0 != secs {
-            let s = httpdate::fmt_http_date(now);
-            if s.len() == 29 {
-                cache.1.copy_from_slice(s.as_bytes());
-                cache.0 = secs;
-            } else {
+            let s = httpdate::fmt_http_date(UNIX_EPOCH + Duration::from_secs(secs));
+            if s.len() != 29 {
                 out.extend_from_slice(s.as_bytes());
                 return;
             }
+            cache.1.copy_from_slice(s.as_bytes());
+            cache.0 = secs;
         }
         out.extend_from_slice(&cache.1);
     });
@@ -77,6 +75,8 @@ fn push_clean(out: &mut Vec<u8>, s: &str) {
 
 /// Everything a response head is made of.
 pub(crate) struct Head<'a> {
+    /// The `Date`, in seconds since the Unix epoch.
+    pub date: u64,
     pub version: Version,
     pub status: u16,
     pub reason: &'a str,
@@ -106,7 +106,7 @@ pub(crate) fn write_head(out: &mut Vec<u8>, head: &Head<'_>) {
     out.push(b' ');
     push_clean(out, head.reason);
     out.extend_from_slice(b"\r\nDate: ");
-    push_date(out);
+    push_date(out, head.date);
     out.extend_from_slice(b"\r\n");
     if !head.server.is_empty() {
         out.extend_from_slice(b"Server: ");
@@ -158,6 +158,7 @@ mod tests {
         write_head(
             &mut out,
             &Head {
+                date: 784111777,
                 version: Version::Http11,
                 status: 200,
                 reason: "OK\r\nEvil: 1",
@@ -169,7 +170,7 @@ mod tests {
             },
         );
         let s = String::from_utf8(out).unwrap();
-        assert!(s.starts_with("HTTP/1.1 200 OK??Evil: 1\r\nDate: "), "{s}");
+        assert!(s.starts_with("HTTP/1.1 200 OK??Evil: 1\r\nDate: Sun, 06 Nov 1994 08:49:37 GMT\r\n"), "{s}");
         assert!(s.ends_with("\r\nServer: t\r\nContent-Type: text/plain\r\nx-a: 1\r\nContent-Length: 13\r\nConnection: close\r\n\r\n"), "{s}");
         assert_eq!(s.matches("Content-Length").count(), 1);
     }

@@ -67,6 +67,7 @@
 //! server keeps serving. When framing is in doubt the connection is closed after the error
 //! response (lingering briefly so the peer can read it).
 
+mod clock;
 mod connection;
 mod context;
 mod dispatch;

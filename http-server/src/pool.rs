@@ -150,6 +150,7 @@ pub(crate) fn worker_main(shared: &Shared, id: usize) {
                         std::thread::sleep(Duration::from_millis(10));
                         continue;
                     }
+                    shared.clock.tick();
                     let mut q = lock(&seat.queue);
                     q.keys.extend(keys.iter().copied().filter(|&k| k != WAKE_KEY));
                 }
@@ -236,7 +237,7 @@ pub(crate) fn monitor_main(shared: &Shared) {
             }
             last_seen[i] = tag;
         }
-        let now = Instant::now();
+        let now = shared.clock.tick();
         if now >= next_sweep {
             lock(&shared.slab).expire(now, &mut expired);
             close_taken(shared, std::mem::take(&mut expired), now);
@@ -260,7 +261,7 @@ fn register(shared: &Shared, mut io: Box<dyn Connection>) {
         let _ = io.write(OVERLOADED);
         return;
     }
-    let deadline = Instant::now() + shared.config.timeouts.header;
+    let deadline = shared.clock.tick() + shared.config.timeouts.header;
     let mut conn = Box::new(Conn::new(io, deadline));
     let Some(key) = lock(&shared.slab).insert_busy() else {
         return;

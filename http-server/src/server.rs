@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 
 use http_utils::{Headers, Limits, Method, Request, Version};
 
+use crate::clock::Clock;
 use crate::connection::Conn;
 use crate::context::Context;
 use crate::dispatch::plain;
@@ -75,6 +76,7 @@ pub(crate) struct Config {
 /// State shared by every thread of one server.
 pub(crate) struct Shared {
     pub config: Config,
+    pub clock: Clock,
     pub registry: Registry,
     pub poller: Poller,
     pub slab: Mutex<Slab<Conn>>,
@@ -343,6 +345,7 @@ impl ServerBuilder {
                 max_requests_per_connection: self.max_requests_per_connection,
                 shutdown_grace: self.shutdown_grace,
             },
+            clock: Clock::new(),
             registry: Registry::new(),
             poller: Poller::new()?,
             slab: Mutex::new(Slab::new()),

@@ -110,12 +110,16 @@ impl Wire<'_> {
     /// # Errors
     /// `TimedOut` when nothing arrives in time.
     pub(crate) fn fill(&mut self, timeout: Duration) -> io::Result<usize> {
-        let deadline = Instant::now() + timeout;
+        // The clock is read only when there is something to wait for.
+        let mut deadline = None;
         let max = self.shared.config.limits.max_head + READ_BUF;
         loop {
             match self.rbuf.read_from(self.io, max) {
                 Ok((n, _)) => return Ok(n),
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => self.wait(Interest::Read, deadline)?,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    let d = *deadline.get_or_insert_with(|| Instant::now() + timeout);
+                    self.wait(Interest::Read, d)?
+                }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) => return Err(e),
             }
@@ -124,15 +128,19 @@ impl Wire<'_> {
 
     fn write_direct(&mut self, mut data: &[u8]) -> io::Result<()> {
         let timeout = self.shared.config.timeouts.write;
-        let mut deadline = Instant::now() + timeout;
+        // Each wait for room gets the whole timeout; the clock is read only to wait.
+        let mut deadline = None;
         while !data.is_empty() {
             match self.io.write(data) {
                 Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
                 Ok(n) => {
                     data = &data[n..];
-                    deadline = Instant::now() + timeout;
+                    deadline = None;
                 }
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => self.wait(Interest::Write, deadline)?,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    let d = *deadline.get_or_insert_with(|| Instant::now() + timeout);
+                    self.wait(Interest::Write, d)?
+                }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) => return Err(e),
             }
@@ -149,11 +157,15 @@ impl Wire<'_> {
             self.wbuf.clear();
             r?;
         }
-        let deadline = Instant::now() + self.shared.config.timeouts.write;
+        let mut deadline = None;
         loop {
             match self.io.flush() {
                 Ok(()) => return Ok(()),
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => self.wait(Interest::Write, deadline)?,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    let d =
+                        *deadline.get_or_insert_with(|| Instant::now() + self.shared.config.timeouts.write);
+                    self.wait(Interest::Write, d)?
+                }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) => return Err(e),
             }
