@@ -101,3 +101,9 @@ pub use transport::{
 };
 
 pub use http_utils::{Headers, Limits, Method, Request, Version};
+
+mod route;
+mod route_table;
+
+pub use route::{Captures, Pattern, PatternError, Relation};
+pub use route_table::{Lookup, Methods, Route, RouteError, RouteTable};
