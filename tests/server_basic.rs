@@ -61,6 +61,25 @@ fn pipelined_requests_answered_in_order() {
 }
 
 #[test]
+fn long_pipelines_take_turns_and_stay_in_order() {
+    let h = start(
+        |b| b.threads(2).io_threads(1),
+        |s| s.add_resource("/n", |req, _| Response::text(req.query().unwrap_or("").to_owned())),
+    );
+    let mut c = Client::connect(addr(&h));
+    let mut other = Client::connect(addr(&h));
+    let mut batch = Vec::new();
+    for i in 0..500 {
+        batch.extend_from_slice(format!("GET /n?{i} HTTP/1.1\r\nHost: t\r\n\r\n").as_bytes());
+    }
+    c.send(&batch);
+    assert_eq!(other.get("/n?x").text(), "x");
+    for i in 0..500 {
+        assert_eq!(c.read().text(), i.to_string());
+    }
+}
+
+#[test]
 fn keep_alive_rules() {
     let h = start(|b| b, hello);
     // HTTP/1.0 closes by default.

@@ -153,3 +153,32 @@ fn method_handlers_get_and_set() {
     let r = c.read();
     assert_eq!((r.status(), r.header("allow")), (405, Some("POST, PUT, OPTIONS, PURGE")));
 }
+
+#[test]
+fn panicking_hooks_do_not_take_the_server_down() {
+    let h = start(
+        |b| b.threads(2).io_threads(1),
+        |s| {
+            s.add_resource("/", |_, _| Response::text("ok"));
+            s.set_url_transformation(
+                |url| if url.contains("boom") { panic!("transform") } else { url.to_owned() },
+            );
+            s.set_error_response_handler(
+                |code, _| if code == 404 { panic!("page") } else { format!("E{code}") },
+            );
+            s.set_log_hook(|r| {
+                if r.status == 500 {
+                    panic!("log")
+                }
+            });
+        },
+    );
+    let mut c = Client::connect(addr(&h));
+    for _ in 0..3 {
+        assert_eq!(c.get("/boom").status(), 500);
+        let r = c.get("/missing");
+        assert_eq!(r.status(), 404);
+        assert!(r.text().contains("404"), "the default page stands in");
+        assert_eq!(c.get("/").text(), "ok");
+    }
+}

@@ -51,6 +51,9 @@ use crate::wire::{ReadBuf, Wire, READ_BUF};
 
 /// At most this much of an unread request body is read and dropped to keep a connection.
 const DRAIN_MAX: u64 = 64 * 1024;
+/// A connection with more pipelined requests than this goes to the back of the queue, so one
+/// busy client cannot keep a worker from the others.
+const REQUESTS_PER_TURN: u32 = 64;
 
 /// Why a connection was closed. Keep-alive is the absence of a reason.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -146,6 +149,8 @@ impl Conn {
 pub(crate) enum Outcome {
     /// Wait in the poller for `conn.interest`, until `conn.deadline`.
     Park,
+    /// Ready to go on (requests are buffered): queue it behind the others.
+    Yield,
     /// Close now.
     Close(CloseReason),
 }
@@ -211,7 +216,7 @@ pub(crate) fn drive(w: &mut Worker<'_>, conn: &mut Conn) -> Outcome {
         },
         Phase::Http => http(w, conn),
     };
-    if outcome == Outcome::Park && !w.rbuf.is_empty() {
+    if matches!(outcome, Outcome::Park | Outcome::Yield) && !w.rbuf.is_empty() {
         conn.saved = w.rbuf.available().to_vec();
     }
     outcome
@@ -280,10 +285,18 @@ fn http(w: &mut Worker<'_>, conn: &mut Conn) -> Outcome {
     }
     // The last read left the socket empty: park instead of trying another read.
     let mut drained = false;
+    let mut served = 0;
     loop {
         while !w.rbuf.is_empty() {
+            if served == REQUESTS_PER_TURN {
+                if flush(w, conn).is_err() {
+                    return Outcome::Close(CloseReason::WriteFailed);
+                }
+                return Outcome::Yield;
+            }
             match parse_request_head(w.rbuf.available(), &limits) {
                 Ok(Parsed::Complete { value, used }) => {
+                    served += 1;
                     w.rbuf.consume(used);
                     conn.head_started = None;
                     let after = serve(w, conn, value);
@@ -356,7 +369,7 @@ fn park(w: &mut Worker<'_>, conn: &mut Conn) -> Outcome {
 /// Writes a complete error response with `Connection: close`.
 fn error_response(w: &mut Worker<'_>, status: u16, message: &str, version: Version) {
     let table = w.shared.registry.snapshot();
-    let html = (table.error_page)(status, message);
+    let html = table.error_page(status, message);
     write_head(
         &mut w.wbuf,
         &Head {
@@ -452,12 +465,11 @@ fn serve(w: &mut Worker<'_>, conn: &mut Conn, mut req: Request) -> After {
 
     let method = req.method().clone();
     let expects_continue = req.headers().expects_continue() && version == Version::Http11;
-    let (path, args) = lookup_path(&table, &req);
     let wire = Wire { io: &mut *conn.io, rbuf: &mut w.rbuf, wbuf: &mut w.wbuf, shared };
     let mut cx = Context {
         request: req,
-        path,
-        args,
+        path: None,
+        args: Args::new(),
         content: None,
         peer: &conn.peer,
         table: &table,
@@ -471,7 +483,14 @@ fn serve(w: &mut Worker<'_>, conn: &mut Conn, mut req: Request) -> After {
     let response = if active > cfg.request_count_limit {
         cx.error_response(503, "Service Unavailable").with_header("Retry-After", "1")
     } else {
-        match catch_unwind(AssertUnwindSafe(|| dispatch(&mut cx))) {
+        // The URL transformation is user code too: it runs under the same guard.
+        let run = || {
+            let (path, args) = lookup_path(&table, &cx.request);
+            cx.path = path;
+            cx.args = args;
+            dispatch(&mut cx)
+        };
+        match catch_unwind(AssertUnwindSafe(run)) {
             Ok(r) => r,
             Err(payload) => {
                 let message = panic_message(&*payload);

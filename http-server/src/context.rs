@@ -178,7 +178,7 @@ impl<'a> Context<'a> {
     /// An error response (the egg's `http:write-error-response`): `code` with the HTML the
     /// error-response handler makes of `code` and `message`.
     pub fn error_response(&self, code: u16, message: &str) -> Response {
-        Response::html((self.table.error_page)(code, message)).with_status(code)
+        Response::html(self.table.error_page(code, message)).with_status(code)
     }
 
     /// Runs the fallback handler (404 by default), as the dispatcher does for an unknown path.

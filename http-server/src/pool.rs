@@ -142,7 +142,7 @@ pub(crate) fn worker_main(shared: &Shared, id: usize) {
                 q.keys.pop_front()
             };
             match next {
-                Some(key) => handle(&mut w, key),
+                Some(key) => handle(&mut w, key, seat),
                 None => {
                     if let Err(e) = shared.poller.wait(&mut events, &mut keys) {
                         // Nothing sensible to do but slow down and try again.
@@ -160,7 +160,7 @@ pub(crate) fn worker_main(shared: &Shared, id: usize) {
 }
 
 /// Serves one ready connection.
-fn handle(w: &mut Worker<'_>, key: u64) {
+fn handle(w: &mut Worker<'_>, key: u64, seat: &Seat) {
     let shared = w.shared;
     let Some(mut conn) = lock(&shared.slab).take(key) else {
         return;
@@ -175,6 +175,21 @@ fn handle(w: &mut Worker<'_>, key: u64) {
                 let parked = lock(&shared.slab).park(key, conn);
                 match parked {
                     Park::Parked => return,
+                    Park::Pending(c) => conn = c,
+                    Park::Closing(c) => {
+                        close(shared, key, c);
+                        return;
+                    }
+                }
+            }
+            Outcome::Yield => {
+                // Not re-armed: no report can come for it, so it is queued by hand.
+                let parked = lock(&shared.slab).park(key, conn);
+                match parked {
+                    Park::Parked => {
+                        lock(&seat.queue).keys.push_back(key);
+                        return;
+                    }
                     Park::Pending(c) => conn = c,
                     Park::Closing(c) => {
                         close(shared, key, c);
@@ -312,7 +327,9 @@ pub(crate) fn acceptor_main(shared: &Shared, listener: Box<dyn Listener>, waker:
                 ) => {}
             Err(e) => {
                 if let Some(h) = shared.registry.snapshot().error_hook.clone() {
-                    h(&ErrorEvent::Accept { error: &e });
+                    let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                        h(&ErrorEvent::Accept { error: &e })
+                    }));
                 }
                 let _ = wait_fd(waker.fd(), Interest::Read, None, Some(backoff));
                 backoff = (backoff * 2).min(Duration::from_secs(1));

@@ -257,6 +257,14 @@ impl Table {
         }
     }
 
+    /// The error page for `code`, by the error-response handler; the default page if that
+    /// handler panics.
+    pub(crate) fn error_page(&self, code: u16, message: &str) -> String {
+        let f = &self.error_page;
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(code, message)))
+            .unwrap_or_else(|_| crate::response::default_error_page(code, message))
+    }
+
     /// The parser for a `Content-Type` value (its media type, lower-cased, parameters
     /// dropped), or the default.
     pub(crate) fn parser_for(&self, content_type: Option<&str>) -> ContentParser {
