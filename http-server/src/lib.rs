@@ -104,6 +104,7 @@ pub use http_utils::{Headers, Limits, Method, Request, Version};
 
 mod route;
 mod route_table;
+pub mod static_files;
 
 pub use route::{Captures, Pattern, PatternError, Relation};
 pub use route_table::{Lookup, Methods, Route, RouteError, RouteTable};
