@@ -362,14 +362,15 @@ impl<T> RouteTable<T> {
                 }
             }
         }
-        let matching = self.matching(path);
+        let mut matching = self.matching(path);
         if matching.is_empty() {
             return Lookup::NotFound;
         }
-        for (i, captures) in &matching {
-            let entry = &self.entries[*i];
+        if let Some(pos) = matching.iter().position(|(i, _)| self.entries[*i].value_for(method).is_some()) {
+            let (i, captures) = matching.swap_remove(pos);
+            let entry = &self.entries[i];
             if let Some(value) = entry.value_for(method) {
-                return Lookup::Found(Route { value, pattern: &entry.pattern, captures: captures.clone() });
+                return Lookup::Found(Route { value, pattern: &entry.pattern, captures });
             }
         }
         Lookup::MethodNotAllowed(self.allow_list(matching.iter().map(|(i, _)| *i)))
