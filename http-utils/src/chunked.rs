@@ -137,9 +137,10 @@ impl ChunkedDecoder {
     }
 
     /// True once the last chunk and the trailer section have been read. The decoder then
-    /// consumes nothing more: what follows belongs to the next message.
+    /// consumes nothing more: what follows belongs to the next message. Never true after an
+    /// error (a malformed trailer section included).
     pub fn is_done(&self) -> bool {
-        self.state == State::Done
+        self.state == State::Done && self.failed.is_none()
     }
 
     /// The trailer fields, once the decoder is done; `None` before that and when the sender

@@ -109,3 +109,30 @@ Conttent-Type: text/h\xc8\r\nConten: text/h\x92\x92\x92\x92\x923K\r\nConee:\xff\
         assert_eq!(parse_request_head(long_target, &limits).unwrap_err().kind(), Some(kind));
     }
 }
+
+/// A malformed trailer section that arrives in the same buffer as the last body bytes: the body
+/// bytes come first, and then the error, never an "is done" that hides it.
+#[test]
+fn bad_trailers_after_body_bytes_are_not_done() {
+    use http_utils::{ChunkedDecoder, ErrorKind};
+    let stream = b"5;ext=1\r\nhello\r\n6\r\n world\r\n0\r\nExpires: nee\rvr\n\r\nnext";
+    let mut dec = ChunkedDecoder::new(&Limits::default());
+    let mut out = [0u8; 64];
+    let (consumed, produced) = dec.decode(stream, &mut out).unwrap();
+    assert_eq!(&out[..produced], b"hello world");
+    assert!(!dec.is_done(), "a failed trailer section is not the end of a body");
+    let e = dec.decode(&stream[consumed..], &mut out).unwrap_err();
+    assert_eq!(e.kind(), Some(ErrorKind::BareCarriageReturn));
+    assert!(!dec.is_done());
+
+    // The blocking reader surfaces it too.
+    let mut reader = http_utils::io::BodyReader::new(
+        std::io::BufReader::new(&stream[..]),
+        http_utils::Framing::Chunked,
+        &Limits::default(),
+    );
+    let mut body = Vec::new();
+    let e = std::io::Read::read_to_end(&mut reader, &mut body).unwrap_err();
+    assert_eq!(Error::from(e).kind(), Some(ErrorKind::BareCarriageReturn));
+    assert!(!reader.is_complete());
+}
