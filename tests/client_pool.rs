@@ -131,3 +131,33 @@ fn stale_check_finds_a_closed_connection_before_use() {
     assert_eq!(client.post_form(server.url("/"), &[("a", "b")]).unwrap(), "ok");
     assert_eq!(server.accepted(), 2);
 }
+
+#[test]
+fn spin_wait_settings_all_read_the_same_answers() {
+    // Answers come at once, after a few milliseconds, or in two pieces.
+    let server = RawServer::start(|mut peer| {
+        while let Some(seen) = peer.read_request() {
+            match seen.target.as_str() {
+                "/late" => std::thread::sleep(Duration::from_millis(5)),
+                "/split" => {
+                    peer.write(b"HTTP/1.1 200 OK\r\nContent-");
+                    std::thread::sleep(Duration::from_millis(2));
+                }
+                _ => {}
+            }
+            let rest: &[u8] = if seen.target == "/split" { b"Length: 2\r\n\r\nok" } else { OK };
+            if !peer.write(rest) {
+                break;
+            }
+        }
+    });
+    for window in [Duration::ZERO, Duration::from_micros(50), Duration::from_millis(20)] {
+        let client = Client::builder().spin_wait(window).build().unwrap();
+        for _ in 0..5 {
+            for path in ["/now", "/late", "/split"] {
+                assert_eq!(client.get(server.url(path)).unwrap(), "ok", "{window:?} {path}");
+            }
+        }
+    }
+    assert_eq!(server.accepted(), 3);
+}

@@ -77,6 +77,8 @@ pub(crate) struct Transport {
     timing: Timing,
     armed_read: Armed,
     armed_write: Armed,
+    /// The socket is briefly non-blocking: `WouldBlock` means "nothing yet", not a timeout.
+    polling: bool,
 }
 
 impl Transport {
@@ -105,6 +107,9 @@ impl Transport {
     }
 
     fn map_err(&self, e: io::Error, phase: TimeoutKind) -> io::Error {
+        if self.polling && e.kind() == io::ErrorKind::WouldBlock {
+            return e;
+        }
         if matches!(e.kind(), io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock) && e.get_ref().is_none() {
             return timeout_error(self.timing.kind_of(phase));
         }
@@ -161,22 +166,93 @@ pub(crate) struct Conn {
     pub(crate) idle_since: Instant,
     /// True once it has carried a request before the current one.
     pub(crate) reused: bool,
+    /// Spin waits in a row that ended without an answer.
+    spin_misses: u8,
+    /// Requests left before spin waiting is tried again on this connection.
+    spin_pause: u8,
 }
+
+/// Spin waits that may miss in a row before the connection stops spin waiting for a while.
+const SPIN_MISSES: u8 = 2;
+/// Requests without spin waiting after that.
+const SPIN_PAUSE: u8 = 64;
 
 impl Conn {
     pub(crate) fn new(stream: Stream, key: PoolKey) -> Conn {
-        let transport = Transport { stream, timing: Timing::default(), armed_read: None, armed_write: None };
+        let transport = Transport {
+            stream,
+            timing: Timing::default(),
+            armed_read: None,
+            armed_write: None,
+            polling: false,
+        };
         Conn {
             io: BufReader::with_capacity(READ_BUF, transport),
             key,
             idle_since: Instant::now(),
             reused: false,
+            spin_misses: 0,
+            spin_pause: 0,
         }
     }
 
     /// Sets the timeouts for the request about to be sent (and its response body).
     pub(crate) fn set_timing(&mut self, timing: Timing) {
         self.io.get_mut().timing = timing;
+    }
+
+    /// Waits for the first bytes of a response without sleeping, for at most `window`: the
+    /// socket is polled (yielding the CPU to other runnable threads between polls) instead of
+    /// putting the thread to sleep at once. A fast server's answer (loopback, LAN) is then
+    /// picked up without the cost of a sleep and a wake-up. Adaptive: a connection whose
+    /// answers keep arriving later than `window` stops spin waiting for a while, so slow
+    /// servers cost at most a few windows of CPU time.
+    ///
+    /// Whatever happens (data, end of stream, an error), the caller's blocking read follows and
+    /// sees it; this only decides how the thread waits.
+    pub(crate) fn spin_wait(&mut self, window: Duration) {
+        if window.is_zero() || !self.io.buffer().is_empty() {
+            return;
+        }
+        if self.spin_pause > 0 {
+            self.spin_pause -= 1;
+            return;
+        }
+        if self.io.get_ref().stream.tcp().set_nonblocking(true).is_err() {
+            return;
+        }
+        self.io.get_mut().polling = true;
+        let start = Instant::now();
+        let mut answered = false;
+        loop {
+            match self.io.fill_buf() {
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                // Bytes, the end of the stream, or an error: the blocking read takes it from here.
+                _ => {
+                    answered = true;
+                    break;
+                }
+            }
+            if start.elapsed() >= window {
+                break;
+            }
+            std::thread::yield_now();
+        }
+        self.io.get_mut().polling = false;
+        if self.io.get_ref().stream.tcp().set_nonblocking(false).is_err() {
+            // Leave the connection unusable rather than non-blocking: reads will fail.
+            log::debug!("could not make a socket blocking again");
+        }
+        if answered {
+            self.spin_misses = 0;
+        } else {
+            self.spin_misses += 1;
+            if self.spin_misses >= SPIN_MISSES {
+                self.spin_misses = 0;
+                self.spin_pause = SPIN_PAUSE;
+            }
+        }
     }
 
     /// The bytes received and not yet consumed.

@@ -16,6 +16,7 @@
 //! ```
 
 use std::io::{self, BufRead};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -43,6 +44,20 @@ pub(crate) struct Settings<'a> {
     pub(crate) limits: &'a Limits,
     pub(crate) pool: &'a Arc<Pool>,
     pub(crate) tls: &'a Arc<ClientConfig>,
+    pub(crate) spin: Duration,
+    /// Requests of this client now waiting for a response head.
+    pub(crate) waiting: &'a AtomicUsize,
+    /// At most this many of them spin wait (the others would only take CPU from them).
+    pub(crate) spin_slots: usize,
+}
+
+/// Counts a request as waiting for its response head while alive.
+struct Waiting<'a>(&'a AtomicUsize);
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
+    }
 }
 
 /// Where a request goes.
@@ -84,7 +99,7 @@ pub(crate) fn exchange(
             None => open(s, target, key.clone(), req.tls_config().unwrap_or(s.tls).clone())?,
         };
         conn.set_timing(Timing { read: s.read_timeout, write: s.write_timeout, deadline: s.deadline });
-        match round_trip(&mut conn, req, head, s.limits) {
+        match round_trip(&mut conn, req, head, s) {
             Ok(resp_head) => {
                 let framing = response_framing(req.method(), &resp_head)?;
                 // After 101 Switching Protocols the connection no longer speaks HTTP/1.1.
@@ -164,7 +179,7 @@ fn round_trip(
     conn: &mut Conn,
     req: &mut Request,
     head: &[u8],
-    limits: &Limits,
+    s: &Settings<'_>,
 ) -> std::result::Result<ResponseHead, Failure> {
     let sent = send_request(conn, req, head);
     if let Err(e) = sent {
@@ -172,7 +187,12 @@ fn round_trip(
         let retryable = !error.is_timeout() && !matches!(error, Error::RequestBodyLength { .. });
         return Err(Failure { error, retryable });
     }
-    read_final_head(conn, limits).map_err(|(error, got_bytes)| {
+    let ahead = s.waiting.fetch_add(1, Ordering::Relaxed);
+    let _waiting = Waiting(s.waiting);
+    if ahead < s.spin_slots {
+        conn.spin_wait(s.spin);
+    }
+    read_final_head(conn, s.limits).map_err(|(error, got_bytes)| {
         let retryable = !got_bytes
             && match &error {
                 Error::ConnectionClosed => true,

@@ -14,7 +14,11 @@ use std::time::{Duration, Instant};
 type Get = Arc<dyn Fn(&str, &mut Vec<u8>) -> usize + Send + Sync>;
 
 fn toolkit() -> Get {
-    let client = http_client::Client::builder().max_idle_per_host(64).cookies(false).build().unwrap();
+    let mut builder = http_client::Client::builder().max_idle_per_host(64).cookies(false);
+    if let Some(us) = std::env::var("BENCH_SPIN_US").ok().and_then(|v| v.parse().ok()) {
+        builder = builder.spin_wait(Duration::from_micros(us));
+    }
+    let client = builder.build().unwrap();
     Arc::new(move |url, buf| {
         let mut resp = client.send(url).expect("http-client request");
         buf.clear();
@@ -23,7 +27,11 @@ fn toolkit() -> Get {
 }
 
 fn ureq() -> Get {
-    let agent: ureq::Agent = ureq::Agent::config_builder().max_idle_connections_per_host(64).build().into();
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .max_idle_connections(64)
+        .max_idle_connections_per_host(64)
+        .build()
+        .into();
     Arc::new(move |url, buf| {
         let mut resp = agent.get(url).call().expect("ureq request");
         buf.clear();
