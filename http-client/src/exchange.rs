@@ -28,7 +28,7 @@ use rustls::ClientConfig;
 
 use crate::conn::{connect_tcp, handshake, Conn, Stream, Timing};
 use crate::error::{Error, Result, TimeoutKind};
-use crate::pool::{Pool, PoolKey};
+use crate::pool::{Pool, PoolKey, TlsId};
 use crate::proxy::Proxy;
 use crate::response::ResponseBody;
 
@@ -88,7 +88,7 @@ pub(crate) fn exchange(
         host: target.host.to_owned(),
         port: target.port,
         proxy: target.proxy.map(Proxy::pool_id),
-        tls: req.tls_config().map_or(0, |c| Arc::as_ptr(c) as usize),
+        tls: req.tls_config().map(|c| TlsId(c.clone())),
     };
     let replayable = !matches!(req.body(), Body::Stream { .. }) && req.method().is_idempotent();
     let mut fresh_only = false;
