@@ -8,6 +8,10 @@
 //! if the server closed it meanwhile, the request fails before any response byte and is retried
 //! once on a fresh connection (idempotent requests only). Older ones get one non-blocking peek.
 
+// `PoolKey` holds an `Arc<ClientConfig>`, which has inner mutability (its session cache), but
+// `TlsId` hashes and compares by address only, so keys never change in the map.
+#![allow(clippy::mutable_key_type)]
+
 use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
 use std::sync::{Arc, Mutex};
