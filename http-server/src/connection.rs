@@ -41,7 +41,6 @@ use crate::context::Context;
 use crate::dispatch::dispatch;
 use crate::head::{write_head, BodyFraming, ConnectionField, Head};
 use crate::hooks::{ErrorEvent, LogRecord};
-use crate::poller::Interest;
 use crate::registry::{Args, Table};
 use crate::response::{Response, ResponseBody};
 use crate::server::Shared;
@@ -115,7 +114,6 @@ pub(crate) struct Conn {
     pub head_started: Option<Instant>,
     pub requests: u32,
     pub phase: Phase,
-    pub interest: Interest,
     /// Why a lingering connection is closing.
     pub reason: Option<CloseReason>,
 }
@@ -138,7 +136,6 @@ impl Conn {
             requests: 0,
             // Plain transports finish their (empty) handshake at once.
             phase: Phase::Handshake,
-            interest: Interest::Read,
             reason: None,
         }
     }
@@ -147,7 +144,8 @@ impl Conn {
 /// What the worker does with a connection after driving it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Outcome {
-    /// Wait in the poller for `conn.interest`, until `conn.deadline`.
+    /// Wait in the poller for the next bytes (or room to write), until `conn.deadline`. Only
+    /// after a read came back short or would have blocked.
     Park,
     /// Ready to go on (requests are buffered): queue it behind the others.
     Yield,
@@ -191,7 +189,8 @@ impl<'s> Worker<'s> {
 }
 
 /// Serves a connection that the poller reported ready, until it must wait or close.
-pub(crate) fn drive(w: &mut Worker<'_>, conn: &mut Conn) -> Outcome {
+/// `hangup`: the report said the peer closed its side, so the end must be read.
+pub(crate) fn drive(w: &mut Worker<'_>, conn: &mut Conn, hangup: bool) -> Outcome {
     w.rbuf.clear();
     w.wbuf.clear();
     if !conn.saved.is_empty() {
@@ -203,18 +202,15 @@ pub(crate) fn drive(w: &mut Worker<'_>, conn: &mut Conn) -> Outcome {
         Phase::Handshake => match conn.io.handshake() {
             Ok(true) => {
                 conn.phase = Phase::Http;
-                http(w, conn)
+                http(w, conn, hangup)
             }
-            Ok(false) => {
-                conn.interest = if conn.io.wants_write() { Interest::Write } else { Interest::Read };
-                Outcome::Park
-            }
+            Ok(false) => Outcome::Park,
             Err(e) => {
                 hook_error(w.shared, &ErrorEvent::Handshake { peer: &conn.peer, error: &e });
                 Outcome::Close(CloseReason::HandshakeFailed)
             }
         },
-        Phase::Http => http(w, conn),
+        Phase::Http => http(w, conn, hangup),
     };
     if matches!(outcome, Outcome::Park | Outcome::Yield) && !w.rbuf.is_empty() {
         conn.saved = w.rbuf.available().to_vec();
@@ -238,15 +234,15 @@ fn linger(w: &mut Worker<'_>, conn: &mut Conn) -> Outcome {
             Ok(_) => {}
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
                 w.rbuf.clear();
-                conn.interest = Interest::Read;
                 return Outcome::Park;
             }
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
             Err(_) => return Outcome::Close(reason),
         }
     }
+    // Not drained yet: come back after the others had their turn.
     w.rbuf.clear();
-    Outcome::Park
+    Outcome::Yield
 }
 
 /// What serving one request left the connection fit for.
@@ -266,13 +262,12 @@ fn start_linger(w: &mut Worker<'_>, conn: &mut Conn, reason: CloseReason) -> Out
     conn.io.shutdown_write();
     conn.phase = Phase::Linger;
     conn.reason = Some(reason);
-    conn.interest = Interest::Read;
     conn.deadline = w.shared.clock.now() + w.shared.config.timeouts.linger;
-    w.rbuf.clear();
-    Outcome::Park
+    // Read what is already there, so that parking waits for new bytes (or the end).
+    linger(w, conn)
 }
 
-fn http(w: &mut Worker<'_>, conn: &mut Conn) -> Outcome {
+fn http(w: &mut Worker<'_>, conn: &mut Conn, hangup: bool) -> Outcome {
     let shared = w.shared;
     let limits = shared.config.limits;
     let max_buffer = limits.max_head + READ_BUF;
@@ -343,7 +338,9 @@ fn http(w: &mut Worker<'_>, conn: &mut Conn) -> Outcome {
                     CloseReason::TruncatedHead
                 })
             }
-            Ok((_, filled)) => drained = !filled,
+            // A short read means the socket is empty, unless the peer hung up: then its end
+            // is still to be read, and no new report would come for it.
+            Ok((_, filled)) => drained = !filled && !hangup,
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => return park(w, conn),
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
             Err(_) => return Outcome::Close(CloseReason::ReadFailed),
@@ -354,7 +351,6 @@ fn http(w: &mut Worker<'_>, conn: &mut Conn) -> Outcome {
 /// Parks a connection waiting for its next bytes, with the deadline of what it waits for.
 fn park(w: &mut Worker<'_>, conn: &mut Conn) -> Outcome {
     let timeouts = &w.shared.config.timeouts;
-    conn.interest = if conn.io.wants_write() { Interest::Write } else { Interest::Read };
     if !w.rbuf.is_empty() {
         let now = w.shared.clock.now();
         let started = *conn.head_started.get_or_insert(now);

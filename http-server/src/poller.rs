@@ -1,9 +1,13 @@
 //! Readiness: the epoll set where idle connections are parked, and waits on one descriptor.
 //!
-//! Every connection is registered one-shot: when it becomes ready the kernel reports it once
-//! and disarms it, so exactly one worker picks it up. The worker re-arms it when it parks the
-//! connection again. A key (slot index and generation) travels with each registration, so a
-//! report for a connection that has meanwhile been closed is recognised and ignored.
+//! Every connection is registered once, edge-triggered, for input and output: the kernel
+//! reports it when new bytes arrive (or room to write appears after the socket was full), and
+//! never again until the next such change. Parking a connection therefore costs no system
+//! call; the rule that makes this safe is that a connection is parked only after a read came
+//! back short or would have blocked, so any later byte is a new edge. A report that arrives
+//! while a worker holds the connection is remembered by the connection table
+//! ([`Slab`](crate::slab::Slab)). A key (slot index and generation) travels with each
+//! registration, so a report for a connection that has meanwhile been closed is ignored.
 
 use std::io;
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
@@ -12,28 +16,29 @@ use std::time::{Duration, Instant};
 use rustix::event::epoll::{self, CreateFlags, Event, EventData, EventFlags};
 use rustix::event::{eventfd, poll, EventfdFlags, PollFd, PollFlags, Timespec};
 
-/// What a parked connection waits for.
+/// What a waiting worker waits for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Interest {
     Read,
     Write,
 }
 
+/// One readiness report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Ready {
+    pub key: u64,
+    /// The peer closed (or the socket failed): a short read no longer means "drained", the
+    /// end of the stream is still to be read.
+    pub hangup: bool,
+}
+
 /// The key reported for the wake-up descriptor.
 pub(crate) const WAKE_KEY: u64 = u64::MAX;
 
-/// A one-shot epoll set with a wake-up descriptor.
+/// An edge-triggered epoll set with a wake-up descriptor.
 pub(crate) struct Poller {
     epoll: OwnedFd,
     wake: OwnedFd,
-}
-
-fn flags(interest: Interest) -> EventFlags {
-    let base = EventFlags::ONESHOT | EventFlags::RDHUP;
-    match interest {
-        Interest::Read => base | EventFlags::IN,
-        Interest::Write => base | EventFlags::OUT,
-    }
 }
 
 impl Poller {
@@ -45,28 +50,31 @@ impl Poller {
         Ok(Poller { epoll, wake })
     }
 
-    pub(crate) fn add(&self, fd: BorrowedFd<'_>, key: u64, interest: Interest) -> io::Result<()> {
-        Ok(epoll::add(&self.epoll, fd, EventData::new_u64(key), flags(interest))?)
-    }
-
-    pub(crate) fn rearm(&self, fd: BorrowedFd<'_>, key: u64, interest: Interest) -> io::Result<()> {
-        Ok(epoll::modify(&self.epoll, fd, EventData::new_u64(key), flags(interest))?)
+    /// Registers a connection under `key`, edge-triggered for input and output.
+    pub(crate) fn add(&self, fd: BorrowedFd<'_>, key: u64) -> io::Result<()> {
+        let flags = EventFlags::IN | EventFlags::OUT | EventFlags::RDHUP | EventFlags::ET;
+        Ok(epoll::add(&self.epoll, fd, EventData::new_u64(key), flags)?)
     }
 
     pub(crate) fn delete(&self, fd: BorrowedFd<'_>) {
         let _ = epoll::delete(&self.epoll, fd);
     }
 
-    /// Waits for ready connections and appends their keys to `keys` (which is cleared first).
-    pub(crate) fn wait(&self, events: &mut Vec<Event>, keys: &mut Vec<u64>) -> io::Result<()> {
+    /// Waits for ready connections and puts their reports in `ready` (cleared first).
+    pub(crate) fn wait(&self, events: &mut Vec<Event>, ready: &mut Vec<Ready>) -> io::Result<()> {
         events.clear();
         match epoll::wait(&self.epoll, rustix::buffer::spare_capacity(events), None) {
             Ok(_) => {}
             Err(rustix::io::Errno::INTR) => {}
             Err(e) => return Err(e.into()),
         }
-        keys.clear();
-        keys.extend(events.iter().map(|e| e.data.u64()));
+        ready.clear();
+        let closing = EventFlags::RDHUP | EventFlags::HUP | EventFlags::ERR;
+        ready.extend(events.iter().map(|e| {
+            // The event is a packed struct: copy its fields out before using them.
+            let (data, flags) = (e.data, e.flags);
+            Ready { key: data.u64(), hangup: flags.intersects(closing) }
+        }));
         Ok(())
     }
 

@@ -25,7 +25,7 @@ use std::time::{Duration, Instant};
 
 use crate::connection::{drive, Conn, Outcome, Worker};
 use crate::hooks::ErrorEvent;
-use crate::poller::{wait_fd, Interest, Waker, WAKE_KEY};
+use crate::poller::{wait_fd, Interest, Ready, Waker, WAKE_KEY};
 use crate::server::Shared;
 use crate::slab::Park;
 use crate::transport::{Connection, Listener};
@@ -41,7 +41,7 @@ pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 
 struct SeatQueue {
     epoch: u64,
-    keys: VecDeque<u64>,
+    keys: VecDeque<Ready>,
 }
 
 struct Seat {
@@ -142,7 +142,7 @@ pub(crate) fn worker_main(shared: &Shared, id: usize) {
                 q.keys.pop_front()
             };
             match next {
-                Some(key) => handle(&mut w, key, seat),
+                Some(ready) => handle(&mut w, ready, seat),
                 None => {
                     if let Err(e) = shared.poller.wait(&mut events, &mut keys) {
                         // Nothing sensible to do but slow down and try again.
@@ -152,7 +152,7 @@ pub(crate) fn worker_main(shared: &Shared, id: usize) {
                     }
                     shared.clock.tick();
                     let mut q = lock(&seat.queue);
-                    q.keys.extend(keys.iter().copied().filter(|&k| k != WAKE_KEY));
+                    q.keys.extend(keys.iter().copied().filter(|r| r.key != WAKE_KEY));
                 }
             }
         }
@@ -160,45 +160,36 @@ pub(crate) fn worker_main(shared: &Shared, id: usize) {
 }
 
 /// Serves one ready connection.
-fn handle(w: &mut Worker<'_>, key: u64, seat: &Seat) {
+fn handle(w: &mut Worker<'_>, ready: Ready, seat: &Seat) {
     let shared = w.shared;
-    let Some(mut conn) = lock(&shared.slab).take(key) else {
+    let key = ready.key;
+    let Some(mut conn) = lock(&shared.slab).take(key, ready.hangup) else {
         return;
     };
+    let mut hangup = ready.hangup;
     loop {
-        match drive(w, &mut conn) {
-            Outcome::Park => {
-                if shared.poller.rearm(conn.io.as_fd(), key, conn.interest).is_err() {
-                    close(shared, key, conn);
-                    return;
-                }
-                let parked = lock(&shared.slab).park(key, conn);
-                match parked {
-                    Park::Parked => return,
-                    Park::Pending(c) => conn = c,
-                    Park::Closing(c) => {
-                        close(shared, key, c);
-                        return;
-                    }
-                }
-            }
-            Outcome::Yield => {
-                // Not re-armed: no report can come for it, so it is queued by hand.
-                let parked = lock(&shared.slab).park(key, conn);
-                match parked {
-                    Park::Parked => {
-                        lock(&seat.queue).keys.push_back(key);
-                        return;
-                    }
-                    Park::Pending(c) => conn = c,
-                    Park::Closing(c) => {
-                        close(shared, key, c);
-                        return;
-                    }
-                }
-            }
+        let outcome = drive(w, &mut conn, hangup);
+        let parked = match outcome {
+            Outcome::Park | Outcome::Yield => lock(&shared.slab).park(key, conn),
             Outcome::Close(_) => {
                 close(shared, key, conn);
+                return;
+            }
+        };
+        match parked {
+            Park::Parked => {
+                if outcome == Outcome::Yield {
+                    // No report will come for bytes already read: queue it by hand.
+                    lock(&seat.queue).keys.push_back(Ready { key, hangup: false });
+                }
+                return;
+            }
+            Park::Pending(c, h) => {
+                conn = c;
+                hangup = h;
+            }
+            Park::Closing(c) => {
+                close(shared, key, c);
                 return;
             }
         }
@@ -277,32 +268,10 @@ fn register(shared: &Shared, mut io: Box<dyn Connection>) {
         return;
     }
     let deadline = shared.clock.tick() + shared.config.timeouts.header;
-    let mut conn = Box::new(Conn::new(io, deadline));
-    let Some(key) = lock(&shared.slab).insert_busy() else {
-        return;
-    };
-    if shared.poller.add(conn.io.as_fd(), key, Interest::Read).is_err() {
-        lock(&shared.slab).remove(key);
-        return;
-    }
-    loop {
-        let parked = lock(&shared.slab).park(key, conn);
-        match parked {
-            Park::Parked => return,
-            Park::Pending(c) => {
-                // A worker saw it ready before it was parked; report it again.
-                conn = c;
-                if shared.poller.rearm(conn.io.as_fd(), key, Interest::Read).is_err() {
-                    close(shared, key, conn);
-                    return;
-                }
-            }
-            Park::Closing(c) => {
-                close(shared, key, c);
-                return;
-            }
-        }
-    }
+    let conn = Box::new(Conn::new(io, deadline));
+    let poller = &shared.poller;
+    // Registered under the table's lock: a report cannot be handled before the entry is there.
+    let _ = lock(&shared.slab).insert_parked(conn, |c, key| poller.add(c.io.as_fd(), key).is_ok());
 }
 
 /// The acceptor thread: accepts and registers, nothing else; backs off when accepting fails

@@ -4,9 +4,9 @@
 //! in the table, registered with the poller). Keys carry the slot's generation, so a stale
 //! readiness report for a closed connection finds a newer generation and is ignored.
 //!
-//! The race between a worker re-arming a connection and a report for it arriving before the
-//! worker has put it back is settled here: the report marks the busy slot `pending`, and
-//! [`Slab::park`] hands the connection back to the worker instead of parking it.
+//! A readiness report that arrives while a worker holds the connection is settled here: it
+//! marks the busy slot `pending`, and [`Slab::park`] hands the connection back to the worker
+//! instead of parking it, so no report is ever lost.
 
 use std::time::Instant;
 
@@ -18,7 +18,7 @@ pub(crate) trait Expiring {
 
 enum State<T> {
     Vacant,
-    Busy { pending: bool },
+    Busy { pending: bool, hangup: bool },
     Parked(Box<T>),
 }
 
@@ -31,8 +31,9 @@ struct Slot<T> {
 pub(crate) enum Park<T> {
     /// The entry is parked.
     Parked,
-    /// A readiness report came while the entry was busy: serve it again.
-    Pending(Box<T>),
+    /// A readiness report came while the entry was busy: serve it again (`true`: the report
+    /// said the peer hung up).
+    Pending(Box<T>, bool),
     /// The server is closing: close the entry instead.
     Closing(Box<T>),
 }
@@ -63,6 +64,20 @@ impl<T: Expiring> Slab<T> {
         self.live
     }
 
+    /// Parks a new entry and runs `register` with it and its key (under the table's lock, so
+    /// no report can be handled before the entry is in place). `None` once the table is
+    /// closing or when `register` fails; the entry is then dropped.
+    pub(crate) fn insert_parked(&mut self, t: Box<T>, register: impl FnOnce(&T, u64) -> bool) -> Option<u64> {
+        let key = self.insert_busy()?;
+        if !register(&t, key) {
+            self.remove(key);
+            return None;
+        }
+        let (i, _) = split(key);
+        self.slots[i].state = State::Parked(t);
+        Some(key)
+    }
+
     /// Makes a new busy slot; `None` once the table is closing.
     pub(crate) fn insert_busy(&mut self) -> Option<u64> {
         if self.closing {
@@ -71,11 +86,11 @@ impl<T: Expiring> Slab<T> {
         self.live += 1;
         if let Some(i) = self.free.pop() {
             let slot = &mut self.slots[i as usize];
-            slot.state = State::Busy { pending: false };
+            slot.state = State::Busy { pending: false, hangup: false };
             return Some(key(i, slot.generation));
         }
         let i = self.slots.len() as u32;
-        self.slots.push(Slot { generation: 0, state: State::Busy { pending: false } });
+        self.slots.push(Slot { generation: 0, state: State::Busy { pending: false, hangup: false } });
         Some(key(i, 0))
     }
 
@@ -86,12 +101,12 @@ impl<T: Expiring> Slab<T> {
 
     /// Takes a parked entry for serving after a readiness report. A report for a busy entry
     /// is remembered; a stale one is ignored.
-    pub(crate) fn take(&mut self, k: u64) -> Option<Box<T>> {
+    pub(crate) fn take(&mut self, k: u64, hangup: bool) -> Option<Box<T>> {
         let slot = self.slot(k)?;
-        match std::mem::replace(&mut slot.state, State::Busy { pending: false }) {
+        match std::mem::replace(&mut slot.state, State::Busy { pending: false, hangup: false }) {
             State::Parked(t) => Some(t),
-            State::Busy { .. } => {
-                slot.state = State::Busy { pending: true };
+            State::Busy { hangup: h, .. } => {
+                slot.state = State::Busy { pending: true, hangup: h || hangup };
                 None
             }
             State::Vacant => {
@@ -109,9 +124,9 @@ impl<T: Expiring> Slab<T> {
             return Park::Closing(t);
         };
         match slot.state {
-            State::Busy { pending: true } => {
-                slot.state = State::Busy { pending: false };
-                Park::Pending(t)
+            State::Busy { pending: true, hangup } => {
+                slot.state = State::Busy { pending: false, hangup: false };
+                Park::Pending(t, hangup)
             }
             _ if closing => Park::Closing(t),
             _ => {
@@ -176,19 +191,19 @@ mod tests {
         let mut s: Slab<E> = Slab::new();
         let k = s.insert_busy().unwrap();
         assert!(matches!(s.park(k, Box::new(E(now))), Park::Parked));
-        assert!(s.take(k).is_some());
+        assert!(s.take(k, false).is_some());
         // A report while busy is remembered and handed back on park.
-        assert!(s.take(k).is_none());
-        assert!(matches!(s.park(k, Box::new(E(now))), Park::Pending(_)));
+        assert!(s.take(k, false).is_none());
+        assert!(matches!(s.park(k, Box::new(E(now))), Park::Pending(..)));
         assert!(matches!(s.park(k, Box::new(E(now))), Park::Parked));
         let mut out = Vec::new();
         s.expire(now + Duration::from_secs(1), &mut out);
         assert_eq!((out.len(), s.live()), (1, 0));
         // The old key is stale now; the slot is reused with a new generation.
-        assert!(s.take(k).is_none());
+        assert!(s.take(k, false).is_none());
         let k2 = s.insert_busy().unwrap();
         assert_ne!(k, k2);
-        assert!(s.take(k).is_none());
+        assert!(s.take(k, false).is_none());
         s.remove(k2);
         assert_eq!(s.live(), 0);
     }
