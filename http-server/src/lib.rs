@@ -44,7 +44,7 @@
 //! diagrams in the source. Linux only (epoll).
 //!
 //! ## Untrusted input
-//! Every byte from the network is untrusted. Limits ([`Limits`](http_utils::Limits)) and
+//! Every byte from the network is untrusted. Limits ([`Limits`]) and
 //! [`Timeouts`] have safe defaults:
 //!
 //! | what | default | breach |

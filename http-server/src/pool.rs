@@ -1,7 +1,7 @@
 //! The threads: an acceptor, a fixed pool of workers, and a monitor.
 //!
 //! ```text
-//!   acceptor ── accept, register (one-shot) ──► poller (epoll) ◄── re-arm on park ──┐
+//!   acceptor ── accept, register (edge-triggered) ──► poller (epoll) ◄── park ────────┐
 //!                                                 │ ready keys                        │
 //!                                                 ▼                                   │
 //!   seats (one per CPU): the worker holding a seat waits on the poller, then drives   │

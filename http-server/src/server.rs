@@ -155,7 +155,7 @@ impl ServerBuilder {
             server_name: concat!("http-toolkit/", env!("CARGO_PKG_VERSION")).to_owned(),
             location: "localhost".to_owned(),
             protocol: Version::Http11,
-            backlog: 511,
+            backlog: 4096,
             init: None,
             limits: Limits::default(),
             timeouts: Timeouts::default(),
@@ -204,8 +204,10 @@ impl ServerBuilder {
         self
     }
 
-    /// The listen backlog (the egg's BACKLOG). Default 511, enough for a burst of thousands of
-    /// connects (the kernel may cap it at `net.core.somaxconn`).
+    /// The listen backlog (the egg's BACKLOG; the egg's default was 40). Default 4096, so a
+    /// burst of thousands of connects waits in the kernel instead of being dropped (a dropped
+    /// connect is retried by the client a second later); the kernel caps it at
+    /// `net.core.somaxconn`.
     pub fn backlog(mut self, backlog: u32) -> Self {
         self.backlog = backlog;
         self

@@ -116,7 +116,7 @@ impl<T: Expiring> Slab<T> {
         }
     }
 
-    /// Puts a busy entry back as parked (the caller has already re-armed it).
+    /// Puts a busy entry back as parked, unless a report came meanwhile or the table closes.
     pub(crate) fn park(&mut self, k: u64, t: Box<T>) -> Park<T> {
         let closing = self.closing;
         let Some(slot) = self.slot(k) else {
