@@ -60,6 +60,11 @@ fn log_hook_sees_every_request() {
     assert_eq!(ip.unwrap().to_string(), "127.0.0.1");
     let (_, url, status, _, _, _) = rx.recv().unwrap();
     assert_eq!((url.as_str(), status), ("/nope", 404));
+    // Requests refused before dispatch are logged too.
+    let out = raw(addr(&h), b"GET /no-host HTTP/1.1\r\n\r\n");
+    assert_eq!(status_of(&out), 400);
+    let (_, url, status, _, _, _) = rx.recv().unwrap();
+    assert_eq!((url.as_str(), status), ("/no-host", 400));
 }
 
 #[test]

@@ -273,7 +273,7 @@ fn http(w: &mut Worker<'_>, conn: &mut Conn, hangup: bool) -> Outcome {
     let max_buffer = limits.max_head + READ_BUF;
     if let Some(t) = conn.head_started {
         if shared.clock.now().saturating_duration_since(t) >= shared.config.timeouts.header {
-            error_response(w, 408, "Request Timeout", Version::Http11);
+            let _ = error_response(w, 408, "Request Timeout", Version::Http11);
             let _ = flush(w, conn);
             return Outcome::Close(CloseReason::HeaderTimeout);
         }
@@ -313,7 +313,7 @@ fn http(w: &mut Worker<'_>, conn: &mut Conn, hangup: bool) -> Outcome {
                 Err(e) => {
                     let status = e.status();
                     let message = e.kind().map_or("Bad Request", |k| k.description());
-                    error_response(w, status, message, Version::Http11);
+                    let _ = error_response(w, status, message, Version::Http11);
                     if flush(w, conn).is_err() {
                         return Outcome::Close(CloseReason::WriteFailed);
                     }
@@ -362,8 +362,8 @@ fn park(w: &mut Worker<'_>, conn: &mut Conn) -> Outcome {
     Outcome::Park
 }
 
-/// Writes a complete error response with `Connection: close`.
-fn error_response(w: &mut Worker<'_>, status: u16, message: &str, version: Version) {
+/// Writes a complete error response with `Connection: close`; returns the body's length.
+fn error_response(w: &mut Worker<'_>, status: u16, message: &str, version: Version) -> u64 {
     let table = w.shared.registry.snapshot();
     let html = table.error_page(status, message);
     write_head(
@@ -381,6 +381,7 @@ fn error_response(w: &mut Worker<'_>, status: u16, message: &str, version: Versi
         },
     );
     w.wbuf.extend_from_slice(html.as_bytes());
+    html.len() as u64
 }
 
 fn panic_message(payload: &(dyn Any + Send)) -> String {
@@ -422,6 +423,14 @@ fn lookup_path(table: &Table, req: &Request) -> (Option<String>, Args) {
     }
 }
 
+/// Calls the log hook, if any, keeping its panics in.
+fn log(table: &Table, request: &Request, peer: &PeerAddr, status: u16, bytes: u64, started: Option<Instant>) {
+    if let (Some(hook), Some(t0)) = (&table.log_hook, started) {
+        let record = LogRecord { request, peer, status, bytes, duration: t0.elapsed() };
+        let _ = catch_unwind(AssertUnwindSafe(|| hook(&record)));
+    }
+}
+
 /// Serves one request whose head was just read.
 fn serve(w: &mut Worker<'_>, conn: &mut Conn, mut req: Request) -> After {
     let shared = w.shared;
@@ -432,18 +441,20 @@ fn serve(w: &mut Worker<'_>, conn: &mut Conn, mut req: Request) -> After {
     req.set_ip(conn.peer.ip());
     let version = req.version();
 
-    if let Err(e) = check_host(&req) {
-        error_response(w, e.status(), "missing, repeated or invalid Host", version);
+    let rejected = match check_host(&req) {
+        Err(e) => Some((e.status(), "missing, repeated or invalid Host")),
+        Ok(()) => match request_framing(&req) {
+            Err(e) => Some((e.status(), e.kind().map_or("Bad Request", |k| k.description()))),
+            Ok(_) => None,
+        },
+    };
+    if let Some((status, message)) = rejected {
+        let bytes = error_response(w, status, message, version);
+        log(&table, &req, &conn.peer, status, bytes, started);
         return After::Linger(CloseReason::BadRequest);
     }
-    let framing = match request_framing(&req) {
-        Ok(f) => f,
-        Err(e) => {
-            let message = e.kind().map_or("Bad Request", |k| k.description());
-            error_response(w, e.status(), message, version);
-            return After::Linger(CloseReason::BadRequest);
-        }
-    };
+    // Checked just above.
+    let framing = request_framing(&req).unwrap_or(Framing::None);
 
     let mut close: Option<CloseReason> = None;
     if !req.wants_keep_alive() {
@@ -555,10 +566,7 @@ fn serve(w: &mut Worker<'_>, conn: &mut Conn, mut req: Request) -> After {
     w.mark_idle();
     shared.requests.fetch_add(1, Ordering::Relaxed);
 
-    if let (Some(hook), Some(t0)) = (&table.log_hook, started) {
-        let record = LogRecord { request: &request, peer: &conn.peer, status, bytes, duration: t0.elapsed() };
-        let _ = catch_unwind(AssertUnwindSafe(|| hook(&record)));
-    }
+    log(&table, &request, &conn.peer, status, bytes, started);
     match close {
         None => After::Keep,
         Some(reason) if linger => After::Linger(reason),
