@@ -142,7 +142,7 @@ pub(crate) fn worker_main(shared: &Shared, id: usize) {
                 q.keys.pop_front()
             };
             match next {
-                Some(ready) => handle(&mut w, ready, seat),
+                Some(ready) => handle(&mut w, ready, seat, epoch),
                 None => {
                     if let Err(e) = shared.poller.wait(&mut events, &mut keys) {
                         // Nothing sensible to do but slow down and try again.
@@ -160,7 +160,7 @@ pub(crate) fn worker_main(shared: &Shared, id: usize) {
 }
 
 /// Serves one ready connection.
-fn handle(w: &mut Worker<'_>, ready: Ready, seat: &Seat) {
+fn handle(w: &mut Worker<'_>, ready: Ready, seat: &Seat, epoch: u64) {
     let shared = w.shared;
     let key = ready.key;
     let Some(mut conn) = lock(&shared.slab).take(key, ready.hangup) else {
@@ -169,6 +169,32 @@ fn handle(w: &mut Worker<'_>, ready: Ready, seat: &Seat) {
     let mut hangup = ready.hangup;
     loop {
         let outcome = drive(w, &mut conn, hangup);
+        if outcome == Outcome::Yield {
+            let mut q = lock(&seat.queue);
+            if q.epoch != epoch {
+                // This worker lost its seat while serving: the seat's new holder may be asleep
+                // in the poller and would not see a queued key, so go on serving here.
+                continue;
+            }
+            // No report will come for bytes already read: queue it by hand, behind the others.
+            let parked = lock(&shared.slab).park(key, conn);
+            match parked {
+                Park::Parked => {
+                    q.keys.push_back(Ready { key, hangup: false });
+                    return;
+                }
+                Park::Pending(c, h) => {
+                    conn = c;
+                    hangup = h;
+                    continue;
+                }
+                Park::Closing(c) => {
+                    drop(q);
+                    close(shared, key, c);
+                    return;
+                }
+            }
+        }
         let parked = match outcome {
             Outcome::Park | Outcome::Yield => lock(&shared.slab).park(key, conn),
             Outcome::Close(_) => {
@@ -177,13 +203,7 @@ fn handle(w: &mut Worker<'_>, ready: Ready, seat: &Seat) {
             }
         };
         match parked {
-            Park::Parked => {
-                if outcome == Outcome::Yield {
-                    // No report will come for bytes already read: queue it by hand.
-                    lock(&seat.queue).keys.push_back(Ready { key, hangup: false });
-                }
-                return;
-            }
+            Park::Parked => return,
             Park::Pending(c, h) => {
                 conn = c;
                 hangup = h;
