@@ -247,3 +247,28 @@ fn error_sources_are_kept() {
     let err = Client::new().send("http://").unwrap_err();
     assert!(matches!(err, Error::InvalidUrl { .. }), "{err}");
 }
+
+#[test]
+fn remaining_error_variants() {
+    // A User-Agent that cannot be a header value.
+    let server = RawServer::fixed(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n\xff\xfe");
+    let client = Client::builder().user_agent(Some("bad\r\nInjected: 1")).build().unwrap();
+    assert!(matches!(client.send(server.url("/")).unwrap_err(), Error::InvalidHeader(_)));
+    // A body that is not UTF-8, read as text.
+    let err = Client::new().send(server.url("/")).unwrap().text().unwrap_err();
+    assert!(matches!(err, Error::NotUtf8), "{err}");
+    // A redirect to a scheme the client does not speak.
+    let server = once(b"HTTP/1.1 301 Moved\r\nLocation: ftp://example.com/file\r\nContent-Length: 0\r\n\r\n");
+    let err = Client::new().send(server.url("/")).unwrap_err();
+    assert!(matches!(err, Error::BadRedirect(_)), "{err}");
+    // A streamed request body shorter than its announced length.
+    let server = RawServer::start(|mut peer| {
+        let _ = peer.read_request();
+    });
+    let short = http_client::Body::stream(std::io::Cursor::new(vec![1u8; 10]), Some(20));
+    let err = Client::new().request(Method::Put, &server.url("/"), short).unwrap_err();
+    assert!(matches!(err, Error::RequestBodyLength { expected: 20, actual: 10 }), "{err}");
+    let long = http_client::Body::stream(std::io::Cursor::new(vec![1u8; 30]), Some(20));
+    let err = Client::new().request(Method::Put, &server.url("/"), long).unwrap_err();
+    assert!(matches!(err, Error::RequestBodyLength { expected: 20, actual: 21 }), "{err}");
+}
