@@ -161,3 +161,21 @@ fn spin_wait_settings_all_read_the_same_answers() {
     }
     assert_eq!(server.accepted(), 3);
 }
+
+#[test]
+fn server_keep_alive_timeout_is_respected() {
+    // "timeout=1" leaves no time once a second of margin is taken: not pooled.
+    let short = RawServer::fixed(b"HTTP/1.1 200 OK\r\nKeep-Alive: timeout=1\r\nContent-Length: 2\r\n\r\nok");
+    let client = Client::new();
+    client.get(short.url("/")).unwrap();
+    assert_eq!(client.idle_connections(), 0);
+    client.get(short.url("/")).unwrap();
+    assert_eq!(short.accepted(), 2);
+    // A longer one is pooled and reused.
+    let long = RawServer::fixed(
+        b"HTTP/1.1 200 OK\r\nKeep-Alive: timeout=30, max=100\r\nContent-Length: 2\r\n\r\nok",
+    );
+    client.get(long.url("/")).unwrap();
+    client.get(long.url("/")).unwrap();
+    assert_eq!(long.accepted(), 1);
+}

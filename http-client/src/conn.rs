@@ -166,6 +166,8 @@ pub(crate) struct Conn {
     pub(crate) idle_since: Instant,
     /// True once it has carried a request before the current one.
     pub(crate) reused: bool,
+    /// How long the server said it keeps the connection open while idle (`Keep-Alive: timeout`).
+    pub(crate) server_idle_limit: Option<Duration>,
     /// Spin waits in a row that ended without an answer.
     spin_misses: u8,
     /// Requests left before spin waiting is tried again on this connection.
@@ -191,6 +193,7 @@ impl Conn {
             key,
             idle_since: Instant::now(),
             reused: false,
+            server_idle_limit: None,
             spin_misses: 0,
             spin_pause: 0,
         }

@@ -106,6 +106,8 @@ pub(crate) fn exchange(
                 let keep = resp_head.keeps_alive()
                     && !req.headers().connection_has("close")
                     && resp_head.status != 101;
+                conn.server_idle_limit = keep_alive_timeout(&resp_head);
+                let keep = keep && conn.server_idle_limit != Some(Duration::ZERO);
                 let pool = keep.then(|| s.pool.clone());
                 let body = ResponseBody::new(conn, framing, s.limits, pool);
                 return Ok((resp_head, body));
@@ -120,6 +122,17 @@ pub(crate) fn exchange(
             }
         }
     }
+}
+
+/// How long a connection may idle in the pool by the server's `Keep-Alive: timeout=N`, with a
+/// second of margin for the time the answer took to arrive (zero: do not keep it).
+fn keep_alive_timeout(head: &ResponseHead) -> Option<Duration> {
+    let value = head.headers.get("keep-alive")?;
+    let secs: u64 = value.split(',').find_map(|param| {
+        let (name, v) = param.split_once('=')?;
+        name.trim().eq_ignore_ascii_case("timeout").then(|| v.trim().trim_matches('"').parse().ok())?
+    })?;
+    Some(Duration::from_secs(secs.saturating_sub(1)))
 }
 
 /// Opens a new connection: TCP (to the proxy when there is one), then the tunnel and TLS for

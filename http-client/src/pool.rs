@@ -93,7 +93,10 @@ impl Pool {
                 while let Some(conn) = list.pop() {
                     removed += 1;
                     let age = conn.idle_since.elapsed();
-                    if age > self.config.idle_timeout {
+                    let limit = conn
+                        .server_idle_limit
+                        .map_or(self.config.idle_timeout, |l| l.min(self.config.idle_timeout));
+                    if age > limit {
                         dropped.push(conn);
                         continue;
                     }
