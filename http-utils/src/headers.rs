@@ -5,11 +5,12 @@ use std::fmt;
 use crate::error::{Error, ErrorKind};
 use crate::token::{is_field_vchar, is_tchar};
 
-/// One field: ranges into the shared buffer.
+/// One field: the ranges of its name and its value in the shared buffer.
 #[derive(Clone, Copy)]
 struct Entry {
     start: u32,
     name_end: u32,
+    value_start: u32,
     end: u32,
 }
 
@@ -70,7 +71,7 @@ impl Headers {
     }
 
     fn value_of(&self, e: &Entry) -> &str {
-        &self.buf[e.name_end as usize..e.end as usize]
+        &self.buf[e.value_start as usize..e.end as usize]
     }
 
     /// The first value of `name`, compared case-insensitively.
@@ -128,11 +129,12 @@ impl Headers {
         for c in name.bytes() {
             self.buf.push(c.to_ascii_lowercase() as char);
         }
-        let name_end = self.buf.len();
+        let name_end = self.buf.len() as u32;
         self.buf.push_str(value);
         self.entries.push(Entry {
             start: start as u32,
-            name_end: name_end as u32,
+            name_end,
+            value_start: name_end,
             end: self.buf.len() as u32,
         });
     }
@@ -173,7 +175,8 @@ impl Headers {
 
     /// Rebuilds the buffer once more than half of it belongs to removed fields.
     fn compact_if_sparse(&mut self) {
-        let live: usize = self.entries.iter().map(|e| (e.end - e.start) as usize).sum();
+        let live: usize =
+            self.entries.iter().map(|e| (e.name_end - e.start + e.end - e.value_start) as usize).sum();
         if self.buf.len() <= 2 * live + 256 {
             return;
         }
@@ -194,18 +197,21 @@ impl Headers {
             return false;
         }
         let start = self.buf.len();
-        // Token bytes are ASCII.
-        for &c in name {
-            self.buf.push(c.to_ascii_lowercase() as char);
+        // Token bytes are ASCII, so the first branch is always taken.
+        match std::str::from_utf8(name) {
+            Ok(s) => self.buf.push_str(s),
+            Err(_) => self.buf.extend(name.iter().map(|&b| b as char)),
         }
-        let name_end = self.buf.len();
+        self.buf[start..].make_ascii_lowercase();
+        let name_end = self.buf.len() as u32;
         match std::str::from_utf8(value) {
             Ok(s) => self.buf.push_str(s),
             Err(_) => self.buf.extend(value.iter().map(|&b| b as char)),
         }
         self.entries.push(Entry {
             start: start as u32,
-            name_end: name_end as u32,
+            name_end,
+            value_start: name_end,
             end: self.buf.len() as u32,
         });
         true
@@ -283,6 +289,71 @@ pub(crate) fn parse_decimal(b: &[u8]) -> Option<u64> {
         n = n.checked_mul(10)?.checked_add(u64::from(c - b'0'))?;
     }
     Some(n)
+}
+
+/// The fields of a head being parsed, as ranges into the received bytes. Nothing is copied
+/// until the head is complete, and then the whole field section is copied at once: the names
+/// are lower-cased in place and the bytes between fields stay unused in the buffer.
+pub(crate) struct WireFields {
+    /// Where the field section starts in the received bytes.
+    base: usize,
+    /// Ranges relative to `base`.
+    entries: Vec<Entry>,
+}
+
+impl WireFields {
+    /// No fields yet; the section starts at `base`.
+    pub(crate) fn new(base: usize) -> WireFields {
+        WireFields { base, entries: Vec::new() }
+    }
+
+    /// Number of fields so far.
+    pub(crate) fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Records a field whose name is the token `buf[name.0..name.1]` and whose value is the
+    /// trimmed field-value bytes `buf[value.0..value.1]` (absolute offsets, both after
+    /// `base`). Returns `false` when the section would pass 2 GiB (treated as too large).
+    pub(crate) fn push(&mut self, name: (usize, usize), value: (usize, usize)) -> bool {
+        let rel = |n: usize| u32::try_from(n - self.base).ok().filter(|&r| r <= u32::MAX / 2);
+        match (rel(name.0), rel(name.1), rel(value.0), rel(value.1)) {
+            (Some(start), Some(name_end), Some(value_start), Some(end)) => {
+                if self.entries.is_empty() {
+                    // Room for a typical head in one allocation.
+                    self.entries.reserve(16);
+                }
+                self.entries.push(Entry { start, name_end, value_start, end });
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Builds the headers from the received bytes `buf` (the same slice the ranges point
+    /// into). `None` when the section is too large to hold.
+    pub(crate) fn finish(self, buf: &[u8]) -> Option<Headers> {
+        let end = self.entries.last().map_or(0, |e| e.end as usize);
+        let section = buf.get(self.base..self.base + end)?;
+        let mut bytes = section.to_vec();
+        for e in &self.entries {
+            bytes.get_mut(e.start as usize..e.name_end as usize)?.make_ascii_lowercase();
+        }
+        // Lower-casing ASCII letters keeps UTF-8 valid and invalid alike.
+        if let Ok(buf) = String::from_utf8(bytes) {
+            return Some(Headers { buf, entries: self.entries });
+        }
+        // Some value is not UTF-8: copy field by field, reading such values as ISO-8859-1.
+        let mut headers = Headers::with_capacity(self.entries.len(), 2 * end);
+        for e in &self.entries {
+            let name = section.get(e.start as usize..e.name_end as usize)?;
+            let value = section.get(e.value_start as usize..e.end as usize)?;
+            if !headers.push_wire(name, value) {
+                return None;
+            }
+        }
+        Some(headers)
+    }
 }
 
 impl fmt::Debug for Headers {
@@ -404,5 +475,37 @@ mod tests {
         let mut h = Headers::new();
         assert!(h.push_wire(b"X", b"caf\xe9"));
         assert_eq!(h.get("x"), Some("café"));
+    }
+
+    /// The byte ranges of one field's name and value.
+    type Ranges = ((usize, usize), (usize, usize));
+
+    /// Builds headers from wire ranges as the parser does: `(name, value)` offsets into `head`.
+    fn from_wire(head: &[u8], base: usize, fields: &[Ranges]) -> Headers {
+        let mut w = WireFields::new(base);
+        for &(n, v) in fields {
+            assert!(w.push(n, v));
+        }
+        w.finish(head).unwrap()
+    }
+
+    #[test]
+    fn wire_fields_copy_the_section_once() {
+        let head = b"GET / HTTP/1.1\r\nHoST: a.b\r\nX-Y:  caf\xc3\xa9 \r\n\r\n";
+        let h = from_wire(head, 16, &[((16, 20), (22, 25)), ((27, 30), (33, 38))]);
+        assert_eq!(h.iter().collect::<Vec<_>>(), [("host", "a.b"), ("x-y", "café")]);
+        // The same with a value that is not UTF-8: read as ISO-8859-1, the rest unchanged.
+        let head = b"GET / HTTP/1.1\r\nHoST: a.b\r\nX-Y:  caf\xe9 \r\n\r\n";
+        let mut h = from_wire(head, 16, &[((16, 20), (22, 25)), ((27, 30), (33, 37))]);
+        assert_eq!(h.iter().collect::<Vec<_>>(), [("host", "a.b"), ("x-y", "café")]);
+        // Parsed headers stay editable; compaction keeps what is left.
+        h.append("Z", "1").unwrap();
+        assert_eq!(h.remove("host"), 1);
+        for i in 0..200 {
+            h.set("x-n", &i.to_string()).unwrap();
+        }
+        assert_eq!(h.iter().collect::<Vec<_>>(), [("x-y", "café"), ("z", "1"), ("x-n", "199")]);
+        // No fields at all.
+        assert!(from_wire(b"\r\n", 0, &[]).is_empty());
     }
 }

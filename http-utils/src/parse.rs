@@ -18,12 +18,12 @@
 //! characters in values are rejected (RFC 9112 §5).
 
 use crate::error::{Error, ErrorKind};
-use crate::headers::{trim_ows, Headers};
+use crate::headers::{Headers, WireFields};
 use crate::limits::Limits;
 use crate::method::Method;
 use crate::request::Request;
 use crate::response::ResponseHead;
-use crate::token::{is_field_vchar, is_target_char, is_tchar};
+use crate::token::{field_vchar_run, is_field_vchar, target_char_run, tchar_run};
 use crate::version::Version;
 
 /// The outcome of parsing a prefix of a byte stream.
@@ -120,10 +120,7 @@ pub fn parse_request_head(buf: &[u8], limits: &Limits) -> Step<Request> {
     };
 
     // method
-    let mut pos = start;
-    while pos < buf.len() && is_tchar(buf[pos]) {
-        pos += 1;
-    }
+    let mut pos = start + tchar_run(&buf[start..]);
     if pos == buf.len() {
         too_long(pos)?;
         return Ok(Parsed::Partial);
@@ -138,9 +135,7 @@ pub fn parse_request_head(buf: &[u8], limits: &Limits) -> Step<Request> {
 
     // target
     let target_start = pos;
-    while pos < buf.len() && is_target_char(buf[pos]) {
-        pos += 1;
-    }
+    pos += target_char_run(&buf[pos..]);
     if pos == buf.len() {
         too_long(pos)?;
         return Ok(Parsed::Partial);
@@ -150,7 +145,10 @@ pub fn parse_request_head(buf: &[u8], limits: &Limits) -> Step<Request> {
         return err(ErrorKind::InvalidTarget, pos);
     }
     // Visible ASCII only, so this is valid UTF-8.
-    let target = String::from_utf8_lossy(&buf[target_start..pos]).into_owned();
+    let target = match std::str::from_utf8(&buf[target_start..pos]) {
+        Ok(t) => t.to_owned(),
+        Err(_) => return err(ErrorKind::InvalidTarget, target_start),
+    };
     pos += 1;
 
     // version: each byte is checked against the shape `HTTP/d.d` as it arrives
@@ -291,8 +289,9 @@ pub fn parse_headers(buf: &[u8], limits: &Limits) -> Step<Headers> {
 }
 
 /// Parses fields starting at `pos`; offsets and the head limit count from the start of `buf`.
+/// Nothing is allocated unless the section is complete.
 fn parse_fields(buf: &[u8], mut pos: usize, limits: &Limits) -> Step<Headers> {
-    let mut headers = Headers::with_capacity(12, (buf.len() - pos).min(limits.max_head).min(2048));
+    let mut fields = WireFields::new(pos);
     loop {
         if pos > limits.max_head {
             return err(ErrorKind::HeadTooLarge, limits.max_head);
@@ -307,7 +306,10 @@ fn parse_fields(buf: &[u8], mut pos: usize, limits: &Limits) -> Step<Headers> {
                 return match line_end(buf, pos) {
                     None => Ok(Parsed::Partial),
                     Some(Ok(used)) if used > limits.max_head => err(ErrorKind::HeadTooLarge, limits.max_head),
-                    Some(Ok(used)) => Ok(Parsed::Complete { value: headers, used }),
+                    Some(Ok(used)) => match fields.finish(buf) {
+                        Some(value) => Ok(Parsed::Complete { value, used }),
+                        None => err(ErrorKind::HeadTooLarge, line_start),
+                    },
                     Some(Err(e)) => Err(e),
                 };
             }
@@ -315,8 +317,8 @@ fn parse_fields(buf: &[u8], mut pos: usize, limits: &Limits) -> Step<Headers> {
             _ => {}
         }
         // A limit passed before `pos` comes first, whether `pos` is the end of the bytes
-        // received so far or the place of a syntax error.
-        // Of the two limits, the one passed at an earlier byte is reported.
+        // received so far or the place of a syntax error; of the two limits, the one passed at
+        // an earlier byte is reported.
         let too_long = |pos: usize| -> Result<(), Error> {
             if pos > line_limit && line_limit <= limits.max_head {
                 err(ErrorKind::HeaderLineTooLong, line_limit)
@@ -327,14 +329,12 @@ fn parse_fields(buf: &[u8], mut pos: usize, limits: &Limits) -> Step<Headers> {
             }
         };
         let partial = |pos: usize| -> Step<Headers> { too_long(pos).map(|()| Parsed::Partial) };
-        if headers.len() >= limits.max_headers {
+        if fields.len() >= limits.max_headers {
             return err(ErrorKind::TooManyHeaders, pos);
         }
 
         // name
-        while pos < buf.len() && is_tchar(buf[pos]) {
-            pos += 1;
-        }
+        pos += tchar_run(&buf[pos..]);
         if pos == buf.len() {
             return partial(pos);
         }
@@ -349,14 +349,12 @@ fn parse_fields(buf: &[u8], mut pos: usize, limits: &Limits) -> Step<Headers> {
                 return err(ErrorKind::InvalidHeaderName, pos);
             }
         }
-        let name = &buf[line_start..pos];
+        let name_end = pos;
         pos += 1;
 
         // value
         let value_start = pos;
-        while pos < buf.len() && is_field_vchar(buf[pos]) {
-            pos += 1;
-        }
+        pos += field_vchar_run(&buf[pos..]);
         if pos == buf.len() {
             return partial(pos);
         }
@@ -364,15 +362,26 @@ fn parse_fields(buf: &[u8], mut pos: usize, limits: &Limits) -> Step<Headers> {
         if buf[pos] != b'\r' && buf[pos] != b'\n' {
             return err(ErrorKind::InvalidHeaderValue, pos);
         }
-        let value = trim_ows(&buf[value_start..pos]);
+        let value = trim_ows(value_start, pos, buf);
         pos = match line_end(buf, pos) {
             None => return partial(pos),
             Some(r) => r?,
         };
-        if !headers.push_wire(name, value) {
+        if !fields.push((line_start, name_end), value) {
             return err(ErrorKind::HeadTooLarge, line_start);
         }
     }
+}
+
+/// The range `start..end` of `buf` without optional whitespace (SP, HTAB) at either end.
+fn trim_ows(mut start: usize, mut end: usize, buf: &[u8]) -> (usize, usize) {
+    while start < end && matches!(buf.get(start), Some(b' ' | b'\t')) {
+        start += 1;
+    }
+    while end > start && matches!(buf.get(end - 1), Some(b' ' | b'\t')) {
+        end -= 1;
+    }
+    (start, end)
 }
 
 /// Checks the `Host` rule of RFC 9112 §3.2: an HTTP/1.1 request carries exactly one `Host`

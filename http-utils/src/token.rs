@@ -51,3 +51,112 @@ pub(crate) fn is_field_vchar(b: u8) -> bool {
 pub(crate) fn is_target_char(b: u8) -> bool {
     (0x21..0x7f).contains(&b)
 }
+
+// Word-at-a-time scanning: eight bytes (read little-endian) are tested at once. Each mask below
+// sets the high bit of the bytes it flags; it may also flag bytes above a flagged one (borrows
+// and carries run upwards), but never below, so its lowest flag marks the first flagged byte.
+
+const ONES: u64 = 0x0101_0101_0101_0101;
+const HIGHS: u64 = 0x8080_8080_8080_8080;
+
+/// Flags the bytes of `x` below `n` (`n <= 128`).
+#[inline]
+fn less(x: u64, n: u8) -> u64 {
+    x.wrapping_sub(ONES * u64::from(n)) & !x & HIGHS
+}
+
+/// Flags the bytes of `x` equal to `b`.
+#[inline]
+fn equal(x: u64, b: u8) -> u64 {
+    less(x ^ (ONES * u64::from(b)), 1)
+}
+
+/// Flags the bytes of `x` above `n` (`n <= 127`).
+#[inline]
+fn more(x: u64, n: u8) -> u64 {
+    (x.wrapping_add(ONES * u64::from(127 - n)) | x) & HIGHS
+}
+
+/// Length of the run of bytes at the start of `b` that pass `good`. `stops` flags, for a word,
+/// every byte that fails `good` and possibly some that pass it (those are checked one by one).
+#[inline]
+fn run(b: &[u8], stops: impl Fn(u64) -> u64, good: impl Fn(u8) -> bool) -> usize {
+    let mut i = 0;
+    while let Some(word) = b.get(i..).and_then(|rest| rest.first_chunk::<8>()) {
+        let flags = stops(u64::from_le_bytes(*word));
+        if flags == 0 {
+            i += 8;
+            continue;
+        }
+        let first = i + (flags.trailing_zeros() / 8) as usize;
+        match b.get(first) {
+            Some(&c) if good(c) => i = first + 1,
+            _ => return first,
+        }
+    }
+    let rest = b.get(i..).unwrap_or_default();
+    i + rest.iter().position(|&c| !good(c)).unwrap_or(rest.len())
+}
+
+/// Length of the run of field-value bytes ([`is_field_vchar`]) at the start of `b`.
+#[inline]
+pub(crate) fn field_vchar_run(b: &[u8]) -> usize {
+    // HTAB is flagged too, and passed one by one.
+    run(b, |x| less(x, 0x20) | equal(x, 0x7f), is_field_vchar)
+}
+
+/// Length of the run of request-target bytes ([`is_target_char`]) at the start of `b`.
+#[inline]
+pub(crate) fn target_char_run(b: &[u8]) -> usize {
+    run(b, |x| less(x, 0x21) | more(x, 0x7e), is_target_char)
+}
+
+/// Length of the run of token bytes ([`is_tchar`]) at the start of `b`.
+#[inline]
+pub(crate) fn tchar_run(b: &[u8]) -> usize {
+    b.iter().position(|&c| !is_tchar(c)).unwrap_or(b.len())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn word_scans_agree_on_any_bytes(v in proptest::collection::vec(
+            prop_oneof![Just(b'a'), Just(b'\t'), Just(b' '), Just(0x7f), Just(0x80), Just(b':'), any::<u8>()],
+            0..40,
+        )) {
+            let want = |good: fn(u8) -> bool| v.iter().position(|&c| !good(c)).unwrap_or(v.len());
+            prop_assert_eq!(field_vchar_run(&v), want(is_field_vchar));
+            prop_assert_eq!(target_char_run(&v), want(is_target_char));
+            prop_assert_eq!(tchar_run(&v), want(is_tchar));
+        }
+    }
+
+    #[test]
+    fn word_scans_agree_with_the_byte_tests() {
+        // Every byte value at every position of a 19-byte run of otherwise good bytes.
+        for bad in 0..=255u8 {
+            for at in 0..19 {
+                let mut v = vec![b'a'; 19];
+                v[at] = bad;
+                let want = |good: fn(u8) -> bool| v.iter().position(|&c| !good(c)).unwrap_or(v.len());
+                assert_eq!(field_vchar_run(&v), want(is_field_vchar), "byte {bad:#x} at {at}");
+                assert_eq!(target_char_run(&v), want(is_target_char), "byte {bad:#x} at {at}");
+                assert_eq!(tchar_run(&v), want(is_tchar), "byte {bad:#x} at {at}");
+            }
+        }
+        // Several flagged bytes in one word, tabs among good bytes, long runs.
+        for v in [&b"a\tb\tc\td\te\tf\tg\th\r\n"[..], b"\t\t\t\t\t\t\t\t\t\t\x01", b"\x7f\x00\x01"] {
+            let want = v.iter().position(|&c| !is_field_vchar(c)).unwrap_or(v.len());
+            assert_eq!(field_vchar_run(v), want, "{v:?}");
+        }
+        let long = [b'x'; 100];
+        assert_eq!((field_vchar_run(&long), target_char_run(&long), tchar_run(&long)), (100, 100, 100));
+        assert_eq!(field_vchar_run(b""), 0);
+        assert_eq!(field_vchar_run(b"a\tb\x80\xff c\r\n"), 7);
+        assert_eq!(target_char_run(b"/a?b=\x7f"), 5);
+    }
+}
