@@ -68,7 +68,7 @@
 //! | connect, read, write ([`Timeouts`]) | 30 s each | [`Error::Timeout`] |
 //! | overall deadline ([`Timeouts::overall`]) | none | [`Error::Timeout`] (`Deadline`) |
 //! | redirects ([`ClientBuilder::max_redirects`]) | 10 | [`Error::TooManyRedirects`] |
-//! | idle connections (total, per host, age) | 100, 10, 30 s | closed |
+//! | idle connections (total, per host, age) | 100, 10, 30 s (less when the server's `Keep-Alive: timeout` says so) | closed |
 
 mod client;
 mod conn;

@@ -2,7 +2,8 @@
 //!
 //! Connections are keyed by scheme, host, port, proxy and TLS configuration. The most recently
 //! returned connection is handed out first (it is the least likely to have been closed by the
-//! server). Caps: idle connections in total, idle connections per key, and idle age.
+//! server). Caps: idle connections in total, idle connections per key, and idle age (the
+//! client's idle timeout, or less when the server announced `Keep-Alive: timeout=N`).
 //!
 //! A connection idle for less than [`PoolConfig::check_after`] is handed out without a check:
 //! if the server closed it meanwhile, the request fails before any response byte and is retried
