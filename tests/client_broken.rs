@@ -212,6 +212,35 @@ fn abandoned_body_closes_the_connection() {
     let resp = client.send(server.url("/")).unwrap();
     drop(resp);
     assert_eq!(client.idle_connections(), 1);
+    // So is a chunked one whose data was read but not its last chunk.
+    let server =
+        RawServer::fixed(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n");
+    let client = Client::new();
+    let mut resp = client.send(server.url("/")).unwrap();
+    let mut five = [0u8; 5];
+    resp.read_exact(&mut five).unwrap();
+    drop(resp);
+    assert_eq!(client.idle_connections(), 1);
+    assert_eq!(client.get(server.url("/")).unwrap(), "hello");
+    assert_eq!(server.accepted(), 1);
+    // The last chunk arrives after the data was read, but before the drop: finished, reused.
+    let (sent_tx, sent_rx) = std::sync::mpsc::channel();
+    let sent_tx = std::sync::Mutex::new(sent_tx);
+    let server = RawServer::start(move |mut peer| {
+        while peer.read_request().is_some() {
+            peer.write(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n");
+            std::thread::sleep(std::time::Duration::from_millis(30));
+            peer.write(b"0\r\n\r\n");
+            sent_tx.lock().unwrap().send(()).unwrap();
+        }
+    });
+    let mut resp = client.send(server.url("/")).unwrap();
+    resp.read_exact(&mut five).unwrap();
+    assert!(!resp.is_complete());
+    sent_rx.recv().unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    drop(resp);
+    assert_eq!(client.idle_connections(), 2);
 }
 
 #[test]

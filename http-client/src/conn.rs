@@ -221,10 +221,9 @@ impl Conn {
             self.spin_pause -= 1;
             return;
         }
-        if self.io.get_ref().stream.tcp().set_nonblocking(true).is_err() {
+        if self.set_polling(true).is_err() {
             return;
         }
-        self.io.get_mut().polling = true;
         let start = Instant::now();
         let mut answered = false;
         loop {
@@ -242,9 +241,8 @@ impl Conn {
             }
             std::thread::yield_now();
         }
-        self.io.get_mut().polling = false;
-        if self.io.get_ref().stream.tcp().set_nonblocking(false).is_err() {
-            // Leave the connection unusable rather than non-blocking: reads will fail.
+        if self.set_polling(false).is_err() {
+            // Reads will then fail (as timeouts): the connection is not used silently.
             log::debug!("could not make a socket blocking again");
         }
         if answered {
@@ -256,6 +254,14 @@ impl Conn {
                 self.spin_pause = SPIN_PAUSE;
             }
         }
+    }
+
+    /// Makes reads non-blocking (`true`): a read with nothing to give fails with `WouldBlock`
+    /// instead of waiting; or blocking again (`false`).
+    pub(crate) fn set_polling(&mut self, on: bool) -> io::Result<()> {
+        self.io.get_ref().stream.tcp().set_nonblocking(on)?;
+        self.io.get_mut().polling = on;
+        Ok(())
     }
 
     /// The bytes received and not yet consumed.

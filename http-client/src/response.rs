@@ -241,16 +241,32 @@ impl Read for ResponseBody {
 
 impl Drop for ResponseBody {
     fn drop(&mut self) {
-        let Some(reader) = self.reader.as_ref() else { return };
-        // Finish a length-delimited body whose rest has already arrived, without waiting.
-        let buffered = reader.get_ref().buffered().len() as u64;
-        let rest_arrived = reader.remaining().is_some_and(|left| left <= buffered.min(DRAIN_ON_DROP));
-        if self.pool.is_some() && rest_arrived {
-            let mut sink = [0u8; 4096];
-            while !self.complete && self.reader.is_some() {
-                if !matches!(self.read(&mut sink), Ok(n) if n > 0) {
-                    break;
-                }
+        // Only a connection that could be reused is worth finishing.
+        let (Some(mut reader), Some(pool)) = (self.reader.take(), self.pool.take()) else { return };
+        // Finish the body with the bytes that have already arrived, without waiting for more.
+        if reader.get_mut().set_polling(true).is_err() {
+            return;
+        }
+        let mut sink = [0u8; 4096];
+        let mut drained = 0u64;
+        let finished = loop {
+            if reader.is_complete() {
+                break true;
+            }
+            if drained >= DRAIN_ON_DROP {
+                break false;
+            }
+            match reader.read(&mut sink) {
+                Ok(0) => break reader.is_complete(),
+                Ok(n) => drained += n as u64,
+                // Nothing more has arrived yet (or the body is broken): close the connection.
+                Err(_) => break false,
+            }
+        };
+        if finished && reader.get_mut().set_polling(false).is_ok() {
+            let conn = reader.into_inner();
+            if conn.buffered().is_empty() {
+                pool.put(conn);
             }
         }
     }
