@@ -44,8 +44,9 @@
 //! ## Connections
 //! A response's body is a stream on its connection. When the body has been read to its end and
 //! the response allows keep-alive, the connection goes back to the pool at once
-//! ([`Response::is_complete`] turns true). A response dropped early closes its connection
-//! (unless the rest of a length-delimited body had already arrived). A request that fails on a
+//! ([`Response::is_complete`] turns true). A response dropped early closes its connection,
+//! unless the rest of its body (up to 64 KiB) had already arrived: that is read without
+//! waiting and the connection is kept. A request that fails on a
 //! reused connection before any byte of a response arrives is sent again once on a fresh
 //! connection, when its method is idempotent and its body is not a stream.
 //!

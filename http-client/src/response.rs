@@ -23,8 +23,8 @@ const DRAIN_ON_DROP: u64 = 64 * 1024;
 /// [`bytes`](Response::bytes), which stop at the client's body cap. The connection goes back to
 /// the client's pool as soon as the body has been read to its end (when the response allows
 /// keep-alive); [`is_complete`](Response::is_complete) says when that has happened. A response
-/// dropped before its body was read closes its connection, unless the rest of the body had
-/// already arrived.
+/// dropped before its body was read closes its connection, unless the rest of the body (up to
+/// 64 KiB) had already arrived: dropping reads only what is there and never waits.
 ///
 /// Errors while reading the body (a truncated body, broken chunking, a timeout) come out of
 /// `read` as an [`io::Error`] that converts back into [`Error`] with `Error::from`.
