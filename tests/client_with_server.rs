@@ -134,3 +134,25 @@ fn https_against_our_server() {
     assert_eq!(client.idle_connections(), 1);
     handle.shutdown();
 }
+
+#[test]
+fn many_threads_share_one_client_against_our_server() {
+    let (handle, base) = start(routes);
+    let client = Client::builder().max_idle_per_host(16).build().unwrap();
+    let threads: Vec<_> = (0..16)
+        .map(|t| {
+            let (client, base) = (client.clone(), base.clone());
+            std::thread::spawn(move || {
+                for i in 0..100 {
+                    let got = client.get(format!("{base}/echo?t={t}&i={i}")).unwrap();
+                    assert_eq!(got, format!("GET t={t},i={i}"));
+                }
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().unwrap();
+    }
+    assert!(client.idle_connections() <= 16);
+    handle.shutdown();
+}
