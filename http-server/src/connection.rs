@@ -30,6 +30,7 @@ use std::any::Any;
 use std::io;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::Instant;
 
 use http_utils::io::{drain, BodyReader, ChunkedWriter};
@@ -37,12 +38,14 @@ use http_utils::{
     check_host, parse_request_head, request_framing, Framing, Method, Parsed, Request, Version,
 };
 
-use crate::context::Context;
+use crate::context::{Context, WrittenHead};
 use crate::dispatch::dispatch;
 use crate::head::{write_head, BodyFraming, ConnectionField, Head};
 use crate::hooks::{ErrorEvent, LogRecord};
-use crate::registry::{Args, Table};
-use crate::response::{Response, ResponseBody};
+use crate::registry::{Args, Content, Table};
+use crate::responder::{Pending, Verdict};
+use crate::response::{Pass, Response, ResponseBody};
+use crate::route::Captures;
 use crate::server::Shared;
 use crate::slab::Expiring;
 use crate::transport::{Connection, PeerAddr};
@@ -99,6 +102,8 @@ pub enum CloseReason {
 pub(crate) enum Phase {
     Handshake,
     Http,
+    /// A request waits for its answer from a responder.
+    Waiting,
     Linger,
 }
 
@@ -116,11 +121,17 @@ pub(crate) struct Conn {
     pub phase: Phase,
     /// Why a lingering connection is closing.
     pub reason: Option<CloseReason>,
+    /// The request waiting for a responder, in `Phase::Waiting`.
+    pub waiting: Option<Box<Waiting>>,
 }
 
 impl Expiring for Conn {
     fn deadline(&self) -> Instant {
         self.deadline
+    }
+
+    fn in_flight(&self) -> bool {
+        self.phase == Phase::Waiting
     }
 }
 
@@ -137,6 +148,7 @@ impl Conn {
             // Plain transports finish their (empty) handshake at once.
             phase: Phase::Handshake,
             reason: None,
+            waiting: None,
         }
     }
 }
@@ -161,6 +173,8 @@ pub(crate) struct Worker<'s> {
     /// The busy cell of the seat this worker holds, marked while a request is served.
     pub busy: Option<&'s AtomicU64>,
     pub busy_tag: u64,
+    /// The key of the connection being driven.
+    pub key: u64,
 }
 
 impl<'s> Worker<'s> {
@@ -171,6 +185,7 @@ impl<'s> Worker<'s> {
             wbuf: Vec::with_capacity(8 * 1024),
             busy: None,
             busy_tag: id << 40,
+            key: 0,
         }
     }
 
@@ -211,6 +226,7 @@ pub(crate) fn drive(w: &mut Worker<'_>, conn: &mut Conn, hangup: bool) -> Outcom
             }
         },
         Phase::Http => http(w, conn, hangup),
+        Phase::Waiting => resume(w, conn, hangup),
     };
     if matches!(outcome, Outcome::Park | Outcome::Yield) && !w.rbuf.is_empty() {
         conn.saved = w.rbuf.available().to_vec();
@@ -251,6 +267,8 @@ enum After {
     Close(CloseReason),
     /// Close after discarding what the peer still sends (its request may not be over).
     Linger(CloseReason),
+    /// The answer comes from a responder: park until it is ready.
+    Wait(Box<Waiting>),
 }
 
 fn flush(w: &mut Worker<'_>, conn: &mut Conn) -> io::Result<()> {
@@ -306,6 +324,18 @@ fn http(w: &mut Worker<'_>, conn: &mut Conn, hangup: bool) -> Outcome {
                                 return Outcome::Close(CloseReason::WriteFailed);
                             }
                             return start_linger(w, conn, reason);
+                        }
+                        After::Wait(waiting) => {
+                            if flush(w, conn).is_err() {
+                                return Outcome::Close(CloseReason::WriteFailed);
+                            }
+                            // A safety net: the monitor answers 503 at the responder's
+                            // deadline; a connection still waiting well after is closed.
+                            conn.deadline = waiting.pending.deadline + shared.config.timeouts.write;
+                            conn.waiting = Some(waiting);
+                            conn.phase = Phase::Waiting;
+                            // The answer may be settled already: look before parking.
+                            return resume(w, conn, hangup);
                         }
                     }
                 }
@@ -403,13 +433,16 @@ impl Drop for InFlight<'_> {
     }
 }
 
-/// The decoded path for the resource lookup, when it differs from the raw one.
-fn lookup_path(table: &Table, req: &Request) -> (Option<String>, Args) {
+/// The path for the route patterns (still encoded) when the URL transformation changed it,
+/// the decoded path for the resource lookup when it differs from the raw one, and the
+/// decoded query arguments.
+fn lookup_path(table: &Table, req: &Request) -> (Option<String>, Option<String>, Args) {
     match &table.url_transform {
         Some(t) => {
             let url = t(req.url());
             let (path, args) = http_utils::decode_url(&url);
-            (Some(path), Args::from(args))
+            let raw = url.split(['?', '#']).next().unwrap_or("").to_owned();
+            (Some(raw), Some(path), Args::from(args))
         }
         None => {
             let raw = req.path();
@@ -418,7 +451,7 @@ fn lookup_path(table: &Table, req: &Request) -> (Option<String>, Args) {
                 Some(q) if !q.is_empty() => Args::from(http_utils::decode_form(q)),
                 _ => Args::new(),
             };
-            (path, args)
+            (None, path, args)
         }
     }
 }
@@ -428,6 +461,114 @@ fn log(table: &Table, request: &Request, peer: &PeerAddr, status: u16, bytes: u6
     if let (Some(hook), Some(t0)) = (&table.log_hook, started) {
         let record = LogRecord { request, peer, status, bytes, duration: t0.elapsed() };
         let _ = catch_unwind(AssertUnwindSafe(|| hook(&record)));
+    }
+}
+
+/// At most this many internal redirects ([`Response::restart`]) per request.
+const MAX_RESTARTS: u32 = 8;
+
+/// A request whose answer comes from a [`Responder`](crate::Responder), kept with its
+/// connection while it waits (the connection is parked in `Phase::Waiting`).
+pub(crate) struct Waiting {
+    pending: Arc<Pending>,
+    request: Request,
+    close: Option<CloseReason>,
+    linger: bool,
+    started: Option<Instant>,
+}
+
+impl Drop for Waiting {
+    fn drop(&mut self) {
+        // Nobody will take the answer any more (it was taken, or the connection is gone).
+        self.pending.abandon();
+    }
+}
+
+/// Sets the context's path, arguments and captures for its (possibly restarted) URL.
+fn route_request(cx: &mut Context<'_>) {
+    let (raw, path, args) = lookup_path(cx.table, &cx.request);
+    cx.raw_path = raw;
+    cx.path = path;
+    cx.args = args;
+    cx.captures = Captures::default();
+    if let Some(Content::Form(pairs)) = &cx.content {
+        for (k, v) in pairs {
+            cx.args.push(k.clone(), v.clone());
+        }
+    }
+}
+
+/// Sets the path for status handlers when the server answers without dispatching; the URL
+/// transformation is user code, so it runs guarded.
+fn route_for_status(cx: &mut Context<'_>) {
+    if !cx.table.status_handlers.is_empty() {
+        let _ = catch_unwind(AssertUnwindSafe(|| route_request(&mut *cx)));
+    }
+}
+
+/// Runs user code that makes a response; a panic becomes a 500 (or, after a head was
+/// written, a closed connection) and a call of the error hook.
+fn guarded(cx: &mut Context<'_>, f: impl FnOnce(&mut Context<'_>) -> Response) -> Response {
+    match catch_unwind(AssertUnwindSafe(|| f(&mut *cx))) {
+        Ok(r) => r,
+        Err(payload) => {
+            let message = panic_message(&*payload);
+            let shared = cx.body.get_ref().shared;
+            hook_error(
+                shared,
+                &ErrorEvent::HandlerPanic { request: &cx.request, peer: cx.peer, message: &message },
+            );
+            if let Some(p) = cx.deferred.take() {
+                p.abandon();
+            }
+            if cx.written.is_some() {
+                cx.panicked = true;
+                Response::written()
+            } else {
+                cx.error_response(500, "Internal Server Error")
+            }
+        }
+    }
+}
+
+/// From a request (or a first response the server made itself) to the response to send:
+/// dispatch, `next` past the last route (404), restarts (bounded), then the status handler
+/// of the final status, once.
+fn respond(cx: &mut Context<'_>, first: Option<Response>, can_dispatch: bool) -> Response {
+    let mut response = match first {
+        Some(r) => r,
+        None => guarded(cx, |cx| {
+            route_request(cx);
+            dispatch(cx)
+        }),
+    };
+    let mut restarts = 0;
+    let mut shaped = false;
+    loop {
+        if cx.written.is_some() || cx.deferred.is_some() {
+            return response;
+        }
+        match response.pass.take() {
+            Some(Pass::Next) => response = cx.error_response(404, "Not Found"),
+            Some(Pass::Restart(url)) if can_dispatch && restarts < MAX_RESTARTS => {
+                restarts += 1;
+                shaped = false;
+                cx.request.set_url(url);
+                response = guarded(cx, |cx| {
+                    route_request(cx);
+                    dispatch(cx)
+                });
+                continue;
+            }
+            Some(Pass::Restart(_)) => response = cx.error_response(500, "Internal Server Error"),
+            None => {}
+        }
+        if shaped {
+            return response;
+        }
+        shaped = true;
+        let Some(h) = cx.table.status_handlers.get(&response.status).cloned() else { return response };
+        response = guarded(cx, move |cx| h(cx, response));
     }
 }
 
@@ -441,30 +582,35 @@ fn serve(w: &mut Worker<'_>, conn: &mut Conn, mut req: Request) -> After {
     req.set_ip(conn.peer.ip());
     let version = req.version();
 
-    let rejected = match check_host(&req) {
-        Err(e) => Some((e.status(), "missing, repeated or invalid Host")),
+    let (framing, rejected) = match check_host(&req) {
+        Err(e) => (Framing::None, Some((e.status(), "missing, repeated or invalid Host"))),
         Ok(()) => match request_framing(&req) {
-            Err(e) => Some((e.status(), e.kind().map_or("Bad Request", |k| k.description()))),
-            Ok(_) => None,
+            Err(e) => {
+                (Framing::None, Some((e.status(), e.kind().map_or("Bad Request", |k| k.description()))))
+            }
+            Ok(f) => (f, None),
         },
     };
     if let Some((status, message)) = rejected {
-        let bytes = error_response(w, status, message, version);
-        log(&table, &req, &conn.peer, status, bytes, started);
-        return After::Linger(CloseReason::BadRequest);
+        if table.status_handlers.is_empty() {
+            let bytes = error_response(w, status, message, version);
+            log(&table, &req, &conn.peer, status, bytes, started);
+            return After::Linger(CloseReason::BadRequest);
+        }
     }
-    // Checked just above.
-    let framing = request_framing(&req).unwrap_or(Framing::None);
 
     let mut close: Option<CloseReason> = None;
-    if !req.wants_keep_alive() {
+    let mut linger = false;
+    if rejected.is_some() {
+        close = Some(CloseReason::BadRequest);
+        linger = true;
+    } else if !req.wants_keep_alive() {
         close = Some(CloseReason::RequestedByClient);
     } else if shared.stopping() {
         close = Some(CloseReason::ShuttingDown);
     } else if conn.requests >= cfg.max_requests_per_connection {
         close = Some(CloseReason::RequestLimit);
     }
-    let mut linger = false;
 
     let active = shared.active.fetch_add(1, Ordering::AcqRel) + 1;
     let _in_flight = InFlight(shared);
@@ -476,6 +622,11 @@ fn serve(w: &mut Worker<'_>, conn: &mut Conn, mut req: Request) -> After {
     let mut cx = Context {
         request: req,
         path: None,
+        raw_path: None,
+        captures: Captures::default(),
+        key: w.key,
+        deferred: None,
+        panicked: false,
         args: Args::new(),
         content: None,
         peer: &conn.peer,
@@ -487,33 +638,19 @@ fn serve(w: &mut Worker<'_>, conn: &mut Conn, mut req: Request) -> After {
         protocol: cfg.protocol,
     };
 
-    let response = if active > cfg.request_count_limit {
-        cx.error_response(503, "Service Unavailable").with_header("Retry-After", "1")
+    let first = if let Some((status, message)) = rejected {
+        route_for_status(&mut cx);
+        Some(cx.error_response(status, message))
+    } else if active > cfg.request_count_limit {
+        route_for_status(&mut cx);
+        Some(cx.error_response(503, "Service Unavailable").with_header("Retry-After", "1"))
     } else {
-        // The URL transformation is user code too: it runs under the same guard.
-        let run = || {
-            let (path, args) = lookup_path(&table, &cx.request);
-            cx.path = path;
-            cx.args = args;
-            dispatch(&mut cx)
-        };
-        match catch_unwind(AssertUnwindSafe(run)) {
-            Ok(r) => r,
-            Err(payload) => {
-                let message = panic_message(&*payload);
-                hook_error(
-                    shared,
-                    &ErrorEvent::HandlerPanic { request: &cx.request, peer: cx.peer, message: &message },
-                );
-                if cx.written.is_some() {
-                    close = Some(CloseReason::HandlerPanicked);
-                    Response::written()
-                } else {
-                    cx.error_response(500, "Internal Server Error")
-                }
-            }
-        }
+        None
     };
+    let response = respond(&mut cx, first, true);
+    if cx.panicked {
+        close = Some(CloseReason::HandlerPanicked);
+    }
 
     if close.is_none() && shared.stopping() {
         close = Some(CloseReason::ShuttingDown);
@@ -535,42 +672,161 @@ fn serve(w: &mut Worker<'_>, conn: &mut Conn, mut req: Request) -> After {
         }
     }
 
-    let Context { request, body, written, .. } = cx;
+    let Context { request, body, written, deferred, .. } = cx;
+    if let Some(pending) = deferred {
+        if written.is_none() {
+            // The answer comes from a responder: the worker is free now.
+            w.mark_idle();
+            shared.requests.fetch_add(1, Ordering::Relaxed);
+            return After::Wait(Box::new(Waiting { pending, request, close, linger, started }));
+        }
+        pending.abandon();
+    }
     let mut wire = body.into_inner();
-    let (status, bytes) = match written {
-        Some(head) => {
-            match head.framing {
-                BodyFraming::Length(n) if head.sent == n => {}
-                BodyFraming::NoBody => {}
-                BodyFraming::UntilClose => close = close.or(Some(CloseReason::ResponseUntilClose)),
-                _ => close = close.or(Some(CloseReason::ResponseUntilClose)),
-            }
-            (head.status, head.sent)
-        }
-        None => {
-            let mut r = response;
-            if r.close || r.headers.connection_has("close") {
-                close = close.or(Some(CloseReason::RequestedByHandler));
-            }
-            let status = r.status;
-            match write_response(&mut wire, &method, version, &mut r, &mut close) {
-                Ok(n) => (status, n),
-                Err(_) => {
-                    close = Some(CloseReason::WriteFailed);
-                    (status, 0)
-                }
-            }
-        }
-    };
+    let (status, bytes) = send(&mut wire, &request, &method, version, written, response, &mut close);
 
     w.mark_idle();
-    shared.requests.fetch_add(1, Ordering::Relaxed);
+    if rejected.is_none() {
+        shared.requests.fetch_add(1, Ordering::Relaxed);
+    }
 
     log(&table, &request, &conn.peer, status, bytes, started);
     match close {
         None => After::Keep,
         Some(reason) if linger => After::Linger(reason),
         Some(reason) => After::Close(reason),
+    }
+}
+
+/// Writes a response (unless the handler wrote its own head) and settles how the connection
+/// goes on. Returns the status and the body bytes sent.
+fn send(
+    wire: &mut Wire<'_>,
+    request: &Request,
+    method: &Method,
+    version: Version,
+    written: Option<WrittenHead>,
+    mut r: Response,
+    close: &mut Option<CloseReason>,
+) -> (u16, u64) {
+    match written {
+        Some(head) => {
+            match head.framing {
+                BodyFraming::Length(n) if head.sent == n => {}
+                BodyFraming::NoBody => {}
+                _ => *close = close.or(Some(CloseReason::ResponseUntilClose)),
+            }
+            (head.status, head.sent)
+        }
+        None => {
+            if r.close || r.headers.connection_has("close") {
+                *close = close.or(Some(CloseReason::RequestedByHandler));
+            }
+            #[cfg(feature = "gzip")]
+            if wire.shared.config.compression {
+                crate::compress::maybe_gzip(&mut r, method, request.headers());
+            }
+            #[cfg(not(feature = "gzip"))]
+            let _ = request;
+            let status = r.status;
+            match write_response(wire, method, version, &mut r, close) {
+                Ok(n) => (status, n),
+                Err(_) => {
+                    *close = Some(CloseReason::WriteFailed);
+                    (status, 0)
+                }
+            }
+        }
+    }
+}
+
+/// Answers a request that waited for a responder, once its answer is settled.
+fn answer_waiting(w: &mut Worker<'_>, conn: &mut Conn, mut waiting: Waiting, verdict: Verdict) -> After {
+    let shared = w.shared;
+    let cfg = &shared.config;
+    let table = shared.registry.snapshot();
+    w.mark_busy();
+    let request = std::mem::replace(&mut waiting.request, Request::new(Method::Get, "/"));
+    let method = request.method().clone();
+    let version = request.version();
+    let wire = Wire { io: &mut *conn.io, rbuf: &mut w.rbuf, wbuf: &mut w.wbuf, shared };
+    let mut cx = Context {
+        request,
+        path: None,
+        raw_path: None,
+        captures: Captures::default(),
+        key: w.key,
+        deferred: None,
+        panicked: false,
+        args: Args::new(),
+        content: None,
+        peer: &conn.peer,
+        table: &table,
+        body: BodyReader::new(wire, Framing::None, &cfg.limits),
+        continue_pending: false,
+        body_failed: false,
+        written: None,
+        protocol: cfg.protocol,
+    };
+    route_for_status(&mut cx);
+    let first = match verdict {
+        Verdict::Response(r) if r.pass.is_some() || r.written => {
+            cx.error_response(500, "Internal Server Error")
+        }
+        Verdict::Response(r) => *r,
+        Verdict::TimedOut => cx.error_response(503, "Service Unavailable"),
+        Verdict::Dropped => cx.error_response(500, "Internal Server Error"),
+    };
+    let response = respond(&mut cx, Some(first), false);
+    let mut close = waiting.close;
+    if cx.panicked {
+        close = Some(CloseReason::HandlerPanicked);
+    }
+    if close.is_none() && shared.stopping() {
+        close = Some(CloseReason::ShuttingDown);
+    }
+    let Context { request, body, written, deferred, .. } = cx;
+    if let Some(p) = deferred {
+        p.abandon();
+    }
+    let mut wire = body.into_inner();
+    let (status, bytes) = send(&mut wire, &request, &method, version, written, response, &mut close);
+    w.mark_idle();
+    log(&table, &request, &conn.peer, status, bytes, waiting.started);
+    match close {
+        None => After::Keep,
+        Some(reason) if waiting.linger => After::Linger(reason),
+        Some(reason) => After::Close(reason),
+    }
+}
+
+/// Drives a connection whose request waits for a responder: nothing to do until the answer
+/// is settled (bytes the peer pipelines meanwhile stay unread); then the answer is written
+/// and the connection goes on with the requests behind it.
+fn resume(w: &mut Worker<'_>, conn: &mut Conn, hangup: bool) -> Outcome {
+    let verdict = match &conn.waiting {
+        Some(waiting) => waiting.pending.take(),
+        None => {
+            conn.phase = Phase::Http;
+            return http(w, conn, hangup);
+        }
+    };
+    let Some(verdict) = verdict else { return Outcome::Park };
+    let Some(waiting) = conn.waiting.take() else { return Outcome::Close(CloseReason::WriteFailed) };
+    conn.phase = Phase::Http;
+    match answer_waiting(w, conn, *waiting, verdict) {
+        After::Keep => http(w, conn, hangup),
+        After::Close(reason) => {
+            let _ = flush(w, conn);
+            Outcome::Close(reason)
+        }
+        After::Linger(reason) => {
+            if flush(w, conn).is_err() {
+                return Outcome::Close(CloseReason::WriteFailed);
+            }
+            start_linger(w, conn, reason)
+        }
+        After::Wait(_) => Outcome::Close(CloseReason::WriteFailed),
     }
 }
 
@@ -641,7 +897,7 @@ fn write_response(
             BodyFraming::Chunked => {
                 let mut cw = ChunkedWriter::new(WireWriter(wire));
                 let n = io::copy(&mut reader, &mut cw)?;
-                cw.finish(None)?;
+                cw.finish(r.trailers.as_ref())?;
                 let _ = length;
                 Ok(n)
             }
@@ -652,7 +908,26 @@ fn write_response(
                 let mut cw = Counting { inner: ChunkedWriter::new(WireWriter(wire)), n: 0 };
                 f(&mut cw)?;
                 let n = cw.n;
-                cw.inner.finish(None)?;
+                cw.inner.finish(r.trailers.as_ref())?;
+                Ok(n)
+            }
+            _ => {
+                let mut cw = Counting { inner: WireWriter(wire), n: 0 };
+                f(&mut cw)?;
+                Ok(cw.n)
+            }
+        },
+        ResponseBody::WriterWithTrailers(f) => match framing {
+            BodyFraming::Chunked => {
+                let mut cw = Counting { inner: ChunkedWriter::new(WireWriter(wire)), n: 0 };
+                let mut trailers = f(&mut cw)?;
+                let n = cw.n;
+                if let Some(fixed) = &r.trailers {
+                    for (name, value) in fixed.iter() {
+                        let _ = trailers.append(name, value);
+                    }
+                }
+                cw.inner.finish(Some(&trailers))?;
                 Ok(n)
             }
             _ => {

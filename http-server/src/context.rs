@@ -2,13 +2,18 @@
 //! parsing, error pages and the low-level response writer.
 
 use std::io::{self, Read, Write};
+use std::sync::Arc;
+use std::time::Duration;
 
 use http_utils::io::{BodyReader, LimitReader};
+use http_utils::multipart::{boundary_from_content_type, MultipartReader};
 use http_utils::{Body, Error, ErrorKind, Headers, Request, Version};
 
 use crate::head::{write_head, BodyFraming, ConnectionField, Head};
 use crate::registry::{Args, Content, Table};
+use crate::responder::{Pending, Responder};
 use crate::response::Response;
+use crate::route::Captures;
 use crate::transport::PeerAddr;
 use crate::wire::Wire;
 
@@ -38,6 +43,13 @@ pub(crate) struct WrittenHead {
 pub struct Context<'a> {
     pub(crate) request: Request,
     pub(crate) path: Option<String>,
+    /// The still-encoded path after the URL transformation, when there is one.
+    pub(crate) raw_path: Option<String>,
+    pub(crate) captures: Captures,
+    /// The connection's key in the connection table (for a responder to resume it).
+    pub(crate) key: u64,
+    pub(crate) deferred: Option<Arc<Pending>>,
+    pub(crate) panicked: bool,
     pub(crate) args: Args,
     pub(crate) content: Option<Content>,
     pub(crate) peer: &'a PeerAddr,
@@ -67,6 +79,110 @@ impl<'a> Context<'a> {
             Some(p) => p,
             None => self.request.path(),
         }
+    }
+
+    /// The path as the route patterns see it: after the URL transformation, still
+    /// percent-encoded, without the query.
+    pub fn raw_path(&self) -> &str {
+        match &self.raw_path {
+            Some(p) => p,
+            None => self.request.path(),
+        }
+    }
+
+    /// The value the matched route pattern captured for `{name}` or `{name...}`, decoded.
+    ///
+    /// ```
+    /// # fn main() -> std::io::Result<()> {
+    /// use http_server::{Response, Server};
+    /// use http_utils::Method;
+    /// let server = Server::builder().port(0).bind("127.0.0.1").build()?;
+    /// server
+    ///     .route(Method::Get, "/hello/{name}", |cx| {
+    ///         Response::text(format!("Hello, {}!", cx.param("name").unwrap_or("you")))
+    ///     })
+    ///     .unwrap();
+    /// # Ok(()) }
+    /// ```
+    pub fn param(&self, name: &str) -> Option<&str> {
+        self.captures.get(name)
+    }
+
+    /// Everything the matched route pattern captured (empty for exact resources); the raw,
+    /// still-encoded values too ([`Captures::raw`]).
+    pub fn captures(&self) -> &Captures {
+        &self.captures
+    }
+
+    /// The request's HTTP version.
+    pub fn version(&self) -> Version {
+        self.request.version()
+    }
+
+    /// Takes the request out of the worker's hands: the handler gives the returned
+    /// [`Responder`] to any thread and returns (by convention [`Response::later`]; the value is
+    /// ignored), the worker goes on with other connections at once, and the response is
+    /// written when [`Responder::send`] is called. A responder not used within the responder
+    /// timeout ([`ServerBuilder::responder_timeout`](crate::ServerBuilder::responder_timeout),
+    /// 30 s by default) is answered 503; one dropped unused, 500. Requests pipelined behind
+    /// this one wait their turn; the connection stays open for the next request afterwards.
+    ///
+    /// Read the request body (if you need it) before returning: it is drained or the
+    /// connection closed when the handler returns. Only the first call returns a live
+    /// responder; later ones return one whose `send` fails.
+    ///
+    /// ```
+    /// # fn main() -> std::io::Result<()> {
+    /// use http_server::{Response, Server};
+    /// let server = Server::builder().port(0).bind("127.0.0.1").build()?;
+    /// server.add_context_resource("/later", |cx| {
+    ///     let responder = cx.responder();
+    ///     std::thread::spawn(move || {
+    ///         std::thread::sleep(std::time::Duration::from_millis(100));
+    ///         let _ = responder.send(Response::text("later"));
+    ///     });
+    ///     Response::later()
+    /// });
+    /// # Ok(()) }
+    /// ```
+    pub fn responder(&mut self) -> Responder {
+        let timeout = self.body.get_ref().shared.config.responder_timeout;
+        self.responder_with_timeout(timeout)
+    }
+
+    /// Like [`responder`](Context::responder), with its own deadline.
+    pub fn responder_with_timeout(&mut self, timeout: Duration) -> Responder {
+        if self.deferred.is_some() {
+            return Responder::inert();
+        }
+        let shared = self.body.get_ref().shared;
+        let (responder, pending) =
+            Responder::new(self.key, shared.resume.clone(), shared.clock.now() + timeout);
+        shared.track_deferred(pending.clone());
+        self.deferred = Some(pending);
+        responder
+    }
+
+    /// The body as a stream of `multipart/form-data` parts, read as they arrive (nothing
+    /// is buffered beyond a small window), bounded by
+    /// [`Limits::max_body`](http_utils::Limits) in total. `Expect: 100-continue` is answered
+    /// on the first read.
+    ///
+    /// # Errors
+    /// `MissingBoundary` (400) when the request is not `multipart/*` with a valid boundary.
+    pub fn multipart(&mut self) -> Result<MultipartReader<LimitReader<BodyStream<'_, 'a>>>, Error> {
+        let boundary = self
+            .request
+            .headers()
+            .get("content-type")
+            .and_then(boundary_from_content_type)
+            .ok_or_else(|| Error::protocol(ErrorKind::MissingBoundary, 0))?;
+        let max = self.body.get_ref().shared.config.limits.max_body;
+        if self.body.remaining().is_some_and(|n| n > max) {
+            self.body_failed = true;
+            return Err(Error::protocol(ErrorKind::BodyTooLarge, 0));
+        }
+        MultipartReader::new(LimitReader::new(self.body(), max), &boundary)
     }
 
     /// The decoded query arguments, followed by the pairs of a parsed urlencoded body.

@@ -8,6 +8,11 @@
 //!    a known method without a handler gets 405 with `Allow`, an unknown one 501;
 //! 3. the predefined GET and POST handlers ([`resource_handler`]) look the path up in the
 //!    resource table and call the resource, or the fallback handler (404 by default).
+//!    The resource table holds exact paths (one hash lookup, tried first) and route patterns
+//!    (tried after, most specific first); a handler that returns [`Response::next`] passes
+//!    the request to the next match. A method with no method handler of its own goes to the
+//!    routes too (so `route(Method::Put, ...)` needs no method handler); when no route
+//!    matches its path it gets 405 (501 for unknown methods) as before.
 
 use std::sync::Arc;
 
@@ -16,6 +21,8 @@ use http_utils::{Method, Request};
 use crate::context::Context;
 use crate::registry::{Args, Handler, Table};
 use crate::response::Response;
+use crate::route::Captures;
+use crate::route_table::Lookup;
 
 /// The predefined GET and POST method handler: finds the resource for the context's path and
 /// runs it, or runs the fallback handler. Register it for other methods to route them to
@@ -29,11 +36,78 @@ use crate::response::Response;
 /// # Ok(()) }
 /// ```
 pub fn resource_handler(cx: &mut Context<'_>) -> Response {
-    let resource = cx.table.resources.get(cx.path()).cloned();
-    match resource {
-        Some(h) => h(cx),
-        None => cx.fallback(),
+    let table = cx.table;
+    if let Some(h) = table.resources.get(cx.path()) {
+        let r = h(cx);
+        if !r.is_next() {
+            return r;
+        }
     }
+    if table.routes.is_empty() {
+        return cx.fallback();
+    }
+    match run_routes(cx) {
+        Routed::Answer(r) => r,
+        Routed::NotAllowed(allow) => method_not_allowed(cx, &allow),
+        Routed::NoMatch => cx.fallback(),
+    }
+}
+
+/// What the route patterns made of a request.
+enum Routed {
+    Answer(Response),
+    /// Patterns match the path, not the method: the `Allow` list.
+    NotAllowed(Vec<Method>),
+    /// No pattern matches (or every match declined).
+    NoMatch,
+}
+
+/// Runs the most specific route for the context's method and path, then the next ones while
+/// handlers decline.
+fn run_routes(cx: &mut Context<'_>) -> Routed {
+    let table = cx.table;
+    let method = cx.request.method().clone();
+    let first = match table.routes.lookup(&method, cx.raw_path()) {
+        Lookup::Found(route) => route,
+        Lookup::MethodNotAllowed(allow) => return Routed::NotAllowed(allow),
+        Lookup::NotFound => return Routed::NoMatch,
+    };
+    let tried = first.pattern;
+    cx.captures = first.captures;
+    let r = (first.value)(cx);
+    if !r.is_next() {
+        return Routed::Answer(r);
+    }
+    let rest: Vec<_> = table.routes.matches(&method, cx.raw_path()).collect();
+    let mut past = false;
+    for route in rest {
+        if !past {
+            past = std::ptr::eq(route.pattern, tried);
+            continue;
+        }
+        cx.captures = route.captures;
+        let r = (route.value)(cx);
+        if !r.is_next() {
+            return Routed::Answer(r);
+        }
+    }
+    cx.captures = Captures::default();
+    Routed::NoMatch
+}
+
+fn join_methods(list: &[Method]) -> String {
+    let mut out = String::new();
+    for m in list {
+        if !out.is_empty() {
+            out.push_str(", ");
+        }
+        out.push_str(m.as_str());
+    }
+    out
+}
+
+fn method_not_allowed(cx: &Context<'_>, allow: &[Method]) -> Response {
+    cx.error_response(405, "Method Not Allowed").with_header("Allow", &join_methods(allow))
 }
 
 /// Wraps a plain resource handler: the body, if any, goes through the content parser first,
@@ -105,11 +179,30 @@ pub(crate) fn dispatch(cx: &mut Context<'_>) -> Response {
     if let Some(h) = table.methods.get(&method) {
         return h(cx);
     }
+    if method == Method::Head {
+        if let Some(h) = table.methods.get(&Method::Get) {
+            return h(cx);
+        }
+    }
+    if !table.routes.is_empty() {
+        if method == Method::Options {
+            if let Some(mut list) = table.routes.allowed_methods(cx.raw_path()) {
+                if !list.is_empty() {
+                    if !list.contains(&Method::Options) {
+                        list.push(Method::Options);
+                    }
+                    return Response::new(204).with_header("Allow", &join_methods(&list));
+                }
+            }
+        }
+        match run_routes(cx) {
+            Routed::Answer(r) => return r,
+            Routed::NotAllowed(allow) => return method_not_allowed(cx, &allow),
+            Routed::NoMatch => {}
+        }
+    }
     match method {
-        Method::Head => match table.methods.get(&Method::Get) {
-            Some(h) => h(cx),
-            None => Response::new(405).with_header("Allow", &allowed(table)),
-        },
+        Method::Head => Response::new(405).with_header("Allow", &allowed(table)),
         Method::Options => Response::new(204).with_header("Allow", &allowed(table)),
         Method::Other(_) => cx.error_response(501, "Not Implemented"),
         _ => cx.error_response(405, "Method Not Allowed").with_header("Allow", &allowed(table)),

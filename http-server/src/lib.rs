@@ -68,17 +68,22 @@
 //! response (lingering briefly so the peer can read it).
 
 mod clock;
+#[cfg(feature = "gzip")]
+mod compress;
 mod connection;
 mod context;
 mod dispatch;
 mod head;
 mod hooks;
+mod parsers;
 mod poller;
 mod pool;
 mod registry;
+mod responder;
 mod response;
 mod server;
 mod slab;
+mod static_dir;
 #[cfg(feature = "tls")]
 mod tls;
 mod transport;
@@ -88,12 +93,17 @@ pub use connection::CloseReason;
 pub use context::{BodyStream, Context};
 pub use dispatch::resource_handler;
 pub use hooks::{ErrorEvent, LogRecord};
+#[cfg(feature = "json")]
+pub use parsers::json_parser;
+pub use parsers::{multipart_parser, FormPart};
 pub use registry::{
     text_parser, urlencoded_parser, Args, Content, ContentParser, ErrorHook, ErrorPage, Handler, LogHook,
-    ResourcePaths, UrlTransform,
+    ResourcePaths, StatusHandler, UrlTransform,
 };
-pub use response::{default_error_page, escape_html, BodyWriter, Response, ResponseBody};
+pub use responder::Responder;
+pub use response::{default_error_page, escape_html, BodyWriter, Response, ResponseBody, TrailerWriter};
 pub use server::{Server, ServerBuilder, ServerHandle, Stopper, Timeouts};
+pub use static_dir::StaticDir;
 #[cfg(feature = "tls")]
 pub use tls::TlsTransport;
 pub use transport::{

@@ -34,6 +34,8 @@ pub(crate) struct Ready {
 
 /// The key reported for the wake-up descriptor.
 pub(crate) const WAKE_KEY: u64 = u64::MAX;
+/// The key reported for the resume queue (answers from responders are ready).
+pub(crate) const RESUME_KEY: u64 = u64::MAX - 1;
 
 /// An edge-triggered epoll set with a wake-up descriptor.
 pub(crate) struct Poller {
@@ -54,6 +56,12 @@ impl Poller {
     pub(crate) fn add(&self, fd: BorrowedFd<'_>, key: u64) -> io::Result<()> {
         let flags = EventFlags::IN | EventFlags::OUT | EventFlags::RDHUP | EventFlags::ET;
         Ok(epoll::add(&self.epoll, fd, EventData::new_u64(key), flags)?)
+    }
+
+    /// Registers the resume queue's eventfd, edge-triggered: one report per push.
+    pub(crate) fn add_resume(&self, fd: BorrowedFd<'_>) -> io::Result<()> {
+        let flags = EventFlags::IN | EventFlags::ET;
+        Ok(epoll::add(&self.epoll, fd, EventData::new_u64(RESUME_KEY), flags)?)
     }
 
     pub(crate) fn delete(&self, fd: BorrowedFd<'_>) {

@@ -25,7 +25,7 @@ use std::time::{Duration, Instant};
 
 use crate::connection::{drive, Conn, Outcome, Worker};
 use crate::hooks::ErrorEvent;
-use crate::poller::{wait_fd, Interest, Ready, Waker, WAKE_KEY};
+use crate::poller::{wait_fd, Interest, Ready, Waker, RESUME_KEY, WAKE_KEY};
 use crate::server::Shared;
 use crate::slab::Park;
 use crate::transport::{Connection, Listener};
@@ -152,7 +152,10 @@ pub(crate) fn worker_main(shared: &Shared, id: usize) {
                     }
                     shared.clock.tick();
                     let mut q = lock(&seat.queue);
-                    q.keys.extend(keys.iter().copied().filter(|r| r.key != WAKE_KEY));
+                    q.keys.extend(keys.iter().copied().filter(|r| r.key != WAKE_KEY && r.key != RESUME_KEY));
+                    if keys.iter().any(|r| r.key == RESUME_KEY) {
+                        shared.resume.drain(&mut q.keys);
+                    }
                 }
             }
         }
@@ -167,6 +170,7 @@ fn handle(w: &mut Worker<'_>, ready: Ready, seat: &Seat, epoch: u64) {
         return;
     };
     let mut hangup = ready.hangup;
+    w.key = key;
     loop {
         let outcome = drive(w, &mut conn, hangup);
         if outcome == Outcome::Yield {
@@ -264,6 +268,7 @@ pub(crate) fn monitor_main(shared: &Shared) {
             last_seen[i] = tag;
         }
         let now = shared.clock.tick();
+        expire_responders(shared, now);
         if now >= next_sweep {
             lock(&shared.slab).expire(now, &mut expired);
             close_taken(shared, std::mem::take(&mut expired), now);
@@ -274,6 +279,14 @@ pub(crate) fn monitor_main(shared: &Shared) {
         last_requests = requests;
         let tick = if lively { Duration::from_millis(2) } else { Duration::from_millis(50) };
         std::thread::park_timeout(tick.min(next_sweep.saturating_duration_since(now)));
+    }
+}
+
+/// Answers 503 for responders whose deadline passed, and forgets settled ones.
+fn expire_responders(shared: &Shared, now: Instant) {
+    let mut list = lock(&shared.deferred);
+    if !list.is_empty() {
+        list.retain(|p| !p.expire(now));
     }
 }
 

@@ -16,7 +16,9 @@ use http_utils::{Headers, Method};
 
 use crate::context::Context;
 use crate::hooks::{ErrorEvent, LogRecord};
+use crate::parsers::FormPart;
 use crate::response::Response;
+use crate::route_table::RouteTable;
 
 /// A handler with the whole context: the request, its arguments, the body as a stream and
 /// the low-level writer. Method handlers, resources registered with
@@ -29,6 +31,10 @@ pub type Handler = Arc<dyn Fn(&mut Context<'_>) -> Response + Send + Sync>;
 /// [`Limits::max_body`](http_utils::Limits)), returns the parsed value and the raw bytes.
 pub type ContentParser =
     Arc<dyn Fn(Option<u64>, &Headers, &mut dyn Read) -> io::Result<(Content, Vec<u8>)> + Send + Sync>;
+
+/// A status handler: shapes every response with its status code, the server's own included
+/// (see [`Server::set_status_handler`](crate::Server::set_status_handler)).
+pub type StatusHandler = Arc<dyn Fn(&mut Context<'_>, Response) -> Response + Send + Sync>;
 
 /// The error-response handler (the egg's `http:error-response-handler`): code and message to
 /// an HTML body.
@@ -54,6 +60,11 @@ pub enum Content {
     Form(Vec<(String, String)>),
     /// Raw bytes.
     Bytes(Vec<u8>),
+    /// The parts of a `multipart/form-data` body ([`multipart_parser`](crate::multipart_parser)).
+    Multipart(Vec<FormPart>),
+    /// A JSON document ([`json_parser`](crate::json_parser); feature `json`).
+    #[cfg(feature = "json")]
+    Json(serde_json::Value),
     /// Anything a custom parser returns.
     Other(Arc<dyn Any + Send + Sync>),
 }
@@ -64,6 +75,9 @@ impl fmt::Debug for Content {
             Content::Text(s) => f.debug_tuple("Text").field(s).finish(),
             Content::Form(p) => f.debug_tuple("Form").field(p).finish(),
             Content::Bytes(b) => write!(f, "Bytes({} bytes)", b.len()),
+            Content::Multipart(p) => f.debug_tuple("Multipart").field(p).finish(),
+            #[cfg(feature = "json")]
+            Content::Json(v) => f.debug_tuple("Json").field(v).finish(),
             Content::Other(_) => f.write_str("Other(..)"),
         }
     }
@@ -82,6 +96,23 @@ impl Content {
     pub fn as_form(&self) -> Option<&[(String, String)]> {
         match self {
             Content::Form(p) => Some(p),
+            _ => None,
+        }
+    }
+
+    /// The parts of a `Multipart` content.
+    pub fn as_multipart(&self) -> Option<&[FormPart]> {
+        match self {
+            Content::Multipart(p) => Some(p),
+            _ => None,
+        }
+    }
+
+    /// The document of a `Json` content.
+    #[cfg(feature = "json")]
+    pub fn as_json(&self) -> Option<&serde_json::Value> {
+        match self {
+            Content::Json(v) => Some(v),
             _ => None,
         }
     }
@@ -192,7 +223,11 @@ impl<S: AsRef<str>> ResourcePaths for Vec<S> {
 /// The dispatch table.
 #[derive(Clone)]
 pub(crate) struct Table {
+    /// Resources at exact (decoded) paths: one hash lookup, tried first.
     pub resources: HashMap<String, Handler>,
+    /// Resources with patterns (and exact ones limited to some methods).
+    pub routes: RouteTable<Handler>,
+    pub status_handlers: HashMap<u16, StatusHandler>,
     pub methods: HashMap<Method, Handler>,
     pub parsers: HashMap<String, ContentParser>,
     pub default_parser: ContentParser,
@@ -243,8 +278,13 @@ impl Table {
         methods.insert(Method::Post, Arc::new(crate::dispatch::resource_handler));
         let mut parsers: HashMap<String, ContentParser> = HashMap::new();
         parsers.insert("application/x-www-form-urlencoded".to_owned(), Arc::new(urlencoded_parser));
+        parsers.insert("multipart/form-data".to_owned(), Arc::new(crate::parsers::multipart_parser));
+        #[cfg(feature = "json")]
+        parsers.insert("application/json".to_owned(), Arc::new(crate::parsers::json_parser));
         Table {
             resources: HashMap::new(),
+            routes: RouteTable::new(),
+            status_handlers: HashMap::new(),
             methods,
             parsers,
             default_parser: Arc::new(text_parser),

@@ -10,6 +10,9 @@ use http_utils::Headers;
 /// HTTP/1.1 peers, until close for HTTP/1.0 ones).
 pub type BodyWriter = Box<dyn FnOnce(&mut dyn Write) -> io::Result<()> + Send>;
 
+/// A function that writes a streamed body and returns trailer fields to send after it.
+pub type TrailerWriter = Box<dyn FnOnce(&mut dyn Write) -> io::Result<Headers> + Send>;
+
 /// The body of a [`Response`].
 #[derive(Default)]
 #[non_exhaustive]
@@ -32,6 +35,9 @@ pub enum ResponseBody {
     },
     /// A function that writes the body (chunked).
     Writer(BodyWriter),
+    /// A function that writes the body (chunked) and then returns the trailer fields sent
+    /// after the last chunk (dropped when the body cannot be chunked, for HTTP/1.0 peers).
+    WriterWithTrailers(TrailerWriter),
 }
 
 impl ResponseBody {
@@ -42,7 +48,7 @@ impl ResponseBody {
             ResponseBody::Static(b) => Some(b.len() as u64),
             ResponseBody::Bytes(b) => Some(b.len() as u64),
             ResponseBody::Stream { length, .. } => *length,
-            ResponseBody::Writer(_) => None,
+            ResponseBody::Writer(_) | ResponseBody::WriterWithTrailers(_) => None,
         }
     }
 
@@ -70,6 +76,7 @@ impl fmt::Debug for ResponseBody {
             ResponseBody::Bytes(b) => write!(f, "Bytes({} bytes)", b.len()),
             ResponseBody::Stream { length, .. } => write!(f, "Stream(length: {length:?})"),
             ResponseBody::Writer(_) => f.write_str("Writer"),
+            ResponseBody::WriterWithTrailers(_) => f.write_str("WriterWithTrailers"),
         }
     }
 }
@@ -119,6 +126,18 @@ pub struct Response {
     pub(crate) body: ResponseBody,
     pub(crate) close: bool,
     pub(crate) written: bool,
+    pub(crate) pass: Option<Pass>,
+    pub(crate) trailers: Option<Headers>,
+}
+
+/// What a handler asked for instead of answering (see [`Response::next`] and
+/// [`Response::restart`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Pass {
+    /// Try the next matching route.
+    Next,
+    /// Serve the request again at another URL.
+    Restart(String),
 }
 
 impl Response {
@@ -132,6 +151,8 @@ impl Response {
             body: ResponseBody::Empty,
             close: false,
             written: false,
+            pass: None,
+            trailers: None,
         }
     }
 
@@ -182,6 +203,93 @@ impl Response {
         let mut r = Response::new(200);
         r.written = true;
         r
+    }
+
+    /// The marker a handler returns to decline a request: the next matching route is tried
+    /// (routes are tried most specific first; an exact resource before any pattern), and when
+    /// none is left, the fallback handler (404). Returned from the fallback itself it means
+    /// 404.
+    ///
+    /// ```
+    /// # fn main() -> std::io::Result<()> {
+    /// use http_server::{Response, Server};
+    /// use http_utils::Method;
+    /// let server = Server::builder().port(0).bind("127.0.0.1").build()?;
+    /// server.route(Method::Get, "/users/{id}", |cx| match cx.param("id") {
+    ///     Some("me") => Response::next(), // let /users/{rest...} answer
+    ///     _ => Response::text("a user"),
+    /// }).unwrap();
+    /// # Ok(()) }
+    /// ```
+    pub fn next() -> Response {
+        let mut r = Response::new(404);
+        r.pass = Some(Pass::Next);
+        r
+    }
+
+    /// The marker a handler (or a status handler) returns to serve the request again as if it
+    /// had been sent to `url` (a path with an optional query): the egg's restart-request, an
+    /// internal redirect the client never sees. The method, headers and any parsed body stay.
+    /// At most 8 restarts per request; more is answered 500.
+    pub fn restart(url: impl Into<String>) -> Response {
+        let mut r = Response::new(500);
+        r.pass = Some(Pass::Restart(url.into()));
+        r
+    }
+
+    /// True for the marker of [`Response::next`].
+    pub fn is_next(&self) -> bool {
+        self.pass == Some(Pass::Next)
+    }
+
+    /// The marker a handler returns after taking a [`Responder`](crate::Responder) with
+    /// [`Context::responder`](crate::Context::responder): the answer comes from the responder.
+    /// (Whatever a handler returns after taking a responder is ignored.)
+    pub fn later() -> Response {
+        Response::new(200)
+    }
+
+    /// A 200 response with a streamed body that ends with trailer fields: `write` writes the
+    /// body and returns the trailers. Sent chunked (trailers are dropped for HTTP/1.0 peers,
+    /// which get the body until the connection closes).
+    ///
+    /// ```
+    /// use std::io::Write;
+    /// let r = http_server::Response::from_writer_with_trailers(|w| {
+    ///     w.write_all(b"data")?;
+    ///     let mut t = http_utils::Headers::new();
+    ///     t.append("Checksum", "1234").unwrap();
+    ///     Ok(t)
+    /// });
+    /// assert_eq!(r.body().len(), None);
+    /// ```
+    pub fn from_writer_with_trailers(
+        write: impl FnOnce(&mut dyn Write) -> io::Result<Headers> + Send + 'static,
+    ) -> Response {
+        Response::new(200).with_body(ResponseBody::WriterWithTrailers(Box::new(write)))
+    }
+
+    /// Adds a trailer field, sent after a chunked body (responses of unknown length to
+    /// HTTP/1.1 peers); the `Trailer` header announces its name. Dropped when the body is not
+    /// chunked. An invalid name or value is dropped.
+    pub fn with_trailer(mut self, name: &str, value: &str) -> Response {
+        let trailers = self.trailers.get_or_insert_with(Headers::new);
+        if trailers.append(name, value).is_ok() {
+            let _ = self.headers.append("Trailer", name);
+        }
+        self
+    }
+
+    /// A 200 response with `application/json` made of `value`.
+    ///
+    /// ```
+    /// let r = http_server::Response::json(&serde_json::json!({"ok": true}));
+    /// assert_eq!(r.content_type(), Some("application/json"));
+    /// assert_eq!(r.body().as_bytes(), Some(&b"{\"ok\":true}"[..]));
+    /// ```
+    #[cfg(feature = "json")]
+    pub fn json(value: &serde_json::Value) -> Response {
+        Response::bytes("application/json", value.to_string())
     }
 
     /// Sets the status code.

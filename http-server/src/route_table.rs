@@ -9,7 +9,7 @@ use std::fmt;
 
 use http_utils::Method;
 
-use crate::route::{path_key, Captures, Pattern};
+use crate::route::{path_key, Captures, Pattern, PatternError};
 
 /// The methods a route value answers.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -74,6 +74,13 @@ pub enum RouteError {
     },
     /// An empty method list.
     NoMethods,
+    /// The pattern itself is not valid (from [`Server::route`](crate::Server::route)).
+    InvalidPattern {
+        /// The pattern as given.
+        pattern: String,
+        /// What is wrong with it.
+        error: PatternError,
+    },
 }
 
 impl fmt::Display for RouteError {
@@ -85,6 +92,7 @@ impl fmt::Display for RouteError {
                 "route {pattern} conflicts with {existing}: some paths match both and neither is more specific"
             ),
             RouteError::NoMethods => f.write_str("a route needs at least one method"),
+            RouteError::InvalidPattern { pattern, error } => write!(f, "invalid route pattern {pattern:?}: {error}"),
         }
     }
 }
@@ -92,7 +100,7 @@ impl fmt::Display for RouteError {
 impl std::error::Error for RouteError {}
 
 /// A pattern and its values by method.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 struct Entry<T> {
     pattern: Pattern,
     values: Vec<(Methods, T)>,
@@ -178,7 +186,7 @@ pub enum Lookup<'a, T> {
 ///   request.
 ///
 /// [`Relation::conflicts`]: crate::Relation::conflicts
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct RouteTable<T> {
     entries: Vec<Entry<T>>,
     /// Exact patterns by lookup key (several when spellings differ and methods do not).

@@ -17,8 +17,11 @@ use crate::dispatch::plain;
 use crate::hooks::{ErrorEvent, LogRecord};
 use crate::poller::{Poller, Waker};
 use crate::pool::{acceptor_main, close_taken, lock, monitor_main, worker_main, Seats};
-use crate::registry::{Args, Content, ContentParser, Handler, Registry, ResourcePaths};
+use crate::registry::{Args, Content, ContentParser, Handler, Registry, ResourcePaths, StatusHandler};
+use crate::responder::{Pending, ResumeQueue};
 use crate::response::Response;
+use crate::route::Pattern;
+use crate::route_table::{Methods, RouteError};
 use crate::slab::Slab;
 use crate::transport::{ListenOptions, Listener, LocalAddr, TcpTransport, Transport, UnixTransport};
 
@@ -71,6 +74,8 @@ pub(crate) struct Config {
     pub max_connections: usize,
     pub max_requests_per_connection: u32,
     pub shutdown_grace: Duration,
+    pub responder_timeout: Duration,
+    pub compression: bool,
 }
 
 /// State shared by every thread of one server.
@@ -80,6 +85,10 @@ pub(crate) struct Shared {
     pub registry: Registry,
     pub poller: Poller,
     pub slab: Mutex<Slab<Conn>>,
+    /// Connections whose answer from a responder is ready.
+    pub resume: Arc<ResumeQueue>,
+    /// Answers awaited from responders, for their deadlines.
+    pub deferred: Mutex<Vec<Arc<Pending>>>,
     pub seats: Seats,
     /// Requests being handled now.
     pub active: AtomicUsize,
@@ -102,6 +111,11 @@ impl Shared {
     /// True once the threads must leave.
     pub(crate) fn exiting(&self) -> bool {
         self.exit.load(Ordering::Relaxed)
+    }
+
+    /// Watches a responder's deadline.
+    pub(crate) fn track_deferred(&self, pending: Arc<Pending>) {
+        lock(&self.deferred).push(pending);
     }
 
     fn request_stop(&self) {
@@ -142,6 +156,8 @@ pub struct ServerBuilder {
     max_connections: usize,
     max_requests_per_connection: u32,
     shutdown_grace: Duration,
+    responder_timeout: Duration,
+    compression: bool,
     transport: Box<dyn Transport>,
     #[cfg(feature = "tls")]
     tls: Option<Arc<rustls::ServerConfig>>,
@@ -165,6 +181,8 @@ impl ServerBuilder {
             max_connections: 20_000,
             max_requests_per_connection: 10_000,
             shutdown_grace: Duration::from_secs(10),
+            responder_timeout: Duration::from_secs(30),
+            compression: true,
             transport: Box::new(TcpTransport),
             #[cfg(feature = "tls")]
             tls: None,
@@ -283,6 +301,20 @@ impl ServerBuilder {
         self
     }
 
+    /// How long a [`Responder`](crate::Responder) may take before the client is answered 503
+    /// (default 30 s); see [`Context::responder`].
+    pub fn responder_timeout(mut self, d: Duration) -> Self {
+        self.responder_timeout = d;
+        self
+    }
+
+    /// Whether compressible responses of 1 KiB or more are gzipped for clients that accept it
+    /// (default on; needs the `gzip` feature, on by default). See the crate docs.
+    pub fn compression(mut self, on: bool) -> Self {
+        self.compression = on;
+        self
+    }
+
     /// The cap on requests served over one connection (default 10,000); the last response
     /// says `Connection: close`.
     pub fn max_requests_per_connection(mut self, n: u32) -> Self {
@@ -334,6 +366,9 @@ impl ServerBuilder {
         let io_threads = self.io_threads.unwrap_or(cpus).min(workers).max(1);
         let request_count_limit =
             self.request_count_limit.unwrap_or_else(|| workers.saturating_sub(io_threads).max(1));
+        let poller = Poller::new()?;
+        let resume = Arc::new(ResumeQueue::new()?);
+        poller.add_resume(resume.fd())?;
         let shared = Arc::new(Shared {
             config: Config {
                 server_name: self.server_name,
@@ -346,11 +381,15 @@ impl ServerBuilder {
                 max_connections: self.max_connections,
                 max_requests_per_connection: self.max_requests_per_connection,
                 shutdown_grace: self.shutdown_grace,
+                responder_timeout: self.responder_timeout,
+                compression: self.compression,
             },
             clock: Clock::new(),
             registry: Registry::new(),
-            poller: Poller::new()?,
+            poller,
             slab: Mutex::new(Slab::new()),
+            resume,
+            deferred: Mutex::new(Vec::new()),
             seats: Seats::new(io_threads, workers),
             active: AtomicUsize::new(0),
             requests: AtomicU64::new(0),
@@ -430,26 +469,159 @@ impl Server {
         });
     }
 
-    /// Removes the resource at each path (the egg's `http:remove-resource`); returns how many
-    /// existed.
+    /// Adds a resource with a route pattern (see [`Pattern`] for the syntax: `/hello/{name}`,
+    /// `/files/{path...}`, literal segments) for some methods (a [`Method`], a list or array of
+    /// them, or [`Methods::Any`]). The handler gets the whole [`Context`]; the captures are
+    /// there decoded ([`Context::param`]).
+    ///
+    /// Routes live in the resource table: a request whose method is routed to resources (GET
+    /// and POST by default, see [`resource_handler`](crate::resource_handler)), or whose method
+    /// has no method handler at all, is served by the exact resource at its path if there is
+    /// one (a single hash lookup), otherwise by the most specific matching pattern (Go 1.22
+    /// rules; [`RouteTable`](crate::RouteTable)). A path that patterns match with other
+    /// methods only gets 405 with `Allow`. `GET` routes answer `HEAD` too. A handler may
+    /// decline with [`Response::next`]: the next matching route is tried.
+    ///
+    /// ```
+    /// # fn main() -> std::io::Result<()> {
+    /// use http_server::{Methods, Response, Server};
+    /// use http_utils::Method;
+    /// let server = Server::builder().port(0).bind("127.0.0.1").build()?;
+    /// server.route(Method::Get, "/hello/{name}", |cx| {
+    ///     Response::text(format!("Hello, {}!", cx.param("name").unwrap_or_default()))
+    /// }).unwrap();
+    /// server.route([Method::Get, Method::Post], "/echo", |cx| Response::text(cx.request().method().to_string())).unwrap();
+    /// server.route(Methods::Any, "/any/{rest...}", |_cx| Response::text("anything")).unwrap();
+    /// assert!(server.route(Method::Get, "/hello/{other}", |_cx| Response::new(204)).is_err()); // same paths
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    /// [`RouteError::InvalidPattern`] for a bad pattern; [`RouteError::Duplicate`] and
+    /// [`RouteError::Conflict`] when it collides with a route already there.
+    pub fn route<F>(&self, methods: impl Into<Methods>, pattern: &str, handler: F) -> Result<(), RouteError>
+    where
+        F: Fn(&mut Context<'_>) -> Response + Send + Sync + 'static,
+    {
+        self.route_arc(methods.into(), pattern, Arc::new(handler))
+    }
+
+    pub(crate) fn route_arc(
+        &self,
+        methods: Methods,
+        pattern: &str,
+        handler: Handler,
+    ) -> Result<(), RouteError> {
+        let parsed = Pattern::parse(pattern)
+            .map_err(|error| RouteError::InvalidPattern { pattern: pattern.to_owned(), error })?;
+        self.shared.registry.update(|t| t.routes.insert(parsed, methods, handler))
+    }
+
+    /// Serves the files under `root` at `url_prefix` (`"/files"`, `"/"`): a `GET` route
+    /// `{url_prefix}/{path...}` with a [`StaticDir`](crate::StaticDir) handler (see there for
+    /// what it answers: content types, `index.html`, validators and 304, ranges, HEAD; never
+    /// a dotfile, never anything outside the root), and a redirect from the prefix without its
+    /// final `/` to the prefix with it.
+    ///
+    /// ```
+    /// # fn main() -> std::io::Result<()> {
+    /// let server = http_server::Server::builder().port(0).bind("127.0.0.1").build()?;
+    /// server.serve_dir("/files", std::env::temp_dir()).unwrap();
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    /// As [`route`](Server::route): an invalid prefix, or routes already there.
+    pub fn serve_dir(&self, url_prefix: &str, root: impl Into<std::path::PathBuf>) -> Result<(), RouteError> {
+        let prefix = url_prefix.trim_end_matches('/');
+        let dir = crate::static_dir::StaticDir::new(root);
+        self.route(Method::Get, &format!("{prefix}/{{path...}}"), dir.handler("path"))?;
+        if !prefix.is_empty() {
+            let target = format!("{prefix}/");
+            self.route(Method::Get, prefix, move |cx| {
+                let location = match cx.request().query() {
+                    Some(q) => format!("{target}?{q}"),
+                    None => target.clone(),
+                };
+                Response::redirect(301, &location)
+            })?;
+        }
+        Ok(())
+    }
+
+    /// Removes the resource at each path (the egg's `http:remove-resource`), or the route with
+    /// each pattern (all its methods); returns how many existed.
     pub fn remove_resource(&self, paths: impl ResourcePaths) -> usize {
         let paths = paths.into_paths();
-        self.shared
-            .registry
-            .update(|t| paths.iter().filter(|p| t.resources.remove(p.as_str()).is_some()).count())
+        self.shared.registry.update(|t| {
+            let mut n = 0;
+            for p in &paths {
+                if t.resources.remove(p.as_str()).is_some() {
+                    n += 1;
+                } else if let Ok(pattern) = Pattern::parse(p) {
+                    if !t.routes.remove(&pattern).is_empty() {
+                        n += 1;
+                    }
+                }
+            }
+            n
+        })
     }
 
-    /// The handler at the first of `paths` that has one (the egg's `http:find-resource`).
+    /// The handler that would serve a GET of the first of `paths` that has one (the egg's
+    /// `http:find-resource`): the exact resource, else the most specific route.
     pub fn find_resource(&self, paths: impl ResourcePaths) -> Option<Handler> {
         let table = self.shared.registry.snapshot();
-        paths.into_paths().iter().find_map(|p| table.resources.get(p.as_str()).cloned())
+        paths.into_paths().iter().find_map(|p| {
+            table.resources.get(p.as_str()).cloned().or_else(|| match table.routes.lookup(&Method::Get, p) {
+                crate::route_table::Lookup::Found(r) => Some(r.value.clone()),
+                _ => None,
+            })
+        })
     }
 
-    /// Every registered path, sorted.
+    /// Every registered path and route pattern, sorted.
     pub fn resource_paths(&self) -> Vec<String> {
-        let mut v: Vec<String> = self.shared.registry.snapshot().resources.keys().cloned().collect();
+        let table = self.shared.registry.snapshot();
+        let mut v: Vec<String> = table.resources.keys().cloned().collect();
+        v.extend(table.routes.patterns().map(|p| p.as_str().to_owned()));
         v.sort();
+        v.dedup();
         v
+    }
+
+    /// Sets the status handler for `code`: it shapes every response with that status, whoever
+    /// made it (a handler, a route, or the server itself: the 404 fallback, 405, 413, the 500
+    /// of a panicking handler, 503 when busy or when a responder timed out, 400 for a bad
+    /// `Host`...). It gets the context and the response and returns the response to send, or
+    /// [`Response::restart`] to serve the request at another URL. Its own result is not
+    /// shaped again. Responses to requests that could not be parsed at all (a malformed
+    /// head, 408 before a head was complete) are sent without it. A status handler that
+    /// panics leaves the default error page.
+    ///
+    /// ```
+    /// # fn main() -> std::io::Result<()> {
+    /// use http_server::{Response, Server};
+    /// let server = Server::builder().port(0).bind("127.0.0.1").build()?;
+    /// server.set_status_handler(404, |cx, _response| {
+    ///     Response::html(format!("<h1>Not here</h1><p>{}</p>", http_server::escape_html(cx.path())))
+    ///         .with_status(404)
+    /// });
+    /// # Ok(()) }
+    /// ```
+    pub fn set_status_handler<F>(&self, code: u16, handler: F)
+    where
+        F: Fn(&mut Context<'_>, Response) -> Response + Send + Sync + 'static,
+    {
+        let h: StatusHandler = Arc::new(handler);
+        self.shared.registry.update(|t| {
+            t.status_handlers.insert(code, h);
+        });
+    }
+
+    /// Removes the status handler for `code`; true when there was one.
+    pub fn remove_status_handler(&self, code: u16) -> bool {
+        self.shared.registry.update(|t| t.status_handlers.remove(&code).is_some())
     }
 
     /// Sets the handler for a method (the egg's `http:request-method-handler` with PROC). GET
@@ -724,7 +896,7 @@ impl ServerHandle {
             let _ = t.join();
         }
         let mut rest = Vec::new();
-        lock(&shared.slab).close_parked(&mut rest);
+        lock(&shared.slab).close_rest(&mut rest);
         close_taken(shared, rest, Instant::now());
     }
 }

@@ -14,6 +14,12 @@ use std::time::Instant;
 pub(crate) trait Expiring {
     /// When the entry must be closed if nothing happens.
     fn deadline(&self) -> Instant;
+
+    /// True for a parked entry that still owes an answer (a request waiting for a
+    /// responder): closing the table leaves it parked until [`Slab::close_rest`].
+    fn in_flight(&self) -> bool {
+        false
+    }
 }
 
 enum State<T> {
@@ -128,7 +134,7 @@ impl<T: Expiring> Slab<T> {
                 slot.state = State::Busy { pending: false, hangup: false };
                 Park::Pending(t, hangup)
             }
-            _ if closing => Park::Closing(t),
+            _ if closing && !t.in_flight() => Park::Closing(t),
             _ => {
                 slot.state = State::Parked(t);
                 Park::Parked
@@ -166,8 +172,14 @@ impl<T: Expiring> Slab<T> {
     }
 
     /// Starts closing: no new entries, busy ones are handed back for closing, and every
-    /// parked one is returned now.
+    /// parked one is returned now, except those still owing an answer.
     pub(crate) fn close_parked(&mut self, out: &mut Vec<Box<T>>) {
+        self.closing = true;
+        self.take_parked_where(|t| !t.in_flight(), out);
+    }
+
+    /// Returns every parked entry, those owing an answer included (the end of a shutdown).
+    pub(crate) fn close_rest(&mut self, out: &mut Vec<Box<T>>) {
         self.closing = true;
         self.take_parked_where(|_| true, out);
     }

@@ -1,0 +1,201 @@
+//! A small web application on http-toolkit's server: routes with patterns, one handler for
+//! two methods, static files, multipart uploads, JSON, an answer from another thread, a
+//! chunked stream, and a status handler for 404.
+//!
+//! `cargo run --release --example webapp [-- --port N] [--root DIR]`: port 8080 by default
+//! (the `PORT` environment variable overrides it, the flag wins), static files from
+//! `examples/static` by default.
+//!
+//! | request | answer |
+//! | --- | --- |
+//! | `GET /` | the root's `index.html`, whose script fetches `/echo?from=page` and `/later` |
+//! | `GET /hello/{name}` | `Hello, {name}!` |
+//! | `GET`, `POST /echo` | JSON `{"method", "path", "args", "body"}`; other methods 405 |
+//! | `GET /files/{path...}` | the files of the root |
+//! | `POST /upload` | multipart; a JSON list of `{"name", "filename", "size"}` |
+//! | `POST /json` | the posted JSON document, parsed and written back |
+//! | `GET /later` | `later`, from another thread after about 100 ms |
+//! | `GET /stream` | chunked: `line 1` to `line 5`, one about every 50 ms |
+//! | anything else | 404, a page saying `Not here` |
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use http_toolkit::server::{escape_html, Content, Context, Response, RouteError, Server, StaticDir};
+use http_toolkit::utils::Method;
+use serde_json::{json, Map, Value};
+
+/// Installs the application's routes on `server`, serving static files from `root`.
+pub fn install(server: &Server, root: &Path) -> Result<(), RouteError> {
+    let index = StaticDir::new(root);
+    server.route(Method::Get, "/", move |cx| index.serve(cx, "index.html"))?;
+    server.route(Method::Get, "/hello/{name}", |cx| {
+        Response::text(format!("Hello, {}!", cx.param("name").unwrap_or_default()))
+    })?;
+    server.route([Method::Get, Method::Post], "/echo", echo)?;
+    server.serve_dir("/files", root)?;
+    server.route(Method::Post, "/upload", upload)?;
+    server.route(Method::Post, "/json", json_echo)?;
+    server.route(Method::Get, "/later", |cx| {
+        let responder = cx.responder();
+        std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(100));
+            let _ = responder.send(Response::text("later"));
+        });
+        Response::later()
+    })?;
+    server.route(Method::Get, "/stream", |_cx| {
+        Response::from_writer(|w| {
+            for i in 1..=5 {
+                writeln!(w, "line {i}")?;
+                w.flush()?;
+                if i < 5 {
+                    std::thread::sleep(Duration::from_millis(50));
+                }
+            }
+            Ok(())
+        })
+        .with_content_type("text/plain; charset=utf-8")
+    })?;
+    server.set_status_handler(404, |cx, _response| {
+        let page = format!(
+            "<!DOCTYPE html>\n<html><head><title>Not here</title></head>\
+             <body><h1>Not here</h1><p>Nothing at <code>{}</code>. Try <a href=\"/\">the start page</a>.</p></body></html>\n",
+            escape_html(cx.path())
+        );
+        Response::html(page).with_status(404)
+    });
+    Ok(())
+}
+
+/// An error response for a failed body read, with the status the error maps to.
+fn body_error(cx: &Context<'_>, e: &http_toolkit::utils::Error) -> Response {
+    let status = e.status();
+    cx.error_response(status, http_toolkit::utils::reason_phrase(status))
+}
+
+fn echo(cx: &mut Context<'_>) -> Response {
+    let body = match cx.read_body() {
+        Ok(b) => String::from_utf8_lossy(&b).into_owned(),
+        Err(e) => return body_error(cx, &e),
+    };
+    let mut args = Map::new();
+    for (k, v) in cx.args().iter() {
+        args.entry(k.clone()).or_insert_with(|| Value::String(v.clone()));
+    }
+    Response::json(&json!({
+        "method": cx.request().method().as_str(),
+        "path": cx.path(),
+        "args": args,
+        "body": body,
+    }))
+}
+
+/// Reads the parts as they arrive and counts their bytes: nothing is kept in memory.
+fn upload(cx: &mut Context<'_>) -> Response {
+    let mut list = Vec::new();
+    let result = (|| -> Result<(), http_toolkit::utils::Error> {
+        let mut parts = cx.multipart()?;
+        let mut buf = [0u8; 8192];
+        while let Some(mut part) = parts.next_part()? {
+            let name = part.name().map(str::to_owned);
+            let filename = part.filename().map(str::to_owned);
+            let mut size = 0u64;
+            loop {
+                let n = part.read(&mut buf)?;
+                if n == 0 {
+                    break;
+                }
+                size += n as u64;
+            }
+            list.push(json!({"name": name, "filename": filename, "size": size}));
+        }
+        Ok(())
+    })();
+    match result {
+        Ok(()) => Response::json(&Value::Array(list)),
+        Err(e) => body_error(cx, &e),
+    }
+}
+
+fn json_echo(cx: &mut Context<'_>) -> Response {
+    let parsed = match cx.parse_content() {
+        Ok(Content::Json(v)) => Ok(v.clone()),
+        Ok(Content::Text(t)) => serde_json::from_str::<Value>(t).map_err(|_| ()),
+        Ok(_) => Err(()),
+        Err(e) => return body_error(cx, &e),
+    };
+    match parsed {
+        Ok(v) => Response::json(&v),
+        Err(()) => cx.error_response(400, "the body is not a JSON document"),
+    }
+}
+
+struct Options {
+    port: u16,
+    root: PathBuf,
+}
+
+fn options() -> Result<Options, String> {
+    let mut args = std::env::args().skip(1);
+    let mut port = std::env::var("PORT").ok();
+    let mut root = None;
+    while let Some(a) = args.next() {
+        match a.as_str() {
+            "--port" | "-p" => port = Some(args.next().ok_or("--port needs a number")?),
+            "--root" => root = Some(PathBuf::from(args.next().ok_or("--root needs a directory")?)),
+            other => {
+                if let Some(p) = other.strip_prefix("--port=") {
+                    port = Some(p.to_owned());
+                } else if let Some(r) = other.strip_prefix("--root=") {
+                    root = Some(PathBuf::from(r));
+                } else {
+                    return Err(format!(
+                        "unknown argument {other:?} (usage: webapp [--port N] [--root DIR])"
+                    ));
+                }
+            }
+        }
+    }
+    let port = match port {
+        None => 8080,
+        Some(p) => p.trim().parse().map_err(|_| format!("not a port number: {p:?}"))?,
+    };
+    let root = root.unwrap_or_else(default_root);
+    Ok(Options { port, root })
+}
+
+/// `examples/static` under the working directory, or else beside this example's sources.
+fn default_root() -> PathBuf {
+    let here = PathBuf::from("examples/static");
+    if here.is_dir() {
+        here
+    } else {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("examples").join("static")
+    }
+}
+
+fn main() {
+    let opts = options().unwrap_or_else(|e| {
+        eprintln!("webapp: {e}");
+        std::process::exit(2);
+    });
+    let server = Server::builder().port(opts.port).build().unwrap_or_else(|e| {
+        eprintln!("webapp: cannot listen on port {}: {e}", opts.port);
+        std::process::exit(1);
+    });
+    if let Err(e) = install(&server, &opts.root) {
+        eprintln!("webapp: {e}");
+        std::process::exit(1);
+    }
+    println!(
+        "listening on http://localhost:{}/ (files from {})",
+        server.local_addr().port().unwrap_or(opts.port),
+        opts.root.display()
+    );
+    if let Err(e) = server.run() {
+        eprintln!("webapp: {e}");
+        std::process::exit(1);
+    }
+}

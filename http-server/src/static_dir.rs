@@ -1,0 +1,174 @@
+//! Serving a directory: a handler made of the decisions in [`static_files`](crate::static_files).
+//!
+//! [`Server::serve_dir`](crate::Server::serve_dir) registers one for a URL prefix;
+//! [`StaticDir`] makes one for any route.
+
+use std::fs::File;
+use std::io::{Read, Seek, SeekFrom};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use http_utils::percent_decode_bytes;
+
+use crate::context::Context;
+use crate::response::Response;
+use crate::static_files::{
+    content_range, content_type_for, etag, evaluate_range, is_not_modified, resolve, unsatisfied_range,
+    ByteRange, EtagKind, StaticError,
+};
+
+/// Serves the files under a root directory.
+///
+/// For a URL path (the still-encoded rest of the request path below the route's prefix):
+///
+/// | request | answer |
+/// | --- | --- |
+/// | a file | 200, streamed (never read whole), `Content-Type` by extension, `Content-Length`, `ETag`, `Last-Modified`, `Accept-Ranges: bytes` |
+/// | a directory, path ending in `/` | its `index.html`, or 404 |
+/// | a directory, path without the final `/` | 301 to the same path with `/` |
+/// | `If-None-Match` / `If-Modified-Since` that match | 304 with the validators |
+/// | a single `Range` (with `If-Range` honoured) | 206 with `Content-Range`, or 416 with `bytes */len` |
+/// | several ranges, a malformed `Range` | the whole file, 200 |
+/// | `HEAD` | the same headers, no body |
+/// | a segment starting with `.` (dotfiles, `..` in any encoding) | 404 |
+/// | a backslash, NUL, invalid UTF-8 | 400 |
+/// | anything that leads outside the root (symbolic links included) | 404 |
+///
+/// ```
+/// # fn main() -> std::io::Result<()> {
+/// use http_server::{Server, StaticDir};
+/// use http_utils::Method;
+/// let server = Server::builder().port(0).bind("127.0.0.1").build()?;
+/// let dir = StaticDir::new(std::env::temp_dir());
+/// server.route(Method::Get, "/assets/{file...}", dir.handler("file")).unwrap();
+/// # Ok(()) }
+/// ```
+#[derive(Debug, Clone)]
+pub struct StaticDir {
+    root: PathBuf,
+}
+
+impl StaticDir {
+    /// Files under `root` (resolved when each request is served, so the directory may appear
+    /// later).
+    pub fn new(root: impl Into<PathBuf>) -> StaticDir {
+        StaticDir { root: root.into() }
+    }
+
+    /// The root directory.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// A route handler serving the path its pattern captured as `{capture...}`.
+    pub fn handler(self, capture: &str) -> impl Fn(&mut Context<'_>) -> Response + Send + Sync + 'static {
+        let dir = Arc::new(self);
+        let capture = capture.to_owned();
+        move |cx: &mut Context<'_>| {
+            let raw = cx.captures().raw(&capture).unwrap_or("").to_owned();
+            dir.serve(cx, &raw)
+        }
+    }
+
+    /// Answers the request in `cx` with the file at `url_path` (still percent-encoded,
+    /// relative to the root).
+    pub fn serve(&self, cx: &mut Context<'_>, url_path: &str) -> Response {
+        if has_hidden_segment(url_path) {
+            return cx.error_response(404, "Not Found");
+        }
+        let target = match resolve(&self.root, url_path) {
+            Ok(t) => t,
+            Err(e) => return static_error(cx, &e),
+        };
+        if !url_path.is_empty() && !url_path.ends_with('/') && self.names_directory(url_path) {
+            let mut location = cx.raw_path().to_owned();
+            location.push('/');
+            if let Some(q) = cx.request().query() {
+                location.push('?');
+                location.push_str(q);
+            }
+            return Response::redirect(301, &location);
+        }
+        let mut file = match File::open(&target) {
+            Ok(f) => f,
+            Err(e) => return static_error(cx, &StaticError::Io(e)),
+        };
+        let meta = match file.metadata() {
+            Ok(m) => m,
+            Err(e) => return static_error(cx, &StaticError::Io(e)),
+        };
+        let len = meta.len();
+        let modified = meta.modified().unwrap_or(std::time::UNIX_EPOCH);
+        let tag = etag(len, modified, EtagKind::Strong);
+        let last_modified = httpdate::fmt_http_date(modified);
+        let headers = cx.request().headers();
+        if is_not_modified(headers.get("if-none-match"), headers.get("if-modified-since"), &tag, modified) {
+            return Response::new(304).with_header("ETag", &tag).with_header("Last-Modified", &last_modified);
+        }
+        let range = match headers.get("range") {
+            Some(r) => evaluate_range(r, headers.get("if-range"), len, &tag, modified),
+            None => ByteRange::Ignore,
+        };
+        let content_type = content_type_for(&target);
+        let base = |r: Response| {
+            r.with_content_type(content_type)
+                .with_header("ETag", &tag)
+                .with_header("Last-Modified", &last_modified)
+                .with_header("Accept-Ranges", "bytes")
+        };
+        match range {
+            ByteRange::Ignore => base(Response::stream(file, Some(len))),
+            ByteRange::Satisfiable { start, end } => {
+                if let Err(e) = file.seek(SeekFrom::Start(start)) {
+                    return static_error(cx, &StaticError::Io(e));
+                }
+                let n = end - start + 1;
+                base(Response::stream(file.take(n), Some(n)))
+                    .with_status(206)
+                    .with_header("Content-Range", &content_range(start, end, len))
+            }
+            ByteRange::Unsatisfiable => cx
+                .error_response(416, "Range Not Satisfiable")
+                .with_header("Content-Range", &unsatisfied_range(len)),
+        }
+    }
+
+    /// True when `url_path` (already checked by `resolve`) names a directory under the root.
+    fn names_directory(&self, url_path: &str) -> bool {
+        let mut p = self.root.clone();
+        for seg in url_path.split('/').filter(|s| !s.is_empty() && *s != ".") {
+            p.push(String::from_utf8_lossy(&percent_decode_bytes(seg.as_bytes())).as_ref());
+        }
+        p.is_dir()
+    }
+}
+
+/// True when a decoded segment starts with `.` (dotfiles, `..`), except the `.` segment.
+fn has_hidden_segment(url_path: &str) -> bool {
+    url_path.split('/').any(|seg| {
+        let d = percent_decode_bytes(seg.as_bytes());
+        d.first() == Some(&b'.') && d != b"."
+    })
+}
+
+fn static_error(cx: &Context<'_>, e: &StaticError) -> Response {
+    let status = e.status();
+    cx.error_response(status, http_utils::reason_phrase(status))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hidden_segments() {
+        assert!(has_hidden_segment(".env"));
+        assert!(has_hidden_segment("a/.git/config"));
+        assert!(has_hidden_segment("a/%2egit/config"));
+        assert!(has_hidden_segment("%2E%2E/x"));
+        assert!(has_hidden_segment("a/../b"));
+        assert!(!has_hidden_segment("a/./b"));
+        assert!(!has_hidden_segment("a.b/c.txt"));
+        assert!(!has_hidden_segment(""));
+    }
+}
