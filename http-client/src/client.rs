@@ -261,10 +261,12 @@ impl Client {
         let mut headers: Headers = req.headers().clone();
         if !headers.contains("host") {
             let host = url.host_str().unwrap_or_default();
-            let authority = match url.port() {
-                Some(p) => format!("{host}:{p}"),
-                None => host.to_owned(),
-            };
+            let mut authority = String::with_capacity(host.len() + 6);
+            authority.push_str(host);
+            if let Some(p) = url.port() {
+                authority.push(':');
+                authority.push_str(itoa_u16(p, &mut [0u8; 5]));
+            }
             headers.append("Host", &authority).map_err(Error::InvalidHeader)?;
         }
         if let Some(ua) = &self.inner.user_agent {
@@ -452,6 +454,20 @@ impl Client {
     }
 }
 
+/// Formats a port without the formatting machinery.
+fn itoa_u16(mut n: u16, buf: &mut [u8; 5]) -> &str {
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    std::str::from_utf8(&buf[i..]).unwrap_or("0")
+}
+
 /// POST, PUT and PATCH carry `Content-Length: 0` when they have no body.
 fn needs_length(m: &Method) -> bool {
     matches!(m, Method::Post | Method::Put | Method::Patch)
@@ -465,7 +481,27 @@ fn text_of(resp: Response) -> Result<String> {
 }
 
 /// Parses a request URL; one without `://` is taken as `http://`.
+///
+/// A program often sends to the same URL again and again; the last URL parsed on each thread is
+/// kept, so that repeating it costs a comparison and a copy instead of a parse (which, with
+/// its host name normalization, is most of the client's own work per request).
 pub(crate) fn parse_url(s: &str) -> Result<url::Url> {
+    thread_local! {
+        static LAST: std::cell::RefCell<Option<(String, url::Url)>> = const { std::cell::RefCell::new(None) };
+    }
+    let cached = LAST.with(|last| match &*last.borrow() {
+        Some((text, url)) if text == s => Some(url.clone()),
+        _ => None,
+    });
+    if let Some(url) = cached {
+        return Ok(url);
+    }
+    let url = parse_url_uncached(s)?;
+    LAST.with(|last| *last.borrow_mut() = Some((s.to_owned(), url.clone())));
+    Ok(url)
+}
+
+fn parse_url_uncached(s: &str) -> Result<url::Url> {
     let bad = |reason: String| Error::InvalidUrl { url: s.to_owned(), reason };
     let url = if s.contains("://") { url::Url::parse(s) } else { url::Url::parse(&format!("http://{s}")) }
         .map_err(|e| bad(e.to_string()))?;
