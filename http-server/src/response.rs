@@ -228,8 +228,8 @@ impl Response {
     }
 
     /// The marker a handler (or a status handler) returns to serve the request again as if it
-    /// had been sent to `url` (a path with an optional query): the egg's restart-request, an
-    /// internal redirect the client never sees. The method, headers and any parsed body stay.
+    /// had been sent to `url` (a path with an optional query): an internal redirect the client
+    /// never sees. The method, headers and any parsed body stay.
     /// At most 8 restarts per request; more is answered 500.
     pub fn restart(url: impl Into<String>) -> Response {
         let mut r = Response::new(500);
