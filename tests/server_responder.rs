@@ -4,6 +4,7 @@
 
 mod server_support;
 
+use std::io::Write;
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -184,4 +185,34 @@ fn responders_stream_chunks_and_trailers() {
     c.send(b"GET /fixed-trailer HTTP/1.1\r\nHost: t\r\n\r\n");
     let r = c.read();
     assert_eq!((r.text().as_str(), r.header("trailer")), ("body", Some("X-Sum")));
+}
+
+#[test]
+fn a_long_pipeline_of_answers_sent_at_once() {
+    // Each handler answers through its responder before returning: the answers are written
+    // in a loop, however long the pipeline (no recursion per request).
+    let h = start(
+        |b| b,
+        |s| {
+            s.route(Method::Get, "/now/{n}", |cx| {
+                let n = cx.param("n").unwrap_or("").to_owned();
+                let r = cx.responder();
+                r.send(Response::text(n)).unwrap();
+                Response::later()
+            })
+            .unwrap();
+        },
+    );
+    let mut c = Client::connect(addr(&h));
+    let n = 3000;
+    let mut batch = Vec::new();
+    for i in 0..n {
+        batch.extend_from_slice(format!("GET /now/{i} HTTP/1.1\r\nHost: t\r\n\r\n").as_bytes());
+    }
+    let mut writer = c.stream().try_clone().unwrap();
+    let sender = std::thread::spawn(move || writer.write_all(&batch).is_ok());
+    for i in 0..n {
+        assert_eq!(c.read().text(), i.to_string());
+    }
+    assert!(sender.join().unwrap());
 }

@@ -326,16 +326,34 @@ fn http(w: &mut Worker<'_>, conn: &mut Conn, hangup: bool) -> Outcome {
                             return start_linger(w, conn, reason);
                         }
                         After::Wait(waiting) => {
-                            if flush(w, conn).is_err() {
-                                return Outcome::Close(CloseReason::WriteFailed);
+                            // The answer may be settled already (a responder used at once):
+                            // then it is written here and the loop goes on.
+                            let ready = waiting.pending.take();
+                            let Some(verdict) = ready else {
+                                if flush(w, conn).is_err() {
+                                    return Outcome::Close(CloseReason::WriteFailed);
+                                }
+                                // A safety net: the monitor answers 503 at the responder's
+                                // deadline; a connection still waiting well after is closed.
+                                conn.deadline = waiting.pending.deadline + shared.config.timeouts.write;
+                                conn.waiting = Some(waiting);
+                                conn.phase = Phase::Waiting;
+                                return Outcome::Park;
+                            };
+                            match answer_waiting(w, conn, *waiting, verdict) {
+                                After::Keep => {}
+                                After::Close(reason) => {
+                                    let _ = flush(w, conn);
+                                    return Outcome::Close(reason);
+                                }
+                                After::Linger(reason) => {
+                                    if flush(w, conn).is_err() {
+                                        return Outcome::Close(CloseReason::WriteFailed);
+                                    }
+                                    return start_linger(w, conn, reason);
+                                }
+                                After::Wait(_) => return Outcome::Close(CloseReason::WriteFailed),
                             }
-                            // A safety net: the monitor answers 503 at the responder's
-                            // deadline; a connection still waiting well after is closed.
-                            conn.deadline = waiting.pending.deadline + shared.config.timeouts.write;
-                            conn.waiting = Some(waiting);
-                            conn.phase = Phase::Waiting;
-                            // The answer may be settled already: look before parking.
-                            return resume(w, conn, hangup);
                         }
                     }
                 }
@@ -563,7 +581,7 @@ fn respond(cx: &mut Context<'_>, first: Option<Response>, can_dispatch: bool) ->
             Some(Pass::Restart(_)) => response = cx.error_response(500, "Internal Server Error"),
             None => {}
         }
-        if shaped {
+        if shaped || cx.table.status_handlers.is_empty() {
             return response;
         }
         shaped = true;

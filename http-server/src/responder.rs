@@ -133,6 +133,8 @@ impl Responder {
 
     /// Sends `response`. Any body works: bytes, a reader, or a writer that streams chunks
     /// ([`Response::from_writer`]; it then runs on a worker, which it holds while it writes).
+    /// Status handlers shape it as any other response; [`Response::next`],
+    /// [`Response::restart`] and [`Response::written`] make no sense here and become a 500.
     ///
     /// # Errors
     /// Gives the response back when nobody waits for it any more: the deadline passed (the

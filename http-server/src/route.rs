@@ -380,6 +380,11 @@ impl Pattern {
     /// ```
     pub fn matches(&self, path: &str) -> Option<Captures> {
         let rest = path.strip_prefix('/')?;
+        // A first pass that allocates nothing turns most misses away cheaply (a table holds
+        // many patterns that share a first segment).
+        if !self.fits(rest) {
+            return None;
+        }
         let mut captures =
             Captures::with_capacity(self.segments.len() - self.ranks.iter().filter(|&&r| r == 0).count());
         // `pos` is where the next path segment starts; `None` once the last one was taken.
@@ -413,6 +418,35 @@ impl Pattern {
         }
         // Every path segment must be used.
         pos.is_none().then_some(captures)
+    }
+
+    /// True when `rest` (the path after its first `/`) has the segments this pattern needs and
+    /// its literal segments are equal; allocates only to decode escaped literals.
+    fn fits(&self, rest: &str) -> bool {
+        let mut pos = Some(0);
+        for seg in &self.segments {
+            let Some(start) = pos else { return false };
+            let (raw, next) = match rest[start..].find('/') {
+                Some(i) => (&rest[start..start + i], Some(start + i + 1)),
+                None => (&rest[start..], None),
+            };
+            match seg {
+                Segment::Rest(_) => return true,
+                Segment::Literal(text) => {
+                    let equal = if raw.contains('%') { decode(raw) == text.as_str() } else { raw == text };
+                    if !equal {
+                        return false;
+                    }
+                }
+                Segment::One(_) => {
+                    if raw.is_empty() {
+                        return false;
+                    }
+                }
+            }
+            pos = next;
+        }
+        pos.is_none()
     }
 
     /// How the paths this pattern matches relate to those `other` matches.
