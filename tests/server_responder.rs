@@ -4,7 +4,7 @@
 
 mod server_support;
 
-use std::io::Write;
+use std::io::{Read, Write};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -215,4 +215,63 @@ fn a_long_pipeline_of_answers_sent_at_once() {
         assert_eq!(c.read().text(), i.to_string());
     }
     assert!(sender.join().unwrap());
+}
+
+#[test]
+fn a_panicking_body_writer_closes_its_connection_only() {
+    let h = start(
+        |b| b.threads(2).io_threads(1),
+        |s| {
+            s.route(Method::Get, "/bad-stream", |_| {
+                Response::from_writer(|w| {
+                    w.write_all(b"partial")?;
+                    panic!("the writer broke");
+                })
+            })
+            .unwrap();
+            s.route(Method::Get, "/ok", |_| Response::text("ok")).unwrap();
+        },
+    );
+    for _ in 0..4 {
+        // More panics than workers: none of them may take a worker down.
+        let mut c = Client::connect(addr(&h));
+        c.send(b"GET /bad-stream HTTP/1.1\r\nHost: t\r\n\r\n");
+        let mut all = Vec::new();
+        let _ = c.reader.read_to_end(&mut all);
+        assert!(!String::from_utf8_lossy(&all).contains("\r\n0\r\n\r\n"), "the body must not look complete");
+    }
+    assert_eq!(Client::connect(addr(&h)).get("/ok").text(), "ok");
+}
+
+#[test]
+fn shutdown_waits_for_a_pending_answer_within_the_grace_period() {
+    let (tx, rx) = mpsc::channel::<Responder>();
+    let tx = Mutex::new(tx);
+    let h = start(
+        |b| b.shutdown_grace(Duration::from_secs(5)),
+        move |s| {
+            s.route(Method::Get, "/later", move |cx| {
+                tx.lock().unwrap().send(cx.responder()).unwrap();
+                Response::later()
+            })
+            .unwrap();
+        },
+    );
+    let mut c = Client::connect(addr(&h));
+    c.send(b"GET /later HTTP/1.1\r\nHost: t\r\n\r\n");
+    let responder = rx.recv_timeout(Duration::from_secs(10)).unwrap();
+    let h = Arc::new(h);
+    let h2 = h.clone();
+    let stopper = std::thread::spawn(move || {
+        let t0 = Instant::now();
+        h2.shutdown();
+        t0.elapsed()
+    });
+    std::thread::sleep(Duration::from_millis(200));
+    responder.send(Response::text("in time")).unwrap();
+    let r = c.read();
+    assert_eq!(r.text(), "in time");
+    assert_eq!(r.header("connection"), Some("close"));
+    let took = stopper.join().unwrap();
+    assert!(took < Duration::from_secs(4), "{took:?}");
 }

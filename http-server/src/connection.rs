@@ -701,7 +701,8 @@ fn serve(w: &mut Worker<'_>, conn: &mut Conn, mut req: Request) -> After {
         pending.abandon();
     }
     let mut wire = body.into_inner();
-    let (status, bytes) = send(&mut wire, &request, &method, version, written, response, &mut close);
+    let (status, bytes) =
+        send(&mut wire, &request, &conn.peer, &method, version, written, response, &mut close);
 
     w.mark_idle();
     if rejected.is_none() {
@@ -718,9 +719,11 @@ fn serve(w: &mut Worker<'_>, conn: &mut Conn, mut req: Request) -> After {
 
 /// Writes a response (unless the handler wrote its own head) and settles how the connection
 /// goes on. Returns the status and the body bytes sent.
+#[allow(clippy::too_many_arguments)]
 fn send(
     wire: &mut Wire<'_>,
     request: &Request,
+    peer: &PeerAddr,
     method: &Method,
     version: Version,
     written: Option<WrittenHead>,
@@ -747,10 +750,19 @@ fn send(
             #[cfg(not(feature = "gzip"))]
             let _ = request;
             let status = r.status;
-            match write_response(wire, method, version, &mut r, close) {
-                Ok(n) => (status, n),
-                Err(_) => {
+            // A streamed body runs user code (a reader or a writer): keep its panics in.
+            let written =
+                catch_unwind(AssertUnwindSafe(|| write_response(wire, method, version, &mut r, close)));
+            match written {
+                Ok(Ok(n)) => (status, n),
+                Ok(Err(_)) => {
                     *close = Some(CloseReason::WriteFailed);
+                    (status, 0)
+                }
+                Err(payload) => {
+                    let message = panic_message(&*payload);
+                    hook_error(wire.shared, &ErrorEvent::HandlerPanic { request, peer, message: &message });
+                    *close = Some(CloseReason::HandlerPanicked);
                     (status, 0)
                 }
             }
@@ -808,7 +820,8 @@ fn answer_waiting(w: &mut Worker<'_>, conn: &mut Conn, mut waiting: Waiting, ver
         p.abandon();
     }
     let mut wire = body.into_inner();
-    let (status, bytes) = send(&mut wire, &request, &method, version, written, response, &mut close);
+    let (status, bytes) =
+        send(&mut wire, &request, &conn.peer, &method, version, written, response, &mut close);
     w.mark_idle();
     log(&table, &request, &conn.peer, status, bytes, waiting.started);
     match close {

@@ -35,6 +35,31 @@
 //! - Transports ([`Transport`]): TCP, Unix domain sockets, and TLS with rustls
 //!   (feature `tls`, on by default).
 //!
+//! ## Beyond the egg
+//! - Routes with patterns in the resource table ([`Server::route`], [`Pattern`]):
+//!   `/hello/{name}`, `/files/{path...}`; the exact resource at a path is found first with one
+//!   hash lookup, then the most specific pattern (Go 1.22 rules); captures reach the handler
+//!   decoded ([`Context::param`]); one handler for several methods ([`Methods`]); a path that
+//!   patterns match with other methods only gets 405 with `Allow`.
+//! - [`Response::next`] passes a request to the next matching route; [`Response::restart`]
+//!   serves it again at another URL (an internal redirect, at most 8 per request).
+//! - Status handlers ([`Server::set_status_handler`]) shape every response of a status,
+//!   including the server's own 404, 405, 413, 500 and 503.
+//! - Answers from other threads ([`Context::responder`], [`Responder`]): the worker is free as
+//!   soon as the handler returns; the connection is parked until the answer is sent (503 at
+//!   the responder's deadline, 500 if it is dropped); pipelined requests wait in order.
+//! - Streamed bodies ([`Response::from_writer`], [`Response::stream`]) go out chunked as they
+//!   are written, with trailers ([`Response::with_trailer`],
+//!   [`Response::from_writer_with_trailers`]).
+//! - Static files ([`Server::serve_dir`], [`StaticDir`], built on [`static_files`]).
+//! - gzip (feature `gzip`, default): compressible responses of 1 KiB or more with a known
+//!   length, when the client accepts it, with `Vary: Accept-Encoding`; a strong `ETag`
+//!   becomes weak; not for 206, 304 or bodies of unknown length; a `HEAD` gets the headers a
+//!   `GET` would, without `Content-Length`. [`ServerBuilder::compression`] turns it off.
+//! - Content parsers for `multipart/form-data` ([`multipart_parser`], [`Content::Multipart`],
+//!   or part by part with [`Context::multipart`]) and JSON ([`json_parser`],
+//!   [`Content::Json`], [`Response::json`]; feature `json`, default).
+//!
 //! ## How it runs
 //! A fixed pool of worker threads, an acceptor and a monitor; nothing is spawned per
 //! connection or request. A connection waiting between requests is parked in an epoll set,
@@ -62,6 +87,11 @@
 //! | requests per connection | 10,000 | `Connection: close` on the last |
 //! | requests handled at once ([`ServerBuilder::request_count_limit`]) | workers − I/O threads | 503 + `Retry-After` |
 //! | open connections | 20,000 | 503, close |
+//! | an answer from a [`Responder`] ([`ServerBuilder::responder_timeout`]) | 30 s | 503 |
+//! | internal redirects ([`Response::restart`]) per request | 8 | 500 |
+//! | multipart: one part's headers / parts / whole body | 8 KiB, 16 fields / 1000 / `max_body` | 400 / 400 / 413 |
+//! | static files: `..` or a dotfile in any encoding, symbolic links out of the root | — | 404 |
+//! | static files: backslash, NUL, invalid UTF-8 in the path | — | 400 |
 //!
 //! Error responses never echo bytes of the request. A handler that panics costs one 500; the
 //! server keeps serving. When framing is in doubt the connection is closed after the error

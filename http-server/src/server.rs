@@ -75,6 +75,7 @@ pub(crate) struct Config {
     pub max_requests_per_connection: u32,
     pub shutdown_grace: Duration,
     pub responder_timeout: Duration,
+    #[cfg_attr(not(feature = "gzip"), allow(dead_code))]
     pub compression: bool,
 }
 
