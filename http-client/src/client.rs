@@ -8,12 +8,13 @@ use std::time::{Duration, Instant};
 
 use cookie_store::CookieStore;
 use http_utils::{
-    encode_component, encode_form_with, write_request_head, Body, Headers, Limits, Method, Request,
+    encode_component, encode_form_with, write_request_head, Body, Headers, Limits, Method, Request, Version,
 };
 use rustls::ClientConfig;
 
 use crate::error::{Error, Result};
 use crate::exchange::{exchange, Settings, Target};
+use crate::intercept::{Interceptor, Next};
 use crate::pool::{Pool, PoolConfig};
 use crate::proxy::{Proxy, ProxyEnv, ProxyPattern};
 use crate::response::Response;
@@ -40,11 +41,12 @@ const REDIRECT_DRAIN: u64 = 64 * 1024;
 /// - `overall` is a deadline for the whole request: connecting, sending, redirects, and reading
 ///   the response body to its end.
 ///
-/// `None` means no bound. DNS resolution is not bounded by these (the system resolver has no
-/// timeout of its own here).
+/// `None` means no bound. Looking up a host name counts as connecting: it runs on a helper
+/// thread that the connecting thread waits for no longer than the connect timeout (a lookup
+/// that takes longer is left to finish on its own, and its answer is dropped).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Timeouts {
-    /// Connecting (TCP, proxy tunnel, TLS handshake). Default 30 s.
+    /// Connecting (name lookup, TCP, proxy tunnel, TLS handshake). Default 30 s.
     pub connect: Option<Duration>,
     /// Each wait for response bytes. Default 30 s.
     pub read: Option<Duration>,
@@ -111,6 +113,9 @@ struct Inner {
     spin: Duration,
     waiting: AtomicUsize,
     spin_slots: usize,
+    gzip: bool,
+    default_headers: Headers,
+    interceptors: Vec<Arc<Interceptor>>,
 }
 
 /// An HTTP/1.1 client: a pool of persistent connections shared by every clone and every thread,
@@ -170,7 +175,26 @@ impl Client {
     pub fn send(&self, req: impl IntoRequest) -> Result<Response> {
         let mut req = req.into_request();
         let deadline = self.inner.timeouts.overall.map(|d| Instant::now() + d);
+        if !self.inner.default_headers.is_empty() {
+            let headers = req.headers_mut();
+            for (name, value) in self.inner.default_headers.iter() {
+                if !headers.contains(name) {
+                    headers.append(name, value).map_err(Error::InvalidHeader)?;
+                }
+            }
+        }
+        if self.inner.interceptors.is_empty() {
+            return self.send_direct(req, deadline);
+        }
+        Next::new(self, &self.inner.interceptors, deadline).run(req)
+    }
+
+    /// Sends `req` and follows redirects: what the innermost interceptor's `Next::run` does.
+    pub(crate) fn send_direct(&self, mut req: Request, deadline: Option<Instant>) -> Result<Response> {
         let mut url = parse_url(req.url())?;
+        if req.version() == Version::Http10 {
+            buffer_unsized_body(&mut req, self.inner.limits.max_body)?;
+        }
         let mut hops = 0u32;
         loop {
             let resp = self.send_once(&mut req, &url, deadline)?;
@@ -223,7 +247,7 @@ impl Client {
         let host = url.host_str().unwrap_or_default();
         let port = url.port_or_known_default().unwrap_or(if https { 443 } else { 80 });
         let proxy = self.proxy_for(url, host, port);
-        let head = self.request_head(req, url, proxy.as_deref(), https)?;
+        let (head, asked_gzip) = self.request_head(req, url, proxy.as_deref(), https)?;
         let settings = Settings {
             connect_timeout: inner.timeouts.connect,
             read_timeout: inner.timeouts.read,
@@ -247,17 +271,26 @@ impl Client {
                 let _ = jar.parse(set_cookie, url);
             }
         }
-        Ok(Response::new(resp_head, url.clone(), body))
+        #[allow(unused_mut)]
+        let mut resp = Response::new(resp_head, url.clone(), body);
+        #[cfg(feature = "gzip")]
+        if asked_gzip {
+            resp.decode_gzip();
+        }
+        #[cfg(not(feature = "gzip"))]
+        let _ = asked_gzip;
+        Ok(resp)
     }
 
-    /// The head bytes of a request to `url`.
+    /// The head bytes of a request to `url`, and whether it asks for gzip on the client's
+    /// behalf (the response is then decoded).
     fn request_head(
         &self,
         req: &Request,
         url: &url::Url,
         proxy: Option<&Proxy>,
         https: bool,
-    ) -> Result<Vec<u8>> {
+    ) -> Result<(Vec<u8>, bool)> {
         let mut headers: Headers = req.headers().clone();
         if !headers.contains("host") {
             let host = url.host_str().unwrap_or_default();
@@ -277,6 +310,12 @@ impl Client {
         if (!url.username().is_empty() || url.password().is_some()) && !headers.contains("authorization") {
             let creds = crate::proxy::basic_credentials(url.username(), url.password().unwrap_or(""));
             headers.append("Authorization", &creds).map_err(Error::InvalidHeader)?;
+        }
+        // A range of a gzip stream cannot be decoded by itself: ranges are asked for as is.
+        let asked_gzip =
+            self.inner.gzip && !headers.contains("accept-encoding") && !headers.contains("range");
+        if asked_gzip {
+            headers.append("Accept-Encoding", "gzip").map_err(Error::InvalidHeader)?;
         }
         headers.remove("content-length");
         headers.remove("transfer-encoding");
@@ -323,7 +362,7 @@ impl Client {
         };
         let mut out = Vec::with_capacity(256);
         write_request_head(&mut out, req.method(), target, req.version(), &headers);
-        Ok(out)
+        Ok((out, asked_gzip))
     }
 
     /// The proxy for `url`: the most recently added matching rule, then the environment.
@@ -480,6 +519,32 @@ fn text_of(resp: Response) -> Result<String> {
     resp.text()
 }
 
+/// HTTP/1.0 has no chunked encoding: a streamed body of unknown length is read into memory (at
+/// most `limit` bytes) so that it can be sent with its length.
+fn buffer_unsized_body(req: &mut Request, limit: u64) -> Result<()> {
+    let Body::Stream { reader, length: None } = req.body_mut() else { return Ok(()) };
+    let mut bytes = Vec::new();
+    let n =
+        std::io::Read::read_to_end(&mut std::io::Read::take(reader, limit.saturating_add(1)), &mut bytes)?;
+    if n as u64 > limit {
+        return Err(Error::UnsizedRequestBody { limit });
+    }
+    req.set_body(bytes);
+    Ok(())
+}
+
+/// `url` without the user name and password of its authority, for logs and error messages.
+pub(crate) fn redact_url(url: &str) -> String {
+    let Some(scheme_end) = url.find("://") else { return url.to_owned() };
+    let start = scheme_end + 3;
+    let rest = &url[start..];
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    match rest[..authority_end].rfind('@') {
+        Some(at) => format!("{}{}", &url[..start], &rest[at + 1..]),
+        None => url.to_owned(),
+    }
+}
+
 /// Parses a request URL; one without `://` is taken as `http://`.
 ///
 /// A program often sends to the same URL again and again; the last URL parsed on each thread is
@@ -502,7 +567,7 @@ pub(crate) fn parse_url(s: &str) -> Result<url::Url> {
 }
 
 fn parse_url_uncached(s: &str) -> Result<url::Url> {
-    let bad = |reason: String| Error::InvalidUrl { url: s.to_owned(), reason };
+    let bad = |reason: String| Error::InvalidUrl { url: redact_url(s), reason };
     let url = if s.contains("://") { url::Url::parse(s) } else { url::Url::parse(&format!("http://{s}")) }
         .map_err(|e| bad(e.to_string()))?;
     if !matches!(url.scheme(), "http" | "https") {
@@ -527,7 +592,7 @@ fn parse_url_uncached(s: &str) -> Result<url::Url> {
 ///     .unwrap();
 /// # let _ = client;
 /// ```
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct ClientBuilder {
     timeouts: Timeouts,
     limits: Limits,
@@ -538,6 +603,30 @@ pub struct ClientBuilder {
     proxy_env: Option<ProxyEnv>,
     tls: TlsSettings,
     spin: Duration,
+    gzip: bool,
+    default_headers: Headers,
+    /// The first invalid default header, reported by `build`.
+    bad_header: Option<(String, String)>,
+    interceptors: Vec<Arc<Interceptor>>,
+}
+
+impl fmt::Debug for ClientBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientBuilder")
+            .field("timeouts", &self.timeouts)
+            .field("limits", &self.limits)
+            .field("max_redirects", &self.max_redirects)
+            .field("user_agent", &self.user_agent)
+            .field("cookies", &self.cookies)
+            .field("pool", &self.pool)
+            .field("proxy_env", &self.proxy_env)
+            .field("tls", &self.tls)
+            .field("spin", &self.spin)
+            .field("gzip", &self.gzip)
+            .field("default_headers", &self.default_headers)
+            .field("interceptors", &self.interceptors.len())
+            .finish()
+    }
 }
 
 impl Default for ClientBuilder {
@@ -557,6 +646,10 @@ impl Default for ClientBuilder {
             proxy_env: None,
             tls: TlsSettings::default(),
             spin: DEFAULT_SPIN,
+            gzip: cfg!(feature = "gzip"),
+            default_headers: Headers::new(),
+            bad_header: None,
+            interceptors: Vec::new(),
         }
     }
 }
@@ -710,12 +803,77 @@ impl ClientBuilder {
         self
     }
 
+    /// Asks for gzip (`Accept-Encoding: gzip`) and decodes gzip bodies as they are read (default
+    /// on; feature `gzip`, on by default).
+    ///
+    /// The header is added to requests that have no `Accept-Encoding` (and no `Range`) of their
+    /// own, and only responses to those requests are decoded: a request that sets
+    /// `Accept-Encoding` itself gets the body as the server sent it. A decoded response has no
+    /// `Content-Encoding` and `Content-Length` in its headers (they describe the encoded bytes;
+    /// [`Response::encoding_headers`] keeps them), its body cap counts decoded bytes, and a
+    /// corrupt or truncated gzip stream is an error ([`Error::Decode`]). Responses without a
+    /// body (HEAD, 204, 304) and partial content (206) are left as they are.
+    #[cfg(feature = "gzip")]
+    pub fn gzip(mut self, on: bool) -> Self {
+        self.gzip = on;
+        self
+    }
+
+    /// A header field added to every request that has no field of that name itself, when it is
+    /// sent (before interceptors see it). Like the request's own fields, `Authorization` and
+    /// `Cookie` are dropped when a redirect leads to another host. An invalid name or value
+    /// makes [`build`](Self::build) fail with [`Error::InvalidHeader`].
+    ///
+    /// ```
+    /// let client = http_client::Client::builder()
+    ///     .default_header("X-Api-Key", "secret")
+    ///     .default_header("Accept", "application/json")
+    ///     .build()
+    ///     .unwrap();
+    /// # let _ = client;
+    /// ```
+    pub fn default_header(mut self, name: &str, value: &str) -> Self {
+        if self.default_headers.append(name, value).is_err() && self.bad_header.is_none() {
+            self.bad_header = Some((name.to_owned(), value.to_owned()));
+        }
+        self
+    }
+
+    /// Adds an interceptor: a function that every request passes through (see
+    /// [`intercept`](crate::intercept)). The first added is the outermost: it sees the request
+    /// first and the response last. Interceptors see each request once, with its redirects
+    /// inside.
+    ///
+    /// ```
+    /// use http_client::{intercept::Next, Client, Request};
+    /// let client = Client::builder()
+    ///     .interceptor(|req: Request, next: &Next<'_>| {
+    ///         let resp = next.run(req)?;
+    ///         eprintln!("{}: {}", resp.url(), resp.status());
+    ///         Ok(resp)
+    ///     })
+    ///     .build()
+    ///     .unwrap();
+    /// # let _ = client;
+    /// ```
+    pub fn interceptor(
+        mut self,
+        f: impl Fn(Request, &Next<'_>) -> Result<Response> + Send + Sync + 'static,
+    ) -> Self {
+        self.interceptors.push(Arc::new(f));
+        self
+    }
+
     /// Builds the client.
     ///
     /// # Errors
-    /// [`Error::TlsConfig`] when a PEM file cannot be read or holds no certificate or key, and
-    /// [`Error::Tls`] when a client key does not match its certificate.
+    /// [`Error::TlsConfig`] when a PEM file cannot be read or holds no certificate or key,
+    /// [`Error::Tls`] when a client key does not match its certificate, and
+    /// [`Error::InvalidHeader`] for an invalid [`default_header`](Self::default_header).
     pub fn build(self) -> Result<Client> {
+        if let Some((name, value)) = &self.bad_header {
+            Headers::new().append(name, value).map_err(Error::InvalidHeader)?;
+        }
         let tls = self.tls.build()?;
         Ok(Client {
             inner: Arc::new(Inner {
@@ -733,6 +891,9 @@ impl ClientBuilder {
                 // Spinning threads beyond the spare CPUs would only slow the others down.
                 spin_slots: std::thread::available_parallelism()
                     .map_or(1, |n| n.get().saturating_sub(1).max(1)),
+                gzip: self.gzip,
+                default_headers: self.default_headers,
+                interceptors: self.interceptors,
             }),
         })
     }

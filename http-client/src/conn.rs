@@ -5,8 +5,9 @@
 //! the socket timeout is lowered as the deadline comes near, so no single wait runs past it.
 
 use std::io::{self, BufRead, BufReader, Read, Write};
-use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
-use std::sync::Arc;
+use std::net::{IpAddr, SocketAddr, TcpStream, ToSocketAddrs};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{mpsc, Arc};
 use std::time::{Duration, Instant};
 
 use rustls::{ClientConfig, ClientConnection, StreamOwned};
@@ -329,8 +330,69 @@ impl BufRead for Conn {
     }
 }
 
+/// Most name lookups running at once on helper threads, in the whole process. A resolver that
+/// hangs can hold this many threads (each until the system resolver gives up); past it, lookups
+/// fail at once instead of piling up threads.
+const MAX_LOOKUPS: usize = 256;
+
+/// Name lookups running now.
+static LOOKUPS: AtomicUsize = AtomicUsize::new(0);
+
+/// Counts a lookup as running while alive.
+struct LookupSlot;
+
+impl Drop for LookupSlot {
+    fn drop(&mut self) {
+        LOOKUPS.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+/// The addresses of `host` (an IP address is used as it is). The system resolver has no
+/// timeout of its own, so a name is looked up on a helper thread and waited for at most
+/// `wait` (`None`: as long as it takes, on this thread); a lookup that takes longer is left to
+/// finish on its own and its answer is dropped.
+pub(crate) fn resolve(host: &str, port: u16, wait: Option<Duration>) -> Result<Vec<SocketAddr>> {
+    if let Ok(ip) = host.parse::<IpAddr>() {
+        return Ok(vec![SocketAddr::new(ip, port)]);
+    }
+    resolve_with(host, port, wait, |host, port| (host, port).to_socket_addrs().map(Iterator::collect))
+}
+
+/// [`resolve`] with the blocking lookup `lookup`.
+pub(crate) fn resolve_with(
+    host: &str,
+    port: u16,
+    wait: Option<Duration>,
+    lookup: impl FnOnce(&str, u16) -> io::Result<Vec<SocketAddr>> + Send + 'static,
+) -> Result<Vec<SocketAddr>> {
+    let failed = |source: io::Error| Error::Resolve { host: host.to_owned(), source };
+    let Some(wait) = wait else { return lookup(host, port).map_err(failed) };
+    if LOOKUPS.fetch_add(1, Ordering::Relaxed) >= MAX_LOOKUPS {
+        LOOKUPS.fetch_sub(1, Ordering::Relaxed);
+        return Err(failed(io::Error::other("too many name lookups in progress")));
+    }
+    let slot = LookupSlot;
+    let (tx, rx) = mpsc::sync_channel(1);
+    let name = host.to_owned();
+    std::thread::Builder::new()
+        .name("http-client-dns".to_owned())
+        .spawn(move || {
+            let _slot = slot;
+            // The receiver is gone when the caller stopped waiting.
+            let _ = tx.send(lookup(&name, port));
+        })
+        .map_err(failed)?;
+    match rx.recv_timeout(wait) {
+        Ok(res) => res.map_err(failed),
+        Err(mpsc::RecvTimeoutError::Timeout) => Err(Error::Timeout(TimeoutKind::Connect)),
+        Err(mpsc::RecvTimeoutError::Disconnected) => {
+            Err(failed(io::Error::other("the lookup thread failed")))
+        }
+    }
+}
+
 /// Resolves `host:port` and connects to the first address that answers, within the connect
-/// timeout (never past the deadline).
+/// timeout (never past the deadline); the lookup itself is bounded by it too.
 pub(crate) fn connect_tcp(
     host: &str,
     port: u16,
@@ -338,11 +400,12 @@ pub(crate) fn connect_tcp(
     deadline: Option<Instant>,
 ) -> Result<TcpStream> {
     let host_plain = host.trim_start_matches('[').trim_end_matches(']');
-    let addrs: Vec<SocketAddr> = (host_plain, port)
-        .to_socket_addrs()
-        .map_err(|source| Error::Resolve { host: host_plain.to_owned(), source })?
-        .collect();
     let timing = Timing { read: None, write: None, deadline };
+    let wait = timing.effective(connect_timeout).map_err(Error::Timeout)?;
+    let addrs = resolve(host_plain, port, wait).map_err(|e| match e {
+        Error::Timeout(kind) => Error::Timeout(timing.kind_of(kind)),
+        other => other,
+    })?;
     let mut last_err = io::Error::new(io::ErrorKind::NotFound, "no address");
     for addr in &addrs {
         let wait = timing.effective(connect_timeout).map_err(Error::Timeout)?;

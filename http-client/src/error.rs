@@ -120,6 +120,21 @@ pub enum Error {
     },
     /// The response body is not UTF-8 ([`Response::text`](crate::Response::text)).
     NotUtf8,
+    /// The response body could not be decoded from its content coding: a corrupt gzip stream,
+    /// one cut short, or bytes after its end.
+    Decode {
+        /// The content coding (`gzip`).
+        coding: String,
+        /// What the decoder reported.
+        source: io::Error,
+    },
+    /// An HTTP/1.0 request with a streamed body of unknown length: HTTP/1.0 has no chunked
+    /// encoding, so the body is read into memory to learn its length, and it was longer than
+    /// the client's `Limits::max_body`.
+    UnsizedRequestBody {
+        /// The cap in bytes.
+        limit: u64,
+    },
 }
 
 impl Error {
@@ -175,6 +190,11 @@ impl fmt::Display for Error {
             }
             Error::Status { status, reason } => write!(f, "server answered {status} {reason}"),
             Error::NotUtf8 => f.write_str("response body is not UTF-8"),
+            Error::Decode { coding, source } => write!(f, "cannot decode the {coding} body: {source}"),
+            Error::UnsizedRequestBody { limit } => write!(
+                f,
+                "an HTTP/1.0 request body of unknown length must be buffered, and it is larger than {limit} bytes"
+            ),
         }
     }
 }
@@ -184,7 +204,7 @@ impl std::error::Error for Error {
         match self {
             Error::InvalidHeader(e) | Error::Protocol(e) => Some(e),
             Error::Resolve { source, .. } | Error::Connect { source, .. } => Some(source),
-            Error::Io(e) => Some(e),
+            Error::Io(e) | Error::Decode { source: e, .. } => Some(e),
             Error::Tls(e) => Some(e),
             _ => None,
         }

@@ -30,7 +30,7 @@ use crate::conn::{connect_tcp, handshake, Conn, Stream, Timing};
 use crate::error::{Error, Result, TimeoutKind};
 use crate::pool::{Pool, PoolKey, TlsId};
 use crate::proxy::Proxy;
-use crate::response::ResponseBody;
+use crate::response::RawBody;
 
 /// Bodies up to this size are sent in the same write as the head.
 const COALESCE_BODY: usize = 16 * 1024;
@@ -82,7 +82,7 @@ pub(crate) fn exchange(
     target: &Target<'_>,
     req: &mut Request,
     head: &[u8],
-) -> Result<(ResponseHead, ResponseBody)> {
+) -> Result<(ResponseHead, RawBody)> {
     let key = PoolKey {
         https: target.https,
         host: target.host.to_owned(),
@@ -109,7 +109,7 @@ pub(crate) fn exchange(
                 conn.server_idle_limit = keep_alive_timeout(&resp_head);
                 let keep = keep && conn.server_idle_limit != Some(Duration::ZERO);
                 let pool = keep.then(|| s.pool.clone());
-                let body = ResponseBody::new(conn, framing, s.limits, pool);
+                let body = RawBody::new(conn, framing, s.limits, pool);
                 return Ok((resp_head, body));
             }
             Err(f) => {

@@ -73,8 +73,11 @@
 
 mod client;
 mod conn;
+#[cfg(feature = "gzip")]
+mod decode;
 mod error;
 mod exchange;
+pub mod intercept;
 mod pool;
 mod proxy;
 mod response;
@@ -84,7 +87,7 @@ use std::sync::OnceLock;
 
 pub use client::{Client, ClientBuilder, IntoRequest, Timeouts};
 pub use error::{Error, Result, TimeoutKind};
-pub use http_utils::{Body, Headers, Limits, Method, Request, Version};
+pub use http_utils::{Body, Headers, Limits, Method, Request, ResponseHead, Version};
 pub use proxy::{Proxy, ProxyEnv, ProxyPattern};
 /// The regex type of [`ProxyPattern::Regex`].
 pub use regex::Regex;
