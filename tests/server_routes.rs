@@ -121,6 +121,7 @@ fn exact_resources_come_first_and_handlers_can_pass_on() {
             })
             .unwrap();
             s.route(Method::Get, "/declines/{x}", |_| Response::next()).unwrap();
+            s.route(Method::Delete, "/declines/{x}", |_| Response::next()).unwrap();
             s.add_resource("/exact", |_r, _a| Response::text("exact"));
         },
     );
@@ -130,6 +131,9 @@ fn exact_resources_come_first_and_handlers_can_pass_on() {
     assert_eq!(c.get("/users/me").text(), "rest me");
     assert_eq!(c.get("/users/a/b").text(), "rest a/b");
     assert_eq!(c.get("/declines/1").status(), 404);
+    // DELETE has no method handler: its declined route ends in the fallback too.
+    c.send(b"DELETE /declines/1 HTTP/1.1\r\nHost: t\r\n\r\n");
+    assert_eq!(c.read().status(), 404);
     assert_eq!(c.get("/exact").text(), "exact");
 }
 

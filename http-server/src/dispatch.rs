@@ -49,7 +49,7 @@ pub fn resource_handler(cx: &mut Context<'_>) -> Response {
     match run_routes(cx) {
         Routed::Answer(r) => r,
         Routed::NotAllowed(allow) => method_not_allowed(cx, &allow),
-        Routed::NoMatch => cx.fallback(),
+        Routed::NoMatch | Routed::Declined => cx.fallback(),
     }
 }
 
@@ -58,8 +58,10 @@ enum Routed {
     Answer(Response),
     /// Patterns match the path, not the method: the `Allow` list.
     NotAllowed(Vec<Method>),
-    /// No pattern matches (or every match declined).
+    /// No pattern matches.
     NoMatch,
+    /// Every matching route declined ([`Response::next`]).
+    Declined,
 }
 
 /// Runs the most specific route for the context's method and path, then the next ones while
@@ -92,7 +94,7 @@ fn run_routes(cx: &mut Context<'_>) -> Routed {
         }
     }
     cx.captures = Captures::default();
-    Routed::NoMatch
+    Routed::Declined
 }
 
 fn join_methods(list: &[Method]) -> String {
@@ -198,6 +200,7 @@ pub(crate) fn dispatch(cx: &mut Context<'_>) -> Response {
         match run_routes(cx) {
             Routed::Answer(r) => return r,
             Routed::NotAllowed(allow) => return method_not_allowed(cx, &allow),
+            Routed::Declined => return cx.fallback(),
             Routed::NoMatch => {}
         }
     }
