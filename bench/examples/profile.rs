@@ -4,7 +4,7 @@
 //! - `cargo run --release --example profile -- ours-request 100000` runs one parser (also
 //!   `ours-response`, `httparse-request`, `httparse-response`), for `perf record` or
 //!   `valgrind --tool=callgrind`;
-//! - `cargo run --release --example profile -- compare 20000 50` times rounds of 20000 parses,
+//! - `cargo run --release --example profile -- compare 2000 1000` times rounds of 2000 parses,
 //!   alternating the parsers round by round, and prints each parser's fastest and median round
 //!   (ns per parse) and the ratios. Other load on the machine slows some rounds down; the
 //!   fastest rounds show what the code costs.
@@ -77,10 +77,11 @@ fn compare(n: u64, rounds: usize, limits: &Limits) {
 fn main() {
     let mut args = std::env::args().skip(1);
     let which = args.next().unwrap_or_else(|| "compare".into());
-    let n: u64 = args.next().and_then(|s| s.parse().ok()).unwrap_or(100_000);
+    let default_n = if which == "compare" { 2000 } else { 100_000 };
+    let n: u64 = args.next().and_then(|s| s.parse().ok()).unwrap_or(default_n);
     let limits = Limits::default();
     if which == "compare" {
-        let rounds = args.next().and_then(|s| s.parse().ok()).unwrap_or(50);
+        let rounds = args.next().and_then(|s| s.parse().ok()).unwrap_or(1000);
         return compare(n, rounds, &limits);
     }
     let mut used = 0;
