@@ -455,3 +455,40 @@ pub(crate) fn handshake(
     }
     Ok(Stream::Tls(Box::new(StreamOwned::new(conn, tcp))))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_slow_lookup_is_bounded_by_the_wait() {
+        let (release, hold) = mpsc::channel::<()>();
+        let start = Instant::now();
+        let err = resolve_with("slow.example", 80, Some(Duration::from_millis(50)), move |_, _| {
+            // A resolver that hangs until the test is over.
+            let _ = hold.recv();
+            Ok(Vec::new())
+        })
+        .unwrap_err();
+        assert!(matches!(err, Error::Timeout(TimeoutKind::Connect)), "{err}");
+        assert!(start.elapsed() < Duration::from_secs(2));
+        drop(release);
+    }
+
+    #[test]
+    fn lookups_answer_and_fail_as_the_resolver_says() {
+        let addr: SocketAddr = "192.0.2.1:80".parse().unwrap();
+        let got = resolve_with("fast.example", 80, Some(Duration::from_secs(5)), move |h, p| {
+            assert_eq!((h, p), ("fast.example", 80));
+            Ok(vec![addr])
+        })
+        .unwrap();
+        assert_eq!(got, [addr]);
+        let err =
+            resolve_with("gone.example", 80, None, |_, _| Err(io::Error::other("no such host"))).unwrap_err();
+        assert!(matches!(err, Error::Resolve { ref host, .. } if host == "gone.example"), "{err}");
+        // Addresses are not looked up.
+        assert_eq!(resolve("127.0.0.1", 8, Some(Duration::ZERO)).unwrap(), ["127.0.0.1:8".parse().unwrap()]);
+        assert_eq!(resolve("::1", 8, None).unwrap(), ["[::1]:8".parse().unwrap()]);
+    }
+}
