@@ -154,7 +154,8 @@ impl Default for Client {
 
 impl Client {
     /// A client with the defaults: timeouts of 30 s for connect, read and write, no overall
-    /// deadline, default [`Limits`], up to 10 redirects, cookies on, webpki roots, no proxies.
+    /// deadline, default [`Limits`], up to 10 redirects, cookies on, gzip on (feature `gzip`),
+    /// webpki roots, no proxies, no interceptors.
     pub fn new() -> Client {
         ClientBuilder::default().build().expect("the default TLS configuration always builds")
     }
@@ -166,7 +167,9 @@ impl Client {
 
     /// Sends a request (or a GET for a URL) and returns the response with its body still to be
     /// read (the egg's `http:send-request`). Redirects are followed as configured; cookies are
-    /// sent and kept when the jar is on.
+    /// sent and kept when the jar is on; gzip bodies are decoded when the client asked for
+    /// them. The request passes through the client's default headers, then its interceptors
+    /// (see [`intercept`](crate::intercept)).
     ///
     /// # Errors
     /// Every [`Error`]: a bad URL, connection and TLS failures, timeouts, malformed responses,

@@ -2,8 +2,8 @@
 //!
 //! An HTTP/1.1 client on plain std threads: persistent connections in a pool that threads share,
 //! HTTPS with rustls, forward proxies (with `CONNECT` tunnels for HTTPS), a cookie jar,
-//! redirects, and timeouts on every wait. It is the client half of the CHICKEN `http` egg, in
-//! Rust.
+//! redirects, gzip, interceptors, and timeouts on every wait. It is the client half of the
+//! CHICKEN `http` egg, in Rust.
 //!
 //! ```no_run
 //! // One-liners on a default client:
@@ -39,7 +39,23 @@
 //!
 //! Every method is sent the same way: build a [`Request`] with a body of bytes, text or
 //! [`Body::stream`] (sent with `Transfer-Encoding: chunked` when its length is unknown) and pass
-//! it to [`Client::send`], or use [`Client::request`].
+//! it to [`Client::send`], or use [`Client::request`]. HTTP/1.0 has no chunked encoding: there a
+//! stream of unknown length is read into memory first (up to `Limits::max_body`, else
+//! [`Error::UnsizedRequestBody`]) and sent with its length.
+//!
+//! ## Beyond the egg
+//! - **gzip** (feature `gzip`, on by default): requests ask for it with `Accept-Encoding: gzip`
+//!   and gzip bodies are decoded while they are read; `Content-Encoding` and `Content-Length`
+//!   are then taken out of the response's headers ([`Response::encoding_headers`] keeps them).
+//!   A request with its own `Accept-Encoding` gets the body as sent; [`ClientBuilder::gzip`]
+//!   switches it off.
+//! - **Interceptors** ([`intercept`]): functions that wrap every request (the first added is
+//!   the outermost; each sees a request once, redirects inside), with ready-made ones for
+//!   logging ([`intercept::logging`]) and retries with exponential backoff
+//!   ([`intercept::Retry`]); [`Response::from_parts`] lets one answer without the network.
+//! - **Default headers** ([`ClientBuilder::default_header`]) for every request.
+//! - **A pool shared by threads**, stale connections detected and idempotent requests retried
+//!   once on a fresh connection; HTTPS through proxies; timeouts per phase and overall.
 //!
 //! ## Connections
 //! A response's body is a stream on its connection. When the body has been read to its end and
@@ -58,15 +74,21 @@
 //! ## Untrusted input
 //! A response is never accepted when its framing is in doubt: a malformed status line,
 //! conflicting or malformed `Content-Length`, `Content-Length` with `Transfer-Encoding`, broken
-//! chunking, and a body cut short are errors ([`Error::Protocol`]). Every wait has a timeout.
+//! chunking, and a body cut short are errors ([`Error::Protocol`]). A gzip body that is corrupt,
+//! cut short, or followed by other bytes is an error too ([`Error::Decode`]), and its decoded
+//! size counts against the body cap, so a small body that inflates to gigabytes is stopped
+//! there. Every wait has a timeout, name lookups included.
 //!
 //! | limit | default | breach |
 //! | --- | --- | --- |
 //! | status line (`Limits::max_request_line`) | 8 KiB | `Error::Protocol` (`RequestLineTooLong`) |
 //! | header line, count, whole head (`Limits`) | 8 KiB, 100, 64 KiB | `Error::Protocol` |
 //! | chunk-size line (`Limits::max_chunk_line`) | 4 KiB | `Error::Protocol` (`ChunkLineTooLong`) |
-//! | body read whole ([`Response::bytes`], `Limits::max_body`) | 10 MiB | [`Error::BodyTooLarge`] |
-//! | connect, read, write ([`Timeouts`]) | 30 s each | [`Error::Timeout`] |
+//! | body read whole ([`Response::bytes`], `Limits::max_body`; decoded bytes for gzip) | 10 MiB | [`Error::BodyTooLarge`] |
+//! | gzip header fields (name, comment) | 64 KiB (flate2's bound) | [`Error::Decode`] |
+//! | HTTP/1.0 request stream of unknown length, buffered (`Limits::max_body`) | 10 MiB | [`Error::UnsizedRequestBody`] |
+//! | connect (name lookup included), read, write ([`Timeouts`]) | 30 s each | [`Error::Timeout`] |
+//! | name lookups running at once, process-wide | 256 | [`Error::Resolve`] |
 //! | overall deadline ([`Timeouts::overall`]) | none | [`Error::Timeout`] (`Deadline`) |
 //! | redirects ([`ClientBuilder::max_redirects`]) | 10 | [`Error::TooManyRedirects`] |
 //! | idle connections (total, per host, age) | 100, 10, 30 s (less when the server's `Keep-Alive: timeout` says so) | closed |
