@@ -252,6 +252,30 @@ fn truncated_streams_are_errors_at_every_length() {
 }
 
 #[test]
+fn a_stalled_gzip_body_times_out_as_a_timeout() {
+    let packed = gz(&text());
+    let (release, wait) = mpsc::channel::<()>();
+    let wait = Mutex::new(wait);
+    let server = RawServer::start(move |mut peer| {
+        if peer.read_request().is_some() {
+            let mut reply = format!(
+                "HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: {}\r\n\r\n",
+                packed.len()
+            )
+            .into_bytes();
+            reply.extend_from_slice(&packed[..packed.len() / 2]);
+            peer.write(&reply);
+            // Stall until the test is done.
+            let _ = wait.lock().unwrap().recv();
+        }
+    });
+    let client = Client::builder().read_timeout(std::time::Duration::from_millis(100)).build().unwrap();
+    let err = client.send(server.url("/")).unwrap().bytes().unwrap_err();
+    assert!(matches!(err, Error::Timeout(http_client::TimeoutKind::Read)), "{err}");
+    drop(release);
+}
+
+#[test]
 fn a_gzip_bomb_stops_at_the_body_cap() {
     // 16 MiB of zeros in about 16 KiB.
     let zeros = vec![0u8; 16 << 20];

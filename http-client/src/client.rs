@@ -41,9 +41,11 @@ const REDIRECT_DRAIN: u64 = 64 * 1024;
 /// - `overall` is a deadline for the whole request: connecting, sending, redirects, and reading
 ///   the response body to its end.
 ///
-/// `None` means no bound. Looking up a host name counts as connecting: it runs on a helper
-/// thread that the connecting thread waits for no longer than the connect timeout (a lookup
-/// that takes longer is left to finish on its own, and its answer is dropped).
+/// `None` means no bound. Looking up a host name counts as connecting: the system resolver
+/// has no timeout of its own, so the lookup runs on a helper thread that the connecting thread
+/// waits for no longer than the connect timeout (a lookup that takes longer is left to finish
+/// on its own, and its answer is dropped). With neither a connect timeout nor a deadline the
+/// lookup runs on the calling thread; IP addresses are never looked up.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Timeouts {
     /// Connecting (name lookup, TCP, proxy tunnel, TLS handshake). Default 30 s.
@@ -538,8 +540,8 @@ fn buffer_unsized_body(req: &mut Request, limit: u64) -> Result<()> {
 
 /// `url` without the user name and password of its authority, for logs and error messages.
 pub(crate) fn redact_url(url: &str) -> String {
-    let Some(scheme_end) = url.find("://") else { return url.to_owned() };
-    let start = scheme_end + 3;
+    // Without a scheme the URL begins with its authority (it is sent as `http://`).
+    let start = url.find("://").map_or(0, |i| i + 3);
     let rest = &url[start..];
     let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
     match rest[..authority_end].rfind('@') {
@@ -899,5 +901,25 @@ impl ClientBuilder {
                 interceptors: self.interceptors,
             }),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn credentials_are_taken_out_of_urls() {
+        for (given, shown) in [
+            ("http://u:p@h/x", "http://h/x"),
+            ("https://u@h:8443/?a=b@c", "https://h:8443/?a=b@c"),
+            ("http://u:p@ss@h#f@g", "http://h#f@g"),
+            ("http://h/p@q", "http://h/p@q"),
+            ("h:80/no-scheme", "h:80/no-scheme"),
+            ("u:p@h:80/no-scheme", "h:80/no-scheme"),
+            ("http://u:p@", "http://"),
+        ] {
+            assert_eq!(redact_url(given), shown, "{given}");
+        }
     }
 }

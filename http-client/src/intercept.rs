@@ -56,7 +56,7 @@ use std::time::{Duration, Instant};
 
 use http_utils::{Body, Request};
 
-use crate::client::{redact_url, Client};
+use crate::client::{parse_url, redact_url, Client};
 use crate::error::{Error, Result, TimeoutKind};
 use crate::response::Response;
 
@@ -121,11 +121,13 @@ pub fn logging() -> impl Fn(Request, &Next<'_>) -> Result<Response> + Send + Syn
     |req: Request, next: &Next<'_>| {
         let method = req.method().clone();
         let url = redact_url(req.url());
+        // The URL as the response reports it, to tell a redirect from a spelling.
+        let asked = parse_url(&url).map_or_else(|_| url.clone(), String::from);
         let start = Instant::now();
         let result = next.run(req);
         let ms = start.elapsed().as_secs_f64() * 1000.0;
         match &result {
-            Ok(resp) if resp.url() != url => {
+            Ok(resp) if resp.url() != asked => {
                 log::info!("{method} {url}: {} from {} in {ms:.1} ms", resp.status(), resp.url());
             }
             Ok(resp) => log::info!("{method} {url}: {} in {ms:.1} ms", resp.status()),
