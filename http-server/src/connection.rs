@@ -35,7 +35,7 @@ use std::time::Instant;
 
 use http_utils::io::{drain, BodyReader, ChunkedWriter};
 use http_utils::{
-    check_host, parse_request_head, request_framing, Framing, Method, Parsed, Request, Version,
+    check_host, parse_request_head, request_framing, Framing, Headers, Method, Parsed, Request, Version,
 };
 
 use crate::context::{Context, WrittenHead};
@@ -272,7 +272,7 @@ enum After {
 }
 
 fn flush(w: &mut Worker<'_>, conn: &mut Conn) -> io::Result<()> {
-    let mut wire = Wire { io: &mut *conn.io, rbuf: &mut w.rbuf, wbuf: &mut w.wbuf, shared: w.shared };
+    let mut wire = Wire::new(&mut *conn.io, &mut w.rbuf, &mut w.wbuf, w.shared);
     wire.flush()
 }
 
@@ -590,6 +590,33 @@ fn respond(cx: &mut Context<'_>, first: Option<Response>, can_dispatch: bool) ->
     }
 }
 
+/// What a request's `Expect` field asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Expectation {
+    None,
+    /// `100-continue`, and nothing else.
+    Continue,
+    /// Anything else (RFC 9110 §10.1.1): answered 417 without running a handler.
+    Unsupported,
+}
+
+fn expectation(headers: &Headers) -> Expectation {
+    let mut found = Expectation::None;
+    for value in headers.get_all("expect") {
+        for member in value.split(',') {
+            let member = member.trim_matches([' ', '\t']);
+            if member.is_empty() {
+                continue;
+            }
+            if !member.eq_ignore_ascii_case("100-continue") {
+                return Expectation::Unsupported;
+            }
+            found = Expectation::Continue;
+        }
+    }
+    found
+}
+
 /// Serves one request whose head was just read.
 fn serve(w: &mut Worker<'_>, conn: &mut Conn, mut req: Request) -> After {
     let shared = w.shared;
@@ -635,8 +662,15 @@ fn serve(w: &mut Worker<'_>, conn: &mut Conn, mut req: Request) -> After {
     w.mark_busy();
 
     let method = req.method().clone();
-    let expects_continue = req.headers().expects_continue() && version == Version::Http11;
-    let wire = Wire { io: &mut *conn.io, rbuf: &mut w.rbuf, wbuf: &mut w.wbuf, shared };
+    let expect = expectation(req.headers());
+    let has_body = framing != Framing::None && framing != Framing::Length(0);
+    if expect == Expectation::Unsupported && has_body {
+        // Answered without reading the body: the peer may be waiting to send it, or sending.
+        close = close.or(Some(CloseReason::UnreadBody));
+        linger = true;
+    }
+    let expects_continue = expect == Expectation::Continue && version == Version::Http11;
+    let wire = Wire::new(&mut *conn.io, &mut w.rbuf, &mut w.wbuf, shared);
     let mut cx = Context {
         request: req,
         path: None,
@@ -650,7 +684,7 @@ fn serve(w: &mut Worker<'_>, conn: &mut Conn, mut req: Request) -> After {
         peer: &conn.peer,
         table: &table,
         body: BodyReader::new(wire, framing, &cfg.limits),
-        continue_pending: expects_continue && framing != Framing::None && framing != Framing::Length(0),
+        continue_pending: expects_continue && has_body,
         body_failed: false,
         written: None,
         protocol: cfg.protocol,
@@ -659,6 +693,9 @@ fn serve(w: &mut Worker<'_>, conn: &mut Conn, mut req: Request) -> After {
     let first = if let Some((status, message)) = rejected {
         route_for_status(&mut cx);
         Some(cx.error_response(status, message))
+    } else if expect == Expectation::Unsupported {
+        route_for_status(&mut cx);
+        Some(cx.error_response(417, "Expectation Failed"))
     } else if active > cfg.request_count_limit {
         route_for_status(&mut cx);
         Some(cx.error_response(503, "Service Unavailable").with_header("Retry-After", "1"))
@@ -779,7 +816,7 @@ fn answer_waiting(w: &mut Worker<'_>, conn: &mut Conn, mut waiting: Waiting, ver
     let request = std::mem::replace(&mut waiting.request, Request::new(Method::Get, "/"));
     let method = request.method().clone();
     let version = request.version();
-    let wire = Wire { io: &mut *conn.io, rbuf: &mut w.rbuf, wbuf: &mut w.wbuf, shared };
+    let wire = Wire::new(&mut *conn.io, &mut w.rbuf, &mut w.wbuf, shared);
     let mut cx = Context {
         request,
         path: None,

@@ -206,7 +206,8 @@ impl<'a> Context<'a> {
     }
 
     /// The body as a stream. The first read answers `Expect: 100-continue`.
-    /// Reading is bounded by the body timeout between bytes; the size is not limited here
+    /// Reading is bounded by the body timeout between bytes and by the minimum body rate
+    /// ([`Timeouts::min_body_rate`](crate::Timeouts::min_body_rate)); the size is not limited here
     /// (use [`read_body`](Context::read_body) for that).
     pub fn body(&mut self) -> BodyStream<'_, 'a> {
         BodyStream { cx: self }

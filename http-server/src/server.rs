@@ -40,8 +40,26 @@ pub struct Timeouts {
     pub header: Duration,
     /// The longest wait for the next bytes of a request body. Default 30 s.
     pub body: Duration,
+    /// The least average rate, in bytes per second, at which a request body must arrive while
+    /// a worker waits for it (a handler reading the body, or the server skipping an unread
+    /// one). The clock starts the first time a body read has to wait for the peer; from then
+    /// on, once the body timeout ([`body`](Timeouts::body)) has passed as a grace period, the
+    /// body bytes received since that first wait must make up at least this rate over the
+    /// time since it. A body that falls below fails as a timeout: 408 (or, while the server
+    /// skips it, a plain close), and the connection closes. This bounds how long a peer
+    /// trickling a byte just inside every body timeout can hold a worker. `None` turns it
+    /// off. Default 1024 B/s.
+    pub min_body_rate: Option<u64>,
     /// The longest wait for room to write more of a response. Default 30 s.
     pub write: Duration,
+    /// The least average rate, in bytes per second, at which the peer must take a response
+    /// once writing it has had to wait: from the first wait for room, after the write
+    /// timeout ([`write`](Timeouts::write)) as a grace period, the bytes written since must
+    /// make up at least this rate over the time since the first wait, or the connection
+    /// closes. This bounds how long a peer reading a large response a few bytes at a time
+    /// can hold a worker. Responses that never wait for room pay nothing for it. `None`
+    /// turns it off. Default 1024 B/s.
+    pub min_write_rate: Option<u64>,
     /// How long a connection may stay idle between requests. Default 60 s.
     pub keep_alive: Duration,
     /// After an error response on a connection whose request may not be over, how long its
@@ -55,7 +73,9 @@ impl Default for Timeouts {
         Timeouts {
             header: Duration::from_secs(10),
             body: Duration::from_secs(30),
+            min_body_rate: Some(1024),
             write: Duration::from_secs(30),
+            min_write_rate: Some(1024),
             keep_alive: Duration::from_secs(60),
             linger: Duration::from_secs(2),
         }
@@ -265,6 +285,20 @@ impl ServerBuilder {
     /// The write timeout.
     pub fn write_timeout(mut self, d: Duration) -> Self {
         self.timeouts.write = d;
+        self
+    }
+
+    /// The minimum request body rate in bytes per second ([`Timeouts::min_body_rate`]);
+    /// `None` turns it off.
+    pub fn min_body_rate(mut self, bytes_per_second: Option<u64>) -> Self {
+        self.timeouts.min_body_rate = bytes_per_second;
+        self
+    }
+
+    /// The minimum response write rate in bytes per second ([`Timeouts::min_write_rate`]);
+    /// `None` turns it off.
+    pub fn min_write_rate(mut self, bytes_per_second: Option<u64>) -> Self {
+        self.timeouts.min_write_rate = bytes_per_second;
         self
     }
 

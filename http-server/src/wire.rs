@@ -3,6 +3,12 @@
 //! Sockets stay non-blocking all their life. When a worker must wait inside a request (for
 //! body bytes, or for room to write a response), it polls the one descriptor with the phase's
 //! timeout; everywhere else it never waits, and a connection with nothing to read is parked.
+//!
+//! A waiting worker is pinned to its connection, so each wait is bounded twice: by the phase's
+//! timeout, and (when the transfer has had to wait once) by the minimum data rate
+//! ([`Timeouts::min_body_rate`](crate::Timeouts::min_body_rate),
+//! [`Timeouts::min_write_rate`](crate::Timeouts::min_write_rate)). Transfers that never wait
+//! never read the clock; the rate costs a byte count on those.
 
 use std::io::{self, BufRead, Read};
 use std::sync::atomic::Ordering;
@@ -89,35 +95,120 @@ impl ReadBuf {
     }
 }
 
+/// How far a transfer that had to wait on the peer has come, for its minimum rate: the time
+/// of its first wait and the bytes moved since.
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct Progress {
+    started: Option<Instant>,
+    bytes: u64,
+}
+
+impl Progress {
+    /// Counts bytes moved (only once the transfer has waited: before, the clock is not running).
+    #[inline]
+    fn add(&mut self, n: usize) {
+        if self.started.is_some() {
+            self.bytes = self.bytes.saturating_add(n as u64);
+        }
+    }
+
+    /// The deadline of a wait that begins at `now`: `timeout` from now, or earlier, the moment
+    /// the average rate since the first wait falls below `rate` bytes per second once `grace`
+    /// has passed. Fails with `TimedOut` when that moment is already past.
+    fn deadline(
+        &mut self,
+        now: Instant,
+        timeout: Duration,
+        rate: Option<u64>,
+        grace: Duration,
+        what: &'static str,
+    ) -> io::Result<Instant> {
+        let by_timeout = now + timeout;
+        let Some(rate) = rate.filter(|&r| r > 0) else { return Ok(by_timeout) };
+        let start = *self.started.get_or_insert(now);
+        // The time the bytes so far pay for at the minimum rate.
+        let earned = Duration::from_micros(self.bytes.saturating_mul(1_000_000) / rate);
+        let Some(limit) = start.checked_add(grace.max(earned)) else { return Ok(by_timeout) };
+        if now >= limit {
+            return Err(io::Error::new(io::ErrorKind::TimedOut, what));
+        }
+        Ok(by_timeout.min(limit))
+    }
+}
+
 /// A connection with the worker's buffers, for waiting reads and writes.
 pub(crate) struct Wire<'a> {
     pub io: &'a mut dyn Connection,
     pub rbuf: &'a mut ReadBuf,
     pub wbuf: &'a mut Vec<u8>,
     pub shared: &'a Shared,
+    /// The request body read through this wire, for the minimum body rate.
+    body: Progress,
+    /// The bytes written through this wire, for the minimum write rate.
+    out: Progress,
+}
+
+impl<'a> Wire<'a> {
+    pub(crate) fn new(
+        io: &'a mut dyn Connection,
+        rbuf: &'a mut ReadBuf,
+        wbuf: &'a mut Vec<u8>,
+        shared: &'a Shared,
+    ) -> Wire<'a> {
+        Wire { io, rbuf, wbuf, shared, body: Progress::default(), out: Progress::default() }
+    }
 }
 
 impl Wire<'_> {
+    /// The deadline of a wait for room to write, starting now.
+    fn write_deadline(&mut self) -> io::Result<Instant> {
+        let t = &self.shared.config.timeouts;
+        self.out.deadline(
+            Instant::now(),
+            t.write,
+            t.min_write_rate,
+            t.write,
+            "the peer reads below the minimum rate",
+        )
+    }
+
     fn wait(&mut self, interest: Interest, deadline: Instant) -> io::Result<()> {
         let interest = if self.io.wants_write() { Interest::Write } else { interest };
         let force = &self.shared.force;
         wait_until(self.io.as_fd(), interest, deadline, &|| force.load(Ordering::Relaxed))
     }
 
-    /// Reads more bytes into the read buffer, waiting up to `timeout` for them.
-    /// Returns 0 at the end of the stream.
+    /// Reads more request body bytes into the read buffer, waiting up to the body timeout for
+    /// them, and no longer than the minimum body rate allows. Returns 0 at the end of the
+    /// stream.
     ///
     /// # Errors
-    /// `TimedOut` when nothing arrives in time.
-    pub(crate) fn fill(&mut self, timeout: Duration) -> io::Result<usize> {
+    /// `TimedOut` when nothing arrives in time, or the body arrives below the minimum rate.
+    fn fill(&mut self) -> io::Result<usize> {
         // The clock is read only when there is something to wait for.
         let mut deadline = None;
         let max = self.shared.config.limits.max_head + READ_BUF;
         loop {
             match self.rbuf.read_from(self.io, max) {
-                Ok((n, _)) => return Ok(n),
+                Ok((n, _)) => {
+                    self.body.add(n);
+                    return Ok(n);
+                }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                    let d = *deadline.get_or_insert_with(|| Instant::now() + timeout);
+                    let d = match deadline {
+                        Some(d) => d,
+                        None => {
+                            let t = &self.shared.config.timeouts;
+                            let d = self.body.deadline(
+                                Instant::now(),
+                                t.body,
+                                t.min_body_rate,
+                                t.body,
+                                "the request body arrives below the minimum rate",
+                            )?;
+                            *deadline.insert(d)
+                        }
+                    };
                     self.wait(Interest::Read, d)?
                 }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
@@ -127,18 +218,22 @@ impl Wire<'_> {
     }
 
     fn write_direct(&mut self, mut data: &[u8]) -> io::Result<()> {
-        let timeout = self.shared.config.timeouts.write;
-        // Each wait for room gets the whole timeout; the clock is read only to wait.
+        // Each wait for room gets the whole timeout (less if the minimum rate runs out first);
+        // the clock is read only to wait.
         let mut deadline = None;
         while !data.is_empty() {
             match self.io.write(data) {
                 Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
                 Ok(n) => {
                     data = &data[n..];
+                    self.out.add(n);
                     deadline = None;
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                    let d = *deadline.get_or_insert_with(|| Instant::now() + timeout);
+                    let d = match deadline {
+                        Some(d) => d,
+                        None => *deadline.insert(self.write_deadline()?),
+                    };
                     self.wait(Interest::Write, d)?
                 }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
@@ -162,8 +257,10 @@ impl Wire<'_> {
             match self.io.flush() {
                 Ok(()) => return Ok(()),
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                    let d =
-                        *deadline.get_or_insert_with(|| Instant::now() + self.shared.config.timeouts.write);
+                    let d = match deadline {
+                        Some(d) => d,
+                        None => *deadline.insert(self.write_deadline()?),
+                    };
                     self.wait(Interest::Write, d)?
                 }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
@@ -187,15 +284,13 @@ impl Wire<'_> {
     }
 }
 
-/// Reads go to the buffered bytes first, then to the socket, waiting up to the body timeout.
+/// Reads go to the buffered bytes first, then to the socket, waiting up to the body timeout
+/// and within the minimum body rate.
 /// A body reader on top never asks for more than its body, so nothing past it is consumed.
 impl Read for Wire<'_> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        if self.rbuf.is_empty() {
-            let t = self.shared.config.timeouts.body;
-            if self.fill(t)? == 0 {
-                return Ok(0);
-            }
+        if self.rbuf.is_empty() && self.fill()? == 0 {
+            return Ok(0);
         }
         let avail = self.rbuf.available();
         let n = avail.len().min(buf.len());
@@ -208,8 +303,7 @@ impl Read for Wire<'_> {
 impl BufRead for Wire<'_> {
     fn fill_buf(&mut self) -> io::Result<&[u8]> {
         if self.rbuf.is_empty() {
-            let t = self.shared.config.timeouts.body;
-            self.fill(t)?;
+            self.fill()?;
         }
         Ok(self.rbuf.available())
     }
