@@ -47,8 +47,10 @@ pub struct Timeouts {
     /// body bytes received since that first wait must make up at least this rate over the
     /// time since it. A body that falls below fails as a timeout: 408 (or, while the server
     /// skips it, a plain close), and the connection closes. This bounds how long a peer
-    /// trickling a byte just inside every body timeout can hold a worker. `None` turns it
-    /// off. Default 1024 B/s.
+    /// trickling a byte just inside every body timeout can hold a worker. Bytes that
+    /// arrived before the first wait do not count, and once the clock runs, time a handler
+    /// spends between its reads counts too. Being an average, bytes sent early pay for
+    /// slower ones later. `None` turns it off. Default 1024 B/s.
     pub min_body_rate: Option<u64>,
     /// The longest wait for room to write more of a response. Default 30 s.
     pub write: Duration,
