@@ -93,8 +93,8 @@ pub enum StaticError {
     /// The URL path is not acceptable: a `..` segment (in any encoding), a backslash, a NUL,
     /// or bytes that are not UTF-8 once decoded. Answer 400.
     InvalidPath,
-    /// Nothing to serve there: no such file, not a regular file, or a directory without
-    /// `index.html`. Answer 404.
+    /// Nothing to serve there: no such file, not a regular file, a directory without
+    /// `index.html`, or a hidden name (a segment starting with `.`). Answer 404.
     NotFound,
     /// The path leads outside the root through a symbolic link. Answer 404, as for a missing
     /// file, so that nothing about the outside is revealed.
@@ -136,11 +136,17 @@ impl std::error::Error for StaticError {
     }
 }
 
-/// Maps a "not there" error to `NotFound`, anything else to `Io`.
+/// Maps a "not there" error to `NotFound`, anything else to `Io`. A name too long for the
+/// file system names nothing there either: the client chose it, so it is no server error.
 fn lookup_error(e: io::Error) -> StaticError {
-    // ENOTDIR (a file used as a directory) has no stable io::ErrorKind on older toolchains.
+    // ENOTDIR (a file used as a directory) and ENAMETOOLONG have no stable io::ErrorKind on
+    // older toolchains.
     const ENOTDIR: i32 = 20;
-    if e.kind() == io::ErrorKind::NotFound || (cfg!(unix) && e.raw_os_error() == Some(ENOTDIR)) {
+    let name_too_long = e.raw_os_error() == Some(rustix::io::Errno::NAMETOOLONG.raw_os_error());
+    if e.kind() == io::ErrorKind::NotFound
+        || (cfg!(unix) && e.raw_os_error() == Some(ENOTDIR))
+        || name_too_long
+    {
         StaticError::NotFound
     } else {
         StaticError::Io(e)
@@ -148,7 +154,7 @@ fn lookup_error(e: io::Error) -> StaticError {
 }
 
 /// The decoded, checked segments of a URL path: no `..`, backslash or NUL; `.` and empty
-/// segments dropped.
+/// segments dropped; a hidden name (a segment starting with `.`) is not there.
 fn safe_segments(url_path: &str) -> Result<Vec<String>, StaticError> {
     let decoded =
         String::from_utf8(percent_decode_bytes(url_path.as_bytes())).map_err(|_| StaticError::InvalidPath)?;
@@ -156,10 +162,14 @@ fn safe_segments(url_path: &str) -> Result<Vec<String>, StaticError> {
         return Err(StaticError::InvalidPath);
     }
     let mut out = Vec::new();
+    let mut hidden = false;
     for seg in decoded.split('/') {
         match seg {
             "" | "." => {}
             ".." => return Err(StaticError::InvalidPath),
+            // Dotfiles and dot directories (`.env`, `.git/`) are never served. The segments
+            // are those of the decoded path, so `%2F.env` is caught as well as `.env`.
+            s if s.starts_with('.') => hidden = true,
             s => {
                 // Belt and braces: a segment must be one plain path component.
                 let mut comps = Path::new(s).components();
@@ -170,6 +180,9 @@ fn safe_segments(url_path: &str) -> Result<Vec<String>, StaticError> {
             }
         }
     }
+    if hidden {
+        return Err(StaticError::NotFound);
+    }
     Ok(out)
 }
 
@@ -178,7 +191,8 @@ fn safe_segments(url_path: &str) -> Result<Vec<String>, StaticError> {
 ///
 /// Pass the path still percent-encoded (for a route `/files/{path...}`, the capture's
 /// [`raw`](crate::Captures::raw) value): it is decoded here, once. The path may start with `/`
-/// or not; `.` and empty segments are ignored.
+/// or not; `.` and empty segments are ignored. A segment starting with `.` (a dotfile or dot
+/// directory such as `.env` or `.git`, in any encoding) gives [`StaticError::NotFound`].
 ///
 /// The result is checked against the canonical root after every link is followed, so a link
 /// inside the root that points outside it gives [`StaticError::OutsideRoot`]; links that stay
@@ -191,6 +205,7 @@ fn safe_segments(url_path: &str) -> Result<Vec<String>, StaticError> {
 /// assert!(matches!(resolve(&root, "/../etc/passwd"), Err(StaticError::InvalidPath)));
 /// assert!(matches!(resolve(&root, "/%2e%2e/etc/passwd"), Err(StaticError::InvalidPath)));
 /// assert!(matches!(resolve(&root, "/no-such-file-here.txt"), Err(StaticError::NotFound)));
+/// assert!(matches!(resolve(&root, "/a%2F.env"), Err(StaticError::NotFound)));
 /// ```
 ///
 /// # Errors
@@ -624,6 +639,50 @@ mod tests {
         assert!(matches!(err, StaticError::Io(_)), "{err:?}");
         assert_eq!(err.status(), 500);
         assert!(std::error::Error::source(&err).is_some());
+    }
+
+    /// Dotfiles are never served, however the path spells them: `StaticDir` checked the raw
+    /// segments, so `a%2F.env` (one raw segment, decoded to `a/.env`) reached `.env`.
+    #[test]
+    fn refuses_dotfiles() {
+        let (_base, root, _) = tree();
+        fs::write(root.join(".env"), "KEY=1").unwrap();
+        fs::create_dir(root.join(".git")).unwrap();
+        fs::write(root.join(".git/config"), "[core]").unwrap();
+        fs::write(root.join("sub/.htpasswd"), "x").unwrap();
+        for url in [
+            "/.env",
+            ".env",
+            "/%2eenv",
+            "/%2Eenv",
+            "/x%2F.env",
+            "/%2F.env",
+            "/.git/config",
+            "/.git/",
+            "/.git",
+            "/sub/.htpasswd",
+            "/sub%2f.htpasswd",
+            "/./.env",
+        ] {
+            let err = resolve(&root, url).unwrap_err();
+            assert!(matches!(err, StaticError::NotFound), "{url}: {err:?}");
+        }
+        // `..` is refused as before, even after a hidden name.
+        assert!(matches!(resolve(&root, "/.git/../index.html"), Err(StaticError::InvalidPath)));
+        assert!(matches!(resolve(&root, "/.env%2F.."), Err(StaticError::InvalidPath)));
+    }
+
+    /// Found by the `static_resolve` fuzz target: a segment longer than the file system's
+    /// `NAME_MAX` made `canonicalize` fail with ENAMETOOLONG, answered 500.
+    #[test]
+    fn overlong_names_are_not_found() {
+        let (_base, root, _) = tree();
+        for url in ["X".repeat(300), format!("/sub/{}", "X".repeat(256)), format!("/{}/a", "%58".repeat(300))]
+        {
+            let err = resolve(&root, &url).unwrap_err();
+            assert!(matches!(err, StaticError::NotFound), "{url}: {err:?}");
+            assert_eq!(err.status(), 404);
+        }
     }
 
     #[cfg(unix)]
