@@ -82,9 +82,9 @@
 //! | HTTP version other than 1.0 and 1.1 | — | 505, close |
 //! | header timeout (slowloris; includes the TLS handshake) | 10 s | 408, close |
 //! | body timeout (between body bytes) | 30 s | 408 or close |
-//! | body rate while a worker waits for it, handler or server reading ([`Timeouts::min_body_rate`]; after the body timeout as grace) | 1024 B/s | 408 or close |
+//! | body rate while a worker waits for it, handler or server reading ([`Timeouts::min_body_rate`]; it may fall behind by at most the body timeout) | 1024 B/s | 408 or close |
 //! | write timeout | 30 s | close |
-//! | rate a response is taken at ([`Timeouts::min_write_rate`]; after the write timeout as grace) | 1024 B/s | close |
+//! | rate a response is taken at ([`Timeouts::min_write_rate`]; it may fall behind by at most the write timeout) | 1024 B/s | close |
 //! | `Expect` other than `100-continue` | — | 417, handler not run; close if a body follows |
 //! | keep-alive idle timeout | 60 s | close |
 //! | requests per connection | 10,000 | `Connection: close` on the last |

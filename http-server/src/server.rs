@@ -40,24 +40,24 @@ pub struct Timeouts {
     pub header: Duration,
     /// The longest wait for the next bytes of a request body. Default 30 s.
     pub body: Duration,
-    /// The least average rate, in bytes per second, at which a request body must arrive while
-    /// a worker waits for it (a handler reading the body, or the server skipping an unread
-    /// one). The clock starts the first time a body read has to wait for the peer; from then
-    /// on, once the body timeout ([`body`](Timeouts::body)) has passed as a grace period, the
-    /// body bytes received since that first wait must make up at least this rate over the
-    /// time since it. A body that falls below fails as a timeout: 408 (or, while the server
-    /// skips it, a plain close), and the connection closes. This bounds how long a peer
-    /// trickling a byte just inside every body timeout can hold a worker. Bytes that
-    /// arrived before the first wait do not count, and once the clock runs, time a handler
-    /// spends between its reads counts too. Being an average, bytes sent early pay for
-    /// slower ones later. `None` turns it off. Default 1024 B/s.
+    /// The least rate, in bytes per second, at which a request body must arrive while a
+    /// worker waits for it (a handler reading the body, or the server skipping an unread
+    /// one). The clock starts the first time a body read has to wait for the peer, with the
+    /// body timeout ([`body`](Timeouts::body)) as credit; every body byte received since
+    /// earns `1 / rate` seconds more, and the credit never exceeds the body timeout, so bytes
+    /// sent fast early cannot pay for a trickle later. A body whose credit runs out fails as
+    /// a timeout: 408 (or, while the server skips it, a plain close), and the connection
+    /// closes. This bounds how long a peer trickling a byte just inside every body timeout
+    /// can hold a worker. Bytes that arrived before the first wait do not count, and once
+    /// the clock runs, time a handler spends between its reads counts too. `None` turns it
+    /// off. Default 1024 B/s.
     pub min_body_rate: Option<u64>,
     /// The longest wait for room to write more of a response. Default 30 s.
     pub write: Duration,
-    /// The least average rate, in bytes per second, at which the peer must take a response
-    /// once writing it has had to wait: from the first wait for room, after the write
-    /// timeout ([`write`](Timeouts::write)) as a grace period, the bytes written since must
-    /// make up at least this rate over the time since the first wait, or the connection
+    /// The least rate, in bytes per second, at which the peer must take a response once
+    /// writing it has had to wait: from the first wait for room, with the write timeout
+    /// ([`write`](Timeouts::write)) as credit, every byte written earns `1 / rate` seconds
+    /// more, credit never exceeding the write timeout; when it runs out the connection
     /// closes. This bounds how long a peer reading a large response a few bytes at a time
     /// can hold a worker. Responses that never wait for room pay nothing for it. `None`
     /// turns it off. Default 1024 B/s.

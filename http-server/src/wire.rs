@@ -95,11 +95,13 @@ impl ReadBuf {
     }
 }
 
-/// How far a transfer that had to wait on the peer has come, for its minimum rate: the time
-/// of its first wait and the bytes moved since.
+/// How far a transfer that had to wait on the peer has come, for its minimum rate: a deadline
+/// that every byte moved pushes back by `1 / rate` seconds, but never more than the grace
+/// period past the present (a bucket holding at most `grace` of credit), and the bytes moved
+/// since the deadline was last pushed.
 #[derive(Debug, Default, Clone, Copy)]
 pub(crate) struct Progress {
-    started: Option<Instant>,
+    limit: Option<Instant>,
     bytes: u64,
 }
 
@@ -107,14 +109,16 @@ impl Progress {
     /// Counts bytes moved (only once the transfer has waited: before, the clock is not running).
     #[inline]
     fn add(&mut self, n: usize) {
-        if self.started.is_some() {
+        if self.limit.is_some() {
             self.bytes = self.bytes.saturating_add(n as u64);
         }
     }
 
     /// The deadline of a wait that begins at `now`: `timeout` from now, or earlier, the moment
-    /// the average rate since the first wait falls below `rate` bytes per second once `grace`
-    /// has passed. Fails with `TimedOut` when that moment is already past.
+    /// the transfer falls behind the minimum `rate` by more than `grace`. The first wait
+    /// starts the clock with `grace` of credit; each byte since earns `1 / rate` seconds, and
+    /// credit never exceeds `grace`, so bytes sent fast early cannot pay for a trickle later.
+    /// Fails with `TimedOut` when that moment is already past.
     fn deadline(
         &mut self,
         now: Instant,
@@ -125,10 +129,16 @@ impl Progress {
     ) -> io::Result<Instant> {
         let by_timeout = now + timeout;
         let Some(rate) = rate.filter(|&r| r > 0) else { return Ok(by_timeout) };
-        let start = *self.started.get_or_insert(now);
-        // The time the bytes so far pay for at the minimum rate.
-        let earned = Duration::from_micros(self.bytes.saturating_mul(1_000_000) / rate);
-        let Some(limit) = start.checked_add(grace.max(earned)) else { return Ok(by_timeout) };
+        let cap = now.checked_add(grace).unwrap_or(by_timeout);
+        let limit = match self.limit {
+            None => cap,
+            Some(limit) => {
+                let earned = Duration::from_micros(self.bytes.saturating_mul(1_000_000) / rate);
+                limit.checked_add(earned).map_or(cap, |l| l.min(cap))
+            }
+        };
+        self.limit = Some(limit);
+        self.bytes = 0;
         if now >= limit {
             return Err(io::Error::new(io::ErrorKind::TimedOut, what));
         }
@@ -310,5 +320,57 @@ impl BufRead for Wire<'_> {
 
     fn consume(&mut self, n: usize) {
         self.rbuf.consume(n);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const WHAT: &str = "below the minimum rate";
+
+    fn at(p: &mut Progress, now: Instant) -> io::Result<Instant> {
+        p.deadline(now, Duration::from_secs(30), Some(1000), Duration::from_secs(1), WHAT)
+    }
+
+    #[test]
+    fn first_wait_gets_the_grace_period() {
+        let t0 = Instant::now();
+        let mut p = Progress::default();
+        p.add(5000); // before the first wait: not counted
+        assert_eq!(at(&mut p, t0).unwrap(), t0 + Duration::from_secs(1));
+        assert!(at(&mut p, t0 + Duration::from_millis(1000)).is_err());
+    }
+
+    #[test]
+    fn bytes_earn_time_at_the_rate() {
+        let t0 = Instant::now();
+        let mut p = Progress::default();
+        at(&mut p, t0).unwrap();
+        p.add(500); // half a second at 1000 B/s
+        let limit = at(&mut p, t0 + Duration::from_millis(900)).unwrap();
+        assert_eq!(limit, t0 + Duration::from_millis(1500));
+        assert!(at(&mut p, t0 + Duration::from_millis(1500)).is_err());
+    }
+
+    #[test]
+    fn early_bytes_bank_no_more_than_the_grace_period() {
+        let t0 = Instant::now();
+        let mut p = Progress::default();
+        at(&mut p, t0).unwrap();
+        p.add(10_000_000); // 10,000 s worth at the minimum rate
+        let limit = at(&mut p, t0 + Duration::from_millis(500)).unwrap();
+        assert_eq!(limit, t0 + Duration::from_millis(1500));
+        // Then a trickle: nothing more arrives, and the transfer fails a grace period later.
+        assert!(at(&mut p, t0 + Duration::from_millis(1400)).is_ok());
+        assert!(at(&mut p, t0 + Duration::from_millis(1500)).is_err());
+    }
+
+    #[test]
+    fn no_rate_means_only_the_timeout() {
+        let t0 = Instant::now();
+        let mut p = Progress::default();
+        let d = p.deadline(t0, Duration::from_secs(30), None, Duration::from_secs(1), WHAT).unwrap();
+        assert_eq!(d, t0 + Duration::from_secs(30));
     }
 }
