@@ -10,3 +10,8 @@
 pub use http_client as client;
 pub use http_server as server;
 pub use http_utils as utils;
+
+/// The README's examples, compiled (and the `no_run` ones type-checked) as doctests.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;
