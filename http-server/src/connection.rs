@@ -276,6 +276,25 @@ fn flush(w: &mut Worker<'_>, conn: &mut Conn) -> io::Result<()> {
     wire.flush()
 }
 
+/// Ends a connection as a settled request left it: `None` for `Keep` (go on with the next
+/// request), otherwise the outcome after flushing what is written. A `Wait` here (an answer
+/// that asks to wait again) cannot be honoured and closes the connection.
+fn settle(w: &mut Worker<'_>, conn: &mut Conn, after: After) -> Option<Outcome> {
+    match after {
+        After::Keep => None,
+        After::Close(reason) => {
+            let _ = flush(w, conn);
+            Some(Outcome::Close(reason))
+        }
+        After::Linger(reason) => Some(if flush(w, conn).is_err() {
+            Outcome::Close(CloseReason::WriteFailed)
+        } else {
+            start_linger(w, conn, reason)
+        }),
+        After::Wait(_) => Some(Outcome::Close(CloseReason::WriteFailed)),
+    }
+}
+
 fn start_linger(w: &mut Worker<'_>, conn: &mut Conn, reason: CloseReason) -> Outcome {
     conn.io.shutdown_write();
     conn.phase = Phase::Linger;
@@ -312,19 +331,7 @@ fn http(w: &mut Worker<'_>, conn: &mut Conn, hangup: bool) -> Outcome {
                     served += 1;
                     w.rbuf.consume(used);
                     conn.head_started = None;
-                    let after = serve(w, conn, value);
-                    match after {
-                        After::Keep => {}
-                        After::Close(reason) => {
-                            let _ = flush(w, conn);
-                            return Outcome::Close(reason);
-                        }
-                        After::Linger(reason) => {
-                            if flush(w, conn).is_err() {
-                                return Outcome::Close(CloseReason::WriteFailed);
-                            }
-                            return start_linger(w, conn, reason);
-                        }
+                    let after = match serve(w, conn, value) {
                         After::Wait(waiting) => {
                             // The answer may be settled already (a responder used at once):
                             // then it is written here and the loop goes on.
@@ -340,21 +347,12 @@ fn http(w: &mut Worker<'_>, conn: &mut Conn, hangup: bool) -> Outcome {
                                 conn.phase = Phase::Waiting;
                                 return Outcome::Park;
                             };
-                            match answer_waiting(w, conn, *waiting, verdict) {
-                                After::Keep => {}
-                                After::Close(reason) => {
-                                    let _ = flush(w, conn);
-                                    return Outcome::Close(reason);
-                                }
-                                After::Linger(reason) => {
-                                    if flush(w, conn).is_err() {
-                                        return Outcome::Close(CloseReason::WriteFailed);
-                                    }
-                                    return start_linger(w, conn, reason);
-                                }
-                                After::Wait(_) => return Outcome::Close(CloseReason::WriteFailed),
-                            }
+                            answer_waiting(w, conn, *waiting, verdict)
                         }
+                        other => other,
+                    };
+                    if let Some(outcome) = settle(w, conn, after) {
+                        return outcome;
                     }
                 }
                 Ok(Parsed::Partial) => break,
@@ -882,20 +880,8 @@ fn resume(w: &mut Worker<'_>, conn: &mut Conn, hangup: bool) -> Outcome {
     let Some(verdict) = verdict else { return Outcome::Park };
     let Some(waiting) = conn.waiting.take() else { return Outcome::Close(CloseReason::WriteFailed) };
     conn.phase = Phase::Http;
-    match answer_waiting(w, conn, *waiting, verdict) {
-        After::Keep => http(w, conn, hangup),
-        After::Close(reason) => {
-            let _ = flush(w, conn);
-            Outcome::Close(reason)
-        }
-        After::Linger(reason) => {
-            if flush(w, conn).is_err() {
-                return Outcome::Close(CloseReason::WriteFailed);
-            }
-            start_linger(w, conn, reason)
-        }
-        After::Wait(_) => Outcome::Close(CloseReason::WriteFailed),
-    }
+    let after = answer_waiting(w, conn, *waiting, verdict);
+    settle(w, conn, after).unwrap_or_else(|| http(w, conn, hangup))
 }
 
 /// Writes a handler's response: head, then the body framed by length, chunks or close.
