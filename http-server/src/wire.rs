@@ -182,6 +182,16 @@ impl Wire<'_> {
         )
     }
 
+    /// Waits for room to write. The deadline is taken at the first wait since bytes last
+    /// moved (`None` in `deadline`), and kept for the waits that follow without progress.
+    fn wait_for_room(&mut self, deadline: &mut Option<Instant>) -> io::Result<()> {
+        let d = match *deadline {
+            Some(d) => d,
+            None => *deadline.insert(self.write_deadline()?),
+        };
+        self.wait(Interest::Write, d)
+    }
+
     fn wait(&mut self, interest: Interest, deadline: Instant) -> io::Result<()> {
         let interest = if self.io.wants_write() { Interest::Write } else { interest };
         let force = &self.shared.force;
@@ -239,13 +249,7 @@ impl Wire<'_> {
                     self.out.add(n);
                     deadline = None;
                 }
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                    let d = match deadline {
-                        Some(d) => d,
-                        None => *deadline.insert(self.write_deadline()?),
-                    };
-                    self.wait(Interest::Write, d)?
-                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => self.wait_for_room(&mut deadline)?,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) => return Err(e),
             }
@@ -266,13 +270,7 @@ impl Wire<'_> {
         loop {
             match self.io.flush() {
                 Ok(()) => return Ok(()),
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                    let d = match deadline {
-                        Some(d) => d,
-                        None => *deadline.insert(self.write_deadline()?),
-                    };
-                    self.wait(Interest::Write, d)?
-                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => self.wait_for_room(&mut deadline)?,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) => return Err(e),
             }
