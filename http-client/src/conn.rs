@@ -14,7 +14,7 @@ use rustls::{ClientConfig, ClientConnection, StreamOwned};
 use rustls_pki_types::ServerName;
 
 use crate::error::{Error, Result, TimeoutKind};
-use crate::pool::PoolKey;
+use crate::key::PoolKey;
 
 /// Size of a connection's read buffer.
 const READ_BUF: usize = 16 * 1024;

@@ -18,7 +18,7 @@ use std::io::{self, BufRead, BufReader, Read};
 use flate2::bufread::MultiGzDecoder;
 
 use crate::error::Error;
-use crate::response::RawBody;
+use crate::wire::RawBody;
 
 /// Size of the buffer of encoded bytes.
 const INPUT_BUF: usize = 16 * 1024;

@@ -28,9 +28,10 @@ use rustls::ClientConfig;
 
 use crate::conn::{connect_tcp, handshake, Conn, Stream, Timing};
 use crate::error::{Error, Result, TimeoutKind};
-use crate::pool::{Pool, PoolKey, TlsId};
+use crate::key::{PoolKey, TlsId};
+use crate::pool::Pool;
 use crate::proxy::Proxy;
-use crate::response::RawBody;
+use crate::wire::RawBody;
 
 /// Bodies up to this size are sent in the same write as the head.
 const COALESCE_BODY: usize = 16 * 1024;

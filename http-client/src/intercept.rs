@@ -51,62 +51,14 @@
 use std::collections::hash_map::RandomState;
 use std::hash::{BuildHasher, Hasher};
 use std::io;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use http_utils::{Body, Request};
 
-use crate::client::{parse_url, redact_url, Client};
+pub use crate::client::Next;
 use crate::error::{Error, Result, TimeoutKind};
 use crate::response::Response;
-
-/// An interceptor as the client keeps it.
-pub(crate) type Interceptor = dyn Fn(Request, &Next<'_>) -> Result<Response> + Send + Sync;
-
-/// The rest of the chain below an interceptor; [`run`](Next::run) passes a request on.
-pub struct Next<'a> {
-    client: &'a Client,
-    rest: &'a [Arc<Interceptor>],
-    deadline: Option<Instant>,
-}
-
-impl<'a> Next<'a> {
-    pub(crate) fn new(
-        client: &'a Client,
-        rest: &'a [Arc<Interceptor>],
-        deadline: Option<Instant>,
-    ) -> Next<'a> {
-        Next { client, rest, deadline }
-    }
-
-    /// Passes `req` to the next interceptor, or, below the last one, sends it (following
-    /// redirects) and returns the response with its body still to be read.
-    ///
-    /// # Errors
-    /// As [`Client::send`](crate::Client::send), or what an interceptor below returns.
-    pub fn run(&self, req: Request) -> Result<Response> {
-        match self.rest.split_first() {
-            Some((first, rest)) => first(req, &Next { client: self.client, rest, deadline: self.deadline }),
-            None => self.client.send_direct(req, self.deadline),
-        }
-    }
-
-    /// The client the request is being sent with.
-    pub fn client(&self) -> &Client {
-        self.client
-    }
-
-    /// When the client's overall timeout for this request runs out, if it has one.
-    pub fn deadline(&self) -> Option<Instant> {
-        self.deadline
-    }
-}
-
-impl std::fmt::Debug for Next<'_> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Next").field("interceptors_left", &self.rest.len()).finish()
-    }
-}
+use crate::urls::{parse_url, redact_url};
 
 /// An interceptor that logs every request through the `log` crate: the method, the URL
 /// (without user name or password), the status (and the final URL after redirects), and the

@@ -93,6 +93,7 @@
 //! | redirects ([`ClientBuilder::max_redirects`]) | 10 | [`Error::TooManyRedirects`] |
 //! | idle connections (total, per host, age) | 100, 10, 30 s (less when the server's `Keep-Alive: timeout` says so) | closed |
 
+mod builder;
 mod client;
 mod conn;
 #[cfg(feature = "gzip")]
@@ -100,20 +101,28 @@ mod decode;
 mod error;
 mod exchange;
 pub mod intercept;
+mod key;
 mod pool;
 mod proxy;
+mod request;
 mod response;
+mod timeouts;
 mod tls;
+mod urls;
+mod wire;
 
 use std::sync::OnceLock;
 
-pub use client::{Client, ClientBuilder, IntoRequest, Timeouts};
+pub use builder::ClientBuilder;
+pub use client::Client;
 pub use error::{Error, Result, TimeoutKind};
 pub use http_utils::{Body, Headers, Limits, Method, Request, ResponseHead, Version};
 pub use proxy::{Proxy, ProxyEnv, ProxyPattern};
 /// The regex type of [`ProxyPattern::Regex`].
 pub use regex::Regex;
+pub use request::IntoRequest;
 pub use response::{Response, ResponseBody};
+pub use timeouts::Timeouts;
 
 /// The client behind the free functions, built on first use with the defaults.
 pub fn default_client() -> &'static Client {

@@ -14,44 +14,11 @@
 #![allow(clippy::mutable_key_type)]
 
 use std::collections::HashMap;
-use std::hash::{Hash, Hasher};
-use std::sync::{Arc, Mutex};
-
-use rustls::ClientConfig;
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use crate::conn::Conn;
-
-/// The identity of a connection: what it is connected to and how.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub(crate) struct PoolKey {
-    pub(crate) https: bool,
-    pub(crate) host: String,
-    pub(crate) port: u16,
-    /// The proxy `host:port` with its credentials, if any.
-    pub(crate) proxy: Option<String>,
-    /// A per-request TLS configuration (`None` for the client's own).
-    pub(crate) tls: Option<TlsId>,
-}
-
-/// A TLS configuration compared by identity. Holding it keeps it alive, so its address is
-/// never reused by another configuration while a connection made with it is pooled.
-#[derive(Debug, Clone)]
-pub(crate) struct TlsId(pub(crate) Arc<ClientConfig>);
-
-impl PartialEq for TlsId {
-    fn eq(&self, other: &TlsId) -> bool {
-        Arc::ptr_eq(&self.0, &other.0)
-    }
-}
-
-impl Eq for TlsId {}
-
-impl Hash for TlsId {
-    fn hash<H: Hasher>(&self, state: &mut H) {
-        (Arc::as_ptr(&self.0) as usize).hash(state);
-    }
-}
+use crate::key::PoolKey;
 
 /// Caps on idle connections.
 #[derive(Debug, Clone, Copy)]

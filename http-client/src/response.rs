@@ -3,18 +3,14 @@
 
 use std::fmt;
 use std::io::{self, Read};
-use std::sync::Arc;
 
-use http_utils::io::BodyReader;
-use http_utils::{Body, Framing, Headers, Limits, ResponseHead, Version};
+#[cfg(feature = "gzip")]
+use http_utils::Framing;
+use http_utils::{Body, Headers, Limits, ResponseHead, Version};
 
-use crate::conn::Conn;
 use crate::error::{Error, Result};
-use crate::pool::Pool;
-
-/// Most bytes read on drop to finish an abandoned body so that its connection can be reused;
-/// only bytes already received are read, so dropping never waits on the network.
-const DRAIN_ON_DROP: u64 = 64 * 1024;
+use crate::urls::parse_url;
+use crate::wire::RawBody;
 
 /// An HTTP response (what the egg's `http:send-request` returned: the status line, the headers
 /// and the still-open connection, here as the body stream).
@@ -54,7 +50,7 @@ pub struct Response {
 
 impl Response {
     pub(crate) fn new(head: ResponseHead, url: url::Url, body: RawBody) -> Response {
-        let max_body = body.max_body;
+        let max_body = body.max_body();
         Response::assemble(head, url, ResponseBody { source: Source::Wire(body), max_body })
     }
 
@@ -95,7 +91,7 @@ impl Response {
     /// [`Error::InvalidUrl`] or [`Error::UnsupportedScheme`] for a URL that is not an absolute
     /// `http` or `https` URL.
     pub fn from_parts(head: ResponseHead, url: &str, body: impl Into<Body>) -> Result<Response> {
-        let url = crate::client::parse_url(url)?;
+        let url = parse_url(url)?;
         let source = match body.into() {
             Body::Empty => Source::Local { reader: Box::new(io::empty()), remaining: Some(0) },
             Body::Bytes(b) => {
@@ -410,112 +406,5 @@ impl fmt::Debug for ResponseBody {
             Source::Local { .. } | Source::LocalDone | Source::Gone => "local".to_owned(),
         };
         f.debug_struct("ResponseBody").field("body", &kind).field("complete", &self.is_complete()).finish()
-    }
-}
-
-/// A response body as it arrives on its connection.
-pub(crate) struct RawBody {
-    reader: Option<BodyReader<Conn>>,
-    /// Where the connection goes when the body is done; `None` when it must be closed.
-    pool: Option<Arc<Pool>>,
-    complete: bool,
-    pub(crate) framing: Framing,
-    max_body: u64,
-    trailers: Option<Headers>,
-}
-
-impl RawBody {
-    pub(crate) fn new(conn: Conn, framing: Framing, limits: &Limits, pool: Option<Arc<Pool>>) -> RawBody {
-        let pool = if framing == Framing::UntilClose { None } else { pool };
-        let mut body = RawBody {
-            reader: Some(BodyReader::new(conn, framing, limits)),
-            pool,
-            complete: false,
-            framing,
-            max_body: limits.max_body,
-            trailers: None,
-        };
-        body.check_complete();
-        body
-    }
-
-    /// True once the whole body has been received.
-    pub(crate) fn is_complete(&self) -> bool {
-        self.complete
-    }
-
-    /// The trailer fields of a chunked body, once it is complete and if it had any.
-    pub(crate) fn trailers(&self) -> Option<&Headers> {
-        self.trailers.as_ref()
-    }
-
-    fn check_complete(&mut self) {
-        if self.reader.as_ref().is_some_and(BodyReader::is_complete) {
-            self.complete = true;
-            self.release();
-        }
-    }
-
-    /// Hands the connection back to the pool (when allowed) or closes it.
-    fn release(&mut self) {
-        let Some(mut reader) = self.reader.take() else { return };
-        self.trailers = reader.take_trailers();
-        let conn = reader.into_inner();
-        if let Some(pool) = self.pool.take() {
-            if conn.buffered().is_empty() {
-                pool.put(conn);
-            }
-        }
-    }
-}
-
-impl Read for RawBody {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let Some(reader) = self.reader.as_mut() else { return Ok(0) };
-        match reader.read(buf) {
-            Ok(n) => {
-                self.check_complete();
-                Ok(n)
-            }
-            Err(e) => {
-                // The connection's framing is lost: close it.
-                self.reader = None;
-                self.pool = None;
-                Err(e)
-            }
-        }
-    }
-}
-
-impl Drop for RawBody {
-    fn drop(&mut self) {
-        // Only a connection that could be reused is worth finishing.
-        let (Some(mut reader), Some(pool)) = (self.reader.take(), self.pool.take()) else { return };
-        // Finish the body with the bytes that have already arrived, without waiting for more.
-        if reader.get_mut().set_polling(true).is_err() {
-            return;
-        }
-        let mut sink = [0u8; 4096];
-        let mut drained = 0u64;
-        let finished = loop {
-            if reader.is_complete() {
-                break true;
-            }
-            if drained >= DRAIN_ON_DROP {
-                break false;
-            }
-            match reader.read(&mut sink) {
-                Ok(0) => break reader.is_complete(),
-                Ok(n) => drained += n as u64,
-                // Nothing more has arrived yet (or the body is broken): close the connection.
-                Err(_) => break false,
-            }
-        };
-        if finished && reader.get_mut().set_polling(false).is_ok() {
-            let conn = reader.into_inner();
-            if conn.buffered().is_empty() {
-                pool.put(conn);
-            }
-        }
     }
 }

@@ -1,0 +1,362 @@
+//! [`ClientBuilder`]: the settings of a client, and the ways to make one.
+
+use std::fmt;
+use std::path::PathBuf;
+use std::sync::atomic::AtomicUsize;
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::Duration;
+
+use cookie_store::CookieStore;
+use http_utils::{Headers, Limits, Request};
+use rustls::ClientConfig;
+
+use crate::client::{Client, Inner, Interceptor, Next};
+use crate::error::{Error, Result};
+use crate::pool::{Pool, PoolConfig};
+use crate::proxy::ProxyEnv;
+use crate::response::Response;
+use crate::timeouts::Timeouts;
+use crate::tls::{Pem, TlsSettings};
+
+/// Default of [`ClientBuilder::spin_wait`].
+const DEFAULT_SPIN: Duration = Duration::from_micros(50);
+
+impl Default for Client {
+    fn default() -> Client {
+        Client::new()
+    }
+}
+
+impl Client {
+    /// A client with the defaults: timeouts of 30 s for connect, read and write, no overall
+    /// deadline, default [`Limits`], up to 10 redirects, cookies on, gzip on (feature `gzip`),
+    /// webpki roots, no proxies, no interceptors.
+    pub fn new() -> Client {
+        ClientBuilder::default().build().expect("the default TLS configuration always builds")
+    }
+
+    /// A builder for a client with other settings.
+    pub fn builder() -> ClientBuilder {
+        ClientBuilder::default()
+    }
+}
+
+/// Settings for a [`Client`].
+///
+/// ```
+/// use std::time::Duration;
+/// let client = http_client::Client::builder()
+///     .connect_timeout(Duration::from_secs(5))
+///     .timeout(Duration::from_secs(60))
+///     .max_redirects(3)
+///     .cookies(false)
+///     .build()
+///     .unwrap();
+/// # let _ = client;
+/// ```
+#[derive(Clone)]
+pub struct ClientBuilder {
+    timeouts: Timeouts,
+    limits: Limits,
+    max_redirects: u32,
+    user_agent: Option<String>,
+    cookies: bool,
+    pool: PoolConfig,
+    proxy_env: Option<ProxyEnv>,
+    tls: TlsSettings,
+    spin: Duration,
+    gzip: bool,
+    default_headers: Headers,
+    /// The first invalid default header, reported by `build`.
+    bad_header: Option<(String, String)>,
+    interceptors: Vec<Arc<Interceptor>>,
+}
+
+impl fmt::Debug for ClientBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientBuilder")
+            .field("timeouts", &self.timeouts)
+            .field("limits", &self.limits)
+            .field("max_redirects", &self.max_redirects)
+            .field("user_agent", &self.user_agent)
+            .field("cookies", &self.cookies)
+            .field("pool", &self.pool)
+            .field("proxy_env", &self.proxy_env)
+            .field("tls", &self.tls)
+            .field("spin", &self.spin)
+            .field("gzip", &self.gzip)
+            .field("default_headers", &self.default_headers)
+            .field("interceptors", &self.interceptors.len())
+            .finish()
+    }
+}
+
+impl Default for ClientBuilder {
+    fn default() -> ClientBuilder {
+        ClientBuilder {
+            timeouts: Timeouts::default(),
+            limits: Limits::default(),
+            max_redirects: 10,
+            user_agent: Some(concat!("http-toolkit/", env!("CARGO_PKG_VERSION")).to_owned()),
+            cookies: true,
+            pool: PoolConfig {
+                max_idle: 100,
+                max_idle_per_host: 10,
+                idle_timeout: Duration::from_secs(30),
+                check_after: Duration::from_secs(1),
+            },
+            proxy_env: None,
+            tls: TlsSettings::default(),
+            spin: DEFAULT_SPIN,
+            gzip: cfg!(feature = "gzip"),
+            default_headers: Headers::new(),
+            bad_header: None,
+            interceptors: Vec::new(),
+        }
+    }
+}
+
+impl ClientBuilder {
+    /// All timeouts at once.
+    pub fn timeouts(mut self, t: Timeouts) -> Self {
+        self.timeouts = t;
+        self
+    }
+
+    /// Bound on each connection attempt, tunnel and TLS handshake.
+    pub fn connect_timeout(mut self, d: Duration) -> Self {
+        self.timeouts.connect = Some(d);
+        self
+    }
+
+    /// Bound on each wait for response bytes.
+    pub fn read_timeout(mut self, d: Duration) -> Self {
+        self.timeouts.read = Some(d);
+        self
+    }
+
+    /// Bound on each wait while sending.
+    pub fn write_timeout(mut self, d: Duration) -> Self {
+        self.timeouts.write = Some(d);
+        self
+    }
+
+    /// Overall deadline of each request, from `send` until the body is read to its end.
+    pub fn timeout(mut self, d: Duration) -> Self {
+        self.timeouts.overall = Some(d);
+        self
+    }
+
+    /// Limits on response heads and on bodies read whole ([`Response::bytes`],
+    /// [`Response::text`]).
+    pub fn limits(mut self, limits: Limits) -> Self {
+        self.limits = limits;
+        self
+    }
+
+    /// Most redirects followed per request (default 10); 0 returns redirects as responses.
+    pub fn max_redirects(mut self, n: u32) -> Self {
+        self.max_redirects = n;
+        self
+    }
+
+    /// The `User-Agent` sent when a request has none; `None` sends none.
+    pub fn user_agent(mut self, ua: Option<&str>) -> Self {
+        self.user_agent = ua.map(str::to_owned);
+        self
+    }
+
+    /// Turns the cookie jar on (default) or off.
+    pub fn cookies(mut self, on: bool) -> Self {
+        self.cookies = on;
+        self
+    }
+
+    /// Most idle connections kept in total (default 100; 0 disables pooling).
+    pub fn max_idle(mut self, n: usize) -> Self {
+        self.pool.max_idle = n;
+        self
+    }
+
+    /// Most idle connections kept per scheme, host, port and proxy (default 10).
+    pub fn max_idle_per_host(mut self, n: usize) -> Self {
+        self.pool.max_idle_per_host = n;
+        self
+    }
+
+    /// How long an idle connection is kept (default 30 s).
+    pub fn idle_timeout(mut self, d: Duration) -> Self {
+        self.pool.idle_timeout = d;
+        self
+    }
+
+    /// Idle connections older than this get a cheap liveness check before reuse (default 1 s);
+    /// younger ones are used at once, relying on the retry of idempotent requests.
+    pub fn stale_check_after(mut self, d: Duration) -> Self {
+        self.pool.check_after = d;
+        self
+    }
+
+    /// How long a thread polls for the first bytes of a response before it sleeps (default
+    /// 50 µs; zero turns it off). A server on the same machine or LAN usually answers within
+    /// that time, and picking the answer up without a sleep and a wake-up cuts the latency of
+    /// each request. Between polls the thread yields the CPU to other runnable threads. The
+    /// wait adapts: only as many requests spin at once as there are spare CPUs (the others
+    /// sleep at once), and a connection whose answers keep coming later than this stops
+    /// polling for a while, so a slow server costs at most a few such windows of CPU time.
+    pub fn spin_wait(mut self, window: Duration) -> Self {
+        self.spin = window;
+        self
+    }
+
+    /// Uses the proxy environment variables (see [`ProxyEnv`]).
+    pub fn proxy_from_env(mut self) -> Self {
+        self.proxy_env = Some(ProxyEnv::from_env());
+        self
+    }
+
+    /// Uses these proxy settings as the environment.
+    pub fn proxy_env(mut self, env: ProxyEnv) -> Self {
+        self.proxy_env = Some(env);
+        self
+    }
+
+    /// Trusts the Mozilla roots of `webpki-roots` (default true).
+    pub fn webpki_roots(mut self, on: bool) -> Self {
+        self.tls.webpki_roots = on;
+        self
+    }
+
+    /// Also trusts the CA certificates in this PEM data.
+    pub fn add_root_certificate_pem(mut self, pem: &[u8]) -> Self {
+        self.tls.extra_roots.push(Pem::Bytes(pem.to_vec()));
+        self
+    }
+
+    /// Also trusts the CA certificates in this PEM file (read by [`build`](Self::build)).
+    pub fn add_root_certificate_file(mut self, path: impl Into<PathBuf>) -> Self {
+        self.tls.extra_roots.push(Pem::File(path.into()));
+        self
+    }
+
+    /// Presents this client certificate chain and private key (PEM data).
+    pub fn client_certificate_pem(mut self, chain: &[u8], key: &[u8]) -> Self {
+        self.tls.client_cert = Some((Pem::Bytes(chain.to_vec()), Pem::Bytes(key.to_vec())));
+        self
+    }
+
+    /// Presents the client certificate chain and private key in these PEM files.
+    pub fn client_certificate_files(mut self, chain: impl Into<PathBuf>, key: impl Into<PathBuf>) -> Self {
+        self.tls.client_cert = Some((Pem::File(chain.into()), Pem::File(key.into())));
+        self
+    }
+
+    /// Uses this rustls configuration as is (roots, client certificates and the verification
+    /// switch above are then ignored). A request's own `tls_config` still wins over it.
+    pub fn tls_config(mut self, config: Arc<ClientConfig>) -> Self {
+        self.tls.config = Some(config);
+        self
+    }
+
+    /// **Turns off certificate verification**: any server can then pose as any host. For tests
+    /// against self-signed servers only. A warning is logged when such a client is built.
+    pub fn danger_accept_invalid_certs(mut self, accept: bool) -> Self {
+        self.tls.accept_invalid_certs = accept;
+        self
+    }
+
+    /// Asks for gzip (`Accept-Encoding: gzip`) and decodes gzip bodies as they are read (default
+    /// on; feature `gzip`, on by default).
+    ///
+    /// The header is added to requests that have no `Accept-Encoding` (and no `Range`) of their
+    /// own, and only responses to those requests are decoded: a request that sets
+    /// `Accept-Encoding` itself gets the body as the server sent it. A decoded response has no
+    /// `Content-Encoding` and `Content-Length` in its headers (they describe the encoded bytes;
+    /// [`Response::encoding_headers`] keeps them), its body cap counts decoded bytes, and a
+    /// corrupt or truncated gzip stream is an error ([`Error::Decode`]). Responses without a
+    /// body (HEAD, 204, 304) and partial content (206) are left as they are.
+    #[cfg(feature = "gzip")]
+    pub fn gzip(mut self, on: bool) -> Self {
+        self.gzip = on;
+        self
+    }
+
+    /// A header field added to every request that has no field of that name itself, when it is
+    /// sent (before interceptors see it). Like the request's own fields, `Authorization` and
+    /// `Cookie` are dropped when a redirect leads to another host. An invalid name or value
+    /// makes [`build`](Self::build) fail with [`Error::InvalidHeader`].
+    ///
+    /// ```
+    /// let client = http_client::Client::builder()
+    ///     .default_header("X-Api-Key", "secret")
+    ///     .default_header("Accept", "application/json")
+    ///     .build()
+    ///     .unwrap();
+    /// # let _ = client;
+    /// ```
+    pub fn default_header(mut self, name: &str, value: &str) -> Self {
+        if self.default_headers.append(name, value).is_err() && self.bad_header.is_none() {
+            self.bad_header = Some((name.to_owned(), value.to_owned()));
+        }
+        self
+    }
+
+    /// Adds an interceptor: a function that every request passes through (see
+    /// [`intercept`](crate::intercept)). The first added is the outermost: it sees the request
+    /// first and the response last. Interceptors see each request once, with its redirects
+    /// inside.
+    ///
+    /// ```
+    /// use http_client::{intercept::Next, Client, Request};
+    /// let client = Client::builder()
+    ///     .interceptor(|req: Request, next: &Next<'_>| {
+    ///         let resp = next.run(req)?;
+    ///         eprintln!("{}: {}", resp.url(), resp.status());
+    ///         Ok(resp)
+    ///     })
+    ///     .build()
+    ///     .unwrap();
+    /// # let _ = client;
+    /// ```
+    pub fn interceptor(
+        mut self,
+        f: impl Fn(Request, &Next<'_>) -> Result<Response> + Send + Sync + 'static,
+    ) -> Self {
+        self.interceptors.push(Arc::new(f));
+        self
+    }
+
+    /// Builds the client.
+    ///
+    /// # Errors
+    /// [`Error::TlsConfig`] when a PEM file cannot be read or holds no certificate or key,
+    /// [`Error::Tls`] when a client key does not match its certificate, and
+    /// [`Error::InvalidHeader`] for an invalid [`default_header`](Self::default_header).
+    pub fn build(self) -> Result<Client> {
+        if let Some((name, value)) = &self.bad_header {
+            Headers::new().append(name, value).map_err(Error::InvalidHeader)?;
+        }
+        let tls = self.tls.build()?;
+        Ok(Client {
+            inner: Arc::new(Inner {
+                timeouts: self.timeouts,
+                limits: self.limits,
+                max_redirects: self.max_redirects,
+                user_agent: self.user_agent,
+                pool: Arc::new(Pool::new(self.pool)),
+                proxies: RwLock::new(Vec::new()),
+                proxy_env: self.proxy_env,
+                jar: self.cookies.then(|| Mutex::new(CookieStore::new())),
+                tls,
+                spin: self.spin,
+                waiting: AtomicUsize::new(0),
+                // Spinning threads beyond the spare CPUs would only slow the others down.
+                spin_slots: std::thread::available_parallelism()
+                    .map_or(1, |n| n.get().saturating_sub(1).max(1)),
+                gzip: self.gzip,
+                default_headers: self.default_headers,
+                interceptors: self.interceptors,
+            }),
+        })
+    }
+}
