@@ -42,6 +42,7 @@ use crate::context::{Context, WrittenHead};
 use crate::dispatch::dispatch;
 use crate::head::{write_head, BodyFraming, ConnectionField, Head};
 use crate::hooks::{ErrorEvent, LogRecord};
+use crate::poller::Solo;
 use crate::registry::{Args, Content, Table};
 use crate::responder::{Pending, Verdict};
 use crate::response::{Pass, Response, ResponseBody};
@@ -170,6 +171,8 @@ pub(crate) struct Worker<'s> {
     pub shared: &'s Shared,
     pub rbuf: ReadBuf,
     pub wbuf: Vec<u8>,
+    /// A poller of the worker's own, for waits inside a request.
+    pub solo: Solo,
     /// The busy cell of the seat this worker holds, marked while a request is served.
     pub busy: Option<&'s AtomicU64>,
     pub busy_tag: u64,
@@ -183,6 +186,7 @@ impl<'s> Worker<'s> {
             shared,
             rbuf: ReadBuf::new(),
             wbuf: Vec::with_capacity(8 * 1024),
+            solo: Solo::new(),
             busy: None,
             busy_tag: id << 40,
             key: 0,
@@ -272,7 +276,7 @@ enum After {
 }
 
 fn flush(w: &mut Worker<'_>, conn: &mut Conn) -> io::Result<()> {
-    let mut wire = Wire::new(&mut *conn.io, &mut w.rbuf, &mut w.wbuf, w.shared);
+    let mut wire = Wire::new(&mut *conn.io, &mut w.rbuf, &mut w.wbuf, &mut w.solo, w.key, w.shared);
     wire.flush()
 }
 
@@ -668,7 +672,7 @@ fn serve(w: &mut Worker<'_>, conn: &mut Conn, mut req: Request) -> After {
         linger = true;
     }
     let expects_continue = expect == Expectation::Continue && version == Version::Http11;
-    let wire = Wire::new(&mut *conn.io, &mut w.rbuf, &mut w.wbuf, shared);
+    let wire = Wire::new(&mut *conn.io, &mut w.rbuf, &mut w.wbuf, &mut w.solo, w.key, shared);
     let mut cx = Context {
         request: req,
         path: None,
@@ -814,7 +818,7 @@ fn answer_waiting(w: &mut Worker<'_>, conn: &mut Conn, mut waiting: Waiting, ver
     let request = std::mem::replace(&mut waiting.request, Request::new(Method::Get, "/"));
     let method = request.method().clone();
     let version = request.version();
-    let wire = Wire::new(&mut *conn.io, &mut w.rbuf, &mut w.wbuf, shared);
+    let wire = Wire::new(&mut *conn.io, &mut w.rbuf, &mut w.wbuf, &mut w.solo, w.key, shared);
     let mut cx = Context {
         request,
         path: None,

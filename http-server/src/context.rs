@@ -157,7 +157,7 @@ impl<'a> Context<'a> {
         }
         let shared = self.body.get_ref().shared;
         let (responder, pending) =
-            Responder::new(self.key, shared.resume.clone(), shared.clock.now() + timeout);
+            Responder::new(self.key, shared.poller_of(self.key).clone(), shared.clock.now() + timeout);
         shared.track_deferred(pending.clone());
         self.deferred = Some(pending);
         responder

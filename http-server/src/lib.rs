@@ -139,11 +139,14 @@ pub use server::{Server, ServerBuilder, ServerHandle, Stopper, Timeouts};
 pub use static_dir::StaticDir;
 #[cfg(feature = "tls")]
 pub use tls::TlsTransport;
-pub use transport::{
-    Connection, ListenOptions, Listener, LocalAddr, PeerAddr, TcpTransport, Transport, UnixTransport,
-};
+#[cfg(unix)]
+pub use transport::UnixTransport;
+pub use transport::{Connection, ListenOptions, Listener, LocalAddr, PeerAddr, TcpTransport, Transport};
 
 pub use http_utils::{Headers, Limits, Method, Request, Version};
+/// The readiness layer the server waits on; custom transports hand it their sockets
+/// ([`Listener::source`], [`Connection::source`]).
+pub use mio;
 
 mod route;
 mod route_table;

@@ -1,20 +1,25 @@
-//! Readiness: the epoll set where idle connections are parked, and waits on one descriptor.
+//! Readiness, portably (mio: epoll, kqueue, IOCP): one poller per seat where idle
+//! connections are parked, and a private poller for a worker that must wait on one
+//! connection.
 //!
-//! Every connection is registered once, edge-triggered, for input and output: the kernel
-//! reports it when new bytes arrive (or room to write appears after the socket was full), and
-//! never again until the next such change. Parking a connection therefore costs no system
-//! call; the rule that makes this safe is that a connection is parked only after a read came
-//! back short or would have blocked, so any later byte is a new edge. A report that arrives
-//! while a worker holds the connection is remembered by the connection table
-//! ([`Slab`](crate::slab::Slab)). A key (slot index and generation) travels with each
-//! registration, so a report for a connection that has meanwhile been closed is ignored.
+//! Every connection is registered once with its seat's poller, edge-triggered, for input
+//! and output: the system reports it when new bytes arrive (or room to write appears after
+//! the socket was full), and never again until the next such change. Parking a connection
+//! therefore costs no system call; the rule that makes this safe is that a connection is
+//! parked only after a read came back short or would have blocked, so any later byte is a
+//! new edge. A report that arrives while a worker holds the connection is remembered by the
+//! connection table ([`Slab`](crate::slab::Slab)). A key (slot index and generation) travels
+//! with each registration as its token, so a report for a connection that has meanwhile been
+//! closed is ignored.
 
 use std::io;
-use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use rustix::event::epoll::{self, CreateFlags, Event, EventData, EventFlags};
-use rustix::event::{eventfd, poll, EventfdFlags, PollFd, PollFlags, Timespec};
+use mio::event::Source;
+use mio::{Events, Interest as MioInterest, Poll, Registry, Token, Waker};
+
+use crate::pool::lock;
 
 /// What a waiting worker waits for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -32,132 +37,163 @@ pub(crate) struct Ready {
     pub hangup: bool,
 }
 
-/// The key reported for the wake-up descriptor.
-pub(crate) const WAKE_KEY: u64 = u64::MAX;
-/// The key reported for the resume queue (answers from responders are ready).
-pub(crate) const RESUME_KEY: u64 = u64::MAX - 1;
+/// The token of a poller's waker.
+const WAKE: Token = Token(usize::MAX);
 
-/// An edge-triggered epoll set with a wake-up descriptor.
+fn token(key: u64) -> Token {
+    Token(key as usize)
+}
+
+const BOTH: MioInterest = MioInterest::READABLE.add(MioInterest::WRITABLE);
+
+/// A seat's poller: connections parked there, a waker, and the keys of connections whose
+/// answer from a responder is ready (each push wakes the poller).
 pub(crate) struct Poller {
-    epoll: OwnedFd,
-    wake: OwnedFd,
+    poll: Mutex<Poll>,
+    registry: Registry,
+    waker: Waker,
+    resumed: Mutex<Vec<u64>>,
 }
 
 impl Poller {
     pub(crate) fn new() -> io::Result<Poller> {
-        let epoll = epoll::create(CreateFlags::CLOEXEC)?;
-        let wake = eventfd(0, EventfdFlags::CLOEXEC | EventfdFlags::NONBLOCK)?;
-        // Level-triggered and never drained: once woken, every waiter sees it.
-        epoll::add(&epoll, &wake, EventData::new_u64(WAKE_KEY), EventFlags::IN)?;
-        Ok(Poller { epoll, wake })
+        let poll = Poll::new()?;
+        let registry = poll.registry().try_clone()?;
+        let waker = Waker::new(poll.registry(), WAKE)?;
+        Ok(Poller { poll: Mutex::new(poll), registry, waker, resumed: Mutex::new(Vec::new()) })
     }
 
     /// Registers a connection under `key`, edge-triggered for input and output.
-    pub(crate) fn add(&self, fd: BorrowedFd<'_>, key: u64) -> io::Result<()> {
-        let flags = EventFlags::IN | EventFlags::OUT | EventFlags::RDHUP | EventFlags::ET;
-        Ok(epoll::add(&self.epoll, fd, EventData::new_u64(key), flags)?)
+    pub(crate) fn add(&self, source: &mut dyn Source, key: u64) -> io::Result<()> {
+        self.registry.register(source, token(key), BOTH)
     }
 
-    /// Registers the resume queue's eventfd, edge-triggered: one report per push.
-    pub(crate) fn add_resume(&self, fd: BorrowedFd<'_>) -> io::Result<()> {
-        let flags = EventFlags::IN | EventFlags::ET;
-        Ok(epoll::add(&self.epoll, fd, EventData::new_u64(RESUME_KEY), flags)?)
+    pub(crate) fn delete(&self, source: &mut dyn Source) {
+        let _ = self.registry.deregister(source);
     }
 
-    pub(crate) fn delete(&self, fd: BorrowedFd<'_>) {
-        let _ = epoll::delete(&self.epoll, fd);
+    /// Schedules the connection `key` (its answer is ready) and wakes the poller.
+    pub(crate) fn resume(&self, key: u64) {
+        lock(&self.resumed).push(key);
+        self.wake();
     }
 
-    /// Waits for ready connections and puts their reports in `ready` (cleared first).
-    pub(crate) fn wait(&self, events: &mut Vec<Event>, ready: &mut Vec<Ready>) -> io::Result<()> {
-        events.clear();
-        match epoll::wait(&self.epoll, rustix::buffer::spare_capacity(events), None) {
-            Ok(_) => {}
-            Err(rustix::io::Errno::INTR) => {}
-            Err(e) => return Err(e.into()),
-        }
+    /// Waits for ready connections and puts their reports in `ready` (cleared first),
+    /// resumed connections included. Returns true when the waker fired.
+    pub(crate) fn wait(&self, events: &mut Events, ready: &mut Vec<Ready>) -> io::Result<bool> {
         ready.clear();
-        let closing = EventFlags::RDHUP | EventFlags::HUP | EventFlags::ERR;
-        ready.extend(events.iter().map(|e| {
-            // The event is a packed struct: copy its fields out before using them.
-            let (data, flags) = (e.data, e.flags);
-            Ready { key: data.u64(), hangup: flags.intersects(closing) }
-        }));
-        Ok(())
+        {
+            let mut poll = lock(&self.poll);
+            match poll.poll(events, None) {
+                Ok(()) => {}
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => return Ok(false),
+                Err(e) => return Err(e),
+            }
+        }
+        let mut woken = false;
+        for e in events.iter() {
+            if e.token() == WAKE {
+                woken = true;
+                continue;
+            }
+            let hangup = e.is_read_closed() || e.is_error();
+            ready.push(Ready { key: e.token().0 as u64, hangup });
+        }
+        if woken {
+            let keys = std::mem::take(&mut *lock(&self.resumed));
+            ready.extend(keys.into_iter().map(|key| Ready { key, hangup: false }));
+        }
+        Ok(woken)
     }
 
-    /// Wakes every waiter, now and forever after (used once, to stop).
-    pub(crate) fn wake_all(&self) {
-        let _ = rustix::io::write(&self.wake, &1u64.to_ne_bytes());
-    }
-}
-
-/// A one-use wake-up signal for a thread that waits with [`wait_fd`].
-pub(crate) struct Waker(OwnedFd);
-
-impl Waker {
-    pub(crate) fn new() -> io::Result<Waker> {
-        Ok(Waker(eventfd(0, EventfdFlags::CLOEXEC | EventfdFlags::NONBLOCK)?))
-    }
-
+    /// Wakes the worker waiting on this poller.
     pub(crate) fn wake(&self) {
-        let _ = rustix::io::write(&self.0, &1u64.to_ne_bytes());
-    }
-
-    pub(crate) fn fd(&self) -> BorrowedFd<'_> {
-        self.0.as_fd()
+        let _ = self.waker.wake();
     }
 }
 
-fn timespec(d: Duration) -> Timespec {
-    Timespec { tv_sec: d.as_secs().min(i32::MAX as u64) as _, tv_nsec: d.subsec_nanos() as _ }
+/// A worker's own poller, for the few waits a worker makes on one connection (a handler
+/// streaming a body): the connection leaves its seat's poller for the wait and goes back
+/// after, so every system's readiness layer sees one registration at a time.
+pub(crate) struct Solo {
+    poll: Option<Poll>,
+    events: Events,
 }
 
-/// Waits until `fd` is ready for `interest`, `waker` fires, or `timeout` passes.
-/// Returns true when `fd` is ready (or in error: the next I/O call reports it).
-pub(crate) fn wait_fd(
-    fd: BorrowedFd<'_>,
-    interest: Interest,
-    waker: Option<BorrowedFd<'_>>,
-    timeout: Option<Duration>,
-) -> io::Result<bool> {
-    let events = match interest {
-        Interest::Read => PollFlags::IN,
-        Interest::Write => PollFlags::OUT,
-    };
-    let ts = timeout.map(timespec);
-    let mut fds =
-        [PollFd::from_borrowed_fd(fd, events), PollFd::from_borrowed_fd(waker.unwrap_or(fd), PollFlags::IN)];
-    let n = if waker.is_some() { 2 } else { 1 };
-    match poll(&mut fds[..n], ts.as_ref()) {
-        Ok(_) => Ok(!fds[0].revents().is_empty()),
-        Err(rustix::io::Errno::INTR) => Ok(false),
-        Err(e) => Err(e.into()),
+impl Solo {
+    pub(crate) fn new() -> Solo {
+        Solo { poll: None, events: Events::with_capacity(4) }
+    }
+
+    /// Waits until `source` (registered with `home` under `key`) is ready for `interest` or
+    /// `deadline` passes, checking `abort` at least every 100 ms.
+    ///
+    /// # Errors
+    /// `TimedOut` at the deadline; `ConnectionAborted` when `abort` says so.
+    pub(crate) fn wait(
+        &mut self,
+        home: &Poller,
+        key: u64,
+        source: &mut dyn Source,
+        interest: Interest,
+        deadline: Instant,
+        abort: &dyn Fn() -> bool,
+    ) -> io::Result<()> {
+        let poll = match &mut self.poll {
+            Some(p) => p,
+            None => self.poll.insert(Poll::new()?),
+        };
+        let want = match interest {
+            Interest::Read => MioInterest::READABLE,
+            Interest::Write => MioInterest::WRITABLE,
+        };
+        home.registry.deregister(source)?;
+        let result = (|| {
+            poll.registry().register(source, token(key), want)?;
+            loop {
+                if abort() {
+                    return Err(io::Error::new(io::ErrorKind::ConnectionAborted, "the server is stopping"));
+                }
+                let now = Instant::now();
+                if now >= deadline {
+                    return Err(io::Error::new(io::ErrorKind::TimedOut, "timed out"));
+                }
+                let slice = (deadline - now).min(Duration::from_millis(100));
+                match poll.poll(&mut self.events, Some(slice)) {
+                    Ok(()) if !self.events.is_empty() => return Ok(()),
+                    Ok(()) => {}
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                    Err(e) => return Err(e),
+                }
+            }
+        })();
+        let _ = poll.registry().deregister(source);
+        // Registering again reports what is ready now as a new edge, so nothing is lost.
+        home.registry.register(source, token(key), BOTH)?;
+        result
     }
 }
 
-/// Waits until `fd` is ready for `interest` or `deadline` passes, checking `abort` at least
-/// every 100 ms.
-///
-/// # Errors
-/// `TimedOut` at the deadline; `ConnectionAborted` when `abort` says so.
-pub(crate) fn wait_until(
-    fd: BorrowedFd<'_>,
-    interest: Interest,
-    deadline: Instant,
-    abort: &dyn Fn() -> bool,
-) -> io::Result<()> {
-    loop {
-        if abort() {
-            return Err(io::Error::new(io::ErrorKind::ConnectionAborted, "the server is stopping"));
-        }
-        let now = Instant::now();
-        if now >= deadline {
-            return Err(io::Error::new(io::ErrorKind::TimedOut, "timed out"));
-        }
-        let slice = (deadline - now).min(Duration::from_millis(100));
-        if wait_fd(fd, interest, None, Some(slice))? {
-            return Ok(());
-        }
+/// The acceptor's poller: the listener and a waker for shutdown.
+pub(crate) struct AcceptPoll {
+    poll: Poll,
+    events: Events,
+}
+
+/// The token of the listener in the acceptor's poller.
+const LISTENER: Token = Token(0);
+
+impl AcceptPoll {
+    /// A poller with `listener` registered, and the waker that interrupts its waits.
+    pub(crate) fn new(listener: &mut dyn Source) -> io::Result<(AcceptPoll, Waker)> {
+        let poll = Poll::new()?;
+        poll.registry().register(listener, LISTENER, MioInterest::READABLE)?;
+        let waker = Waker::new(poll.registry(), WAKE)?;
+        Ok((AcceptPoll { poll, events: Events::with_capacity(8) }, waker))
+    }
+
+    /// Waits for a connection to accept, the waker, or `timeout`.
+    pub(crate) fn wait(&mut self, timeout: Option<Duration>) {
+        let _ = self.poll.poll(&mut self.events, timeout);
     }
 }

@@ -1,7 +1,7 @@
 //! The threads: an acceptor, a fixed pool of workers, and a monitor.
 //!
 //! ```text
-//!   acceptor ── accept, register (edge-triggered) ──► poller (epoll) ◄── park ────────┐
+//!   acceptor ── accept, register (edge-triggered) ──► seat's poller (mio) ◄── park ───┐
 //!                                                 │ ready keys                        │
 //!                                                 ▼                                   │
 //!   seats (one per CPU): the worker holding a seat waits on the poller, then drives   │
@@ -18,14 +18,13 @@
 
 use std::collections::VecDeque;
 use std::io::{self, Write};
-use std::os::fd::AsFd;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use crate::connection::{drive, Conn, Outcome, Worker};
 use crate::hooks::ErrorEvent;
-use crate::poller::{wait_fd, Interest, Ready, Waker, RESUME_KEY, WAKE_KEY};
+use crate::poller::{AcceptPoll, Ready};
 use crate::server::Shared;
 use crate::slab::Park;
 use crate::transport::{Connection, Listener};
@@ -126,10 +125,11 @@ impl Seats {
 pub(crate) fn worker_main(shared: &Shared, id: usize) {
     let mut w = Worker::new(shared, id as u64 + 1);
     w.busy = Some(&shared.seats.busy[id]);
-    let mut events = Vec::with_capacity(64);
+    let mut events = mio::Events::with_capacity(64);
     let mut keys = Vec::with_capacity(64);
     while let Some((s, epoch)) = shared.seats.take(shared, id) {
         let seat = &shared.seats.seats[s];
+        let poller = &shared.pollers[s];
         loop {
             if shared.exiting() {
                 return;
@@ -144,7 +144,7 @@ pub(crate) fn worker_main(shared: &Shared, id: usize) {
             match next {
                 Some(ready) => handle(&mut w, ready, seat, epoch),
                 None => {
-                    if let Err(e) = shared.poller.wait(&mut events, &mut keys) {
+                    if let Err(e) = poller.wait(&mut events, &mut keys) {
                         // Nothing sensible to do but slow down and try again.
                         let _ = e;
                         std::thread::sleep(Duration::from_millis(10));
@@ -152,10 +152,7 @@ pub(crate) fn worker_main(shared: &Shared, id: usize) {
                     }
                     shared.clock.tick();
                     let mut q = lock(&seat.queue);
-                    q.keys.extend(keys.iter().copied().filter(|r| r.key != WAKE_KEY && r.key != RESUME_KEY));
-                    if keys.iter().any(|r| r.key == RESUME_KEY) {
-                        shared.resume.drain(&mut q.keys);
-                    }
+                    q.keys.extend(keys.iter().copied());
                 }
             }
         }
@@ -221,8 +218,8 @@ fn handle(w: &mut Worker<'_>, ready: Ready, seat: &Seat, epoch: u64) {
 }
 
 /// Closes a busy connection and frees its slot.
-fn close(shared: &Shared, key: u64, conn: Box<Conn>) {
-    shared.poller.delete(conn.io.as_fd());
+fn close(shared: &Shared, key: u64, mut conn: Box<Conn>) {
+    shared.poller_of(key).delete(conn.io.source());
     lock(&shared.slab).remove(key);
     drop(conn);
 }
@@ -231,7 +228,7 @@ fn close(shared: &Shared, key: u64, conn: Box<Conn>) {
 #[allow(clippy::vec_box)] // the table keeps connections boxed; moving them out keeps the box
 pub(crate) fn close_taken(shared: &Shared, conns: Vec<Box<Conn>>, now: Instant) {
     for mut conn in conns {
-        shared.poller.delete(conn.io.as_fd());
+        // Closing the socket takes it out of its poller.
         if conn.head_started.is_some_and(|t| now.duration_since(t) >= shared.config.timeouts.header) {
             // A head that never finished: say so (best effort, never waiting), then abort.
             let _ = conn
@@ -302,14 +299,14 @@ fn register(shared: &Shared, mut io: Box<dyn Connection>) {
     }
     let deadline = shared.clock.tick() + shared.config.timeouts.header;
     let conn = Box::new(Conn::new(io, deadline));
-    let poller = &shared.poller;
     // Registered under the table's lock: a report cannot be handled before the entry is there.
-    let _ = lock(&shared.slab).insert_parked(conn, |c, key| poller.add(c.io.as_fd(), key).is_ok());
+    let _ = lock(&shared.slab)
+        .insert_parked(conn, |c, key| shared.poller_of(key).add(c.io.source(), key).is_ok());
 }
 
 /// The acceptor thread: accepts and registers, nothing else; backs off when accepting fails
 /// (for instance when the process is out of file descriptors).
-pub(crate) fn acceptor_main(shared: &Shared, listener: Box<dyn Listener>, waker: &Waker) {
+pub(crate) fn acceptor_main(shared: &Shared, listener: Box<dyn Listener>, mut poll: AcceptPoll) {
     let mut backoff = Duration::from_millis(5);
     while !shared.stopping() {
         match listener.accept() {
@@ -318,7 +315,7 @@ pub(crate) fn acceptor_main(shared: &Shared, listener: Box<dyn Listener>, waker:
                 register(shared, io);
             }
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                let _ = wait_fd(listener.as_fd(), Interest::Read, Some(waker.fd()), None);
+                poll.wait(None);
             }
             Err(e)
                 if matches!(
@@ -333,7 +330,7 @@ pub(crate) fn acceptor_main(shared: &Shared, listener: Box<dyn Listener>, waker:
                         h(&ErrorEvent::Accept { error: &e })
                     }));
                 }
-                let _ = wait_fd(waker.fd(), Interest::Read, None, Some(backoff));
+                poll.wait(Some(backoff));
                 backoff = (backoff * 2).min(Duration::from_secs(1));
             }
         }

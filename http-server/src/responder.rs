@@ -8,8 +8,8 @@
 //!   any thread: send(response) ────┤ Ready(response)                     pipelined bytes kept)
 //!   deadline passes (monitor) ─────┤ Ready(503)                               │
 //!   responder dropped unused ──────┘ Ready(500)                               │
-//!                                  │ key pushed to the resume queue,          │
-//!                                  ▼ its eventfd wakes a worker on the poller ▼
+//!                                  │ key pushed to its seat's poller,         │
+//!                                  ▼ whose waker wakes the seat's worker      ▼
 //!                     a worker takes the connection, writes the response, serves what follows
 //! ```
 //!
@@ -18,14 +18,10 @@
 //! pending answer is abandoned and a later `send` returns the response to its caller.
 
 use std::fmt;
-use std::io;
-use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-use rustix::event::{eventfd, EventfdFlags};
-
-use crate::poller::Ready;
+use crate::poller::Poller;
 use crate::pool::lock;
 use crate::response::Response;
 
@@ -50,7 +46,8 @@ enum Slot {
 pub(crate) struct Pending {
     slot: Mutex<Slot>,
     key: u64,
-    queue: Arc<ResumeQueue>,
+    /// The poller of the connection's seat.
+    queue: Arc<Poller>,
     pub(crate) deadline: Instant,
 }
 
@@ -65,7 +62,7 @@ impl Pending {
             }
             *slot = Slot::Ready(v);
         }
-        self.queue.push(self.key);
+        self.queue.resume(self.key);
         Ok(())
     }
 
@@ -121,7 +118,7 @@ impl fmt::Debug for Responder {
 }
 
 impl Responder {
-    pub(crate) fn new(key: u64, queue: Arc<ResumeQueue>, deadline: Instant) -> (Responder, Arc<Pending>) {
+    pub(crate) fn new(key: u64, queue: Arc<Poller>, deadline: Instant) -> (Responder, Arc<Pending>) {
         let pending = Arc::new(Pending { slot: Mutex::new(Slot::Waiting), key, queue, deadline });
         (Responder { pending: Some(pending.clone()) }, pending)
     }
@@ -160,40 +157,5 @@ impl Drop for Responder {
         if let Some(p) = self.pending.take() {
             let _ = p.settle(Verdict::Dropped);
         }
-    }
-}
-
-/// Keys of connections whose answer is ready, and an eventfd registered (edge-triggered) in
-/// the poller, so that a worker waiting there picks them up.
-pub(crate) struct ResumeQueue {
-    keys: Mutex<Vec<u64>>,
-    fd: OwnedFd,
-}
-
-impl ResumeQueue {
-    pub(crate) fn new() -> io::Result<ResumeQueue> {
-        Ok(ResumeQueue {
-            keys: Mutex::new(Vec::new()),
-            fd: eventfd(0, EventfdFlags::CLOEXEC | EventfdFlags::NONBLOCK)?,
-        })
-    }
-
-    pub(crate) fn fd(&self) -> BorrowedFd<'_> {
-        self.fd.as_fd()
-    }
-
-    fn push(&self, key: u64) {
-        lock(&self.keys).push(key);
-        // Every write is a new edge for the poller.
-        let _ = rustix::io::write(&self.fd, &1u64.to_ne_bytes());
-    }
-
-    /// Moves the queued keys to `out` as readiness reports. The counter is reset first, so a
-    /// key pushed after the keys were taken comes with a new edge.
-    pub(crate) fn drain(&self, out: &mut impl Extend<Ready>) {
-        let mut buf = [0u8; 8];
-        let _ = rustix::io::read(&self.fd, &mut buf);
-        let keys = std::mem::take(&mut *lock(&self.keys));
-        out.extend(keys.into_iter().map(|key| Ready { key, hangup: false }));
     }
 }

@@ -15,15 +15,17 @@ use crate::connection::Conn;
 use crate::context::Context;
 use crate::dispatch::plain;
 use crate::hooks::{ErrorEvent, LogRecord};
-use crate::poller::{Poller, Waker};
+use crate::poller::{AcceptPoll, Poller};
 use crate::pool::{acceptor_main, close_taken, lock, monitor_main, worker_main, Seats};
 use crate::registry::{Args, Content, ContentParser, Handler, Registry, ResourcePaths, StatusHandler};
-use crate::responder::{Pending, ResumeQueue};
+use crate::responder::Pending;
 use crate::response::Response;
 use crate::route::Pattern;
 use crate::route_table::{Methods, RouteError};
 use crate::slab::Slab;
-use crate::transport::{ListenOptions, Listener, LocalAddr, TcpTransport, Transport, UnixTransport};
+#[cfg(unix)]
+use crate::transport::UnixTransport;
+use crate::transport::{ListenOptions, Listener, LocalAddr, TcpTransport, Transport};
 
 /// Timeouts, each named after the phase it bounds. All are on by default.
 ///
@@ -106,10 +108,9 @@ pub(crate) struct Shared {
     pub config: Config,
     pub clock: Clock,
     pub registry: Registry,
-    pub poller: Poller,
+    /// One poller per seat; a connection belongs to the seat of its slot ([`Shared::poller_of`]).
+    pub pollers: Vec<Arc<Poller>>,
     pub slab: Mutex<Slab<Conn>>,
-    /// Connections whose answer from a responder is ready.
-    pub resume: Arc<ResumeQueue>,
     /// Answers awaited from responders, for their deadlines.
     pub deferred: Mutex<Vec<Arc<Pending>>>,
     pub seats: Seats,
@@ -134,6 +135,11 @@ impl Shared {
     /// True once the threads must leave.
     pub(crate) fn exiting(&self) -> bool {
         self.exit.load(Ordering::Relaxed)
+    }
+
+    /// The poller of the seat that connection `key` belongs to.
+    pub(crate) fn poller_of(&self, key: u64) -> &Arc<Poller> {
+        &self.pollers[(key & 0xffff_ffff) as usize % self.pollers.len()]
     }
 
     /// Watches a responder's deadline.
@@ -372,7 +378,8 @@ impl ServerBuilder {
         self
     }
 
-    /// Listens on a Unix domain socket at `path` instead of TCP.
+    /// Listens on a Unix domain socket at `path` instead of TCP (Unix systems only).
+    #[cfg(unix)]
     pub fn unix(self, path: impl AsRef<Path>) -> Self {
         self.transport(UnixTransport::new(path))
     }
@@ -403,9 +410,7 @@ impl ServerBuilder {
         let io_threads = self.io_threads.unwrap_or(cpus).min(workers).max(1);
         let request_count_limit =
             self.request_count_limit.unwrap_or_else(|| workers.saturating_sub(io_threads).max(1));
-        let poller = Poller::new()?;
-        let resume = Arc::new(ResumeQueue::new()?);
-        poller.add_resume(resume.fd())?;
+        let pollers = (0..io_threads).map(|_| Poller::new().map(Arc::new)).collect::<io::Result<Vec<_>>>()?;
         let shared = Arc::new(Shared {
             config: Config {
                 server_name: self.server_name,
@@ -423,9 +428,8 @@ impl ServerBuilder {
             },
             clock: Clock::new(),
             registry: Registry::new(),
-            poller,
+            pollers,
             slab: Mutex::new(Slab::new()),
-            resume,
             deferred: Mutex::new(Vec::new()),
             seats: Seats::new(io_threads, workers),
             active: AtomicUsize::new(0),
@@ -833,12 +837,12 @@ impl Server {
     /// Errors starting the threads.
     pub fn spawn(mut self) -> io::Result<ServerHandle> {
         let shared = self.shared.clone();
-        let listener =
+        let mut listener =
             self.listener.take().ok_or_else(|| io::Error::other("the server was already started"))?;
+        let (accept_poll, waker) = AcceptPoll::new(listener.source())?;
         if let Some(hook) = shared.registry.snapshot().startup_hook.clone() {
             hook();
         }
-        let waker = Arc::new(Waker::new()?);
         let mut threads = Threads { acceptor: None, others: Vec::new() };
         let spawn =
             |name: String, f: Box<dyn FnOnce() + Send>| std::thread::Builder::new().name(name).spawn(f);
@@ -852,9 +856,10 @@ impl Server {
             let s = shared.clone();
             threads.others.push(spawn("http-monitor".to_owned(), Box::new(move || monitor_main(&s)))?);
             let s = shared.clone();
-            let w = waker.clone();
-            threads.acceptor =
-                Some(spawn("http-acceptor".to_owned(), Box::new(move || acceptor_main(&s, listener, &w)))?);
+            threads.acceptor = Some(spawn(
+                "http-acceptor".to_owned(),
+                Box::new(move || acceptor_main(&s, listener, accept_poll)),
+            )?);
             Ok(())
         })();
         let handle = ServerHandle { server: self, waker, threads: Mutex::new(Some(threads)) };
@@ -885,7 +890,7 @@ struct Threads {
 /// [`Server`]), and a graceful [`shutdown`](ServerHandle::shutdown).
 pub struct ServerHandle {
     server: Server,
-    waker: Arc<Waker>,
+    waker: mio::Waker,
     threads: Mutex<Option<Threads>>,
 }
 
@@ -907,7 +912,7 @@ impl ServerHandle {
         let shared = &self.server.shared;
         shared.stop.store(true, Ordering::SeqCst);
         shared.request_stop();
-        self.waker.wake();
+        let _ = self.waker.wake();
         if let Some(a) = threads.acceptor.take() {
             let _ = a.join();
         }
@@ -924,7 +929,9 @@ impl ServerHandle {
         shared.force.store(true, Ordering::SeqCst);
         wait_empty(Instant::now() + Duration::from_millis(500));
         shared.exit.store(true, Ordering::SeqCst);
-        shared.poller.wake_all();
+        for p in &shared.pollers {
+            p.wake();
+        }
         shared.seats.wake_all();
         for t in &threads.others {
             t.thread().unpark();

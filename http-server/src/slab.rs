@@ -73,9 +73,13 @@ impl<T: Expiring> Slab<T> {
     /// Parks a new entry and runs `register` with it and its key (under the table's lock, so
     /// no report can be handled before the entry is in place). `None` once the table is
     /// closing or when `register` fails; the entry is then dropped.
-    pub(crate) fn insert_parked(&mut self, t: Box<T>, register: impl FnOnce(&T, u64) -> bool) -> Option<u64> {
+    pub(crate) fn insert_parked(
+        &mut self,
+        mut t: Box<T>,
+        register: impl FnOnce(&mut T, u64) -> bool,
+    ) -> Option<u64> {
         let key = self.insert_busy()?;
-        if !register(&t, key) {
+        if !register(&mut t, key) {
             self.remove(key);
             return None;
         }

@@ -142,7 +142,13 @@ fn lookup_error(e: io::Error) -> StaticError {
     // ENOTDIR (a file used as a directory) and ENAMETOOLONG have no stable io::ErrorKind on
     // older toolchains.
     const ENOTDIR: i32 = 20;
-    let name_too_long = e.raw_os_error() == Some(rustix::io::Errno::NAMETOOLONG.raw_os_error());
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    const NAME_TOO_LONG: i32 = 36;
+    #[cfg(windows)]
+    const NAME_TOO_LONG: i32 = 206; // ERROR_FILENAME_EXCED_RANGE
+    #[cfg(not(any(target_os = "linux", target_os = "android", windows)))]
+    const NAME_TOO_LONG: i32 = 63; // the BSDs and macOS
+    let name_too_long = e.raw_os_error() == Some(NAME_TOO_LONG);
     if e.kind() == io::ErrorKind::NotFound
         || (cfg!(unix) && e.raw_os_error() == Some(ENOTDIR))
         || name_too_long

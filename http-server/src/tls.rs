@@ -5,7 +5,6 @@
 //! timeout, so a silent or slow client costs no thread.
 
 use std::io::{self, Read, Write};
-use std::os::fd::{AsFd, BorrowedFd};
 use std::sync::Arc;
 
 use rustls::{ServerConfig, ServerConnection};
@@ -49,12 +48,6 @@ struct TlsListener {
     config: Arc<ServerConfig>,
 }
 
-impl AsFd for TlsListener {
-    fn as_fd(&self) -> BorrowedFd<'_> {
-        self.inner.as_fd()
-    }
-}
-
 impl Listener for TlsListener {
     fn accept(&self) -> io::Result<Box<dyn Connection>> {
         let inner = self.inner.accept()?;
@@ -64,6 +57,10 @@ impl Listener for TlsListener {
 
     fn local_addr(&self) -> io::Result<LocalAddr> {
         self.inner.local_addr()
+    }
+
+    fn source(&mut self) -> &mut dyn mio::event::Source {
+        self.inner.source()
     }
 }
 
@@ -143,15 +140,13 @@ impl Write for TlsConnection {
     }
 }
 
-impl AsFd for TlsConnection {
-    fn as_fd(&self) -> BorrowedFd<'_> {
-        self.inner.as_fd()
-    }
-}
-
 impl Connection for TlsConnection {
     fn peer_addr(&self) -> PeerAddr {
         self.inner.peer_addr()
+    }
+
+    fn source(&mut self) -> &mut dyn mio::event::Source {
+        self.inner.source()
     }
 
     fn hard_close(&mut self) {

@@ -5,22 +5,25 @@
 //! A [`Transport`] opens a [`Listener`]; the listener hands out [`Connection`]s. The server
 //! drives every socket in non-blocking mode and waits for readiness itself, so a listener must
 //! be non-blocking and a connection's reads and writes must answer
-//! [`io::ErrorKind::WouldBlock`] instead of waiting. Both expose their file descriptor
-//! ([`AsFd`]) for that wait.
+//! [`io::ErrorKind::WouldBlock`] instead of waiting. Both hand the server their socket as a
+//! [`mio`] event source ([`Listener::source`], [`Connection::source`]) for that wait, which
+//! works on every system mio supports (epoll, kqueue, IOCP).
 //!
-//! Provided: [`TcpTransport`] (the default), [`UnixTransport`] (Unix domain sockets) and, with
+//! Provided: [`TcpTransport`] (the default), [`UnixTransport`] (Unix domain sockets, on Unix
+//! systems) and, with
 //! the `tls` feature, [`TlsTransport`](crate::TlsTransport), which wraps any other transport in
 //! rustls.
 
 use std::fmt;
 use std::io::{self, Read, Write};
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, Shutdown, SocketAddr, TcpListener, TcpStream, ToSocketAddrs};
-use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
-use std::os::unix::net::{UnixListener, UnixStream};
-use std::path::{Path, PathBuf};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, Shutdown, SocketAddr, ToSocketAddrs};
+#[cfg(unix)]
+use std::path::Path;
+use std::path::PathBuf;
 use std::time::Duration;
 
-use rustix::net::{sockopt, AddressFamily, SocketFlags, SocketType};
+use mio::event::Source;
+use socket2::{Domain, Protocol, SockRef, Socket, Type};
 
 /// Where a server listens.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -113,7 +116,7 @@ pub trait Transport: Send + Sync + 'static {
 }
 
 /// A listening endpoint.
-pub trait Listener: AsFd + Send + Sync + 'static {
+pub trait Listener: Send + Sync + 'static {
     /// Accepts one connection without waiting (the egg's `http:accept-procedure`): returns
     /// `WouldBlock` when none is pending. The connection must be non-blocking.
     ///
@@ -126,12 +129,20 @@ pub trait Listener: AsFd + Send + Sync + 'static {
     /// # Errors
     /// As the underlying socket call.
     fn local_addr(&self) -> io::Result<LocalAddr>;
+
+    /// The listening socket, for the server to wait for connections on (registered for
+    /// reading, edge-triggered: [`accept`](Listener::accept) is called until `WouldBlock`).
+    fn source(&mut self) -> &mut dyn Source;
 }
 
 /// One accepted connection, driven in non-blocking mode.
-pub trait Connection: Read + Write + AsFd + Send + 'static {
+pub trait Connection: Read + Write + Send + 'static {
     /// The peer's address (the egg's `http:get-addresses-procedure`).
     fn peer_addr(&self) -> PeerAddr;
+
+    /// The socket, for the server to wait on (registered for reading and writing,
+    /// edge-triggered).
+    fn source(&mut self) -> &mut dyn Source;
 
     /// Aborts the connection without a graceful close (the egg's `http:hard-close-procedure`);
     /// for TCP the peer sees a reset.
@@ -182,22 +193,20 @@ fn resolve(options: &ListenOptions) -> io::Result<SocketAddr> {
     }
 }
 
-fn bind_tcp(addr: SocketAddr, backlog: u32) -> io::Result<TcpListener> {
-    let family = if addr.is_ipv6() { AddressFamily::INET6 } else { AddressFamily::INET };
-    let fd: OwnedFd = rustix::net::socket_with(
-        family,
-        SocketType::STREAM,
-        SocketFlags::CLOEXEC | SocketFlags::NONBLOCK,
-        None,
-    )?;
-    sockopt::set_socket_reuseaddr(&fd, true)?;
+fn bind_tcp(addr: SocketAddr, backlog: u32) -> io::Result<mio::net::TcpListener> {
+    let socket = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
+    // On Windows SO_REUSEADDR lets another socket take the port; its default is what
+    // other systems get from the option.
+    #[cfg(not(windows))]
+    socket.set_reuse_address(true)?;
     if addr.is_ipv6() && addr.ip().is_unspecified() {
         // "Every address" means IPv4 too; ignore systems without dual-stack sockets.
-        let _ = sockopt::set_ipv6_v6only(&fd, false);
+        let _ = socket.set_only_v6(false);
     }
-    rustix::net::bind(&fd, &addr)?;
-    rustix::net::listen(&fd, backlog.min(i32::MAX as u32) as i32)?;
-    Ok(TcpListener::from(fd))
+    socket.set_nonblocking(true)?;
+    socket.bind(&addr.into())?;
+    socket.listen(backlog.min(i32::MAX as u32) as i32)?;
+    Ok(mio::net::TcpListener::from_std(socket.into()))
 }
 
 impl Transport for TcpTransport {
@@ -215,18 +224,11 @@ impl Transport for TcpTransport {
     }
 }
 
-struct TcpListenerImpl(TcpListener);
-
-impl AsFd for TcpListenerImpl {
-    fn as_fd(&self) -> BorrowedFd<'_> {
-        self.0.as_fd()
-    }
-}
+struct TcpListenerImpl(mio::net::TcpListener);
 
 impl Listener for TcpListenerImpl {
     fn accept(&self) -> io::Result<Box<dyn Connection>> {
         let (stream, peer) = self.0.accept()?;
-        stream.set_nonblocking(true)?;
         // Responses go out in one write; streamed bodies should not wait for Nagle.
         let _ = stream.set_nodelay(true);
         Ok(Box::new(TcpConnection { stream, peer }))
@@ -235,10 +237,14 @@ impl Listener for TcpListenerImpl {
     fn local_addr(&self) -> io::Result<LocalAddr> {
         self.0.local_addr().map(LocalAddr::Ip)
     }
+
+    fn source(&mut self) -> &mut dyn Source {
+        &mut self.0
+    }
 }
 
 struct TcpConnection {
-    stream: TcpStream,
+    stream: mio::net::TcpStream,
     peer: SocketAddr,
 }
 
@@ -260,20 +266,18 @@ impl Write for TcpConnection {
     }
 }
 
-impl AsFd for TcpConnection {
-    fn as_fd(&self) -> BorrowedFd<'_> {
-        self.stream.as_fd()
-    }
-}
-
 impl Connection for TcpConnection {
     fn peer_addr(&self) -> PeerAddr {
         PeerAddr::Ip(self.peer)
     }
 
+    fn source(&mut self) -> &mut dyn Source {
+        &mut self.stream
+    }
+
     fn hard_close(&mut self) {
         // SO_LINGER 0 makes the close send a reset instead of waiting for the peer.
-        let _ = sockopt::set_socket_linger(&self.stream, Some(Duration::ZERO));
+        let _ = SockRef::from(&self.stream).set_linger(Some(Duration::ZERO));
         let _ = self.stream.shutdown(Shutdown::Both);
     }
 
@@ -286,10 +290,12 @@ impl Connection for TcpConnection {
 /// listening and removed when the listener is dropped; an existing file is an error
 /// (`AddrInUse`), so a running server is never displaced.
 #[derive(Debug, Clone)]
+#[cfg(unix)]
 pub struct UnixTransport {
     path: PathBuf,
 }
 
+#[cfg(unix)]
 impl UnixTransport {
     /// A transport listening at `path`.
     pub fn new(path: impl AsRef<Path>) -> UnixTransport {
@@ -297,58 +303,60 @@ impl UnixTransport {
     }
 }
 
+#[cfg(unix)]
 impl Transport for UnixTransport {
     fn listen(&self, options: &ListenOptions) -> io::Result<Box<dyn Listener>> {
-        let fd: OwnedFd = rustix::net::socket_with(
-            AddressFamily::UNIX,
-            SocketType::STREAM,
-            SocketFlags::CLOEXEC | SocketFlags::NONBLOCK,
-            None,
-        )?;
-        let addr = rustix::net::SocketAddrUnix::new(self.path.as_path())?;
-        rustix::net::bind(&fd, &addr)?;
-        rustix::net::listen(&fd, options.backlog.min(i32::MAX as u32) as i32)?;
-        Ok(Box::new(UnixListenerImpl { listener: UnixListener::from(fd), path: self.path.clone() }))
+        let socket = Socket::new(Domain::UNIX, Type::STREAM, None)?;
+        socket.set_nonblocking(true)?;
+        socket.bind(&socket2::SockAddr::unix(&self.path)?)?;
+        socket.listen(options.backlog.min(i32::MAX as u32) as i32)?;
+        let listener = mio::net::UnixListener::from_std(std::os::unix::net::UnixListener::from(
+            std::os::fd::OwnedFd::from(socket),
+        ));
+        Ok(Box::new(UnixListenerImpl { listener, path: self.path.clone() }))
     }
 }
 
+#[cfg(unix)]
 struct UnixListenerImpl {
-    listener: UnixListener,
+    listener: mio::net::UnixListener,
     path: PathBuf,
 }
 
+#[cfg(unix)]
 impl Drop for UnixListenerImpl {
     fn drop(&mut self) {
         let _ = std::fs::remove_file(&self.path);
     }
 }
 
-impl AsFd for UnixListenerImpl {
-    fn as_fd(&self) -> BorrowedFd<'_> {
-        self.listener.as_fd()
-    }
-}
-
+#[cfg(unix)]
 impl Listener for UnixListenerImpl {
     fn accept(&self) -> io::Result<Box<dyn Connection>> {
         let (stream, _) = self.listener.accept()?;
-        stream.set_nonblocking(true)?;
         Ok(Box::new(UnixConnection(stream)))
     }
 
     fn local_addr(&self) -> io::Result<LocalAddr> {
         Ok(LocalAddr::Unix(self.path.clone()))
     }
+
+    fn source(&mut self) -> &mut dyn Source {
+        &mut self.listener
+    }
 }
 
-struct UnixConnection(UnixStream);
+#[cfg(unix)]
+struct UnixConnection(mio::net::UnixStream);
 
+#[cfg(unix)]
 impl Read for UnixConnection {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         self.0.read(buf)
     }
 }
 
+#[cfg(unix)]
 impl Write for UnixConnection {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         self.0.write(buf)
@@ -358,15 +366,14 @@ impl Write for UnixConnection {
     }
 }
 
-impl AsFd for UnixConnection {
-    fn as_fd(&self) -> BorrowedFd<'_> {
-        self.0.as_fd()
-    }
-}
-
+#[cfg(unix)]
 impl Connection for UnixConnection {
     fn peer_addr(&self) -> PeerAddr {
         PeerAddr::Unix
+    }
+
+    fn source(&mut self) -> &mut dyn Source {
+        &mut self.0
     }
 
     fn hard_close(&mut self) {

@@ -14,7 +14,7 @@ use std::io::{self, BufRead, Read};
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
-use crate::poller::{wait_until, Interest};
+use crate::poller::{Interest, Solo};
 use crate::server::Shared;
 use crate::transport::Connection;
 
@@ -151,6 +151,10 @@ pub(crate) struct Wire<'a> {
     pub io: &'a mut dyn Connection,
     pub rbuf: &'a mut ReadBuf,
     pub wbuf: &'a mut Vec<u8>,
+    /// The worker's own poller, for waits on this connection.
+    solo: &'a mut Solo,
+    /// The connection's key.
+    key: u64,
     pub shared: &'a Shared,
     /// The request body read through this wire, for the minimum body rate.
     body: Progress,
@@ -163,9 +167,11 @@ impl<'a> Wire<'a> {
         io: &'a mut dyn Connection,
         rbuf: &'a mut ReadBuf,
         wbuf: &'a mut Vec<u8>,
+        solo: &'a mut Solo,
+        key: u64,
         shared: &'a Shared,
     ) -> Wire<'a> {
-        Wire { io, rbuf, wbuf, shared, body: Progress::default(), out: Progress::default() }
+        Wire { io, rbuf, wbuf, solo, key, shared, body: Progress::default(), out: Progress::default() }
     }
 }
 
@@ -195,7 +201,9 @@ impl Wire<'_> {
     fn wait(&mut self, interest: Interest, deadline: Instant) -> io::Result<()> {
         let interest = if self.io.wants_write() { Interest::Write } else { interest };
         let force = &self.shared.force;
-        wait_until(self.io.as_fd(), interest, deadline, &|| force.load(Ordering::Relaxed))
+        let home = self.shared.poller_of(self.key);
+        self.solo
+            .wait(home, self.key, self.io.source(), interest, deadline, &|| force.load(Ordering::Relaxed))
     }
 
     /// Reads more request body bytes into the read buffer, waiting up to the body timeout for
