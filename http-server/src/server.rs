@@ -2,6 +2,7 @@
 //! resource table and parameters that can change while it runs.
 
 use std::io;
+#[cfg(unix)]
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
