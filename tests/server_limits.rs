@@ -111,10 +111,6 @@ fn write_timeout_drops_a_client_that_never_reads() {
     let mut good = Client::connect(addr(&h));
     assert_eq!(good.get("/").text(), "ok");
     let started = Instant::now();
-    while h.active_requests() == 0 {
-        assert!(started.elapsed() < Duration::from_secs(5), "the big response never started");
-        std::thread::sleep(ms(5));
-    }
     while h.open_connections() > 1 {
         assert_eq!(good.get("/").text(), "ok");
         assert!(started.elapsed() < Duration::from_secs(5), "the lazy client was never dropped");
@@ -134,8 +130,65 @@ fn requests_per_connection_cap() {
     assert!(c.is_closed());
 }
 
+/// A server whose `/slow` handler waits at `gate` and then for `release`.
+fn gated(
+    gate: &Arc<Barrier>,
+    release: &Arc<Mutex<()>>,
+    configure: impl FnOnce(http_toolkit::server::ServerBuilder) -> http_toolkit::server::ServerBuilder,
+) -> http_toolkit::server::ServerHandle {
+    let gate = gate.clone();
+    let release = release.clone();
+    start(
+        |b| configure(b.threads(4).io_threads(1).request_count_limit(2)),
+        move |s| {
+            s.add_resource("/slow", move |_, _| {
+                gate.wait();
+                drop(release.lock().unwrap());
+                Response::text("slow")
+            });
+            s.add_resource("/", |_, _| Response::text("fast"));
+        },
+    )
+}
+
 #[test]
-fn request_count_limit_answers_503() {
+fn busy_requests_wait_in_the_queue_then_get_503() {
+    let gate = Arc::new(Barrier::new(3));
+    let release = Arc::new(Mutex::new(()));
+    let hold = release.lock().unwrap();
+    let h = gated(&gate, &release, |b| b.queue_timeout(ms(300)));
+    let a = addr(&h);
+    let workers: Vec<_> = (0..2)
+        .map(|_| {
+            std::thread::spawn(move || {
+                let mut c = Client::connect(a);
+                c.get("/slow").text()
+            })
+        })
+        .collect();
+    gate.wait(); // both slow requests are inside their handler
+                 // A request that finds every slot taken waits parked, and gets 503 when its wait is over.
+    let mut c = Client::connect(a);
+    let t0 = Instant::now();
+    let r = c.get("/");
+    assert_eq!((r.status(), r.header("retry-after")), (503, Some("1")));
+    assert!(t0.elapsed() >= ms(250), "{:?}", t0.elapsed());
+    // One that waits while a slot frees up is served.
+    let waiter = std::thread::spawn(move || {
+        let mut c = Client::connect(a);
+        c.get("/").text()
+    });
+    std::thread::sleep(ms(50));
+    drop(hold);
+    assert_eq!(waiter.join().unwrap(), "fast");
+    for w in workers {
+        assert_eq!(w.join().unwrap(), "slow");
+    }
+    assert_eq!(c.get("/").text(), "fast");
+}
+
+#[test]
+fn request_count_limit_answers_503_without_a_queue() {
     let gate = Arc::new(Barrier::new(3));
     let release = Arc::new(Mutex::new(()));
     let hold = release.lock().unwrap();
@@ -143,7 +196,7 @@ fn request_count_limit_answers_503() {
         let gate = gate.clone();
         let release = release.clone();
         start(
-            |b| b.threads(4).io_threads(1).request_count_limit(2),
+            |b| b.threads(4).io_threads(1).request_count_limit(2).queue_size(0),
             move |s| {
                 s.add_resource("/slow", move |_, _| {
                     gate.wait();

@@ -116,8 +116,9 @@ fn trickled_unread_body_is_not_drained_forever() {
     let (closed, took, got) = slow.join().unwrap();
     assert!(closed, "the trickled body was drained for {took:?}");
     assert!(took < ms(2500), "{took:?}");
+    // The server reads bodies before the handler runs: a body that never arrives is a 408.
     if !got.is_empty() {
-        assert_eq!(status_of(&got), 200, "{got}");
+        assert_eq!(status_of(&got), 408, "{got}");
     }
     h.shutdown();
 }

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use http_utils::Request;
 
+use crate::connection::CloseReason;
 use crate::transport::PeerAddr;
 
 /// One finished request, as the log hook (the egg's `http:log-hook`) sees it.
@@ -20,8 +21,11 @@ pub struct LogRecord<'a> {
     pub status: u16,
     /// Body bytes sent (the head not counted).
     pub bytes: u64,
-    /// From the complete request head to the end of the response.
+    /// From the complete request head to the response handed to the connection (a body
+    /// the server sends from memory, a file or a reader may still be on its way).
     pub duration: Duration,
+    /// Why the connection closes after this response; `None` when it is kept.
+    pub close: Option<CloseReason>,
 }
 
 /// Something went wrong that the error hook (the egg's `http:error-hook`) should know.

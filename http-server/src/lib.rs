@@ -111,6 +111,7 @@ mod hooks;
 mod parsers;
 mod poller;
 mod pool;
+mod queue;
 mod registry;
 mod responder;
 mod response;

@@ -170,6 +170,10 @@ fn handle(w: &mut Worker<'_>, ready: Ready, seat: &Seat, epoch: u64) {
     w.key = key;
     loop {
         let outcome = drive(w, &mut conn, hangup);
+        if outcome == Outcome::Again {
+            hangup = false;
+            continue;
+        }
         if outcome == Outcome::Yield {
             let mut q = lock(&seat.queue);
             if q.epoch != epoch {
@@ -197,7 +201,7 @@ fn handle(w: &mut Worker<'_>, ready: Ready, seat: &Seat, epoch: u64) {
             }
         }
         let parked = match outcome {
-            Outcome::Park | Outcome::Yield => lock(&shared.slab).park(key, conn),
+            Outcome::Park | Outcome::Yield | Outcome::Again => lock(&shared.slab).park(key, conn),
             Outcome::Close(_) => {
                 close(shared, key, conn);
                 return;
@@ -226,15 +230,17 @@ fn close(shared: &Shared, key: u64, mut conn: Box<Conn>) {
 
 /// Closes parked connections that were taken out of the table.
 #[allow(clippy::vec_box)] // the table keeps connections boxed; moving them out keeps the box
-pub(crate) fn close_taken(shared: &Shared, conns: Vec<Box<Conn>>, now: Instant) {
+pub(crate) fn close_taken(conns: Vec<Box<Conn>>, now: Instant) {
     for mut conn in conns {
         // Closing the socket takes it out of its poller.
-        if conn.head_started.is_some_and(|t| now.duration_since(t) >= shared.config.timeouts.header) {
-            // A head that never finished: say so (best effort, never waiting), then abort.
-            let _ = conn
-                .io
-                .write(b"HTTP/1.1 408 Request Timeout\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
-            conn.io.hard_close();
+        if conn.deadline <= now {
+            if let Some(notice) = conn.expiry_notice() {
+                // A request that never finished arriving: say so (best effort, never
+                // waiting), then abort.
+                let _ = conn.io.write(notice);
+                let _ = conn.io.flush();
+                conn.io.hard_close();
+            }
         }
         drop(conn);
     }
@@ -250,6 +256,7 @@ pub(crate) fn monitor_main(shared: &Shared) {
         .clamp(Duration::from_millis(10), Duration::from_secs(1));
     let mut next_sweep = Instant::now() + sweep_every;
     let mut expired = Vec::new();
+    let mut expired_keys = Vec::new();
     while !shared.exiting() {
         let mut busy = false;
         for (i, seat) in seats.seats.iter().enumerate() {
@@ -266,9 +273,10 @@ pub(crate) fn monitor_main(shared: &Shared) {
         }
         let now = shared.clock.tick();
         expire_responders(shared, now);
+        schedule_queued(shared, now, &mut expired_keys);
         if now >= next_sweep {
             lock(&shared.slab).expire(now, &mut expired);
-            close_taken(shared, std::mem::take(&mut expired), now);
+            close_taken(std::mem::take(&mut expired), now);
             next_sweep = now + sweep_every;
         }
         let requests = shared.requests.load(Ordering::Relaxed);
@@ -276,6 +284,19 @@ pub(crate) fn monitor_main(shared: &Shared) {
         last_requests = requests;
         let tick = if lively { Duration::from_millis(2) } else { Duration::from_millis(50) };
         std::thread::park_timeout(tick.min(next_sweep.saturating_duration_since(now)));
+    }
+}
+
+/// Schedules queued requests whose wait is over (their seat answers 503), and the oldest
+/// one when a slot is free (a slot freed while the queue was being filled).
+fn schedule_queued(shared: &Shared, now: Instant, keys: &mut Vec<u64>) {
+    keys.clear();
+    shared.queue.expired(now, keys);
+    if shared.active.load(Ordering::Acquire) < shared.config.request_count_limit {
+        keys.extend(shared.queue.pop());
+    }
+    for &key in keys.iter() {
+        shared.poller_of(key).resume(key);
     }
 }
 

@@ -227,6 +227,9 @@ pub(crate) struct Table {
     pub resources: HashMap<String, Handler>,
     /// Resources with patterns (and exact ones limited to some methods).
     pub routes: RouteTable<Handler>,
+    /// The routes whose handlers read their body from the socket
+    /// ([`Server::streaming_route`](crate::Server::streaming_route)).
+    pub streaming: RouteTable<()>,
     pub status_handlers: HashMap<u16, StatusHandler>,
     pub methods: HashMap<Method, Handler>,
     pub parsers: HashMap<String, ContentParser>,
@@ -237,6 +240,14 @@ pub(crate) struct Table {
     pub startup_hook: Option<Arc<dyn Fn() + Send + Sync>>,
     pub error_hook: Option<ErrorHook>,
     pub log_hook: Option<LogHook>,
+}
+
+impl Table {
+    /// True when the request goes to a streaming route (its handler reads the body).
+    pub(crate) fn streams_body(&self, method: &Method, path: &str) -> bool {
+        !self.streaming.is_empty()
+            && matches!(self.streaming.lookup(method, path), crate::route_table::Lookup::Found(_))
+    }
 }
 
 /// Reads a body whole (the reader is already bounded by the body limit).
@@ -284,6 +295,7 @@ impl Table {
         Table {
             resources: HashMap::new(),
             routes: RouteTable::new(),
+            streaming: RouteTable::new(),
             status_handlers: HashMap::new(),
             methods,
             parsers,

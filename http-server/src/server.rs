@@ -18,6 +18,7 @@ use crate::dispatch::plain;
 use crate::hooks::{ErrorEvent, LogRecord};
 use crate::poller::{AcceptPoll, Poller};
 use crate::pool::{acceptor_main, close_taken, lock, monitor_main, worker_main, Seats};
+use crate::queue::DispatchQueue;
 use crate::registry::{Args, Content, ContentParser, Handler, Registry, ResourcePaths, StatusHandler};
 use crate::responder::Pending;
 use crate::response::Response;
@@ -100,6 +101,10 @@ pub(crate) struct Config {
     pub max_requests_per_connection: u32,
     pub shutdown_grace: Duration,
     pub responder_timeout: Duration,
+    /// Handlers that may read their body from the socket at once.
+    pub streaming_limit: usize,
+    /// How long a complete request may wait for a worker slot.
+    pub queue_wait: Duration,
     #[cfg_attr(not(feature = "gzip"), allow(dead_code))]
     pub compression: bool,
 }
@@ -117,6 +122,10 @@ pub(crate) struct Shared {
     pub seats: Seats,
     /// Requests being handled now.
     pub active: AtomicUsize,
+    /// Handlers reading their body from the socket now.
+    pub streaming: AtomicUsize,
+    /// Complete requests waiting for a slot.
+    pub queue: DispatchQueue,
     /// Requests handled since startup.
     pub requests: AtomicU64,
     stop: AtomicBool,
@@ -187,6 +196,9 @@ pub struct ServerBuilder {
     max_requests_per_connection: u32,
     shutdown_grace: Duration,
     responder_timeout: Duration,
+    streaming_limit: Option<usize>,
+    queue_size: Option<usize>,
+    queue_wait: Duration,
     compression: bool,
     transport: Box<dyn Transport>,
     #[cfg(feature = "tls")]
@@ -212,6 +224,9 @@ impl ServerBuilder {
             max_requests_per_connection: 10_000,
             shutdown_grace: Duration::from_secs(10),
             responder_timeout: Duration::from_secs(30),
+            streaming_limit: None,
+            queue_size: None,
+            queue_wait: Duration::from_secs(10),
             compression: true,
             transport: Box::new(TcpTransport),
             #[cfg(feature = "tls")]
@@ -338,6 +353,32 @@ impl ServerBuilder {
         self
     }
 
+    /// How many complete requests may wait for a worker when every one is busy (default: 16
+    /// per worker); beyond it a request gets 503 with `Retry-After`. A waiting request is a
+    /// parked connection: it holds no thread. 0 turns the queue off.
+    pub fn queue_size(mut self, n: usize) -> Self {
+        self.queue_size = Some(n);
+        self
+    }
+
+    /// How long a complete request may wait in the queue for a worker before it gets 503 with
+    /// `Retry-After` (default 10 s).
+    pub fn queue_timeout(mut self, d: Duration) -> Self {
+        self.queue_wait = d;
+        self
+    }
+
+    /// The cap on handlers that read their request body from the socket as it arrives, each
+    /// holding its worker while it waits for the peer: handlers of streaming routes
+    /// ([`Server::streaming_route`]) and of requests with `Expect: 100-continue` (answered
+    /// when the handler first reads). Default: half the request-count limit. Past it,
+    /// 100-continue bodies are read by the server first like any other, and a streaming
+    /// route's request gets 503.
+    pub fn streaming_body_limit(mut self, n: usize) -> Self {
+        self.streaming_limit = Some(n.max(1));
+        self
+    }
+
     /// The cap on open connections (default 20,000); a connection beyond it gets a 503 and is
     /// closed at once.
     pub fn max_connections(mut self, n: usize) -> Self {
@@ -425,6 +466,8 @@ impl ServerBuilder {
                 max_requests_per_connection: self.max_requests_per_connection,
                 shutdown_grace: self.shutdown_grace,
                 responder_timeout: self.responder_timeout,
+                streaming_limit: self.streaming_limit.unwrap_or((request_count_limit / 2).max(1)),
+                queue_wait: self.queue_wait,
                 compression: self.compression,
             },
             clock: Clock::new(),
@@ -434,6 +477,8 @@ impl ServerBuilder {
             deferred: Mutex::new(Vec::new()),
             seats: Seats::new(io_threads, workers),
             active: AtomicUsize::new(0),
+            streaming: AtomicUsize::new(0),
+            queue: DispatchQueue::new(self.queue_size.unwrap_or(workers * 16)),
             requests: AtomicU64::new(0),
             stop: AtomicBool::new(false),
             force: AtomicBool::new(false),
@@ -548,6 +593,48 @@ impl Server {
         self.route_arc(methods.into(), pattern, Arc::new(handler))
     }
 
+    /// Like [`route`](Server::route), for handlers that read their request body as it
+    /// arrives (large uploads): the server does not read the body first, the handler's reads
+    /// ([`Context::body`], [`Context::multipart`]) wait for the peer on the worker. Such
+    /// handlers are capped ([`ServerBuilder::streaming_body_limit`]); a request past the cap
+    /// gets 503. The body size is not limited by [`Limits::max_body`] unless the handler
+    /// reads it whole ([`Context::read_body`]). Matched on the request's path as sent
+    /// (before the URL transformation).
+    ///
+    /// ```
+    /// # fn main() -> std::io::Result<()> {
+    /// use std::io::Read;
+    /// use http_server::{Response, Server};
+    /// use http_utils::Method;
+    /// let server = Server::builder().port(0).bind("127.0.0.1").build()?;
+    /// server.streaming_route(Method::Put, "/upload/{name}", |cx| {
+    ///     let n = std::io::copy(&mut cx.body(), &mut std::io::sink()).unwrap_or(0);
+    ///     Response::text(format!("{n} bytes"))
+    /// }).unwrap();
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    /// As [`route`](Server::route).
+    pub fn streaming_route<F>(
+        &self,
+        methods: impl Into<Methods>,
+        pattern: &str,
+        handler: F,
+    ) -> Result<(), RouteError>
+    where
+        F: Fn(&mut Context<'_>) -> Response + Send + Sync + 'static,
+    {
+        let methods = methods.into();
+        self.route_arc(methods.clone(), pattern, Arc::new(handler))?;
+        let parsed = Pattern::parse(pattern)
+            .map_err(|error| RouteError::InvalidPattern { pattern: pattern.to_owned(), error })?;
+        self.shared.registry.update(|t| {
+            let _ = t.streaming.remove(&parsed);
+            t.streaming.insert(parsed, methods, ())
+        })
+    }
+
     pub(crate) fn route_arc(
         &self,
         methods: Methods,
@@ -601,6 +688,7 @@ impl Server {
                 if t.resources.remove(p.as_str()).is_some() {
                     n += 1;
                 } else if let Ok(pattern) = Pattern::parse(p) {
+                    let _ = t.streaming.remove(&pattern);
                     if !t.routes.remove(&pattern).is_empty() {
                         n += 1;
                     }
@@ -919,7 +1007,7 @@ impl ServerHandle {
         }
         let mut idle = Vec::new();
         lock(&shared.slab).close_parked(&mut idle);
-        close_taken(shared, idle, Instant::now());
+        close_taken(idle, Instant::now());
         let grace_end = Instant::now() + shared.config.shutdown_grace;
         let wait_empty = |until: Instant| {
             while lock(&shared.slab).live() > 0 && Instant::now() < until {
@@ -942,7 +1030,7 @@ impl ServerHandle {
         }
         let mut rest = Vec::new();
         lock(&shared.slab).close_rest(&mut rest);
-        close_taken(shared, rest, Instant::now());
+        close_taken(rest, Instant::now());
     }
 }
 

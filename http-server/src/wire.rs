@@ -62,6 +62,13 @@ impl ReadBuf {
         }
     }
 
+    /// Takes `data` as the buffer's content (its allocation included).
+    pub(crate) fn adopt(&mut self, data: Vec<u8>) {
+        self.end = data.len();
+        self.start = 0;
+        self.data = data;
+    }
+
     /// Puts back bytes saved while the connection was parked.
     pub(crate) fn restore(&mut self, saved: &[u8]) {
         self.clear();
@@ -108,7 +115,7 @@ pub(crate) struct Progress {
 impl Progress {
     /// Counts bytes moved (only once the transfer has waited: before, the clock is not running).
     #[inline]
-    fn add(&mut self, n: usize) {
+    pub(crate) fn add(&mut self, n: usize) {
         if self.limit.is_some() {
             self.bytes = self.bytes.saturating_add(n as u64);
         }
@@ -119,7 +126,7 @@ impl Progress {
     /// starts the clock with `grace` of credit; each byte since earns `1 / rate` seconds, and
     /// credit never exceeds `grace`, so bytes sent fast early cannot pay for a trickle later.
     /// Fails with `TimedOut` when that moment is already past.
-    fn deadline(
+    pub(crate) fn deadline(
         &mut self,
         now: Instant,
         timeout: Duration,

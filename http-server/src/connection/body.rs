@@ -1,0 +1,173 @@
+//! The `Body` phase: a request body read by the engine as its bytes arrive, into a buffer
+//! bounded by the body limit, with the connection parked in between (nginx's request
+//! buffering). A chunked body is decoded on the way in. When it is complete it is put in
+//! front of the read buffer and the request is dispatched as one with a `Length` body, so
+//! the handler reads it from memory.
+//!
+//! ```text
+//!   [100 Continue still to write] ──► bytes in the read buffer ──► body buffer ──► complete:
+//!          ▲   socket full: park          │ need more                            dispatch
+//!          │                              ▼
+//!          └──────── read ◄── would block: park (body timeout, minimum body rate: 408)
+//!                      │ end of stream: close; too large: 413; malformed chunks: 400
+//! ```
+
+use std::io;
+
+use http_utils::{ChunkedDecoder, Framing};
+
+use super::serve::{dispatch, Admitted};
+use super::write::error_response;
+use super::{would_block, After, CloseReason, Conn, Outcome, Phase, Step, Worker};
+use crate::wire::{Progress, READ_BUF};
+
+const CONTINUE: &[u8] = b"HTTP/1.1 100 Continue\r\n\r\n";
+/// Reads per turn before the connection gives way to the others.
+const READS_PER_TURN: u32 = 64;
+
+enum Kind {
+    Length { left: u64 },
+    Chunked(Box<ChunkedDecoder>),
+}
+
+/// A request whose body is being read.
+pub(crate) struct BodyIn {
+    adm: Admitted,
+    kind: Kind,
+    /// The body so far (decoded, for a chunked one).
+    buf: Vec<u8>,
+    progress: Progress,
+    /// Bytes of `100 Continue` still to write.
+    continue_at: usize,
+}
+
+impl BodyIn {
+    pub(super) fn new(w: &Worker<'_>, adm: Admitted, expects_continue: bool) -> Box<BodyIn> {
+        let kind = match adm.framing {
+            Framing::Length(n) => Kind::Length { left: n },
+            _ => Kind::Chunked(Box::new(ChunkedDecoder::new(&w.shared.config.limits))),
+        };
+        // A declared length is trusted for the first allocation only up to a read buffer.
+        let first = adm.framing.known_length().unwrap_or(0).min(READ_BUF as u64) as usize;
+        Box::new(BodyIn {
+            adm,
+            kind,
+            buf: Vec::with_capacity(first),
+            progress: Progress::default(),
+            continue_at: if expects_continue { 0 } else { CONTINUE.len() },
+        })
+    }
+
+    /// Moves body bytes out of the read buffer; true once the body is complete.
+    fn take(&mut self, w: &mut Worker<'_>, max: u64) -> Result<bool, (u16, &'static str)> {
+        match &mut self.kind {
+            Kind::Length { left } => {
+                let avail = w.rbuf.available();
+                let n = avail.len().min(usize::try_from(*left).unwrap_or(usize::MAX));
+                self.buf.extend_from_slice(&avail[..n]);
+                w.rbuf.consume(n);
+                *left -= n as u64;
+                Ok(*left == 0)
+            }
+            Kind::Chunked(dec) => {
+                while !w.rbuf.is_empty() && !dec.is_done() {
+                    let avail = w.rbuf.available();
+                    let old = self.buf.len();
+                    let room = avail.len().clamp(64, READ_BUF);
+                    self.buf.resize(old + room, 0);
+                    let r = dec.decode(avail, &mut self.buf[old..]);
+                    let (used, produced) = match r {
+                        Ok(v) => v,
+                        Err(e) => {
+                            self.buf.truncate(old);
+                            return Err((e.status(), e.kind().map_or("Bad Request", |k| k.description())));
+                        }
+                    };
+                    self.buf.truncate(old + produced);
+                    w.rbuf.consume(used);
+                    if self.buf.len() as u64 > max {
+                        return Err((413, "Content Too Large"));
+                    }
+                    if used == 0 && produced == 0 {
+                        break;
+                    }
+                }
+                Ok(dec.is_done())
+            }
+        }
+    }
+}
+
+/// Reads a body on, without waiting: dispatches the request when the body is complete,
+/// parks the connection when the socket is empty.
+pub(super) fn advance(w: &mut Worker<'_>, conn: &mut Conn, mut b: Box<BodyIn>) -> Step {
+    let shared = w.shared;
+    let max = shared.config.limits.max_body;
+    for _ in 0..READS_PER_TURN {
+        while b.continue_at < CONTINUE.len() {
+            match conn.io.write(&CONTINUE[b.continue_at..]).and_then(|n| conn.io.flush().map(|()| n)) {
+                Ok(n) => b.continue_at += n,
+                Err(e) if would_block(&e) => return wait(w, conn, b, "room"),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(_) => return Step::Answered(After::Close(CloseReason::WriteFailed)),
+            }
+        }
+        match b.take(w, max) {
+            Ok(true) => return complete(w, conn, *b),
+            Ok(false) => {}
+            Err((status, message)) => return failed(w, &b, status, message),
+        }
+        match w.rbuf.read_from(&mut *conn.io, READ_BUF) {
+            Ok((0, _)) => return Step::Answered(After::Close(CloseReason::BodyFailed)),
+            Ok((n, _)) => b.progress.add(n),
+            Err(e) if would_block(&e) => return wait(w, conn, b, "bytes"),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(_) => return Step::Answered(After::Close(CloseReason::ReadFailed)),
+        }
+    }
+    conn.phase = Phase::Body(b);
+    Step::Wait(Outcome::Yield)
+}
+
+/// Parks a body that waits for the peer, within the body timeout and the minimum rate.
+fn wait(w: &mut Worker<'_>, conn: &mut Conn, mut b: Box<BodyIn>, _for: &str) -> Step {
+    let t = &w.shared.config.timeouts;
+    let now = w.shared.clock.now();
+    match b.progress.deadline(now, t.body, t.min_body_rate, t.body, "the request body arrives too slowly") {
+        Ok(deadline) => {
+            conn.deadline = deadline;
+            conn.phase = Phase::Body(b);
+            Step::Wait(Outcome::Park)
+        }
+        Err(_) => failed(w, &b, 408, "Request Timeout"),
+    }
+}
+
+/// The body could not be read: an error answer, and the connection closes.
+fn failed(w: &mut Worker<'_>, b: &BodyIn, status: u16, message: &str) -> Step {
+    let bytes = error_response(w, status, message, b.adm.request.version());
+    let table = w.shared.registry.snapshot();
+    let peer = b.adm.request.ip().map(|ip| crate::transport::PeerAddr::Ip((ip, 0).into()));
+    if let Some(peer) = &peer {
+        super::respond::log(
+            &table,
+            &b.adm.request,
+            peer,
+            status,
+            bytes,
+            b.adm.started,
+            Some(CloseReason::BodyFailed),
+        );
+    }
+    Step::Answered(After::Linger(CloseReason::BodyFailed))
+}
+
+/// The body is complete: it goes in front of what follows it in the read buffer, and the
+/// request is dispatched with a `Length` body.
+fn complete(w: &mut Worker<'_>, conn: &mut Conn, b: BodyIn) -> Step {
+    let BodyIn { mut adm, mut buf, .. } = b;
+    adm.framing = Framing::Length(buf.len() as u64);
+    buf.extend_from_slice(w.rbuf.available());
+    w.rbuf.adopt(buf);
+    dispatch(w, conn, adm)
+}

@@ -1,0 +1,305 @@
+//! How one connection lives: the server's per-connection state machine. Every state but
+//! the handler's run is a [`Phase`] the connection can be parked in, costing a socket and a
+//! buffer and no thread.
+//!
+//! ```text
+//!  accept ──► Handshake ──(TLS done)──┐        (plain transports finish it at once)
+//!                                     ▼
+//!   ┌────────────────────────────► Head ◄──────────────── Write (then Head) ◄──────────┐
+//!   │  no bytes: park (no buffer)    │ partial head: park, header timer                │
+//!   │                                │ complete head ── bad head / Host / framing ──► error, Linger
+//!   │                                ▼                                                 │
+//!   │   body declared (buffered) ─► Body: bytes read as they arrive into a buffer      │
+//!   │                                │     bounded by the body limit (100 Continue     │
+//!   │                                │     first); timeout and minimum rate; 413/408   │
+//!   │                                ▼ complete request                                │
+//!   │   no worker slot ─────────► Queued: parked in the bounded queue (503 when full   │
+//!   │                                │      or when the wait is over)                  │
+//!   │                                ▼ a slot                                          │
+//!   │                          [handler runs on a worker]  (streamed bodies and        │
+//!   │                                │                      100-continue read here)    │
+//!   │   Responder taken ────────► Waiting: until the answer comes from another thread  │
+//!   │                                ▼                                                 │
+//!   └── response written at once ◄── response: head and body handed to the engine ────┘
+//!                                     (socket full: Write, parked until room)
+//!          close needed (a CloseReason says why): Linger (half-close, discard input) or close
+//! ```
+//!
+//! A worker runs this machine only while the connection has something to do. Responses to
+//! pipelined requests are gathered and written together.
+
+mod body;
+mod read;
+mod respond;
+mod serve;
+mod write;
+
+use std::io;
+use std::time::Instant;
+
+use crate::hooks::ErrorEvent;
+use crate::poller::Solo;
+use crate::server::Shared;
+use crate::slab::Expiring;
+use crate::transport::{Connection, PeerAddr};
+use crate::wire::ReadBuf;
+
+pub(crate) use body::BodyIn;
+pub(crate) use serve::Admitted;
+pub(crate) use write::{Out, OutBody};
+
+use respond::{LateLog, Waiting};
+
+/// Why a connection was closed. Keep-alive is the absence of a reason.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum CloseReason {
+    /// The peer closed its side between requests.
+    PeerClosed,
+    /// The peer closed its side in the middle of a request head.
+    TruncatedHead,
+    /// Reading failed.
+    ReadFailed,
+    /// Writing failed or timed out.
+    WriteFailed,
+    /// A request head did not arrive within the header timeout.
+    HeaderTimeout,
+    /// The connection stayed idle longer than the keep-alive timeout.
+    IdleTimeout,
+    /// The request asked for it (`Connection: close`, or HTTP/1.0 without keep-alive).
+    RequestedByClient,
+    /// The handler asked for it ([`Response::with_close`](crate::Response::with_close)).
+    RequestedByHandler,
+    /// The response body is delimited by closing the connection.
+    ResponseUntilClose,
+    /// The request was malformed or its framing is in doubt.
+    BadRequest,
+    /// The request body was not read and could not be skipped.
+    UnreadBody,
+    /// Reading the request body failed (too large, malformed, timed out).
+    BodyFailed,
+    /// The connection served its maximum number of requests.
+    RequestLimit,
+    /// The server is shutting down.
+    ShuttingDown,
+    /// A handler panicked after writing part of its response.
+    HandlerPanicked,
+    /// The TLS handshake failed or timed out.
+    HandshakeFailed,
+    /// The server is at its connection limit.
+    Overloaded,
+    /// Every worker was busy and the queue of waiting requests was full.
+    Busy,
+}
+
+/// Where a connection is in its life; every variant is a state it can be parked in.
+pub(crate) enum Phase {
+    /// The transport's handshake (TLS) is under way.
+    Handshake,
+    /// Reading request heads (idle between requests when nothing is buffered).
+    Head,
+    /// Reading a request body into a buffer.
+    Body(Box<BodyIn>),
+    /// A complete request waits for a worker.
+    Queued(Box<Admitted>),
+    /// A request waits for its answer from a responder.
+    Waiting(Box<Waiting>),
+    /// A response is being written as the socket takes it.
+    Write(Box<Out>),
+    /// Closing: input is read and dropped until the peer closes or time runs out.
+    Linger(CloseReason),
+}
+
+/// One connection, owned by the connection table while parked and by a worker while served.
+pub(crate) struct Conn {
+    pub io: Box<dyn Connection>,
+    pub peer: PeerAddr,
+    /// Bytes received and not yet used, kept while parked (empty, with no allocation, when
+    /// the connection is idle between requests).
+    pub saved: Vec<u8>,
+    pub deadline: Instant,
+    /// When the head now being received was first seen incomplete.
+    pub head_started: Option<Instant>,
+    pub requests: u32,
+    pub phase: Phase,
+}
+
+impl Expiring for Conn {
+    fn deadline(&self) -> Instant {
+        self.deadline
+    }
+
+    fn in_flight(&self) -> bool {
+        matches!(self.phase, Phase::Body(_) | Phase::Queued(_) | Phase::Waiting(_) | Phase::Write(_))
+    }
+}
+
+/// What a connection whose deadline passed while parked is told before it is closed.
+const TIMED_OUT: &[u8] = b"HTTP/1.1 408 Request Timeout\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+
+impl Conn {
+    pub(crate) fn new(io: Box<dyn Connection>, deadline: Instant) -> Conn {
+        let peer = io.peer_addr();
+        Conn {
+            io,
+            peer,
+            saved: Vec::new(),
+            deadline,
+            head_started: None,
+            requests: 0,
+            // Plain transports finish their (empty) handshake at once.
+            phase: Phase::Handshake,
+        }
+    }
+
+    /// The bytes to send (best effort) to a connection closed at its deadline: a 408 for a
+    /// request still arriving, nothing otherwise.
+    pub(crate) fn expiry_notice(&self) -> Option<&'static [u8]> {
+        match self.phase {
+            Phase::Head if self.head_started.is_some() => Some(TIMED_OUT),
+            Phase::Body(_) => Some(TIMED_OUT),
+            _ => None,
+        }
+    }
+}
+
+/// What the worker does with a connection after driving it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Outcome {
+    /// Wait in the poller for the next bytes (or room to write, or an answer), until
+    /// `conn.deadline`. Only after a read or write would have blocked, or when the phase
+    /// waits for something else than the socket.
+    Park,
+    /// Ready to go on (requests are buffered): queue it behind the others.
+    Yield,
+    /// Drive it again at once: its phase changed after the socket was last read.
+    Again,
+    /// Close now.
+    Close(CloseReason),
+}
+
+/// A worker's reusable state.
+pub(crate) struct Worker<'s> {
+    pub shared: &'s Shared,
+    pub rbuf: ReadBuf,
+    pub wbuf: Vec<u8>,
+    /// A body to send after what `wbuf` holds (too large to copy there, or streamed).
+    pub body: Option<OutBody>,
+    /// The log record of the response whose body is in `body`.
+    pub late_log: Option<LateLog>,
+    /// A poller of the worker's own, for waits inside a request.
+    pub solo: Solo,
+    /// The busy cell of the seat this worker holds, marked while a request is served.
+    pub busy: Option<&'s std::sync::atomic::AtomicU64>,
+    pub busy_tag: u64,
+    /// The key of the connection being driven.
+    pub key: u64,
+}
+
+impl<'s> Worker<'s> {
+    pub(crate) fn new(shared: &'s Shared, id: u64) -> Worker<'s> {
+        Worker {
+            shared,
+            rbuf: ReadBuf::new(),
+            wbuf: Vec::with_capacity(8 * 1024),
+            body: None,
+            late_log: None,
+            solo: Solo::new(),
+            busy: None,
+            busy_tag: id << 40,
+            key: 0,
+        }
+    }
+
+    fn mark_busy(&mut self) {
+        if let Some(b) = self.busy {
+            self.busy_tag += 1;
+            b.store(self.busy_tag, std::sync::atomic::Ordering::Relaxed);
+        }
+    }
+
+    fn mark_idle(&self) {
+        if let Some(b) = self.busy {
+            b.store(0, std::sync::atomic::Ordering::Relaxed);
+        }
+    }
+}
+
+/// Serves a connection that the poller reported ready (or that was scheduled), until it
+/// must wait or close. `hangup`: the report said the peer closed its side, so the end must
+/// be read.
+pub(crate) fn drive(w: &mut Worker<'_>, conn: &mut Conn, hangup: bool) -> Outcome {
+    w.rbuf.clear();
+    w.wbuf.clear();
+    w.body = None;
+    if !conn.saved.is_empty() {
+        w.rbuf.restore(&conn.saved);
+        conn.saved = Vec::new();
+    }
+    let outcome = match std::mem::replace(&mut conn.phase, Phase::Head) {
+        Phase::Linger(reason) => {
+            conn.phase = Phase::Linger(reason);
+            read::linger(w, conn, reason)
+        }
+        Phase::Handshake => match conn.io.handshake() {
+            Ok(true) => read::http(w, conn, hangup),
+            Ok(false) => {
+                conn.phase = Phase::Handshake;
+                Outcome::Park
+            }
+            Err(e) => {
+                hook_error(w.shared, &ErrorEvent::Handshake { peer: &conn.peer, error: &e });
+                Outcome::Close(CloseReason::HandshakeFailed)
+            }
+        },
+        Phase::Head => read::http(w, conn, hangup),
+        Phase::Body(b) => {
+            let step = body::advance(w, conn, b);
+            read::after_step(w, conn, step, hangup)
+        }
+        Phase::Queued(adm) => {
+            let step = serve::resume_queued(w, conn, adm);
+            read::after_step(w, conn, step, hangup)
+        }
+        Phase::Waiting(waiting) => {
+            let step = respond::resume_waiting(w, conn, waiting);
+            read::after_step(w, conn, step, hangup)
+        }
+        Phase::Write(out) => write::resume(w, conn, out),
+    };
+    if matches!(outcome, Outcome::Park | Outcome::Yield | Outcome::Again) && !w.rbuf.is_empty() {
+        conn.saved = w.rbuf.available().to_vec();
+    }
+    outcome
+}
+
+/// What serving a request (or a phase of it) led to.
+pub(crate) enum Step {
+    /// Answered: the response is in the worker's buffers (`wbuf`, `body`); go on as `After`
+    /// says.
+    Answered(After),
+    /// The body must be read first.
+    Body(Box<BodyIn>),
+    /// The connection's phase is set and it waits (`Park`) or gives way (`Yield`).
+    Wait(Outcome),
+}
+
+/// What a served request leaves the connection fit for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum After {
+    Keep,
+    Close(CloseReason),
+    /// Close after discarding what the peer still sends (its request may not be over).
+    Linger(CloseReason),
+}
+
+fn hook_error(shared: &Shared, event: &ErrorEvent<'_>) {
+    if let Some(h) = shared.registry.snapshot().error_hook.clone() {
+        let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| h(event)));
+    }
+}
+
+/// True for the errors that mean "try again when the socket is ready".
+fn would_block(e: &io::Error) -> bool {
+    e.kind() == io::ErrorKind::WouldBlock
+}

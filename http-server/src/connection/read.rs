@@ -1,0 +1,162 @@
+//! The `Head` phase: reading request heads (pipelined ones one after another), and the
+//! `Linger` phase.
+
+use std::io;
+
+use http_utils::{parse_request_head, Parsed, Version};
+
+use super::write::{emit, error_response, Then};
+use super::{body, serve, After, CloseReason, Conn, Outcome, Phase, Step, Worker};
+use crate::wire::READ_BUF;
+
+/// A connection with more pipelined requests than this goes to the back of the queue, so one
+/// busy client cannot keep a worker from the others.
+const REQUESTS_PER_TURN: u32 = 64;
+/// Reads of a lingering connection per turn.
+const LINGER_READS_PER_TURN: u32 = 64;
+
+/// Discards input of a half-closed connection until the peer closes or time runs out.
+pub(super) fn linger(w: &mut Worker<'_>, conn: &mut Conn, reason: CloseReason) -> Outcome {
+    for _ in 0..LINGER_READS_PER_TURN {
+        w.rbuf.clear();
+        match w.rbuf.read_from(&mut *conn.io, READ_BUF) {
+            Ok((0, _)) => return Outcome::Close(reason),
+            Ok(_) => {}
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                w.rbuf.clear();
+                return Outcome::Park;
+            }
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(_) => return Outcome::Close(reason),
+        }
+    }
+    // Not drained yet: come back after the others had their turn.
+    w.rbuf.clear();
+    Outcome::Yield
+}
+
+/// Half-closes a connection whose output is all written and lingers.
+pub(super) fn start_linger(w: &mut Worker<'_>, conn: &mut Conn, reason: CloseReason) -> Outcome {
+    conn.io.shutdown_write();
+    conn.phase = Phase::Linger(reason);
+    conn.deadline = w.shared.clock.now() + w.shared.config.timeouts.linger;
+    // Read what is already there, so that parking waits for new bytes (or the end).
+    linger(w, conn, reason)
+}
+
+/// Goes on after a step of serving: `None` when the connection is ready for the next head
+/// (its output may still sit in the worker's buffer), otherwise what to do with it.
+fn settle(w: &mut Worker<'_>, conn: &mut Conn, step: Step) -> Option<Outcome> {
+    match step {
+        Step::Answered(After::Keep) => {
+            if w.body.is_some() || w.wbuf.len() >= crate::wire::FLUSH_AT {
+                return emit(w, conn, Then::Next(Phase::Head), Outcome::Park);
+            }
+            None
+        }
+        Step::Answered(After::Close(reason)) => emit(w, conn, Then::Close(reason), Outcome::Park),
+        Step::Answered(After::Linger(reason)) => emit(w, conn, Then::Linger(reason), Outcome::Park),
+        Step::Body(b) => {
+            let step = body::advance(w, conn, b);
+            settle(w, conn, step)
+        }
+        Step::Wait(outcome) => {
+            // The phase is set: what is gathered goes out first, then the connection waits.
+            let phase = std::mem::replace(&mut conn.phase, Phase::Head);
+            emit(w, conn, Then::Next(phase), outcome)
+        }
+    }
+}
+
+/// Goes on after a step of a phase other than `Head`: on to the next heads when the
+/// connection is kept.
+pub(super) fn after_step(w: &mut Worker<'_>, conn: &mut Conn, step: Step, hangup: bool) -> Outcome {
+    match settle(w, conn, step) {
+        Some(outcome) => outcome,
+        None => http(w, conn, hangup),
+    }
+}
+
+/// Reads and serves request heads until the connection must wait or close.
+pub(super) fn http(w: &mut Worker<'_>, conn: &mut Conn, hangup: bool) -> Outcome {
+    let shared = w.shared;
+    let limits = shared.config.limits;
+    let max_buffer = limits.max_head + READ_BUF;
+    conn.phase = Phase::Head;
+    if let Some(t) = conn.head_started {
+        if shared.clock.now().saturating_duration_since(t) >= shared.config.timeouts.header {
+            error_response(w, 408, "Request Timeout", Version::Http11);
+            return emit(w, conn, Then::Close(CloseReason::HeaderTimeout), Outcome::Park)
+                .unwrap_or(Outcome::Close(CloseReason::HeaderTimeout));
+        }
+    }
+    // The last read left the socket empty: park instead of trying another read.
+    let mut drained = false;
+    let mut served = 0;
+    loop {
+        while !w.rbuf.is_empty() {
+            if served == REQUESTS_PER_TURN {
+                return emit(w, conn, Then::Next(Phase::Head), Outcome::Yield).unwrap_or(Outcome::Yield);
+            }
+            match parse_request_head(w.rbuf.available(), &limits) {
+                Ok(Parsed::Complete { value, used }) => {
+                    served += 1;
+                    w.rbuf.consume(used);
+                    conn.head_started = None;
+                    let step = serve::serve(w, conn, value);
+                    if let Some(outcome) = settle(w, conn, step) {
+                        return outcome;
+                    }
+                }
+                Ok(Parsed::Partial) => break,
+                Err(e) => {
+                    let status = e.status();
+                    let message = e.kind().map_or("Bad Request", |k| k.description());
+                    error_response(w, status, message, Version::Http11);
+                    return emit(w, conn, Then::Linger(CloseReason::BadRequest), Outcome::Park)
+                        .unwrap_or(Outcome::Close(CloseReason::BadRequest));
+                }
+            }
+        }
+        if !w.wbuf.is_empty() || w.body.is_some() {
+            if let Some(outcome) = emit(w, conn, Then::Next(Phase::Head), Outcome::Park) {
+                return outcome;
+            }
+        }
+        if w.rbuf.is_empty() && shared.stopping() {
+            return Outcome::Close(CloseReason::ShuttingDown);
+        }
+        if drained && !conn.io.has_buffered_input() {
+            return park(w, conn);
+        }
+        match w.rbuf.read_from(&mut *conn.io, max_buffer) {
+            Ok((0, _)) => {
+                return Outcome::Close(if w.rbuf.is_empty() {
+                    CloseReason::PeerClosed
+                } else {
+                    CloseReason::TruncatedHead
+                })
+            }
+            // A short read means the socket is empty, unless the peer hung up: then its end
+            // is still to be read, and no new report would come for it.
+            Ok((_, filled)) => drained = !filled && !hangup,
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => return park(w, conn),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(_) => return Outcome::Close(CloseReason::ReadFailed),
+        }
+    }
+}
+
+/// Parks a connection waiting for its next head, with the deadline of what it waits for.
+fn park(w: &mut Worker<'_>, conn: &mut Conn) -> Outcome {
+    let timeouts = &w.shared.config.timeouts;
+    if !w.rbuf.is_empty() {
+        let now = w.shared.clock.now();
+        let started = *conn.head_started.get_or_insert(now);
+        conn.deadline = started + timeouts.header;
+    } else if conn.requests > 0 {
+        conn.deadline = w.shared.clock.now() + timeouts.keep_alive;
+    }
+    // A fresh connection keeps the deadline set when it was accepted.
+    Outcome::Park
+}

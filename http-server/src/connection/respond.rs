@@ -1,0 +1,492 @@
+//! Running a handler for an admitted request: the context it gets, the dispatch with
+//! `next`, restarts and status handlers, answers that come later from a responder
+//! (`Waiting`), and the response handed to the writer.
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Instant;
+
+use http_utils::io::{drain, BodyReader};
+use http_utils::{Framing, Method, Request, Version};
+
+use super::serve::{Admitted, BodyMode};
+use super::write::{panic_message, write_response, OutBody};
+use super::{hook_error, After, CloseReason, Conn, Outcome, Phase, Step, Worker};
+use crate::context::{Context, WrittenHead};
+use crate::dispatch::dispatch;
+use crate::head::BodyFraming;
+use crate::hooks::{ErrorEvent, LogRecord};
+use crate::registry::{Args, Content, Table};
+use crate::responder::{Pending, Verdict};
+use crate::response::{Pass, Response};
+use crate::route::Captures;
+use crate::server::Shared;
+use crate::transport::PeerAddr;
+use crate::wire::Wire;
+
+/// At most this much of an unread request body streamed from the socket is read and
+/// dropped to keep a connection.
+const DRAIN_MAX: u64 = 64 * 1024;
+/// At most this many internal redirects ([`Response::restart`]) per request.
+const MAX_RESTARTS: u32 = 8;
+
+/// A request whose answer comes from a [`Responder`](crate::Responder), kept with its
+/// connection while it waits (the connection is parked in `Phase::Waiting`).
+pub(crate) struct Waiting {
+    pending: Arc<Pending>,
+    request: Request,
+    close: Option<CloseReason>,
+    linger: bool,
+    started: Option<Instant>,
+}
+
+impl Drop for Waiting {
+    fn drop(&mut self) {
+        // Nobody will take the answer any more (it was taken, or the connection is gone).
+        self.pending.abandon();
+    }
+}
+
+/// A handler slot (the request-count limit), given back when the handler is done; the
+/// request that waited longest in the queue is then scheduled.
+struct Slot<'a>(&'a Shared);
+
+impl Drop for Slot<'_> {
+    fn drop(&mut self) {
+        self.0.active.fetch_sub(1, Ordering::AcqRel);
+        if let Some(key) = self.0.queue.pop() {
+            self.0.poller_of(key).resume(key);
+        }
+    }
+}
+
+/// A slot among the handlers that stream their body from the socket.
+struct StreamSlot<'a>(&'a Shared);
+
+impl Drop for StreamSlot<'_> {
+    fn drop(&mut self) {
+        self.0.streaming.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+/// Calls the log hook, if any, keeping its panics in.
+pub(super) fn log(
+    table: &Table,
+    request: &Request,
+    peer: &PeerAddr,
+    status: u16,
+    bytes: u64,
+    started: Option<Instant>,
+    close: Option<CloseReason>,
+) {
+    if let (Some(hook), Some(t0)) = (&table.log_hook, started) {
+        let record = LogRecord { request, peer, status, bytes, duration: t0.elapsed(), close };
+        let _ = catch_unwind(AssertUnwindSafe(|| hook(&record)));
+    }
+}
+
+/// A log record held until the body the engine writes after the handler is out: logged
+/// with its bytes then, or with none and [`CloseReason::WriteFailed`] if the connection
+/// goes first.
+pub(crate) struct LateLog {
+    table: Arc<Table>,
+    request: Request,
+    peer: PeerAddr,
+    status: u16,
+    bytes: u64,
+    started: Option<Instant>,
+    close: Option<CloseReason>,
+    sent: bool,
+}
+
+impl LateLog {
+    /// The body is out.
+    pub(super) fn sent(mut self) {
+        self.sent = true;
+    }
+}
+
+impl Drop for LateLog {
+    fn drop(&mut self) {
+        let (bytes, close) =
+            if self.sent { (self.bytes, self.close) } else { (0, Some(CloseReason::WriteFailed)) };
+        log(&self.table, &self.request, &self.peer, self.status, bytes, self.started, close);
+    }
+}
+
+/// Logs a response now, or once its body is out when the engine still has to send it.
+#[allow(clippy::too_many_arguments)]
+fn log_response(
+    w: &mut Worker<'_>,
+    table: Arc<Table>,
+    request: Request,
+    peer: &PeerAddr,
+    status: u16,
+    bytes: u64,
+    started: Option<Instant>,
+    close: Option<CloseReason>,
+) {
+    if table.log_hook.is_none() {
+        return;
+    }
+    if w.body.is_some() {
+        let peer = peer.clone();
+        w.late_log = Some(LateLog { table, request, peer, status, bytes, started, close, sent: false });
+    } else {
+        log(&table, &request, peer, status, bytes, started, close);
+    }
+}
+
+/// The path for the route patterns (still encoded) when the URL transformation changed it,
+/// the decoded path for the resource lookup when it differs from the raw one, and the
+/// decoded query arguments.
+fn lookup_path(table: &Table, req: &Request) -> (Option<String>, Option<String>, Args) {
+    match &table.url_transform {
+        Some(t) => {
+            let url = t(req.url());
+            let (path, args) = http_utils::decode_url(&url);
+            let raw = url.split(['?', '#']).next().unwrap_or("").to_owned();
+            (Some(raw), Some(path), Args::from(args))
+        }
+        None => {
+            let raw = req.path();
+            let path = if raw.contains('%') { Some(http_utils::decode_url(raw).0) } else { None };
+            let args = match req.query() {
+                Some(q) if !q.is_empty() => Args::from(http_utils::decode_form(q)),
+                _ => Args::new(),
+            };
+            (None, path, args)
+        }
+    }
+}
+
+/// Sets the context's path, arguments and captures for its (possibly restarted) URL.
+fn route_request(cx: &mut Context<'_>) {
+    let (raw, path, args) = lookup_path(cx.table, &cx.request);
+    cx.raw_path = raw;
+    cx.path = path;
+    cx.args = args;
+    cx.captures = Captures::default();
+    if let Some(Content::Form(pairs)) = &cx.content {
+        for (k, v) in pairs {
+            cx.args.push(k.clone(), v.clone());
+        }
+    }
+}
+
+/// Sets the path for status handlers when the server answers without dispatching; the URL
+/// transformation is user code, so it runs guarded.
+fn route_for_status(cx: &mut Context<'_>) {
+    if !cx.table.status_handlers.is_empty() {
+        let _ = catch_unwind(AssertUnwindSafe(|| route_request(&mut *cx)));
+    }
+}
+
+/// Runs user code that makes a response; a panic becomes a 500 (or, after a head was
+/// written, a closed connection) and a call of the error hook.
+fn guarded(cx: &mut Context<'_>, f: impl FnOnce(&mut Context<'_>) -> Response) -> Response {
+    match catch_unwind(AssertUnwindSafe(|| f(&mut *cx))) {
+        Ok(r) => r,
+        Err(payload) => {
+            let message = panic_message(&*payload);
+            let shared = cx.body.get_ref().shared;
+            hook_error(
+                shared,
+                &ErrorEvent::HandlerPanic { request: &cx.request, peer: cx.peer, message: &message },
+            );
+            if let Some(p) = cx.deferred.take() {
+                p.abandon();
+            }
+            if cx.written.is_some() {
+                cx.panicked = true;
+                Response::written()
+            } else {
+                cx.error_response(500, "Internal Server Error")
+            }
+        }
+    }
+}
+
+/// From a request (or a first response the server made itself) to the response to send:
+/// dispatch, `next` past the last route (404), restarts (bounded), then the status handler
+/// of the final status, once.
+fn respond(cx: &mut Context<'_>, first: Option<Response>, can_dispatch: bool) -> Response {
+    let mut response = match first {
+        Some(r) => r,
+        None => guarded(cx, |cx| {
+            route_request(cx);
+            dispatch(cx)
+        }),
+    };
+    let mut restarts = 0;
+    let mut shaped = false;
+    loop {
+        if cx.written.is_some() || cx.deferred.is_some() {
+            return response;
+        }
+        match response.pass.take() {
+            Some(Pass::Next) => response = cx.error_response(404, "Not Found"),
+            Some(Pass::Restart(url)) if can_dispatch && restarts < MAX_RESTARTS => {
+                restarts += 1;
+                shaped = false;
+                cx.request.set_url(url);
+                response = guarded(cx, |cx| {
+                    route_request(cx);
+                    dispatch(cx)
+                });
+                continue;
+            }
+            Some(Pass::Restart(_)) => response = cx.error_response(500, "Internal Server Error"),
+            None => {}
+        }
+        if shaped || cx.table.status_handlers.is_empty() {
+            return response;
+        }
+        shaped = true;
+        let Some(h) = cx.table.status_handlers.get(&response.status).cloned() else { return response };
+        response = guarded(cx, move |cx| h(cx, response));
+    }
+}
+
+fn after(close: Option<CloseReason>, linger: bool) -> After {
+    match close {
+        None => After::Keep,
+        Some(reason) if linger => After::Linger(reason),
+        Some(reason) => After::Close(reason),
+    }
+}
+
+/// Runs the handler of a request that holds a worker slot.
+pub(super) fn run_in_slot(w: &mut Worker<'_>, conn: &mut Conn, adm: Admitted) -> Step {
+    let _slot = Slot(w.shared);
+    run(w, conn, adm)
+}
+
+/// Runs the handler (or, for a response the server gives itself, the status handlers) of
+/// an admitted request, and hands the response to the writer.
+pub(super) fn run(w: &mut Worker<'_>, conn: &mut Conn, adm: Admitted) -> Step {
+    let shared = w.shared;
+    let cfg = &shared.config;
+    let table = shared.registry.snapshot();
+    let Admitted { request, framing, mode, mut close, mut linger, first, expects_continue, started, .. } =
+        adm;
+    let _stream_slot = (mode == BodyMode::Streamed).then(|| StreamSlot(shared));
+    // A buffered body sits whole in the read buffer; otherwise it is still on the socket.
+    let in_memory = match framing {
+        Framing::None | Framing::Length(0) => true,
+        Framing::Length(n) => mode == BodyMode::Buffered && w.rbuf.available().len() as u64 >= n,
+        _ => false,
+    };
+    let rejected = first.is_some_and(|(status, _)| status == 400);
+    w.mark_busy();
+    let method = request.method().clone();
+    let version = request.version();
+    let wire = Wire::new(&mut *conn.io, &mut w.rbuf, &mut w.wbuf, &mut w.solo, w.key, shared);
+    let mut cx = Context {
+        request,
+        path: None,
+        raw_path: None,
+        captures: Captures::default(),
+        key: w.key,
+        deferred: None,
+        panicked: false,
+        args: Args::new(),
+        content: None,
+        peer: &conn.peer,
+        table: &table,
+        body: BodyReader::new(wire, framing, &cfg.limits),
+        continue_pending: expects_continue,
+        body_failed: false,
+        written: None,
+        protocol: cfg.protocol,
+    };
+    let first = first.map(|(status, message)| {
+        route_for_status(&mut cx);
+        let r = cx.error_response(status, message);
+        if status == 503 {
+            r.with_header("Retry-After", "1")
+        } else {
+            r
+        }
+    });
+    let response = respond(&mut cx, first, true);
+    if cx.panicked {
+        close = Some(CloseReason::HandlerPanicked);
+    }
+    if close.is_none() && shared.stopping() {
+        close = Some(CloseReason::ShuttingDown);
+    }
+    // Whatever the handler left of the body must go before the next request can be read.
+    if cx.body_failed {
+        close = close.or(Some(CloseReason::BodyFailed));
+        linger = true;
+    } else if !cx.body.is_complete() {
+        if in_memory {
+            let _ = drain(&mut cx.body, u64::MAX);
+        } else if cx.continue_pending {
+            // The client waits for 100 Continue that never came: it may or may not send.
+            close = close.or(Some(CloseReason::UnreadBody));
+            linger = true;
+        } else if mode == BodyMode::Streamed && close.is_none() {
+            if !matches!(drain(&mut cx.body, DRAIN_MAX), Ok(true)) {
+                close = Some(CloseReason::UnreadBody);
+                linger = true;
+            }
+        } else {
+            close = close.or(Some(CloseReason::UnreadBody));
+            linger = true;
+        }
+    }
+
+    let Context { request, body, written, deferred, .. } = cx;
+    if let Some(pending) = deferred {
+        if written.is_none() {
+            // The answer comes from a responder: the worker is free now.
+            w.mark_idle();
+            shared.requests.fetch_add(1, Ordering::Relaxed);
+            return wait_for(w, conn, Box::new(Waiting { pending, request, close, linger, started }));
+        }
+        pending.abandon();
+    }
+    let mut wire = body.into_inner();
+    let (status, bytes, out) =
+        send(&mut wire, &request, &conn.peer, &method, version, written, response, &mut close);
+    w.body = out;
+    w.mark_idle();
+    if !rejected {
+        shared.requests.fetch_add(1, Ordering::Relaxed);
+    }
+    log_response(w, table, request, &conn.peer, status, bytes, started, close);
+    Step::Answered(after(close, linger))
+}
+
+/// Parks a request until its responder answers (or writes the answer at once if it came
+/// already).
+fn wait_for(w: &mut Worker<'_>, conn: &mut Conn, waiting: Box<Waiting>) -> Step {
+    match waiting.pending.take() {
+        Some(verdict) => answer_waiting(w, conn, *waiting, verdict),
+        None => {
+            // A safety net: the monitor answers 503 at the responder's deadline; a connection
+            // still waiting well after is closed.
+            conn.deadline = waiting.pending.deadline + w.shared.config.timeouts.write;
+            conn.phase = Phase::Waiting(waiting);
+            Step::Wait(Outcome::Park)
+        }
+    }
+}
+
+/// A report for a connection whose request waits for a responder: nothing to do until the
+/// answer is settled (bytes the peer pipelines meanwhile stay unread).
+pub(super) fn resume_waiting(w: &mut Worker<'_>, conn: &mut Conn, waiting: Box<Waiting>) -> Step {
+    wait_for(w, conn, waiting)
+}
+
+/// Answers a request that waited for a responder, once its answer is settled.
+fn answer_waiting(w: &mut Worker<'_>, conn: &mut Conn, mut waiting: Waiting, verdict: Verdict) -> Step {
+    let shared = w.shared;
+    let cfg = &shared.config;
+    let table = shared.registry.snapshot();
+    w.mark_busy();
+    let request = std::mem::replace(&mut waiting.request, Request::new(Method::Get, "/"));
+    let method = request.method().clone();
+    let version = request.version();
+    let wire = Wire::new(&mut *conn.io, &mut w.rbuf, &mut w.wbuf, &mut w.solo, w.key, shared);
+    let mut cx = Context {
+        request,
+        path: None,
+        raw_path: None,
+        captures: Captures::default(),
+        key: w.key,
+        deferred: None,
+        panicked: false,
+        args: Args::new(),
+        content: None,
+        peer: &conn.peer,
+        table: &table,
+        body: BodyReader::new(wire, Framing::None, &cfg.limits),
+        continue_pending: false,
+        body_failed: false,
+        written: None,
+        protocol: cfg.protocol,
+    };
+    route_for_status(&mut cx);
+    let first = match verdict {
+        Verdict::Response(r) if r.pass.is_some() || r.written => {
+            cx.error_response(500, "Internal Server Error")
+        }
+        Verdict::Response(r) => *r,
+        Verdict::TimedOut => cx.error_response(503, "Service Unavailable"),
+        Verdict::Dropped => cx.error_response(500, "Internal Server Error"),
+    };
+    let response = respond(&mut cx, Some(first), false);
+    let mut close = waiting.close;
+    if cx.panicked {
+        close = Some(CloseReason::HandlerPanicked);
+    }
+    if close.is_none() && shared.stopping() {
+        close = Some(CloseReason::ShuttingDown);
+    }
+    let Context { request, body, written, deferred, .. } = cx;
+    if let Some(p) = deferred {
+        p.abandon();
+    }
+    let mut wire = body.into_inner();
+    let (status, bytes, out) =
+        send(&mut wire, &request, &conn.peer, &method, version, written, response, &mut close);
+    w.body = out;
+    w.mark_idle();
+    log_response(w, table, request, &conn.peer, status, bytes, waiting.started, close);
+    Step::Answered(after(close, waiting.linger))
+}
+
+/// Writes a response (unless the handler wrote its own head) and settles how the connection
+/// goes on. Returns the status, the body bytes sent, and a body left for the engine.
+#[allow(clippy::too_many_arguments)]
+fn send(
+    wire: &mut Wire<'_>,
+    request: &Request,
+    peer: &PeerAddr,
+    method: &Method,
+    version: Version,
+    written: Option<WrittenHead>,
+    mut r: Response,
+    close: &mut Option<CloseReason>,
+) -> (u16, u64, Option<OutBody>) {
+    match written {
+        Some(head) => {
+            match head.framing {
+                BodyFraming::Length(n) if head.sent == n => {}
+                BodyFraming::NoBody => {}
+                _ => *close = close.or(Some(CloseReason::ResponseUntilClose)),
+            }
+            (head.status, head.sent, None)
+        }
+        None => {
+            if r.close || r.headers.connection_has("close") {
+                *close = close.or(Some(CloseReason::RequestedByHandler));
+            }
+            #[cfg(feature = "gzip")]
+            if wire.shared.config.compression {
+                crate::compress::maybe_gzip(&mut r, method, request.headers());
+            }
+            let status = r.status;
+            // A streamed body runs user code (a writer): keep its panics in.
+            let written =
+                catch_unwind(AssertUnwindSafe(|| write_response(wire, method, version, &mut r, close)));
+            match written {
+                Ok(Ok(sent)) => (status, sent.bytes, sent.body),
+                Ok(Err(_)) => {
+                    *close = Some(CloseReason::WriteFailed);
+                    (status, 0, None)
+                }
+                Err(payload) => {
+                    let message = panic_message(&*payload);
+                    hook_error(wire.shared, &ErrorEvent::HandlerPanic { request, peer, message: &message });
+                    *close = Some(CloseReason::HandlerPanicked);
+                    (status, 0, None)
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,223 @@
+//! From a complete request head to a handler: the checks made before any handler runs, how
+//! the body will be read (buffered by the engine, or streamed through the handler), and the
+//! admission to a worker slot (run now, wait in the queue, or 503).
+
+use std::sync::atomic::Ordering;
+use std::time::Instant;
+
+use http_utils::{check_host, request_framing, Framing, Headers, Request, Version};
+
+use super::body::BodyIn;
+use super::respond;
+use super::{After, CloseReason, Conn, Outcome, Phase, Step, Worker};
+use crate::server::Shared;
+
+/// How a request's body reaches its handler.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum BodyMode {
+    /// No body, or one the engine has read whole: it sits in the read buffer, `Length` framed.
+    Buffered,
+    /// Read by the handler from the socket as it arrives (a streaming route, or
+    /// `Expect: 100-continue` answered when the handler first reads).
+    Streamed,
+}
+
+/// A request admitted past its head: what the server decided before running a handler.
+pub(crate) struct Admitted {
+    pub request: Request,
+    pub framing: Framing,
+    pub mode: BodyMode,
+    /// Close after the response, and why (decided from the request, before the handler).
+    pub close: Option<CloseReason>,
+    /// Linger when closing (the peer may still be sending).
+    pub linger: bool,
+    /// A response the server gives without running the handler (a bad `Host`, an
+    /// unsupported expectation, a body over the limit, every worker busy...).
+    pub first: Option<(u16, &'static str)>,
+    /// `Expect: 100-continue` is still to be answered (streamed bodies only).
+    pub expects_continue: bool,
+    /// When the head was complete, for the log hook.
+    pub started: Option<Instant>,
+    /// Until when it may wait in the queue.
+    pub queued_until: Option<Instant>,
+}
+
+/// What a request's `Expect` field asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Expectation {
+    None,
+    /// `100-continue`, and nothing else.
+    Continue,
+    /// Anything else (RFC 9110 §10.1.1): answered 417 without running a handler.
+    Unsupported,
+}
+
+fn expectation(headers: &Headers) -> Expectation {
+    let mut found = Expectation::None;
+    for value in headers.get_all("expect") {
+        for member in value.split(',') {
+            let member = member.trim_matches([' ', '\t']);
+            if member.is_empty() {
+                continue;
+            }
+            if !member.eq_ignore_ascii_case("100-continue") {
+                return Expectation::Unsupported;
+            }
+            found = Expectation::Continue;
+        }
+    }
+    found
+}
+
+/// Takes one more handler slot if there is one.
+fn try_slot(counter: &std::sync::atomic::AtomicUsize, limit: usize) -> bool {
+    counter.fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| (n < limit).then_some(n + 1)).is_ok()
+}
+
+/// Serves one request whose head was just read.
+pub(super) fn serve(w: &mut Worker<'_>, conn: &mut Conn, mut req: Request) -> Step {
+    let shared = w.shared;
+    let cfg = &shared.config;
+    conn.requests += 1;
+    let table = shared.registry.snapshot();
+    let started = table.log_hook.as_ref().map(|_| Instant::now());
+    req.set_ip(conn.peer.ip());
+    let version = req.version();
+
+    let (framing, rejected) = match check_host(&req) {
+        Err(e) => (Framing::None, Some((e.status(), "missing, repeated or invalid Host"))),
+        Ok(()) => match request_framing(&req) {
+            Err(e) => {
+                (Framing::None, Some((e.status(), e.kind().map_or("Bad Request", |k| k.description()))))
+            }
+            Ok(f) => (f, None),
+        },
+    };
+    if let Some((status, message)) = rejected {
+        if table.status_handlers.is_empty() {
+            let bytes = super::write::error_response(w, status, message, version);
+            respond::log(&table, &req, &conn.peer, status, bytes, started, Some(CloseReason::BadRequest));
+            return Step::Answered(After::Linger(CloseReason::BadRequest));
+        }
+    }
+
+    let mut adm = Admitted {
+        framing,
+        mode: BodyMode::Buffered,
+        close: None,
+        linger: false,
+        first: None,
+        expects_continue: false,
+        started,
+        queued_until: None,
+        request: req,
+    };
+    if let Some(first) = rejected {
+        adm.close = Some(CloseReason::BadRequest);
+        adm.linger = true;
+        adm.first = Some(first);
+        return respond::run(w, conn, adm);
+    } else if !adm.request.wants_keep_alive() {
+        adm.close = Some(CloseReason::RequestedByClient);
+    } else if shared.stopping() {
+        adm.close = Some(CloseReason::ShuttingDown);
+    } else if conn.requests >= cfg.max_requests_per_connection {
+        adm.close = Some(CloseReason::RequestLimit);
+    }
+
+    let has_body = framing != Framing::None && framing != Framing::Length(0);
+    let expect = expectation(adm.request.headers());
+    if expect == Expectation::Unsupported {
+        if has_body {
+            // Answered without reading the body: the peer may be waiting to send it, or sending.
+            adm.close = adm.close.or(Some(CloseReason::UnreadBody));
+            adm.linger = true;
+        }
+        adm.first = Some((417, "Expectation Failed"));
+        return respond::run(w, conn, adm);
+    }
+    if !has_body {
+        return dispatch(w, conn, adm);
+    }
+    let streams = table.streams_body(adm.request.method(), adm.request.path());
+    let continues = expect == Expectation::Continue && version == Version::Http11;
+    if (streams || continues) && try_slot(&shared.streaming, cfg.streaming_limit) {
+        adm.mode = BodyMode::Streamed;
+        adm.expects_continue = continues;
+        return dispatch(w, conn, adm);
+    }
+    if streams {
+        // Every streaming slot is taken: the body cannot wait for one in a buffer.
+        return busy(w, conn, adm);
+    }
+    if framing.known_length().is_some_and(|n| n > cfg.limits.max_body) {
+        adm.close = adm.close.or(Some(CloseReason::BodyFailed));
+        adm.linger = true;
+        adm.first = Some((413, "Content Too Large"));
+        return respond::run(w, conn, adm);
+    }
+    if let Framing::Length(n) = framing {
+        if w.rbuf.available().len() as u64 >= n {
+            // The whole body came with the head.
+            return dispatch(w, conn, adm);
+        }
+    }
+    Step::Body(BodyIn::new(w, adm, continues))
+}
+
+/// Runs a complete request now if a worker slot is free, or parks it in the queue.
+pub(super) fn dispatch(w: &mut Worker<'_>, conn: &mut Conn, mut adm: Admitted) -> Step {
+    let shared = w.shared;
+    // Requests that wait already go first.
+    if shared.queue.is_empty() && try_slot(&shared.active, shared.config.request_count_limit) {
+        return respond::run_in_slot(w, conn, adm);
+    }
+    let now = shared.clock.now();
+    let until = now + shared.config.queue_wait;
+    if !shared.queue.push(w.key, until) {
+        return busy(w, conn, adm);
+    }
+    adm.queued_until = Some(until);
+    enter_queue(shared, conn, adm, until)
+}
+
+fn enter_queue(shared: &Shared, conn: &mut Conn, adm: Admitted, until: Instant) -> Step {
+    // A safety net: the monitor answers 503 at the end of the wait; a connection still
+    // parked well after is closed.
+    conn.deadline = until + shared.config.timeouts.write;
+    conn.phase = Phase::Queued(Box::new(adm));
+    Step::Wait(Outcome::Park)
+}
+
+/// A queued request's turn (or a report for its connection while it waits).
+pub(super) fn resume_queued(w: &mut Worker<'_>, conn: &mut Conn, adm: Box<Admitted>) -> Step {
+    let shared = w.shared;
+    if try_slot(&shared.active, shared.config.request_count_limit) {
+        shared.queue.remove(w.key);
+        return respond::run_in_slot(w, conn, *adm);
+    }
+    let until = adm.queued_until.unwrap_or_else(|| shared.clock.now());
+    if shared.clock.now() >= until || shared.stopping() && shared.force.load(Ordering::Relaxed) {
+        shared.queue.remove(w.key);
+        return busy(w, conn, *adm);
+    }
+    shared.queue.ensure(w.key, until);
+    enter_queue(shared, conn, *adm, until)
+}
+
+/// Every worker is busy and the request cannot wait: 503 with `Retry-After`. The connection
+/// closes when a body may still be on its way.
+fn busy(w: &mut Worker<'_>, conn: &mut Conn, mut adm: Admitted) -> Step {
+    if adm.mode == BodyMode::Streamed {
+        w.shared.streaming.fetch_sub(1, Ordering::AcqRel);
+        adm.mode = BodyMode::Buffered;
+    }
+    let unread = adm.framing != Framing::None && adm.framing != Framing::Length(0);
+    let buffered = adm.framing.known_length().is_some_and(|n| w.rbuf.available().len() as u64 >= n);
+    if unread && !buffered {
+        adm.close = adm.close.or(Some(CloseReason::Busy));
+        adm.linger = true;
+    }
+    adm.first = Some((503, "Service Unavailable"));
+    respond::run(w, conn, adm)
+}

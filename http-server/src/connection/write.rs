@@ -1,0 +1,463 @@
+//! Responses on their way out: the one framing decision every writer uses, the hand-off of
+//! a response to the engine (the `Write` phase: bytes, a file or a reader written as the
+//! socket takes them, the connection parked in between), and the worker's path for bodies
+//! that handler code writes itself.
+
+use std::any::Any;
+use std::io::{self, Read};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+use http_utils::io::ChunkedWriter;
+use http_utils::{encode_chunk, encode_last_chunk, response_has_body, Headers, Method, Version};
+
+use super::read::start_linger;
+use super::{would_block, CloseReason, Conn, Outcome, Phase, Worker};
+use crate::head::{write_head, BodyFraming, ConnectionField, Head};
+use crate::response::{Response, ResponseBody};
+use crate::wire::{Progress, Wire};
+
+/// Bodies up to this size are copied after the head, so that small responses (and the
+/// responses to pipelined requests) go out in one write.
+const COPY_BODY_AT_MOST: usize = 16 * 1024;
+/// How much of a streamed body is read ahead of the socket.
+const READ_AHEAD: usize = 32 * 1024;
+
+/// How a response is framed on the wire: the one decision for every response the server
+/// writes (a handler's, an error page, a head the handler wrote itself).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Plan {
+    pub framing: BodyFraming,
+    pub connection: ConnectionField,
+    /// Whether body bytes follow the head (not for HEAD, 1xx, 204, 304, 2xx to CONNECT).
+    pub send_body: bool,
+}
+
+/// Decides the framing of a response with `status` and a body of `len` bytes (`None`:
+/// unknown) to a request with `method` and `request_version`, from a server speaking
+/// `protocol`. A body of unknown length is chunked for HTTP/1.1 peers and runs until the
+/// connection closes for others (which sets `close`). The status line always carries
+/// `protocol`.
+pub(crate) fn plan(
+    protocol: Version,
+    request_version: Version,
+    method: &Method,
+    status: u16,
+    len: Option<u64>,
+    close: &mut Option<CloseReason>,
+) -> Plan {
+    let send_body = response_has_body(method, status);
+    let bodiless_status = !response_has_body(&Method::Get, status)
+        || (*method == Method::Connect && (200..300).contains(&status));
+    let chunked_ok = request_version == Version::Http11 && protocol == Version::Http11;
+    let framing = if bodiless_status {
+        BodyFraming::NoBody
+    } else {
+        match len {
+            Some(n) => BodyFraming::Length(n),
+            None if *method == Method::Head => BodyFraming::NoBody,
+            None if chunked_ok => BodyFraming::Chunked,
+            None => {
+                *close = close.or(Some(CloseReason::ResponseUntilClose));
+                BodyFraming::UntilClose
+            }
+        }
+    };
+    let connection = if close.is_some() {
+        ConnectionField::Close
+    } else if request_version == Version::Http10 {
+        ConnectionField::KeepAlive
+    } else {
+        ConnectionField::Omit
+    };
+    Plan { framing, connection, send_body }
+}
+
+/// A body the engine sends after the bytes before it.
+pub(crate) enum OutBody {
+    /// Bytes in memory, from `pos` on.
+    Bytes { data: Vec<u8>, pos: usize },
+    /// Bytes that live forever, from `pos` on.
+    Static { data: &'static [u8], pos: usize },
+    /// A reader: exactly `left` bytes when the length is known, else chunks until it ends
+    /// (with `trailers` after them) or until the connection closes.
+    Reader { reader: Box<dyn Read + Send>, left: Option<u64>, chunked: bool, trailers: Option<Headers> },
+}
+
+/// What comes after a response is written.
+pub(crate) enum Then {
+    /// The connection goes on in this phase.
+    Next(Phase),
+    Close(CloseReason),
+    Linger(CloseReason),
+}
+
+/// A response being written: bytes first, then the body, then what comes next.
+pub(crate) struct Out {
+    buf: Vec<u8>,
+    pos: usize,
+    body: Option<OutBody>,
+    then: Then,
+    progress: Progress,
+    /// The log record to write once the body is out.
+    log: Option<super::LateLog>,
+}
+
+impl Out {
+    /// Everything is out: logs the response, gives what comes next.
+    fn finish(mut self) -> Then {
+        if let Some(log) = self.log.take() {
+            log.sent();
+        }
+        self.then
+    }
+}
+
+/// Writes what the worker gathered (`wbuf`, then `body`) without waiting. `None` when it is
+/// all written and the connection goes on reading heads; otherwise the outcome: parked in
+/// `Write` until the socket has room, closed, lingering, or (all written, another phase
+/// next) `done`.
+pub(super) fn emit(w: &mut Worker<'_>, conn: &mut Conn, then: Then, done: Outcome) -> Option<Outcome> {
+    let mut out = Out {
+        buf: Vec::new(),
+        pos: 0,
+        body: w.body.take(),
+        then,
+        progress: Progress::default(),
+        log: w.late_log.take(),
+    };
+    let mut written = 0;
+    let mut blocked = false;
+    while written < w.wbuf.len() {
+        match conn.io.write(&w.wbuf[written..]) {
+            Ok(0) => return Some(Outcome::Close(CloseReason::WriteFailed)),
+            Ok(n) => written += n,
+            Err(e) if would_block(&e) => {
+                blocked = true;
+                break;
+            }
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(_) => return Some(Outcome::Close(CloseReason::WriteFailed)),
+        }
+    }
+    if blocked {
+        out.buf = w.wbuf[written..].to_vec();
+    }
+    w.wbuf.clear();
+    let finished = if blocked { Ok(false) } else { pump(&mut *conn.io, &mut out) };
+    match finished {
+        Err(reason) => Some(Outcome::Close(reason)),
+        Ok(false) => Some(park_out(w, conn, out)),
+        Ok(true) => match out.finish() {
+            Then::Next(Phase::Head) => {
+                conn.phase = Phase::Head;
+                None
+            }
+            Then::Next(phase) => {
+                conn.phase = phase;
+                Some(done)
+            }
+            Then::Close(reason) => Some(Outcome::Close(reason)),
+            Then::Linger(reason) => Some(start_linger(w, conn, reason)),
+        },
+    }
+}
+
+/// Parks a response that waits for room, within the write timeout and the minimum rate.
+fn park_out(w: &mut Worker<'_>, conn: &mut Conn, mut out: Out) -> Outcome {
+    let t = &w.shared.config.timeouts;
+    let now = w.shared.clock.now();
+    match out.progress.deadline(
+        now,
+        t.write,
+        t.min_write_rate,
+        t.write,
+        "the peer reads below the minimum rate",
+    ) {
+        Ok(deadline) => {
+            conn.deadline = deadline;
+            conn.phase = Phase::Write(Box::new(out));
+            Outcome::Park
+        }
+        Err(_) => Outcome::Close(CloseReason::WriteFailed),
+    }
+}
+
+/// Goes on writing a parked response; once it is out, the connection goes on at once.
+pub(super) fn resume(w: &mut Worker<'_>, conn: &mut Conn, mut out: Box<Out>) -> Outcome {
+    match pump(&mut *conn.io, &mut out) {
+        Err(reason) => Outcome::Close(reason),
+        Ok(false) => park_out(w, conn, *out),
+        Ok(true) => match out.finish() {
+            Then::Next(phase) => {
+                conn.phase = phase;
+                Outcome::Again
+            }
+            Then::Close(reason) => Outcome::Close(reason),
+            Then::Linger(reason) => start_linger(w, conn, reason),
+        },
+    }
+}
+
+/// Writes until everything is out (`Ok(true)`) or the socket is full (`Ok(false)`). A body
+/// that cannot be finished closes the connection afterwards (its `then` becomes a close).
+fn pump(io: &mut dyn crate::transport::Connection, out: &mut Out) -> Result<bool, CloseReason> {
+    loop {
+        while out.pos < out.buf.len() {
+            match io.write(&out.buf[out.pos..]) {
+                Ok(0) => return Err(CloseReason::WriteFailed),
+                Ok(n) => {
+                    out.pos += n;
+                    out.progress.add(n);
+                }
+                Err(e) if would_block(&e) => return Ok(false),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(_) => return Err(CloseReason::WriteFailed),
+            }
+        }
+        out.buf.clear();
+        out.pos = 0;
+        let Some(body) = &mut out.body else { break };
+        let (data, pos) = match body {
+            OutBody::Bytes { data, pos } => (&data[..], pos),
+            OutBody::Static { data, pos } => (*data, pos),
+            OutBody::Reader { .. } => {
+                match refill(body, &mut out.buf) {
+                    Ok(true) => {}
+                    Ok(false) => out.body = None,
+                    Err(reason) => {
+                        // What was read goes out; then the connection closes.
+                        out.body = None;
+                        out.then = Then::Close(reason);
+                    }
+                }
+                continue;
+            }
+        };
+        while *pos < data.len() {
+            match io.write(&data[*pos..]) {
+                Ok(0) => return Err(CloseReason::WriteFailed),
+                Ok(n) => {
+                    *pos += n;
+                    out.progress.add(n);
+                }
+                Err(e) if would_block(&e) => return Ok(false),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(_) => return Err(CloseReason::WriteFailed),
+            }
+        }
+        out.body = None;
+    }
+    match io.flush() {
+        Ok(()) => Ok(true),
+        Err(e) if would_block(&e) => Ok(false),
+        Err(_) => Err(CloseReason::WriteFailed),
+    }
+}
+
+/// Reads the next piece of a reader's body into `buf`, framed. `Ok(false)` once the body
+/// is complete (the last piece, if any, is in `buf`). A reader that fails, panics or ends
+/// before its length is an error: the connection must close after what was sent.
+fn refill(body: &mut OutBody, buf: &mut Vec<u8>) -> Result<bool, CloseReason> {
+    let OutBody::Reader { reader, left, chunked, trailers } = body else { return Ok(false) };
+    let want = match left {
+        Some(0) => return Ok(false),
+        Some(n) => READ_AHEAD.min(usize::try_from(*n).unwrap_or(READ_AHEAD)),
+        None => READ_AHEAD,
+    };
+    let mut piece = vec![0u8; want];
+    let got = loop {
+        match catch_unwind(AssertUnwindSafe(|| reader.read(&mut piece))) {
+            Ok(Ok(n)) => break n,
+            Ok(Err(e)) if e.kind() == io::ErrorKind::Interrupted => {}
+            Ok(Err(_)) => return Err(CloseReason::WriteFailed),
+            Err(_) => return Err(CloseReason::HandlerPanicked),
+        }
+    };
+    piece.truncate(got);
+    match left {
+        Some(n) => {
+            if got == 0 {
+                return Err(CloseReason::ResponseUntilClose);
+            }
+            *n -= got as u64;
+            buf.extend_from_slice(&piece);
+            Ok(*n > 0)
+        }
+        None if *chunked => {
+            if got == 0 {
+                encode_last_chunk(trailers.as_ref(), buf);
+                return Ok(false);
+            }
+            encode_chunk(&piece, buf);
+            Ok(true)
+        }
+        None => {
+            if got == 0 {
+                return Ok(false);
+            }
+            buf.extend_from_slice(&piece);
+            Ok(true)
+        }
+    }
+}
+
+/// Writes a complete error response with `Connection: close` into the worker's buffer, for
+/// a request that could not be parsed or must be cut off; returns the body's length.
+pub(super) fn error_response(w: &mut Worker<'_>, status: u16, message: &str, version: Version) -> u64 {
+    let shared = w.shared;
+    let table = shared.registry.snapshot();
+    let html = table.error_page(status, message);
+    let mut close = Some(CloseReason::BadRequest);
+    let p = plan(shared.config.protocol, version, &Method::Get, status, Some(html.len() as u64), &mut close);
+    write_head(
+        &mut w.wbuf,
+        &Head {
+            date: shared.clock.unix_secs(),
+            version: shared.config.protocol,
+            status,
+            reason: http_utils::reason_phrase(status),
+            server: &shared.config.server_name,
+            content_type: Some("text/html; charset=utf-8"),
+            headers: &Headers::new(),
+            framing: p.framing,
+            connection: p.connection,
+        },
+    );
+    w.wbuf.extend_from_slice(html.as_bytes());
+    html.len() as u64
+}
+
+/// A message for a panic payload.
+pub(super) fn panic_message(payload: &(dyn Any + Send)) -> String {
+    if let Some(s) = payload.downcast_ref::<&str>() {
+        (*s).to_owned()
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "a panic without a message".to_owned()
+    }
+}
+
+/// What writing a response produced: the body bytes it sends (or sent), and a body left for
+/// the engine to send after the head.
+pub(super) struct Sent {
+    pub bytes: u64,
+    pub body: Option<OutBody>,
+}
+
+/// Writes a handler's response head (and a small body) into the wire's buffer; a larger
+/// body is handed back for the engine. Bodies that handler code writes (a writer) are
+/// written here, on the worker, through the wire.
+pub(super) fn write_response(
+    wire: &mut Wire<'_>,
+    method: &Method,
+    version: Version,
+    r: &mut Response,
+    close: &mut Option<CloseReason>,
+) -> io::Result<Sent> {
+    let cfg = &wire.shared.config;
+    let status = r.status;
+    let p = plan(cfg.protocol, version, method, status, r.body.len(), close);
+    let reason = r.reason.as_deref().unwrap_or_else(|| http_utils::reason_phrase(status));
+    write_head(
+        wire.wbuf,
+        &Head {
+            date: wire.shared.clock.unix_secs(),
+            version: cfg.protocol,
+            status,
+            reason,
+            server: &cfg.server_name,
+            content_type: r.content_type.as_deref(),
+            headers: &r.headers,
+            framing: p.framing,
+            connection: p.connection,
+        },
+    );
+    let none = Sent { bytes: 0, body: None };
+    if !p.send_body {
+        return Ok(none);
+    }
+    let body = std::mem::take(&mut r.body);
+    let bytes = body.len().unwrap_or(0);
+    Ok(match body {
+        ResponseBody::Empty => none,
+        ResponseBody::Static(b) if b.len() <= COPY_BODY_AT_MOST => {
+            wire.wbuf.extend_from_slice(b);
+            Sent { bytes, body: None }
+        }
+        ResponseBody::Static(data) => Sent { bytes, body: Some(OutBody::Static { data, pos: 0 }) },
+        ResponseBody::Bytes(b) if b.len() <= COPY_BODY_AT_MOST => {
+            wire.wbuf.extend_from_slice(&b);
+            Sent { bytes, body: None }
+        }
+        ResponseBody::Bytes(data) => Sent { bytes, body: Some(OutBody::Bytes { data, pos: 0 }) },
+        ResponseBody::Stream { reader, length } => {
+            let chunked = p.framing == BodyFraming::Chunked;
+            let trailers = if chunked { r.trailers.take() } else { None };
+            Sent { bytes, body: Some(OutBody::Reader { reader, left: length, chunked, trailers }) }
+        }
+        ResponseBody::Writer(f) => {
+            let sent = if p.framing == BodyFraming::Chunked {
+                let mut cw = Counting { inner: ChunkedWriter::new(WireWriter(wire)), n: 0 };
+                f(&mut cw)?;
+                let n = cw.n;
+                cw.inner.finish(r.trailers.as_ref())?;
+                n
+            } else {
+                let mut cw = Counting { inner: WireWriter(wire), n: 0 };
+                f(&mut cw)?;
+                cw.n
+            };
+            Sent { bytes: sent, body: None }
+        }
+        ResponseBody::WriterWithTrailers(f) => {
+            let sent = if p.framing == BodyFraming::Chunked {
+                let mut cw = Counting { inner: ChunkedWriter::new(WireWriter(wire)), n: 0 };
+                let mut trailers = f(&mut cw)?;
+                let n = cw.n;
+                if let Some(fixed) = &r.trailers {
+                    for (name, value) in fixed.iter() {
+                        let _ = trailers.append(name, value);
+                    }
+                }
+                cw.inner.finish(Some(&trailers))?;
+                n
+            } else {
+                let mut cw = Counting { inner: WireWriter(wire), n: 0 };
+                f(&mut cw)?;
+                cw.n
+            };
+            Sent { bytes: sent, body: None }
+        }
+    })
+}
+
+/// `Write` over the connection's gathered output.
+struct WireWriter<'w, 'a>(&'w mut Wire<'a>);
+
+impl io::Write for WireWriter<'_, '_> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.0.write_all(buf)?;
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        self.0.flush()
+    }
+}
+
+/// Counts the body bytes a handler's writer produces.
+struct Counting<W> {
+    inner: W,
+    n: u64,
+}
+
+impl<W: io::Write> io::Write for Counting<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let k = self.inner.write(buf)?;
+        self.n += k as u64;
+        Ok(k)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
+}
