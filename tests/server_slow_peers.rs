@@ -318,7 +318,6 @@ fn peer_outcomes(socks: &mut [TcpStream]) -> Outcomes {
 }
 
 #[test]
-#[ignore = "needs the engine that parks slow peers"]
 fn slow_uploads_do_not_take_the_server() {
     let _serial = serial();
     let (h, entered) = server(|b| b);
@@ -335,7 +334,6 @@ fn slow_uploads_do_not_take_the_server() {
 }
 
 #[test]
-#[ignore = "needs the engine that parks slow peers"]
 fn slow_readers_do_not_take_the_server() {
     let _serial = serial();
     let (h, entered) = server(|b| b);
@@ -365,7 +363,6 @@ fn silent_half_heads_do_not_take_the_server() {
 }
 
 #[test]
-#[ignore = "needs the engine that parks slow peers"]
 fn all_slow_peers_at_once_do_not_take_the_server() {
     let _serial = serial();
     let (h, entered) = server(|b| b);
@@ -421,14 +418,14 @@ fn head_only(addr: SocketAddr, head: &str, wait: Duration) -> (TcpStream, u16, D
 const HEAD_ONLY_WAIT: Duration = Duration::from_secs(5);
 
 #[test]
-#[ignore = "needs the engine that parks slow peers"]
 fn busy_server_refuses_a_declared_body_at_once() {
     let _serial = serial();
     let (release, released) = mpsc::channel::<()>();
     let released = Mutex::new(released);
     let (busy_tx, busy) = mpsc::channel::<()>();
     let busy_tx = Mutex::new(busy_tx);
-    let (h, _entered) = server(|b| b.threads(2).io_threads(1).request_count_limit(1));
+    // No queue: a request that finds the one slot taken has nowhere to wait.
+    let (h, _entered) = server(|b| b.threads(2).io_threads(1).request_count_limit(1).queue_size(0));
     // A handler that holds the one request slot until released.
     h.add_resource("/hold", move |_, _| {
         let _ = busy_tx.lock().unwrap().send(());
@@ -470,13 +467,43 @@ fn unread_body_is_answered_at_once(path: &str) {
 }
 
 #[test]
-#[ignore = "needs the engine that parks slow peers"]
 fn post_to_a_get_route_is_answered_without_its_body() {
     unread_body_is_answered_at_once("/get-only");
 }
 
 #[test]
-#[ignore = "needs the engine that parks slow peers"]
-fn handler_that_ignores_the_body_answers_without_it() {
-    unread_body_is_answered_at_once("/ignore");
+fn post_to_no_resource_is_answered_without_its_body() {
+    unread_body_is_answered_at_once("/nowhere");
+}
+
+/// A handler that might read the body runs only once the server has read it: until then
+/// the request is a parked connection, the other clients are served, and the answer comes as
+/// soon as the body is there.
+#[test]
+fn handler_that_ignores_the_body_answers_once_it_is_there() {
+    let _serial = serial();
+    let (h, _entered) = server(|b| b.threads(2).io_threads(1));
+    let a = addr(&h);
+    let head = "POST /ignore HTTP/1.1\r\nHost: t\r\nContent-Length: 100000\r\n\r\n";
+    let (mut s, status, _) = head_only(a, head, Duration::from_millis(300));
+    assert_eq!(status, 0, "answered before its body arrived");
+    for _ in 0..5 {
+        let t0 = Instant::now();
+        assert_eq!(Client::connect(a).get("/").text(), "hello");
+        assert!(t0.elapsed() <= PROMPT, "{:?}", t0.elapsed());
+    }
+    s.set_read_timeout(Some(HEAD_ONLY_WAIT)).unwrap();
+    let t0 = Instant::now();
+    s.write_all(&vec![b'x'; 100_000]).unwrap();
+    let mut got = Vec::new();
+    let mut buf = [0u8; 1024];
+    while !got.windows(4).any(|w| w == b"\r\n\r\n") && t0.elapsed() < HEAD_ONLY_WAIT {
+        match s.read(&mut buf) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => got.extend_from_slice(&buf[..n]),
+        }
+    }
+    assert_eq!(status_of(&String::from_utf8_lossy(&got)), 200);
+    assert!(t0.elapsed() <= PROMPT, "answered {:?} after the body", t0.elapsed());
+    h.shutdown();
 }

@@ -25,6 +25,11 @@ impl DispatchQueue {
         self.len.load(Ordering::Acquire) == 0
     }
 
+    /// True when no more requests may wait.
+    pub(crate) fn is_full(&self) -> bool {
+        self.len.load(Ordering::Acquire) >= self.cap
+    }
+
     /// Queues `key` until `until`; false when the queue is full.
     pub(crate) fn push(&self, key: u64, until: Instant) -> bool {
         if self.cap == 0 {

@@ -240,9 +240,30 @@ pub(crate) struct Table {
     pub startup_hook: Option<Arc<dyn Fn() + Send + Sync>>,
     pub error_hook: Option<ErrorHook>,
     pub log_hook: Option<LogHook>,
+    /// The predefined handlers, to tell them from a user's.
+    predefined: (Handler, Handler),
 }
 
 impl Table {
+    /// True when a request with `method` and `path` (as sent) is answered by the server's
+    /// own 404 or 405 whatever its body: the predefined resource handler serves the method,
+    /// no resource or route takes the path with that method, the fallback is the predefined
+    /// one, and no URL transformation is set. Such a request needs no body read first.
+    pub(crate) fn refuses_outright(&self, method: &Method, path: &str) -> bool {
+        let Some(h) = self.methods.get(method) else { return false };
+        if self.url_transform.is_some() || path.contains('%') || !Arc::ptr_eq(h, &self.predefined.0) {
+            return false;
+        }
+        if self.resources.contains_key(path) {
+            return false;
+        }
+        match self.routes.lookup(method, path) {
+            crate::route_table::Lookup::Found(_) => false,
+            crate::route_table::Lookup::MethodNotAllowed(_) => true,
+            crate::route_table::Lookup::NotFound => Arc::ptr_eq(&self.fallback, &self.predefined.1),
+        }
+    }
+
     /// True when the request goes to a streaming route (its handler reads the body).
     pub(crate) fn streams_body(&self, method: &Method, path: &str) -> bool {
         !self.streaming.is_empty()
@@ -285,8 +306,10 @@ fn default_fallback(cx: &mut Context<'_>) -> Response {
 impl Table {
     pub(crate) fn new() -> Table {
         let mut methods: HashMap<Method, Handler> = HashMap::new();
-        methods.insert(Method::Get, Arc::new(crate::dispatch::resource_handler));
-        methods.insert(Method::Post, Arc::new(crate::dispatch::resource_handler));
+        let resources: Handler = Arc::new(crate::dispatch::resource_handler);
+        let fallback: Handler = Arc::new(default_fallback);
+        methods.insert(Method::Get, resources.clone());
+        methods.insert(Method::Post, resources.clone());
         let mut parsers: HashMap<String, ContentParser> = HashMap::new();
         parsers.insert("application/x-www-form-urlencoded".to_owned(), Arc::new(urlencoded_parser));
         parsers.insert("multipart/form-data".to_owned(), Arc::new(crate::parsers::multipart_parser));
@@ -300,12 +323,13 @@ impl Table {
             methods,
             parsers,
             default_parser: Arc::new(text_parser),
-            fallback: Arc::new(default_fallback),
+            fallback: fallback.clone(),
             error_page: Arc::new(crate::response::default_error_page),
             url_transform: None,
             startup_hook: None,
             error_hook: None,
             log_hook: None,
+            predefined: (resources, fallback),
         }
     }
 

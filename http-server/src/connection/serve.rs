@@ -150,17 +150,27 @@ pub(super) fn serve(w: &mut Worker<'_>, conn: &mut Conn, mut req: Request) -> St
         // Every streaming slot is taken: the body cannot wait for one in a buffer.
         return busy(w, conn, adm);
     }
-    if framing.known_length().is_some_and(|n| n > cfg.limits.max_body) {
-        adm.close = adm.close.or(Some(CloseReason::BodyFailed));
-        adm.linger = true;
-        adm.first = Some((413, "Content Too Large"));
-        return respond::run(w, conn, adm);
-    }
     if let Framing::Length(n) = framing {
         if w.rbuf.available().len() as u64 >= n {
             // The whole body came with the head.
             return dispatch(w, conn, adm);
         }
+    }
+    if table.refuses_outright(adm.request.method(), adm.request.path()) {
+        // A 404 or 405 whatever the body says: answered now, the body left unread.
+        adm.close = adm.close.or(Some(CloseReason::UnreadBody));
+        adm.linger = true;
+        return dispatch(w, conn, adm);
+    }
+    if shared.active.load(Ordering::Acquire) >= cfg.request_count_limit && shared.queue.is_full() {
+        // No slot and no room to wait: refused before its body is read.
+        return busy(w, conn, adm);
+    }
+    if framing.known_length().is_some_and(|n| n > cfg.limits.max_body) {
+        adm.close = adm.close.or(Some(CloseReason::BodyFailed));
+        adm.linger = true;
+        adm.first = Some((413, "Content Too Large"));
+        return respond::run(w, conn, adm);
     }
     Step::Body(BodyIn::new(w, adm, continues))
 }
