@@ -100,58 +100,42 @@
 //! server keeps serving. When framing is in doubt the connection is closed after the error
 //! response (lingering briefly so the peer can read it).
 
-mod clock;
-#[cfg(feature = "gzip")]
-mod compress;
+// The rooms, from the bottom up; imports only run downward (io <- handler <- connection <-
+// runtime <- server). See each room's module docs for its diagram.
 mod connection;
-mod context;
-mod dispatch;
-mod head;
-mod hooks;
-mod parsers;
-mod poller;
-mod pool;
-mod queue;
-mod registry;
-mod responder;
-mod response;
+mod handler;
+mod io;
+mod runtime;
 mod server;
-mod slab;
-mod static_dir;
-#[cfg(feature = "tls")]
-mod tls;
-mod transport;
-mod wire;
+pub mod static_files;
 
 pub use connection::CloseReason;
-pub use context::{BodyStream, Context};
-pub use dispatch::resource_handler;
-pub use hooks::{ErrorEvent, LogRecord};
+pub use handler::context::{BodyStream, Context};
+pub use handler::dispatch::resource_handler;
+pub use handler::hooks::{ErrorEvent, LogRecord};
 #[cfg(feature = "json")]
-pub use parsers::json_parser;
-pub use parsers::{multipart_parser, FormPart};
-pub use registry::{
+pub use handler::parsers::json_parser;
+pub use handler::parsers::{multipart_parser, FormPart};
+pub use handler::registry::{
     text_parser, urlencoded_parser, Args, Content, ContentParser, ErrorHook, ErrorPage, Handler, LogHook,
     ResourcePaths, StatusHandler, UrlTransform,
 };
-pub use responder::Responder;
-pub use response::{default_error_page, escape_html, BodyWriter, Response, ResponseBody, TrailerWriter};
-pub use server::{Server, ServerBuilder, ServerHandle, Stopper, Timeouts};
-pub use static_dir::StaticDir;
+pub use handler::responder::Responder;
+pub use handler::response::{
+    default_error_page, escape_html, BodyWriter, Response, ResponseBody, TrailerWriter,
+};
+pub use handler::route::{Captures, Pattern, PatternError, Relation};
+pub use handler::route_table::{Lookup, Methods, Route, RouteError, RouteTable};
+pub use io::timeouts::Timeouts;
 #[cfg(feature = "tls")]
-pub use tls::TlsTransport;
+pub use io::tls::TlsTransport;
 #[cfg(unix)]
-pub use transport::UnixTransport;
-pub use transport::{Connection, ListenOptions, Listener, LocalAddr, PeerAddr, TcpTransport, Transport};
+pub use io::transport::UnixTransport;
+pub use io::transport::{Connection, ListenOptions, Listener, LocalAddr, PeerAddr, TcpTransport, Transport};
+pub use server::{Server, ServerBuilder, ServerHandle, Stopper};
+pub use static_files::dir::StaticDir;
 
 pub use http_utils::{Headers, Limits, Method, Request, Version};
 /// The readiness layer the server waits on; custom transports hand it their sockets
 /// ([`Listener::source`], [`Connection::source`]).
 pub use mio;
-
-mod route;
-mod route_table;
-pub mod static_files;
-
-pub use route::{Captures, Pattern, PatternError, Relation};
-pub use route_table::{Lookup, Methods, Route, RouteError, RouteTable};

@@ -19,7 +19,7 @@ use http_utils::{ChunkedDecoder, Framing};
 use super::serve::{dispatch, Admitted};
 use super::write::error_response;
 use super::{would_block, After, CloseReason, Conn, Outcome, Phase, Step, Worker};
-use crate::wire::{Progress, READ_BUF};
+use crate::io::wire::{Progress, READ_BUF};
 
 const CONTINUE: &[u8] = b"HTTP/1.1 100 Continue\r\n\r\n";
 /// Reads per turn before the connection gives way to the others.
@@ -45,7 +45,7 @@ impl BodyIn {
     pub(super) fn new(w: &Worker<'_>, adm: Admitted, expects_continue: bool) -> Box<BodyIn> {
         let kind = match adm.framing {
             Framing::Length(n) => Kind::Length { left: n },
-            _ => Kind::Chunked(Box::new(ChunkedDecoder::new(&w.shared.config.limits))),
+            _ => Kind::Chunked(Box::new(ChunkedDecoder::new(&w.engine.wire.limits))),
         };
         // A declared length is trusted for the first allocation only up to a read buffer.
         let first = adm.framing.known_length().unwrap_or(0).min(READ_BUF as u64) as usize;
@@ -101,8 +101,8 @@ impl BodyIn {
 /// Reads a body on, without waiting: dispatches the request when the body is complete,
 /// parks the connection when the socket is empty.
 pub(super) fn advance(w: &mut Worker<'_>, conn: &mut Conn, mut b: Box<BodyIn>) -> Step {
-    let shared = w.shared;
-    let max = shared.config.limits.max_body;
+    let engine = w.engine;
+    let max = engine.wire.limits.max_body;
     for _ in 0..READS_PER_TURN {
         while b.continue_at < CONTINUE.len() {
             match conn.io.write(&CONTINUE[b.continue_at..]).and_then(|n| conn.io.flush().map(|()| n)) {
@@ -131,8 +131,8 @@ pub(super) fn advance(w: &mut Worker<'_>, conn: &mut Conn, mut b: Box<BodyIn>) -
 
 /// Parks a body that waits for the peer, within the body timeout and the minimum rate.
 fn wait(w: &mut Worker<'_>, conn: &mut Conn, mut b: Box<BodyIn>, _for: &str) -> Step {
-    let t = &w.shared.config.timeouts;
-    let now = w.shared.clock.now();
+    let t = &w.engine.wire.timeouts;
+    let now = w.engine.site.clock.now();
     match b.progress.deadline(now, t.body, t.min_body_rate, t.body, "the request body arrives too slowly") {
         Ok(deadline) => {
             conn.deadline = deadline;
@@ -146,8 +146,8 @@ fn wait(w: &mut Worker<'_>, conn: &mut Conn, mut b: Box<BodyIn>, _for: &str) -> 
 /// The body could not be read: an error answer, and the connection closes.
 fn failed(w: &mut Worker<'_>, b: &BodyIn, status: u16, message: &str) -> Step {
     let bytes = error_response(w, status, message, b.adm.request.version());
-    let table = w.shared.registry.snapshot();
-    let peer = b.adm.request.ip().map(|ip| crate::transport::PeerAddr::Ip((ip, 0).into()));
+    let table = w.engine.registry.snapshot();
+    let peer = b.adm.request.ip().map(|ip| crate::io::transport::PeerAddr::Ip((ip, 0).into()));
     if let Some(peer) = &peer {
         super::respond::log(
             &table,

@@ -29,6 +29,8 @@
 //! pipelined requests are gathered and written together.
 
 mod body;
+pub(crate) mod engine;
+pub(crate) mod queue;
 mod read;
 mod respond;
 mod serve;
@@ -37,60 +39,18 @@ mod write;
 use std::io;
 use std::time::Instant;
 
-use crate::hooks::ErrorEvent;
-use crate::poller::Solo;
-use crate::server::Shared;
-use crate::slab::Expiring;
-use crate::transport::{Connection, PeerAddr};
-use crate::wire::ReadBuf;
+pub use crate::handler::hooks::CloseReason;
+use crate::handler::hooks::ErrorEvent;
+use crate::io::poller::Solo;
+use crate::io::transport::{Connection, PeerAddr};
+use crate::io::wire::ReadBuf;
+use engine::Engine;
 
 pub(crate) use body::BodyIn;
 pub(crate) use serve::Admitted;
 pub(crate) use write::{Out, OutBody};
 
 use respond::{LateLog, Waiting};
-
-/// Why a connection was closed. Keep-alive is the absence of a reason.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum CloseReason {
-    /// The peer closed its side between requests.
-    PeerClosed,
-    /// The peer closed its side in the middle of a request head.
-    TruncatedHead,
-    /// Reading failed.
-    ReadFailed,
-    /// Writing failed or timed out.
-    WriteFailed,
-    /// A request head did not arrive within the header timeout.
-    HeaderTimeout,
-    /// The connection stayed idle longer than the keep-alive timeout.
-    IdleTimeout,
-    /// The request asked for it (`Connection: close`, or HTTP/1.0 without keep-alive).
-    RequestedByClient,
-    /// The handler asked for it ([`Response::with_close`](crate::Response::with_close)).
-    RequestedByHandler,
-    /// The response body is delimited by closing the connection.
-    ResponseUntilClose,
-    /// The request was malformed or its framing is in doubt.
-    BadRequest,
-    /// The request body was not read and could not be skipped.
-    UnreadBody,
-    /// Reading the request body failed (too large, malformed, timed out).
-    BodyFailed,
-    /// The connection served its maximum number of requests.
-    RequestLimit,
-    /// The server is shutting down.
-    ShuttingDown,
-    /// A handler panicked after writing part of its response.
-    HandlerPanicked,
-    /// The TLS handshake failed or timed out.
-    HandshakeFailed,
-    /// The server is at its connection limit.
-    Overloaded,
-    /// Every worker was busy and the queue of waiting requests was full.
-    Busy,
-}
 
 /// Where a connection is in its life; every variant is a state it can be parked in.
 pub(crate) enum Phase {
@@ -124,16 +84,6 @@ pub(crate) struct Conn {
     pub phase: Phase,
 }
 
-impl Expiring for Conn {
-    fn deadline(&self) -> Instant {
-        self.deadline
-    }
-
-    fn in_flight(&self) -> bool {
-        matches!(self.phase, Phase::Body(_) | Phase::Queued(_) | Phase::Waiting(_) | Phase::Write(_))
-    }
-}
-
 /// What a connection whose deadline passed while parked is told before it is closed.
 const TIMED_OUT: &[u8] = b"HTTP/1.1 408 Request Timeout\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
 
@@ -150,6 +100,12 @@ impl Conn {
             // Plain transports finish their (empty) handshake at once.
             phase: Phase::Handshake,
         }
+    }
+
+    /// True while a request on it is not answered yet (its body is arriving, it waits for a
+    /// worker or a responder, or its response is being written).
+    pub(crate) fn in_flight(&self) -> bool {
+        matches!(self.phase, Phase::Body(_) | Phase::Queued(_) | Phase::Waiting(_) | Phase::Write(_))
     }
 
     /// The bytes to send (best effort) to a connection closed at its deadline: a 408 for a
@@ -180,7 +136,7 @@ pub(crate) enum Outcome {
 
 /// A worker's reusable state.
 pub(crate) struct Worker<'s> {
-    pub shared: &'s Shared,
+    pub engine: &'s Engine,
     pub rbuf: ReadBuf,
     pub wbuf: Vec<u8>,
     /// A body to send after what `wbuf` holds (too large to copy there, or streamed).
@@ -197,9 +153,9 @@ pub(crate) struct Worker<'s> {
 }
 
 impl<'s> Worker<'s> {
-    pub(crate) fn new(shared: &'s Shared, id: u64) -> Worker<'s> {
+    pub(crate) fn new(engine: &'s Engine, id: u64) -> Worker<'s> {
         Worker {
-            shared,
+            engine,
             rbuf: ReadBuf::new(),
             wbuf: Vec::with_capacity(8 * 1024),
             body: None,
@@ -248,7 +204,7 @@ pub(crate) fn drive(w: &mut Worker<'_>, conn: &mut Conn, hangup: bool) -> Outcom
                 Outcome::Park
             }
             Err(e) => {
-                hook_error(w.shared, &ErrorEvent::Handshake { peer: &conn.peer, error: &e });
+                hook_error(w.engine, &ErrorEvent::Handshake { peer: &conn.peer, error: &e });
                 Outcome::Close(CloseReason::HandshakeFailed)
             }
         },
@@ -293,8 +249,8 @@ pub(crate) enum After {
     Linger(CloseReason),
 }
 
-fn hook_error(shared: &Shared, event: &ErrorEvent<'_>) {
-    if let Some(h) = shared.registry.snapshot().error_hook.clone() {
+fn hook_error(engine: &Engine, event: &ErrorEvent<'_>) {
+    if let Some(h) = engine.registry.snapshot().error_hook.clone() {
         let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| h(event)));
     }
 }

@@ -7,7 +7,7 @@ use http_utils::{parse_request_head, Parsed, Version};
 
 use super::write::{emit, error_response, Then};
 use super::{body, serve, After, CloseReason, Conn, Outcome, Phase, Step, Worker};
-use crate::wire::READ_BUF;
+use crate::io::wire::READ_BUF;
 
 /// A connection with more pipelined requests than this goes to the back of the queue, so one
 /// busy client cannot keep a worker from the others.
@@ -39,7 +39,7 @@ pub(super) fn linger(w: &mut Worker<'_>, conn: &mut Conn, reason: CloseReason) -
 pub(super) fn start_linger(w: &mut Worker<'_>, conn: &mut Conn, reason: CloseReason) -> Outcome {
     conn.io.shutdown_write();
     conn.phase = Phase::Linger(reason);
-    conn.deadline = w.shared.clock.now() + w.shared.config.timeouts.linger;
+    conn.deadline = w.engine.site.clock.now() + w.engine.wire.timeouts.linger;
     // Read what is already there, so that parking waits for new bytes (or the end).
     linger(w, conn, reason)
 }
@@ -49,7 +49,7 @@ pub(super) fn start_linger(w: &mut Worker<'_>, conn: &mut Conn, reason: CloseRea
 fn settle(w: &mut Worker<'_>, conn: &mut Conn, step: Step) -> Option<Outcome> {
     match step {
         Step::Answered(After::Keep) => {
-            if w.body.is_some() || w.wbuf.len() >= crate::wire::FLUSH_AT {
+            if w.body.is_some() || w.wbuf.len() >= crate::io::wire::FLUSH_AT {
                 return emit(w, conn, Then::Next(Phase::Head), Outcome::Park);
             }
             None
@@ -79,12 +79,12 @@ pub(super) fn after_step(w: &mut Worker<'_>, conn: &mut Conn, step: Step, hangup
 
 /// Reads and serves request heads until the connection must wait or close.
 pub(super) fn http(w: &mut Worker<'_>, conn: &mut Conn, hangup: bool) -> Outcome {
-    let shared = w.shared;
-    let limits = shared.config.limits;
+    let engine = w.engine;
+    let limits = engine.wire.limits;
     let max_buffer = limits.max_head + READ_BUF;
     conn.phase = Phase::Head;
     if let Some(t) = conn.head_started {
-        if shared.clock.now().saturating_duration_since(t) >= shared.config.timeouts.header {
+        if engine.site.clock.now().saturating_duration_since(t) >= engine.wire.timeouts.header {
             error_response(w, 408, "Request Timeout", Version::Http11);
             return emit(w, conn, Then::Close(CloseReason::HeaderTimeout), Outcome::Park)
                 .unwrap_or(Outcome::Close(CloseReason::HeaderTimeout));
@@ -123,7 +123,7 @@ pub(super) fn http(w: &mut Worker<'_>, conn: &mut Conn, hangup: bool) -> Outcome
                 return outcome;
             }
         }
-        if w.rbuf.is_empty() && shared.stopping() {
+        if w.rbuf.is_empty() && engine.stopping() {
             return Outcome::Close(CloseReason::ShuttingDown);
         }
         if drained && !conn.io.has_buffered_input() {
@@ -149,13 +149,13 @@ pub(super) fn http(w: &mut Worker<'_>, conn: &mut Conn, hangup: bool) -> Outcome
 
 /// Parks a connection waiting for its next head, with the deadline of what it waits for.
 fn park(w: &mut Worker<'_>, conn: &mut Conn) -> Outcome {
-    let timeouts = &w.shared.config.timeouts;
+    let timeouts = &w.engine.wire.timeouts;
     if !w.rbuf.is_empty() {
-        let now = w.shared.clock.now();
+        let now = w.engine.site.clock.now();
         let started = *conn.head_started.get_or_insert(now);
         conn.deadline = started + timeouts.header;
     } else if conn.requests > 0 {
-        conn.deadline = w.shared.clock.now() + timeouts.keep_alive;
+        conn.deadline = w.engine.site.clock.now() + timeouts.keep_alive;
     }
     // A fresh connection keeps the deadline set when it was accepted.
     Outcome::Park

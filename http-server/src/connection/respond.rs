@@ -13,17 +13,17 @@ use http_utils::{Framing, Method, Request, Version};
 use super::serve::{Admitted, BodyMode};
 use super::write::{panic_message, write_response, OutBody};
 use super::{hook_error, After, CloseReason, Conn, Outcome, Phase, Step, Worker};
-use crate::context::{Context, WrittenHead};
-use crate::dispatch::dispatch;
-use crate::head::BodyFraming;
-use crate::hooks::{ErrorEvent, LogRecord};
-use crate::registry::{Args, Content, Table};
-use crate::responder::{Pending, Verdict};
-use crate::response::{Pass, Response};
-use crate::route::Captures;
-use crate::server::Shared;
-use crate::transport::PeerAddr;
-use crate::wire::Wire;
+use crate::connection::engine::Engine;
+use crate::handler::context::{Context, WrittenHead};
+use crate::handler::dispatch::dispatch;
+use crate::handler::hooks::{ErrorEvent, LogRecord};
+use crate::handler::registry::{Args, Content, Table};
+use crate::handler::responder::{Pending, Verdict};
+use crate::handler::response::{Pass, Response};
+use crate::handler::route::Captures;
+use crate::io::head::BodyFraming;
+use crate::io::transport::PeerAddr;
+use crate::io::wire::Wire;
 
 /// At most this much of an unread request body streamed from the socket is read and
 /// dropped to keep a connection.
@@ -50,7 +50,7 @@ impl Drop for Waiting {
 
 /// A handler slot (the request-count limit), given back when the handler is done; the
 /// request that waited longest in the queue is then scheduled.
-struct Slot<'a>(&'a Shared);
+struct Slot<'a>(&'a Engine);
 
 impl Drop for Slot<'_> {
     fn drop(&mut self) {
@@ -62,7 +62,7 @@ impl Drop for Slot<'_> {
 }
 
 /// A slot among the handlers that stream their body from the socket.
-struct StreamSlot<'a>(&'a Shared);
+struct StreamSlot<'a>(&'a Engine);
 
 impl Drop for StreamSlot<'_> {
     fn drop(&mut self) {
@@ -190,11 +190,11 @@ fn guarded(cx: &mut Context<'_>, f: impl FnOnce(&mut Context<'_>) -> Response) -
         Ok(r) => r,
         Err(payload) => {
             let message = panic_message(&*payload);
-            let shared = cx.body.get_ref().shared;
-            hook_error(
-                shared,
-                &ErrorEvent::HandlerPanic { request: &cx.request, peer: cx.peer, message: &message },
-            );
+            if let Some(h) = cx.table.error_hook.clone() {
+                let event =
+                    ErrorEvent::HandlerPanic { request: &cx.request, peer: cx.peer, message: &message };
+                let _ = catch_unwind(AssertUnwindSafe(|| h(&event)));
+            }
             if let Some(p) = cx.deferred.take() {
                 p.abandon();
             }
@@ -259,19 +259,18 @@ fn after(close: Option<CloseReason>, linger: bool) -> After {
 
 /// Runs the handler of a request that holds a worker slot.
 pub(super) fn run_in_slot(w: &mut Worker<'_>, conn: &mut Conn, adm: Admitted) -> Step {
-    let _slot = Slot(w.shared);
+    let _slot = Slot(w.engine);
     run(w, conn, adm)
 }
 
 /// Runs the handler (or, for a response the server gives itself, the status handlers) of
 /// an admitted request, and hands the response to the writer.
 pub(super) fn run(w: &mut Worker<'_>, conn: &mut Conn, adm: Admitted) -> Step {
-    let shared = w.shared;
-    let cfg = &shared.config;
-    let table = shared.registry.snapshot();
+    let engine = w.engine;
+    let table = engine.registry.snapshot();
     let Admitted { request, framing, mode, mut close, mut linger, first, expects_continue, started, .. } =
         adm;
-    let _stream_slot = (mode == BodyMode::Streamed).then(|| StreamSlot(shared));
+    let _stream_slot = (mode == BodyMode::Streamed).then(|| StreamSlot(engine));
     // A buffered body sits whole in the read buffer; otherwise it is still on the socket.
     let in_memory = match framing {
         Framing::None | Framing::Length(0) => true,
@@ -282,7 +281,15 @@ pub(super) fn run(w: &mut Worker<'_>, conn: &mut Conn, adm: Admitted) -> Step {
     w.mark_busy();
     let method = request.method().clone();
     let version = request.version();
-    let wire = Wire::new(&mut *conn.io, &mut w.rbuf, &mut w.wbuf, &mut w.solo, w.key, shared);
+    let wire = Wire::new(
+        &mut *conn.io,
+        &mut w.rbuf,
+        &mut w.wbuf,
+        &mut w.solo,
+        w.key,
+        engine.poller_of(w.key),
+        &engine.wire,
+    );
     let mut cx = Context {
         request,
         path: None,
@@ -295,11 +302,12 @@ pub(super) fn run(w: &mut Worker<'_>, conn: &mut Conn, adm: Admitted) -> Step {
         content: None,
         peer: &conn.peer,
         table: &table,
-        body: BodyReader::new(wire, framing, &cfg.limits),
+        body: BodyReader::new(wire, framing, &engine.wire.limits),
         continue_pending: expects_continue,
         body_failed: false,
         written: None,
-        protocol: cfg.protocol,
+        site: &engine.site,
+        home: engine.poller_of(w.key),
     };
     let first = first.map(|(status, message)| {
         route_for_status(&mut cx);
@@ -314,7 +322,7 @@ pub(super) fn run(w: &mut Worker<'_>, conn: &mut Conn, adm: Admitted) -> Step {
     if cx.panicked {
         close = Some(CloseReason::HandlerPanicked);
     }
-    if close.is_none() && shared.stopping() {
+    if close.is_none() && engine.stopping() {
         close = Some(CloseReason::ShuttingDown);
     }
     // Whatever the handler left of the body must go before the next request can be read.
@@ -344,18 +352,18 @@ pub(super) fn run(w: &mut Worker<'_>, conn: &mut Conn, adm: Admitted) -> Step {
         if written.is_none() {
             // The answer comes from a responder: the worker is free now.
             w.mark_idle();
-            shared.requests.fetch_add(1, Ordering::Relaxed);
+            engine.requests.fetch_add(1, Ordering::Relaxed);
             return wait_for(w, conn, Box::new(Waiting { pending, request, close, linger, started }));
         }
         pending.abandon();
     }
     let mut wire = body.into_inner();
     let (status, bytes, out) =
-        send(&mut wire, &request, &conn.peer, &method, version, written, response, &mut close);
+        send(engine, &mut wire, &request, &conn.peer, &method, version, written, response, &mut close);
     w.body = out;
     w.mark_idle();
     if !rejected {
-        shared.requests.fetch_add(1, Ordering::Relaxed);
+        engine.requests.fetch_add(1, Ordering::Relaxed);
     }
     log_response(w, table, request, &conn.peer, status, bytes, started, close);
     Step::Answered(after(close, linger))
@@ -369,7 +377,7 @@ fn wait_for(w: &mut Worker<'_>, conn: &mut Conn, waiting: Box<Waiting>) -> Step 
         None => {
             // A safety net: the monitor answers 503 at the responder's deadline; a connection
             // still waiting well after is closed.
-            conn.deadline = waiting.pending.deadline + w.shared.config.timeouts.write;
+            conn.deadline = waiting.pending.deadline + w.engine.wire.timeouts.write;
             conn.phase = Phase::Waiting(waiting);
             Step::Wait(Outcome::Park)
         }
@@ -384,14 +392,21 @@ pub(super) fn resume_waiting(w: &mut Worker<'_>, conn: &mut Conn, waiting: Box<W
 
 /// Answers a request that waited for a responder, once its answer is settled.
 fn answer_waiting(w: &mut Worker<'_>, conn: &mut Conn, mut waiting: Waiting, verdict: Verdict) -> Step {
-    let shared = w.shared;
-    let cfg = &shared.config;
-    let table = shared.registry.snapshot();
+    let engine = w.engine;
+    let table = engine.registry.snapshot();
     w.mark_busy();
     let request = std::mem::replace(&mut waiting.request, Request::new(Method::Get, "/"));
     let method = request.method().clone();
     let version = request.version();
-    let wire = Wire::new(&mut *conn.io, &mut w.rbuf, &mut w.wbuf, &mut w.solo, w.key, shared);
+    let wire = Wire::new(
+        &mut *conn.io,
+        &mut w.rbuf,
+        &mut w.wbuf,
+        &mut w.solo,
+        w.key,
+        engine.poller_of(w.key),
+        &engine.wire,
+    );
     let mut cx = Context {
         request,
         path: None,
@@ -404,11 +419,12 @@ fn answer_waiting(w: &mut Worker<'_>, conn: &mut Conn, mut waiting: Waiting, ver
         content: None,
         peer: &conn.peer,
         table: &table,
-        body: BodyReader::new(wire, Framing::None, &cfg.limits),
+        body: BodyReader::new(wire, Framing::None, &engine.wire.limits),
         continue_pending: false,
         body_failed: false,
         written: None,
-        protocol: cfg.protocol,
+        site: &engine.site,
+        home: engine.poller_of(w.key),
     };
     route_for_status(&mut cx);
     let first = match verdict {
@@ -424,7 +440,7 @@ fn answer_waiting(w: &mut Worker<'_>, conn: &mut Conn, mut waiting: Waiting, ver
     if cx.panicked {
         close = Some(CloseReason::HandlerPanicked);
     }
-    if close.is_none() && shared.stopping() {
+    if close.is_none() && engine.stopping() {
         close = Some(CloseReason::ShuttingDown);
     }
     let Context { request, body, written, deferred, .. } = cx;
@@ -433,7 +449,7 @@ fn answer_waiting(w: &mut Worker<'_>, conn: &mut Conn, mut waiting: Waiting, ver
     }
     let mut wire = body.into_inner();
     let (status, bytes, out) =
-        send(&mut wire, &request, &conn.peer, &method, version, written, response, &mut close);
+        send(engine, &mut wire, &request, &conn.peer, &method, version, written, response, &mut close);
     w.body = out;
     w.mark_idle();
     log_response(w, table, request, &conn.peer, status, bytes, waiting.started, close);
@@ -444,6 +460,7 @@ fn answer_waiting(w: &mut Worker<'_>, conn: &mut Conn, mut waiting: Waiting, ver
 /// goes on. Returns the status, the body bytes sent, and a body left for the engine.
 #[allow(clippy::too_many_arguments)]
 fn send(
+    engine: &Engine,
     wire: &mut Wire<'_>,
     request: &Request,
     peer: &PeerAddr,
@@ -467,13 +484,14 @@ fn send(
                 *close = close.or(Some(CloseReason::RequestedByHandler));
             }
             #[cfg(feature = "gzip")]
-            if wire.shared.config.compression {
-                crate::compress::maybe_gzip(&mut r, method, request.headers());
+            if engine.settings.compression {
+                crate::handler::compress::maybe_gzip(&mut r, method, request.headers());
             }
             let status = r.status;
             // A streamed body runs user code (a writer): keep its panics in.
-            let written =
-                catch_unwind(AssertUnwindSafe(|| write_response(wire, method, version, &mut r, close)));
+            let written = catch_unwind(AssertUnwindSafe(|| {
+                write_response(&engine.site, wire, method, version, &mut r, close)
+            }));
             match written {
                 Ok(Ok(sent)) => (status, sent.bytes, sent.body),
                 Ok(Err(_)) => {
@@ -482,7 +500,7 @@ fn send(
                 }
                 Err(payload) => {
                     let message = panic_message(&*payload);
-                    hook_error(wire.shared, &ErrorEvent::HandlerPanic { request, peer, message: &message });
+                    hook_error(engine, &ErrorEvent::HandlerPanic { request, peer, message: &message });
                     *close = Some(CloseReason::HandlerPanicked);
                     (status, 0, None)
                 }

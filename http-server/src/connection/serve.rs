@@ -10,7 +10,7 @@ use http_utils::{check_host, request_framing, Framing, Headers, Request, Version
 use super::body::BodyIn;
 use super::respond;
 use super::{After, CloseReason, Conn, Outcome, Phase, Step, Worker};
-use crate::server::Shared;
+use crate::connection::engine::Engine;
 
 /// How a request's body reaches its handler.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -76,10 +76,10 @@ fn try_slot(counter: &std::sync::atomic::AtomicUsize, limit: usize) -> bool {
 
 /// Serves one request whose head was just read.
 pub(super) fn serve(w: &mut Worker<'_>, conn: &mut Conn, mut req: Request) -> Step {
-    let shared = w.shared;
-    let cfg = &shared.config;
+    let engine = w.engine;
+    let settings = &engine.settings;
     conn.requests += 1;
-    let table = shared.registry.snapshot();
+    let table = engine.registry.snapshot();
     let started = table.log_hook.as_ref().map(|_| Instant::now());
     req.set_ip(conn.peer.ip());
     let version = req.version();
@@ -119,9 +119,9 @@ pub(super) fn serve(w: &mut Worker<'_>, conn: &mut Conn, mut req: Request) -> St
         return respond::run(w, conn, adm);
     } else if !adm.request.wants_keep_alive() {
         adm.close = Some(CloseReason::RequestedByClient);
-    } else if shared.stopping() {
+    } else if engine.stopping() {
         adm.close = Some(CloseReason::ShuttingDown);
-    } else if conn.requests >= cfg.max_requests_per_connection {
+    } else if conn.requests >= settings.max_requests_per_connection {
         adm.close = Some(CloseReason::RequestLimit);
     }
 
@@ -141,7 +141,7 @@ pub(super) fn serve(w: &mut Worker<'_>, conn: &mut Conn, mut req: Request) -> St
     }
     let streams = table.streams_body(adm.request.method(), adm.request.path());
     let continues = expect == Expectation::Continue && version == Version::Http11;
-    if (streams || continues) && try_slot(&shared.streaming, cfg.streaming_limit) {
+    if (streams || continues) && try_slot(&engine.streaming, settings.streaming_limit) {
         adm.mode = BodyMode::Streamed;
         adm.expects_continue = continues;
         return dispatch(w, conn, adm);
@@ -162,11 +162,11 @@ pub(super) fn serve(w: &mut Worker<'_>, conn: &mut Conn, mut req: Request) -> St
         adm.linger = true;
         return dispatch(w, conn, adm);
     }
-    if shared.active.load(Ordering::Acquire) >= cfg.request_count_limit && shared.queue.is_full() {
+    if engine.active.load(Ordering::Acquire) >= settings.request_count_limit && engine.queue.is_full() {
         // No slot and no room to wait: refused before its body is read.
         return busy(w, conn, adm);
     }
-    if framing.known_length().is_some_and(|n| n > cfg.limits.max_body) {
+    if framing.known_length().is_some_and(|n| n > engine.wire.limits.max_body) {
         adm.close = adm.close.or(Some(CloseReason::BodyFailed));
         adm.linger = true;
         adm.first = Some((413, "Content Too Large"));
@@ -177,49 +177,49 @@ pub(super) fn serve(w: &mut Worker<'_>, conn: &mut Conn, mut req: Request) -> St
 
 /// Runs a complete request now if a worker slot is free, or parks it in the queue.
 pub(super) fn dispatch(w: &mut Worker<'_>, conn: &mut Conn, mut adm: Admitted) -> Step {
-    let shared = w.shared;
+    let engine = w.engine;
     // Requests that wait already go first.
-    if shared.queue.is_empty() && try_slot(&shared.active, shared.config.request_count_limit) {
+    if engine.queue.is_empty() && try_slot(&engine.active, engine.settings.request_count_limit) {
         return respond::run_in_slot(w, conn, adm);
     }
-    let now = shared.clock.now();
-    let until = now + shared.config.queue_wait;
-    if !shared.queue.push(w.key, until) {
+    let now = engine.site.clock.now();
+    let until = now + engine.settings.queue_wait;
+    if !engine.queue.push(w.key, until) {
         return busy(w, conn, adm);
     }
     adm.queued_until = Some(until);
-    enter_queue(shared, conn, adm, until)
+    enter_queue(engine, conn, adm, until)
 }
 
-fn enter_queue(shared: &Shared, conn: &mut Conn, adm: Admitted, until: Instant) -> Step {
+fn enter_queue(engine: &Engine, conn: &mut Conn, adm: Admitted, until: Instant) -> Step {
     // A safety net: the monitor answers 503 at the end of the wait; a connection still
     // parked well after is closed.
-    conn.deadline = until + shared.config.timeouts.write;
+    conn.deadline = until + engine.wire.timeouts.write;
     conn.phase = Phase::Queued(Box::new(adm));
     Step::Wait(Outcome::Park)
 }
 
 /// A queued request's turn (or a report for its connection while it waits).
 pub(super) fn resume_queued(w: &mut Worker<'_>, conn: &mut Conn, adm: Box<Admitted>) -> Step {
-    let shared = w.shared;
-    if try_slot(&shared.active, shared.config.request_count_limit) {
-        shared.queue.remove(w.key);
+    let engine = w.engine;
+    if try_slot(&engine.active, engine.settings.request_count_limit) {
+        engine.queue.remove(w.key);
         return respond::run_in_slot(w, conn, *adm);
     }
-    let until = adm.queued_until.unwrap_or_else(|| shared.clock.now());
-    if shared.clock.now() >= until || shared.stopping() && shared.force.load(Ordering::Relaxed) {
-        shared.queue.remove(w.key);
+    let until = adm.queued_until.unwrap_or_else(|| engine.site.clock.now());
+    if engine.site.clock.now() >= until || engine.stopping() && engine.wire.abort.load(Ordering::Relaxed) {
+        engine.queue.remove(w.key);
         return busy(w, conn, *adm);
     }
-    shared.queue.ensure(w.key, until);
-    enter_queue(shared, conn, *adm, until)
+    engine.queue.ensure(w.key, until);
+    enter_queue(engine, conn, *adm, until)
 }
 
 /// Every worker is busy and the request cannot wait: 503 with `Retry-After`. The connection
 /// closes when a body may still be on its way.
 fn busy(w: &mut Worker<'_>, conn: &mut Conn, mut adm: Admitted) -> Step {
     if adm.mode == BodyMode::Streamed {
-        w.shared.streaming.fetch_sub(1, Ordering::AcqRel);
+        w.engine.streaming.fetch_sub(1, Ordering::AcqRel);
         adm.mode = BodyMode::Buffered;
     }
     let unread = adm.framing != Framing::None && adm.framing != Framing::Length(0);

@@ -12,9 +12,10 @@ use http_utils::{encode_chunk, encode_last_chunk, response_has_body, Headers, Me
 
 use super::read::start_linger;
 use super::{would_block, CloseReason, Conn, Outcome, Phase, Worker};
-use crate::head::{write_head, BodyFraming, ConnectionField, Head};
-use crate::response::{Response, ResponseBody};
-use crate::wire::{Progress, Wire};
+use crate::handler::response::{Response, ResponseBody};
+use crate::handler::site::Site;
+use crate::io::head::{write_head, BodyFraming, ConnectionField, Head};
+use crate::io::wire::{Progress, Wire};
 
 /// Bodies up to this size are copied after the head, so that small responses (and the
 /// responses to pipelined requests) go out in one write.
@@ -164,8 +165,8 @@ pub(super) fn emit(w: &mut Worker<'_>, conn: &mut Conn, then: Then, done: Outcom
 
 /// Parks a response that waits for room, within the write timeout and the minimum rate.
 fn park_out(w: &mut Worker<'_>, conn: &mut Conn, mut out: Out) -> Outcome {
-    let t = &w.shared.config.timeouts;
-    let now = w.shared.clock.now();
+    let t = &w.engine.wire.timeouts;
+    let now = w.engine.site.clock.now();
     match out.progress.deadline(
         now,
         t.write,
@@ -200,7 +201,7 @@ pub(super) fn resume(w: &mut Worker<'_>, conn: &mut Conn, mut out: Box<Out>) -> 
 
 /// Writes until everything is out (`Ok(true)`) or the socket is full (`Ok(false)`). A body
 /// that cannot be finished closes the connection afterwards (its `then` becomes a close).
-fn pump(io: &mut dyn crate::transport::Connection, out: &mut Out) -> Result<bool, CloseReason> {
+fn pump(io: &mut dyn crate::io::transport::Connection, out: &mut Out) -> Result<bool, CloseReason> {
     loop {
         while out.pos < out.buf.len() {
             match io.write(&out.buf[out.pos..]) {
@@ -304,19 +305,19 @@ fn refill(body: &mut OutBody, buf: &mut Vec<u8>) -> Result<bool, CloseReason> {
 /// Writes a complete error response with `Connection: close` into the worker's buffer, for
 /// a request that could not be parsed or must be cut off; returns the body's length.
 pub(super) fn error_response(w: &mut Worker<'_>, status: u16, message: &str, version: Version) -> u64 {
-    let shared = w.shared;
-    let table = shared.registry.snapshot();
+    let engine = w.engine;
+    let table = engine.registry.snapshot();
     let html = table.error_page(status, message);
     let mut close = Some(CloseReason::BadRequest);
-    let p = plan(shared.config.protocol, version, &Method::Get, status, Some(html.len() as u64), &mut close);
+    let p = plan(engine.site.protocol, version, &Method::Get, status, Some(html.len() as u64), &mut close);
     write_head(
         &mut w.wbuf,
         &Head {
-            date: shared.clock.unix_secs(),
-            version: shared.config.protocol,
+            date: engine.site.clock.unix_secs(),
+            version: engine.site.protocol,
             status,
             reason: http_utils::reason_phrase(status),
-            server: &shared.config.server_name,
+            server: &engine.site.server_name,
             content_type: Some("text/html; charset=utf-8"),
             headers: &Headers::new(),
             framing: p.framing,
@@ -349,24 +350,24 @@ pub(super) struct Sent {
 /// body is handed back for the engine. Bodies that handler code writes (a writer) are
 /// written here, on the worker, through the wire.
 pub(super) fn write_response(
+    site: &Site,
     wire: &mut Wire<'_>,
     method: &Method,
     version: Version,
     r: &mut Response,
     close: &mut Option<CloseReason>,
 ) -> io::Result<Sent> {
-    let cfg = &wire.shared.config;
     let status = r.status;
-    let p = plan(cfg.protocol, version, method, status, r.body.len(), close);
+    let p = plan(site.protocol, version, method, status, r.body.len(), close);
     let reason = r.reason.as_deref().unwrap_or_else(|| http_utils::reason_phrase(status));
     write_head(
         wire.wbuf,
         &Head {
-            date: wire.shared.clock.unix_secs(),
-            version: cfg.protocol,
+            date: site.clock.unix_secs(),
+            version: site.protocol,
             status,
             reason,
-            server: &cfg.server_name,
+            server: &site.server_name,
             content_type: r.content_type.as_deref(),
             headers: &r.headers,
             framing: p.framing,

@@ -5,163 +5,35 @@ use std::io;
 #[cfg(unix)]
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Condvar, Mutex};
+use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use http_utils::{Headers, Limits, Method, Request, Version};
 
-use crate::clock::Clock;
-use crate::connection::Conn;
-use crate::context::Context;
-use crate::dispatch::plain;
-use crate::hooks::{ErrorEvent, LogRecord};
-use crate::poller::{AcceptPoll, Poller};
-use crate::pool::{acceptor_main, close_taken, lock, monitor_main, worker_main, Seats};
-use crate::queue::DispatchQueue;
-use crate::registry::{Args, Content, ContentParser, Handler, Registry, ResourcePaths, StatusHandler};
-use crate::responder::Pending;
-use crate::response::Response;
-use crate::route::Pattern;
-use crate::route_table::{Methods, RouteError};
-use crate::slab::Slab;
+use crate::connection::engine::{Engine, Settings};
+use crate::connection::queue::DispatchQueue;
+use crate::handler::context::Context;
+use crate::handler::dispatch::plain;
+use crate::handler::hooks::{ErrorEvent, LogRecord};
+use crate::handler::registry::{
+    Args, Content, ContentParser, Handler, Registry, ResourcePaths, StatusHandler,
+};
+use crate::handler::response::Response;
+use crate::handler::route::Pattern;
+use crate::handler::route_table::{Methods, RouteError};
+use crate::handler::site::Site;
+use crate::io::lock;
+use crate::io::poller::{AcceptPoll, Poller};
+use crate::io::timeouts::Timeouts;
 #[cfg(unix)]
-use crate::transport::UnixTransport;
-use crate::transport::{ListenOptions, Listener, LocalAddr, TcpTransport, Transport};
-
-/// Timeouts, each named after the phase it bounds. All are on by default.
-///
-/// ```
-/// use std::time::Duration;
-/// let t = http_server::Timeouts { header: Duration::from_secs(5), ..Default::default() };
-/// assert_eq!(t.keep_alive, Duration::from_secs(60));
-/// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Timeouts {
-    /// From the first byte of a request head (or from accepting a connection, for its first
-    /// request, TLS handshake included) to the complete head. A slow sender (slowloris) is
-    /// cut off with 408 when it passes. Default 10 s.
-    pub header: Duration,
-    /// The longest wait for the next bytes of a request body. Default 30 s.
-    pub body: Duration,
-    /// The least rate, in bytes per second, at which a request body must arrive while a
-    /// worker waits for it (a handler reading the body, or the server skipping an unread
-    /// one). The clock starts the first time a body read has to wait for the peer, with the
-    /// body timeout ([`body`](Timeouts::body)) as credit; every body byte received since
-    /// earns `1 / rate` seconds more, and the credit never exceeds the body timeout, so bytes
-    /// sent fast early cannot pay for a trickle later. A body whose credit runs out fails as
-    /// a timeout: 408 (or, while the server skips it, a plain close), and the connection
-    /// closes. This bounds how long a peer trickling a byte just inside every body timeout
-    /// can hold a worker. Bytes that arrived before the first wait do not count, and once
-    /// the clock runs, time a handler spends between its reads counts too. `None` turns it
-    /// off. Default 1024 B/s.
-    pub min_body_rate: Option<u64>,
-    /// The longest wait for room to write more of a response. Default 30 s.
-    pub write: Duration,
-    /// The least rate, in bytes per second, at which the peer must take a response once
-    /// writing it has had to wait: from the first wait for room, with the write timeout
-    /// ([`write`](Timeouts::write)) as credit, every byte written earns `1 / rate` seconds
-    /// more, credit never exceeding the write timeout; when it runs out the connection
-    /// closes. This bounds how long a peer reading a large response a few bytes at a time
-    /// can hold a worker. Responses that never wait for room pay nothing for it. `None`
-    /// turns it off. Default 1024 B/s.
-    pub min_write_rate: Option<u64>,
-    /// How long a connection may stay idle between requests. Default 60 s.
-    pub keep_alive: Duration,
-    /// After an error response on a connection whose request may not be over, how long its
-    /// input is read and dropped before closing, so the peer sees the response rather than a
-    /// reset. Default 2 s.
-    pub linger: Duration,
-}
-
-impl Default for Timeouts {
-    fn default() -> Timeouts {
-        Timeouts {
-            header: Duration::from_secs(10),
-            body: Duration::from_secs(30),
-            min_body_rate: Some(1024),
-            write: Duration::from_secs(30),
-            min_write_rate: Some(1024),
-            keep_alive: Duration::from_secs(60),
-            linger: Duration::from_secs(2),
-        }
-    }
-}
-
-/// Fixed settings of a running server.
-pub(crate) struct Config {
-    pub server_name: String,
-    pub location: String,
-    pub protocol: Version,
-    pub limits: Limits,
-    pub timeouts: Timeouts,
-    pub workers: usize,
-    pub request_count_limit: usize,
-    pub max_connections: usize,
-    pub max_requests_per_connection: u32,
-    pub shutdown_grace: Duration,
-    pub responder_timeout: Duration,
-    /// Handlers that may read their body from the socket at once.
-    pub streaming_limit: usize,
-    /// How long a complete request may wait for a worker slot.
-    pub queue_wait: Duration,
-    #[cfg_attr(not(feature = "gzip"), allow(dead_code))]
-    pub compression: bool,
-}
-
-/// State shared by every thread of one server.
-pub(crate) struct Shared {
-    pub config: Config,
-    pub clock: Clock,
-    pub registry: Registry,
-    /// One poller per seat; a connection belongs to the seat of its slot ([`Shared::poller_of`]).
-    pub pollers: Vec<Arc<Poller>>,
-    pub slab: Mutex<Slab<Conn>>,
-    /// Answers awaited from responders, for their deadlines.
-    pub deferred: Mutex<Vec<Arc<Pending>>>,
-    pub seats: Seats,
-    /// Requests being handled now.
-    pub active: AtomicUsize,
-    /// Handlers reading their body from the socket now.
-    pub streaming: AtomicUsize,
-    /// Complete requests waiting for a slot.
-    pub queue: DispatchQueue,
-    /// Requests handled since startup.
-    pub requests: AtomicU64,
-    stop: AtomicBool,
-    /// Waits inside requests give up (the grace period is over).
-    pub force: AtomicBool,
-    exit: AtomicBool,
-    stop_requested: Mutex<bool>,
-    stop_cv: Condvar,
-}
-
-impl Shared {
-    /// True once a graceful shutdown has begun.
-    pub(crate) fn stopping(&self) -> bool {
-        self.stop.load(Ordering::Relaxed)
-    }
-
-    /// True once the threads must leave.
-    pub(crate) fn exiting(&self) -> bool {
-        self.exit.load(Ordering::Relaxed)
-    }
-
-    /// The poller of the seat that connection `key` belongs to.
-    pub(crate) fn poller_of(&self, key: u64) -> &Arc<Poller> {
-        &self.pollers[(key & 0xffff_ffff) as usize % self.pollers.len()]
-    }
-
-    /// Watches a responder's deadline.
-    pub(crate) fn track_deferred(&self, pending: Arc<Pending>) {
-        lock(&self.deferred).push(pending);
-    }
-
-    fn request_stop(&self) {
-        *lock(&self.stop_requested) = true;
-        self.stop_cv.notify_all();
-    }
-}
+use crate::io::transport::UnixTransport;
+use crate::io::transport::{ListenOptions, Listener, LocalAddr, TcpTransport, Transport};
+use crate::io::wire::WireRules;
+use crate::runtime::acceptor::acceptor_main;
+use crate::runtime::monitor::{close_taken, monitor_main};
+use crate::runtime::pool::{worker_main, Seats};
+use crate::runtime::shared::Shared;
 
 /// Configures and binds a server (the egg's `http:make-server`).
 ///
@@ -444,7 +316,7 @@ impl ServerBuilder {
         let mut listener = self.transport.listen(&options)?;
         #[cfg(feature = "tls")]
         if let Some(config) = self.tls.clone() {
-            listener = crate::tls::wrap_listener(listener, config);
+            listener = crate::io::tls::wrap_listener(listener, config);
         }
         let local_addr = listener.local_addr()?;
         let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
@@ -453,39 +325,31 @@ impl ServerBuilder {
         let request_count_limit =
             self.request_count_limit.unwrap_or_else(|| workers.saturating_sub(io_threads).max(1));
         let pollers = (0..io_threads).map(|_| Poller::new().map(Arc::new)).collect::<io::Result<Vec<_>>>()?;
-        let shared = Arc::new(Shared {
-            config: Config {
-                server_name: self.server_name,
-                location: self.location,
-                protocol: self.protocol,
-                limits: self.limits,
-                timeouts: self.timeouts,
-                workers,
-                request_count_limit,
-                max_connections: self.max_connections,
+        let engine = Engine {
+            site: Site::new(self.server_name, self.location, self.protocol, self.responder_timeout),
+            wire: WireRules { timeouts: self.timeouts, limits: self.limits, abort: AtomicBool::new(false) },
+            registry: Registry::new(),
+            settings: Settings {
                 max_requests_per_connection: self.max_requests_per_connection,
-                shutdown_grace: self.shutdown_grace,
-                responder_timeout: self.responder_timeout,
+                request_count_limit,
                 streaming_limit: self.streaming_limit.unwrap_or((request_count_limit / 2).max(1)),
                 queue_wait: self.queue_wait,
                 compression: self.compression,
             },
-            clock: Clock::new(),
-            registry: Registry::new(),
             pollers,
-            slab: Mutex::new(Slab::new()),
-            deferred: Mutex::new(Vec::new()),
-            seats: Seats::new(io_threads, workers),
+            queue: DispatchQueue::new(self.queue_size.unwrap_or(workers * 16)),
             active: AtomicUsize::new(0),
             streaming: AtomicUsize::new(0),
-            queue: DispatchQueue::new(self.queue_size.unwrap_or(workers * 16)),
             requests: AtomicU64::new(0),
             stop: AtomicBool::new(false),
-            force: AtomicBool::new(false),
-            exit: AtomicBool::new(false),
-            stop_requested: Mutex::new(false),
-            stop_cv: Condvar::new(),
-        });
+        };
+        let shared = Arc::new(Shared::new(
+            engine,
+            Seats::new(io_threads, workers),
+            workers,
+            self.max_connections,
+            self.shutdown_grace,
+        ));
         if let Some(init) = self.init {
             init();
         }
@@ -549,7 +413,7 @@ impl Server {
 
     fn add_context_resource_arc(&self, paths: impl ResourcePaths, handler: Handler) {
         let paths = paths.into_paths();
-        self.shared.registry.update(|t| {
+        self.shared.engine.registry.update(|t| {
             for p in paths {
                 t.resources.insert(p, handler.clone());
             }
@@ -629,7 +493,7 @@ impl Server {
         self.route_arc(methods.clone(), pattern, Arc::new(handler))?;
         let parsed = Pattern::parse(pattern)
             .map_err(|error| RouteError::InvalidPattern { pattern: pattern.to_owned(), error })?;
-        self.shared.registry.update(|t| {
+        self.shared.engine.registry.update(|t| {
             let _ = t.streaming.remove(&parsed);
             t.streaming.insert(parsed, methods, ())
         })
@@ -643,7 +507,7 @@ impl Server {
     ) -> Result<(), RouteError> {
         let parsed = Pattern::parse(pattern)
             .map_err(|error| RouteError::InvalidPattern { pattern: pattern.to_owned(), error })?;
-        self.shared.registry.update(|t| t.routes.insert(parsed, methods, handler))
+        self.shared.engine.registry.update(|t| t.routes.insert(parsed, methods, handler))
     }
 
     /// Serves the files under `root` at `url_prefix` (`"/files"`, `"/"`): a `GET` route
@@ -663,7 +527,7 @@ impl Server {
     /// As [`route`](Server::route): an invalid prefix, or routes already there.
     pub fn serve_dir(&self, url_prefix: &str, root: impl Into<std::path::PathBuf>) -> Result<(), RouteError> {
         let prefix = url_prefix.trim_end_matches('/');
-        let dir = crate::static_dir::StaticDir::new(root);
+        let dir = crate::static_files::dir::StaticDir::new(root);
         self.route(Method::Get, &format!("{prefix}/{{path...}}"), dir.handler("path"))?;
         if !prefix.is_empty() {
             let target = format!("{prefix}/");
@@ -682,7 +546,7 @@ impl Server {
     /// each pattern (all its methods); returns how many existed.
     pub fn remove_resource(&self, paths: impl ResourcePaths) -> usize {
         let paths = paths.into_paths();
-        self.shared.registry.update(|t| {
+        self.shared.engine.registry.update(|t| {
             let mut n = 0;
             for p in &paths {
                 if t.resources.remove(p.as_str()).is_some() {
@@ -701,10 +565,10 @@ impl Server {
     /// The handler that would serve a GET of the first of `paths` that has one (the egg's
     /// `http:find-resource`): the exact resource, else the most specific route.
     pub fn find_resource(&self, paths: impl ResourcePaths) -> Option<Handler> {
-        let table = self.shared.registry.snapshot();
+        let table = self.shared.engine.registry.snapshot();
         paths.into_paths().iter().find_map(|p| {
             table.resources.get(p.as_str()).cloned().or_else(|| match table.routes.lookup(&Method::Get, p) {
-                crate::route_table::Lookup::Found(r) => Some(r.value.clone()),
+                crate::handler::route_table::Lookup::Found(r) => Some(r.value.clone()),
                 _ => None,
             })
         })
@@ -712,7 +576,7 @@ impl Server {
 
     /// Every registered path and route pattern, sorted.
     pub fn resource_paths(&self) -> Vec<String> {
-        let table = self.shared.registry.snapshot();
+        let table = self.shared.engine.registry.snapshot();
         let mut v: Vec<String> = table.resources.keys().cloned().collect();
         v.extend(table.routes.patterns().map(|p| p.as_str().to_owned()));
         v.sort();
@@ -744,14 +608,14 @@ impl Server {
         F: Fn(&mut Context<'_>, Response) -> Response + Send + Sync + 'static,
     {
         let h: StatusHandler = Arc::new(handler);
-        self.shared.registry.update(|t| {
+        self.shared.engine.registry.update(|t| {
             t.status_handlers.insert(code, h);
         });
     }
 
     /// Removes the status handler for `code`; true when there was one.
     pub fn remove_status_handler(&self, code: u16) -> bool {
-        self.shared.registry.update(|t| t.status_handlers.remove(&code).is_some())
+        self.shared.engine.registry.update(|t| t.status_handlers.remove(&code).is_some())
     }
 
     /// Sets the handler for a method (the egg's `http:request-method-handler` with PROC). GET
@@ -761,19 +625,19 @@ impl Server {
         F: Fn(&mut Context<'_>) -> Response + Send + Sync + 'static,
     {
         let h: Handler = Arc::new(handler);
-        self.shared.registry.update(|t| {
+        self.shared.engine.registry.update(|t| {
             t.methods.insert(method, h);
         });
     }
 
     /// The handler for a method (the egg's `http:request-method-handler` without PROC).
     pub fn method_handler(&self, method: &Method) -> Option<Handler> {
-        self.shared.registry.snapshot().methods.get(method).cloned()
+        self.shared.engine.registry.snapshot().methods.get(method).cloned()
     }
 
     /// Removes the handler for a method: the method then gets 405 (501 for unknown methods).
     pub fn remove_method_handler(&self, method: &Method) -> Option<Handler> {
-        self.shared.registry.update(|t| t.methods.remove(method))
+        self.shared.engine.registry.update(|t| t.methods.remove(method))
     }
 
     /// Sets the content parser for a media type such as `application/json` (the egg's
@@ -787,14 +651,14 @@ impl Server {
     {
         let p: ContentParser = Arc::new(parser);
         let key = media_type.trim().to_ascii_lowercase();
-        self.shared.registry.update(|t| {
+        self.shared.engine.registry.update(|t| {
             t.parsers.insert(key, p);
         });
     }
 
     /// The content parser for a media type (the egg's `http:content-parser` without PROC).
     pub fn content_parser(&self, media_type: &str) -> Option<ContentParser> {
-        self.shared.registry.snapshot().parsers.get(&media_type.trim().to_ascii_lowercase()).cloned()
+        self.shared.engine.registry.snapshot().parsers.get(&media_type.trim().to_ascii_lowercase()).cloned()
     }
 
     /// Sets the parser for media types without one of their own (text by default).
@@ -806,7 +670,7 @@ impl Server {
             + 'static,
     {
         let p: ContentParser = Arc::new(parser);
-        self.shared.registry.update(|t| t.default_parser = p);
+        self.shared.engine.registry.update(|t| t.default_parser = p);
     }
 
     /// Sets the fallback handler for paths without a resource (the egg's
@@ -816,7 +680,7 @@ impl Server {
         F: Fn(&mut Context<'_>) -> Response + Send + Sync + 'static,
     {
         let h: Handler = Arc::new(handler);
-        self.shared.registry.update(|t| t.fallback = h);
+        self.shared.engine.registry.update(|t| t.fallback = h);
     }
 
     /// Sets the error-response handler (the egg's `http:error-response-handler`): code and
@@ -826,13 +690,13 @@ impl Server {
         F: Fn(u16, &str) -> String + Send + Sync + 'static,
     {
         let f = Arc::new(f);
-        self.shared.registry.update(|t| t.error_page = f);
+        self.shared.engine.registry.update(|t| t.error_page = f);
     }
 
     /// An error response made by the error-response handler (the egg's
     /// `http:write-error-response`).
     pub fn write_error_response(&self, code: u16, message: &str) -> Response {
-        let table = self.shared.registry.snapshot();
+        let table = self.shared.engine.registry.snapshot();
         Response::html(table.error_page(code, message)).with_status(code)
     }
 
@@ -843,7 +707,7 @@ impl Server {
         F: Fn(&str) -> String + Send + Sync + 'static,
     {
         let f = Arc::new(f);
-        self.shared.registry.update(|t| t.url_transform = Some(f));
+        self.shared.engine.registry.update(|t| t.url_transform = Some(f));
     }
 
     /// Sets the startup hook (the egg's `http:startup-hook`), run before the first accept.
@@ -852,7 +716,7 @@ impl Server {
         F: Fn() + Send + Sync + 'static,
     {
         let f = Arc::new(f);
-        self.shared.registry.update(|t| t.startup_hook = Some(f));
+        self.shared.engine.registry.update(|t| t.startup_hook = Some(f));
     }
 
     /// Sets the error hook (the egg's `http:error-hook`).
@@ -861,7 +725,7 @@ impl Server {
         F: Fn(&ErrorEvent<'_>) + Send + Sync + 'static,
     {
         let f = Arc::new(f);
-        self.shared.registry.update(|t| t.error_hook = Some(f));
+        self.shared.engine.registry.update(|t| t.error_hook = Some(f));
     }
 
     /// Sets the log hook (the egg's `http:log-hook`), called after each response.
@@ -870,17 +734,17 @@ impl Server {
         F: Fn(&LogRecord<'_>) + Send + Sync + 'static,
     {
         let f = Arc::new(f);
-        self.shared.registry.update(|t| t.log_hook = Some(f));
+        self.shared.engine.registry.update(|t| t.log_hook = Some(f));
     }
 
     /// Requests handled since startup (the egg's `http:current-request-count`).
     pub fn current_request_count(&self) -> u64 {
-        self.shared.requests.load(Ordering::Relaxed)
+        self.shared.engine.requests.load(Ordering::Relaxed)
     }
 
     /// Requests being handled right now.
     pub fn active_requests(&self) -> usize {
-        self.shared.active.load(Ordering::Relaxed)
+        self.shared.engine.active.load(Ordering::Relaxed)
     }
 
     /// Open connections, parked or being served.
@@ -890,7 +754,7 @@ impl Server {
 
     /// The cap on requests handled at once (the egg's `http:request-count-limit`).
     pub fn request_count_limit(&self) -> usize {
-        self.shared.config.request_count_limit
+        self.shared.engine.settings.request_count_limit
     }
 
     /// A handle that asks the server to stop, from any thread; [`run`](Server::run) then
@@ -906,15 +770,7 @@ impl Server {
     /// Errors starting the threads.
     pub fn run(self) -> io::Result<()> {
         let handle = self.spawn()?;
-        {
-            let mut requested = lock(&handle.shared.stop_requested);
-            while !*requested {
-                requested = match handle.shared.stop_cv.wait(requested) {
-                    Ok(g) => g,
-                    Err(p) => p.into_inner(),
-                };
-            }
-        }
+        handle.shared.wait_for_stop_request();
         handle.shutdown();
         Ok(())
     }
@@ -929,14 +785,14 @@ impl Server {
         let mut listener =
             self.listener.take().ok_or_else(|| io::Error::other("the server was already started"))?;
         let (accept_poll, waker) = AcceptPoll::new(listener.source())?;
-        if let Some(hook) = shared.registry.snapshot().startup_hook.clone() {
+        if let Some(hook) = shared.engine.registry.snapshot().startup_hook.clone() {
             hook();
         }
         let mut threads = Threads { acceptor: None, others: Vec::new() };
         let spawn =
             |name: String, f: Box<dyn FnOnce() + Send>| std::thread::Builder::new().name(name).spawn(f);
         let started = (|| -> io::Result<()> {
-            for id in 0..shared.config.workers {
+            for id in 0..shared.workers {
                 let s = shared.clone();
                 threads
                     .others
@@ -999,7 +855,7 @@ impl ServerHandle {
             return;
         };
         let shared = &self.server.shared;
-        shared.stop.store(true, Ordering::SeqCst);
+        shared.engine.stop.store(true, Ordering::SeqCst);
         shared.request_stop();
         let _ = self.waker.wake();
         if let Some(a) = threads.acceptor.take() {
@@ -1008,17 +864,17 @@ impl ServerHandle {
         let mut idle = Vec::new();
         lock(&shared.slab).close_parked(&mut idle);
         close_taken(idle, Instant::now());
-        let grace_end = Instant::now() + shared.config.shutdown_grace;
+        let grace_end = Instant::now() + shared.shutdown_grace;
         let wait_empty = |until: Instant| {
             while lock(&shared.slab).live() > 0 && Instant::now() < until {
                 std::thread::sleep(Duration::from_millis(2));
             }
         };
         wait_empty(grace_end);
-        shared.force.store(true, Ordering::SeqCst);
+        shared.engine.wire.abort.store(true, Ordering::SeqCst);
         wait_empty(Instant::now() + Duration::from_millis(500));
         shared.exit.store(true, Ordering::SeqCst);
-        for p in &shared.pollers {
+        for p in &shared.engine.pollers {
             p.wake();
         }
         shared.seats.wake_all();

@@ -9,13 +9,15 @@ use http_utils::io::{BodyReader, LimitReader};
 use http_utils::multipart::{boundary_from_content_type, MultipartReader};
 use http_utils::{Body, Error, ErrorKind, Headers, Request, Version};
 
-use crate::head::{write_head, BodyFraming, ConnectionField, Head};
-use crate::registry::{Args, Content, Table};
-use crate::responder::{Pending, Responder};
-use crate::response::Response;
-use crate::route::Captures;
-use crate::transport::PeerAddr;
-use crate::wire::Wire;
+use crate::handler::registry::{Args, Content, Table};
+use crate::handler::responder::{Pending, Responder};
+use crate::handler::response::Response;
+use crate::handler::route::Captures;
+use crate::handler::site::Site;
+use crate::io::head::{write_head, BodyFraming, ConnectionField, Head};
+use crate::io::poller::Poller;
+use crate::io::transport::PeerAddr;
+use crate::io::wire::Wire;
 
 /// A response head a handler wrote itself, and what has been sent after it.
 #[derive(Debug, Clone, Copy)]
@@ -58,7 +60,10 @@ pub struct Context<'a> {
     pub(crate) continue_pending: bool,
     pub(crate) body_failed: bool,
     pub(crate) written: Option<WrittenHead>,
-    pub(crate) protocol: Version,
+    /// The server as handlers see it.
+    pub(crate) site: &'a Site,
+    /// The poller of the connection's seat (a responder wakes it).
+    pub(crate) home: &'a Arc<Poller>,
 }
 
 impl<'a> Context<'a> {
@@ -146,7 +151,7 @@ impl<'a> Context<'a> {
     /// # Ok(()) }
     /// ```
     pub fn responder(&mut self) -> Responder {
-        let timeout = self.body.get_ref().shared.config.responder_timeout;
+        let timeout = self.site.responder_timeout;
         self.responder_with_timeout(timeout)
     }
 
@@ -155,10 +160,9 @@ impl<'a> Context<'a> {
         if self.deferred.is_some() {
             return Responder::inert();
         }
-        let shared = self.body.get_ref().shared;
         let (responder, pending) =
-            Responder::new(self.key, shared.poller_of(self.key).clone(), shared.clock.now() + timeout);
-        shared.track_deferred(pending.clone());
+            Responder::new(self.key, self.home.clone(), self.site.clock.now() + timeout);
+        self.site.track_responder(pending.clone());
         self.deferred = Some(pending);
         responder
     }
@@ -177,7 +181,7 @@ impl<'a> Context<'a> {
             .get("content-type")
             .and_then(boundary_from_content_type)
             .ok_or_else(|| Error::protocol(ErrorKind::MissingBoundary, 0))?;
-        let max = self.body.get_ref().shared.config.limits.max_body;
+        let max = self.body.get_ref().rules.limits.max_body;
         if self.body.remaining().is_some_and(|n| n > max) {
             self.body_failed = true;
             return Err(Error::protocol(ErrorKind::BodyTooLarge, 0));
@@ -230,7 +234,7 @@ impl<'a> Context<'a> {
     /// `BodyTooLarge` (413) when the body is (or announces itself) larger than the limit;
     /// `TruncatedBody`, chunk errors (400) and timeouts ([`Error::is_timeout`], 408).
     pub fn read_body(&mut self) -> Result<Vec<u8>, Error> {
-        let max = self.body.get_ref().shared.config.limits.max_body;
+        let max = self.body.get_ref().rules.limits.max_body;
         if self.body.remaining().is_some_and(|n| n > max) {
             self.body_failed = true;
             return Err(Error::protocol(ErrorKind::BodyTooLarge, 0));
@@ -254,7 +258,7 @@ impl<'a> Context<'a> {
     /// As [`read_body`](Context::read_body), and whatever the parser fails with (400).
     pub fn parse_content(&mut self) -> Result<&Content, Error> {
         if self.content.is_none() {
-            let max = self.body.get_ref().shared.config.limits.max_body;
+            let max = self.body.get_ref().rules.limits.max_body;
             let size = self.body.remaining();
             if size.is_some_and(|n| n > max) {
                 self.body_failed = true;
@@ -306,12 +310,12 @@ impl<'a> Context<'a> {
 
     /// The server name sent in `Server`.
     pub fn server_name(&self) -> &str {
-        &self.body.get_ref().shared.config.server_name
+        &self.site.server_name
     }
 
     /// The server's location (the egg's LOCATION, "localhost" by default).
     pub fn location(&self) -> &str {
-        &self.body.get_ref().shared.config.location
+        &self.site.location
     }
 
     /// Writes a response head now (the egg's `http:write-response-header`): status `code`
@@ -349,16 +353,16 @@ impl<'a> Context<'a> {
         };
         let connection =
             if framing == BodyFraming::UntilClose { ConnectionField::Close } else { ConnectionField::Omit };
-        let protocol = self.protocol.min(self.request.version());
+        let site = self.site;
         let wire = self.body.get_mut();
         write_head(
             wire.wbuf,
             &Head {
-                date: wire.shared.clock.unix_secs(),
-                version: protocol,
+                date: site.clock.unix_secs(),
+                version: site.protocol,
                 status: code,
                 reason: message,
-                server: &wire.shared.config.server_name,
+                server: &site.server_name,
                 content_type,
                 headers: &fields,
                 framing,

@@ -21,9 +21,9 @@ use std::fmt;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-use crate::poller::Poller;
-use crate::pool::lock;
-use crate::response::Response;
+use crate::handler::response::Response;
+use crate::io::lock;
+use crate::io::poller::Poller;
 
 /// What a waiting connection is answered with.
 pub(crate) enum Verdict {

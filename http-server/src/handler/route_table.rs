@@ -9,7 +9,7 @@ use std::fmt;
 
 use http_utils::Method;
 
-use crate::route::{path_key, Captures, Pattern, PatternError};
+use crate::handler::route::{path_key, Captures, Pattern, PatternError};
 
 /// The methods a route value answers.
 #[derive(Debug, Clone, PartialEq, Eq)]

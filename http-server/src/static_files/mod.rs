@@ -26,6 +26,8 @@
 //! links inside it point to. Header values are parsed strictly; a malformed `Range` is ignored
 //! (the whole file is sent) and a malformed date or entity tag never matches.
 
+/// [`StaticDir`](crate::StaticDir): the handler that does the serving.
+pub(crate) mod dir;
 use std::fmt;
 use std::io;
 use std::path::{Component, Path, PathBuf};

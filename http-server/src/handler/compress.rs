@@ -25,7 +25,7 @@ use flate2::write::GzEncoder;
 use flate2::Compression;
 use http_utils::{accepts_gzip, is_compressible, Headers, Method};
 
-use crate::response::{Response, ResponseBody};
+use crate::handler::response::{Response, ResponseBody};
 
 /// The smallest body worth compressing.
 pub(crate) const GZIP_MIN: u64 = 1024;

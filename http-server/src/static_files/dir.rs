@@ -10,8 +10,8 @@ use std::sync::Arc;
 
 use http_utils::percent_decode_bytes;
 
-use crate::context::Context;
-use crate::response::Response;
+use crate::handler::context::Context;
+use crate::handler::response::Response;
 use crate::static_files::{
     content_range, content_type_for, etag, evaluate_range, is_not_modified, resolve, unsatisfied_range,
     ByteRange, EtagKind, StaticError,

@@ -18,11 +18,11 @@ use std::sync::Arc;
 
 use http_utils::{Method, Request};
 
-use crate::context::Context;
-use crate::registry::{Args, Handler, Table};
-use crate::response::Response;
-use crate::route::Captures;
-use crate::route_table::Lookup;
+use crate::handler::context::Context;
+use crate::handler::registry::{Args, Handler, Table};
+use crate::handler::response::Response;
+use crate::handler::route::Captures;
+use crate::handler::route_table::Lookup;
 
 /// The predefined GET and POST method handler: finds the resource for the context's path and
 /// runs it, or runs the fallback handler. Register it for other methods to route them to

@@ -11,12 +11,14 @@
 //! never read the clock; the rate costs a byte count on those.
 
 use std::io::{self, BufRead, Read};
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use crate::poller::{Interest, Solo};
-use crate::server::Shared;
-use crate::transport::Connection;
+use http_utils::Limits;
+
+use crate::io::poller::{Interest, Poller, Solo};
+use crate::io::timeouts::Timeouts;
+use crate::io::transport::Connection;
 
 /// Responses are gathered up to this size before they are written.
 pub(crate) const FLUSH_AT: usize = 32 * 1024;
@@ -153,6 +155,14 @@ impl Progress {
     }
 }
 
+/// What waits on the wire are bounded by, the same for every connection of a server.
+pub(crate) struct WireRules {
+    pub timeouts: Timeouts,
+    pub limits: Limits,
+    /// Set when waits must give up (the end of a shutdown's grace period).
+    pub abort: AtomicBool,
+}
+
 /// A connection with the worker's buffers, for waiting reads and writes.
 pub(crate) struct Wire<'a> {
     pub io: &'a mut dyn Connection,
@@ -162,7 +172,9 @@ pub(crate) struct Wire<'a> {
     solo: &'a mut Solo,
     /// The connection's key.
     key: u64,
-    pub shared: &'a Shared,
+    /// The poller of the connection's seat, which it leaves while a wait lasts.
+    home: &'a Poller,
+    pub rules: &'a WireRules,
     /// The request body read through this wire, for the minimum body rate.
     body: Progress,
     /// The bytes written through this wire, for the minimum write rate.
@@ -176,16 +188,17 @@ impl<'a> Wire<'a> {
         wbuf: &'a mut Vec<u8>,
         solo: &'a mut Solo,
         key: u64,
-        shared: &'a Shared,
+        home: &'a Poller,
+        rules: &'a WireRules,
     ) -> Wire<'a> {
-        Wire { io, rbuf, wbuf, solo, key, shared, body: Progress::default(), out: Progress::default() }
+        Wire { io, rbuf, wbuf, solo, key, home, rules, body: Progress::default(), out: Progress::default() }
     }
 }
 
 impl Wire<'_> {
     /// The deadline of a wait for room to write, starting now.
     fn write_deadline(&mut self) -> io::Result<Instant> {
-        let t = &self.shared.config.timeouts;
+        let t = &self.rules.timeouts;
         self.out.deadline(
             Instant::now(),
             t.write,
@@ -207,10 +220,10 @@ impl Wire<'_> {
 
     fn wait(&mut self, interest: Interest, deadline: Instant) -> io::Result<()> {
         let interest = if self.io.wants_write() { Interest::Write } else { interest };
-        let force = &self.shared.force;
-        let home = self.shared.poller_of(self.key);
-        self.solo
-            .wait(home, self.key, self.io.source(), interest, deadline, &|| force.load(Ordering::Relaxed))
+        let abort = &self.rules.abort;
+        self.solo.wait(self.home, self.key, self.io.source(), interest, deadline, &|| {
+            abort.load(Ordering::Relaxed)
+        })
     }
 
     /// Reads more request body bytes into the read buffer, waiting up to the body timeout for
@@ -222,7 +235,7 @@ impl Wire<'_> {
     fn fill(&mut self) -> io::Result<usize> {
         // The clock is read only when there is something to wait for.
         let mut deadline = None;
-        let max = self.shared.config.limits.max_head + READ_BUF;
+        let max = self.rules.limits.max_head + READ_BUF;
         loop {
             match self.rbuf.read_from(self.io, max) {
                 Ok((n, _)) => {
@@ -233,7 +246,7 @@ impl Wire<'_> {
                     let d = match deadline {
                         Some(d) => d,
                         None => {
-                            let t = &self.shared.config.timeouts;
+                            let t = &self.rules.timeouts;
                             let d = self.body.deadline(
                                 Instant::now(),
                                 t.body,

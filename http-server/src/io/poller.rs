@@ -8,7 +8,7 @@
 //! therefore costs no system call; the rule that makes this safe is that a connection is
 //! parked only after a read came back short or would have blocked, so any later byte is a
 //! new edge. A report that arrives while a worker holds the connection is remembered by the
-//! connection table ([`Slab`](crate::slab::Slab)). A key (slot index and generation) travels
+//! connection table ([`Slab`](crate::runtime::slab::Slab)). A key (slot index and generation) travels
 //! with each registration as its token, so a report for a connection that has meanwhile been
 //! closed is ignored.
 
@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 use mio::event::Source;
 use mio::{Events, Interest as MioInterest, Poll, Registry, Token, Waker};
 
-use crate::pool::lock;
+use crate::io::lock;
 
 /// What a waiting worker waits for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use rustls::{ServerConfig, ServerConnection};
 
-use crate::transport::{Connection, ListenOptions, Listener, LocalAddr, PeerAddr, Transport};
+use crate::io::transport::{Connection, ListenOptions, Listener, LocalAddr, PeerAddr, Transport};
 
 /// A transport that speaks TLS over another one (TCP by default).
 ///

@@ -6,8 +6,49 @@ use std::time::Duration;
 
 use http_utils::Request;
 
-use crate::connection::CloseReason;
-use crate::transport::PeerAddr;
+use crate::io::transport::PeerAddr;
+
+/// Why a connection was closed. Keep-alive is the absence of a reason.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum CloseReason {
+    /// The peer closed its side between requests.
+    PeerClosed,
+    /// The peer closed its side in the middle of a request head.
+    TruncatedHead,
+    /// Reading failed.
+    ReadFailed,
+    /// Writing failed or timed out.
+    WriteFailed,
+    /// A request head did not arrive within the header timeout.
+    HeaderTimeout,
+    /// The connection stayed idle longer than the keep-alive timeout.
+    IdleTimeout,
+    /// The request asked for it (`Connection: close`, or HTTP/1.0 without keep-alive).
+    RequestedByClient,
+    /// The handler asked for it ([`Response::with_close`](crate::Response::with_close)).
+    RequestedByHandler,
+    /// The response body is delimited by closing the connection.
+    ResponseUntilClose,
+    /// The request was malformed or its framing is in doubt.
+    BadRequest,
+    /// The request body was not read and could not be skipped.
+    UnreadBody,
+    /// Reading the request body failed (too large, malformed, timed out).
+    BodyFailed,
+    /// The connection served its maximum number of requests.
+    RequestLimit,
+    /// The server is shutting down.
+    ShuttingDown,
+    /// A handler panicked after writing part of its response.
+    HandlerPanicked,
+    /// The TLS handshake failed or timed out.
+    HandshakeFailed,
+    /// The server is at its connection limit.
+    Overloaded,
+    /// Every worker was busy and the queue of waiting requests was full.
+    Busy,
+}
 
 /// One finished request, as the log hook (the egg's `http:log-hook`) sees it.
 #[derive(Debug)]

@@ -11,7 +11,7 @@ use std::io::{self, Read};
 use http_utils::multipart::{boundary_from_content_type, MultipartReader};
 use http_utils::{Error, ErrorKind, Headers};
 
-use crate::registry::Content;
+use crate::handler::registry::Content;
 
 /// One part of a `multipart/form-data` body, as [`multipart_parser`] keeps it.
 ///

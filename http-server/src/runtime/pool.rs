@@ -1,4 +1,5 @@
-//! The threads: an acceptor, a fixed pool of workers, and a monitor.
+//! Seats and workers: a fixed pool of worker threads; the one holding a seat waits on the
+//! seat's poller and drives ready connections, the others stand by.
 //!
 //! ```text
 //!   acceptor ── accept, register (edge-triggered) ──► seat's poller (mio) ◄── park ───┐
@@ -17,24 +18,23 @@
 //! block. No thread is ever created after start.
 
 use std::collections::VecDeque;
-use std::io::{self, Write};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Condvar, Mutex, MutexGuard};
+use std::sync::{Condvar, Mutex};
 use std::time::{Duration, Instant};
 
 use crate::connection::{drive, Conn, Outcome, Worker};
-use crate::hooks::ErrorEvent;
-use crate::poller::{AcceptPoll, Ready};
-use crate::server::Shared;
-use crate::slab::Park;
-use crate::transport::{Connection, Listener};
+use crate::io::lock;
+use crate::io::poller::Ready;
+use crate::runtime::shared::Shared;
+use crate::runtime::slab::{Expiring, Park};
 
-/// Locks a mutex, going on after a panic elsewhere (the data stays consistent: every
-/// critical section here is panic-free).
-pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    match m.lock() {
-        Ok(g) => g,
-        Err(poisoned) => poisoned.into_inner(),
+impl Expiring for Conn {
+    fn deadline(&self) -> Instant {
+        self.deadline
+    }
+
+    fn in_flight(&self) -> bool {
+        Conn::in_flight(self)
     }
 }
 
@@ -43,9 +43,9 @@ struct SeatQueue {
     keys: VecDeque<Ready>,
 }
 
-struct Seat {
+pub(crate) struct Seat {
     queue: Mutex<SeatQueue>,
-    owner: AtomicUsize,
+    pub(crate) owner: AtomicUsize,
 }
 
 struct Standby {
@@ -55,11 +55,11 @@ struct Standby {
 
 /// The seats (places on the poller) and the workers standing by.
 pub(crate) struct Seats {
-    seats: Vec<Seat>,
+    pub(crate) seats: Vec<Seat>,
     standby: Mutex<Standby>,
     cv: Condvar,
     /// Per worker: a tag of the request it is serving, 0 when idle.
-    busy: Vec<AtomicU64>,
+    pub(crate) busy: Vec<AtomicU64>,
 }
 
 impl Seats {
@@ -101,7 +101,7 @@ impl Seats {
     }
 
     /// Gives seat `s` to a standby worker, if there is one.
-    fn hand_off(&self, s: usize) -> bool {
+    pub(crate) fn hand_off(&self, s: usize) -> bool {
         let mut sb = lock(&self.standby);
         if sb.waiting == 0 || sb.vacant.len() >= sb.waiting {
             return false;
@@ -123,13 +123,13 @@ impl Seats {
 /// A worker thread: holds a seat, serves what the poller reports, stands by when its seat
 /// was given away.
 pub(crate) fn worker_main(shared: &Shared, id: usize) {
-    let mut w = Worker::new(shared, id as u64 + 1);
+    let mut w = Worker::new(&shared.engine, id as u64 + 1);
     w.busy = Some(&shared.seats.busy[id]);
     let mut events = mio::Events::with_capacity(64);
     let mut keys = Vec::with_capacity(64);
     while let Some((s, epoch)) = shared.seats.take(shared, id) {
         let seat = &shared.seats.seats[s];
-        let poller = &shared.pollers[s];
+        let poller = &shared.engine.pollers[s];
         loop {
             if shared.exiting() {
                 return;
@@ -142,7 +142,7 @@ pub(crate) fn worker_main(shared: &Shared, id: usize) {
                 q.keys.pop_front()
             };
             match next {
-                Some(ready) => handle(&mut w, ready, seat, epoch),
+                Some(ready) => handle(shared, &mut w, ready, seat, epoch),
                 None => {
                     if let Err(e) = poller.wait(&mut events, &mut keys) {
                         // Nothing sensible to do but slow down and try again.
@@ -150,7 +150,7 @@ pub(crate) fn worker_main(shared: &Shared, id: usize) {
                         std::thread::sleep(Duration::from_millis(10));
                         continue;
                     }
-                    shared.clock.tick();
+                    shared.engine.site.clock.tick();
                     let mut q = lock(&seat.queue);
                     q.keys.extend(keys.iter().copied());
                 }
@@ -160,8 +160,7 @@ pub(crate) fn worker_main(shared: &Shared, id: usize) {
 }
 
 /// Serves one ready connection.
-fn handle(w: &mut Worker<'_>, ready: Ready, seat: &Seat, epoch: u64) {
-    let shared = w.shared;
+fn handle(shared: &Shared, w: &mut Worker<'_>, ready: Ready, seat: &Seat, epoch: u64) {
     let key = ready.key;
     let Some(mut conn) = lock(&shared.slab).take(key, ready.hangup) else {
         return;
@@ -223,138 +222,7 @@ fn handle(w: &mut Worker<'_>, ready: Ready, seat: &Seat, epoch: u64) {
 
 /// Closes a busy connection and frees its slot.
 fn close(shared: &Shared, key: u64, mut conn: Box<Conn>) {
-    shared.poller_of(key).delete(conn.io.source());
+    shared.engine.poller_of(key).delete(conn.io.source());
     lock(&shared.slab).remove(key);
     drop(conn);
-}
-
-/// Closes parked connections that were taken out of the table.
-#[allow(clippy::vec_box)] // the table keeps connections boxed; moving them out keeps the box
-pub(crate) fn close_taken(conns: Vec<Box<Conn>>, now: Instant) {
-    for mut conn in conns {
-        // Closing the socket takes it out of its poller.
-        if conn.deadline <= now {
-            if let Some(notice) = conn.expiry_notice() {
-                // A request that never finished arriving: say so (best effort, never
-                // waiting), then abort.
-                let _ = conn.io.write(notice);
-                let _ = conn.io.flush();
-                conn.io.hard_close();
-            }
-        }
-        drop(conn);
-    }
-}
-
-/// The monitor thread: seat hand-offs and deadlines.
-pub(crate) fn monitor_main(shared: &Shared) {
-    let seats = &shared.seats;
-    let mut last_seen = vec![0u64; seats.seats.len()];
-    let mut last_requests = 0u64;
-    let t = &shared.config.timeouts;
-    let sweep_every = (t.header.min(t.keep_alive).min(t.linger) / 4)
-        .clamp(Duration::from_millis(10), Duration::from_secs(1));
-    let mut next_sweep = Instant::now() + sweep_every;
-    let mut expired = Vec::new();
-    let mut expired_keys = Vec::new();
-    while !shared.exiting() {
-        let mut busy = false;
-        for (i, seat) in seats.seats.iter().enumerate() {
-            let owner = seat.owner.load(Ordering::Relaxed);
-            let tag = seats.busy.get(owner).map_or(0, |b| b.load(Ordering::Relaxed));
-            if tag != 0 {
-                busy = true;
-                if tag == last_seen[i] && seats.hand_off(i) {
-                    last_seen[i] = 0;
-                    continue;
-                }
-            }
-            last_seen[i] = tag;
-        }
-        let now = shared.clock.tick();
-        expire_responders(shared, now);
-        schedule_queued(shared, now, &mut expired_keys);
-        if now >= next_sweep {
-            lock(&shared.slab).expire(now, &mut expired);
-            close_taken(std::mem::take(&mut expired), now);
-            next_sweep = now + sweep_every;
-        }
-        let requests = shared.requests.load(Ordering::Relaxed);
-        let lively = busy || requests != last_requests;
-        last_requests = requests;
-        let tick = if lively { Duration::from_millis(2) } else { Duration::from_millis(50) };
-        std::thread::park_timeout(tick.min(next_sweep.saturating_duration_since(now)));
-    }
-}
-
-/// Schedules queued requests whose wait is over (their seat answers 503), and the oldest
-/// one when a slot is free (a slot freed while the queue was being filled).
-fn schedule_queued(shared: &Shared, now: Instant, keys: &mut Vec<u64>) {
-    keys.clear();
-    shared.queue.expired(now, keys);
-    if shared.active.load(Ordering::Acquire) < shared.config.request_count_limit {
-        keys.extend(shared.queue.pop());
-    }
-    for &key in keys.iter() {
-        shared.poller_of(key).resume(key);
-    }
-}
-
-/// Answers 503 for responders whose deadline passed, and forgets settled ones.
-fn expire_responders(shared: &Shared, now: Instant) {
-    let mut list = lock(&shared.deferred);
-    if !list.is_empty() {
-        list.retain(|p| !p.expire(now));
-    }
-}
-
-/// A canned answer for connections beyond the connection limit.
-const OVERLOADED: &[u8] =
-    b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nRetry-After: 1\r\nConnection: close\r\n\r\n";
-
-/// Puts a new connection into the table and the poller.
-fn register(shared: &Shared, mut io: Box<dyn Connection>) {
-    if lock(&shared.slab).live() >= shared.config.max_connections {
-        let _ = io.write(OVERLOADED);
-        return;
-    }
-    let deadline = shared.clock.tick() + shared.config.timeouts.header;
-    let conn = Box::new(Conn::new(io, deadline));
-    // Registered under the table's lock: a report cannot be handled before the entry is there.
-    let _ = lock(&shared.slab)
-        .insert_parked(conn, |c, key| shared.poller_of(key).add(c.io.source(), key).is_ok());
-}
-
-/// The acceptor thread: accepts and registers, nothing else; backs off when accepting fails
-/// (for instance when the process is out of file descriptors).
-pub(crate) fn acceptor_main(shared: &Shared, listener: Box<dyn Listener>, mut poll: AcceptPoll) {
-    let mut backoff = Duration::from_millis(5);
-    while !shared.stopping() {
-        match listener.accept() {
-            Ok(io) => {
-                backoff = Duration::from_millis(5);
-                register(shared, io);
-            }
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                poll.wait(None);
-            }
-            Err(e)
-                if matches!(
-                    e.kind(),
-                    io::ErrorKind::Interrupted
-                        | io::ErrorKind::ConnectionAborted
-                        | io::ErrorKind::ConnectionReset
-                ) => {}
-            Err(e) => {
-                if let Some(h) = shared.registry.snapshot().error_hook.clone() {
-                    let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                        h(&ErrorEvent::Accept { error: &e })
-                    }));
-                }
-                poll.wait(Some(backoff));
-                backoff = (backoff * 2).min(Duration::from_secs(1));
-            }
-        }
-    }
-    drop(listener);
 }

@@ -14,11 +14,11 @@ use std::sync::{Arc, RwLock};
 
 use http_utils::{Headers, Method};
 
-use crate::context::Context;
-use crate::hooks::{ErrorEvent, LogRecord};
-use crate::parsers::FormPart;
-use crate::response::Response;
-use crate::route_table::RouteTable;
+use crate::handler::context::Context;
+use crate::handler::hooks::{ErrorEvent, LogRecord};
+use crate::handler::parsers::FormPart;
+use crate::handler::response::Response;
+use crate::handler::route_table::RouteTable;
 
 /// A handler with the whole context: the request, its arguments, the body as a stream and
 /// the low-level writer. Method handlers, resources registered with
@@ -258,16 +258,16 @@ impl Table {
             return false;
         }
         match self.routes.lookup(method, path) {
-            crate::route_table::Lookup::Found(_) => false,
-            crate::route_table::Lookup::MethodNotAllowed(_) => true,
-            crate::route_table::Lookup::NotFound => Arc::ptr_eq(&self.fallback, &self.predefined.1),
+            crate::handler::route_table::Lookup::Found(_) => false,
+            crate::handler::route_table::Lookup::MethodNotAllowed(_) => true,
+            crate::handler::route_table::Lookup::NotFound => Arc::ptr_eq(&self.fallback, &self.predefined.1),
         }
     }
 
     /// True when the request goes to a streaming route (its handler reads the body).
     pub(crate) fn streams_body(&self, method: &Method, path: &str) -> bool {
         !self.streaming.is_empty()
-            && matches!(self.streaming.lookup(method, path), crate::route_table::Lookup::Found(_))
+            && matches!(self.streaming.lookup(method, path), crate::handler::route_table::Lookup::Found(_))
     }
 }
 
@@ -306,15 +306,15 @@ fn default_fallback(cx: &mut Context<'_>) -> Response {
 impl Table {
     pub(crate) fn new() -> Table {
         let mut methods: HashMap<Method, Handler> = HashMap::new();
-        let resources: Handler = Arc::new(crate::dispatch::resource_handler);
+        let resources: Handler = Arc::new(crate::handler::dispatch::resource_handler);
         let fallback: Handler = Arc::new(default_fallback);
         methods.insert(Method::Get, resources.clone());
         methods.insert(Method::Post, resources.clone());
         let mut parsers: HashMap<String, ContentParser> = HashMap::new();
         parsers.insert("application/x-www-form-urlencoded".to_owned(), Arc::new(urlencoded_parser));
-        parsers.insert("multipart/form-data".to_owned(), Arc::new(crate::parsers::multipart_parser));
+        parsers.insert("multipart/form-data".to_owned(), Arc::new(crate::handler::parsers::multipart_parser));
         #[cfg(feature = "json")]
-        parsers.insert("application/json".to_owned(), Arc::new(crate::parsers::json_parser));
+        parsers.insert("application/json".to_owned(), Arc::new(crate::handler::parsers::json_parser));
         Table {
             resources: HashMap::new(),
             routes: RouteTable::new(),
@@ -324,7 +324,7 @@ impl Table {
             parsers,
             default_parser: Arc::new(text_parser),
             fallback: fallback.clone(),
-            error_page: Arc::new(crate::response::default_error_page),
+            error_page: Arc::new(crate::handler::response::default_error_page),
             url_transform: None,
             startup_hook: None,
             error_hook: None,
@@ -338,7 +338,7 @@ impl Table {
     pub(crate) fn error_page(&self, code: u16, message: &str) -> String {
         let f = &self.error_page;
         std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(code, message)))
-            .unwrap_or_else(|_| crate::response::default_error_page(code, message))
+            .unwrap_or_else(|_| crate::handler::response::default_error_page(code, message))
     }
 
     /// The parser for a `Content-Type` value (its media type, lower-cased, parameters

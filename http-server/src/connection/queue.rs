@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::Instant;
 
-use crate::pool::lock;
+use crate::io::lock;
 
 pub(crate) struct DispatchQueue {
     entries: Mutex<VecDeque<(u64, Instant)>>,

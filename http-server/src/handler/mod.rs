@@ -1,0 +1,25 @@
+//! What handler code sees and what it is looked up in: the [`Context`](crate::Context), the
+//! resource and route tables (the registry), dispatch from a method to a handler, content
+//! parsers, responses, responders (answers from other threads), status and log hooks, gzip.
+//!
+//! ```text
+//!   Registry (snapshot per request) ── method handler ── resource / route (patterns) ── fallback
+//!        │                                   │
+//!        └── status handlers, error pages    └── Context: request, args, body (a Wire),
+//!                                                responder, low-level writer
+//! ```
+//! It stands on `io` (the wire a body is read from) and knows nothing of connections'
+//! phases or threads.
+
+#[cfg(feature = "gzip")]
+pub(crate) mod compress;
+pub(crate) mod context;
+pub(crate) mod dispatch;
+pub(crate) mod hooks;
+pub(crate) mod parsers;
+pub(crate) mod registry;
+pub(crate) mod responder;
+pub(crate) mod response;
+pub(crate) mod route;
+pub(crate) mod route_table;
+pub(crate) mod site;

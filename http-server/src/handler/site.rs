@@ -1,0 +1,54 @@
+//! What handler code reads of the server it runs in: names, the protocol, the clock, and
+//! the responders whose deadlines are watched.
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use http_utils::Version;
+
+use crate::handler::responder::Pending;
+use crate::io::clock::Clock;
+use crate::io::lock;
+
+/// The server as a handler sees it (fixed at build, but for the clock and the responders).
+pub(crate) struct Site {
+    pub server_name: String,
+    pub location: String,
+    /// The protocol version of responses.
+    pub protocol: Version,
+    pub responder_timeout: Duration,
+    pub clock: Clock,
+    /// Answers awaited from responders, for their deadlines.
+    responders: Mutex<Vec<Arc<Pending>>>,
+}
+
+impl Site {
+    pub(crate) fn new(
+        server_name: String,
+        location: String,
+        protocol: Version,
+        responder_timeout: Duration,
+    ) -> Site {
+        Site {
+            server_name,
+            location,
+            protocol,
+            responder_timeout,
+            clock: Clock::new(),
+            responders: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// Watches a responder's deadline.
+    pub(crate) fn track_responder(&self, pending: Arc<Pending>) {
+        lock(&self.responders).push(pending);
+    }
+
+    /// Answers 503 for responders whose deadline passed, and forgets settled ones.
+    pub(crate) fn expire_responders(&self, now: Instant) {
+        let mut list = lock(&self.responders);
+        if !list.is_empty() {
+            list.retain(|p| !p.expire(now));
+        }
+    }
+}

@@ -1,0 +1,76 @@
+//! What the runtime's threads share: the engine every connection uses, and what only the
+//! runtime reads (the connection table, the seats, the limits on connections, the stop
+//! signals).
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Condvar, Mutex};
+use std::time::Duration;
+
+use crate::connection::engine::Engine;
+use crate::connection::Conn;
+use crate::io::lock;
+use crate::runtime::pool::Seats;
+use crate::runtime::slab::Slab;
+
+/// State shared by every thread of one server.
+pub(crate) struct Shared {
+    pub engine: Engine,
+    pub slab: Mutex<Slab<Conn>>,
+    pub seats: Seats,
+    pub workers: usize,
+    pub max_connections: usize,
+    pub shutdown_grace: Duration,
+    /// The threads must leave.
+    pub exit: AtomicBool,
+    stop_requested: Mutex<bool>,
+    stop_cv: Condvar,
+}
+
+impl Shared {
+    pub(crate) fn new(
+        engine: Engine,
+        seats: Seats,
+        workers: usize,
+        max_connections: usize,
+        shutdown_grace: Duration,
+    ) -> Shared {
+        Shared {
+            engine,
+            slab: Mutex::new(Slab::new()),
+            seats,
+            workers,
+            max_connections,
+            shutdown_grace,
+            exit: AtomicBool::new(false),
+            stop_requested: Mutex::new(false),
+            stop_cv: Condvar::new(),
+        }
+    }
+
+    /// True once a graceful shutdown has begun.
+    pub(crate) fn stopping(&self) -> bool {
+        self.engine.stopping()
+    }
+
+    /// True once the threads must leave.
+    pub(crate) fn exiting(&self) -> bool {
+        self.exit.load(Ordering::Relaxed)
+    }
+
+    /// Asks [`wait_for_stop_request`](Shared::wait_for_stop_request) to return.
+    pub(crate) fn request_stop(&self) {
+        *lock(&self.stop_requested) = true;
+        self.stop_cv.notify_all();
+    }
+
+    /// Blocks until a stop is requested.
+    pub(crate) fn wait_for_stop_request(&self) {
+        let mut requested = lock(&self.stop_requested);
+        while !*requested {
+            requested = match self.stop_cv.wait(requested) {
+                Ok(g) => g,
+                Err(p) => p.into_inner(),
+            };
+        }
+    }
+}
