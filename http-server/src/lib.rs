@@ -110,16 +110,16 @@ mod server;
 pub mod static_files;
 
 pub use connection::CloseReason;
-pub use handler::context::{BodyStream, Context};
+pub use handler::content::{text_parser, urlencoded_parser, Args, Content, ContentParser, FormPart};
+pub use handler::context::{
+    BodyStream, Context, ErrorHook, ErrorPage, Handler, LogHook, StatusHandler, UrlTransform,
+};
 pub use handler::dispatch::resource_handler;
 pub use handler::hooks::{ErrorEvent, LogRecord};
 #[cfg(feature = "json")]
 pub use handler::parsers::json_parser;
-pub use handler::parsers::{multipart_parser, FormPart};
-pub use handler::registry::{
-    text_parser, urlencoded_parser, Args, Content, ContentParser, ErrorHook, ErrorPage, Handler, LogHook,
-    ResourcePaths, StatusHandler, UrlTransform,
-};
+pub use handler::parsers::multipart_parser;
+pub use handler::registry::ResourcePaths;
 pub use handler::responder::Responder;
 pub use handler::response::{
     default_error_page, escape_html, BodyWriter, Response, ResponseBody, TrailerWriter,

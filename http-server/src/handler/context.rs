@@ -9,15 +9,69 @@ use http_utils::io::{BodyReader, LimitReader};
 use http_utils::multipart::{boundary_from_content_type, MultipartReader};
 use http_utils::{Body, Error, ErrorKind, Headers, Request, Version};
 
-use crate::handler::registry::{Args, Content, Table};
+use std::collections::HashMap;
+
+use http_utils::Method;
+
+use crate::handler::content::{Args, Content, ContentParser};
+use crate::handler::hooks::{ErrorEvent, LogRecord};
 use crate::handler::responder::{Pending, Responder};
 use crate::handler::response::Response;
 use crate::handler::route::Captures;
+use crate::handler::route_table::RouteTable;
 use crate::handler::site::Site;
 use crate::io::head::{write_head, BodyFraming, ConnectionField, Head};
 use crate::io::poller::Poller;
 use crate::io::transport::PeerAddr;
 use crate::io::wire::Wire;
+
+/// A handler with the whole context: the request, its arguments, the body as a stream and
+/// the low-level writer. Method handlers, resources registered with
+/// [`Server::add_context_resource`](crate::Server::add_context_resource) and the fallback
+/// handler have this shape.
+pub type Handler = Arc<dyn Fn(&mut Context<'_>) -> Response + Send + Sync>;
+
+/// A status handler: shapes every response with its status code, the server's own included
+/// (see [`Server::set_status_handler`](crate::Server::set_status_handler)).
+pub type StatusHandler = Arc<dyn Fn(&mut Context<'_>, Response) -> Response + Send + Sync>;
+
+/// The error-response handler (the egg's `http:error-response-handler`): code and message to
+/// an HTML body.
+pub type ErrorPage = Arc<dyn Fn(u16, &str) -> String + Send + Sync>;
+
+/// The URL transformation (the egg's `http:url-transformation`), applied to the request
+/// target before the resource lookup.
+pub type UrlTransform = Arc<dyn Fn(&str) -> String + Send + Sync>;
+
+/// The log hook: called after each response.
+pub type LogHook = Arc<dyn Fn(&LogRecord<'_>) + Send + Sync>;
+
+/// The error hook: called when a handler panics or the server meets an error worth knowing.
+pub type ErrorHook = Arc<dyn Fn(&ErrorEvent<'_>) + Send + Sync>;
+
+/// The dispatch table.
+#[derive(Clone)]
+pub(crate) struct Table {
+    /// Resources at exact (decoded) paths: one hash lookup, tried first.
+    pub resources: HashMap<String, Handler>,
+    /// Resources with patterns (and exact ones limited to some methods).
+    pub routes: RouteTable<Handler>,
+    /// The routes whose handlers read their body from the socket
+    /// ([`Server::streaming_route`](crate::Server::streaming_route)).
+    pub streaming: RouteTable<()>,
+    pub status_handlers: HashMap<u16, StatusHandler>,
+    pub methods: HashMap<Method, Handler>,
+    pub parsers: HashMap<String, ContentParser>,
+    pub default_parser: ContentParser,
+    pub fallback: Handler,
+    pub error_page: ErrorPage,
+    pub url_transform: Option<UrlTransform>,
+    pub startup_hook: Option<Arc<dyn Fn() + Send + Sync>>,
+    pub error_hook: Option<ErrorHook>,
+    pub log_hook: Option<LogHook>,
+    /// The predefined handlers, to tell them from a user's.
+    pub(crate) predefined: (Handler, Handler),
+}
 
 /// A response head a handler wrote itself, and what has been sent after it.
 #[derive(Debug, Clone, Copy)]

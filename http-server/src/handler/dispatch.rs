@@ -18,8 +18,9 @@ use std::sync::Arc;
 
 use http_utils::{Method, Request};
 
+use crate::handler::content::Args;
 use crate::handler::context::Context;
-use crate::handler::registry::{Args, Handler, Table};
+use crate::handler::context::{Handler, Table};
 use crate::handler::response::Response;
 use crate::handler::route::Captures;
 use crate::handler::route_table::Lookup;

@@ -13,6 +13,7 @@
 
 #[cfg(feature = "gzip")]
 pub(crate) mod compress;
+pub(crate) mod content;
 pub(crate) mod context;
 pub(crate) mod dispatch;
 pub(crate) mod hooks;
@@ -23,3 +24,4 @@ pub(crate) mod response;
 pub(crate) mod route;
 pub(crate) mod route_table;
 pub(crate) mod site;
+pub(crate) mod table;

@@ -5,51 +5,12 @@
 //! through the reader the server gives every parser, which stops at
 //! [`Limits::max_body`](http_utils::Limits) bytes: a larger body is answered 413.
 
-use std::fmt;
 use std::io::{self, Read};
 
 use http_utils::multipart::{boundary_from_content_type, MultipartReader};
 use http_utils::{Error, ErrorKind, Headers};
 
-use crate::handler::registry::Content;
-
-/// One part of a `multipart/form-data` body, as [`multipart_parser`] keeps it.
-///
-/// `filename` is what the sender wrote: never use it as a path.
-#[derive(Clone, PartialEq, Eq)]
-pub struct FormPart {
-    /// The form field name (`Content-Disposition: form-data; name=...`).
-    pub name: Option<String>,
-    /// The file name, for file fields.
-    pub filename: Option<String>,
-    /// The part's `Content-Type`, if it has one.
-    pub content_type: Option<String>,
-    /// The part's content.
-    pub data: Vec<u8>,
-}
-
-impl FormPart {
-    /// The content's length in bytes.
-    pub fn size(&self) -> usize {
-        self.data.len()
-    }
-
-    /// The content as text (invalid UTF-8 replaced).
-    pub fn text(&self) -> String {
-        String::from_utf8_lossy(&self.data).into_owned()
-    }
-}
-
-impl fmt::Debug for FormPart {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FormPart")
-            .field("name", &self.name)
-            .field("filename", &self.filename)
-            .field("content_type", &self.content_type)
-            .field("size", &self.data.len())
-            .finish()
-    }
-}
+use crate::handler::content::{Content, FormPart};
 
 /// The predefined parser for `multipart/form-data`: reads the parts one at a time with
 /// [`MultipartReader`] (constant memory beyond the parts' contents, which are kept) and

@@ -14,5 +14,6 @@
 pub(crate) mod acceptor;
 pub(crate) mod monitor;
 pub(crate) mod pool;
+pub(crate) mod seats;
 pub(crate) mod shared;
 pub(crate) mod slab;

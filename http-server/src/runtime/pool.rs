@@ -17,14 +17,12 @@
 //! runs without a thread switch per request. The other workers stand by for handlers that
 //! block. No thread is ever created after start.
 
-use std::collections::VecDeque;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Condvar, Mutex};
 use std::time::{Duration, Instant};
 
 use crate::connection::{drive, Conn, Outcome, Worker};
 use crate::io::lock;
 use crate::io::poller::Ready;
+use crate::runtime::seats::Seat;
 use crate::runtime::shared::Shared;
 use crate::runtime::slab::{Expiring, Park};
 
@@ -38,88 +36,6 @@ impl Expiring for Conn {
     }
 }
 
-struct SeatQueue {
-    epoch: u64,
-    keys: VecDeque<Ready>,
-}
-
-pub(crate) struct Seat {
-    queue: Mutex<SeatQueue>,
-    pub(crate) owner: AtomicUsize,
-}
-
-struct Standby {
-    vacant: Vec<usize>,
-    waiting: usize,
-}
-
-/// The seats (places on the poller) and the workers standing by.
-pub(crate) struct Seats {
-    pub(crate) seats: Vec<Seat>,
-    standby: Mutex<Standby>,
-    cv: Condvar,
-    /// Per worker: a tag of the request it is serving, 0 when idle.
-    pub(crate) busy: Vec<AtomicU64>,
-}
-
-impl Seats {
-    pub(crate) fn new(seats: usize, workers: usize) -> Seats {
-        Seats {
-            seats: (0..seats)
-                .map(|_| Seat {
-                    queue: Mutex::new(SeatQueue { epoch: 0, keys: VecDeque::new() }),
-                    owner: AtomicUsize::new(usize::MAX),
-                })
-                .collect(),
-            standby: Mutex::new(Standby { vacant: (0..seats).rev().collect(), waiting: 0 }),
-            cv: Condvar::new(),
-            busy: (0..workers).map(|_| AtomicU64::new(0)).collect(),
-        }
-    }
-
-    /// Waits for a vacant seat; `None` when the pool is exiting.
-    fn take(&self, shared: &Shared, worker: usize) -> Option<(usize, u64)> {
-        let mut sb = lock(&self.standby);
-        loop {
-            if shared.exiting() {
-                return None;
-            }
-            if let Some(s) = sb.vacant.pop() {
-                drop(sb);
-                let seat = &self.seats[s];
-                seat.owner.store(worker, Ordering::Relaxed);
-                let epoch = lock(&seat.queue).epoch;
-                return Some((s, epoch));
-            }
-            sb.waiting += 1;
-            sb = match self.cv.wait(sb) {
-                Ok(g) => g,
-                Err(p) => p.into_inner(),
-            };
-            sb.waiting -= 1;
-        }
-    }
-
-    /// Gives seat `s` to a standby worker, if there is one.
-    pub(crate) fn hand_off(&self, s: usize) -> bool {
-        let mut sb = lock(&self.standby);
-        if sb.waiting == 0 || sb.vacant.len() >= sb.waiting {
-            return false;
-        }
-        lock(&self.seats[s].queue).epoch += 1;
-        self.seats[s].owner.store(usize::MAX, Ordering::Relaxed);
-        sb.vacant.push(s);
-        drop(sb);
-        self.cv.notify_one();
-        true
-    }
-
-    pub(crate) fn wake_all(&self) {
-        let _sb = lock(&self.standby);
-        self.cv.notify_all();
-    }
-}
-
 /// A worker thread: holds a seat, serves what the poller reports, stands by when its seat
 /// was given away.
 pub(crate) fn worker_main(shared: &Shared, id: usize) {
@@ -127,7 +43,7 @@ pub(crate) fn worker_main(shared: &Shared, id: usize) {
     w.busy = Some(&shared.seats.busy[id]);
     let mut events = mio::Events::with_capacity(64);
     let mut keys = Vec::with_capacity(64);
-    while let Some((s, epoch)) = shared.seats.take(shared, id) {
+    while let Some((s, epoch)) = shared.seats.take(&shared.exit, id) {
         let seat = &shared.seats.seats[s];
         let poller = &shared.engine.pollers[s];
         loop {

@@ -1,361 +1,43 @@
-//! The server: its builder (the egg's `http:make-server`), the running handle, and the
-//! resource table and parameters that can change while it runs.
+//! The server's API: the builder (the egg's `http:make-server`), the [`Server`] with the
+//! resource table and parameters that can change while it runs, and the running handle.
+//!
+//! ```text
+//!   ServerBuilder ──build──► Server (listener bound, engine made) ──spawn──► ServerHandle
+//!                                  │ add_resource, route, hooks...            │ shutdown: stop
+//!                                  └──────────── run (blocks until Stopper::stop) ┘ accepting,
+//!                                                 finish in-flight requests, close idle ones
+//! ```
+
+mod builder;
+mod handle;
+
+pub use builder::ServerBuilder;
+pub use handle::{ServerHandle, Stopper};
 
 use std::io;
-#[cfg(unix)]
-use std::path::Path;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
-use std::thread::JoinHandle;
-use std::time::{Duration, Instant};
 
-use http_utils::{Headers, Limits, Method, Request, Version};
+use http_utils::{Headers, Method, Request};
 
-use crate::connection::engine::{Engine, Settings};
-use crate::connection::queue::DispatchQueue;
+use crate::handler::content::Args;
+use crate::handler::content::{Content, ContentParser};
 use crate::handler::context::Context;
+use crate::handler::context::{Handler, StatusHandler};
 use crate::handler::dispatch::plain;
 use crate::handler::hooks::{ErrorEvent, LogRecord};
-use crate::handler::registry::{
-    Args, Content, ContentParser, Handler, Registry, ResourcePaths, StatusHandler,
-};
+use crate::handler::registry::ResourcePaths;
 use crate::handler::response::Response;
 use crate::handler::route::Pattern;
 use crate::handler::route_table::{Methods, RouteError};
-use crate::handler::site::Site;
 use crate::io::lock;
-use crate::io::poller::{AcceptPoll, Poller};
-use crate::io::timeouts::Timeouts;
-#[cfg(unix)]
-use crate::io::transport::UnixTransport;
-use crate::io::transport::{ListenOptions, Listener, LocalAddr, TcpTransport, Transport};
-use crate::io::wire::WireRules;
+use crate::io::poller::AcceptPoll;
+use crate::io::transport::{Listener, LocalAddr};
 use crate::runtime::acceptor::acceptor_main;
-use crate::runtime::monitor::{close_taken, monitor_main};
-use crate::runtime::pool::{worker_main, Seats};
+use crate::runtime::monitor::monitor_main;
+use crate::runtime::pool::worker_main;
 use crate::runtime::shared::Shared;
-
-/// Configures and binds a server (the egg's `http:make-server`).
-///
-/// ```
-/// # fn main() -> std::io::Result<()> {
-/// use std::time::Duration;
-/// let server = http_server::Server::builder()
-///     .port(0)
-///     .bind("127.0.0.1")
-///     .server_name("example/1.0")
-///     .threads(8)
-///     .header_timeout(Duration::from_secs(5))
-///     .build()?;
-/// assert!(server.local_addr().port().unwrap() > 0);
-/// # Ok(()) }
-/// ```
-#[must_use]
-pub struct ServerBuilder {
-    port: u16,
-    host: Option<String>,
-    server_name: String,
-    location: String,
-    protocol: Version,
-    backlog: u32,
-    init: Option<Box<dyn FnOnce() + Send>>,
-    limits: Limits,
-    timeouts: Timeouts,
-    workers: Option<usize>,
-    io_threads: Option<usize>,
-    request_count_limit: Option<usize>,
-    max_connections: usize,
-    max_requests_per_connection: u32,
-    shutdown_grace: Duration,
-    responder_timeout: Duration,
-    streaming_limit: Option<usize>,
-    queue_size: Option<usize>,
-    queue_wait: Duration,
-    compression: bool,
-    transport: Box<dyn Transport>,
-    #[cfg(feature = "tls")]
-    tls: Option<Arc<rustls::ServerConfig>>,
-}
-
-impl ServerBuilder {
-    fn new() -> ServerBuilder {
-        ServerBuilder {
-            port: 0,
-            host: None,
-            server_name: concat!("http-toolkit/", env!("CARGO_PKG_VERSION")).to_owned(),
-            location: "localhost".to_owned(),
-            protocol: Version::Http11,
-            backlog: 4096,
-            init: None,
-            limits: Limits::default(),
-            timeouts: Timeouts::default(),
-            workers: None,
-            io_threads: None,
-            request_count_limit: None,
-            max_connections: 20_000,
-            max_requests_per_connection: 10_000,
-            shutdown_grace: Duration::from_secs(10),
-            responder_timeout: Duration::from_secs(30),
-            streaming_limit: None,
-            queue_size: None,
-            queue_wait: Duration::from_secs(10),
-            compression: true,
-            transport: Box::new(TcpTransport),
-            #[cfg(feature = "tls")]
-            tls: None,
-        }
-    }
-
-    /// The TCP port (the egg's PORTNUMBER); 0, the default, picks a free one.
-    pub fn port(mut self, port: u16) -> Self {
-        self.port = port;
-        self
-    }
-
-    /// The address to listen on (the egg's RESTRICTHOST): an IP address or a host name.
-    /// By default every address.
-    pub fn bind(mut self, host: impl Into<String>) -> Self {
-        self.host = Some(host.into());
-        self
-    }
-
-    /// The `Server` header value (the egg's SERVERNAME); empty sends none.
-    pub fn server_name(mut self, name: impl Into<String>) -> Self {
-        self.server_name = name.into();
-        self
-    }
-
-    /// The server's location (the egg's LOCATION), "localhost" by default; handlers read it
-    /// with [`Context::location`].
-    pub fn location(mut self, location: impl Into<String>) -> Self {
-        self.location = location.into();
-        self
-    }
-
-    /// The protocol version of responses (the egg's PROTOCOL): HTTP/1.1 by default. With
-    /// HTTP/1.0 the server never sends chunked bodies.
-    pub fn protocol(mut self, version: Version) -> Self {
-        self.protocol = version;
-        self
-    }
-
-    /// The listen backlog (the egg's BACKLOG; the egg's default was 40). Default 4096, so a
-    /// burst of thousands of connects waits in the kernel instead of being dropped (a dropped
-    /// connect is retried by the client a second later); the kernel caps it at
-    /// `net.core.somaxconn`.
-    pub fn backlog(mut self, backlog: u32) -> Self {
-        self.backlog = backlog;
-        self
-    }
-
-    /// A callback run once, right after the listener is open (the egg's INIT).
-    pub fn init(mut self, f: impl FnOnce() + Send + 'static) -> Self {
-        self.init = Some(Box::new(f));
-        self
-    }
-
-    /// Byte limits on requests (the egg's `http:read-line-limit` and more).
-    pub fn limits(mut self, limits: Limits) -> Self {
-        self.limits = limits;
-        self
-    }
-
-    /// All timeouts at once.
-    pub fn timeouts(mut self, timeouts: Timeouts) -> Self {
-        self.timeouts = timeouts;
-        self
-    }
-
-    /// The header timeout (slowloris).
-    pub fn header_timeout(mut self, d: Duration) -> Self {
-        self.timeouts.header = d;
-        self
-    }
-
-    /// The body timeout.
-    pub fn body_timeout(mut self, d: Duration) -> Self {
-        self.timeouts.body = d;
-        self
-    }
-
-    /// The write timeout.
-    pub fn write_timeout(mut self, d: Duration) -> Self {
-        self.timeouts.write = d;
-        self
-    }
-
-    /// The minimum request body rate in bytes per second ([`Timeouts::min_body_rate`]);
-    /// `None` turns it off.
-    pub fn min_body_rate(mut self, bytes_per_second: Option<u64>) -> Self {
-        self.timeouts.min_body_rate = bytes_per_second;
-        self
-    }
-
-    /// The minimum response write rate in bytes per second ([`Timeouts::min_write_rate`]);
-    /// `None` turns it off.
-    pub fn min_write_rate(mut self, bytes_per_second: Option<u64>) -> Self {
-        self.timeouts.min_write_rate = bytes_per_second;
-        self
-    }
-
-    /// The keep-alive idle timeout.
-    pub fn keep_alive_timeout(mut self, d: Duration) -> Self {
-        self.timeouts.keep_alive = d;
-        self
-    }
-
-    /// The number of worker threads (default 64). Workers run handlers; a handler may block.
-    pub fn threads(mut self, n: usize) -> Self {
-        self.workers = Some(n.max(1));
-        self
-    }
-
-    /// How many workers wait for ready connections at once (default: the CPUs this process
-    /// may use, at most the number of workers).
-    pub fn io_threads(mut self, n: usize) -> Self {
-        self.io_threads = Some(n.max(1));
-        self
-    }
-
-    /// The cap on requests handled at once (the egg's `http:request-count-limit`); beyond it
-    /// a request gets 503 with `Retry-After`. Default: the workers minus the I/O threads, so
-    /// some worker is always free to answer.
-    pub fn request_count_limit(mut self, n: usize) -> Self {
-        self.request_count_limit = Some(n.max(1));
-        self
-    }
-
-    /// How many complete requests may wait for a worker when every one is busy (default: 16
-    /// per worker); beyond it a request gets 503 with `Retry-After`. A waiting request is a
-    /// parked connection: it holds no thread. 0 turns the queue off.
-    pub fn queue_size(mut self, n: usize) -> Self {
-        self.queue_size = Some(n);
-        self
-    }
-
-    /// How long a complete request may wait in the queue for a worker before it gets 503 with
-    /// `Retry-After` (default 10 s).
-    pub fn queue_timeout(mut self, d: Duration) -> Self {
-        self.queue_wait = d;
-        self
-    }
-
-    /// The cap on handlers that read their request body from the socket as it arrives, each
-    /// holding its worker while it waits for the peer: handlers of streaming routes
-    /// ([`Server::streaming_route`]) and of requests with `Expect: 100-continue` (answered
-    /// when the handler first reads). Default: half the request-count limit. Past it,
-    /// 100-continue bodies are read by the server first like any other, and a streaming
-    /// route's request gets 503.
-    pub fn streaming_body_limit(mut self, n: usize) -> Self {
-        self.streaming_limit = Some(n.max(1));
-        self
-    }
-
-    /// The cap on open connections (default 20,000); a connection beyond it gets a 503 and is
-    /// closed at once.
-    pub fn max_connections(mut self, n: usize) -> Self {
-        self.max_connections = n.max(1);
-        self
-    }
-
-    /// How long a [`Responder`](crate::Responder) may take before the client is answered 503
-    /// (default 30 s); see [`Context::responder`].
-    pub fn responder_timeout(mut self, d: Duration) -> Self {
-        self.responder_timeout = d;
-        self
-    }
-
-    /// Whether compressible responses of 1 KiB or more are gzipped for clients that accept it
-    /// (default on; needs the `gzip` feature, on by default). See the crate docs.
-    pub fn compression(mut self, on: bool) -> Self {
-        self.compression = on;
-        self
-    }
-
-    /// The cap on requests served over one connection (default 10,000); the last response
-    /// says `Connection: close`.
-    pub fn max_requests_per_connection(mut self, n: u32) -> Self {
-        self.max_requests_per_connection = n.max(1);
-        self
-    }
-
-    /// How long a graceful shutdown waits for requests in flight (default 10 s).
-    pub fn shutdown_grace(mut self, d: Duration) -> Self {
-        self.shutdown_grace = d;
-        self
-    }
-
-    /// A custom transport (the egg's listen, accept, get-addresses and hard-close
-    /// procedures).
-    pub fn transport(mut self, transport: impl Transport) -> Self {
-        self.transport = Box::new(transport);
-        self
-    }
-
-    /// Listens on a Unix domain socket at `path` instead of TCP (Unix systems only).
-    #[cfg(unix)]
-    pub fn unix(self, path: impl AsRef<Path>) -> Self {
-        self.transport(UnixTransport::new(path))
-    }
-
-    /// Serves HTTPS: the transport is wrapped in rustls with `config`.
-    #[cfg(feature = "tls")]
-    pub fn tls(mut self, config: Arc<rustls::ServerConfig>) -> Self {
-        self.tls = Some(config);
-        self
-    }
-
-    /// Opens the listener and runs the init callback.
-    ///
-    /// # Errors
-    /// Whatever listening fails with (address in use, permission denied, ...), and errors
-    /// creating the poller.
-    pub fn build(self) -> io::Result<Server> {
-        let options = ListenOptions { port: self.port, host: self.host.clone(), backlog: self.backlog };
-        #[allow(unused_mut)]
-        let mut listener = self.transport.listen(&options)?;
-        #[cfg(feature = "tls")]
-        if let Some(config) = self.tls.clone() {
-            listener = crate::io::tls::wrap_listener(listener, config);
-        }
-        let local_addr = listener.local_addr()?;
-        let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
-        let workers = self.workers.unwrap_or(64);
-        let io_threads = self.io_threads.unwrap_or(cpus).min(workers).max(1);
-        let request_count_limit =
-            self.request_count_limit.unwrap_or_else(|| workers.saturating_sub(io_threads).max(1));
-        let pollers = (0..io_threads).map(|_| Poller::new().map(Arc::new)).collect::<io::Result<Vec<_>>>()?;
-        let engine = Engine {
-            site: Site::new(self.server_name, self.location, self.protocol, self.responder_timeout),
-            wire: WireRules { timeouts: self.timeouts, limits: self.limits, abort: AtomicBool::new(false) },
-            registry: Registry::new(),
-            settings: Settings {
-                max_requests_per_connection: self.max_requests_per_connection,
-                request_count_limit,
-                streaming_limit: self.streaming_limit.unwrap_or((request_count_limit / 2).max(1)),
-                queue_wait: self.queue_wait,
-                compression: self.compression,
-            },
-            pollers,
-            queue: DispatchQueue::new(self.queue_size.unwrap_or(workers * 16)),
-            active: AtomicUsize::new(0),
-            streaming: AtomicUsize::new(0),
-            requests: AtomicU64::new(0),
-            stop: AtomicBool::new(false),
-        };
-        let shared = Arc::new(Shared::new(
-            engine,
-            Seats::new(io_threads, workers),
-            workers,
-            self.max_connections,
-            self.shutdown_grace,
-        ));
-        if let Some(init) = self.init {
-            init();
-        }
-        Ok(Server { shared, listener: Some(listener), local_addr })
-    }
-}
+use handle::Threads;
 
 /// An HTTP server: bound, configured, not yet running until [`run`](Server::run) or
 /// [`spawn`](Server::spawn).
@@ -375,9 +57,9 @@ impl ServerBuilder {
 /// # Ok(()) }
 /// ```
 pub struct Server {
-    shared: Arc<Shared>,
-    listener: Option<Box<dyn Listener>>,
-    local_addr: LocalAddr,
+    pub(in crate::server) shared: Arc<Shared>,
+    pub(in crate::server) listener: Option<Box<dyn Listener>>,
+    pub(in crate::server) local_addr: LocalAddr,
 }
 
 impl Server {
@@ -810,88 +492,5 @@ impl Server {
         let handle = ServerHandle { server: self, waker, threads: Mutex::new(Some(threads)) };
         started?;
         Ok(handle)
-    }
-}
-
-/// Asks a running server to stop; see [`Server::stopper`].
-#[derive(Clone)]
-pub struct Stopper {
-    shared: Arc<Shared>,
-}
-
-impl Stopper {
-    /// Asks the server to shut down gracefully; returns at once.
-    pub fn stop(&self) {
-        self.shared.request_stop();
-    }
-}
-
-struct Threads {
-    acceptor: Option<JoinHandle<()>>,
-    others: Vec<JoinHandle<()>>,
-}
-
-/// A running server: its address and counters, the server's whole API (it dereferences to
-/// [`Server`]), and a graceful [`shutdown`](ServerHandle::shutdown).
-pub struct ServerHandle {
-    server: Server,
-    waker: mio::Waker,
-    threads: Mutex<Option<Threads>>,
-}
-
-impl std::ops::Deref for ServerHandle {
-    type Target = Server;
-    fn deref(&self) -> &Server {
-        &self.server
-    }
-}
-
-impl ServerHandle {
-    /// Stops gracefully: stops accepting, closes idle connections, lets requests in flight
-    /// finish within the grace period (then interrupts their waits), and joins every thread.
-    /// A handler that never returns keeps this waiting. Calling it again does nothing.
-    pub fn shutdown(&self) {
-        let Some(mut threads) = lock(&self.threads).take() else {
-            return;
-        };
-        let shared = &self.server.shared;
-        shared.engine.stop.store(true, Ordering::SeqCst);
-        shared.request_stop();
-        let _ = self.waker.wake();
-        if let Some(a) = threads.acceptor.take() {
-            let _ = a.join();
-        }
-        let mut idle = Vec::new();
-        lock(&shared.slab).close_parked(&mut idle);
-        close_taken(idle, Instant::now());
-        let grace_end = Instant::now() + shared.shutdown_grace;
-        let wait_empty = |until: Instant| {
-            while lock(&shared.slab).live() > 0 && Instant::now() < until {
-                std::thread::sleep(Duration::from_millis(2));
-            }
-        };
-        wait_empty(grace_end);
-        shared.engine.wire.abort.store(true, Ordering::SeqCst);
-        wait_empty(Instant::now() + Duration::from_millis(500));
-        shared.exit.store(true, Ordering::SeqCst);
-        for p in &shared.engine.pollers {
-            p.wake();
-        }
-        shared.seats.wake_all();
-        for t in &threads.others {
-            t.thread().unpark();
-        }
-        for t in threads.others {
-            let _ = t.join();
-        }
-        let mut rest = Vec::new();
-        lock(&shared.slab).close_rest(&mut rest);
-        close_taken(rest, Instant::now());
-    }
-}
-
-impl Drop for ServerHandle {
-    fn drop(&mut self) {
-        self.shutdown();
     }
 }

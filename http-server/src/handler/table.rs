@@ -1,0 +1,59 @@
+//! What the dispatch table answers about itself: error pages, the parser for a media type,
+//! and the two questions the engine asks before a body is read (does a streaming route take
+//! it; would the server refuse it whatever the body).
+
+use std::sync::Arc;
+
+use http_utils::Method;
+
+use crate::handler::content::ContentParser;
+use crate::handler::context::Table;
+use crate::handler::route_table::Lookup;
+
+impl Table {
+    /// True when a request with `method` and `path` (as sent) is answered by the server's
+    /// own 404 or 405 whatever its body: the predefined resource handler serves the method,
+    /// no resource or route takes the path with that method, the fallback is the predefined
+    /// one, and no URL transformation is set. Such a request needs no body read first.
+    pub(crate) fn refuses_outright(&self, method: &Method, path: &str) -> bool {
+        let Some(h) = self.methods.get(method) else { return false };
+        if self.url_transform.is_some() || path.contains('%') || !Arc::ptr_eq(h, &self.predefined.0) {
+            return false;
+        }
+        if self.resources.contains_key(path) {
+            return false;
+        }
+        match self.routes.lookup(method, path) {
+            Lookup::Found(_) => false,
+            Lookup::MethodNotAllowed(_) => true,
+            Lookup::NotFound => Arc::ptr_eq(&self.fallback, &self.predefined.1),
+        }
+    }
+
+    /// True when the request goes to a streaming route (its handler reads the body).
+    pub(crate) fn streams_body(&self, method: &Method, path: &str) -> bool {
+        !self.streaming.is_empty() && matches!(self.streaming.lookup(method, path), Lookup::Found(_))
+    }
+}
+
+impl Table {
+    /// The error page for `code`, by the error-response handler; the default page if that
+    /// handler panics.
+    pub(crate) fn error_page(&self, code: u16, message: &str) -> String {
+        let f = &self.error_page;
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(code, message)))
+            .unwrap_or_else(|_| crate::handler::response::default_error_page(code, message))
+    }
+
+    /// The parser for a `Content-Type` value (its media type, lower-cased, parameters
+    /// dropped), or the default.
+    pub(crate) fn parser_for(&self, content_type: Option<&str>) -> ContentParser {
+        if let Some(ct) = content_type {
+            let media = ct.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+            if let Some(p) = self.parsers.get(&media) {
+                return p.clone();
+            }
+        }
+        self.default_parser.clone()
+    }
+}
