@@ -3,12 +3,18 @@
 
 Each server is pinned to CPU 1 and wrk to CPU 0 (taskset). For every round (interleaved across
 servers) it measures, per connection count: req/s, p50/p99 latency, server CPU per request, RSS
-and threads. Then, once per server: throughput with 5,000 idle keep-alive connections held open
-(and RSS per idle connection), 5,000 connections opened at once (time until all are answered),
-and a pipelined run (depth 16).
+and threads. Then, once per server (or once per server in each extras round): throughput with
+5,000 idle keep-alive connections held open (and RSS per idle connection), 5,000 connections
+opened at once (time until all are answered), and a pipelined run (depth 16).
 
 Usage: bench/servers.py [--rounds 3] [--duration 10] [--only name,name] [--skip-extras]
-Servers are given in SERVERS below as name -> command (the port is appended).
+                        [--extras-rounds 1] [--server name=/path/to/binary ...]
+Servers are given in SERVERS below as name -> command (the port is appended). `--server
+name=PATH` (repeatable) adds one more, run as `PATH --port PORT` like http-toolkit: for example
+two builds of examples/hello measured side by side. `--only` picks among all of them; a server
+whose binary is missing is left out, except one given with `--server`, which is an error.
+`--extras-rounds N` repeats the idle, burst and pipelined measurements N times, interleaved
+across servers like the main rounds, and prints their medians after the rows of every round.
 """
 import argparse, os, re, selectors, signal, socket, statistics, subprocess, sys, time
 
@@ -161,6 +167,42 @@ def burst(port, n, limit=60.0):
     return elapsed, answered
 
 
+def server_entry(arg):
+    name, sep, path = arg.partition("=")
+    if not sep or not name or not path:
+        raise argparse.ArgumentTypeError(f"expected name=/path/to/binary, got {arg!r}")
+    return name, os.path.abspath(path)
+
+
+def extras(name, a):
+    """Idle connections, a burst of connects and a pipelined run against a fresh server."""
+    port = free_port()
+    p = start(name, port)
+    try:
+        base = measured(p.pid, port, 50, a.duration)
+        r = {"base": base["rps"]}
+        r["rss0"], _ = status(p.pid)
+        try:
+            socks = hold_idle(port, a.idle)
+            time.sleep(1)
+            r["rss1"], _ = status(p.pid)
+            with_idle = measured(p.pid, port, 50, a.duration)
+            for s in socks:
+                s.close()
+            r["idle"] = with_idle["rps"]
+            r["kept"] = with_idle["rps"] / base["rps"]
+            r["per_conn"] = (r["rss1"] - r["rss0"]) / a.idle
+            r["idle_s"] = f"{r['idle']:.0f} | {r['kept']:.2f} | {r['rss0']} | {r['rss1']} | {r['per_conn']:.2f}"
+        except Exception as e:  # a server that cannot hold them all
+            r["idle_s"] = f"failed ({e}) | - | {r['rss0']} | - | -"
+        time.sleep(1)
+        r["burst_s"], r["answered"] = burst(port, a.idle)
+        r["pipe"] = measured(p.pid, port, 50, a.duration, PIPELINE_LUA)["rps"]
+        return r
+    finally:
+        p.kill(); p.wait()
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--rounds", type=int, default=3)
@@ -169,9 +211,16 @@ def main():
     ap.add_argument("--conns", default="50,256")
     ap.add_argument("--idle", type=int, default=5000)
     ap.add_argument("--skip-extras", action="store_true")
+    ap.add_argument("--extras-rounds", type=int, default=1)
+    ap.add_argument("--server", type=server_entry, action="append", default=[], metavar="NAME=PATH")
     a = ap.parse_args()
+    for name, path in a.server:
+        if not os.path.exists(path):
+            ap.error(f"--server {name}: no such file {path}")
+        SERVERS[name] = [path, "--port"]
+    given = {name for name, _ in a.server}
     names = [n for n in SERVERS if not a.only or n in a.only.split(",")]
-    names = [n for n in names if os.path.exists(SERVERS[n][0])]
+    names = [n for n in names if n in given or os.path.exists(SERVERS[n][0])]
     conns = [int(c) for c in a.conns.split(",")]
     with open(PIPELINE_LUA, "w") as f:
         f.write('init = function(args)\n  local r = {}\n  for i = 1, 16 do r[i] = wrk.format(nil, "/") end\n'
@@ -197,30 +246,32 @@ def main():
         print(f"| {name} | {c} | {med('rps'):.0f} | {med('p50'):.0f} | {med('p99'):.0f} | {med('cpu_us_per_req'):.2f} | {med('rss_kib'):.0f} | {med('threads'):.0f} |")
     if a.skip_extras:
         return
-    print("\n| server | base req/s c=50 | req/s with idle | ratio | RSS before KiB | RSS with idle KiB | KiB per idle conn | burst answered | burst s | pipelined req/s |")
+    header = ("\n| server | base req/s c=50 | req/s with idle | ratio | RSS before KiB | RSS with idle KiB"
+              " | KiB per idle conn | burst answered | burst s | pipelined req/s |")
+    print(header)
     print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
-    for name in names:
-        port = free_port()
-        p = start(name, port)
-        try:
-            base = measured(p.pid, port, 50, a.duration)
-            rss0, _ = status(p.pid)
-            try:
-                socks = hold_idle(port, a.idle)
-                time.sleep(1)
-                rss1, thr = status(p.pid)
-                with_idle = measured(p.pid, port, 50, a.duration)
-                for s in socks:
-                    s.close()
-                idle_s = f"{with_idle['rps']:.0f} | {with_idle['rps']/base['rps']:.2f} | {rss0} | {rss1} | {(rss1-rss0)/a.idle:.2f}"
-            except Exception as e:  # a server that cannot hold them all
-                idle_s = f"failed ({e}) | - | {rss0} | - | -"
-            time.sleep(1)
-            secs, answered = burst(port, a.idle)
-            pipe = measured(p.pid, port, 50, a.duration, PIPELINE_LUA)
-            print(f"| {name} | {base['rps']:.0f} | {idle_s} | {answered}/{a.idle} | {secs:.2f} | {pipe['rps']:.0f} |", flush=True)
-        finally:
-            p.kill(); p.wait()
+    extra = {}
+    for rnd in range(a.extras_rounds):
+        for name in names:
+            r = extras(name, a)
+            extra.setdefault(name, []).append(r)
+            label = name if a.extras_rounds == 1 else f"{name} (round {rnd+1})"
+            print(f"| {label} | {r['base']:.0f} | {r['idle_s']} | {r['answered']}/{a.idle} | {r['burst_s']:.2f} | {r['pipe']:.0f} |",
+                  flush=True)
+    if a.extras_rounds > 1:
+        print("\nmedians over extras rounds (idle columns over the rounds where all were held)")
+        print(header.lstrip("\n"))
+        print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+        for name, rs in extra.items():
+            med = lambda k, rows=rs: statistics.median(r[k] for r in rows)
+            held = [r for r in rs if "kept" in r]
+            if held:
+                idle_s = (f"{med('idle', held):.0f} | {med('kept', held):.2f} | {med('rss0', held):.0f} | {med('rss1', held):.0f}"
+                          f" | {med('per_conn', held):.2f}")
+            else:
+                idle_s = f"failed | - | {med('rss0'):.0f} | - | -"
+            print(f"| {name} | {med('base'):.0f} | {idle_s} | {min(r['answered'] for r in rs)}/{a.idle} (fewest)"
+                  f" | {med('burst_s'):.2f} | {med('pipe'):.0f} |")
 
 
 if __name__ == "__main__":

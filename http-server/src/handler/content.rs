@@ -143,7 +143,7 @@ impl From<Vec<(String, String)>> for Args {
     }
 }
 
-/// One part of a `multipart/form-data` body, as [`multipart_parser`] keeps it.
+/// One part of a `multipart/form-data` body, as [`multipart_parser`](crate::multipart_parser) keeps it.
 ///
 /// `filename` is what the sender wrote: never use it as a path.
 #[derive(Clone, PartialEq, Eq)]

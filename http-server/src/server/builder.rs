@@ -116,7 +116,7 @@ impl ServerBuilder {
     }
 
     /// The server's location (the egg's LOCATION), "localhost" by default; handlers read it
-    /// with [`Context::location`].
+    /// with [`Context::location`](crate::Context::location).
     pub fn location(mut self, location: impl Into<String>) -> Self {
         self.location = location.into();
         self
@@ -249,7 +249,7 @@ impl ServerBuilder {
     }
 
     /// How long a [`Responder`](crate::Responder) may take before the client is answered 503
-    /// (default 30 s); see [`Context::responder`].
+    /// (default 30 s); see [`Context::responder`](crate::Context::responder).
     pub fn responder_timeout(mut self, d: Duration) -> Self {
         self.responder_timeout = d;
         self

@@ -143,7 +143,7 @@ impl Server {
     /// arrives (large uploads): the server does not read the body first, the handler's reads
     /// ([`Context::body`], [`Context::multipart`]) wait for the peer on the worker. Such
     /// handlers are capped ([`ServerBuilder::streaming_body_limit`]); a request past the cap
-    /// gets 503. The body size is not limited by [`Limits::max_body`] unless the handler
+    /// gets 503. The body size is not limited by [`Limits::max_body`](http_utils::Limits) unless the handler
     /// reads it whole ([`Context::read_body`]). Matched on the request's path as sent
     /// (before the URL transformation).
     ///
