@@ -259,3 +259,6 @@ fn hook_error(engine: &Engine, event: &ErrorEvent<'_>) {
 fn would_block(e: &io::Error) -> bool {
     e.kind() == io::ErrorKind::WouldBlock
 }
+
+#[cfg(test)]
+mod tests;

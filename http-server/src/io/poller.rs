@@ -78,13 +78,19 @@ impl Poller {
         self.wake();
     }
 
-    /// Waits for ready connections and puts their reports in `ready` (cleared first),
-    /// resumed connections included. Returns true when the waker fired.
-    pub(crate) fn wait(&self, events: &mut Events, ready: &mut Vec<Ready>) -> io::Result<bool> {
+    /// Waits (at most `timeout`, if given) for ready connections and puts their reports in
+    /// `ready` (cleared first), resumed connections included. Returns true when the waker
+    /// fired.
+    pub(crate) fn wait(
+        &self,
+        events: &mut Events,
+        ready: &mut Vec<Ready>,
+        timeout: Option<Duration>,
+    ) -> io::Result<bool> {
         ready.clear();
         {
             let mut poll = lock(&self.poll);
-            match poll.poll(events, None) {
+            match poll.poll(events, timeout) {
                 Ok(()) => {}
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => return Ok(false),
                 Err(e) => return Err(e),

@@ -60,7 +60,7 @@ pub(crate) fn worker_main(shared: &Shared, id: usize) {
             match next {
                 Some(ready) => handle(shared, &mut w, ready, seat, epoch),
                 None => {
-                    if let Err(e) = poller.wait(&mut events, &mut keys) {
+                    if let Err(e) = poller.wait(&mut events, &mut keys, None) {
                         // Nothing sensible to do but slow down and try again.
                         let _ = e;
                         std::thread::sleep(Duration::from_millis(10));
