@@ -6,7 +6,7 @@ mod server_support;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc, Mutex};
 
-use http_toolkit::server::{resource_handler, Context, ErrorEvent, Response, Server};
+use http_toolkit::server::{resource_handler, CloseReason, Context, ErrorEvent, Response, Server};
 use http_toolkit::utils::Method;
 use server_support::*;
 
@@ -186,4 +186,31 @@ fn panicking_hooks_do_not_take_the_server_down() {
         assert!(r.text().contains("404"), "the default page stands in");
         assert_eq!(c.get("/").text(), "ok");
     }
+}
+
+#[test]
+fn the_log_hook_is_told_why_a_connection_closes() {
+    let (tx, rx) = mpsc::channel();
+    let tx = Mutex::new(tx);
+    let h = start(
+        |b| b,
+        |s| {
+            s.add_resource("/", |_, _| Response::text("ok"));
+            s.add_resource("/bye", |_, _| Response::text("bye").with_close());
+            s.set_log_hook(move |r| {
+                let _ = tx.lock().unwrap().send((r.request.url().to_owned(), r.close));
+            });
+        },
+    );
+    let mut c = Client::connect(addr(&h));
+    c.get("/");
+    assert_eq!(rx.recv().unwrap(), ("/".to_owned(), None), "kept alive");
+    c.get("/bye");
+    assert_eq!(rx.recv().unwrap(), ("/bye".to_owned(), Some(CloseReason::RequestedByHandler)));
+    raw(addr(&h), b"GET / HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
+    assert_eq!(rx.recv().unwrap(), ("/".to_owned(), Some(CloseReason::RequestedByClient)));
+    raw(addr(&h), b"GET /no-host HTTP/1.1\r\n\r\n");
+    assert_eq!(rx.recv().unwrap(), ("/no-host".to_owned(), Some(CloseReason::BadRequest)));
+    raw(addr(&h), b"GET / HTTP/1.0\r\n\r\n");
+    assert_eq!(rx.recv().unwrap(), ("/".to_owned(), Some(CloseReason::RequestedByClient)), "HTTP/1.0");
 }
