@@ -78,9 +78,10 @@ pub fn write_request_head(
     out.extend_from_slice(b"\r\n");
 }
 
-/// Appends a response head: status line, header fields and the empty line (the core of the
-/// egg's `http:write-response-header`; the server adds its `Server` and `Date` fields to the
-/// head before calling this).
+/// Appends a response head: status line, header fields and the empty line, exactly as given
+/// (the core of the egg's `http:write-response-header`, for programs that write responses
+/// themselves; http-server writes its own heads, with the fields it manages: `Date`,
+/// `Server`, the framing and `Connection`).
 ///
 /// Bytes of the reason phrase that may not appear in a field value (CR, LF and other
 /// controls) are left out. A status outside 100–999 cannot be written and becomes 500.

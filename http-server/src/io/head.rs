@@ -4,7 +4,7 @@
 use std::cell::RefCell;
 use std::time::{Duration, UNIX_EPOCH};
 
-use http_utils::{Headers, Version};
+use http_utils::{DateCache, Headers, Version};
 
 /// How the body after a head is delimited, as the server decided it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -31,24 +31,15 @@ pub(crate) enum ConnectionField {
 }
 
 thread_local! {
-    static DATE: RefCell<(u64, [u8; 29])> = const { RefCell::new((u64::MAX, [0; 29])) };
+    static DATE: RefCell<DateCache> = RefCell::new(DateCache::new());
 }
 
 /// Appends the `Date` value (IMF-fixdate) for `secs` since the Unix epoch, formatted at most
-/// once a second per thread.
+/// once a second per thread (each worker keeps its own [`DateCache`]).
 pub(crate) fn push_date(out: &mut Vec<u8>, secs: u64) {
     DATE.with(|cell| {
         let mut cache = cell.borrow_mut();
-        if cache.0 != secs {
-            let s = httpdate::fmt_http_date(UNIX_EPOCH + Duration::from_secs(secs));
-            if s.len() != 29 {
-                out.extend_from_slice(s.as_bytes());
-                return;
-            }
-            cache.1.copy_from_slice(s.as_bytes());
-            cache.0 = secs;
-        }
-        out.extend_from_slice(&cache.1);
+        out.extend_from_slice(cache.get(UNIX_EPOCH + Duration::from_secs(secs)).as_bytes());
     });
 }
 
