@@ -61,12 +61,21 @@
 //!   [`Content::Json`], [`Response::json`]; feature `json`, default).
 //!
 //! ## How it runs
-//! A fixed pool of worker threads, an acceptor and a monitor; nothing is spawned per
-//! connection or request. A connection waiting between requests is parked in an epoll set,
-//! holding no thread and no buffer, and resumes on a worker when bytes arrive. Workers that
-//! wait on the poller serve ready connections themselves; when a handler blocks, the monitor
-//! lets a standby worker take over its place. See the `connection` and `pool` modules'
-//! diagrams in the source. Linux only (epoll).
+//! **A worker only runs handler code.** A fixed pool of worker threads, an acceptor and a
+//! monitor; nothing is spawned per connection or request. Every wait on the network is a
+//! parked connection (mio: epoll, kqueue or IOCP) that costs a socket and a buffer and no
+//! thread: between requests (no buffer at all), while a head or a body arrives (the server
+//! reads a body into a buffer bounded by [`Limits::max_body`](http_utils::Limits) and
+//! dispatches the request when it is complete), while a response with a known body (bytes, a
+//! file, a reader) drains to a slow reader, while an answer comes from a [`Responder`], and
+//! while a complete request waits for a free worker in the bounded queue
+//! ([`ServerBuilder::queue_size`]). Handlers that read their body as it arrives
+//! ([`Server::streaming_route`], and requests with `Expect: 100-continue`) and bodies written
+//! by handler code ([`Response::from_writer`]) hold their worker while they wait, under caps.
+//! Workers that hold a seat wait on its poller and serve ready connections themselves; when a
+//! handler blocks, the monitor gives its seat to a standby worker. The rooms of the source
+//! (`io`, `handler`, `connection`, `runtime`, `server`) each open with a diagram. Linux,
+//! macOS, the BSDs and Windows (Unix domain sockets on Unix only).
 //!
 //! ## Untrusted input
 //! Every byte from the network is untrusted. Limits ([`Limits`]) and
@@ -81,14 +90,16 @@
 //! | unknown transfer coding / unknown method | — | 501 |
 //! | HTTP version other than 1.0 and 1.1 | — | 505, close |
 //! | header timeout (slowloris; includes the TLS handshake) | 10 s | 408, close |
-//! | body timeout (between body bytes) | 30 s | 408 or close |
-//! | body rate while a worker waits for it, handler or server reading ([`Timeouts::min_body_rate`]; it may fall behind by at most the body timeout) | 1024 B/s | 408 or close |
+//! | body timeout (between body bytes) | 30 s | 408, close |
+//! | body rate, the server or a streaming handler reading ([`Timeouts::min_body_rate`]; it may fall behind by at most the body timeout) | 1024 B/s | 408, close |
+//! | a declared body over the body limit (not a streaming route) | 10 MiB | 413 at once, unread, close |
 //! | write timeout | 30 s | close |
 //! | rate a response is taken at ([`Timeouts::min_write_rate`]; it may fall behind by at most the write timeout) | 1024 B/s | close |
 //! | `Expect` other than `100-continue` | — | 417, handler not run; close if a body follows |
 //! | keep-alive idle timeout | 60 s | close |
 //! | requests per connection | 10,000 | `Connection: close` on the last |
-//! | requests handled at once ([`ServerBuilder::request_count_limit`]) | workers − I/O threads | 503 + `Retry-After` |
+//! | handlers running at once ([`ServerBuilder::request_count_limit`]); complete requests beyond it wait parked ([`ServerBuilder::queue_size`], [`ServerBuilder::queue_timeout`]) | workers − I/O threads; 16 per worker, 10 s | 503 + `Retry-After` when the queue is full (before any body is read) or the wait is over |
+//! | handlers reading their body from the socket ([`ServerBuilder::streaming_body_limit`]) | half the request limit | 503 for a streaming route |
 //! | open connections | 20,000 | 503, close |
 //! | an answer from a [`Responder`] ([`ServerBuilder::responder_timeout`]) | 30 s | 503 |
 //! | internal redirects ([`Response::restart`]) per request | 8 | 500 |

@@ -89,8 +89,12 @@ pub(crate) struct WrittenHead {
 /// - the request ([`request`](Context::request)), the decoded path and arguments;
 /// - the body as a stream ([`body`](Context::body)), read whole
 ///   ([`read_body`](Context::read_body)) or through the content parser registered for its
-///   media type ([`parse_content`](Context::parse_content)). `Expect: 100-continue` is
-///   answered when the body is first read, never before;
+///   media type ([`parse_content`](Context::parse_content)). Most bodies have been read by
+///   the server before the handler runs, so reading them costs no wait; a streaming route's
+///   body ([`Server::streaming_route`](crate::Server::streaming_route)) and, while streaming
+///   slots are free, a body announced with `Expect: 100-continue` are read from the socket as
+///   they arrive: then `100 Continue` is answered when the body is first read, never before
+///   (and not at all if the handler does not read it);
 /// - error pages ([`error_response`](Context::error_response), the egg's
 ///   `http:write-error-response`) and the fallback ([`fallback`](Context::fallback));
 /// - the egg's low-level `http:write-response-header`
@@ -263,8 +267,9 @@ impl<'a> Context<'a> {
         !self.body.is_complete()
     }
 
-    /// The body as a stream. The first read answers `Expect: 100-continue`.
-    /// Reading is bounded by the body timeout between bytes and by the minimum body rate
+    /// The body as a stream: from memory when the server read it first, from the socket for
+    /// a streamed body (the first read then answers `Expect: 100-continue`). Reading from the
+    /// socket is bounded by the body timeout between bytes and by the minimum body rate
     /// ([`Timeouts::min_body_rate`](crate::Timeouts::min_body_rate)); the size is not limited here
     /// (use [`read_body`](Context::read_body) for that).
     pub fn body(&mut self) -> BodyStream<'_, 'a> {
