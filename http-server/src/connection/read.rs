@@ -57,6 +57,11 @@ fn settle(w: &mut Worker<'_>, conn: &mut Conn, step: Step) -> Option<Outcome> {
         Step::Answered(After::Close(reason)) => emit(w, conn, Then::Close(reason), Outcome::Park),
         Step::Answered(After::Linger(reason)) => emit(w, conn, Then::Linger(reason), Outcome::Park),
         Step::Body(b) => {
+            if !w.wbuf.is_empty() || w.body.is_some() {
+                // Responses to the requests before it go first (a 100 Continue must not pass
+                // them); then the body is read.
+                return emit(w, conn, Then::Next(Phase::Body(b)), Outcome::Again);
+            }
             let step = body::advance(w, conn, b);
             settle(w, conn, step)
         }

@@ -309,6 +309,7 @@ pub(super) fn run(w: &mut Worker<'_>, conn: &mut Conn, adm: Admitted) -> Step {
         written: None,
         site: &engine.site,
         home: engine.poller_of(w.key),
+        closing: close.is_some(),
     };
     let first = first.map(|(status, message)| {
         route_for_status(&mut cx);
@@ -426,6 +427,7 @@ fn answer_waiting(w: &mut Worker<'_>, conn: &mut Conn, mut waiting: Waiting, ver
         written: None,
         site: &engine.site,
         home: engine.poller_of(w.key),
+        closing: waiting.close.is_some(),
     };
     route_for_status(&mut cx);
     let first = match verdict {

@@ -326,3 +326,18 @@ fn a_declared_body_over_the_limit_is_refused_at_once() {
     assert_eq!(s.phase(), "Linger");
     assert!(s.received(12).starts_with("HTTP/1.1 413"));
 }
+
+#[test]
+fn continue_never_passes_the_responses_before_it() {
+    let mut s = Scenario::new(&[("/a", text("A")), ("/up", echo_length())]);
+    s.send(b"GET /a HTTP/1.1\r\nHost: t\r\n\r\nPOST /up HTTP/1.1\r\nHost: t\r\nExpect: 100-continue\r\nContent-Length: 2\r\n\r\n");
+    assert_eq!(s.drive(), Outcome::Park);
+    assert_eq!(s.phase(), "Body");
+    let got = s.received(1);
+    let got = if got.contains("100 Continue") { got } else { got + &s.received(25) };
+    let (a, cont) = (got.find("\r\n\r\nA").unwrap(), got.find("HTTP/1.1 100 Continue").unwrap());
+    assert!(a < cont, "{got}");
+    s.send(b"ok");
+    assert_eq!(s.drive(), Outcome::Park);
+    assert!(s.received(5).ends_with("got 2"));
+}

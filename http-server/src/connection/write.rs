@@ -8,13 +8,13 @@ use std::io::{self, Read};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use http_utils::io::ChunkedWriter;
-use http_utils::{encode_chunk, encode_last_chunk, response_has_body, Headers, Method, Version};
+use http_utils::{encode_chunk, encode_last_chunk, Headers, Method, Version};
 
 use super::read::start_linger;
 use super::{would_block, CloseReason, Conn, Outcome, Phase, Worker};
 use crate::handler::response::{Response, ResponseBody};
 use crate::handler::site::Site;
-use crate::io::head::{write_head, BodyFraming, ConnectionField, Head};
+use crate::io::head::{plan, write_head, BodyFraming, Head, Plan};
 use crate::io::wire::{Progress, Wire};
 
 /// Bodies up to this size are copied after the head, so that small responses (and the
@@ -23,54 +23,13 @@ const COPY_BODY_AT_MOST: usize = 16 * 1024;
 /// How much of a streamed body is read ahead of the socket.
 const READ_AHEAD: usize = 32 * 1024;
 
-/// How a response is framed on the wire: the one decision for every response the server
-/// writes (a handler's, an error page, a head the handler wrote itself).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct Plan {
-    pub framing: BodyFraming,
-    pub connection: ConnectionField,
-    /// Whether body bytes follow the head (not for HEAD, 1xx, 204, 304, 2xx to CONNECT).
-    pub send_body: bool,
-}
-
-/// Decides the framing of a response with `status` and a body of `len` bytes (`None`:
-/// unknown) to a request with `method` and `request_version`, from a server speaking
-/// `protocol`. A body of unknown length is chunked for HTTP/1.1 peers and runs until the
-/// connection closes for others (which sets `close`). The status line always carries
-/// `protocol`.
-pub(crate) fn plan(
-    protocol: Version,
-    request_version: Version,
-    method: &Method,
-    status: u16,
-    len: Option<u64>,
-    close: &mut Option<CloseReason>,
-) -> Plan {
-    let send_body = response_has_body(method, status);
-    let bodiless_status = !response_has_body(&Method::Get, status)
-        || (*method == Method::Connect && (200..300).contains(&status));
-    let chunked_ok = request_version == Version::Http11 && protocol == Version::Http11;
-    let framing = if bodiless_status {
-        BodyFraming::NoBody
-    } else {
-        match len {
-            Some(n) => BodyFraming::Length(n),
-            None if *method == Method::Head => BodyFraming::NoBody,
-            None if chunked_ok => BodyFraming::Chunked,
-            None => {
-                *close = close.or(Some(CloseReason::ResponseUntilClose));
-                BodyFraming::UntilClose
-            }
-        }
-    };
-    let connection = if close.is_some() {
-        ConnectionField::Close
-    } else if request_version == Version::Http10 {
-        ConnectionField::KeepAlive
-    } else {
-        ConnectionField::Omit
-    };
-    Plan { framing, connection, send_body }
+/// The framing of a response as [`plan`] decides it, and whether the connection must close
+/// for it (a body that runs until the close).
+fn framed(p: Plan, close: &mut Option<CloseReason>) -> Plan {
+    if p.until_close {
+        *close = close.or(Some(CloseReason::ResponseUntilClose));
+    }
+    p
 }
 
 /// A body the engine sends after the bytes before it.
@@ -308,8 +267,7 @@ pub(super) fn error_response(w: &mut Worker<'_>, status: u16, message: &str, ver
     let engine = w.engine;
     let table = engine.registry.snapshot();
     let html = table.error_page(status, message);
-    let mut close = Some(CloseReason::BadRequest);
-    let p = plan(engine.site.protocol, version, &Method::Get, status, Some(html.len() as u64), &mut close);
+    let p = plan(engine.site.protocol, version, &Method::Get, status, Some(html.len() as u64), true, true);
     write_head(
         &mut w.wbuf,
         &Head {
@@ -358,7 +316,8 @@ pub(super) fn write_response(
     close: &mut Option<CloseReason>,
 ) -> io::Result<Sent> {
     let status = r.status;
-    let p = plan(site.protocol, version, method, status, r.body.len(), close);
+    let p = plan(site.protocol, version, method, status, r.body.len(), true, close.is_some());
+    let p = framed(p, close);
     let reason = r.reason.as_deref().unwrap_or_else(|| http_utils::reason_phrase(status));
     write_head(
         wire.wbuf,

@@ -20,7 +20,7 @@ use crate::handler::response::Response;
 use crate::handler::route::Captures;
 use crate::handler::route_table::RouteTable;
 use crate::handler::site::Site;
-use crate::io::head::{write_head, BodyFraming, ConnectionField, Head};
+use crate::io::head::{plan, write_head, BodyFraming, Head};
 use crate::io::poller::Poller;
 use crate::io::transport::PeerAddr;
 use crate::io::wire::Wire;
@@ -122,6 +122,8 @@ pub struct Context<'a> {
     pub(crate) site: &'a Site,
     /// The poller of the connection's seat (a responder wakes it).
     pub(crate) home: &'a Arc<Poller>,
+    /// The connection closes after this response whatever the handler does.
+    pub(crate) closing: bool,
 }
 
 impl<'a> Context<'a> {
@@ -404,15 +406,21 @@ impl<'a> Context<'a> {
             }
             fields.append(n, v).map_err(io::Error::from)?;
         }
-        let framing = match fields.content_length() {
-            Ok(Some(n)) => BodyFraming::Length(n),
-            Ok(None) if (100..200).contains(&code) || code == 204 || code == 304 => BodyFraming::NoBody,
-            Ok(None) => BodyFraming::UntilClose,
-            Err(_) => return Err(io::Error::new(io::ErrorKind::InvalidInput, "invalid Content-Length")),
-        };
-        let connection =
-            if framing == BodyFraming::UntilClose { ConnectionField::Close } else { ConnectionField::Omit };
+        let length = fields
+            .content_length()
+            .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "invalid Content-Length"))?;
         let site = self.site;
+        // The handler writes raw bytes: without a length they run until the close.
+        let p = plan(
+            site.protocol,
+            self.request.version(),
+            self.request.method(),
+            code,
+            length,
+            false,
+            self.closing,
+        );
+        let (framing, connection) = (p.framing, p.connection);
         let wire = self.body.get_mut();
         write_head(
             wire.wbuf,

@@ -4,7 +4,7 @@
 use std::cell::RefCell;
 use std::time::{Duration, UNIX_EPOCH};
 
-use http_utils::{DateCache, Headers, Version};
+use http_utils::{response_has_body, DateCache, Headers, Method, Version};
 
 /// How the body after a head is delimited, as the server decided it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -62,6 +62,60 @@ pub(crate) fn push_u64(out: &mut Vec<u8>, mut n: u64) {
 /// visible ASCII, obs-text); others become `?`.
 fn push_clean(out: &mut Vec<u8>, s: &str) {
     out.extend(s.bytes().map(|b| if b == b'\t' || b == b' ' || b >= 0x21 && b != 0x7f { b } else { b'?' }));
+}
+
+/// How a response is framed on the wire: the one decision for every response the server
+/// writes (a handler's, an error page, a head the handler wrote itself).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Plan {
+    pub framing: BodyFraming,
+    pub connection: ConnectionField,
+    /// Whether body bytes follow the head (not for HEAD, 1xx, 204, 304, 2xx to CONNECT).
+    pub send_body: bool,
+    /// The body runs until the connection closes: it must close after it.
+    pub until_close: bool,
+}
+
+/// Decides the framing of a response with `status` and a body of `len` bytes (`None`:
+/// unknown) to a request with `method` and `request_version`, from a server speaking
+/// `protocol` (the status line always carries it). A body of unknown length is chunked when
+/// the writer can chunk it (`chunks`) and the peer speaks HTTP/1.1; otherwise it runs until
+/// the connection closes. `closing`: the connection closes after this response anyway.
+pub(crate) fn plan(
+    protocol: Version,
+    request_version: Version,
+    method: &Method,
+    status: u16,
+    len: Option<u64>,
+    chunks: bool,
+    closing: bool,
+) -> Plan {
+    let send_body = response_has_body(method, status);
+    let bodiless_status = !response_has_body(&Method::Get, status)
+        || (*method == Method::Connect && (200..300).contains(&status));
+    let chunked_ok = chunks && request_version == Version::Http11 && protocol == Version::Http11;
+    let mut until_close = false;
+    let framing = if bodiless_status {
+        BodyFraming::NoBody
+    } else {
+        match len {
+            Some(n) => BodyFraming::Length(n),
+            None if *method == Method::Head => BodyFraming::NoBody,
+            None if chunked_ok => BodyFraming::Chunked,
+            None => {
+                until_close = true;
+                BodyFraming::UntilClose
+            }
+        }
+    };
+    let connection = if closing || until_close {
+        ConnectionField::Close
+    } else if request_version == Version::Http10 {
+        ConnectionField::KeepAlive
+    } else {
+        ConnectionField::Omit
+    };
+    Plan { framing, connection, send_body, until_close }
 }
 
 /// Everything a response head is made of.
