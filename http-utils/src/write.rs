@@ -158,7 +158,7 @@ const DATE_LEN: usize = 29;
 #[derive(Debug, Clone)]
 pub struct DateCache {
     secs: u64,
-    text: [u8; DATE_LEN],
+    text: String,
 }
 
 impl Default for DateCache {
@@ -170,21 +170,32 @@ impl Default for DateCache {
 impl DateCache {
     /// An empty cache; the first [`get`](DateCache::get) formats.
     pub fn new() -> DateCache {
-        DateCache { secs: u64::MAX, text: [b' '; DATE_LEN] }
+        DateCache { secs: u64::MAX, text: String::with_capacity(DATE_LEN) }
     }
 
     /// The HTTP date of `now`, formatted again only when its second differs from the last call's.
     pub fn get(&mut self, now: SystemTime) -> &str {
-        let secs = date_secs(now);
+        self.at(date_secs(now))
+    }
+
+    /// The HTTP date of `unix_secs` seconds since the Unix epoch, formatted again only when
+    /// it differs from the last call's.
+    ///
+    /// ```
+    /// let mut dates = http_utils::DateCache::new();
+    /// assert_eq!(dates.at(784_111_777), "Sun, 06 Nov 1994 08:49:37 GMT");
+    /// ```
+    pub fn at(&mut self, unix_secs: u64) -> &str {
+        let secs = unix_secs;
         if secs != self.secs {
             let s = httpdate::fmt_http_date(UNIX_EPOCH + Duration::from_secs(secs));
             if s.len() == DATE_LEN {
-                self.text.copy_from_slice(s.as_bytes());
+                self.text.clear();
+                self.text.push_str(&s);
                 self.secs = secs;
             }
         }
-        // Only ASCII is ever stored.
-        std::str::from_utf8(&self.text).unwrap_or("")
+        &self.text
     }
 }
 

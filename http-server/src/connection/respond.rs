@@ -118,6 +118,7 @@ impl Drop for LateLog {
 
 /// Logs a response now, or once its body is out when the engine still has to send it.
 #[allow(clippy::too_many_arguments)]
+#[inline]
 fn log_response(
     w: &mut Worker<'_>,
     table: Arc<Table>,
@@ -259,6 +260,7 @@ fn after(close: Option<CloseReason>, linger: bool) -> After {
 }
 
 /// Runs the handler of a request that holds a worker slot.
+#[inline]
 pub(super) fn run_in_slot(w: &mut Worker<'_>, conn: &mut Conn, adm: Admitted) -> Step {
     let _slot = Slot(w.engine);
     run(w, conn, adm)

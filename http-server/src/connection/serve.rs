@@ -176,6 +176,7 @@ pub(super) fn serve(w: &mut Worker<'_>, conn: &mut Conn, mut req: Request) -> St
 }
 
 /// Runs a complete request now if a worker slot is free, or parks it in the queue.
+#[inline]
 pub(super) fn dispatch(w: &mut Worker<'_>, conn: &mut Conn, mut adm: Admitted) -> Step {
     let engine = w.engine;
     // Requests that wait already go first.

@@ -2,7 +2,7 @@
 //! the handler's fields, framing and `Connection`.
 
 use std::cell::RefCell;
-use std::time::{Duration, UNIX_EPOCH};
+
 
 use http_utils::{response_has_body, DateCache, Headers, Method, Version};
 
@@ -39,7 +39,7 @@ thread_local! {
 pub(crate) fn push_date(out: &mut Vec<u8>, secs: u64) {
     DATE.with(|cell| {
         let mut cache = cell.borrow_mut();
-        out.extend_from_slice(cache.get(UNIX_EPOCH + Duration::from_secs(secs)).as_bytes());
+        out.extend_from_slice(cache.at(secs).as_bytes());
     });
 }
 
