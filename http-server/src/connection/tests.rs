@@ -341,3 +341,41 @@ fn continue_never_passes_the_responses_before_it() {
     assert_eq!(s.drive(), Outcome::Park);
     assert!(s.received(5).ends_with("got 2"));
 }
+
+#[test]
+fn a_file_body_goes_out_whole_while_parked() {
+    let path = std::env::temp_dir().join(format!("http-server-engine-file-{}", std::process::id()));
+    let data: Vec<u8> = (0..(4u32 << 20)).map(|i| (i % 251) as u8).collect();
+    std::fs::write(&path, &data).unwrap();
+    let p = path.clone();
+    let file: Handler = Arc::new(move |_cx: &mut Context<'_>| {
+        Response::file(std::fs::File::open(&p).unwrap(), 1000, 3 << 20)
+    });
+    let mut s = Scenario::new(&[("/f", file)]);
+    s.send(b"GET /f HTTP/1.1\r\nHost: t\r\n\r\n");
+    let mut outcome = s.drive();
+    let mut got = Vec::new();
+    let mut buf = vec![0u8; 1 << 20];
+    let started = Instant::now();
+    let want = 3 << 20;
+    while started.elapsed() < Duration::from_secs(20) {
+        match s.peer.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => got.extend_from_slice(&buf[..n]),
+            Err(_) => {}
+        }
+        if s.phase() == "Write" {
+            outcome = s.drive_now(false);
+        }
+        let body_at = got.windows(4).position(|w| w == b"\r\n\r\n").map(|i| i + 4);
+        if body_at.is_some_and(|at| got.len() - at >= want) {
+            break;
+        }
+    }
+    assert_eq!(outcome, Outcome::Park);
+    assert_eq!(s.phase(), "Head");
+    let at = got.windows(4).position(|w| w == b"\r\n\r\n").unwrap() + 4;
+    assert!(String::from_utf8_lossy(&got[..at]).contains(&format!("Content-Length: {want}")));
+    assert!(got[at..] == data[1000..1000 + want], "the bytes of the file, in order");
+    let _ = std::fs::remove_file(&path);
+}

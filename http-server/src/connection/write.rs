@@ -38,6 +38,8 @@ pub(crate) enum OutBody {
     Bytes { data: Vec<u8>, pos: usize },
     /// Bytes that live forever, from `pos` on.
     Static { data: &'static [u8], pos: usize },
+    /// Bytes of a file, from `pos` to `end`.
+    File { file: std::fs::File, pos: u64, end: u64 },
     /// A reader: exactly `left` bytes when the length is known, else chunks until it ends
     /// (with `trailers` after them) or until the connection closes.
     Reader { reader: Box<dyn Read + Send>, left: Option<u64>, chunked: bool, trailers: Option<Headers> },
@@ -180,6 +182,22 @@ fn pump(io: &mut dyn crate::io::transport::Connection, out: &mut Out) -> Result<
         let (data, pos) = match body {
             OutBody::Bytes { data, pos } => (&data[..], pos),
             OutBody::Static { data, pos } => (*data, pos),
+            OutBody::File { file, pos, end } => {
+                match send_file(io, file, pos, *end, &mut out.progress) {
+                    Ok(FileSent::Done) => out.body = None,
+                    Ok(FileSent::Blocked) => return Ok(false),
+                    Ok(FileSent::Unsupported) => {
+                        // Not here: read and written like any reader.
+                        let Some(OutBody::File { file, pos, end }) = out.body.take() else { break };
+                        out.body = Some(file_as_reader(file, pos, end));
+                    }
+                    Err(reason) => {
+                        out.body = None;
+                        out.then = Then::Close(reason);
+                    }
+                }
+                continue;
+            }
             OutBody::Reader { .. } => {
                 match refill(body, &mut out.buf) {
                     Ok(true) => {}
@@ -211,6 +229,59 @@ fn pump(io: &mut dyn crate::io::transport::Connection, out: &mut Out) -> Result<
         Ok(()) => Ok(true),
         Err(e) if would_block(&e) => Ok(false),
         Err(_) => Err(CloseReason::WriteFailed),
+    }
+}
+
+/// What sending a file body came to.
+enum FileSent {
+    Done,
+    Blocked,
+    /// The transport cannot send from a file: read and write it instead.
+    Unsupported,
+}
+
+/// Sends a file's bytes from `*pos` to `end` straight from the file (`sendfile`).
+fn send_file(
+    io: &mut dyn crate::io::transport::Connection,
+    file: &std::fs::File,
+    pos: &mut u64,
+    end: u64,
+    progress: &mut Progress,
+) -> Result<FileSent, CloseReason> {
+    while *pos < end {
+        let want = usize::try_from(end - *pos).unwrap_or(usize::MAX).min(1 << 20);
+        match io.send_file(file, *pos, want) {
+            Ok(0) => return Err(CloseReason::ResponseUntilClose),
+            Ok(n) => {
+                *pos += n as u64;
+                progress.add(n);
+            }
+            Err(e) if would_block(&e) => return Ok(FileSent::Blocked),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) if e.kind() == io::ErrorKind::Unsupported => return Ok(FileSent::Unsupported),
+            Err(_) => return Err(CloseReason::WriteFailed),
+        }
+    }
+    Ok(FileSent::Done)
+}
+
+/// A file body as a reader of its bytes from `pos` to `end` (the file shared, not reopened).
+fn file_as_reader(mut file: std::fs::File, pos: u64, end: u64) -> OutBody {
+    use std::io::Seek;
+    match file.seek(io::SeekFrom::Start(pos)) {
+        Ok(_) => OutBody::Reader {
+            reader: Box::new(file.take(end - pos)),
+            left: Some(end - pos),
+            chunked: false,
+            trailers: None,
+        },
+        // Nothing can be sent: the reader ends at once and the connection closes.
+        Err(_) => OutBody::Reader {
+            reader: Box::new(io::empty()),
+            left: Some(end - pos),
+            chunked: false,
+            trailers: None,
+        },
     }
 }
 
@@ -351,6 +422,9 @@ pub(super) fn write_response(
             Sent { bytes, body: None }
         }
         ResponseBody::Bytes(data) => Sent { bytes, body: Some(OutBody::Bytes { data, pos: 0 }) },
+        ResponseBody::File { file, offset, length } => {
+            Sent { bytes, body: Some(OutBody::File { file, pos: offset, end: offset + length }) }
+        }
         ResponseBody::Stream { reader, length } => {
             let chunked = p.framing == BodyFraming::Chunked;
             let trailers = if chunked { r.trailers.take() } else { None };

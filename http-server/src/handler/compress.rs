@@ -18,7 +18,7 @@
 //! Bodies of unknown length (writers, streams without a length) are never compressed, so
 //! they go out as they are written; nor are 206, 304 or other statuses.
 
-use std::io::{self, Write};
+use std::io::{self, Read, Seek, Write};
 
 use flate2::read::GzEncoder as GzReader;
 use flate2::write::GzEncoder;
@@ -78,6 +78,17 @@ pub(crate) fn maybe_gzip(r: &mut Response, method: &Method, request_headers: &He
             ResponseBody::Stream { reader, .. } => {
                 ResponseBody::Stream { reader: Box::new(GzReader::new(reader, level())), length: None }
             }
+            ResponseBody::File { mut file, offset, length } => match file.seek(io::SeekFrom::Start(offset)) {
+                Ok(_) => {
+                    let reader: Box<dyn Read + Send> = Box::new(file.take(length));
+                    ResponseBody::Stream { reader: Box::new(GzReader::new(reader, level())), length: None }
+                }
+                Err(_) => {
+                    // Sent as it is, uncompressed.
+                    r.body = ResponseBody::File { file, offset, length };
+                    return;
+                }
+            },
             other => {
                 r.body = other;
                 return;

@@ -33,6 +33,18 @@ pub enum ResponseBody {
         /// server close the connection.
         length: Option<u64>,
     },
+    /// Bytes of a file: `length` bytes from `offset` on. On Linux they go from the page cache
+    /// to the socket without a copy (`sendfile`) over plain TCP; elsewhere, and over TLS, they
+    /// are read and written. A file shorter than that makes the server close the connection
+    /// after what it had.
+    File {
+        /// The open file.
+        file: std::fs::File,
+        /// Where the bytes start.
+        offset: u64,
+        /// How many bytes are sent.
+        length: u64,
+    },
     /// A function that writes the body (chunked).
     Writer(BodyWriter),
     /// A function that writes the body (chunked) and then returns the trailer fields sent
@@ -48,6 +60,7 @@ impl ResponseBody {
             ResponseBody::Static(b) => Some(b.len() as u64),
             ResponseBody::Bytes(b) => Some(b.len() as u64),
             ResponseBody::Stream { length, .. } => *length,
+            ResponseBody::File { length, .. } => Some(*length),
             ResponseBody::Writer(_) | ResponseBody::WriterWithTrailers(_) => None,
         }
     }
@@ -75,6 +88,9 @@ impl fmt::Debug for ResponseBody {
             ResponseBody::Static(b) => write!(f, "Static({} bytes)", b.len()),
             ResponseBody::Bytes(b) => write!(f, "Bytes({} bytes)", b.len()),
             ResponseBody::Stream { length, .. } => write!(f, "Stream(length: {length:?})"),
+            ResponseBody::File { offset, length, .. } => {
+                write!(f, "File(offset: {offset}, length: {length})")
+            }
             ResponseBody::Writer(_) => f.write_str("Writer"),
             ResponseBody::WriterWithTrailers(_) => f.write_str("WriterWithTrailers"),
         }
@@ -174,6 +190,21 @@ impl Response {
     /// A 200 response whose body is read from `reader` (chunked unless `length` is given).
     pub fn stream(reader: impl Read + Send + 'static, length: Option<u64>) -> Response {
         Response::new(200).with_body(ResponseBody::Stream { reader: Box::new(reader), length })
+    }
+
+    /// A 200 response with `length` bytes of `file` from `offset` on (see
+    /// [`ResponseBody::File`]).
+    ///
+    /// ```
+    /// # fn main() -> std::io::Result<()> {
+    /// let path = std::env::temp_dir().join("http-server-doc-file.txt");
+    /// std::fs::write(&path, b"hello, file")?;
+    /// let r = http_server::Response::file(std::fs::File::open(&path)?, 7, 4);
+    /// assert_eq!(r.body().len(), Some(4));
+    /// # Ok(()) }
+    /// ```
+    pub fn file(file: std::fs::File, offset: u64, length: u64) -> Response {
+        Response::new(200).with_body(ResponseBody::File { file, offset, length })
     }
 
     /// A 200 response whose body `write` produces, sent chunked.

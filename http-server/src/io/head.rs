@@ -3,7 +3,6 @@
 
 use std::cell::RefCell;
 
-
 use http_utils::{response_has_body, DateCache, Headers, Method, Version};
 
 /// How the body after a head is delimited, as the server decided it.

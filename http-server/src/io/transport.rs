@@ -167,6 +167,17 @@ pub trait Connection: Read + Write + Send + 'static {
         false
     }
 
+    /// Sends up to `len` bytes of `file` from `offset` on straight to the peer, without
+    /// waiting (`WouldBlock` when the socket is full); the count sent. Transports that cannot
+    /// (the default, TLS) answer `Unsupported` and the server reads and writes the file.
+    ///
+    /// # Errors
+    /// `WouldBlock`, `Unsupported`, or what sending fails with.
+    fn send_file(&mut self, file: &std::fs::File, offset: u64, len: usize) -> io::Result<usize> {
+        let _ = (file, offset, len);
+        Err(io::ErrorKind::Unsupported.into())
+    }
+
     /// True when the transport has output of its own to send before it can go on (TLS), so
     /// the server waits for the socket to become writable rather than readable.
     fn wants_write(&self) -> bool {
@@ -273,6 +284,12 @@ impl Connection for TcpConnection {
 
     fn source(&mut self) -> &mut dyn Source {
         &mut self.stream
+    }
+
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    fn send_file(&mut self, file: &std::fs::File, offset: u64, len: usize) -> io::Result<usize> {
+        let mut at = offset;
+        Ok(rustix::fs::sendfile(&self.stream, file, Some(&mut at), len)?)
     }
 
     fn hard_close(&mut self) {

@@ -4,7 +4,7 @@
 //! [`StaticDir`] makes one for any route.
 
 use std::fs::File;
-use std::io::{Read, Seek, SeekFrom};
+
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -89,7 +89,7 @@ impl StaticDir {
             }
             return Response::redirect(301, &location);
         }
-        let mut file = match File::open(&target) {
+        let file = match File::open(&target) {
             Ok(f) => f,
             Err(e) => return static_error(cx, &StaticError::Io(e)),
         };
@@ -117,13 +117,10 @@ impl StaticDir {
                 .with_header("Accept-Ranges", "bytes")
         };
         match range {
-            ByteRange::Ignore => base(Response::stream(file, Some(len))),
+            ByteRange::Ignore => base(Response::file(file, 0, len)),
             ByteRange::Satisfiable { start, end } => {
-                if let Err(e) = file.seek(SeekFrom::Start(start)) {
-                    return static_error(cx, &StaticError::Io(e));
-                }
                 let n = end - start + 1;
-                base(Response::stream(file.take(n), Some(n)))
+                base(Response::file(file, start, n))
                     .with_status(206)
                     .with_header("Content-Range", &content_range(start, end, len))
             }
