@@ -197,3 +197,31 @@ fn curl_over_https() {
         assert_eq!(out, "Hello, world!Hello, world!");
     }
 }
+
+#[test]
+fn static_files_over_https() {
+    // Over TLS a file's bytes are read and encrypted (no sendfile): the same bytes arrive.
+    let dir = std::env::temp_dir().join(format!("http-toolkit-tls-static-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let text: String = (0..200_000).map(|i| char::from(b'a' + (i % 26) as u8)).collect();
+    std::fs::write(dir.join("big.txt"), &text).unwrap();
+    let t = tls();
+    let root = dir.clone();
+    let h = start(|b| b.tls(t.server.clone()).compression(false), move |s| s.serve_dir("/s", root).unwrap());
+    let sock = TcpStream::connect(addr(&h)).unwrap();
+    sock.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let conn =
+        rustls::ClientConnection::new(t.client.clone(), ServerName::try_from("localhost").unwrap()).unwrap();
+    let mut s = BufReader::new(rustls::StreamOwned::new(conn, sock));
+    s.get_mut().write_all(b"GET /s/big.txt HTTP/1.1\r\nHost: localhost\r\n\r\n").unwrap();
+    let (head, body) = read_response(&mut s);
+    assert!(head.starts_with("HTTP/1.1 200 OK\r\n"), "{head}");
+    assert!(body == text, "the whole file");
+    s.get_mut()
+        .write_all(b"GET /s/big.txt HTTP/1.1\r\nHost: localhost\r\nRange: bytes=26-51\r\n\r\n")
+        .unwrap();
+    let (head, body) = read_response(&mut s);
+    assert!(head.starts_with("HTTP/1.1 206"), "{head}");
+    assert_eq!(body, "abcdefghijklmnopqrstuvwxyz");
+    let _ = std::fs::remove_dir_all(&dir);
+}
