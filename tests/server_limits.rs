@@ -151,14 +151,9 @@ fn gated(
     )
 }
 
-#[test]
-fn busy_requests_wait_in_the_queue_then_get_503() {
-    let gate = Arc::new(Barrier::new(3));
-    let release = Arc::new(Mutex::new(()));
-    let hold = release.lock().unwrap();
-    let h = gated(&gate, &release, |b| b.queue_timeout(ms(300)));
-    let a = addr(&h);
-    let workers: Vec<_> = (0..2)
+/// Two clients whose `/slow` requests are inside their handler when this returns.
+fn hold_both_slots(a: std::net::SocketAddr, gate: &Barrier) -> Vec<std::thread::JoinHandle<String>> {
+    let workers = (0..2)
         .map(|_| {
             std::thread::spawn(move || {
                 let mut c = Client::connect(a);
@@ -166,8 +161,19 @@ fn busy_requests_wait_in_the_queue_then_get_503() {
             })
         })
         .collect();
-    gate.wait(); // both slow requests are inside their handler
-                 // A request that finds every slot taken waits parked, and gets 503 when its wait is over.
+    gate.wait();
+    workers
+}
+
+#[test]
+fn busy_requests_wait_in_the_queue_then_get_503() {
+    let gate = Arc::new(Barrier::new(3));
+    let release = Arc::new(Mutex::new(()));
+    let hold = release.lock().unwrap();
+    let h = gated(&gate, &release, |b| b.queue_timeout(ms(300)));
+    let a = addr(&h);
+    let workers = hold_both_slots(a, &gate);
+    // A request that finds every slot taken waits parked, and gets 503 when its wait is over.
     let mut c = Client::connect(a);
     let t0 = Instant::now();
     let r = c.get("/");
@@ -192,32 +198,10 @@ fn request_count_limit_answers_503_without_a_queue() {
     let gate = Arc::new(Barrier::new(3));
     let release = Arc::new(Mutex::new(()));
     let hold = release.lock().unwrap();
-    let h = {
-        let gate = gate.clone();
-        let release = release.clone();
-        start(
-            |b| b.threads(4).io_threads(1).request_count_limit(2).queue_size(0),
-            move |s| {
-                s.add_resource("/slow", move |_, _| {
-                    gate.wait();
-                    drop(release.lock().unwrap());
-                    Response::text("slow")
-                });
-                s.add_resource("/", |_, _| Response::text("fast"));
-            },
-        )
-    };
+    let h = gated(&gate, &release, |b| b.queue_size(0));
     assert_eq!(h.request_count_limit(), 2);
     let a = addr(&h);
-    let workers: Vec<_> = (0..2)
-        .map(|_| {
-            std::thread::spawn(move || {
-                let mut c = Client::connect(a);
-                c.get("/slow").text()
-            })
-        })
-        .collect();
-    gate.wait(); // both slow requests are inside their handler
+    let workers = hold_both_slots(a, &gate);
     let mut c = Client::connect(a);
     let r = c.get("/");
     assert_eq!((r.status(), r.header("retry-after")), (503, Some("1")));

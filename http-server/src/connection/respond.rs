@@ -23,7 +23,7 @@ use crate::handler::responder::{Pending, Verdict};
 use crate::handler::response::{Pass, Response};
 use crate::handler::route::Captures;
 use crate::io::head::BodyFraming;
-use crate::io::transport::PeerAddr;
+use crate::io::transport::{Connection, PeerAddr};
 use crate::io::wire::Wire;
 
 /// At most this much of an unread request body streamed from the socket is read and
@@ -259,6 +259,44 @@ fn after(close: Option<CloseReason>, linger: bool) -> After {
     }
 }
 
+/// The context a handler runs in, over the connection and the worker's buffers.
+#[allow(clippy::too_many_arguments)]
+fn context<'a>(
+    engine: &'a Engine,
+    table: &'a Table,
+    w: &'a mut Worker<'_>,
+    io: &'a mut dyn Connection,
+    peer: &'a PeerAddr,
+    request: Request,
+    framing: Framing,
+    continue_pending: bool,
+    closing: bool,
+) -> Context<'a> {
+    let key = w.key;
+    let home = engine.poller_of(key);
+    let wire = Wire::new(io, &mut w.rbuf, &mut w.wbuf, &mut w.solo, key, home, &engine.wire);
+    Context {
+        request,
+        path: None,
+        raw_path: None,
+        captures: Captures::default(),
+        key,
+        deferred: None,
+        panicked: false,
+        args: Args::new(),
+        content: None,
+        peer,
+        table,
+        body: BodyReader::new(wire, framing, &engine.wire.limits),
+        continue_pending,
+        body_failed: false,
+        written: None,
+        site: &engine.site,
+        home,
+        closing,
+    }
+}
+
 /// Runs the handler of a request that holds a worker slot.
 #[inline]
 pub(super) fn run_in_slot(w: &mut Worker<'_>, conn: &mut Conn, adm: Admitted) -> Step {
@@ -284,35 +322,17 @@ pub(super) fn run(w: &mut Worker<'_>, conn: &mut Conn, adm: Admitted) -> Step {
     w.mark_busy();
     let method = request.method().clone();
     let version = request.version();
-    let wire = Wire::new(
+    let mut cx = context(
+        engine,
+        &table,
+        w,
         &mut *conn.io,
-        &mut w.rbuf,
-        &mut w.wbuf,
-        &mut w.solo,
-        w.key,
-        engine.poller_of(w.key),
-        &engine.wire,
-    );
-    let mut cx = Context {
+        &conn.peer,
         request,
-        path: None,
-        raw_path: None,
-        captures: Captures::default(),
-        key: w.key,
-        deferred: None,
-        panicked: false,
-        args: Args::new(),
-        content: None,
-        peer: &conn.peer,
-        table: &table,
-        body: BodyReader::new(wire, framing, &engine.wire.limits),
-        continue_pending: expects_continue,
-        body_failed: false,
-        written: None,
-        site: &engine.site,
-        home: engine.poller_of(w.key),
-        closing: close.is_some(),
-    };
+        framing,
+        expects_continue,
+        close.is_some(),
+    );
     let first = first.map(|(status, message)| {
         route_for_status(&mut cx);
         let r = cx.error_response(status, message);
@@ -402,35 +422,17 @@ fn answer_waiting(w: &mut Worker<'_>, conn: &mut Conn, mut waiting: Waiting, ver
     let request = std::mem::replace(&mut waiting.request, Request::new(Method::Get, "/"));
     let method = request.method().clone();
     let version = request.version();
-    let wire = Wire::new(
+    let mut cx = context(
+        engine,
+        &table,
+        w,
         &mut *conn.io,
-        &mut w.rbuf,
-        &mut w.wbuf,
-        &mut w.solo,
-        w.key,
-        engine.poller_of(w.key),
-        &engine.wire,
-    );
-    let mut cx = Context {
+        &conn.peer,
         request,
-        path: None,
-        raw_path: None,
-        captures: Captures::default(),
-        key: w.key,
-        deferred: None,
-        panicked: false,
-        args: Args::new(),
-        content: None,
-        peer: &conn.peer,
-        table: &table,
-        body: BodyReader::new(wire, Framing::None, &engine.wire.limits),
-        continue_pending: false,
-        body_failed: false,
-        written: None,
-        site: &engine.site,
-        home: engine.poller_of(w.key),
-        closing: waiting.close.is_some(),
-    };
+        Framing::None,
+        false,
+        waiting.close.is_some(),
+    );
     route_for_status(&mut cx);
     let first = match verdict {
         Verdict::Response(r) if r.pass.is_some() || r.written => {
