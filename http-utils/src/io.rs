@@ -1,5 +1,5 @@
 //! The one module that adapts the I/O-free core to blocking [`std::io`]: heads read from any
-//! [`BufRead`], bodies read and written through [`Read`] and [`Write`].
+//! [`BufRead`], bodies read and written through [`Read`] and [`Write`](std::io::Write).
 //!
 //! Nothing here reads past the message it was asked for: a head reader consumes exactly the
 //! head's bytes and a [`BodyReader`] exactly its body's, so the next pipelined message stays in
