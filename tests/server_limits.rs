@@ -325,3 +325,32 @@ fn graceful_shutdown_finishes_requests_in_flight() {
     stopper.join().unwrap();
     assert_eq!(h.open_connections(), 0);
 }
+
+#[test]
+fn bodies_read_together_stay_within_the_body_buffer_limit() {
+    let h = start(
+        |b| b.body_buffer_limit(100_000),
+        |s| s.add_resource("/up", |req, _| Response::text(format!("got {}", req.body().len().unwrap_or(0)))),
+    );
+    let head = |n: usize| {
+        format!("POST /up HTTP/1.1\r\nHost: t\r\nContent-Type: application/octet-stream\r\nContent-Length: {n}\r\n\r\n")
+    };
+    // A body of 80,000 bytes, 60,000 of them sent: the server holds them.
+    let mut a = Client::connect(addr(&h));
+    a.send(head(80_000).as_bytes());
+    a.send(&vec![b'a'; 60_000]);
+    std::thread::sleep(ms(100));
+    // Another 60,000 would pass the limit: 503 at once, and that connection closes.
+    let mut b = Client::connect(addr(&h));
+    b.send(head(60_000).as_bytes());
+    b.send(&vec![b'b'; 60_000]);
+    let r = b.read();
+    assert_eq!((r.status(), r.header("connection")), (503, Some("close")));
+    // The first finishes; its share goes back, and the next upload of that size fits.
+    a.send(&vec![b'a'; 20_000]);
+    assert_eq!(a.read().text(), "got 80000");
+    let mut c = Client::connect(addr(&h));
+    c.send(head(60_000).as_bytes());
+    c.send(&vec![b'c'; 60_000]);
+    assert_eq!(c.read().text(), "got 60000");
+}

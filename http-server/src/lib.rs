@@ -93,6 +93,7 @@
 //! | body timeout (between body bytes) | 30 s | 408, close |
 //! | body rate, the server or a streaming handler reading ([`Timeouts::min_body_rate`]; it may fall behind by at most the body timeout) | 1024 B/s | 408, close |
 //! | a declared body over the body limit (not a streaming route) | 10 MiB | 413 at once, unread, close |
+//! | all bodies read into buffers together ([`ServerBuilder::body_buffer_limit`]) | 256 MiB | 503 + `Retry-After`, close |
 //! | write timeout | 30 s | close |
 //! | rate a response is taken at ([`Timeouts::min_write_rate`]; it may fall behind by at most the write timeout) | 1024 B/s | close |
 //! | `Expect` other than `100-continue` | — | 417, handler not run; close if a body follows |

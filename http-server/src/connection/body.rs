@@ -16,12 +16,15 @@ use std::io;
 
 use http_utils::{ChunkedDecoder, Framing};
 
+use super::engine::BodyShare;
 use super::serve::{dispatch, Admitted};
 use super::write::error_response;
 use super::{would_block, After, CloseReason, Conn, Outcome, Phase, Step, Worker};
 use crate::io::wire::{Progress, READ_BUF};
 
 const CONTINUE: &[u8] = b"HTTP/1.1 100 Continue\r\n\r\n";
+/// The answer when the bodies being read together would pass the server's body budget.
+const OVER_BUDGET: (u16, &str) = (503, "Service Unavailable");
 /// Reads per turn before the connection gives way to the others.
 const READS_PER_TURN: u32 = 64;
 
@@ -39,6 +42,8 @@ pub(crate) struct BodyIn {
     progress: Progress,
     /// Bytes of `100 Continue` still to write.
     continue_at: usize,
+    /// Its share of the memory all buffered bodies may take.
+    share: BodyShare,
 }
 
 impl BodyIn {
@@ -55,6 +60,7 @@ impl BodyIn {
             buf: Vec::with_capacity(first),
             progress: Progress::default(),
             continue_at: if expects_continue { 0 } else { CONTINUE.len() },
+            share: BodyShare::new(&w.engine.body_budget),
         })
     }
 
@@ -64,6 +70,9 @@ impl BodyIn {
             Kind::Length { left } => {
                 let avail = w.rbuf.available();
                 let n = avail.len().min(usize::try_from(*left).unwrap_or(usize::MAX));
+                if !self.share.grow(n as u64) {
+                    return Err(OVER_BUDGET);
+                }
                 self.buf.extend_from_slice(&avail[..n]);
                 w.rbuf.consume(n);
                 *left -= n as u64;
@@ -85,6 +94,9 @@ impl BodyIn {
                     };
                     self.buf.truncate(old + produced);
                     w.rbuf.consume(used);
+                    if !self.share.grow(produced as u64) {
+                        return Err(OVER_BUDGET);
+                    }
                     if self.buf.len() as u64 > max {
                         return Err((413, "Content Too Large"));
                     }
@@ -165,8 +177,9 @@ fn failed(w: &mut Worker<'_>, b: &BodyIn, status: u16, message: &str) -> Step {
 /// The body is complete: it goes in front of what follows it in the read buffer, and the
 /// request is dispatched with a `Length` body.
 fn complete(w: &mut Worker<'_>, conn: &mut Conn, b: BodyIn) -> Step {
-    let BodyIn { mut adm, mut buf, .. } = b;
+    let BodyIn { mut adm, mut buf, share, .. } = b;
     adm.framing = Framing::Length(buf.len() as u64);
+    adm.body_share = Some(share);
     buf.extend_from_slice(w.rbuf.available());
     w.rbuf.adopt(buf);
     dispatch(w, conn, adm)

@@ -25,6 +25,49 @@ pub(crate) struct Settings {
     pub compression: bool,
 }
 
+/// The memory all request bodies the server reads into buffers may take together.
+pub(crate) struct BodyBudget {
+    used: AtomicU64,
+    cap: u64,
+}
+
+impl BodyBudget {
+    pub(crate) fn new(cap: u64) -> Arc<BodyBudget> {
+        Arc::new(BodyBudget { used: AtomicU64::new(0), cap })
+    }
+}
+
+/// Bytes of the body budget held by one request until it is dropped.
+pub(crate) struct BodyShare {
+    budget: Arc<BodyBudget>,
+    bytes: u64,
+}
+
+impl BodyShare {
+    pub(crate) fn new(budget: &Arc<BodyBudget>) -> BodyShare {
+        BodyShare { budget: budget.clone(), bytes: 0 }
+    }
+
+    /// Takes `n` more bytes of the budget; false (taking nothing) when that would pass it.
+    pub(crate) fn grow(&mut self, n: u64) -> bool {
+        let cap = self.budget.cap;
+        let taken = self
+            .budget
+            .used
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |u| u.checked_add(n).filter(|&t| t <= cap));
+        if taken.is_ok() {
+            self.bytes += n;
+        }
+        taken.is_ok()
+    }
+}
+
+impl Drop for BodyShare {
+    fn drop(&mut self) {
+        self.budget.used.fetch_sub(self.bytes, Ordering::AcqRel);
+    }
+}
+
 /// State every connection of one server shares.
 pub(crate) struct Engine {
     pub site: Site,
@@ -43,6 +86,8 @@ pub(crate) struct Engine {
     pub requests: AtomicU64,
     /// A graceful shutdown has begun.
     pub stop: AtomicBool,
+    /// What request bodies read by the server may take in memory together.
+    pub body_budget: Arc<BodyBudget>,
 }
 
 impl Engine {

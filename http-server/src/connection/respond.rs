@@ -309,8 +309,19 @@ pub(super) fn run_in_slot(w: &mut Worker<'_>, conn: &mut Conn, adm: Admitted) ->
 pub(super) fn run(w: &mut Worker<'_>, conn: &mut Conn, adm: Admitted) -> Step {
     let engine = w.engine;
     let table = engine.registry.snapshot();
-    let Admitted { request, framing, mode, mut close, mut linger, first, expects_continue, started, .. } =
-        adm;
+    // The body's share of the budget goes back when the handler is done with it.
+    let Admitted {
+        request,
+        framing,
+        mode,
+        mut close,
+        mut linger,
+        first,
+        expects_continue,
+        started,
+        body_share: _share,
+        ..
+    } = adm;
     let _stream_slot = (mode == BodyMode::Streamed).then(|| StreamSlot(engine));
     // A buffered body sits whole in the read buffer; otherwise it is still on the socket.
     let in_memory = match framing {

@@ -8,6 +8,7 @@ use std::time::Instant;
 use http_utils::{check_host, request_framing, Framing, Headers, Request, Version};
 
 use super::body::BodyIn;
+use super::engine::BodyShare;
 use super::respond;
 use super::{After, CloseReason, Conn, Outcome, Phase, Step, Worker};
 use crate::connection::engine::Engine;
@@ -40,6 +41,8 @@ pub(crate) struct Admitted {
     pub started: Option<Instant>,
     /// Until when it may wait in the queue.
     pub queued_until: Option<Instant>,
+    /// The share of the body budget its buffered body holds, given back with the request.
+    pub body_share: Option<BodyShare>,
 }
 
 /// What a request's `Expect` field asks for.
@@ -110,6 +113,7 @@ pub(super) fn serve(w: &mut Worker<'_>, conn: &mut Conn, mut req: Request) -> St
         expects_continue: false,
         started,
         queued_until: None,
+        body_share: None,
         request: req,
     };
     if let Some(first) = rejected {

@@ -47,6 +47,7 @@ fn engine(settings: Settings) -> Engine {
         streaming: AtomicUsize::new(0),
         requests: AtomicU64::new(0),
         stop: AtomicBool::new(false),
+        body_budget: super::engine::BodyBudget::new(1 << 20),
     }
 }
 

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use http_utils::{Limits, Version};
 
-use crate::connection::engine::{Engine, Settings};
+use crate::connection::engine::{BodyBudget, Engine, Settings};
 use crate::connection::queue::DispatchQueue;
 use crate::handler::registry::Registry;
 use crate::handler::site::Site;
@@ -61,6 +61,7 @@ pub struct ServerBuilder {
     streaming_limit: Option<usize>,
     queue_size: Option<usize>,
     queue_wait: Duration,
+    body_buffer_limit: u64,
     compression: bool,
     transport: Box<dyn Transport>,
     #[cfg(feature = "tls")]
@@ -89,6 +90,7 @@ impl ServerBuilder {
             streaming_limit: None,
             queue_size: None,
             queue_wait: Duration::from_secs(10),
+            body_buffer_limit: 256 << 20,
             compression: true,
             transport: Box::new(TcpTransport),
             #[cfg(feature = "tls")]
@@ -230,6 +232,15 @@ impl ServerBuilder {
         self
     }
 
+    /// The memory that the request bodies the server reads into buffers may take together
+    /// (default 256 MiB); a body that would pass it gets 503 with `Retry-After` and the
+    /// connection closes. With [`Limits::max_body`](http_utils::Limits) it bounds what uploads
+    /// can make the server hold at once.
+    pub fn body_buffer_limit(mut self, bytes: u64) -> Self {
+        self.body_buffer_limit = bytes;
+        self
+    }
+
     /// The cap on handlers that read their request body from the socket as it arrives, each
     /// holding its worker while it waits for the peer: handlers of streaming routes
     /// ([`Server::streaming_route`]) and of requests with `Expect: 100-continue` (answered
@@ -332,6 +343,7 @@ impl ServerBuilder {
             streaming: AtomicUsize::new(0),
             requests: AtomicU64::new(0),
             stop: AtomicBool::new(false),
+            body_budget: BodyBudget::new(self.body_buffer_limit),
         };
         let shared = Arc::new(Shared::new(
             engine,
