@@ -380,3 +380,20 @@ fn a_file_body_goes_out_whole_while_parked() {
     assert!(got[at..] == data[1000..1000 + want], "the bytes of the file, in order");
     let _ = std::fs::remove_file(&path);
 }
+
+#[test]
+fn a_chunked_body_in_pieces_of_any_size_reads_the_same() {
+    let head = b"POST /up HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n".to_vec();
+    let body = b"5\r\nhello\r\n1;ext=x\r\n \r\n6\r\nworld!\r\n0\r\nTrailer: t\r\n\r\n".to_vec();
+    for piece in [1, 2, 3, 5, 8, 13] {
+        let mut s = Scenario::new(&[("/up", echo_length())]);
+        s.send(&head);
+        assert_eq!(s.drive(), Outcome::Park);
+        for chunk in body.chunks(piece) {
+            s.send(chunk);
+            assert_eq!(s.drive(), Outcome::Park, "piece size {piece}");
+        }
+        assert_eq!(s.phase(), "Head", "piece size {piece}");
+        assert!(s.received(10).ends_with("got 12"), "piece size {piece}");
+    }
+}
