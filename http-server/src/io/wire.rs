@@ -1,8 +1,10 @@
-//! Blocking I/O with deadlines over a non-blocking connection, and the worker's buffers.
+//! The worker's read buffer, the minimum-rate bookkeeping ([`Progress`]), and the wire: the
+//! blocking view of a non-blocking connection that handler code reads and writes through.
 //!
-//! Sockets stay non-blocking all their life. When a worker must wait inside a request (for
-//! body bytes, or for room to write a response), it polls the one descriptor with the phase's
-//! timeout; everywhere else it never waits, and a connection with nothing to read is parked.
+//! Sockets stay non-blocking all their life, and the engine never waits on them (it parks the
+//! connection). Only handler code waits on the wire: a streamed request body, or a body the
+//! handler writes itself. Such a wait moves the connection to the worker's own poller
+//! ([`Solo`](crate::io::poller::Solo)) with the phase's timeout.
 //!
 //! A waiting worker is pinned to its connection, so each wait is bounded twice: by the phase's
 //! timeout, and (when the transfer has had to wait once) by the minimum data rate

@@ -5,12 +5,13 @@
 //!   acceptor ── accept, register (edge-triggered) ──► seat's poller (mio) ◄── park ───┐
 //!                                                 │ ready keys                        │
 //!                                                 ▼                                   │
-//!   seats (one per CPU): the worker holding a seat waits on the poller, then drives   │
-//!   each ready connection itself (no hand-off) ───────────────────────────────────────┘
+//!   seats (one per CPU, a poller each): the worker holding a seat waits on its poller, │
+//!   then drives each ready connection itself (no hand-off) ───────────────────────────┘
 //!                                                 ▲
 //!   monitor: a seat whose worker has been inside one request for a tick or two is given
 //!   to a standby worker, so a slow handler never stalls the connections behind it; it
-//!   also closes parked connections whose deadline passed (slowloris, idle keep-alive).
+//!   also closes parked connections whose deadline passed (slowloris, idle keep-alive)
+//!   and wakes queued requests (see `monitor`).
 //! ```
 //!
 //! Only as many workers as there are seats wait for readiness, so on one CPU the common case
