@@ -354,3 +354,31 @@ fn bodies_read_together_stay_within_the_body_buffer_limit() {
     c.send(&vec![b'c'; 60_000]);
     assert_eq!(c.read().text(), "got 60000");
 }
+
+#[test]
+fn a_body_still_arriving_at_shutdown_is_served_within_the_grace_period() {
+    let h = start(
+        |b| b.shutdown_grace(Duration::from_secs(5)),
+        |s| s.add_resource("/up", |req, _| Response::text(format!("got {}", req.body().len().unwrap_or(0)))),
+    );
+    let mut c = Client::connect(addr(&h));
+    c.send(b"POST /up HTTP/1.1\r\nHost: t\r\nContent-Type: application/octet-stream\r\nContent-Length: 10\r\n\r\n01234");
+    // Let the server read the head (until then the connection looks idle and is closed).
+    std::thread::sleep(ms(200));
+    let h = Arc::new(h);
+    let stopping = {
+        let h = h.clone();
+        std::thread::spawn(move || {
+            let t0 = Instant::now();
+            h.shutdown();
+            t0.elapsed()
+        })
+    };
+    std::thread::sleep(ms(200));
+    c.send(b"56789");
+    let r = c.read();
+    assert_eq!((r.status(), r.text().as_str()), (200, "got 10"));
+    assert_eq!(r.header("connection"), Some("close"), "the server is stopping");
+    let took = stopping.join().unwrap();
+    assert!(took < Duration::from_secs(4), "shutdown waited for the upload, not the grace period: {took:?}");
+}
