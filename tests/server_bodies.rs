@@ -233,3 +233,47 @@ fn handler_headers_and_connection_close() {
     assert_eq!(r.header("connection"), Some("close"));
     assert!(c.is_closed());
 }
+
+#[test]
+fn a_streaming_route_reads_its_body_as_it_arrives() {
+    let limits = http_toolkit::utils::Limits { max_body: 1000, ..Limits::default() };
+    let (entered_tx, entered) = std::sync::mpsc::channel::<()>();
+    let entered_tx = std::sync::Mutex::new(entered_tx);
+    let h = start(
+        |b| b.limits(limits).streaming_body_limit(1),
+        move |s| {
+            s.streaming_route(Method::Put, "/upload/{name}", move |cx| {
+                let _ = entered_tx.lock().unwrap().send(());
+                let mut n = 0u64;
+                let mut buf = [0u8; 4096];
+                loop {
+                    match cx.body().read(&mut buf) {
+                        Ok(0) => break,
+                        Ok(k) => n += k as u64,
+                        Err(_) => return Response::new(400),
+                    }
+                }
+                Response::text(format!("{} {n}", cx.param("name").unwrap_or("")))
+            })
+            .unwrap();
+            s.add_resource("/", |_, _| Response::text("ok"));
+        },
+    );
+    // The handler runs before the body is there, and its body may pass max_body.
+    let mut c = Client::connect(addr(&h));
+    c.send(b"PUT /upload/a HTTP/1.1\r\nHost: t\r\nContent-Length: 50000\r\n\r\n");
+    entered.recv_timeout(std::time::Duration::from_secs(5)).expect("the handler runs at the head");
+    // The one streaming slot is taken: another streaming request gets 503 at once.
+    let mut d = Client::connect(addr(&h));
+    d.send(b"PUT /upload/b HTTP/1.1\r\nHost: t\r\nContent-Length: 10\r\n\r\n");
+    let r = d.read();
+    assert_eq!((r.status(), r.header("connection")), (503, Some("close")));
+    // Other requests are served meanwhile.
+    assert_eq!(Client::connect(addr(&h)).get("/").text(), "ok");
+    c.send(&vec![b'x'; 50_000]);
+    assert_eq!(c.read().text(), "a 50000");
+    // The slot is free again.
+    let mut e = Client::connect(addr(&h));
+    e.send(b"PUT /upload/e HTTP/1.1\r\nHost: t\r\nContent-Length: 3\r\n\r\nabc");
+    assert_eq!(e.read().text(), "e 3");
+}
