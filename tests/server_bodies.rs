@@ -236,7 +236,7 @@ fn handler_headers_and_connection_close() {
 
 #[test]
 fn a_streaming_route_reads_its_body_as_it_arrives() {
-    let limits = http_toolkit::utils::Limits { max_body: 1000, ..Limits::default() };
+    let limits = http_toolkit::utils::Limits { max_body: 1000, ..Default::default() };
     let (entered_tx, entered) = std::sync::mpsc::channel::<()>();
     let entered_tx = std::sync::Mutex::new(entered_tx);
     let h = start(
