@@ -117,9 +117,20 @@ pub(super) fn advance(w: &mut Worker<'_>, conn: &mut Conn, mut b: Box<BodyIn>) -
     let max = engine.wire.limits.max_body;
     for _ in 0..READS_PER_TURN {
         while b.continue_at < CONTINUE.len() {
-            match conn.io.write(&CONTINUE[b.continue_at..]).and_then(|n| conn.io.flush().map(|()| n)) {
-                Ok(n) => b.continue_at += n,
-                Err(e) if would_block(&e) => return wait(w, conn, b, "room"),
+            match conn.io.write(&CONTINUE[b.continue_at..]) {
+                Ok(0) => return Step::Answered(After::Close(CloseReason::WriteFailed)),
+                Ok(n) => {
+                    b.continue_at += n;
+                    // A transport with output of its own (TLS) sends what is left of it with
+                    // its next read or write, or when the socket has room again.
+                    match conn.io.flush() {
+                        Err(e) if !would_block(&e) => {
+                            return Step::Answered(After::Close(CloseReason::WriteFailed))
+                        }
+                        _ => {}
+                    }
+                }
+                Err(e) if would_block(&e) => return wait(w, conn, b),
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(_) => return Step::Answered(After::Close(CloseReason::WriteFailed)),
             }
@@ -132,7 +143,7 @@ pub(super) fn advance(w: &mut Worker<'_>, conn: &mut Conn, mut b: Box<BodyIn>) -
         match w.rbuf.read_from(&mut *conn.io, READ_BUF) {
             Ok((0, _)) => return Step::Answered(After::Close(CloseReason::BodyFailed)),
             Ok((n, _)) => b.progress.add(n),
-            Err(e) if would_block(&e) => return wait(w, conn, b, "bytes"),
+            Err(e) if would_block(&e) => return wait(w, conn, b),
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
             Err(_) => return Step::Answered(After::Close(CloseReason::ReadFailed)),
         }
@@ -142,7 +153,7 @@ pub(super) fn advance(w: &mut Worker<'_>, conn: &mut Conn, mut b: Box<BodyIn>) -
 }
 
 /// Parks a body that waits for the peer, within the body timeout and the minimum rate.
-fn wait(w: &mut Worker<'_>, conn: &mut Conn, mut b: Box<BodyIn>, _for: &str) -> Step {
+fn wait(w: &mut Worker<'_>, conn: &mut Conn, mut b: Box<BodyIn>) -> Step {
     let t = &w.engine.wire.timeouts;
     let now = w.engine.site.clock.now();
     match b.progress.deadline(now, t.body, t.min_body_rate, t.body, "the request body arrives too slowly") {
