@@ -16,7 +16,7 @@ use std::io;
 
 use http_utils::{ChunkedDecoder, Framing};
 
-use super::engine::BodyShare;
+use super::engine::Share;
 use super::serve::{dispatch, Admitted};
 use super::write::error_response;
 use super::{would_block, After, CloseReason, Conn, Outcome, Phase, Step, Worker};
@@ -43,7 +43,7 @@ pub(crate) struct BodyIn {
     /// Bytes of `100 Continue` still to write.
     continue_at: usize,
     /// Its share of the memory all buffered bodies may take.
-    share: BodyShare,
+    share: Share,
 }
 
 impl BodyIn {
@@ -60,7 +60,7 @@ impl BodyIn {
             buf: Vec::with_capacity(first),
             progress: Progress::default(),
             continue_at: if expects_continue { 0 } else { CONTINUE.len() },
-            share: BodyShare::new(&w.engine.body_budget),
+            share: Share::new(&w.engine.body_budget),
         })
     }
 

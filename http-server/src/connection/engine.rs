@@ -17,38 +17,38 @@ pub(crate) struct Settings {
     pub max_requests_per_connection: u32,
     /// Handlers running at once (the egg's request-count limit).
     pub request_count_limit: usize,
-    /// Handlers that may read their body from the socket at once.
-    pub streaming_limit: usize,
     /// How long a complete request may wait for a slot.
     pub queue_wait: Duration,
     #[cfg_attr(not(feature = "gzip"), allow(dead_code))]
     pub compression: bool,
 }
 
-/// The memory all request bodies the server reads into buffers may take together.
-pub(crate) struct BodyBudget {
+/// A quantity that requests take shares of, up to a cap: the memory of buffered bodies
+/// (bytes), the handlers streaming their body (one each).
+pub(crate) struct Budget {
     used: AtomicU64,
     cap: u64,
 }
 
-impl BodyBudget {
-    pub(crate) fn new(cap: u64) -> Arc<BodyBudget> {
-        Arc::new(BodyBudget { used: AtomicU64::new(0), cap })
+impl Budget {
+    pub(crate) fn new(cap: u64) -> Arc<Budget> {
+        Arc::new(Budget { used: AtomicU64::new(0), cap })
     }
 }
 
-/// Bytes of the body budget held by one request until it is dropped.
-pub(crate) struct BodyShare {
-    budget: Arc<BodyBudget>,
-    bytes: u64,
+/// A request's share of a [`Budget`], given back when it is dropped, however the request
+/// ends (answered, or its connection closed while it waited).
+pub(crate) struct Share {
+    budget: Arc<Budget>,
+    amount: u64,
 }
 
-impl BodyShare {
-    pub(crate) fn new(budget: &Arc<BodyBudget>) -> BodyShare {
-        BodyShare { budget: budget.clone(), bytes: 0 }
+impl Share {
+    pub(crate) fn new(budget: &Arc<Budget>) -> Share {
+        Share { budget: budget.clone(), amount: 0 }
     }
 
-    /// Takes `n` more bytes of the budget; false (taking nothing) when that would pass it.
+    /// Takes `n` more of the budget; false (taking nothing) when that would pass its cap.
     pub(crate) fn grow(&mut self, n: u64) -> bool {
         let cap = self.budget.cap;
         let taken = self
@@ -56,15 +56,15 @@ impl BodyShare {
             .used
             .fetch_update(Ordering::AcqRel, Ordering::Acquire, |u| u.checked_add(n).filter(|&t| t <= cap));
         if taken.is_ok() {
-            self.bytes += n;
+            self.amount += n;
         }
         taken.is_ok()
     }
 }
 
-impl Drop for BodyShare {
+impl Drop for Share {
     fn drop(&mut self) {
-        self.budget.used.fetch_sub(self.bytes, Ordering::AcqRel);
+        self.budget.used.fetch_sub(self.amount, Ordering::AcqRel);
     }
 }
 
@@ -80,14 +80,14 @@ pub(crate) struct Engine {
     pub queue: DispatchQueue,
     /// Handlers running now.
     pub active: AtomicUsize,
-    /// Handlers reading their body from the socket now.
-    pub streaming: AtomicUsize,
+    /// Handlers reading their body from the socket (a share of one each).
+    pub streaming: Arc<Budget>,
     /// Requests handled since startup.
     pub requests: AtomicU64,
     /// A graceful shutdown has begun.
     pub stop: AtomicBool,
     /// What request bodies read by the server may take in memory together.
-    pub body_budget: Arc<BodyBudget>,
+    pub body_budget: Arc<Budget>,
 }
 
 impl Engine {

@@ -62,15 +62,6 @@ impl Drop for Slot<'_> {
     }
 }
 
-/// A slot among the handlers that stream their body from the socket.
-struct StreamSlot<'a>(&'a Engine);
-
-impl Drop for StreamSlot<'_> {
-    fn drop(&mut self) {
-        self.0.streaming.fetch_sub(1, Ordering::AcqRel);
-    }
-}
-
 /// Calls the log hook, if any, keeping its panics in.
 pub(super) fn log(
     table: &Table,
@@ -309,7 +300,7 @@ pub(super) fn run_in_slot(w: &mut Worker<'_>, conn: &mut Conn, adm: Admitted) ->
 pub(super) fn run(w: &mut Worker<'_>, conn: &mut Conn, adm: Admitted) -> Step {
     let engine = w.engine;
     let table = engine.registry.snapshot();
-    // The body's share of the budget goes back when the handler is done with it.
+    // The body's share of the budget and the streaming slot go back when the handler is done.
     let Admitted {
         request,
         framing,
@@ -319,10 +310,10 @@ pub(super) fn run(w: &mut Worker<'_>, conn: &mut Conn, adm: Admitted) -> Step {
         first,
         expects_continue,
         started,
-        body_share: _share,
+        body_share: _body,
+        stream_share: _slot,
         ..
     } = adm;
-    let _stream_slot = (mode == BodyMode::Streamed).then(|| StreamSlot(engine));
     // A buffered body sits whole in the read buffer; otherwise it is still on the socket.
     let in_memory = match framing {
         Framing::None | Framing::Length(0) => true,

@@ -8,7 +8,7 @@ use std::time::Instant;
 use http_utils::{check_host, request_framing, Framing, Headers, Request, Version};
 
 use super::body::BodyIn;
-use super::engine::BodyShare;
+use super::engine::Share;
 use super::respond;
 use super::{After, CloseReason, Conn, Outcome, Phase, Step, Worker};
 use crate::connection::engine::Engine;
@@ -42,7 +42,9 @@ pub(crate) struct Admitted {
     /// Until when it may wait in the queue.
     pub queued_until: Option<Instant>,
     /// The share of the body budget its buffered body holds, given back with the request.
-    pub body_share: Option<BodyShare>,
+    pub body_share: Option<Share>,
+    /// Its streaming slot (`BodyMode::Streamed`), given back with the request.
+    pub stream_share: Option<Share>,
 }
 
 /// What a request's `Expect` field asks for.
@@ -114,6 +116,7 @@ pub(super) fn serve(w: &mut Worker<'_>, conn: &mut Conn, mut req: Request) -> St
         started,
         queued_until: None,
         body_share: None,
+        stream_share: None,
         request: req,
     };
     if let Some(first) = rejected {
@@ -145,8 +148,10 @@ pub(super) fn serve(w: &mut Worker<'_>, conn: &mut Conn, mut req: Request) -> St
     }
     let streams = table.streams_body(adm.request.method(), adm.request.path());
     let continues = expect == Expectation::Continue && version == Version::Http11;
-    if (streams || continues) && try_slot(&engine.streaming, settings.streaming_limit) {
+    let mut slot = Share::new(&engine.streaming);
+    if (streams || continues) && slot.grow(1) {
         adm.mode = BodyMode::Streamed;
+        adm.stream_share = Some(slot);
         adm.expects_continue = continues;
         return dispatch(w, conn, adm);
     }
@@ -224,7 +229,7 @@ pub(super) fn resume_queued(w: &mut Worker<'_>, conn: &mut Conn, adm: Box<Admitt
 /// closes when a body may still be on its way.
 fn busy(w: &mut Worker<'_>, conn: &mut Conn, mut adm: Admitted) -> Step {
     if adm.mode == BodyMode::Streamed {
-        w.engine.streaming.fetch_sub(1, Ordering::AcqRel);
+        adm.stream_share = None;
         adm.mode = BodyMode::Buffered;
     }
     let unread = adm.framing != Framing::None && adm.framing != Framing::Length(0);

@@ -44,10 +44,11 @@ fn engine(settings: Settings) -> Engine {
         pollers: vec![Arc::new(Poller::new().unwrap())],
         queue: DispatchQueue::new(4),
         active: AtomicUsize::new(0),
-        streaming: AtomicUsize::new(0),
+        // No handler streams its body: every body is read by the engine first.
+        streaming: super::engine::Budget::new(0),
         requests: AtomicU64::new(0),
         stop: AtomicBool::new(false),
-        body_budget: super::engine::BodyBudget::new(1 << 20),
+        body_budget: super::engine::Budget::new(1 << 20),
     }
 }
 
@@ -55,8 +56,6 @@ fn settings() -> Settings {
     Settings {
         max_requests_per_connection: 100,
         request_count_limit: 4,
-        // No handler streams its body: every body is read by the engine first.
-        streaming_limit: 0,
         queue_wait: Duration::from_secs(1),
         compression: false,
     }
@@ -396,4 +395,26 @@ fn a_chunked_body_in_pieces_of_any_size_reads_the_same() {
         assert_eq!(s.phase(), "Head", "piece size {piece}");
         assert!(s.received(10).ends_with("got 12"), "piece size {piece}");
     }
+}
+
+#[test]
+fn a_queued_streaming_request_gives_its_slot_back_when_its_connection_goes() {
+    let mut settings = settings();
+    settings.request_count_limit = 1;
+    let mut s = Scenario::with(settings, &[("/s", echo_length())]);
+    s.engine.streaming = super::engine::Budget::new(1);
+    s.engine.registry.update(|t| {
+        let pattern = crate::handler::route::Pattern::parse("/s").unwrap();
+        t.streaming.insert(pattern, crate::handler::route_table::Methods::Any, ()).unwrap();
+    });
+    // Another handler holds the one slot: the streamed request waits in the queue, holding
+    // the one streaming slot.
+    s.engine.active.store(1, std::sync::atomic::Ordering::Relaxed);
+    s.send(b"PUT /s HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\n\r\n");
+    assert_eq!(s.drive(), Outcome::Park);
+    assert_eq!(s.phase(), "Queued");
+    assert!(!super::engine::Share::new(&s.engine.streaming).grow(1), "the slot is taken");
+    // Its connection is closed while it waits (a deadline, a shutdown): the slot comes back.
+    s.conn = None;
+    assert!(super::engine::Share::new(&s.engine.streaming).grow(1), "the slot is free again");
 }

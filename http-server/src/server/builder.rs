@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use http_utils::{Limits, Version};
 
-use crate::connection::engine::{BodyBudget, Engine, Settings};
+use crate::connection::engine::{Budget, Engine, Settings};
 use crate::connection::queue::DispatchQueue;
 use crate::handler::registry::Registry;
 use crate::handler::site::Site;
@@ -333,17 +333,16 @@ impl ServerBuilder {
             settings: Settings {
                 max_requests_per_connection: self.max_requests_per_connection,
                 request_count_limit,
-                streaming_limit: self.streaming_limit.unwrap_or((request_count_limit / 2).max(1)),
                 queue_wait: self.queue_wait,
                 compression: self.compression,
             },
             pollers,
             queue: DispatchQueue::new(self.queue_size.unwrap_or(workers * 16)),
             active: AtomicUsize::new(0),
-            streaming: AtomicUsize::new(0),
+            streaming: Budget::new(self.streaming_limit.unwrap_or((request_count_limit / 2).max(1)) as u64),
             requests: AtomicU64::new(0),
             stop: AtomicBool::new(false),
-            body_budget: BodyBudget::new(self.body_buffer_limit),
+            body_budget: Budget::new(self.body_buffer_limit),
         };
         let shared = Arc::new(Shared::new(
             engine,
