@@ -449,8 +449,15 @@ fn push_hex(out: &mut Vec<u8>, n: u64) {
 }
 
 /// Writes the size line of a chunk of `len` bytes (`len` in hex, then CRLF) into `buf` and
-/// returns how many bytes it took (at most 18).
-pub(crate) fn chunk_size_line(len: usize, buf: &mut [u8; 18]) -> usize {
+/// returns how many bytes it took (at most 18), for writers that put a chunk's data in place
+/// first and its size line in front of it.
+///
+/// ```
+/// let mut line = [0u8; 18];
+/// let n = http_utils::chunk_size_line(26, &mut line);
+/// assert_eq!(&line[..n], b"1a\r\n");
+/// ```
+pub fn chunk_size_line(len: usize, buf: &mut [u8; 18]) -> usize {
     let mut tmp = [0u8; 16];
     let start = hex_digits(len as u64, &mut tmp);
     let digits = 16 - start;

@@ -22,7 +22,7 @@
 //!   [`parse_response_head`], [`parse_headers`];
 //! - the one framing decision: [`Framing`], [`request_framing`], [`response_framing`],
 //!   [`response_has_body`];
-//! - bodies: [`ChunkedDecoder`], [`encode_chunk`], [`encode_last_chunk`] (I/O-free), and in
+//! - bodies: [`ChunkedDecoder`], [`encode_chunk`], [`encode_last_chunk`], [`chunk_size_line`] (I/O-free), and in
 //!   [`io`] the blocking readers and writers ([`io::read_request_head`],
 //!   [`io::read_response_head`], [`io::read_request_attributes`], [`io::BodyReader`],
 //!   [`io::read_body`], [`io::LimitReader`], [`io::ChunkedWriter`], [`io::drain`]);
@@ -70,7 +70,7 @@ mod version;
 mod write;
 
 pub use accept::{accepts_encoding, accepts_gzip, is_compressible};
-pub use chunked::{encode_chunk, encode_last_chunk, ChunkedDecoder};
+pub use chunked::{chunk_size_line, encode_chunk, encode_last_chunk, ChunkedDecoder};
 pub use error::{Error, ErrorKind, Result};
 pub use framing::{request_framing, response_framing, response_has_body, Framing};
 pub use headers::Headers;

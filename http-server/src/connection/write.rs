@@ -8,7 +8,7 @@ use std::io::{self, Read};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use http_utils::io::ChunkedWriter;
-use http_utils::{encode_chunk, encode_last_chunk, Headers, Method, Version};
+use http_utils::{chunk_size_line, encode_last_chunk, Headers, Method, Version};
 
 use super::read::start_linger;
 use super::{would_block, CloseReason, Conn, Outcome, Phase, Worker};
@@ -199,7 +199,7 @@ fn pump(io: &mut dyn crate::io::transport::Connection, out: &mut Out) -> Result<
                 continue;
             }
             OutBody::Reader { .. } => {
-                match refill(body, &mut out.buf) {
+                match refill(body, &mut out.buf, &mut out.pos) {
                     Ok(true) => {}
                     Ok(false) => out.body = None,
                     Err(reason) => {
@@ -285,50 +285,55 @@ fn file_as_reader(mut file: std::fs::File, pos: u64, end: u64) -> OutBody {
     }
 }
 
-/// Reads the next piece of a reader's body into `buf`, framed. `Ok(false)` once the body
-/// is complete (the last piece, if any, is in `buf`). A reader that fails, panics or ends
-/// before its length is an error: the connection must close after what was sent.
-fn refill(body: &mut OutBody, buf: &mut Vec<u8>) -> Result<bool, CloseReason> {
+/// Room before a chunk's data for its size line (the hex digits of a `usize` and CRLF).
+const SIZE_LINE_ROOM: usize = 18;
+
+/// Reads the next piece of a reader's body into `buf` (empty when called), framed; what is
+/// to be written starts at `*pos`. `Ok(false)` once the body is complete (the last piece, if
+/// any, is in `buf`). A reader that fails, panics or ends before its length is an error: the
+/// connection must close after what was sent.
+fn refill(body: &mut OutBody, buf: &mut Vec<u8>, pos: &mut usize) -> Result<bool, CloseReason> {
     let OutBody::Reader { reader, left, chunked, trailers } = body else { return Ok(false) };
     let want = match left {
         Some(0) => return Ok(false),
         Some(n) => READ_AHEAD.min(usize::try_from(*n).unwrap_or(READ_AHEAD)),
         None => READ_AHEAD,
     };
-    let mut piece = vec![0u8; want];
+    // A chunk's data is read after room for its size line, which is written in front of it.
+    let start = if *chunked { SIZE_LINE_ROOM } else { 0 };
+    buf.resize(start + want, 0);
     let got = loop {
-        match catch_unwind(AssertUnwindSafe(|| reader.read(&mut piece))) {
-            Ok(Ok(n)) => break n,
+        match catch_unwind(AssertUnwindSafe(|| reader.read(&mut buf[start..]))) {
+            Ok(Ok(n)) => break n.min(want),
             Ok(Err(e)) if e.kind() == io::ErrorKind::Interrupted => {}
             Ok(Err(_)) => return Err(CloseReason::WriteFailed),
             Err(_) => return Err(CloseReason::HandlerPanicked),
         }
     };
-    piece.truncate(got);
+    buf.truncate(start + got);
+    *pos = 0;
     match left {
         Some(n) => {
             if got == 0 {
                 return Err(CloseReason::ResponseUntilClose);
             }
             *n -= got as u64;
-            buf.extend_from_slice(&piece);
             Ok(*n > 0)
         }
         None if *chunked => {
             if got == 0 {
+                buf.clear();
                 encode_last_chunk(trailers.as_ref(), buf);
                 return Ok(false);
             }
-            encode_chunk(&piece, buf);
+            let mut line = [0u8; SIZE_LINE_ROOM];
+            let len = chunk_size_line(got, &mut line);
+            *pos = SIZE_LINE_ROOM - len;
+            buf[*pos..SIZE_LINE_ROOM].copy_from_slice(&line[..len]);
+            buf.extend_from_slice(b"\r\n");
             Ok(true)
         }
-        None => {
-            if got == 0 {
-                return Ok(false);
-            }
-            buf.extend_from_slice(&piece);
-            Ok(true)
-        }
+        None => Ok(got > 0),
     }
 }
 
