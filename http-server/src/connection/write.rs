@@ -105,7 +105,7 @@ pub(super) fn emit(w: &mut Worker<'_>, conn: &mut Conn, then: Then, done: Outcom
         out.buf = w.wbuf[written..].to_vec();
     }
     w.wbuf.clear();
-    let finished = if blocked { Ok(false) } else { pump(&mut *conn.io, &mut out) };
+    let finished = if blocked { Ok(false) } else { pump_marked(w, conn, &mut out) };
     match finished {
         Err(reason) => Some(Outcome::Close(reason)),
         Ok(false) => Some(park_out(w, conn, out)),
@@ -146,7 +146,7 @@ fn park_out(w: &mut Worker<'_>, conn: &mut Conn, mut out: Out) -> Outcome {
 
 /// Goes on writing a parked response; once it is out, the connection goes on at once.
 pub(super) fn resume(w: &mut Worker<'_>, conn: &mut Conn, mut out: Box<Out>) -> Outcome {
-    match pump(&mut *conn.io, &mut out) {
+    match pump_marked(w, conn, &mut out) {
         Err(reason) => Outcome::Close(reason),
         Ok(false) => park_out(w, conn, *out),
         Ok(true) => match out.finish() {
@@ -158,6 +158,20 @@ pub(super) fn resume(w: &mut Worker<'_>, conn: &mut Conn, mut out: Box<Out>) -> 
             Then::Linger(reason) => start_linger(w, conn, reason),
         },
     }
+}
+
+/// [`pump`], with the worker marked busy while a reader's body is read: a reader is user code
+/// that may block, and the monitor then gives the worker's seat to another worker.
+fn pump_marked(w: &mut Worker<'_>, conn: &mut Conn, out: &mut Out) -> Result<bool, CloseReason> {
+    let reads = matches!(out.body, Some(OutBody::Reader { .. }));
+    if reads {
+        w.mark_busy();
+    }
+    let r = pump(&mut *conn.io, out);
+    if reads {
+        w.mark_idle();
+    }
+    r
 }
 
 /// Writes until everything is out (`Ok(true)`) or the socket is full (`Ok(false)`). A body
