@@ -382,3 +382,45 @@ fn a_body_still_arriving_at_shutdown_is_served_within_the_grace_period() {
     let took = stopping.join().unwrap();
     assert!(took < Duration::from_secs(4), "shutdown waited for the upload, not the grace period: {took:?}");
 }
+
+#[test]
+fn a_blocking_response_reader_does_not_stall_other_connections() {
+    /// A reader that waits for a signal before its bytes (a slow source behind a response).
+    struct Gate(Mutex<mpsc::Receiver<()>>, bool);
+    impl Read for Gate {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            if self.1 {
+                return Ok(0);
+            }
+            let _ = self.0.lock().unwrap().recv_timeout(Duration::from_secs(10));
+            self.1 = true;
+            buf[..4].copy_from_slice(b"late");
+            Ok(4)
+        }
+    }
+    let (tx, rx) = mpsc::channel::<()>();
+    let rx = Arc::new(Mutex::new(Some(rx)));
+    let h = start(
+        |b| b.threads(4).io_threads(1),
+        move |s| {
+            let rx = rx.clone();
+            s.add_resource("/slow", move |_, _| {
+                let rx = rx.lock().unwrap().take().expect("one request");
+                Response::stream(Gate(Mutex::new(rx), false), Some(4))
+            });
+            s.add_resource("/", |_, _| Response::text("ok"));
+        },
+    );
+    let a = addr(&h);
+    let slow = std::thread::spawn(move || Client::connect(a).get("/slow").text());
+    std::thread::sleep(ms(50));
+    // The engine is inside the reader on the one seat: the seat goes to another worker.
+    let started = Instant::now();
+    let mut c = Client::connect(a);
+    for _ in 0..50 {
+        assert_eq!(c.get("/").text(), "ok");
+    }
+    assert!(started.elapsed() < Duration::from_secs(2), "{:?}", started.elapsed());
+    tx.send(()).unwrap();
+    assert_eq!(slow.join().unwrap(), "late");
+}
