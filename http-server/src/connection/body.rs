@@ -20,6 +20,7 @@ use super::engine::Share;
 use super::serve::{dispatch, Admitted};
 use super::write::error_response;
 use super::{would_block, After, CloseReason, Conn, Outcome, Phase, Step, Worker};
+use crate::io::transport::PeerAddr;
 use crate::io::wire::{Progress, READ_BUF};
 
 const CONTINUE: &[u8] = b"HTTP/1.1 100 Continue\r\n\r\n";
@@ -138,7 +139,7 @@ pub(super) fn advance(w: &mut Worker<'_>, conn: &mut Conn, mut b: Box<BodyIn>) -
         match b.take(w, max) {
             Ok(true) => return complete(w, conn, *b),
             Ok(false) => {}
-            Err((status, message)) => return failed(w, &b, status, message),
+            Err((status, message)) => return failed(w, &conn.peer, &b, status, message),
         }
         match w.rbuf.read_from(&mut *conn.io, READ_BUF) {
             Ok((0, _)) => return Step::Answered(After::Close(CloseReason::BodyFailed)),
@@ -162,26 +163,16 @@ fn wait(w: &mut Worker<'_>, conn: &mut Conn, mut b: Box<BodyIn>) -> Step {
             conn.phase = Phase::Body(b);
             Step::Wait(Outcome::Park)
         }
-        Err(_) => failed(w, &b, 408, "Request Timeout"),
+        Err(_) => failed(w, &conn.peer, &b, 408, "Request Timeout"),
     }
 }
 
 /// The body could not be read: an error answer, and the connection closes.
-fn failed(w: &mut Worker<'_>, b: &BodyIn, status: u16, message: &str) -> Step {
+fn failed(w: &mut Worker<'_>, peer: &PeerAddr, b: &BodyIn, status: u16, message: &str) -> Step {
     let bytes = error_response(w, status, message, b.adm.request.version());
     let table = w.engine.registry.snapshot();
-    let peer = b.adm.request.ip().map(|ip| crate::io::transport::PeerAddr::Ip((ip, 0).into()));
-    if let Some(peer) = &peer {
-        super::respond::log(
-            &table,
-            &b.adm.request,
-            peer,
-            status,
-            bytes,
-            b.adm.started,
-            Some(CloseReason::BodyFailed),
-        );
-    }
+    let reason = Some(CloseReason::BodyFailed);
+    super::respond::log(&table, &b.adm.request, peer, status, bytes, b.adm.started, reason);
     Step::Answered(After::Linger(CloseReason::BodyFailed))
 }
 

@@ -218,7 +218,7 @@ pub(crate) fn drive(w: &mut Worker<'_>, conn: &mut Conn, hangup: bool) -> Outcom
             read::after_step(w, conn, step, hangup)
         }
         Phase::Waiting(waiting) => {
-            let step = respond::resume_waiting(w, conn, waiting);
+            let step = respond::wait_for(w, conn, waiting);
             read::after_step(w, conn, step, hangup)
         }
         Phase::Write(out) => write::resume(w, conn, out),

@@ -10,7 +10,7 @@ use std::time::Instant;
 use http_utils::io::{drain, BodyReader};
 use http_utils::{Framing, Method, Request, Version};
 
-use super::serve::{Admitted, BodyMode};
+use super::serve::{body_in_buffer, Admitted, BodyMode};
 use super::write::{panic_message, write_response, OutBody};
 use super::{hook_error, After, CloseReason, Conn, Outcome, Phase, Step, Worker};
 use crate::connection::engine::Engine;
@@ -242,6 +242,37 @@ fn respond(cx: &mut Context<'_>, first: Option<Response>, can_dispatch: bool) ->
     }
 }
 
+/// How the connection closes after a handler's run: as decided before it, unless the
+/// handler panicked or the server began to stop meanwhile.
+fn run_close(engine: &Engine, panicked: bool, close: Option<CloseReason>) -> Option<CloseReason> {
+    if panicked {
+        Some(CloseReason::HandlerPanicked)
+    } else if close.is_none() && engine.stopping() {
+        Some(CloseReason::ShuttingDown)
+    } else {
+        close
+    }
+}
+
+/// Ends a handler's run once its response is written: the body left for the engine, the
+/// worker free, the log, and how the connection goes on.
+#[allow(clippy::too_many_arguments)]
+fn answered(
+    w: &mut Worker<'_>,
+    table: Arc<Table>,
+    request: Request,
+    peer: &PeerAddr,
+    (status, bytes, out): (u16, u64, Option<OutBody>),
+    started: Option<Instant>,
+    close: Option<CloseReason>,
+    linger: bool,
+) -> Step {
+    w.body = out;
+    w.mark_idle();
+    log_response(w, table, request, peer, status, bytes, started, close);
+    Step::Answered(after(close, linger))
+}
+
 fn after(close: Option<CloseReason>, linger: bool) -> After {
     match close {
         None => After::Keep,
@@ -315,11 +346,7 @@ pub(super) fn run(w: &mut Worker<'_>, conn: &mut Conn, adm: Admitted) -> Step {
         ..
     } = adm;
     // A buffered body sits whole in the read buffer; otherwise it is still on the socket.
-    let in_memory = match framing {
-        Framing::None | Framing::Length(0) => true,
-        Framing::Length(n) => mode == BodyMode::Buffered && w.rbuf.available().len() as u64 >= n,
-        _ => false,
-    };
+    let in_memory = mode == BodyMode::Buffered && body_in_buffer(framing, &w.rbuf);
     let rejected = first.is_some_and(|(status, _)| status == 400);
     w.mark_busy();
     let method = request.method().clone();
@@ -345,12 +372,7 @@ pub(super) fn run(w: &mut Worker<'_>, conn: &mut Conn, adm: Admitted) -> Step {
         }
     });
     let response = respond(&mut cx, first, true);
-    if cx.panicked {
-        close = Some(CloseReason::HandlerPanicked);
-    }
-    if close.is_none() && engine.stopping() {
-        close = Some(CloseReason::ShuttingDown);
-    }
+    close = run_close(engine, cx.panicked, close);
     // Whatever the handler left of the body must go before the next request can be read.
     if cx.body_failed {
         close = close.or(Some(CloseReason::BodyFailed));
@@ -384,20 +406,17 @@ pub(super) fn run(w: &mut Worker<'_>, conn: &mut Conn, adm: Admitted) -> Step {
         pending.abandon();
     }
     let mut wire = body.into_inner();
-    let (status, bytes, out) =
-        send(engine, &mut wire, &request, &conn.peer, &method, version, written, response, &mut close);
-    w.body = out;
-    w.mark_idle();
+    let sent = send(engine, &mut wire, &request, &conn.peer, &method, version, written, response, &mut close);
     if !rejected {
         engine.requests.fetch_add(1, Ordering::Relaxed);
     }
-    log_response(w, table, request, &conn.peer, status, bytes, started, close);
-    Step::Answered(after(close, linger))
+    answered(w, table, request, &conn.peer, sent, started, close, linger)
 }
 
 /// Parks a request until its responder answers (or writes the answer at once if it came
-/// already).
-fn wait_for(w: &mut Worker<'_>, conn: &mut Conn, waiting: Box<Waiting>) -> Step {
+/// already); also what a report for a connection whose request waits comes to (bytes the
+/// peer pipelines meanwhile stay unread).
+pub(super) fn wait_for(w: &mut Worker<'_>, conn: &mut Conn, waiting: Box<Waiting>) -> Step {
     match waiting.pending.take() {
         Some(verdict) => answer_waiting(w, conn, *waiting, verdict),
         None => {
@@ -410,18 +429,12 @@ fn wait_for(w: &mut Worker<'_>, conn: &mut Conn, waiting: Box<Waiting>) -> Step 
     }
 }
 
-/// A report for a connection whose request waits for a responder: nothing to do until the
-/// answer is settled (bytes the peer pipelines meanwhile stay unread).
-pub(super) fn resume_waiting(w: &mut Worker<'_>, conn: &mut Conn, waiting: Box<Waiting>) -> Step {
-    wait_for(w, conn, waiting)
-}
-
 /// Answers a request that waited for a responder, once its answer is settled.
 fn answer_waiting(w: &mut Worker<'_>, conn: &mut Conn, mut waiting: Waiting, verdict: Verdict) -> Step {
     let engine = w.engine;
     let table = engine.registry.snapshot();
     w.mark_busy();
-    let request = std::mem::replace(&mut waiting.request, Request::new(Method::Get, "/"));
+    let request = std::mem::replace(&mut waiting.request, Request::new(Method::Get, String::new()));
     let method = request.method().clone();
     let version = request.version();
     let mut cx = context(
@@ -445,24 +458,14 @@ fn answer_waiting(w: &mut Worker<'_>, conn: &mut Conn, mut waiting: Waiting, ver
         Verdict::Dropped => cx.error_response(500, "Internal Server Error"),
     };
     let response = respond(&mut cx, Some(first), false);
-    let mut close = waiting.close;
-    if cx.panicked {
-        close = Some(CloseReason::HandlerPanicked);
-    }
-    if close.is_none() && engine.stopping() {
-        close = Some(CloseReason::ShuttingDown);
-    }
+    let mut close = run_close(engine, cx.panicked, waiting.close);
     let Context { request, body, written, deferred, .. } = cx;
     if let Some(p) = deferred {
         p.abandon();
     }
     let mut wire = body.into_inner();
-    let (status, bytes, out) =
-        send(engine, &mut wire, &request, &conn.peer, &method, version, written, response, &mut close);
-    w.body = out;
-    w.mark_idle();
-    log_response(w, table, request, &conn.peer, status, bytes, waiting.started, close);
-    Step::Answered(after(close, waiting.linger))
+    let sent = send(engine, &mut wire, &request, &conn.peer, &method, version, written, response, &mut close);
+    answered(w, table, request, &conn.peer, sent, waiting.started, close, waiting.linger)
 }
 
 /// Writes a response (unless the handler wrote its own head) and settles how the connection

@@ -12,6 +12,7 @@ use super::engine::Share;
 use super::respond;
 use super::{After, CloseReason, Conn, Outcome, Phase, Step, Worker};
 use crate::connection::engine::Engine;
+use crate::io::wire::ReadBuf;
 
 /// How a request's body reaches its handler.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -72,6 +73,15 @@ fn expectation(headers: &Headers) -> Expectation {
         }
     }
     found
+}
+
+/// True when the whole body (none, or one of a known length) sits in the read buffer.
+pub(super) fn body_in_buffer(framing: Framing, rbuf: &ReadBuf) -> bool {
+    match framing {
+        Framing::None => true,
+        Framing::Length(n) => rbuf.available().len() as u64 >= n,
+        _ => false,
+    }
 }
 
 /// Takes one more handler slot if there is one.
@@ -159,11 +169,9 @@ pub(super) fn serve(w: &mut Worker<'_>, conn: &mut Conn, mut req: Request) -> St
         // Every streaming slot is taken: the body cannot wait for one in a buffer.
         return busy(w, conn, adm);
     }
-    if let Framing::Length(n) = framing {
-        if w.rbuf.available().len() as u64 >= n {
-            // The whole body came with the head.
-            return dispatch(w, conn, adm);
-        }
+    if body_in_buffer(framing, &w.rbuf) {
+        // The whole body came with the head.
+        return dispatch(w, conn, adm);
     }
     if table.refuses_outright(adm.request.method(), adm.request.path()) {
         // A 404 or 405 whatever the body says: answered now, the body left unread.
@@ -232,9 +240,7 @@ fn busy(w: &mut Worker<'_>, conn: &mut Conn, mut adm: Admitted) -> Step {
         adm.stream_share = None;
         adm.mode = BodyMode::Buffered;
     }
-    let unread = adm.framing != Framing::None && adm.framing != Framing::Length(0);
-    let buffered = adm.framing.known_length().is_some_and(|n| w.rbuf.available().len() as u64 >= n);
-    if unread && !buffered {
+    if !body_in_buffer(adm.framing, &w.rbuf) {
         adm.close = adm.close.or(Some(CloseReason::Busy));
         adm.linger = true;
     }
