@@ -36,6 +36,9 @@ With the defaults the whole run takes about 2.5 minutes.
 """
 import argparse, os, re, shutil, signal, socket, statistics, subprocess, sys, tempfile, threading, time
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from servers import free_port  # noqa: E402  (the bench scripts share it)
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 HELLO = os.path.join(ROOT, "target", "release", "examples", "hello")
@@ -69,14 +72,6 @@ http {{
   }}
 }}
 """
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
 
 
 def wait_listening(port, proc, name):
