@@ -134,17 +134,22 @@ pub use handler::parsers::multipart_parser;
 pub use handler::registry::ResourcePaths;
 pub use handler::responder::Responder;
 pub use handler::response::{
-    default_error_page, escape_html, BodyWriter, Response, ResponseBody, TrailerWriter,
+    default_error_page, escape_html, BodyWriter, Response, ResponseBody, TrailerWriter, UpgradeHandler,
 };
 pub use handler::route::{Captures, Pattern, PatternError, Relation};
 pub use handler::route_table::{Lookup, Methods, Route, RouteError, RouteTable};
+pub use handler::stream::{
+    Event, EventSender, StreamError, StreamOptions, StreamSender, TrySendError, DEFAULT_EVENTS_KEEP_ALIVE,
+    DEFAULT_STREAM_CAPACITY,
+};
 pub use io::timeouts::Timeouts;
 #[cfg(feature = "tls")]
 pub use io::tls::TlsTransport;
 #[cfg(unix)]
 pub use io::transport::UnixTransport;
 pub use io::transport::{Connection, ListenOptions, Listener, LocalAddr, PeerAddr, TcpTransport, Transport};
-pub use server::{Server, ServerBuilder, ServerHandle, Stopper};
+pub use io::upgraded::Upgraded;
+pub use server::{Server, ServerBuilder, ServerHandle, Stopper, DEFAULT_MAX_STREAMS};
 pub use static_files::dir::StaticDir;
 
 pub use http_utils::{Headers, Limits, Method, Request, Version};

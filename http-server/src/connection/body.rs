@@ -16,9 +16,9 @@ use std::io;
 
 use http_utils::{ChunkedDecoder, Framing};
 
+use super::compose::error_response;
 use super::engine::Share;
 use super::serve::{dispatch, Admitted};
-use super::write::error_response;
 use super::{would_block, After, CloseReason, Conn, Outcome, Phase, Step, Worker};
 use crate::io::transport::PeerAddr;
 use crate::io::wire::{Progress, READ_BUF};

@@ -3,6 +3,8 @@
 //! the seats' pollers. The runtime owns one and lends it to each worker.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+
+pub(crate) use crate::io::budget::{Budget, Share};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -10,6 +12,7 @@ use crate::connection::queue::DispatchQueue;
 use crate::handler::registry::Registry;
 use crate::handler::site::Site;
 use crate::io::poller::Poller;
+use crate::io::upgraded::Upgrades;
 use crate::io::wire::WireRules;
 
 /// The engine's settings.
@@ -21,51 +24,6 @@ pub(crate) struct Settings {
     pub queue_wait: Duration,
     #[cfg_attr(not(feature = "gzip"), allow(dead_code))]
     pub compression: bool,
-}
-
-/// A quantity that requests take shares of, up to a cap: the memory of buffered bodies
-/// (bytes), the handlers streaming their body (one each).
-pub(crate) struct Budget {
-    used: AtomicU64,
-    cap: u64,
-}
-
-impl Budget {
-    pub(crate) fn new(cap: u64) -> Arc<Budget> {
-        Arc::new(Budget { used: AtomicU64::new(0), cap })
-    }
-}
-
-/// A request's share of a [`Budget`], given back when it is dropped, however the request
-/// ends (answered, or its connection closed while it waited).
-pub(crate) struct Share {
-    budget: Arc<Budget>,
-    amount: u64,
-}
-
-impl Share {
-    pub(crate) fn new(budget: &Arc<Budget>) -> Share {
-        Share { budget: budget.clone(), amount: 0 }
-    }
-
-    /// Takes `n` more of the budget; false (taking nothing) when that would pass its cap.
-    pub(crate) fn grow(&mut self, n: u64) -> bool {
-        let cap = self.budget.cap;
-        let taken = self
-            .budget
-            .used
-            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |u| u.checked_add(n).filter(|&t| t <= cap));
-        if taken.is_ok() {
-            self.amount += n;
-        }
-        taken.is_ok()
-    }
-}
-
-impl Drop for Share {
-    fn drop(&mut self) {
-        self.budget.used.fetch_sub(self.amount, Ordering::AcqRel);
-    }
 }
 
 /// State every connection of one server shares.
@@ -88,6 +46,8 @@ pub(crate) struct Engine {
     pub stop: AtomicBool,
     /// What request bodies read by the server may take in memory together.
     pub body_budget: Arc<Budget>,
+    /// Connections handed to upgrade handlers, to tell them of a shutdown.
+    pub upgrades: Arc<Upgrades>,
 }
 
 impl Engine {

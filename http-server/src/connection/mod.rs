@@ -19,9 +19,11 @@
 //!   │                          [handler runs on a worker]  (streamed bodies and        │
 //!   │                                │                      100-continue read here)    │
 //!   │   Responder taken ────────► Waiting: until the answer comes from another thread  │
-//!   │                                ▼                                                 │
+//!   │                                ▼        (the client leaving closes it)           │
 //!   └── response written at once ◄── response: head and body handed to the engine ────┘
-//!                                     (socket full: Write, parked until room)
+//!                                     (socket full: Write, parked until room; a stream
+//!                                      with nothing queued: Write, idle, until its next
+//!                                      chunk; a 101: the connection leaves the engine)
 //!          close needed (a CloseReason says why): Linger (half-close, discard input) or close
 //! ```
 //!
@@ -29,11 +31,14 @@
 //! pipelined requests are gathered and written together.
 
 mod body;
+mod compose;
 pub(crate) mod engine;
+mod feed;
 pub(crate) mod queue;
 mod read;
 mod respond;
 mod serve;
+mod upgrade;
 mod write;
 
 use std::io;
@@ -103,9 +108,20 @@ impl Conn {
     }
 
     /// True while a request on it is not answered yet (its body is arriving, it waits for a
-    /// worker or a responder, or its response is being written).
+    /// worker or a responder, or its response is being written). A stream is not: it may
+    /// never end, and a shutdown closes it.
     pub(crate) fn in_flight(&self) -> bool {
-        matches!(self.phase, Phase::Body(_) | Phase::Queued(_) | Phase::Waiting(_) | Phase::Write(_))
+        match &self.phase {
+            Phase::Body(_) | Phase::Queued(_) | Phase::Waiting(_) => true,
+            Phase::Write(out) => !out.is_feed(),
+            _ => false,
+        }
+    }
+
+    /// True for a parked connection that is to be woken, not closed, at its deadline (a
+    /// stream waiting for its next chunk: its keep-alive is due).
+    pub(crate) fn wakes_at_deadline(&self) -> bool {
+        matches!(&self.phase, Phase::Write(out) if out.is_idle())
     }
 
     /// The bytes to send (best effort) to a connection closed at its deadline: a 408 for a
@@ -216,6 +232,15 @@ pub(crate) fn drive(w: &mut Worker<'_>, conn: &mut Conn, hangup: bool) -> Outcom
         Phase::Queued(adm) => {
             let step = serve::resume_queued(w, conn, adm);
             read::after_step(w, conn, step, hangup)
+        }
+        // The client left while its answer was awaited or streamed: nobody will read it.
+        Phase::Waiting(waiting) if hangup && waiting.unanswered() => {
+            drop(waiting);
+            Outcome::Close(CloseReason::ClientGone)
+        }
+        Phase::Write(out) if hangup && out.is_feed() => {
+            drop(out);
+            Outcome::Close(CloseReason::ClientGone)
         }
         Phase::Waiting(waiting) => {
             let step = respond::wait_for(w, conn, waiting);

@@ -5,7 +5,8 @@ use std::io;
 
 use http_utils::{parse_request_head, Parsed, Version};
 
-use super::write::{emit, error_response, Then};
+use super::compose::error_response;
+use super::write::{emit, Then};
 use super::{body, serve, After, CloseReason, Conn, Outcome, Phase, Step, Worker};
 use crate::io::wire::READ_BUF;
 

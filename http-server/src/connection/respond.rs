@@ -10,8 +10,10 @@ use std::time::Instant;
 use http_utils::io::{drain, BodyReader};
 use http_utils::{Framing, Method, Request, Version};
 
+use super::compose::{panic_message, write_response};
 use super::serve::{body_in_buffer, Admitted, BodyMode};
-use super::write::{panic_message, write_response, OutBody};
+use super::upgrade::vet;
+use super::write::OutBody;
 use super::{hook_error, After, CloseReason, Conn, Outcome, Phase, Step, Worker};
 use crate::connection::engine::Engine;
 use crate::handler::content::{Args, Content};
@@ -20,8 +22,11 @@ use crate::handler::context::{Context, WrittenHead};
 use crate::handler::dispatch::dispatch;
 use crate::handler::hooks::{ErrorEvent, LogRecord};
 use crate::handler::responder::{Pending, Verdict};
+use crate::handler::response::Takeover;
 use crate::handler::response::{Pass, Response};
 use crate::handler::route::Captures;
+use crate::handler::stream::FeedBody;
+use crate::io::budget::Share;
 use crate::io::head::BodyFraming;
 use crate::io::transport::{Connection, PeerAddr};
 use crate::io::wire::Wire;
@@ -40,6 +45,15 @@ pub(crate) struct Waiting {
     close: Option<CloseReason>,
     linger: bool,
     started: Option<Instant>,
+    /// Its share of the stream cap (passed on to a stream it becomes).
+    share: Option<Share>,
+}
+
+impl Waiting {
+    /// True while no answer has come.
+    pub(crate) fn unanswered(&self) -> bool {
+        self.pending.is_waiting()
+    }
 }
 
 impl Drop for Waiting {
@@ -304,6 +318,7 @@ fn context<'a>(
         captures: Captures::default(),
         key,
         deferred: None,
+        stream_share: None,
         panicked: false,
         args: Args::new(),
         content: None,
@@ -395,13 +410,18 @@ pub(super) fn run(w: &mut Worker<'_>, conn: &mut Conn, adm: Admitted) -> Step {
         }
     }
 
-    let Context { request, body, written, deferred, .. } = cx;
+    let response = vet(&mut cx, response, close);
+    if response.is_upgrade() {
+        linger = false;
+    }
+    let Context { request, body, written, deferred, stream_share: share, .. } = cx;
     if let Some(pending) = deferred {
         if written.is_none() {
             // The answer comes from a responder: the worker is free now.
             w.mark_idle();
             engine.requests.fetch_add(1, Ordering::Relaxed);
-            return wait_for(w, conn, Box::new(Waiting { pending, request, close, linger, started }));
+            let waiting = Waiting { pending, request, close, linger, started, share };
+            return wait_for(w, conn, Box::new(waiting));
         }
         pending.abandon();
     }
@@ -456,9 +476,15 @@ fn answer_waiting(w: &mut Worker<'_>, conn: &mut Conn, mut waiting: Waiting, ver
         Verdict::Response(r) => *r,
         Verdict::TimedOut => cx.error_response(503, "Service Unavailable"),
         Verdict::Dropped => cx.error_response(500, "Internal Server Error"),
+        Verdict::Overloaded => cx.error_response(503, "Service Unavailable").with_header("Retry-After", "1"),
+        Verdict::Stream(mut head, feed) => {
+            head.takeover = Some(Box::new(Takeover::Feed(FeedBody { feed, _share: waiting.share.take() })));
+            *head
+        }
     };
     let response = respond(&mut cx, Some(first), false);
     let mut close = run_close(engine, cx.panicked, waiting.close);
+    let response = vet(&mut cx, response, close);
     let Context { request, body, written, deferred, .. } = cx;
     if let Some(p) = deferred {
         p.abandon();

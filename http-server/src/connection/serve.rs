@@ -110,7 +110,7 @@ pub(super) fn serve(w: &mut Worker<'_>, conn: &mut Conn, mut req: Request) -> St
     };
     if let Some((status, message)) = rejected {
         if table.status_handlers.is_empty() {
-            let bytes = super::write::error_response(w, status, message, version);
+            let bytes = super::compose::error_response(w, status, message, version);
             respond::log(&table, &req, &conn.peer, status, bytes, started, Some(CloseReason::BadRequest));
             return Step::Answered(After::Linger(CloseReason::BadRequest));
         }

@@ -37,7 +37,7 @@ struct Scenario {
 fn engine(settings: Settings) -> Engine {
     let timeouts = Timeouts { write: Duration::from_secs(2), ..Timeouts::default() };
     Engine {
-        site: Site::new("t".into(), "localhost".into(), Version::Http11, Duration::from_secs(5)),
+        site: Site::new("t".into(), "localhost".into(), Version::Http11, Duration::from_secs(5), 64),
         wire: WireRules { timeouts, limits: Limits::default(), abort: AtomicBool::new(false) },
         registry: Registry::new(),
         settings,
@@ -49,6 +49,7 @@ fn engine(settings: Settings) -> Engine {
         requests: AtomicU64::new(0),
         stop: AtomicBool::new(false),
         body_budget: super::engine::Budget::new(1 << 20),
+        upgrades: Default::default(),
     }
 }
 

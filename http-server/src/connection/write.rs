@@ -1,36 +1,21 @@
-//! Responses on their way out: the one framing decision every writer uses, the hand-off of
-//! a response to the engine (the `Write` phase: bytes, a file or a reader written as the
-//! socket takes them, the connection parked in between), and the worker's path for bodies
-//! that handler code writes itself.
+//! Responses on their way out: the `Write` phase. What the worker gathered (heads, small
+//! bodies) and the body left for the engine (bytes, a file, a reader, a stream's chunks)
+//! are written as the socket takes them, with the connection parked in between; then the
+//! connection goes on, closes, lingers, or (after a `101`) goes to its upgrade handler.
 
-use std::any::Any;
 use std::io::{self, Read};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
-use http_utils::io::ChunkedWriter;
-use http_utils::{chunk_size_line, encode_last_chunk, Headers, Method, Version};
+use http_utils::{chunk_size_line, encode_last_chunk, Headers};
 
+use super::feed::{FeedOut, Fill};
 use super::read::start_linger;
+use super::upgrade::{hand_over, UpgradeJob};
 use super::{would_block, CloseReason, Conn, Outcome, Phase, Worker};
-use crate::handler::response::{Response, ResponseBody};
-use crate::handler::site::Site;
-use crate::io::head::{plan, write_head, BodyFraming, Head, Plan};
-use crate::io::wire::{Progress, Wire};
+use crate::io::wire::Progress;
 
-/// Bodies up to this size are copied after the head, so that small responses (and the
-/// responses to pipelined requests) go out in one write.
-const COPY_BODY_AT_MOST: usize = 16 * 1024;
 /// How much of a streamed body is read ahead of the socket.
 const READ_AHEAD: usize = 32 * 1024;
-
-/// The framing of a response as [`plan`] decides it, and whether the connection must close
-/// for it (a body that runs until the close).
-fn framed(p: Plan, close: &mut Option<CloseReason>) -> Plan {
-    if p.until_close {
-        *close = close.or(Some(CloseReason::ResponseUntilClose));
-    }
-    p
-}
 
 /// A body the engine sends after the bytes before it.
 pub(crate) enum OutBody {
@@ -43,6 +28,11 @@ pub(crate) enum OutBody {
     /// A reader: exactly `left` bytes when the length is known, else chunks until it ends
     /// (with `trailers` after them) or until the connection closes.
     Reader { reader: Box<dyn Read + Send>, left: Option<u64>, chunked: bool, trailers: Option<Headers> },
+    /// Chunks fed from a stream sender, until it is done.
+    Feed(FeedOut),
+    /// Nothing more: once the bytes before it are out, the connection goes to an upgrade
+    /// handler.
+    Upgrade(Box<UpgradeJob>),
 }
 
 /// What comes after a response is written.
@@ -62,9 +52,31 @@ pub(crate) struct Out {
     progress: Progress,
     /// The log record to write once the body is out.
     log: Option<super::LateLog>,
+    /// Parked with nothing to write: a stream waits for its next chunk.
+    idle: bool,
+}
+
+/// How far writing got.
+enum Pumped {
+    /// Everything is out.
+    Done,
+    /// The socket is full.
+    Full,
+    /// A stream's queue is empty.
+    Idle,
 }
 
 impl Out {
+    /// True for a streamed answer (it may stay open indefinitely).
+    pub(crate) fn is_feed(&self) -> bool {
+        matches!(self.body, Some(OutBody::Feed(_)))
+    }
+
+    /// True while parked waiting for a stream's next chunk.
+    pub(crate) fn is_idle(&self) -> bool {
+        self.idle
+    }
+
     /// Everything is out: logs the response, gives what comes next.
     fn finish(mut self) -> Then {
         if let Some(log) = self.log.take() {
@@ -86,6 +98,7 @@ pub(super) fn emit(w: &mut Worker<'_>, conn: &mut Conn, then: Then, done: Outcom
         then,
         progress: Progress::default(),
         log: w.late_log.take(),
+        idle: false,
     };
     let mut written = 0;
     let mut blocked = false;
@@ -105,11 +118,13 @@ pub(super) fn emit(w: &mut Worker<'_>, conn: &mut Conn, then: Then, done: Outcom
         out.buf = w.wbuf[written..].to_vec();
     }
     w.wbuf.clear();
-    let finished = if blocked { Ok(false) } else { pump_marked(w, conn, &mut out) };
+    let finished = if blocked { Ok(Pumped::Full) } else { pump_marked(w, conn, &mut out) };
     match finished {
         Err(reason) => Some(Outcome::Close(reason)),
-        Ok(false) => Some(park_out(w, conn, out)),
-        Ok(true) => match out.finish() {
+        Ok(Pumped::Full) => Some(park_out(w, conn, out)),
+        Ok(Pumped::Idle) => Some(park_idle(w, conn, out)),
+        Ok(Pumped::Done) if matches!(out.body, Some(OutBody::Upgrade(_))) => Some(upgrade(w, conn, out)),
+        Ok(Pumped::Done) => match out.finish() {
             Then::Next(Phase::Head) => {
                 conn.phase = Phase::Head;
                 None
@@ -124,8 +139,36 @@ pub(super) fn emit(w: &mut Worker<'_>, conn: &mut Conn, then: Then, done: Outcom
     }
 }
 
+/// Hands the connection to its upgrade handler once the `101` head is out.
+fn upgrade(w: &mut Worker<'_>, conn: &mut Conn, mut out: Out) -> Outcome {
+    let Some(OutBody::Upgrade(job)) = out.body.take() else {
+        return Outcome::Close(CloseReason::WriteFailed);
+    };
+    if let Some(log) = out.log.take() {
+        log.sent();
+    }
+    hand_over(w, conn, *job)
+}
+
+/// Parks a stream whose queue is empty, until its next chunk, its keep-alive time or the
+/// client's leaving. The rate clock starts again with the next chunk.
+fn park_idle(w: &mut Worker<'_>, conn: &mut Conn, mut out: Out) -> Outcome {
+    let now = w.engine.site.clock.now();
+    conn.deadline = match &out.body {
+        Some(OutBody::Feed(f)) => f.wake_at(now),
+        _ => now,
+    };
+    out.progress = Progress::default();
+    out.buf = Vec::new();
+    out.pos = 0;
+    out.idle = true;
+    conn.phase = Phase::Write(Box::new(out));
+    Outcome::Park
+}
+
 /// Parks a response that waits for room, within the write timeout and the minimum rate.
 fn park_out(w: &mut Worker<'_>, conn: &mut Conn, mut out: Out) -> Outcome {
+    out.idle = false;
     let t = &w.engine.wire.timeouts;
     let now = w.engine.site.clock.now();
     match out.progress.deadline(
@@ -148,8 +191,10 @@ fn park_out(w: &mut Worker<'_>, conn: &mut Conn, mut out: Out) -> Outcome {
 pub(super) fn resume(w: &mut Worker<'_>, conn: &mut Conn, mut out: Box<Out>) -> Outcome {
     match pump_marked(w, conn, &mut out) {
         Err(reason) => Outcome::Close(reason),
-        Ok(false) => park_out(w, conn, *out),
-        Ok(true) => match out.finish() {
+        Ok(Pumped::Full) => park_out(w, conn, *out),
+        Ok(Pumped::Idle) => park_idle(w, conn, *out),
+        Ok(Pumped::Done) if matches!(out.body, Some(OutBody::Upgrade(_))) => upgrade(w, conn, *out),
+        Ok(Pumped::Done) => match out.finish() {
             Then::Next(phase) => {
                 conn.phase = phase;
                 Outcome::Again
@@ -162,21 +207,27 @@ pub(super) fn resume(w: &mut Worker<'_>, conn: &mut Conn, mut out: Box<Out>) -> 
 
 /// [`pump`], with the worker marked busy while a reader's body is read: a reader is user code
 /// that may block, and the monitor then gives the worker's seat to another worker.
-fn pump_marked(w: &mut Worker<'_>, conn: &mut Conn, out: &mut Out) -> Result<bool, CloseReason> {
+fn pump_marked(w: &mut Worker<'_>, conn: &mut Conn, out: &mut Out) -> Result<Pumped, CloseReason> {
     let reads = matches!(out.body, Some(OutBody::Reader { .. }));
     if reads {
         w.mark_busy();
     }
-    let r = pump(&mut *conn.io, out);
+    let r = pump(&mut *conn.io, out, w.engine.site.clock.now());
     if reads {
         w.mark_idle();
     }
     r
 }
 
-/// Writes until everything is out (`Ok(true)`) or the socket is full (`Ok(false)`). A body
-/// that cannot be finished closes the connection afterwards (its `then` becomes a close).
-fn pump(io: &mut dyn crate::io::transport::Connection, out: &mut Out) -> Result<bool, CloseReason> {
+/// Writes until everything is out, the socket is full or a stream has nothing queued. A
+/// body that cannot be finished closes the connection afterwards (its `then` becomes a
+/// close). An upgrade stays in `out.body` for the caller.
+fn pump(
+    io: &mut dyn crate::io::transport::Connection,
+    out: &mut Out,
+    now: std::time::Instant,
+) -> Result<Pumped, CloseReason> {
+    out.idle = false;
     loop {
         while out.pos < out.buf.len() {
             match io.write(&out.buf[out.pos..]) {
@@ -185,7 +236,7 @@ fn pump(io: &mut dyn crate::io::transport::Connection, out: &mut Out) -> Result<
                     out.pos += n;
                     out.progress.add(n);
                 }
-                Err(e) if would_block(&e) => return Ok(false),
+                Err(e) if would_block(&e) => return Ok(Pumped::Full),
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(_) => return Err(CloseReason::WriteFailed),
             }
@@ -194,12 +245,21 @@ fn pump(io: &mut dyn crate::io::transport::Connection, out: &mut Out) -> Result<
         out.pos = 0;
         let Some(body) = &mut out.body else { break };
         let (data, pos) = match body {
+            OutBody::Upgrade(_) => break,
+            OutBody::Feed(feed) => {
+                match feed.refill(&mut out.buf, now) {
+                    Fill::Data => {}
+                    Fill::Idle => return Ok(Pumped::Idle),
+                    Fill::Done => out.body = None,
+                }
+                continue;
+            }
             OutBody::Bytes { data, pos } => (&data[..], pos),
             OutBody::Static { data, pos } => (*data, pos),
             OutBody::File { file, pos, end } => {
                 match send_file(io, file, pos, *end, &mut out.progress) {
                     Ok(FileSent::Done) => out.body = None,
-                    Ok(FileSent::Blocked) => return Ok(false),
+                    Ok(FileSent::Blocked) => return Ok(Pumped::Full),
                     Ok(FileSent::Unsupported) => {
                         // Not here: read and written like any reader.
                         let Some(OutBody::File { file, pos, end }) = out.body.take() else { break };
@@ -232,7 +292,7 @@ fn pump(io: &mut dyn crate::io::transport::Connection, out: &mut Out) -> Result<
                     *pos += n;
                     out.progress.add(n);
                 }
-                Err(e) if would_block(&e) => return Ok(false),
+                Err(e) if would_block(&e) => return Ok(Pumped::Full),
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(_) => return Err(CloseReason::WriteFailed),
             }
@@ -240,8 +300,8 @@ fn pump(io: &mut dyn crate::io::transport::Connection, out: &mut Out) -> Result<
         out.body = None;
     }
     match io.flush() {
-        Ok(()) => Ok(true),
-        Err(e) if would_block(&e) => Ok(false),
+        Ok(()) => Ok(Pumped::Done),
+        Err(e) if would_block(&e) => Ok(Pumped::Full),
         Err(_) => Err(CloseReason::WriteFailed),
     }
 }
@@ -348,169 +408,5 @@ fn refill(body: &mut OutBody, buf: &mut Vec<u8>, pos: &mut usize) -> Result<bool
             Ok(true)
         }
         None => Ok(got > 0),
-    }
-}
-
-/// Writes a complete error response with `Connection: close` into the worker's buffer, for
-/// a request that could not be parsed or must be cut off; returns the body's length.
-pub(super) fn error_response(w: &mut Worker<'_>, status: u16, message: &str, version: Version) -> u64 {
-    let engine = w.engine;
-    let table = engine.registry.snapshot();
-    let html = table.error_page(status, message);
-    let p = plan(engine.site.protocol, version, &Method::Get, status, Some(html.len() as u64), true, true);
-    write_head(
-        &mut w.wbuf,
-        &Head {
-            date: engine.site.clock.unix_secs(),
-            version: engine.site.protocol,
-            status,
-            reason: http_utils::reason_phrase(status),
-            server: &engine.site.server_name,
-            content_type: Some("text/html; charset=utf-8"),
-            headers: &Headers::new(),
-            framing: p.framing,
-            connection: p.connection,
-        },
-    );
-    w.wbuf.extend_from_slice(html.as_bytes());
-    html.len() as u64
-}
-
-/// A message for a panic payload.
-pub(super) fn panic_message(payload: &(dyn Any + Send)) -> String {
-    if let Some(s) = payload.downcast_ref::<&str>() {
-        (*s).to_owned()
-    } else if let Some(s) = payload.downcast_ref::<String>() {
-        s.clone()
-    } else {
-        "a panic without a message".to_owned()
-    }
-}
-
-/// What writing a response produced: the body bytes it sends (or sent), and a body left for
-/// the engine to send after the head.
-pub(super) struct Sent {
-    pub bytes: u64,
-    pub body: Option<OutBody>,
-}
-
-/// Writes a handler's response head (and a small body) into the wire's buffer; a larger
-/// body is handed back for the engine. Bodies that handler code writes (a writer) are
-/// written here, on the worker, through the wire.
-pub(super) fn write_response(
-    site: &Site,
-    wire: &mut Wire<'_>,
-    method: &Method,
-    version: Version,
-    r: &mut Response,
-    close: &mut Option<CloseReason>,
-) -> io::Result<Sent> {
-    let status = r.status;
-    let p = plan(site.protocol, version, method, status, r.body.len(), true, close.is_some());
-    let p = framed(p, close);
-    let reason = r.reason.as_deref().unwrap_or_else(|| http_utils::reason_phrase(status));
-    write_head(
-        wire.wbuf,
-        &Head {
-            date: site.clock.unix_secs(),
-            version: site.protocol,
-            status,
-            reason,
-            server: &site.server_name,
-            content_type: r.content_type.as_deref(),
-            headers: &r.headers,
-            framing: p.framing,
-            connection: p.connection,
-        },
-    );
-    let none = Sent { bytes: 0, body: None };
-    if !p.send_body {
-        return Ok(none);
-    }
-    let body = std::mem::take(&mut r.body);
-    let bytes = body.len().unwrap_or(0);
-    Ok(match body {
-        ResponseBody::Empty => none,
-        ResponseBody::Static(b) if b.len() <= COPY_BODY_AT_MOST => {
-            wire.wbuf.extend_from_slice(b);
-            Sent { bytes, body: None }
-        }
-        ResponseBody::Static(data) => Sent { bytes, body: Some(OutBody::Static { data, pos: 0 }) },
-        ResponseBody::Bytes(b) if b.len() <= COPY_BODY_AT_MOST => {
-            wire.wbuf.extend_from_slice(&b);
-            Sent { bytes, body: None }
-        }
-        ResponseBody::Bytes(data) => Sent { bytes, body: Some(OutBody::Bytes { data, pos: 0 }) },
-        ResponseBody::File { file, offset, length } => {
-            Sent { bytes, body: Some(OutBody::File { file, pos: offset, end: offset + length }) }
-        }
-        ResponseBody::Stream { reader, length } => {
-            let chunked = p.framing == BodyFraming::Chunked;
-            let trailers = if chunked { r.trailers.take() } else { None };
-            Sent { bytes, body: Some(OutBody::Reader { reader, left: length, chunked, trailers }) }
-        }
-        ResponseBody::Writer(f) => {
-            let sent = if p.framing == BodyFraming::Chunked {
-                let mut cw = Counting { inner: ChunkedWriter::new(WireWriter(wire)), n: 0 };
-                f(&mut cw)?;
-                let n = cw.n;
-                cw.inner.finish(r.trailers.as_ref())?;
-                n
-            } else {
-                let mut cw = Counting { inner: WireWriter(wire), n: 0 };
-                f(&mut cw)?;
-                cw.n
-            };
-            Sent { bytes: sent, body: None }
-        }
-        ResponseBody::WriterWithTrailers(f) => {
-            let sent = if p.framing == BodyFraming::Chunked {
-                let mut cw = Counting { inner: ChunkedWriter::new(WireWriter(wire)), n: 0 };
-                let mut trailers = f(&mut cw)?;
-                let n = cw.n;
-                if let Some(fixed) = &r.trailers {
-                    for (name, value) in fixed.iter() {
-                        let _ = trailers.append(name, value);
-                    }
-                }
-                cw.inner.finish(Some(&trailers))?;
-                n
-            } else {
-                let mut cw = Counting { inner: WireWriter(wire), n: 0 };
-                f(&mut cw)?;
-                cw.n
-            };
-            Sent { bytes: sent, body: None }
-        }
-    })
-}
-
-/// `Write` over the connection's gathered output.
-struct WireWriter<'w, 'a>(&'w mut Wire<'a>);
-
-impl io::Write for WireWriter<'_, '_> {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.0.write_all(buf)?;
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> io::Result<()> {
-        self.0.flush()
-    }
-}
-
-/// Counts the body bytes a handler's writer produces.
-struct Counting<W> {
-    inner: W,
-    n: u64,
-}
-
-impl<W: io::Write> io::Write for Counting<W> {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        let k = self.inner.write(buf)?;
-        self.n += k as u64;
-        Ok(k)
-    }
-    fn flush(&mut self) -> io::Result<()> {
-        self.inner.flush()
     }
 }

@@ -20,6 +20,7 @@ use crate::handler::response::Response;
 use crate::handler::route::Captures;
 use crate::handler::route_table::RouteTable;
 use crate::handler::site::Site;
+use crate::io::budget::Share;
 use crate::io::head::{plan, write_head, BodyFraming, Head};
 use crate::io::poller::Poller;
 use crate::io::transport::PeerAddr;
@@ -109,6 +110,8 @@ pub struct Context<'a> {
     /// The connection's key in the connection table (for a responder to resume it).
     pub(crate) key: u64,
     pub(crate) deferred: Option<Arc<Pending>>,
+    /// The deferred answer's share of the stream cap.
+    pub(crate) stream_share: Option<Share>,
     pub(crate) panicked: bool,
     pub(crate) args: Args,
     pub(crate) content: Option<Content>,
@@ -189,7 +192,11 @@ impl<'a> Context<'a> {
     /// ignored), the worker goes on with other connections at once, and the response is
     /// written when [`Responder::send`] is called. A responder not used within the responder
     /// timeout ([`ServerBuilder::responder_timeout`](crate::ServerBuilder::responder_timeout),
-    /// 30 s by default) is answered 503; one dropped unused, 500. Requests pipelined behind
+    /// 30 s by default) is answered 503; one dropped unused, 500. A responder taken while
+    /// [`ServerBuilder::max_streams`](crate::ServerBuilder::max_streams) answers are waiting
+    /// or streaming is born answered 503 (its `send` fails; check
+    /// [`Responder::is_open`]). The answer may also be a stream fed from any thread
+    /// ([`Responder::stream`], [`Responder::events`]). Requests pipelined behind
     /// this one wait their turn; the connection stays open for the next request afterwards.
     ///
     /// Read the request body (if you need it) before returning: it is drained or the
@@ -220,10 +227,17 @@ impl<'a> Context<'a> {
         if self.deferred.is_some() {
             return Responder::inert();
         }
-        let (responder, pending) =
-            Responder::new(self.key, self.home.clone(), self.site.clock.now() + timeout);
+        let deadline = self.site.clock.now() + timeout;
+        let mut share = Share::new(&self.site.streams);
+        if !share.grow(1) {
+            let (responder, pending) = Responder::refused(self.key, self.home.clone(), deadline);
+            self.deferred = Some(pending);
+            return responder;
+        }
+        let (responder, pending) = Responder::new(self.key, self.home.clone(), deadline);
         self.site.track_responder(pending.clone());
         self.deferred = Some(pending);
+        self.stream_share = Some(share);
         responder
     }
 

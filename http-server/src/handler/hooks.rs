@@ -48,6 +48,11 @@ pub enum CloseReason {
     Overloaded,
     /// Every worker was busy and the queue of waiting requests was full.
     Busy,
+    /// The connection switched protocols (`101`) and went to the upgrade handler.
+    Upgraded,
+    /// The client went away (closed or half-closed its connection) while its answer was
+    /// awaited or streamed.
+    ClientGone,
 }
 
 /// One finished request, as the log hook (the egg's `http:log-hook`) sees it.
@@ -95,6 +100,16 @@ pub enum ErrorEvent<'a> {
         /// The error.
         error: &'a io::Error,
     },
+    /// An upgrade handler (see [`Response::upgrade`](crate::Response::upgrade)) panicked;
+    /// its connection was closed.
+    UpgradePanic {
+        /// The peer.
+        peer: &'a PeerAddr,
+        /// The protocol.
+        protocol: &'a str,
+        /// The panic message.
+        message: &'a str,
+    },
 }
 
 impl fmt::Display for ErrorEvent<'_> {
@@ -110,6 +125,9 @@ impl fmt::Display for ErrorEvent<'_> {
             }
             ErrorEvent::Accept { error } => write!(f, "accept failed: {error}"),
             ErrorEvent::Handshake { peer, error } => write!(f, "TLS handshake with {peer} failed: {error}"),
+            ErrorEvent::UpgradePanic { peer, protocol, message } => {
+                write!(f, "the {protocol} handler for {peer} panicked: {message}")
+            }
         }
     }
 }

@@ -1,6 +1,7 @@
 //! What handler code sees and what it is looked up in: the [`Context`](crate::Context), the
 //! resource and route tables (the registry), dispatch from a method to a handler, content
-//! parsers, responses, responders (answers from other threads), status and log hooks, gzip.
+//! parsers, responses, responders (answers from other threads) and the streams they feed,
+//! status and log hooks, gzip.
 //!
 //! ```text
 //!   Registry (snapshot per request) ── method handler ── resource / route (patterns) ── fallback
@@ -24,4 +25,5 @@ pub(crate) mod response;
 pub(crate) mod route;
 pub(crate) mod route_table;
 pub(crate) mod site;
+pub(crate) mod stream;
 pub(crate) mod table;

@@ -6,12 +6,38 @@ use std::io::{self, Read, Write};
 
 use http_utils::Headers;
 
+use crate::handler::stream::FeedBody;
+use crate::io::budget::Share;
+use crate::io::upgraded::Upgraded;
+
 /// A function that writes a streamed body; the server frames what it writes (chunked for
 /// HTTP/1.1 peers, until close for HTTP/1.0 ones).
 pub type BodyWriter = Box<dyn FnOnce(&mut dyn Write) -> io::Result<()> + Send>;
 
 /// A function that writes a streamed body and returns trailer fields to send after it.
 pub type TrailerWriter = Box<dyn FnOnce(&mut dyn Write) -> io::Result<Headers> + Send>;
+
+/// What takes over a connection after `101 Switching Protocols` (see [`Response::upgrade`]).
+pub type UpgradeHandler = Box<dyn FnOnce(Upgraded) + Send>;
+
+/// A response that is more than a head and a body: what follows its head is not an HTTP
+/// body the handler gave.
+pub(crate) enum Takeover {
+    /// Switch protocols: `101`, then the connection goes to `handler` for `protocol`. The
+    /// share of the stream cap is taken once the server has agreed to switch.
+    Upgrade { protocol: String, handler: UpgradeHandler, share: Option<Share> },
+    /// The body is fed from a [`StreamSender`](crate::StreamSender).
+    Feed(FeedBody),
+}
+
+impl fmt::Debug for Takeover {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Takeover::Upgrade { protocol, .. } => write!(f, "Upgrade({protocol})"),
+            Takeover::Feed(_) => f.write_str("Feed"),
+        }
+    }
+}
 
 /// The body of a [`Response`].
 #[derive(Default)]
@@ -144,6 +170,7 @@ pub struct Response {
     pub(crate) written: bool,
     pub(crate) pass: Option<Pass>,
     pub(crate) trailers: Option<Headers>,
+    pub(crate) takeover: Option<Box<Takeover>>,
 }
 
 /// What a handler asked for instead of answering (see [`Response::next`] and
@@ -169,7 +196,54 @@ impl Response {
             written: false,
             pass: None,
             trailers: None,
+            takeover: None,
         }
+    }
+
+    /// Switches the connection to another protocol (`101 Switching Protocols`), when the
+    /// request asked for `protocol` (`Connection: upgrade` and `Upgrade: protocol`, over
+    /// HTTP/1.1; otherwise the client gets `426 Upgrade Required` naming it). The server
+    /// writes the 101 head with `Connection: upgrade`, `Upgrade: protocol` and the fields
+    /// added here (a WebSocket handshake's `Sec-WebSocket-Accept`, say), then calls
+    /// `handler` on a thread of its own with the connection as an [`Upgraded`] stream, which
+    /// gives back first any bytes the client sent after its request. The worker is free at
+    /// once; the connection is no longer an HTTP connection of the server's (no timeouts,
+    /// limits or hooks apply to it) but it counts against
+    /// [`ServerBuilder::max_streams`](crate::ServerBuilder::max_streams) (past it: 503) and
+    /// a shutdown tells it ([`Upgraded::is_server_stopping`]), then closes it at the end of
+    /// its grace period.
+    ///
+    /// ```
+    /// # fn main() -> std::io::Result<()> {
+    /// use std::io::{Read, Write};
+    /// use http_server::{Response, Server};
+    /// let server = Server::builder().port(0).bind("127.0.0.1").build()?;
+    /// // An echo over a protocol of its own.
+    /// server.add_context_resource("/echo", |_cx| {
+    ///     Response::upgrade("echo", |mut stream| {
+    ///         let mut buf = [0u8; 1024];
+    ///         while let Ok(n) = stream.read(&mut buf) {
+    ///             if n == 0 || stream.write_all(&buf[..n]).is_err() {
+    ///                 break;
+    ///             }
+    ///         }
+    ///     })
+    /// });
+    /// # Ok(()) }
+    /// ```
+    pub fn upgrade(protocol: &str, handler: impl FnOnce(Upgraded) + Send + 'static) -> Response {
+        let mut r = Response::new(101);
+        r.takeover = Some(Box::new(Takeover::Upgrade {
+            protocol: protocol.to_owned(),
+            handler: Box::new(handler),
+            share: None,
+        }));
+        r
+    }
+
+    /// True for a response made by [`Response::upgrade`].
+    pub fn is_upgrade(&self) -> bool {
+        matches!(self.takeover.as_deref(), Some(Takeover::Upgrade { .. }))
     }
 
     /// A 200 response with a `text/plain; charset=utf-8` body.

@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 use http_utils::Version;
 
 use crate::handler::responder::Pending;
+use crate::io::budget::Budget;
 use crate::io::clock::Clock;
 use crate::io::lock;
 
@@ -20,6 +21,9 @@ pub(crate) struct Site {
     pub clock: Clock,
     /// Answers awaited from responders, for their deadlines.
     responders: Mutex<Vec<Arc<Pending>>>,
+    /// Long-lived answers (responders waiting, streams, upgraded connections), one share
+    /// each, up to `max_streams`.
+    pub streams: Arc<Budget>,
 }
 
 impl Site {
@@ -28,6 +32,7 @@ impl Site {
         location: String,
         protocol: Version,
         responder_timeout: Duration,
+        max_streams: usize,
     ) -> Site {
         Site {
             server_name,
@@ -36,6 +41,7 @@ impl Site {
             responder_timeout,
             clock: Clock::new(),
             responders: Mutex::new(Vec::new()),
+            streams: Budget::new(max_streams as u64),
         }
     }
 

@@ -27,6 +27,8 @@ pub(crate) enum ConnectionField {
     Close,
     /// `Connection: keep-alive` (for HTTP/1.0 peers).
     KeepAlive,
+    /// `Connection: upgrade` (a `101`).
+    Upgrade,
 }
 
 thread_local! {
@@ -185,6 +187,7 @@ pub(crate) fn write_head(out: &mut Vec<u8>, head: &Head<'_>) {
         ConnectionField::Omit => {}
         ConnectionField::Close => out.extend_from_slice(b"Connection: close\r\n"),
         ConnectionField::KeepAlive => out.extend_from_slice(b"Connection: keep-alive\r\n"),
+        ConnectionField::Upgrade => out.extend_from_slice(b"Connection: upgrade\r\n"),
     }
     out.extend_from_slice(b"\r\n");
 }

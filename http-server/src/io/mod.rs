@@ -11,6 +11,7 @@
 //! ```
 //! Nothing here knows about requests, handlers or threads.
 
+pub(crate) mod budget;
 pub(crate) mod clock;
 pub(crate) mod head;
 pub(crate) mod poller;
@@ -18,6 +19,7 @@ pub(crate) mod timeouts;
 #[cfg(feature = "tls")]
 pub(crate) mod tls;
 pub(crate) mod transport;
+pub(crate) mod upgraded;
 pub(crate) mod wire;
 
 /// Locks a mutex, going on after a panic elsewhere (the data stays consistent: every

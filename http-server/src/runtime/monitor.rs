@@ -38,6 +38,7 @@ pub(crate) fn monitor_main(shared: &Shared) {
     let mut next_sweep = Instant::now() + sweep_every;
     let mut expired = Vec::new();
     let mut expired_keys = Vec::new();
+    let mut woken = Vec::new();
     while !shared.exiting() {
         let mut busy = false;
         for (i, seat) in seats.seats.iter().enumerate() {
@@ -56,8 +57,12 @@ pub(crate) fn monitor_main(shared: &Shared) {
         expire_responders(shared, now);
         schedule_queued(shared, now, &mut expired_keys);
         if now >= next_sweep {
-            lock(&shared.slab).expire(now, &mut expired);
+            lock(&shared.slab).expire(now, &mut expired, &mut woken);
             close_taken(std::mem::take(&mut expired), now);
+            // Streams whose keep-alive is due.
+            for key in woken.drain(..) {
+                shared.engine.poller_of(key).resume(key);
+            }
             next_sweep = now + sweep_every;
         }
         let requests = shared.engine.requests.load(Ordering::Relaxed);

@@ -35,6 +35,10 @@ impl Expiring for Conn {
     fn in_flight(&self) -> bool {
         Conn::in_flight(self)
     }
+
+    fn wakes_at_deadline(&self) -> bool {
+        Conn::wakes_at_deadline(self)
+    }
 }
 
 /// A worker thread: holds a seat, serves what the poller reports, stands by when its seat

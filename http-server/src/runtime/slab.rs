@@ -20,6 +20,11 @@ pub(crate) trait Expiring {
     fn in_flight(&self) -> bool {
         false
     }
+
+    /// True for a parked entry that is to be woken at its deadline rather than closed.
+    fn wakes_at_deadline(&self) -> bool {
+        false
+    }
 }
 
 enum State<T> {
@@ -170,9 +175,15 @@ impl<T: Expiring> Slab<T> {
         }
     }
 
-    /// Removes every parked entry whose deadline has passed.
-    pub(crate) fn expire(&mut self, now: Instant, out: &mut Vec<Box<T>>) {
-        self.take_parked_where(|t| t.deadline() <= now, out);
+    /// Removes every parked entry whose deadline has passed, but for those to be woken
+    /// then: their keys go to `wake` and they stay.
+    pub(crate) fn expire(&mut self, now: Instant, out: &mut Vec<Box<T>>, wake: &mut Vec<u64>) {
+        for (i, slot) in self.slots.iter().enumerate() {
+            if matches!(&slot.state, State::Parked(t) if t.deadline() <= now && t.wakes_at_deadline()) {
+                wake.push(key(i as u32, slot.generation));
+            }
+        }
+        self.take_parked_where(|t| t.deadline() <= now && !t.wakes_at_deadline(), out);
     }
 
     /// Starts closing: no new entries, busy ones are handed back for closing, and every
@@ -213,7 +224,7 @@ mod tests {
         assert!(matches!(s.park(k, Box::new(E(now))), Park::Pending(..)));
         assert!(matches!(s.park(k, Box::new(E(now))), Park::Parked));
         let mut out = Vec::new();
-        s.expire(now + Duration::from_secs(1), &mut out);
+        s.expire(now + Duration::from_secs(1), &mut out, &mut Vec::new());
         assert_eq!((out.len(), s.live()), (1, 0));
         // The old key is stale now; the slot is reused with a new generation.
         assert!(s.take(k, false).is_none());

@@ -25,6 +25,9 @@ use crate::runtime::shared::Shared;
 
 use crate::server::Server;
 
+/// The default of [`ServerBuilder::max_streams`].
+pub const DEFAULT_MAX_STREAMS: usize = 16_384;
+
 /// Configures and binds a server (the egg's `http:make-server`).
 ///
 /// ```
@@ -55,6 +58,7 @@ pub struct ServerBuilder {
     io_threads: Option<usize>,
     request_count_limit: Option<usize>,
     max_connections: usize,
+    max_streams: usize,
     max_requests_per_connection: u32,
     shutdown_grace: Duration,
     responder_timeout: Duration,
@@ -84,6 +88,7 @@ impl ServerBuilder {
             io_threads: None,
             request_count_limit: None,
             max_connections: 20_000,
+            max_streams: DEFAULT_MAX_STREAMS,
             max_requests_per_connection: 10_000,
             shutdown_grace: Duration::from_secs(10),
             responder_timeout: Duration::from_secs(30),
@@ -259,6 +264,18 @@ impl ServerBuilder {
         self
     }
 
+    /// The cap on long-lived answers together (default [`DEFAULT_MAX_STREAMS`]): requests
+    /// waiting for a [`Responder`](crate::Responder), streams fed through one
+    /// ([`Responder::stream`](crate::Responder::stream),
+    /// [`Responder::events`](crate::Responder::events)) and connections handed to an
+    /// upgrade handler ([`Response::upgrade`](crate::Response::upgrade), a thread each). None
+    /// of them holds a worker; past the cap, the request is answered 503 (a responder is
+    /// born answered, its `send` fails), so they can never stall the server.
+    pub fn max_streams(mut self, n: usize) -> Self {
+        self.max_streams = n;
+        self
+    }
+
     /// How long a [`Responder`](crate::Responder) may take before the client is answered 503
     /// (default 30 s); see [`Context::responder`](crate::Context::responder).
     pub fn responder_timeout(mut self, d: Duration) -> Self {
@@ -327,7 +344,13 @@ impl ServerBuilder {
             self.request_count_limit.unwrap_or_else(|| workers.saturating_sub(io_threads).max(1));
         let pollers = (0..io_threads).map(|_| Poller::new().map(Arc::new)).collect::<io::Result<Vec<_>>>()?;
         let engine = Engine {
-            site: Site::new(self.server_name, self.location, self.protocol, self.responder_timeout),
+            site: Site::new(
+                self.server_name,
+                self.location,
+                self.protocol,
+                self.responder_timeout,
+                self.max_streams,
+            ),
             wire: WireRules { timeouts: self.timeouts, limits: self.limits, abort: AtomicBool::new(false) },
             registry: Registry::new(),
             settings: Settings {
@@ -343,6 +366,7 @@ impl ServerBuilder {
             requests: AtomicU64::new(0),
             stop: AtomicBool::new(false),
             body_budget: Budget::new(self.body_buffer_limit),
+            upgrades: Default::default(),
         };
         let shared = Arc::new(Shared::new(
             engine,

@@ -45,8 +45,10 @@ impl std::ops::Deref for ServerHandle {
 }
 
 impl ServerHandle {
-    /// Stops gracefully: stops accepting, closes idle connections, lets requests in flight
-    /// finish within the grace period (then interrupts their waits), and joins every thread.
+    /// Stops gracefully: stops accepting, closes idle connections and streams, tells upgraded
+    /// connections ([`Upgraded::is_server_stopping`](crate::Upgraded::is_server_stopping)),
+    /// lets requests in flight and upgraded connections finish within the grace period
+    /// (then interrupts their waits), and joins every thread.
     /// A handler that never returns keeps this waiting. Calling it again does nothing.
     pub fn shutdown(&self) {
         let Some(mut threads) = lock(&self.threads).take() else {
@@ -62,14 +64,17 @@ impl ServerHandle {
         let mut idle = Vec::new();
         lock(&shared.slab).close_parked(&mut idle);
         close_taken(idle, Instant::now());
+        let upgrades = &shared.engine.upgrades;
+        upgrades.stop_all();
         let grace_end = Instant::now() + shared.shutdown_grace;
         let wait_empty = |until: Instant| {
-            while lock(&shared.slab).live() > 0 && Instant::now() < until {
+            while (lock(&shared.slab).live() > 0 || upgrades.len() > 0) && Instant::now() < until {
                 std::thread::sleep(Duration::from_millis(2));
             }
         };
         wait_empty(grace_end);
         shared.engine.wire.abort.store(true, Ordering::SeqCst);
+        upgrades.abort_all();
         wait_empty(Instant::now() + Duration::from_millis(500));
         shared.exit.store(true, Ordering::SeqCst);
         for p in &shared.engine.pollers {

@@ -11,7 +11,7 @@
 mod builder;
 mod handle;
 
-pub use builder::ServerBuilder;
+pub use builder::{ServerBuilder, DEFAULT_MAX_STREAMS};
 pub use handle::{ServerHandle, Stopper};
 
 use std::io;
