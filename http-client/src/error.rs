@@ -135,6 +135,12 @@ pub enum Error {
         /// The cap in bytes.
         limit: u64,
     },
+    /// [`Response::into_upgraded`](crate::Response::into_upgraded) on a response that did not
+    /// switch protocols (not a `101` to a request that asked for an upgrade).
+    NotUpgraded {
+        /// The response's status.
+        status: u16,
+    },
 }
 
 impl Error {
@@ -195,6 +201,9 @@ impl fmt::Display for Error {
                 f,
                 "an HTTP/1.0 request body of unknown length must be buffered, and it is larger than {limit} bytes"
             ),
+            Error::NotUpgraded { status } => {
+                write!(f, "the server answered {status}, not 101 Switching Protocols to an upgrade request")
+            }
         }
     }
 }

@@ -102,6 +102,10 @@ pub(crate) fn exchange(
         conn.set_timing(Timing { read: s.read_timeout, write: s.write_timeout, deadline: s.deadline });
         match round_trip(&mut conn, req, head, s) {
             Ok(resp_head) => {
+                if resp_head.status == 101 && asked_to_switch(req) {
+                    // The connection now speaks the new protocol: it goes to the caller.
+                    return Ok((resp_head, RawBody::upgraded(conn, s.limits)));
+                }
                 let framing = response_framing(req.method(), &resp_head)?;
                 // After 101 Switching Protocols the connection no longer speaks HTTP/1.1.
                 let keep = resp_head.keeps_alive()
@@ -123,6 +127,11 @@ pub(crate) fn exchange(
             }
         }
     }
+}
+
+/// True when the request asked to switch protocols (`Connection: upgrade` and `Upgrade`).
+fn asked_to_switch(req: &Request) -> bool {
+    req.headers().connection_has("upgrade") && req.headers().contains("upgrade")
 }
 
 /// How long a connection may idle in the pool by the server's `Keep-Alive: timeout=N`, with a

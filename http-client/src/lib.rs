@@ -108,6 +108,7 @@ mod request;
 mod response;
 mod timeouts;
 mod tls;
+mod upgrade;
 mod urls;
 mod wire;
 
@@ -123,6 +124,7 @@ pub use regex::Regex;
 pub use request::IntoRequest;
 pub use response::{Response, ResponseBody};
 pub use timeouts::Timeouts;
+pub use upgrade::Upgraded;
 
 /// The client behind the free functions, built on first use with the defaults.
 pub fn default_client() -> &'static Client {

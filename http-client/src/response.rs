@@ -194,6 +194,33 @@ impl Response {
         String::from_utf8(self.bytes()?).map_err(|_| Error::NotUtf8)
     }
 
+    /// The connection of a `101 Switching Protocols` answer to a request that asked to
+    /// switch (`Connection: upgrade` and an `Upgrade` field), as an owned stream that now
+    /// speaks the new protocol; over TLS too. The connection leaves the client's pool.
+    ///
+    /// ```no_run
+    /// use std::io::Write;
+    /// use http_client::{Method, Request};
+    /// # fn main() -> http_client::Result<()> {
+    /// let mut req = Request::new(Method::Get, "http://127.0.0.1:8080/echo".to_owned());
+    /// req.headers_mut().append("Connection", "upgrade").unwrap();
+    /// req.headers_mut().append("Upgrade", "echo").unwrap();
+    /// let resp = http_client::Client::new().send(req)?;
+    /// let mut stream = resp.into_upgraded()?;
+    /// stream.write_all(b"hello")?;
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::NotUpgraded`] for any other response.
+    pub fn into_upgraded(mut self) -> Result<crate::Upgraded> {
+        let conn = match &mut self.body.source {
+            Source::Wire(raw) if self.status == 101 => raw.take_upgraded(),
+            _ => None,
+        };
+        conn.map(crate::Upgraded::new).ok_or(Error::NotUpgraded { status: self.status })
+    }
+
     /// The body stream alone (decoded, when the body is decoded).
     pub fn into_body(self) -> ResponseBody {
         self.body

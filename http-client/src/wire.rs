@@ -23,6 +23,8 @@ pub(crate) struct RawBody {
     pub(crate) framing: Framing,
     max_body: u64,
     trailers: Option<Headers>,
+    /// The connection of a `101` answer, kept for the caller.
+    upgraded: Option<Conn>,
 }
 
 impl RawBody {
@@ -35,9 +37,29 @@ impl RawBody {
             framing,
             max_body: limits.max_body,
             trailers: None,
+            upgraded: None,
         };
         body.check_complete();
         body
+    }
+
+    /// The (empty) body of a `101` answer, keeping its connection for
+    /// [`take_upgraded`](RawBody::take_upgraded).
+    pub(crate) fn upgraded(conn: Conn, limits: &Limits) -> RawBody {
+        RawBody {
+            reader: None,
+            pool: None,
+            complete: true,
+            framing: Framing::None,
+            max_body: limits.max_body,
+            trailers: None,
+            upgraded: Some(conn),
+        }
+    }
+
+    /// The connection of a `101` answer.
+    pub(crate) fn take_upgraded(&mut self) -> Option<Conn> {
+        self.upgraded.take()
     }
 
     /// The client's cap on a body read whole.
