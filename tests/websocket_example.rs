@@ -95,9 +95,8 @@ fn a_shutdown_says_goodbye_to_chat_members() {
         started.elapsed()
     });
     let frame = loop {
-        match member.read().expect("the close frame") {
-            Message::Close(frame) => break frame,
-            _ => {}
+        if let Message::Close(frame) = member.read().expect("the close frame") {
+            break frame;
         }
     };
     assert_eq!(frame.map(|f| f.code), Some(CloseCode::Away));
