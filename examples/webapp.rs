@@ -1,6 +1,7 @@
 //! A small web application on http-toolkit's server: routes with patterns, one handler for
 //! two methods, static files, multipart uploads, JSON, an answer from another thread, a
-//! chunked stream, and a status handler for 404.
+//! chunked stream, server-sent events fed by a producer thread, a WebSocket echo, and a
+//! status handler for 404.
 //!
 //! `cargo run --release --example webapp [-- --port N] [--root DIR]`: port 8080 by default
 //! (the `PORT` environment variable overrides it, the flag wins), static files from
@@ -8,7 +9,7 @@
 //!
 //! | request | answer |
 //! | --- | --- |
-//! | `GET /` | the root's `index.html`, whose script fetches `/echo?from=page` and `/later` |
+//! | `GET /` | the root's `index.html`, whose script fetches `/echo?from=page` and `/later`, listens to `/events` and talks to `/ws` |
 //! | `GET /hello/{name}` | `Hello, {name}!` |
 //! | `GET`, `POST /echo` | JSON `{"method", "path", "args", "body"}`; other methods 405 |
 //! | `GET /files/{path...}` | the files of the root |
@@ -16,13 +17,21 @@
 //! | `POST /json` | the posted JSON document, parsed and written back |
 //! | `GET /later` | `later`, from another thread after about 100 ms |
 //! | `GET /stream` | chunked: `line 1` to `line 5`, one about every 50 ms |
+//! | `GET /events` | `text/event-stream`: `connected`, then `tick N` (id `N`) every second from one producer thread; no worker is held while the stream lives |
+//! | `GET /ws` | a WebSocket echo (tungstenite over the upgraded connection) |
 //! | anything else | 404, a page saying `Not here` |
+
+#[path = "support/ws.rs"]
+mod ws;
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 
-use http_toolkit::server::{escape_html, Content, Context, Response, RouteError, Server, StaticDir};
+use http_toolkit::server::{
+    escape_html, Content, Context, Event, EventSender, Response, RouteError, Server, StaticDir, TrySendError,
+};
 use http_toolkit::utils::Method;
 use serde_json::{json, Map, Value};
 
@@ -58,6 +67,17 @@ pub fn install(server: &Server, root: &Path) -> Result<(), RouteError> {
         })
         .with_content_type("text/plain; charset=utf-8")
     })?;
+    let ticks = Arc::new(Ticks::default());
+    start_ticker(Arc::downgrade(&ticks), Duration::from_secs(1));
+    server.route(Method::Get, "/events", move |cx| {
+        if let Ok(events) = cx.responder().events() {
+            if events.send(&Event::data("connected")).is_ok() {
+                ticks.join(events);
+            }
+        }
+        Response::later()
+    })?;
+    server.route(Method::Get, "/ws", |cx| ws::accept(cx, ws::echo))?;
     server.set_status_handler(404, |cx, _response| {
         let page = format!(
             "<!DOCTYPE html>\n<html><head><title>Not here</title></head>\
@@ -67,6 +87,33 @@ pub fn install(server: &Server, root: &Path) -> Result<(), RouteError> {
         Response::html(page).with_status(404)
     });
     Ok(())
+}
+
+/// The listeners of `/events`.
+#[derive(Default)]
+struct Ticks {
+    listeners: Mutex<Vec<EventSender>>,
+}
+
+impl Ticks {
+    fn join(&self, events: EventSender) {
+        self.listeners.lock().unwrap_or_else(|p| p.into_inner()).push(events);
+    }
+}
+
+/// One producer thread for every `/events` stream: `tick N` every `every`, to each listener
+/// whose client still reads (one too slow to take it misses a tick; one gone is dropped).
+/// It ends once the routes (and so `ticks`) are gone.
+fn start_ticker(ticks: Weak<Ticks>, every: Duration) {
+    std::thread::spawn(move || {
+        for n in 1u64.. {
+            std::thread::sleep(every);
+            let Some(ticks) = ticks.upgrade() else { return };
+            let event = Event::data(format!("tick {n}")).id(&n.to_string());
+            let mut listeners = ticks.listeners.lock().unwrap_or_else(|p| p.into_inner());
+            listeners.retain(|l| !matches!(l.try_send(&event), Err(TrySendError::Closed(_))));
+        }
+    });
 }
 
 /// An error response for a failed body read, with the status the error maps to.

@@ -10,7 +10,6 @@
 //! with a short timeout so that between frames it can pass on what others said and notice a
 //! shutdown (it then says goodbye with close code 1001, "going away").
 
-#[allow(dead_code)]
 #[path = "support/ws.rs"]
 mod ws;
 
@@ -53,28 +52,12 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 /// Installs `/`, `/echo` and `/chat` on `server`.
 pub fn install(server: &Server) {
     server.add_resource("/", |_, _| Response::html(PAGE));
-    server.add_context_resource("/echo", |cx| ws::accept(cx, echo));
+    server.add_context_resource("/echo", |cx| ws::accept(cx, ws::echo));
     let room = Arc::new(Room::default());
     server.add_context_resource("/chat", move |cx| {
         let room = room.clone();
         ws::accept(cx, move |socket| chat(socket, &room))
     });
-}
-
-/// Sends every text and binary message back.
-fn echo(mut socket: WebSocket<Upgraded>) {
-    loop {
-        match socket.read() {
-            Ok(m @ (Message::Text(_) | Message::Binary(_))) => {
-                if socket.send(m).is_err() {
-                    return;
-                }
-            }
-            Ok(_) => {}
-            // Closed (tungstenite answered the close frame), or broken.
-            Err(_) => return,
-        }
-    }
 }
 
 fn would_block(e: &Error) -> bool {

@@ -1,6 +1,7 @@
 //! The webapp example in a real browser: headless Chromium loads `/`, whose script fetches
-//! `/echo?from=page` and `/later` and writes both answers into the page; the DOM Chromium
-//! dumps must hold both.
+//! `/echo?from=page` and `/later`, takes the first event of `/events` (an `EventSource`) and
+//! an echo from `/ws` (a `WebSocket`), and writes the answers into the page; the DOM
+//! Chromium dumps must hold all four.
 //!
 //! Chromium comes from Debian's `chromium` package. Without it the test fails when `CI` is
 //! set, and otherwise says loudly that it was skipped.
@@ -54,7 +55,7 @@ fn run_with_timeout(mut cmd: Command, limit: Duration) -> Option<String> {
 }
 
 #[test]
-fn page_shows_both_fetched_answers() {
+fn page_shows_the_fetched_answers_an_event_and_a_websocket_echo() {
     let Some(chromium) = find_chromium() else {
         if std::env::var_os("CI").is_some() {
             panic!("chromium is not installed, and CI is set: install Debian's `chromium` package");
@@ -99,5 +100,10 @@ fn page_shows_both_fetched_answers() {
         .and_then(|rest| rest.split("</pre>").next())
         .expect("the echo element");
     assert!(echo.contains("\"from\":\"page\"") && echo.contains("\"method\":\"GET\""), "echo answer: {echo}");
+    assert!(dom.contains("<pre id=\"events-answer\">connected</pre>"), "no event in the DOM:\n{dom}");
+    assert!(
+        dom.contains("<pre id=\"ws-answer\">echo from the page</pre>"),
+        "no WebSocket echo in the DOM:\n{dom}"
+    );
     handle.shutdown();
 }

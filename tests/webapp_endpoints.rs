@@ -157,6 +157,64 @@ fn later_and_stream_take_their_time() {
     assert_eq!(c.get("/hello/again").text(), "Hello, again!");
 }
 
+#[test]
+fn events_tick_from_the_producer_without_holding_workers() {
+    // Two workers; twelve event streams stay open while other requests are served.
+    let server = Server::builder().port(0).bind("127.0.0.1").threads(2).io_threads(1).build().expect("bind");
+    webapp::install(&server, &static_root()).expect("routes");
+    let h = server.spawn().expect("spawn");
+    let mut streams: Vec<Client> = (0..12).map(|_| Client::connect(addr(&h))).collect();
+    for c in streams.iter_mut() {
+        c.send(b"GET /events HTTP/1.1\r\nHost: t\r\n\r\n");
+    }
+    assert_eq!(Client::connect(addr(&h)).get("/hello/you").text(), "Hello, you!");
+    for c in streams.iter_mut() {
+        let mut seen = String::new();
+        let t0 = Instant::now();
+        while !seen.contains("data: tick") {
+            let mut buf = [0u8; 512];
+            let n = c.reader.read(&mut buf).expect("read");
+            assert!(n > 0, "closed early: {seen}");
+            seen.push_str(&String::from_utf8_lossy(&buf[..n]));
+            assert!(t0.elapsed() < Duration::from_secs(10), "{seen}");
+        }
+        assert!(seen.to_ascii_lowercase().contains("content-type: text/event-stream"), "{seen}");
+        assert!(seen.contains("data: connected\n\n"), "{seen}");
+        assert!(seen.contains("\nid: "), "{seen}");
+    }
+}
+
+#[test]
+fn ws_echoes_over_our_client() {
+    use std::io::Write;
+    let h = app(Limits::default());
+    let mut req = http_toolkit::client::Request::new(
+        http_toolkit::utils::Method::Get,
+        format!("http://{}/ws", addr(&h)),
+    );
+    for (k, v) in [
+        ("Connection", "Upgrade"),
+        ("Upgrade", "websocket"),
+        ("Sec-WebSocket-Version", "13"),
+        ("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ=="),
+    ] {
+        req.headers_mut().append(k, v).unwrap();
+    }
+    let resp = http_toolkit::client::Client::new().send(req).expect("handshake");
+    assert_eq!(resp.status(), 101);
+    let mut s = resp.into_upgraded().unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10)));
+    // A masked text frame "hi" (RFC 6455 §5.7), and its unmasked echo.
+    s.write_all(&[0x81, 0x82, 0x37, 0xfa, 0x21, 0x3d, 0x5f, 0x93]).unwrap();
+    let mut back = [0u8; 4];
+    s.read_exact(&mut back).unwrap();
+    assert_eq!(back, [0x81, 0x02, b'h', b'i']);
+    // A request that is not a WebSocket handshake.
+    let mut c = Client::connect(addr(&h));
+    c.send(b"GET /ws HTTP/1.1\r\nHost: t\r\nConnection: upgrade\r\nUpgrade: websocket\r\n\r\n");
+    assert_eq!(c.read().status(), 400);
+}
+
 /// The example binary, built by `cargo test` next to the test binaries.
 fn webapp_binary() -> Option<PathBuf> {
     let exe = std::env::current_exe().ok()?;

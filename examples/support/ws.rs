@@ -5,7 +5,7 @@
 use http_toolkit::server::{Context, Response, Upgraded};
 use tungstenite::handshake::derive_accept_key;
 use tungstenite::protocol::Role;
-use tungstenite::WebSocket;
+use tungstenite::{Message, WebSocket};
 
 /// Answers a WebSocket opening handshake (RFC 6455 §4.2): `run` gets the socket once the
 /// `101` is out. A request that is not a version-13 handshake gets 400 (426, from the
@@ -23,4 +23,20 @@ pub fn accept(cx: &Context<'_>, run: impl FnOnce(WebSocket<Upgraded>) + Send + '
     let accept = derive_accept_key(key.as_bytes());
     Response::upgrade("websocket", move |stream| run(WebSocket::from_raw_socket(stream, Role::Server, None)))
         .with_header("Sec-WebSocket-Accept", &accept)
+}
+
+/// Sends every text and binary message back until the socket closes.
+pub fn echo(mut socket: WebSocket<Upgraded>) {
+    loop {
+        match socket.read() {
+            Ok(m @ (Message::Text(_) | Message::Binary(_))) => {
+                if socket.send(m).is_err() {
+                    return;
+                }
+            }
+            Ok(_) => {}
+            // Closed (tungstenite answered the close frame), or broken.
+            Err(_) => return,
+        }
+    }
 }
