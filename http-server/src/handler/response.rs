@@ -281,7 +281,10 @@ impl Response {
         Response::new(200).with_body(ResponseBody::File { file, offset, length })
     }
 
-    /// A 200 response whose body `write` produces, sent chunked.
+    /// A 200 response whose body `write` produces, sent chunked. `write` runs on a worker,
+    /// which it holds until it returns: for a long-lived answer fed over time (a live feed,
+    /// server-sent events) use [`Responder::stream`](crate::Responder::stream) or
+    /// [`Responder::events`](crate::Responder::events), which hold no worker.
     ///
     /// ```
     /// use std::io::Write;
