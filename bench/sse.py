@@ -4,21 +4,23 @@ pool, each fed one event a second by one producer thread, while wrk (c=50) hits 
 same server.
 
 The server (bench/examples/sse_server.rs) is pinned to CPU 1; wrk and the stream clients
-(this script, which reads every stream) to CPU 0. Rounds alternate: wrk with no streams, then
+(bench/examples/sse_clients.rs, which reads every stream on one thread) to CPU 0. Rounds alternate: wrk with no streams, then
 N streams opened, wrk again with them alive, the streams closed. Reported per round: req/s and
-p99 of wrk without and with the streams, RSS per idle stream, the producer's cost per send
+p99 of wrk without and with the streams, RSS per live stream (from the RSS before the first
+round: the memory a round's streams take is reused by the next round's), the producer's cost per send
 and the events the clients received per second.
 
 Usage: bench/sse.py [--streams 10000] [--rounds 3] [--duration 10]
-Build first: (cd bench && cargo build --release --example sse_server)
+Build first: (cd bench && cargo build --release --example sse_server --example sse_clients)
 """
-import argparse, os, re, selectors, socket, statistics, subprocess, sys, threading, time
+import argparse, os, re, socket, statistics, subprocess, sys, threading, time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 from servers import free_port  # noqa: E402
 
 BINARY = os.path.join(HERE, "target", "release", "examples", "sse_server")
+CLIENTS = os.path.join(HERE, "target", "release", "examples", "sse_clients")
 
 
 def rss_kib(pid):
@@ -57,48 +59,26 @@ def wrk(port, duration):
 
 
 class Streams:
-    """N event-stream clients, read by one thread."""
+    """N event-stream clients, read on one thread by bench/examples/sse_clients.rs."""
 
     def __init__(self, port, n):
-        self.sel = selectors.DefaultSelector()
-        self.socks = []
+        self.proc = subprocess.Popen(["taskset", "-c", "0", CLIENTS, str(port), str(n)],
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
         self.events = 0
-        self.stop = False
-        for i in range(n):
-            s = socket.socket()
-            s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-            for attempt in range(50):
-                try:
-                    s.connect(("127.0.0.1", port))
-                    break
-                except OSError:
-                    time.sleep(0.05)
-            s.sendall(b"GET /events HTTP/1.1\r\nHost: b\r\n\r\n")
-            s.setblocking(False)
-            self.sel.register(s, selectors.EVENT_READ)
-            self.socks.append(s)
+        first = self.proc.stdout.readline()
+        assert first.startswith("open"), first
         self.thread = threading.Thread(target=self.read, daemon=True)
         self.thread.start()
 
     def read(self):
-        while not self.stop:
-            for key, _ in self.sel.select(timeout=0.2):
-                try:
-                    data = key.fileobj.recv(65536)
-                except BlockingIOError:
-                    continue
-                except OSError:
-                    data = b""
-                if not data:
-                    self.sel.unregister(key.fileobj)
-                    continue
-                self.events += data.count(b"data: tick")
+        for line in self.proc.stdout:
+            if line.startswith("events "):
+                self.events = int(line.split()[1])
 
     def close(self):
-        self.stop = True
+        self.proc.stdin.close()
+        self.proc.wait()
         self.thread.join()
-        for s in self.socks:
-            s.close()
 
 
 def main():
@@ -122,6 +102,8 @@ def main():
                 time.sleep(0.05)
         # Warm up: the allocator's arenas, the pages of a first burst.
         wrk(port, 2)
+        # Memory is measured from here: later rounds reuse what the first one's streams took.
+        rss_base = rss_kib(server.pid)
         rows = []
         for r in range(a.rounds):
             base_rps, base_p99 = wrk(port, a.duration)
@@ -140,7 +122,7 @@ def main():
             s1, e1, t2 = stats(port), streams.events, time.time()
             events_per_s = (e1 - e0) / (t2 - t1)
             row = dict(round=r + 1, base_rps=base_rps, base_p99=base_p99, rps=rps, p99=p99,
-                       ratio=rps / base_rps, kib_per_stream=(rss1 - rss0) / a.streams, rss0=rss0, rss1=rss1,
+                       ratio=rps / base_rps, kib_per_stream=(rss1 - rss_base) / a.streams, rss0=rss0, rss1=rss1,
                        ns_per_send=s1["ns_per_send"], full=s1["full"] - s0["full"],
                        worst_round_ms=s1["worst_round_us"] / 1000, events_per_s=events_per_s, opened_s=opened)
             rows.append(row)

@@ -35,6 +35,9 @@ pub(crate) struct Ready {
     /// The peer closed (or the socket failed): a short read no longer means "drained", the
     /// end of the stream is still to be read.
     pub hangup: bool,
+    /// Scheduled by [`Poller::resume`] (an answer or a stream's chunk is ready), not by the
+    /// socket.
+    pub resumed: bool,
 }
 
 /// The token of a poller's waker.
@@ -53,6 +56,7 @@ pub(crate) struct Poller {
     registry: Registry,
     waker: Waker,
     resumed: Mutex<Vec<u64>>,
+    spare: Mutex<Vec<u64>>,
 }
 
 impl Poller {
@@ -60,7 +64,13 @@ impl Poller {
         let poll = Poll::new()?;
         let registry = poll.registry().try_clone()?;
         let waker = Waker::new(poll.registry(), WAKE)?;
-        Ok(Poller { poll: Mutex::new(poll), registry, waker, resumed: Mutex::new(Vec::new()) })
+        Ok(Poller {
+            poll: Mutex::new(poll),
+            registry,
+            waker,
+            resumed: Mutex::new(Vec::new()),
+            spare: Mutex::new(Vec::new()),
+        })
     }
 
     /// Registers a connection under `key`, edge-triggered for input and output.
@@ -72,10 +82,17 @@ impl Poller {
         let _ = self.registry.deregister(source);
     }
 
-    /// Schedules the connection `key` (its answer is ready) and wakes the poller.
+    /// Schedules the connection `key` (its answer is ready) and wakes the poller. Only the
+    /// first key of a batch wakes it: the others are taken with it.
     pub(crate) fn resume(&self, key: u64) {
-        lock(&self.resumed).push(key);
-        self.wake();
+        let first = {
+            let mut resumed = lock(&self.resumed);
+            resumed.push(key);
+            resumed.len() == 1
+        };
+        if first {
+            self.wake();
+        }
     }
 
     /// Waits (at most `timeout`, if given) for ready connections and puts their reports in
@@ -103,11 +120,14 @@ impl Poller {
                 continue;
             }
             let hangup = e.is_read_closed() || e.is_error();
-            ready.push(Ready { key: e.token().0 as u64, hangup });
+            ready.push(Ready { key: e.token().0 as u64, hangup, resumed: false });
         }
         if woken {
-            let keys = std::mem::take(&mut *lock(&self.resumed));
-            ready.extend(keys.into_iter().map(|key| Ready { key, hangup: false }));
+            // Swapped with a spare list, so that a burst of resumed keys costs no allocation.
+            let mut keys = std::mem::take(&mut *lock(&self.spare));
+            std::mem::swap(&mut keys, &mut *lock(&self.resumed));
+            ready.extend(keys.drain(..).map(|key| Ready { key, hangup: false, resumed: true }));
+            *lock(&self.spare) = keys;
         }
         Ok(woken)
     }

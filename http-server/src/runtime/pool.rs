@@ -51,6 +51,10 @@ pub(crate) fn worker_main(shared: &Shared, id: usize) {
     while let Some((s, epoch)) = shared.seats.take(&shared.exit, id) {
         let seat = &shared.seats.seats[s];
         let poller = &shared.engine.pollers[s];
+        // Keys served since the poller was last asked, and how many may be before it is
+        // asked again while keys are queued.
+        let mut served = 0;
+        let mut turn = SLICE;
         loop {
             if shared.exiting() {
                 return;
@@ -63,21 +67,51 @@ pub(crate) fn worker_main(shared: &Shared, id: usize) {
                 q.keys.pop_front()
             };
             match next {
-                Some(ready) => handle(shared, &mut w, ready, seat, epoch),
-                None => {
-                    if let Err(e) = poller.wait(&mut events, &mut keys, None) {
-                        // Nothing sensible to do but slow down and try again.
-                        let _ = e;
-                        std::thread::sleep(Duration::from_millis(10));
-                        continue;
+                Some(ready) => {
+                    handle(shared, &mut w, ready, seat, epoch);
+                    served += 1;
+                    if served >= turn {
+                        // A long queue (a burst of streams' chunks, say): what the sockets
+                        // reported since goes first, so requests are not stuck behind it.
+                        served = 0;
+                        turn = SLICE + look(poller, &mut events, &mut keys, seat, Some(Duration::ZERO));
                     }
+                }
+                None => {
+                    served = 0;
+                    turn = SLICE + look(poller, &mut events, &mut keys, seat, None);
                     shared.engine.site.clock.tick();
-                    let mut q = lock(&seat.queue);
-                    q.keys.extend(keys.iter().copied());
                 }
             }
         }
     }
+}
+
+/// Keys served from a seat's queue between two looks at its poller while the queue is not
+/// empty.
+const SLICE: usize = 32;
+
+/// Waits (at most `timeout`) for the poller's reports and queues them: those of sockets at
+/// the front, in their order, resumed ones at the back. Returns how many went to the front.
+fn look(
+    poller: &crate::io::poller::Poller,
+    events: &mut mio::Events,
+    keys: &mut Vec<Ready>,
+    seat: &Seat,
+    timeout: Option<Duration>,
+) -> usize {
+    if poller.wait(events, keys, timeout).is_err() {
+        // Nothing sensible to do but slow down and try again.
+        std::thread::sleep(Duration::from_millis(10));
+        return 0;
+    }
+    let mut q = lock(&seat.queue);
+    let fresh = keys.iter().filter(|r| !r.resumed).count();
+    for r in keys.iter().filter(|r| !r.resumed).rev() {
+        q.keys.push_front(*r);
+    }
+    q.keys.extend(keys.iter().filter(|r| r.resumed).copied());
+    fresh
 }
 
 /// Serves one ready connection.
@@ -105,7 +139,7 @@ fn handle(shared: &Shared, w: &mut Worker<'_>, ready: Ready, seat: &Seat, epoch:
             let parked = lock(&shared.slab).park(key, conn);
             match parked {
                 Park::Parked => {
-                    q.keys.push_back(Ready { key, hangup: false });
+                    q.keys.push_back(Ready { key, hangup: false, resumed: false });
                     return;
                 }
                 Park::Pending(c, h) => {
