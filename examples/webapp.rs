@@ -14,7 +14,7 @@
 //! | `GET`, `POST /echo` | JSON `{"method", "path", "args", "body"}`; other methods 405 |
 //! | `GET /files/{path...}` | the files of the root |
 //! | `POST /upload` | multipart; a JSON list of `{"name", "filename", "size"}` |
-//! | `POST /json` | the posted JSON document, parsed and written back |
+//! | `POST /json` | the posted JSON document (`application/json` or `application/*+json`), parsed and written back; 415 for other types |
 //! | `GET /later` | `later`, from another thread after about 100 ms |
 //! | `GET /stream` | chunked: `line 1` to `line 5`, one about every 50 ms |
 //! | `GET /events` | `text/event-stream`: `connected`, then `tick N` (id `N`) every second from one producer thread; no worker is held while the stream lives |
@@ -30,9 +30,11 @@ use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 
 use http_toolkit::server::{
-    escape_html, Content, Context, Event, EventSender, Response, RouteError, Server, StaticDir, TrySendError,
+    escape_html, Context, Event, EventSender, HttpError, Response, RouteError, Server, StaticDir,
+    TrySendError,
 };
 use http_toolkit::utils::Method;
+use serde::Serialize;
 use serde_json::{json, Map, Value};
 
 /// Installs the application's routes on `server`, serving static files from `root`.
@@ -116,67 +118,53 @@ fn start_ticker(ticks: Weak<Ticks>, every: Duration) {
     });
 }
 
-/// An error response for a failed body read, with the status the error maps to.
-fn body_error(cx: &Context<'_>, e: &http_toolkit::utils::Error) -> Response {
-    let status = e.status();
-    cx.error_response(status, http_toolkit::utils::reason_phrase(status))
-}
-
-fn echo(cx: &mut Context<'_>) -> Response {
-    let body = match cx.read_body() {
-        Ok(b) => String::from_utf8_lossy(&b).into_owned(),
-        Err(e) => return body_error(cx, &e),
-    };
+fn echo(cx: &mut Context<'_>) -> Result<Response, HttpError> {
+    let body = String::from_utf8_lossy(&cx.read_body()?).into_owned();
     let mut args = Map::new();
     for (k, v) in cx.args().iter() {
         args.entry(k.clone()).or_insert_with(|| Value::String(v.clone()));
     }
-    Response::json(&json!({
+    Ok(Response::json(&json!({
         "method": cx.request().method().as_str(),
         "path": cx.path(),
         "args": args,
         "body": body,
-    }))
+    })))
+}
+
+/// One part of an upload as `/upload` reports it.
+#[derive(Serialize)]
+struct Part {
+    name: Option<String>,
+    filename: Option<String>,
+    size: u64,
 }
 
 /// Reads the parts as they arrive and counts their bytes: nothing is kept in memory.
-fn upload(cx: &mut Context<'_>) -> Response {
+fn upload(cx: &mut Context<'_>) -> Result<Response, HttpError> {
     let mut list = Vec::new();
-    let result = (|| -> Result<(), http_toolkit::utils::Error> {
-        let mut parts = cx.multipart()?;
-        let mut buf = [0u8; 8192];
-        while let Some(mut part) = parts.next_part()? {
-            let name = part.name().map(str::to_owned);
-            let filename = part.filename().map(str::to_owned);
-            let mut size = 0u64;
-            loop {
-                let n = part.read(&mut buf)?;
-                if n == 0 {
-                    break;
-                }
-                size += n as u64;
+    let mut parts = cx.multipart()?;
+    let mut buf = [0u8; 8192];
+    while let Some(mut part) = parts.next_part()? {
+        let (name, filename) = (part.name().map(str::to_owned), part.filename().map(str::to_owned));
+        let mut size = 0u64;
+        loop {
+            let n = part.read(&mut buf)?;
+            if n == 0 {
+                break;
             }
-            list.push(json!({"name": name, "filename": filename, "size": size}));
+            size += n as u64;
         }
-        Ok(())
-    })();
-    match result {
-        Ok(()) => Response::json(&Value::Array(list)),
-        Err(e) => body_error(cx, &e),
+        list.push(Part { name, filename, size });
     }
+    Ok(Response::json(&list))
 }
 
-fn json_echo(cx: &mut Context<'_>) -> Response {
-    let parsed = match cx.parse_content() {
-        Ok(Content::Json(v)) => Ok(v.clone()),
-        Ok(Content::Text(t)) => serde_json::from_str::<Value>(t).map_err(|_| ()),
-        Ok(_) => Err(()),
-        Err(e) => return body_error(cx, &e),
-    };
-    match parsed {
-        Ok(v) => Response::json(&v),
-        Err(()) => cx.error_response(400, "the body is not a JSON document"),
-    }
+/// The posted JSON document (any `application/json` or `application/*+json` body), parsed
+/// and written back; 415 for another media type, 400 for a body that is not JSON.
+fn json_echo(cx: &mut Context<'_>) -> Result<Response, HttpError> {
+    let doc: Value = cx.json()?;
+    Ok(Response::json(&doc))
 }
 
 struct Options {

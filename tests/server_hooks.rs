@@ -74,7 +74,7 @@ fn a_panicking_handler_costs_one_500() {
     let h = start(
         |b| b.threads(2).io_threads(1),
         |s| {
-            s.add_resource("/boom", |_, _| panic!("handler exploded"));
+            s.add_resource("/boom", |_, _| -> Response { panic!("handler exploded") });
             s.add_resource("/ok", |_, _| Response::text("fine"));
             s.set_error_hook(move |e| {
                 if let ErrorEvent::HandlerPanic { message, request, .. } = e {

@@ -164,7 +164,7 @@ fn status_handlers_shape_what_the_server_says_too() {
         |b| b.limits(Limits { max_body: 100, ..Limits::default() }),
         move |s| {
             s.route(Method::Get, "/only-get", |_| Response::text("ok")).unwrap();
-            s.add_resource("/panics", |_r, _a| panic!("boom"));
+            s.add_resource("/panics", |_r, _a| -> Response { panic!("boom") });
             s.add_resource("/form", |_r, a| Response::text(format!("{} args", a.len())));
             s.add_resource("/teapot", |_r, _a| Response::new(418));
             s.add_resource("/missing", |_r, _a| Response::restart("/not-there"));

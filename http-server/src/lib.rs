@@ -128,6 +128,7 @@ pub use handler::context::{
 };
 pub use handler::dispatch::resource_handler;
 pub use handler::hooks::{ErrorEvent, LogRecord};
+pub use handler::into_response::{HttpError, IntoResponse};
 #[cfg(feature = "json")]
 pub use handler::parsers::json_parser;
 pub use handler::parsers::multipart_parser;
@@ -142,6 +143,8 @@ pub use handler::stream::{
     Event, EventSender, StreamError, StreamOptions, StreamSender, TrySendError, DEFAULT_EVENTS_KEEP_ALIVE,
     DEFAULT_STREAM_CAPACITY,
 };
+#[cfg(feature = "serde")]
+pub use handler::typed::is_json_media_type;
 pub use io::timeouts::Timeouts;
 #[cfg(feature = "tls")]
 pub use io::tls::TlsTransport;

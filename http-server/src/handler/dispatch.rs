@@ -21,6 +21,7 @@ use http_utils::{Method, Request};
 use crate::handler::content::Args;
 use crate::handler::context::Context;
 use crate::handler::context::{Handler, Table};
+use crate::handler::into_response::IntoResponse;
 use crate::handler::response::Response;
 use crate::handler::route::Captures;
 use crate::handler::route_table::Lookup;
@@ -115,9 +116,10 @@ fn method_not_allowed(cx: &Context<'_>, allow: &[Method]) -> Response {
 
 /// Wraps a plain resource handler: the body, if any, goes through the content parser first,
 /// and the handler gets the request and the arguments.
-pub(crate) fn plain<F>(f: F) -> Handler
+pub(crate) fn plain<F, R>(f: F) -> Handler
 where
-    F: Fn(&Request, &Args) -> Response + Send + Sync + 'static,
+    F: Fn(&Request, &Args) -> R + Send + Sync + 'static,
+    R: IntoResponse,
 {
     Arc::new(move |cx: &mut Context<'_>| {
         if cx.has_body() {
@@ -125,8 +127,17 @@ where
                 return cx.error_response(e.status(), body_error_message(&e));
             }
         }
-        f(&cx.request, &cx.args)
+        f(&cx.request, &cx.args).into_response()
     })
+}
+
+/// A handler returning anything that becomes a response, as the table keeps handlers.
+pub(crate) fn boxed<F, R>(f: F) -> Handler
+where
+    F: Fn(&mut Context<'_>) -> R + Send + Sync + 'static,
+    R: IntoResponse,
+{
+    Arc::new(move |cx: &mut Context<'_>| f(cx).into_response())
 }
 
 /// A fixed message for a body error: never bytes from the peer.

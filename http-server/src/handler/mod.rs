@@ -18,6 +18,7 @@ pub(crate) mod content;
 pub(crate) mod context;
 pub(crate) mod dispatch;
 pub(crate) mod hooks;
+pub(crate) mod into_response;
 pub(crate) mod parsers;
 pub(crate) mod registry;
 pub(crate) mod responder;
@@ -27,3 +28,5 @@ pub(crate) mod route_table;
 pub(crate) mod site;
 pub(crate) mod stream;
 pub(crate) mod table;
+#[cfg(feature = "serde")]
+pub(crate) mod typed;

@@ -388,7 +388,9 @@ impl Response {
         self
     }
 
-    /// A 200 response with `application/json` made of `value`.
+    /// A 200 response with `application/json` made of `value` (anything `Serialize`: a
+    /// `serde_json::Value`, a struct with `#[derive(Serialize)]`, ...). A value that cannot be
+    /// written as JSON (a map whose keys are not strings) is a 500.
     ///
     /// ```
     /// let r = http_server::Response::json(&serde_json::json!({"ok": true}));
@@ -396,8 +398,11 @@ impl Response {
     /// assert_eq!(r.body().as_bytes(), Some(&b"{\"ok\":true}"[..]));
     /// ```
     #[cfg(feature = "json")]
-    pub fn json(value: &serde_json::Value) -> Response {
-        Response::bytes("application/json", value.to_string())
+    pub fn json<T: serde::Serialize + ?Sized>(value: &T) -> Response {
+        match serde_json::to_vec(value) {
+            Ok(body) => Response::bytes("application/json", body),
+            Err(_) => Response::new(500),
+        }
     }
 
     /// Sets the status code.

@@ -53,6 +53,15 @@ impl Table {
             if let Some(p) = self.parsers.get(&media) {
                 return p.clone();
             }
+            // `application/*+json` is JSON to the JSON parser, unless it has one of its own.
+            if media.starts_with("application/")
+                && media.ends_with("+json")
+                && media.len() > "application/+json".len()
+            {
+                if let Some(p) = self.parsers.get("application/json") {
+                    return p.clone();
+                }
+            }
         }
         self.default_parser.clone()
     }

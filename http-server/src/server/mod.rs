@@ -24,8 +24,10 @@ use crate::handler::content::Args;
 use crate::handler::content::{Content, ContentParser};
 use crate::handler::context::Context;
 use crate::handler::context::{Handler, StatusHandler};
+use crate::handler::dispatch::boxed;
 use crate::handler::dispatch::plain;
 use crate::handler::hooks::{ErrorEvent, LogRecord};
+use crate::handler::into_response::IntoResponse;
 use crate::handler::registry::ResourcePaths;
 use crate::handler::response::Response;
 use crate::handler::route::Pattern;
@@ -77,20 +79,22 @@ impl Server {
     /// the request and the decoded arguments (query, then urlencoded body) and returns the
     /// response. The body is parsed by the content parser for its media type first. Replaces
     /// a resource at the same path.
-    pub fn add_resource<F>(&self, paths: impl ResourcePaths, handler: F)
+    pub fn add_resource<F, R>(&self, paths: impl ResourcePaths, handler: F)
     where
-        F: Fn(&Request, &Args) -> Response + Send + Sync + 'static,
+        F: Fn(&Request, &Args) -> R + Send + Sync + 'static,
+        R: IntoResponse,
     {
         self.add_context_resource_arc(paths, plain(handler));
     }
 
     /// Adds a resource whose handler gets the whole [`Context`]: the body as a stream, the
     /// low-level writer, error pages.
-    pub fn add_context_resource<F>(&self, paths: impl ResourcePaths, handler: F)
+    pub fn add_context_resource<F, R>(&self, paths: impl ResourcePaths, handler: F)
     where
-        F: Fn(&mut Context<'_>) -> Response + Send + Sync + 'static,
+        F: Fn(&mut Context<'_>) -> R + Send + Sync + 'static,
+        R: IntoResponse,
     {
-        self.add_context_resource_arc(paths, Arc::new(handler));
+        self.add_context_resource_arc(paths, boxed(handler));
     }
 
     fn add_context_resource_arc(&self, paths: impl ResourcePaths, handler: Handler) {
@@ -132,11 +136,17 @@ impl Server {
     /// # Errors
     /// [`RouteError::InvalidPattern`] for a bad pattern; [`RouteError::Duplicate`] and
     /// [`RouteError::Conflict`] when it collides with a route already there.
-    pub fn route<F>(&self, methods: impl Into<Methods>, pattern: &str, handler: F) -> Result<(), RouteError>
+    pub fn route<F, R>(
+        &self,
+        methods: impl Into<Methods>,
+        pattern: &str,
+        handler: F,
+    ) -> Result<(), RouteError>
     where
-        F: Fn(&mut Context<'_>) -> Response + Send + Sync + 'static,
+        F: Fn(&mut Context<'_>) -> R + Send + Sync + 'static,
+        R: IntoResponse,
     {
-        self.route_arc(methods.into(), pattern, Arc::new(handler))
+        self.route_arc(methods.into(), pattern, boxed(handler))
     }
 
     /// Like [`route`](Server::route), for handlers that read their request body as it
@@ -172,7 +182,7 @@ impl Server {
         F: Fn(&mut Context<'_>) -> Response + Send + Sync + 'static,
     {
         let methods = methods.into();
-        self.route_arc(methods.clone(), pattern, Arc::new(handler))?;
+        self.route_arc(methods.clone(), pattern, boxed(handler))?;
         let parsed = Pattern::parse(pattern)
             .map_err(|error| RouteError::InvalidPattern { pattern: pattern.to_owned(), error })?;
         self.shared.engine.registry.update(|t| {
@@ -302,11 +312,12 @@ impl Server {
 
     /// Sets the handler for a method (the egg's `http:request-method-handler` with PROC). GET
     /// and POST start with [`resource_handler`](crate::resource_handler).
-    pub fn set_method_handler<F>(&self, method: Method, handler: F)
+    pub fn set_method_handler<F, R>(&self, method: Method, handler: F)
     where
-        F: Fn(&mut Context<'_>) -> Response + Send + Sync + 'static,
+        F: Fn(&mut Context<'_>) -> R + Send + Sync + 'static,
+        R: IntoResponse,
     {
-        let h: Handler = Arc::new(handler);
+        let h: Handler = boxed(handler);
         self.shared.engine.registry.update(|t| {
             t.methods.insert(method, h);
         });
@@ -357,11 +368,12 @@ impl Server {
 
     /// Sets the fallback handler for paths without a resource (the egg's
     /// `http:fallback-handler`; 404 by default).
-    pub fn set_fallback_handler<F>(&self, handler: F)
+    pub fn set_fallback_handler<F, R>(&self, handler: F)
     where
-        F: Fn(&mut Context<'_>) -> Response + Send + Sync + 'static,
+        F: Fn(&mut Context<'_>) -> R + Send + Sync + 'static,
+        R: IntoResponse,
     {
-        let h: Handler = Arc::new(handler);
+        let h: Handler = boxed(handler);
         self.shared.engine.registry.update(|t| t.fallback = h);
     }
 

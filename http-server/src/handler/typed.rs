@@ -1,0 +1,116 @@
+//! Typed bodies (feature `serde`): a request body read into any `Deserialize` type, from
+//! JSON ([`Context::json`]) or a urlencoded form ([`Context::form`]), with the errors a
+//! client should get.
+
+use serde::de::DeserializeOwned;
+
+use crate::handler::context::Context;
+use crate::handler::into_response::HttpError;
+use http_utils::Body;
+
+/// True for `application/json` and the `application/*+json` media types (JSON-LD,
+/// ActivityStreams, problem details, ...), parameters and case ignored.
+pub fn is_json_media_type(content_type: &str) -> bool {
+    let essence = content_type.split(';').next().unwrap_or("").trim();
+    let Some((top, sub)) = essence.split_once('/') else { return false };
+    top.eq_ignore_ascii_case("application")
+        && (sub.eq_ignore_ascii_case("json")
+            || (sub.len() > 5
+                && sub.is_char_boundary(sub.len() - 5)
+                && sub[sub.len() - 5..].eq_ignore_ascii_case("+json")))
+}
+
+impl Context<'_> {
+    /// The body, read (bounded by the body limit) or as read already by
+    /// [`read_body`](Context::read_body) or [`parse_content`](Context::parse_content).
+    fn body_bytes(&mut self) -> Result<Vec<u8>, HttpError> {
+        if let Body::Bytes(b) = self.request().body() {
+            return Ok(b.clone());
+        }
+        Ok(self.read_body()?)
+    }
+
+    fn content_type(&self) -> &str {
+        self.request().headers().get("content-type").unwrap_or("")
+    }
+
+    /// The body as JSON, deserialized into `T`.
+    ///
+    /// ```
+    /// # fn main() -> std::io::Result<()> {
+    /// use http_server::{HttpError, Response, Server};
+    /// use http_utils::Method;
+    /// #[derive(serde::Deserialize, serde::Serialize)]
+    /// struct Note { title: String, stars: u8 }
+    /// let server = Server::builder().port(0).bind("127.0.0.1").build()?;
+    /// server.route(Method::Post, "/notes", |cx| -> Result<Response, HttpError> {
+    ///     let note: Note = cx.json()?;
+    ///     Ok(Response::json(&note).with_status(201))
+    /// }).unwrap();
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    /// 415 when `Content-Type` is not JSON (`application/json` or `application/*+json`);
+    /// 413 past the body limit; 400, naming the problem, for a body that is not JSON or
+    /// does not fit `T`.
+    pub fn json<T: DeserializeOwned>(&mut self) -> Result<T, HttpError> {
+        if !is_json_media_type(self.content_type()) {
+            return Err(HttpError::unsupported_media_type(
+                "expected a JSON body (Content-Type: application/json)",
+            ));
+        }
+        let raw = self.body_bytes()?;
+        serde_json::from_slice(&raw).map_err(HttpError::from)
+    }
+
+    /// The body as an `application/x-www-form-urlencoded` form, deserialized into `T`.
+    ///
+    /// ```
+    /// # fn main() -> std::io::Result<()> {
+    /// use http_server::{HttpError, Response, Server};
+    /// use http_utils::Method;
+    /// #[derive(serde::Deserialize)]
+    /// struct Login { user: String, remember: Option<bool> }
+    /// let server = Server::builder().port(0).bind("127.0.0.1").build()?;
+    /// server.route(Method::Post, "/login", |cx| -> Result<Response, HttpError> {
+    ///     let login: Login = cx.form()?;
+    ///     Ok(Response::text(format!("hello {}", login.user)))
+    /// }).unwrap();
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    /// 415 when `Content-Type` is not `application/x-www-form-urlencoded`; 413 past the
+    /// body limit; 400, naming the problem, for a form that does not fit `T`.
+    pub fn form<T: DeserializeOwned>(&mut self) -> Result<T, HttpError> {
+        let ct = self.content_type().split(';').next().unwrap_or("").trim();
+        if !ct.eq_ignore_ascii_case("application/x-www-form-urlencoded") {
+            return Err(HttpError::unsupported_media_type(
+                "expected a form (Content-Type: application/x-www-form-urlencoded)",
+            ));
+        }
+        let raw = self.body_bytes()?;
+        serde_urlencoded::from_bytes(&raw).map_err(|e| HttpError::bad_request(format!("invalid form: {e}")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_json_media_type;
+
+    #[test]
+    fn json_media_types() {
+        for yes in [
+            "application/json",
+            "Application/JSON; charset=utf-8",
+            "application/ld+json",
+            "application/activity+json",
+        ] {
+            assert!(is_json_media_type(yes), "{yes}");
+        }
+        for no in ["", "text/json", "application/jsonx", "application/+json", "json", "application/x-json5"] {
+            assert!(!is_json_media_type(no), "{no}");
+        }
+    }
+}
