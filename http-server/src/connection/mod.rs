@@ -124,6 +124,20 @@ impl Conn {
         matches!(&self.phase, Phase::Write(out) if out.is_idle())
     }
 
+    /// What the connection was doing, for log lines.
+    pub(crate) fn phase_name(&self) -> &'static str {
+        match &self.phase {
+            Phase::Handshake => "in its handshake",
+            Phase::Head if self.head_started.is_some() => "sending a request head",
+            Phase::Head => "idle",
+            Phase::Body(_) => "sending a request body",
+            Phase::Queued(_) => "queued for a worker",
+            Phase::Waiting(_) => "waiting for a responder",
+            Phase::Write(_) => "taking a response",
+            Phase::Linger(_) => "lingering",
+        }
+    }
+
     /// The bytes to send (best effort) to a connection closed at its deadline: a 408 for a
     /// request still arriving, nothing otherwise.
     pub(crate) fn expiry_notice(&self) -> Option<&'static [u8]> {
@@ -275,6 +289,7 @@ pub(crate) enum After {
 }
 
 fn hook_error(engine: &Engine, event: &ErrorEvent<'_>) {
+    event.log();
     if let Some(h) = engine.registry.snapshot().error_hook.clone() {
         let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| h(event)));
     }

@@ -86,9 +86,13 @@ pub(super) fn log(
     started: Option<Instant>,
     close: Option<CloseReason>,
 ) {
-    if let (Some(hook), Some(t0)) = (&table.log_hook, started) {
-        let record = LogRecord { request, peer, status, bytes, duration: t0.elapsed(), close };
+    let Some(t0) = started else { return };
+    let record = LogRecord { request, peer, status, bytes, duration: t0.elapsed(), close };
+    if let Some(hook) = &table.log_hook {
         let _ = catch_unwind(AssertUnwindSafe(|| hook(&record)));
+    }
+    if table.debug {
+        eprintln!("{record}");
     }
 }
 
@@ -134,7 +138,7 @@ fn log_response(
     started: Option<Instant>,
     close: Option<CloseReason>,
 ) {
-    if table.log_hook.is_none() {
+    if table.log_hook.is_none() && !table.debug {
         return;
     }
     if w.body.is_some() {
@@ -197,9 +201,9 @@ fn guarded(cx: &mut Context<'_>, f: impl FnOnce(&mut Context<'_>) -> Response) -
         Ok(r) => r,
         Err(payload) => {
             let message = panic_message(&*payload);
+            let event = ErrorEvent::HandlerPanic { request: &cx.request, peer: cx.peer, message: &message };
+            event.log();
             if let Some(h) = cx.table.error_hook.clone() {
-                let event =
-                    ErrorEvent::HandlerPanic { request: &cx.request, peer: cx.peer, message: &message };
                 let _ = catch_unwind(AssertUnwindSafe(|| h(&event)));
             }
             if let Some(p) = cx.deferred.take() {

@@ -95,7 +95,7 @@ pub(super) fn serve(w: &mut Worker<'_>, conn: &mut Conn, mut req: Request) -> St
     let settings = &engine.settings;
     conn.requests += 1;
     let table = engine.registry.snapshot();
-    let started = table.log_hook.as_ref().map(|_| Instant::now());
+    let started = (table.log_hook.is_some() || table.debug).then(Instant::now);
     req.set_ip(conn.peer.ip());
     let version = req.version();
 

@@ -83,9 +83,10 @@ pub(super) fn hand_over(w: &mut Worker<'_>, conn: &mut Conn, job: UpgradeJob) ->
     let error_hook = engine.registry.snapshot().error_hook.clone();
     let run = move || {
         if let Err(payload) = catch_unwind(AssertUnwindSafe(|| handler(stream))) {
+            let message = panic_message(&*payload);
+            let event = ErrorEvent::UpgradePanic { peer: &peer, protocol: &protocol, message: &message };
+            event.log();
             if let Some(h) = error_hook {
-                let message = panic_message(&*payload);
-                let event = ErrorEvent::UpgradePanic { peer: &peer, protocol: &protocol, message: &message };
                 let _ = catch_unwind(AssertUnwindSafe(|| h(&event)));
             }
         }

@@ -70,6 +70,8 @@ pub(crate) struct Table {
     pub startup_hook: Option<Arc<dyn Fn() + Send + Sync>>,
     pub error_hook: Option<ErrorHook>,
     pub log_hook: Option<LogHook>,
+    /// The debug switch: a line on stderr per request.
+    pub debug: bool,
     /// The predefined handlers, to tell them from a user's.
     pub(crate) predefined: (Handler, Handler),
 }

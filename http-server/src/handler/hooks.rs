@@ -131,3 +131,37 @@ impl fmt::Display for ErrorEvent<'_> {
         }
     }
 }
+
+impl ErrorEvent<'_> {
+    /// Writes the event to the `log` crate at its level: handler and upgrade panics and
+    /// accept failures are errors, failed handshakes (often scanners and impatient clients)
+    /// are debug messages.
+    pub(crate) fn log(&self) {
+        match self {
+            ErrorEvent::Handshake { .. } => log::debug!(target: "http_server", "{self}"),
+            _ => log::error!(target: "http_server", "{self}"),
+        }
+    }
+}
+
+/// One line per request, as the debug switch prints it: the peer, the request line, the
+/// status, the body bytes, the time taken, and why the connection closes (if it does).
+impl fmt::Display for LogRecord<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} \"{} {} {}\" {} {} {:.3}ms",
+            self.peer,
+            self.request.method(),
+            self.request.url(),
+            self.request.version().as_str(),
+            self.status,
+            self.bytes,
+            self.duration.as_secs_f64() * 1000.0
+        )?;
+        if let Some(reason) = self.close {
+            write!(f, " close={reason:?}")?;
+        }
+        Ok(())
+    }
+}

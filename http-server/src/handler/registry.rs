@@ -88,6 +88,7 @@ impl Table {
             startup_hook: None,
             error_hook: None,
             log_hook: None,
+            debug: false,
             predefined: (resources, fallback),
         }
     }

@@ -15,6 +15,7 @@ pub(crate) fn close_taken(conns: Vec<Box<Conn>>, now: Instant) {
     for mut conn in conns {
         // Closing the socket takes it out of its poller.
         if conn.deadline <= now {
+            log::debug!(target: "http_server", "{}: deadline passed ({}), closed", conn.peer, conn.phase_name());
             if let Some(notice) = conn.expiry_notice() {
                 // A request that never finished arriving: say so (best effort, never
                 // waiting), then abort.

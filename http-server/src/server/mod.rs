@@ -431,6 +431,16 @@ impl Server {
         self.shared.engine.registry.update(|t| t.log_hook = Some(f));
     }
 
+    /// The egg's debug switch (`((http:make-server 4242) #t)`): with `on`, a line per
+    /// request on stderr (the peer, the request line, the status, the body bytes, the time,
+    /// and why the connection closes if it does; see [`LogRecord`]'s `Display`). Live: it
+    /// can be turned on and off while the server runs. Beside it, the server always writes
+    /// its own troubles (handler panics, accept failures, failed handshakes, deadlines that
+    /// passed) to the `log` crate, target `http_server`.
+    pub fn set_debug(&self, on: bool) {
+        self.shared.engine.registry.update(|t| t.debug = on);
+    }
+
     /// Requests handled since startup (the egg's `http:current-request-count`).
     pub fn current_request_count(&self) -> u64 {
         self.shared.engine.requests.load(Ordering::Relaxed)
