@@ -120,6 +120,7 @@ mod io;
 mod runtime;
 mod server;
 pub mod static_files;
+pub mod test;
 
 pub use connection::CloseReason;
 pub use handler::content::{text_parser, urlencoded_parser, Args, Content, ContentParser, FormPart};

@@ -65,6 +65,11 @@ pub struct Server {
 }
 
 impl Server {
+    /// The engine its connections run on.
+    pub(crate) fn engine(&self) -> &crate::connection::engine::Engine {
+        &self.shared.engine
+    }
+
     /// A builder with the defaults.
     pub fn builder() -> ServerBuilder {
         ServerBuilder::new()
