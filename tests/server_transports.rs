@@ -95,6 +95,25 @@ fn https_with_keep_alive() {
 }
 
 #[test]
+fn alpn_offers_http11_whatever_the_configuration_says() {
+    let t = tls();
+    // A configuration that advertises h2 first: a browser would speak HTTP/2 to it.
+    let mut server = (*t.server).clone();
+    server.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    let h = start(|b| b.tls(Arc::new(server)), hello);
+    let mut client = (*t.client).clone();
+    client.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    let sock = TcpStream::connect(addr(&h)).unwrap();
+    sock.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let conn =
+        rustls::ClientConnection::new(Arc::new(client), ServerName::try_from("localhost").unwrap()).unwrap();
+    let mut s = BufReader::new(rustls::StreamOwned::new(conn, sock));
+    s.get_mut().write_all(b"GET / HTTP/1.1\r\nHost: localhost\r\n\r\n").unwrap();
+    assert_eq!(read_response(&mut s).1, "Hello, world!");
+    assert_eq!(s.get_ref().conn.alpn_protocol(), Some(&b"http/1.1"[..]));
+}
+
+#[test]
 fn tls_handshake_is_bounded_by_the_header_timeout() {
     let t = tls();
     let h = start(

@@ -11,7 +11,9 @@ use rustls::{ServerConfig, ServerConnection};
 
 use crate::io::transport::{Connection, ListenOptions, Listener, LocalAddr, PeerAddr, Transport};
 
-/// A transport that speaks TLS over another one (TCP by default).
+/// A transport that speaks TLS over another one (TCP by default). Whatever protocols the
+/// configuration advertises by ALPN, the server advertises `http/1.1` alone (it speaks no
+/// other).
 ///
 /// ```no_run
 /// # fn main() -> std::io::Result<()> {
@@ -40,7 +42,19 @@ impl Transport for TlsTransport {
 
 /// Wraps a listener so that its connections speak TLS.
 pub(crate) fn wrap_listener(inner: Box<dyn Listener>, config: Arc<ServerConfig>) -> Box<dyn Listener> {
-    Box::new(TlsListener { inner, config })
+    Box::new(TlsListener { inner, config: http11_only(config) })
+}
+
+/// The one protocol this server speaks, whatever the configuration advertises: a client
+/// offered `h2` by ALPN would speak HTTP/2 to it (browsers do, and then fail).
+fn http11_only(config: Arc<ServerConfig>) -> Arc<ServerConfig> {
+    const HTTP11: &[u8] = b"http/1.1";
+    if config.alpn_protocols.len() == 1 && config.alpn_protocols[0] == HTTP11 {
+        return config;
+    }
+    let mut config = (*config).clone();
+    config.alpn_protocols = vec![HTTP11.to_vec()];
+    Arc::new(config)
 }
 
 struct TlsListener {
