@@ -414,7 +414,8 @@ pub(super) fn run(w: &mut Worker<'_>, conn: &mut Conn, adm: Admitted) -> Step {
         }
     }
 
-    let response = vet(&mut cx, response, close);
+    let mut response = response;
+    vet(&mut cx, &mut response, close);
     if response.is_upgrade() {
         linger = false;
     }
@@ -488,7 +489,8 @@ fn answer_waiting(w: &mut Worker<'_>, conn: &mut Conn, mut waiting: Waiting, ver
     };
     let response = respond(&mut cx, Some(first), false);
     let mut close = run_close(engine, cx.panicked, waiting.close);
-    let response = vet(&mut cx, response, close);
+    let mut response = response;
+    vet(&mut cx, &mut response, close);
     let Context { request, body, written, deferred, .. } = cx;
     if let Some(p) = deferred {
         p.abandon();

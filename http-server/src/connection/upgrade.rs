@@ -41,27 +41,39 @@ pub(super) fn asked_for(request: &Request, protocol: &str) -> bool {
 /// protocol (426 otherwise), the connection must be fit to switch (its request read to
 /// the end, the server not stopping), and the stream cap must have room (503). Other
 /// responses pass unchanged.
-pub(super) fn vet(cx: &mut Context<'_>, mut r: Response, close: Option<CloseReason>) -> Response {
-    let Some(Takeover::Upgrade { protocol, .. }) = r.takeover.as_deref() else { return r };
+#[inline]
+pub(super) fn vet(cx: &mut Context<'_>, r: &mut Response, close: Option<CloseReason>) {
+    if r.takeover.is_some() {
+        vet_takeover(cx, r, close);
+    }
+}
+
+fn vet_takeover(cx: &mut Context<'_>, r: &mut Response, close: Option<CloseReason>) {
+    let Some(Takeover::Upgrade { protocol, .. }) = r.takeover.as_deref() else { return };
     if !asked_for(&cx.request, protocol) {
         let protocol = protocol.clone();
-        return cx.error_response(426, "Upgrade Required").with_header("Upgrade", &protocol);
+        *r = cx.error_response(426, "Upgrade Required").with_header("Upgrade", &protocol);
+        return;
     }
     match close {
-        Some(CloseReason::ShuttingDown) => return cx.error_response(503, "Service Unavailable"),
+        Some(CloseReason::ShuttingDown) => {
+            *r = cx.error_response(503, "Service Unavailable");
+            return;
+        }
         Some(CloseReason::BodyFailed | CloseReason::UnreadBody | CloseReason::HandlerPanicked) => {
-            return cx.error_response(400, "Bad Request")
+            *r = cx.error_response(400, "Bad Request");
+            return;
         }
         _ => {}
     }
     let mut share = Share::new(&cx.site.streams);
     if !share.grow(1) {
-        return cx.error_response(503, "Service Unavailable").with_header("Retry-After", "1");
+        *r = cx.error_response(503, "Service Unavailable").with_header("Retry-After", "1");
+        return;
     }
     if let Some(Takeover::Upgrade { share: slot, .. }) = r.takeover.as_deref_mut() {
         *slot = Some(share);
     }
-    r
 }
 
 /// Gives the connection (its `101` head written) to the upgrade handler, with the bytes

@@ -9,12 +9,11 @@ use http_utils::io::{BodyReader, LimitReader};
 use http_utils::multipart::{boundary_from_content_type, MultipartReader};
 use http_utils::{Body, Error, ErrorKind, Headers, Request, Version};
 
-use std::collections::HashMap;
-
 use http_utils::Method;
 
 use crate::handler::content::{Args, Content, ContentParser};
 use crate::handler::hooks::{ErrorEvent, LogRecord};
+use crate::handler::quick_hash::QuickMap;
 use crate::handler::responder::{Pending, Responder};
 use crate::handler::response::Response;
 use crate::handler::route::Captures;
@@ -54,15 +53,15 @@ pub type ErrorHook = Arc<dyn Fn(&ErrorEvent<'_>) + Send + Sync>;
 #[derive(Clone)]
 pub(crate) struct Table {
     /// Resources at exact (decoded) paths: one hash lookup, tried first.
-    pub resources: HashMap<String, Handler>,
+    pub resources: QuickMap<String, Handler>,
     /// Resources with patterns (and exact ones limited to some methods).
     pub routes: RouteTable<Handler>,
     /// The routes whose handlers read their body from the socket
     /// ([`Server::streaming_route`](crate::Server::streaming_route)).
     pub streaming: RouteTable<()>,
-    pub status_handlers: HashMap<u16, StatusHandler>,
-    pub methods: HashMap<Method, Handler>,
-    pub parsers: HashMap<String, ContentParser>,
+    pub status_handlers: QuickMap<u16, StatusHandler>,
+    pub methods: QuickMap<Method, Handler>,
+    pub parsers: QuickMap<String, ContentParser>,
     pub default_parser: ContentParser,
     pub fallback: Handler,
     pub error_page: ErrorPage,
@@ -417,7 +416,7 @@ impl<'a> Context<'a> {
         let mut content_type = None;
         for (n, v) in headers {
             if n.eq_ignore_ascii_case("content-type") {
-                content_type = Some(*v);
+                content_type = Some(crate::io::head::cleaned(std::borrow::Cow::Owned((*v).to_owned())));
                 continue;
             }
             fields.append(n, v).map_err(io::Error::from)?;
@@ -446,7 +445,7 @@ impl<'a> Context<'a> {
                 status: code,
                 reason: message,
                 server: &site.server_name,
-                content_type,
+                content_type: content_type.as_deref(),
                 headers: &fields,
                 framing,
                 connection,

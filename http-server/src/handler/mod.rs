@@ -20,6 +20,7 @@ pub(crate) mod dispatch;
 pub(crate) mod hooks;
 pub(crate) mod into_response;
 pub(crate) mod parsers;
+pub(crate) mod quick_hash;
 pub(crate) mod registry;
 pub(crate) mod responder;
 pub(crate) mod response;

@@ -5,7 +5,7 @@
 //! holds a lock. Writers copy the table, change the copy and swap it in; changes are rare and
 //! small next to requests.
 
-use std::collections::HashMap;
+use crate::handler::quick_hash::QuickMap;
 use std::sync::{Arc, RwLock};
 
 use http_utils::Method;
@@ -64,21 +64,21 @@ fn default_fallback(cx: &mut Context<'_>) -> Response {
 
 impl Table {
     pub(crate) fn new() -> Table {
-        let mut methods: HashMap<Method, Handler> = HashMap::new();
+        let mut methods: QuickMap<Method, Handler> = QuickMap::default();
         let resources: Handler = Arc::new(crate::handler::dispatch::resource_handler);
         let fallback: Handler = Arc::new(default_fallback);
         methods.insert(Method::Get, resources.clone());
         methods.insert(Method::Post, resources.clone());
-        let mut parsers: HashMap<String, ContentParser> = HashMap::new();
+        let mut parsers: QuickMap<String, ContentParser> = QuickMap::default();
         parsers.insert("application/x-www-form-urlencoded".to_owned(), Arc::new(urlencoded_parser));
         parsers.insert("multipart/form-data".to_owned(), Arc::new(crate::handler::parsers::multipart_parser));
         #[cfg(feature = "json")]
         parsers.insert("application/json".to_owned(), Arc::new(crate::handler::parsers::json_parser));
         Table {
-            resources: HashMap::new(),
+            resources: QuickMap::default(),
             routes: RouteTable::new(),
             streaming: RouteTable::new(),
-            status_handlers: HashMap::new(),
+            status_handlers: QuickMap::default(),
             methods,
             parsers,
             default_parser: Arc::new(text_parser),

@@ -420,7 +420,8 @@ impl Response {
 
     /// Sets `Content-Type`.
     pub fn with_content_type(mut self, content_type: impl Into<Cow<'static, str>>) -> Response {
-        self.content_type = Some(content_type.into());
+        // Control characters (CR, LF, ...) become `?`: never a header of their own.
+        self.content_type = Some(crate::io::head::cleaned(content_type.into()));
         self
     }
 

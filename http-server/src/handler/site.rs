@@ -35,7 +35,7 @@ impl Site {
         max_streams: usize,
     ) -> Site {
         Site {
-            server_name,
+            server_name: crate::io::head::cleaned(server_name.into()).into_owned(),
             location,
             protocol,
             responder_timeout,

@@ -61,8 +61,30 @@ pub(crate) fn push_u64(out: &mut Vec<u8>, mut n: u64) {
 
 /// Appends `s` keeping only bytes allowed in a reason phrase or field value (HTAB, SP,
 /// visible ASCII, obs-text); others become `?`.
+/// `s` with every byte not allowed in a reason phrase or field value (see [`push_clean`])
+/// replaced, borrowed when there is none: for values cleaned once, when they are set.
+pub(crate) fn cleaned(s: std::borrow::Cow<'static, str>) -> std::borrow::Cow<'static, str> {
+    if s.bytes().all(allowed) {
+        return s;
+    }
+    let mut out = Vec::with_capacity(s.len());
+    push_clean(&mut out, &s);
+    std::borrow::Cow::Owned(String::from_utf8_lossy(&out).into_owned())
+}
+
+#[inline]
+fn allowed(b: u8) -> bool {
+    b == b'\t' || b == b' ' || b >= 0x21 && b != 0x7f
+}
+
+#[inline]
 fn push_clean(out: &mut Vec<u8>, s: &str) {
-    out.extend(s.bytes().map(|b| if b == b'\t' || b == b' ' || b >= 0x21 && b != 0x7f { b } else { b'?' }));
+    if s.bytes().all(allowed) {
+        // The common case: copied at once.
+        out.extend_from_slice(s.as_bytes());
+    } else {
+        out.extend(s.bytes().map(|b| if allowed(b) { b } else { b'?' }));
+    }
 }
 
 /// How a response is framed on the wire: the one decision for every response the server
@@ -126,7 +148,9 @@ pub(crate) struct Head<'a> {
     pub version: Version,
     pub status: u16,
     pub reason: &'a str,
+    /// Cleaned of bytes a field value cannot have (see [`cleaned`]).
     pub server: &'a str,
+    /// Cleaned as `server` is.
     pub content_type: Option<&'a str>,
     pub headers: &'a Headers,
     pub framing: BodyFraming,
@@ -155,13 +179,15 @@ pub(crate) fn write_head(out: &mut Vec<u8>, head: &Head<'_>) {
     push_date(out, head.date);
     out.extend_from_slice(b"\r\n");
     if !head.server.is_empty() {
+        // Cleaned when the server was built.
         out.extend_from_slice(b"Server: ");
-        push_clean(out, head.server);
+        out.extend_from_slice(head.server.as_bytes());
         out.extend_from_slice(b"\r\n");
     }
     if let Some(ct) = head.content_type {
+        // Cleaned when it was set.
         out.extend_from_slice(b"Content-Type: ");
-        push_clean(out, ct);
+        out.extend_from_slice(ct.as_bytes());
         out.extend_from_slice(b"\r\n");
     }
     for (name, value) in head.headers.iter() {
@@ -210,7 +236,7 @@ mod tests {
                 status: 200,
                 reason: "OK\r\nEvil: 1",
                 server: "t",
-                content_type: Some("text/plain"),
+                content_type: Some(&cleaned("text/plain".into())),
                 headers: &h,
                 framing: BodyFraming::Length(13),
                 connection: ConnectionField::Close,
@@ -220,6 +246,14 @@ mod tests {
         assert!(s.starts_with("HTTP/1.1 200 OK??Evil: 1\r\nDate: Sun, 06 Nov 1994 08:49:37 GMT\r\n"), "{s}");
         assert!(s.ends_with("\r\nServer: t\r\nContent-Type: text/plain\r\nx-a: 1\r\nContent-Length: 13\r\nConnection: close\r\n\r\n"), "{s}");
         assert_eq!(s.matches("Content-Length").count(), 1);
+    }
+
+    #[test]
+    fn values_are_cleaned_once() {
+        assert!(matches!(cleaned("text/plain".into()), std::borrow::Cow::Borrowed("text/plain")));
+        assert_eq!(cleaned("text/plain\r\nEvil: 1".into()), "text/plain??Evil: 1");
+        let r = crate::Response::new(200).with_content_type("a\nb\x7f");
+        assert_eq!(r.content_type(), Some("a?b?"));
     }
 
     #[test]
