@@ -282,7 +282,7 @@ impl Request {
     /// targets; for an absolute-form target the path after the authority.
     pub fn path(&self) -> &str {
         let rest = strip_scheme_authority(&self.url);
-        let end = rest.find(['?', '#']).unwrap_or(rest.len());
+        let end = rest.bytes().position(|b| b == b'?' || b == b'#').unwrap_or(rest.len());
         let p = &rest[..end];
         if p.is_empty() {
             "/"
@@ -294,8 +294,8 @@ impl Request {
     /// The query string after `?` (without the `#` fragment), if any.
     pub fn query(&self) -> Option<&str> {
         let rest = strip_scheme_authority(&self.url);
-        let q = &rest[rest.find('?')? + 1..];
-        Some(&q[..q.find('#').unwrap_or(q.len())])
+        let q = &rest[rest.bytes().position(|b| b == b'?')? + 1..];
+        Some(&q[..q.bytes().position(|b| b == b'#').unwrap_or(q.len())])
     }
 
     /// Whether the connection may stay open after this request: the version's default, changed

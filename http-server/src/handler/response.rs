@@ -248,12 +248,29 @@ impl Response {
 
     /// A 200 response with a `text/plain; charset=utf-8` body.
     pub fn text(body: impl Into<ResponseBody>) -> Response {
-        Response::new(200).with_content_type("text/plain; charset=utf-8").with_body(body)
+        Response::known(200, "text/plain; charset=utf-8", body.into())
+    }
+
+    /// A response with a content type of the server's own (clean already).
+    #[inline]
+    pub(crate) fn known(status: u16, content_type: &'static str, body: ResponseBody) -> Response {
+        Response {
+            status,
+            reason: None,
+            content_type: Some(Cow::Borrowed(content_type)),
+            headers: Headers::new(),
+            body,
+            close: false,
+            written: false,
+            pass: None,
+            trailers: None,
+            takeover: None,
+        }
     }
 
     /// A 200 response with a `text/html; charset=utf-8` body.
     pub fn html(body: impl Into<ResponseBody>) -> Response {
-        Response::new(200).with_content_type("text/html; charset=utf-8").with_body(body)
+        Response::known(200, "text/html; charset=utf-8", body.into())
     }
 
     /// A 200 response with bytes of the given media type.
@@ -400,7 +417,7 @@ impl Response {
     #[cfg(feature = "json")]
     pub fn json<T: serde::Serialize + ?Sized>(value: &T) -> Response {
         match serde_json::to_vec(value) {
-            Ok(body) => Response::bytes("application/json", body),
+            Ok(body) => Response::known(200, "application/json", ResponseBody::Bytes(body)),
             Err(_) => Response::new(500),
         }
     }
