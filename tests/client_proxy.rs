@@ -255,3 +255,62 @@ fn refused_tunnel_is_a_proxy_error() {
     let err = client.get("https://example.com/").unwrap_err();
     assert!(matches!(err, Error::ProxyConnect { status: 403, .. }), "{err}");
 }
+
+#[test]
+fn a_proxy_refusal_during_a_large_upload_is_the_proxy_answer() {
+    let Some(proxy) = Tinyproxy::start(Some(("alice", "s3cret"))) else { return };
+    let (origin, _seen) = recording("never reached");
+    let client = Client::new();
+    client.add_proxy(ProxyPattern::Any, Proxy::new(&proxy.url(None)).unwrap());
+    for body in [vec![b'u'; 8 << 20], vec![b'u'; 100]] {
+        let len = body.len();
+        let start = Instant::now();
+        let req = http_client::Request::new(http_client::Method::Post, origin.url("/upload")).with_body(body);
+        let err = client.send(req).unwrap_err();
+        let Error::ProxyAuthRequired { proxy: ref addr, ref body, .. } = err else {
+            panic!("{len} bytes: {err:?}")
+        };
+        assert_eq!(addr, &format!("127.0.0.1:{}", proxy.port));
+        // The proxy's own page comes with the error. (After a large upload tinyproxy closes
+        // with the body unread, and the reset that this sends may discard its page before it
+        // leaves: then only the head arrives.)
+        if len < 1024 {
+            assert!(String::from_utf8_lossy(body).contains("407"), "{len}: {err:?}");
+        }
+        assert!(start.elapsed() < Duration::from_secs(5), "{:?}", start.elapsed());
+    }
+}
+
+#[test]
+fn a_dead_proxy_is_named_as_the_proxy_with_the_reason() {
+    // A port that was just free: nothing listens there.
+    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let client = Client::new();
+    client.add_proxy(ProxyPattern::Any, Proxy::new(&format!("127.0.0.1:{port}")).unwrap());
+    for url in ["http://example.com/", "https://example.com/"] {
+        let err = client.get(url).unwrap_err();
+        assert!(matches!(err, Error::Connect { proxy: true, .. }), "{err:?}");
+        let text = err.to_string();
+        assert!(text.contains(&format!("proxy at 127.0.0.1:{port}")), "{text}");
+        assert!(text.to_lowercase().contains("refused"), "{text}");
+    }
+}
+
+#[test]
+fn a_tunnel_refused_with_407_keeps_the_proxy_answer() {
+    let refusing = RawServer::start(|mut peer| {
+        if peer.read_request().is_some() {
+            peer.write(
+                b"HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: Basic realm=\"corp\"\r\n\
+                  Content-Length: 12\r\n\r\nwho are you?",
+            );
+        }
+    });
+    let client = Client::new();
+    client.add_proxy(ProxyPattern::Any, Proxy::new(&refusing.addr.to_string()).unwrap());
+    let err = client.get("https://example.com/").unwrap_err();
+    let Error::ProxyAuthRequired { ref headers, ref body, .. } = err else { panic!("{err:?}") };
+    assert_eq!(headers.get("proxy-authenticate"), Some("Basic realm=\"corp\""));
+    assert_eq!(body, b"who are you?");
+    assert!(err.to_string().contains("407"), "{err}");
+}

@@ -135,7 +135,7 @@ fn method_handlers_get_and_set() {
             s.add_resource("/r", |req, _| Response::text(format!("resource {}", req.method())));
             s.set_method_handler(Method::Put, resource_handler);
             let calls = calls.clone();
-            s.set_method_handler(Method::Other("PURGE".into()), move |cx: &mut Context<'_>| {
+            s.set_method_handler(Method::extension("PURGE").unwrap(), move |cx: &mut Context<'_>| {
                 calls.fetch_add(1, Ordering::SeqCst);
                 Response::text(format!("purged {}", cx.path()))
             });

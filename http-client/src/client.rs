@@ -13,7 +13,7 @@ use rustls::ClientConfig;
 use crate::error::{Error, Result};
 use crate::exchange::{exchange, Settings, Target};
 use crate::pool::Pool;
-use crate::proxy::{Proxy, ProxyEnv, ProxyPattern};
+use crate::proxy::{proxy_refusal, Proxy, ProxyEnv, ProxyPattern};
 use crate::request::{buffer_unsized_body, request_head, Added, IntoRequest};
 use crate::response::Response;
 use crate::timeouts::Timeouts;
@@ -173,7 +173,8 @@ impl Client {
         let target = Target { https, host, port, proxy: proxy.as_deref() };
         let (resp_head, body) = exchange(&settings, &target, req, &head)?;
         if let (Some(p), 407) = (&proxy, resp_head.status) {
-            return Err(Error::ProxyAuthRequired { proxy: p.addr() });
+            let headers = resp_head.headers.clone();
+            return Err(proxy_refusal(p, headers, Response::new(resp_head, url.clone(), body)));
         }
         if let Some(jar) = &inner.jar {
             let mut jar = jar.lock().unwrap_or_else(|p| p.into_inner());

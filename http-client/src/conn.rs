@@ -5,15 +5,12 @@
 //! the socket timeout is lowered as the deadline comes near, so no single wait runs past it.
 
 use std::io::{self, BufRead, BufReader, Read, Write};
-use std::net::{IpAddr, SocketAddr, TcpStream, ToSocketAddrs};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{mpsc, Arc};
+use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
-use rustls::{ClientConfig, ClientConnection, StreamOwned};
-use rustls_pki_types::ServerName;
+use rustls::{ClientConnection, StreamOwned};
 
-use crate::error::{Error, Result, TimeoutKind};
+use crate::error::{Error, TimeoutKind};
 use crate::key::PoolKey;
 
 /// Size of a connection's read buffer.
@@ -47,7 +44,10 @@ pub(crate) struct Timing {
 
 impl Timing {
     /// The wait allowed for one operation with configured timeout `cfg`.
-    fn effective(&self, cfg: Option<Duration>) -> std::result::Result<Option<Duration>, TimeoutKind> {
+    pub(crate) fn effective(
+        &self,
+        cfg: Option<Duration>,
+    ) -> std::result::Result<Option<Duration>, TimeoutKind> {
         match self.deadline {
             None => Ok(cfg),
             Some(d) => {
@@ -61,7 +61,7 @@ impl Timing {
     }
 
     /// Which timeout a wait that ran out was: the deadline when it has (nearly) passed.
-    fn kind_of(&self, phase: TimeoutKind) -> TimeoutKind {
+    pub(crate) fn kind_of(&self, phase: TimeoutKind) -> TimeoutKind {
         match self.deadline {
             Some(d) if Instant::now() + DEADLINE_SLACK >= d => TimeoutKind::Deadline,
             _ => phase,
@@ -128,12 +128,7 @@ impl Read for Transport {
         self.arm(false)?;
         let res = match &mut self.stream {
             Stream::Tcp(s) => s.read(buf),
-            Stream::Tls(s) => match s.read(buf) {
-                // A server that closes without close_notify: the end of the stream. Bodies with
-                // a length or chunked framing still notice when bytes are missing.
-                Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => Ok(0),
-                other => other,
-            },
+            Stream::Tls(s) => tls_read(s, buf),
         };
         res.map_err(|e| self.map_err(e, TimeoutKind::Read))
     }
@@ -156,6 +151,127 @@ impl Write for Transport {
             Stream::Tls(s) => s.flush(),
         };
         res.map_err(|e| self.map_err(e, TimeoutKind::Write))
+    }
+}
+
+/// Reads plaintext from a TLS session. Unlike rustls' `Stream`, it never first sends TLS
+/// records still waiting to go out: after an early answer the rest of a request body may be
+/// stuck there, toward a server that no longer reads.
+fn tls_read(s: &mut StreamOwned<ClientConnection, TcpStream>, buf: &mut [u8]) -> io::Result<usize> {
+    // Bounded: each round either returns or takes bytes from the socket.
+    loop {
+        match s.conn.reader().read(buf) {
+            // A server that closes without close_notify: the end of the stream. Bodies with a
+            // length or chunked framing still notice when bytes are missing.
+            Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => return Ok(0),
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+            other => return other,
+        }
+        let n = s.conn.read_tls(&mut s.sock)?;
+        if let Err(e) = s.conn.process_new_packets() {
+            // Tell the server why, if it still listens.
+            let _ = s.conn.write_tls(&mut s.sock);
+            return Err(io::Error::new(io::ErrorKind::InvalidData, e));
+        }
+        if n == 0 && s.conn.process_new_packets().is_ok_and(|st| st.plaintext_bytes_to_read() == 0) {
+            return Ok(0);
+        }
+    }
+}
+
+/// What [`Conn::write_watching`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Watched {
+    /// Everything was written (and, over TLS, sent).
+    Sent,
+    /// The peer sent something (or closed) first; only the first `written` bytes were taken.
+    PeerSpoke {
+        /// Bytes of the buffer written before the client stopped.
+        written: usize,
+    },
+}
+
+/// Longest single wait for room to write while a body is sent: after it the client looks
+/// whether the server has answered, then waits again (within the write timeout).
+const WATCH_SLICE: Duration = Duration::from_millis(20);
+
+/// Most bytes written between two looks at the socket for an answer.
+const WATCH_PIECE: usize = 64 * 1024;
+
+impl Transport {
+    /// True when the peer has sent bytes of a response (over TLS: plaintext, not a session
+    /// ticket) or closed. Never blocks.
+    fn peer_spoke(&mut self) -> io::Result<bool> {
+        let tcp = self.stream.tcp();
+        tcp.set_nonblocking(true)?;
+        let mut byte = [0u8; 1];
+        let peeked = tcp.peek(&mut byte);
+        let spoke = match (&mut self.stream, peeked) {
+            (_, Err(e)) if e.kind() == io::ErrorKind::WouldBlock => false,
+            (Stream::Tcp(_), _) | (Stream::Tls(_), Ok(0) | Err(_)) => true,
+            (Stream::Tls(s), Ok(_)) => match s.conn.read_tls(&mut s.sock) {
+                Ok(0) => true,
+                Ok(_) => s
+                    .conn
+                    .process_new_packets()
+                    .map_or(true, |st| st.plaintext_bytes_to_read() > 0 || st.peer_has_closed()),
+                Err(e) => e.kind() != io::ErrorKind::WouldBlock,
+            },
+        };
+        let plaintext = match &mut self.stream {
+            Stream::Tls(s) => s.conn.process_new_packets().is_ok_and(|st| st.plaintext_bytes_to_read() > 0),
+            Stream::Tcp(_) => false,
+        };
+        self.stream.tcp().set_nonblocking(false)?;
+        Ok(spoke || plaintext)
+    }
+
+    /// Sets the socket's write timeout for one slice of a watched write.
+    fn arm_slice(&mut self, stalled_since: Instant) -> io::Result<()> {
+        let phase = TimeoutKind::Write;
+        let allowed =
+            self.timing.effective(self.timing.write).map_err(|k| timeout_error(self.timing.kind_of(k)))?;
+        let left = match allowed {
+            Some(a) => match a.checked_sub(stalled_since.elapsed()) {
+                Some(left) if !left.is_zero() => left,
+                _ => return Err(timeout_error(self.timing.kind_of(phase))),
+            },
+            None => WATCH_SLICE,
+        };
+        let want = Some(left.min(WATCH_SLICE));
+        if self.armed_write != Some(want) {
+            self.stream.tcp().set_write_timeout(want)?;
+            self.armed_write = Some(want);
+        }
+        Ok(())
+    }
+
+    /// One step of a watched write: some bytes of `buf` handed to the socket (or to the TLS
+    /// session, or TLS records sent). Returns how many bytes of `buf` were taken; `Ok(None)`
+    /// when the wait for room ran out of its slice.
+    fn write_step(&mut self, buf: &[u8]) -> io::Result<Option<usize>> {
+        let res = match &mut self.stream {
+            Stream::Tcp(s) => s.write(buf),
+            Stream::Tls(s) if s.conn.wants_write() => s.conn.write_tls(&mut s.sock).map(|_| 0),
+            Stream::Tls(s) => match s.conn.writer().write(buf)? {
+                0 if !buf.is_empty() => return Err(io::ErrorKind::WriteZero.into()),
+                n => Ok(n),
+            },
+        };
+        match res {
+            Ok(0) if matches!(self.stream, Stream::Tcp(_)) && !buf.is_empty() => {
+                Err(io::ErrorKind::WriteZero.into())
+            }
+            Ok(n) => Ok(Some(n)),
+            Err(e) if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut) => Ok(None),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => Ok(Some(0)),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// True while TLS records are waiting to be sent.
+    fn tls_pending(&self) -> bool {
+        matches!(&self.stream, Stream::Tls(s) if s.conn.wants_write())
     }
 }
 
@@ -285,6 +401,41 @@ impl Conn {
         self.io.get_mut()
     }
 
+    /// Writes all of `buf` unless the peer speaks first (RFC 9112 §9.5: a client sending a
+    /// body watches for a response and stops when one comes). The socket is looked at before
+    /// each piece of [`WATCH_PIECE`] bytes and whenever a wait for room passes
+    /// [`WATCH_SLICE`]; the write timeout counts from the last progress. Over TLS, returns
+    /// `Sent` only once every record is on the wire.
+    pub(crate) fn write_watching(&mut self, buf: &[u8]) -> io::Result<Watched> {
+        let mut written = 0;
+        let mut stalled_since = Instant::now();
+        // Bytes written since the last look; the first look comes before any byte.
+        let mut unwatched = WATCH_PIECE;
+        // Bounded by the write timeout: every round makes progress or waits at most a slice.
+        while written < buf.len() || self.io.get_ref().tls_pending() {
+            if unwatched >= WATCH_PIECE {
+                if !self.io.buffer().is_empty() || self.io.get_mut().peer_spoke()? {
+                    return Ok(Watched::PeerSpoke { written });
+                }
+                unwatched = 0;
+            }
+            let t = self.io.get_mut();
+            t.arm_slice(stalled_since)?;
+            let end = buf.len().min(written + WATCH_PIECE);
+            match t.write_step(&buf[written..end]) {
+                Ok(Some(n)) => {
+                    written += n;
+                    unwatched += n;
+                    stalled_since = Instant::now();
+                }
+                // The wait for room ran out its slice: look again.
+                Ok(None) => unwatched = WATCH_PIECE,
+                Err(e) => return Err(t.map_err(e, TimeoutKind::Write)),
+            }
+        }
+        Ok(Watched::Sent)
+    }
+
     /// Checks, without blocking, that an idle connection is still usable: the peer has not
     /// closed it and has sent nothing unasked. Costs three system calls; the pool calls it only
     /// for connections that were idle for a while.
@@ -327,168 +478,5 @@ impl BufRead for Conn {
 
     fn consume(&mut self, amt: usize) {
         self.io.consume(amt);
-    }
-}
-
-/// Most name lookups running at once on helper threads, in the whole process. A resolver that
-/// hangs can hold this many threads (each until the system resolver gives up); past it, lookups
-/// fail at once instead of piling up threads.
-const MAX_LOOKUPS: usize = 256;
-
-/// Name lookups running now.
-static LOOKUPS: AtomicUsize = AtomicUsize::new(0);
-
-/// Counts a lookup as running while alive.
-struct LookupSlot;
-
-impl Drop for LookupSlot {
-    fn drop(&mut self) {
-        LOOKUPS.fetch_sub(1, Ordering::Relaxed);
-    }
-}
-
-/// The addresses of `host` (an IP address is used as it is). The system resolver has no
-/// timeout of its own, so a name is looked up on a helper thread and waited for at most
-/// `wait` (`None`: as long as it takes, on this thread); a lookup that takes longer is left to
-/// finish on its own and its answer is dropped.
-pub(crate) fn resolve(host: &str, port: u16, wait: Option<Duration>) -> Result<Vec<SocketAddr>> {
-    if let Ok(ip) = host.parse::<IpAddr>() {
-        return Ok(vec![SocketAddr::new(ip, port)]);
-    }
-    resolve_with(host, port, wait, |host, port| (host, port).to_socket_addrs().map(Iterator::collect))
-}
-
-/// [`resolve`] with the blocking lookup `lookup`.
-pub(crate) fn resolve_with(
-    host: &str,
-    port: u16,
-    wait: Option<Duration>,
-    lookup: impl FnOnce(&str, u16) -> io::Result<Vec<SocketAddr>> + Send + 'static,
-) -> Result<Vec<SocketAddr>> {
-    let failed = |source: io::Error| Error::Resolve { host: host.to_owned(), source };
-    let Some(wait) = wait else { return lookup(host, port).map_err(failed) };
-    if LOOKUPS.fetch_add(1, Ordering::Relaxed) >= MAX_LOOKUPS {
-        LOOKUPS.fetch_sub(1, Ordering::Relaxed);
-        return Err(failed(io::Error::other("too many name lookups in progress")));
-    }
-    let slot = LookupSlot;
-    let (tx, rx) = mpsc::sync_channel(1);
-    let name = host.to_owned();
-    std::thread::Builder::new()
-        .name("http-client-dns".to_owned())
-        .spawn(move || {
-            let _slot = slot;
-            // The receiver is gone when the caller stopped waiting.
-            let _ = tx.send(lookup(&name, port));
-        })
-        .map_err(failed)?;
-    match rx.recv_timeout(wait) {
-        Ok(res) => res.map_err(failed),
-        Err(mpsc::RecvTimeoutError::Timeout) => Err(Error::Timeout(TimeoutKind::Connect)),
-        Err(mpsc::RecvTimeoutError::Disconnected) => {
-            Err(failed(io::Error::other("the lookup thread failed")))
-        }
-    }
-}
-
-/// Resolves `host:port` and connects to the first address that answers, within the connect
-/// timeout (never past the deadline); the lookup itself is bounded by it too.
-pub(crate) fn connect_tcp(
-    host: &str,
-    port: u16,
-    connect_timeout: Option<Duration>,
-    deadline: Option<Instant>,
-) -> Result<TcpStream> {
-    let host_plain = host.trim_start_matches('[').trim_end_matches(']');
-    let timing = Timing { read: None, write: None, deadline };
-    let wait = timing.effective(connect_timeout).map_err(Error::Timeout)?;
-    let addrs = resolve(host_plain, port, wait).map_err(|e| match e {
-        Error::Timeout(kind) => Error::Timeout(timing.kind_of(kind)),
-        other => other,
-    })?;
-    let mut last_err = io::Error::new(io::ErrorKind::NotFound, "no address");
-    for addr in &addrs {
-        let wait = timing.effective(connect_timeout).map_err(Error::Timeout)?;
-        let res = match wait {
-            Some(w) => TcpStream::connect_timeout(addr, w),
-            None => TcpStream::connect(addr),
-        };
-        match res {
-            Ok(s) => {
-                let _ = s.set_nodelay(true);
-                return Ok(s);
-            }
-            Err(e) => last_err = e,
-        }
-    }
-    if matches!(last_err.kind(), io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock) {
-        return Err(Error::Timeout(timing.kind_of(TimeoutKind::Connect)));
-    }
-    Err(Error::Connect { addr: format!("{host}:{port}"), source: last_err })
-}
-
-/// Runs the TLS handshake over `tcp` for `host`, within the connect timeout.
-pub(crate) fn handshake(
-    tcp: TcpStream,
-    host: &str,
-    config: Arc<ClientConfig>,
-    connect_timeout: Option<Duration>,
-    deadline: Option<Instant>,
-) -> Result<Stream> {
-    let host_plain = host.trim_start_matches('[').trim_end_matches(']');
-    let name = ServerName::try_from(host_plain.to_owned())
-        .map_err(|_| Error::TlsConfig(format!("{host_plain:?} is not a valid TLS server name")))?;
-    let mut conn = ClientConnection::new(config, name).map_err(Error::Tls)?;
-    let timing = Timing { read: connect_timeout, write: connect_timeout, deadline };
-    let mut tcp = tcp;
-    while conn.is_handshaking() {
-        let wait = timing.effective(connect_timeout).map_err(Error::Timeout)?;
-        tcp.set_read_timeout(wait)?;
-        tcp.set_write_timeout(wait)?;
-        match conn.complete_io(&mut tcp) {
-            Ok(_) => {}
-            Err(e) if matches!(e.kind(), io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock) => {
-                return Err(Error::Timeout(timing.kind_of(TimeoutKind::Connect)));
-            }
-            Err(e) => return Err(Error::from(e)),
-        }
-    }
-    Ok(Stream::Tls(Box::new(StreamOwned::new(conn, tcp))))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_slow_lookup_is_bounded_by_the_wait() {
-        let (release, hold) = mpsc::channel::<()>();
-        let start = Instant::now();
-        let err = resolve_with("slow.example", 80, Some(Duration::from_millis(50)), move |_, _| {
-            // A resolver that hangs until the test is over.
-            let _ = hold.recv();
-            Ok(Vec::new())
-        })
-        .unwrap_err();
-        assert!(matches!(err, Error::Timeout(TimeoutKind::Connect)), "{err}");
-        assert!(start.elapsed() < Duration::from_secs(2));
-        drop(release);
-    }
-
-    #[test]
-    fn lookups_answer_and_fail_as_the_resolver_says() {
-        let addr: SocketAddr = "192.0.2.1:80".parse().unwrap();
-        let got = resolve_with("fast.example", 80, Some(Duration::from_secs(5)), move |h, p| {
-            assert_eq!((h, p), ("fast.example", 80));
-            Ok(vec![addr])
-        })
-        .unwrap();
-        assert_eq!(got, [addr]);
-        let err =
-            resolve_with("gone.example", 80, None, |_, _| Err(io::Error::other("no such host"))).unwrap_err();
-        assert!(matches!(err, Error::Resolve { ref host, .. } if host == "gone.example"), "{err}");
-        // Addresses are not looked up.
-        assert_eq!(resolve("127.0.0.1", 8, Some(Duration::ZERO)).unwrap(), ["127.0.0.1:8".parse().unwrap()]);
-        assert_eq!(resolve("::1", 8, None).unwrap(), ["[::1]:8".parse().unwrap()]);
     }
 }

@@ -3,7 +3,7 @@
 use std::fmt;
 use std::io;
 
-use http_utils::ErrorKind;
+use http_utils::{ErrorKind, Headers};
 
 /// Which wait ran out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -50,10 +50,12 @@ pub enum Error {
     UnsupportedScheme(String),
     /// A request header name or value is invalid.
     InvalidHeader(http_utils::Error),
-    /// The host name did not resolve.
+    /// The host name (of the server, or of the proxy) did not resolve.
     Resolve {
         /// The host that was looked up.
         host: String,
+        /// True when it is the proxy's name.
+        proxy: bool,
         /// The resolver's error.
         source: io::Error,
     },
@@ -61,6 +63,8 @@ pub enum Error {
     Connect {
         /// `host:port` that was dialled.
         addr: String,
+        /// True when it was the proxy that could not be reached.
+        proxy: bool,
         /// The last connection error.
         source: io::Error,
     },
@@ -76,10 +80,14 @@ pub enum Error {
     Tls(rustls::Error),
     /// A TLS setting could not be built (unreadable PEM, a key that does not match...).
     TlsConfig(String),
-    /// The proxy answered `407 Proxy Authentication Required`.
+    /// The proxy answered `407 Proxy Authentication Required`, to a request or to a tunnel.
     ProxyAuthRequired {
         /// The proxy, as `host:port`.
         proxy: String,
+        /// The header fields of its answer (`Proxy-Authenticate` says which schemes it takes).
+        headers: Headers,
+        /// The body of its answer, as much of it as had arrived, at most 64 KiB.
+        body: Vec<u8>,
     },
     /// The proxy refused to open a tunnel (`CONNECT`) with this status.
     ProxyConnect {
@@ -173,15 +181,21 @@ impl fmt::Display for Error {
             Error::InvalidUrl { url, reason } => write!(f, "invalid URL {url:?}: {reason}"),
             Error::UnsupportedScheme(s) => write!(f, "unsupported URL scheme {s:?}"),
             Error::InvalidHeader(e) => write!(f, "invalid request header: {e}"),
-            Error::Resolve { host, .. } => write!(f, "cannot resolve host {host:?}"),
-            Error::Connect { addr, .. } => write!(f, "cannot connect to {addr}"),
+            Error::Resolve { host, proxy, source } => {
+                let whose = if *proxy { "the proxy's host" } else { "host" };
+                write!(f, "cannot resolve {whose} {host:?}: {source}")
+            }
+            Error::Connect { addr, proxy, source } => {
+                let whose = if *proxy { "the proxy at " } else { "" };
+                write!(f, "cannot connect to {whose}{addr}: {source}")
+            }
             Error::Timeout(k) => write!(f, "{k} timeout"),
             Error::Io(e) => write!(f, "i/o error: {e}"),
             Error::Protocol(e) => write!(f, "malformed response: {e}"),
             Error::ConnectionClosed => f.write_str("connection closed before a response"),
             Error::Tls(e) => write!(f, "TLS error: {e}"),
             Error::TlsConfig(s) => write!(f, "TLS configuration error: {s}"),
-            Error::ProxyAuthRequired { proxy } => {
+            Error::ProxyAuthRequired { proxy, .. } => {
                 write!(f, "proxy {proxy} requires authentication (407)")
             }
             Error::ProxyConnect { proxy, status } => {

@@ -15,26 +15,24 @@
 //!                                                 └──────── no ───> closed
 //! ```
 
-use std::io::{self, BufRead};
+use std::io;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use http_utils::io::{read_response_head, ChunkedWriter};
 use http_utils::{
     response_framing, write_request_head, Body, Headers, Limits, Method, Request, ResponseHead,
 };
 use rustls::ClientConfig;
 
-use crate::conn::{connect_tcp, handshake, Conn, Stream, Timing};
+use crate::conn::{Conn, Stream, Timing};
+use crate::dial::{connect_tcp, handshake};
 use crate::error::{Error, Result, TimeoutKind};
 use crate::key::{PoolKey, TlsId};
 use crate::pool::Pool;
-use crate::proxy::Proxy;
+use crate::proxy::{proxy_refusal, Proxy};
+use crate::send::{read_final_head, send_request, Sent};
 use crate::wire::RawBody;
-
-/// Bodies up to this size are sent in the same write as the head.
-const COALESCE_BODY: usize = 16 * 1024;
 
 /// What one exchange needs from the client.
 pub(crate) struct Settings<'a> {
@@ -101,14 +99,15 @@ pub(crate) fn exchange(
         };
         conn.set_timing(Timing { read: s.read_timeout, write: s.write_timeout, deadline: s.deadline });
         match round_trip(&mut conn, req, head, s) {
-            Ok(resp_head) => {
+            Ok((resp_head, all_sent)) => {
                 if resp_head.status == 101 && asked_to_switch(req) {
                     // The connection now speaks the new protocol: it goes to the caller.
                     return Ok((resp_head, RawBody::upgraded(conn, s.limits)));
                 }
                 let framing = response_framing(req.method(), &resp_head)?;
                 // After 101 Switching Protocols the connection no longer speaks HTTP/1.1.
-                let keep = resp_head.keeps_alive()
+                let keep = all_sent
+                    && resp_head.keeps_alive()
                     && !req.headers().connection_has("close")
                     && resp_head.status != 101;
                 conn.server_idle_limit = keep_alive_timeout(&resp_head);
@@ -152,7 +151,15 @@ fn open(s: &Settings<'_>, target: &Target<'_>, key: PoolKey, tls: Arc<ClientConf
         Some(p) => (p.host(), p.port()),
         None => (target.host, target.port),
     };
-    let tcp = connect_tcp(dial_host, dial_port, s.connect_timeout, s.deadline)?;
+    let tcp = connect_tcp(dial_host, dial_port, s.connect_timeout, s.deadline).map_err(|e| match e {
+        Error::Connect { addr, source, .. } if target.proxy.is_some() => {
+            Error::Connect { addr, proxy: true, source }
+        }
+        Error::Resolve { host, source, .. } if target.proxy.is_some() => {
+            Error::Resolve { host, proxy: true, source }
+        }
+        other => other,
+    })?;
     if !target.https {
         return Ok(Conn::new(Stream::Tcp(tcp), key));
     }
@@ -192,101 +199,53 @@ fn tunnel(
         200..=299 => conn.into_tcp().ok_or_else(|| {
             Error::Protocol(http_utils::Error::protocol(http_utils::ErrorKind::InvalidStatusLine, 0))
         }),
-        407 => Err(Error::ProxyAuthRequired { proxy: proxy.addr() }),
+        407 => {
+            let framing = response_framing(&Method::Connect, &head)?;
+            let body = http_utils::io::BodyReader::new(&mut conn, framing, s.limits);
+            Err(proxy_refusal(proxy, head.headers, body))
+        }
         status => Err(Error::ProxyConnect { proxy: proxy.addr(), status }),
     }
 }
 
-/// Writes the request and reads the final response head.
+/// Writes the request and reads the final response head; says whether the whole request
+/// went out (else the connection cannot carry another).
 fn round_trip(
     conn: &mut Conn,
     req: &mut Request,
     head: &[u8],
     s: &Settings<'_>,
-) -> std::result::Result<ResponseHead, Failure> {
-    let sent = send_request(conn, req, head);
-    if let Err(e) = sent {
-        let error = Error::from_io(e, TimeoutKind::Write);
-        let retryable = !error.is_timeout() && !matches!(error, Error::RequestBodyLength { .. });
-        return Err(Failure { error, retryable });
+) -> std::result::Result<(ResponseHead, bool), Failure> {
+    match send_request(conn, req, head, s.limits) {
+        Ok(Sent::All) => {}
+        Ok(Sent::Answered(head)) => return Ok((head, false)),
+        Err(e) => {
+            let error = Error::from_io(e, TimeoutKind::Write);
+            if is_reset(&error) {
+                // The server may have answered before it reset or closed the connection.
+                if let Ok(head) = read_final_head(conn, s.limits) {
+                    return Ok((head, false));
+                }
+            }
+            let retryable = !error.is_timeout() && !matches!(error, Error::RequestBodyLength { .. });
+            return Err(Failure { error, retryable });
+        }
     }
     let ahead = s.waiting.fetch_add(1, Ordering::Relaxed);
     let _waiting = Waiting(s.waiting);
     if ahead < s.spin_slots {
         conn.spin_wait(s.spin);
     }
-    read_final_head(conn, s.limits).map_err(|(error, got_bytes)| {
-        let retryable = !got_bytes
-            && match &error {
-                Error::ConnectionClosed => true,
-                Error::Io(e) => matches!(
-                    e.kind(),
-                    io::ErrorKind::ConnectionReset
-                        | io::ErrorKind::ConnectionAborted
-                        | io::ErrorKind::BrokenPipe
-                ),
-                _ => false,
-            };
+    read_final_head(conn, s.limits).map(|head| (head, true)).map_err(|(error, got_bytes)| {
+        let retryable = !got_bytes && (matches!(error, Error::ConnectionClosed) || is_reset(&error));
         Failure { error, retryable }
     })
 }
 
-/// Writes the head and the body.
-fn send_request(conn: &mut Conn, req: &mut Request, head: &[u8]) -> io::Result<()> {
-    match req.body_mut() {
-        Body::Empty => conn.write_all(head)?,
-        Body::Bytes(b) if b.len() <= COALESCE_BODY => {
-            let mut out = Vec::with_capacity(head.len() + b.len());
-            out.extend_from_slice(head);
-            out.extend_from_slice(b);
-            conn.write_all(&out)?;
-        }
-        Body::Bytes(b) => {
-            conn.write_all(head)?;
-            conn.write_all(b)?;
-        }
-        Body::Stream { reader, length } => {
-            conn.write_all(head)?;
-            match *length {
-                Some(expected) => {
-                    let mut limited = io::Read::take(reader.as_mut(), expected);
-                    let copied = io::copy(&mut limited, conn.writer())?;
-                    let mut extra = [0u8; 1];
-                    let more = if copied == expected { io::Read::read(reader, &mut extra)? } else { 0 };
-                    if copied != expected || more > 0 {
-                        let err = Error::RequestBodyLength { expected, actual: copied + more as u64 };
-                        return Err(io::Error::new(io::ErrorKind::InvalidInput, err));
-                    }
-                }
-                None => {
-                    let mut chunked = ChunkedWriter::with_capacity(conn.writer(), 16 * 1024);
-                    io::copy(reader.as_mut(), &mut chunked)?;
-                    chunked.finish(None)?;
-                }
-            }
-        }
-    }
-    conn.flush()
-}
-
-/// Reads response heads until a final one (1xx interim responses are skipped).
-/// On error, also says whether any byte of a response had arrived.
-fn read_final_head(conn: &mut Conn, limits: &Limits) -> std::result::Result<ResponseHead, (Error, bool)> {
-    // Whether anything arrived at all decides whether a failed request may be sent again.
-    match conn.fill_buf() {
-        Ok([]) => return Err((Error::ConnectionClosed, false)),
-        Ok(_) => {}
-        Err(e) => return Err((Error::from_io(e, TimeoutKind::Read), false)),
-    }
-    loop {
-        let head = match read_response_head(conn, limits) {
-            Ok(Some(head)) => head,
-            Ok(None) => return Err((Error::ConnectionClosed, true)),
-            Err(http_utils::Error::Io(e)) => return Err((Error::from_io(e, TimeoutKind::Read), true)),
-            Err(e) => return Err((Error::from(e), true)),
-        };
-        if !head.is_interim() {
-            return Ok(head);
-        }
-    }
+/// True for the errors of a connection the peer closed or reset.
+fn is_reset(error: &Error) -> bool {
+    matches!(error, Error::Io(e) if matches!(
+        e.kind(),
+        io::ErrorKind::ConnectionReset | io::ErrorKind::ConnectionAborted | io::ErrorKind::BrokenPipe
+    ))
 }

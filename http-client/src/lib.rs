@@ -98,6 +98,7 @@ mod client;
 mod conn;
 #[cfg(feature = "gzip")]
 mod decode;
+mod dial;
 mod error;
 mod exchange;
 pub mod intercept;
@@ -106,6 +107,7 @@ mod pool;
 mod proxy;
 mod request;
 mod response;
+mod send;
 mod timeouts;
 mod tls;
 mod upgrade;

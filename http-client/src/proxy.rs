@@ -6,8 +6,11 @@
 //! and run TLS with the origin server through it, so the proxy never sees the plaintext.
 
 use std::fmt;
+use std::io::Read;
 
 use regex::Regex;
+
+use http_utils::Headers;
 
 use crate::error::{Error, Result};
 
@@ -323,6 +326,18 @@ pub(crate) fn base64(input: &[u8]) -> String {
         }
     }
     out
+}
+
+/// Most bytes of a proxy's refusal page kept in the error.
+const REFUSAL_BODY: u64 = 64 * 1024;
+
+/// The error for a proxy's `407`, with its header fields and as much of its body (at most
+/// 64 KiB) as arrives before the body ends, fails or times out.
+pub(crate) fn proxy_refusal(proxy: &Proxy, headers: Headers, body: impl Read) -> Error {
+    let mut kept = Vec::new();
+    // Bounded by REFUSAL_BODY; an error keeps what came before it.
+    let _ = body.take(REFUSAL_BODY).read_to_end(&mut kept);
+    Error::ProxyAuthRequired { proxy: proxy.addr(), headers, body: kept }
 }
 
 #[cfg(test)]

@@ -75,7 +75,7 @@ pub use error::{Error, ErrorKind, Result};
 pub use framing::{request_framing, response_framing, response_has_body, Framing};
 pub use headers::Headers;
 pub use limits::Limits;
-pub use method::{InvalidMethod, Method};
+pub use method::{ExtensionMethod, InvalidMethod, Method};
 pub use parse::{check_host, parse_headers, parse_request_head, parse_response_head, Parsed};
 pub use request::{keep_alive, Body, Request};
 pub use response::{reason_phrase, ResponseHead};

@@ -36,8 +36,34 @@ pub enum Method {
     Trace,
     /// PATCH (RFC 5789)
     Patch,
-    /// Any other token.
-    Other(String),
+    /// Any other token (`PROPFIND`, `PURGE`...): made only by parsing, so it is always a
+    /// valid token and can never put a space, CR or LF into a request line.
+    Other(ExtensionMethod),
+}
+
+/// An extension method: a non-empty token (RFC 9110 §9.1) that is none of the standard
+/// methods. It has no public constructor; make one with [`Method::extension`] or by parsing.
+///
+/// ```
+/// use http_utils::Method;
+/// let m = Method::extension("PURGE").unwrap();
+/// assert!(matches!(&m, Method::Other(ext) if ext.as_str() == "PURGE"));
+/// assert!(Method::extension("GET\r\nX: y").is_err());
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ExtensionMethod(Box<str>);
+
+impl ExtensionMethod {
+    /// The method as written on the wire.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for ExtensionMethod {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
 }
 
 /// The error of parsing a string that is not a method token.
@@ -67,10 +93,20 @@ impl Method {
             b"PATCH" => Method::Patch,
             other if is_token(other) => {
                 // is_token guarantees ASCII.
-                Method::Other(String::from_utf8_lossy(other).into_owned())
+                Method::Other(ExtensionMethod(String::from_utf8_lossy(other).into()))
             }
             _ => return None,
         })
+    }
+
+    /// The method named `name`: a standard one, or an extension method when `name` is any
+    /// other token (case-sensitive: `get` is an extension method).
+    ///
+    /// # Errors
+    /// [`InvalidMethod`] unless `name` is a non-empty token (no spaces, controls, separators
+    /// or non-ASCII).
+    pub fn extension(name: &str) -> Result<Method, InvalidMethod> {
+        name.parse()
     }
 
     /// The method as written on the wire.
@@ -85,7 +121,7 @@ impl Method {
             Method::Options => "OPTIONS",
             Method::Trace => "TRACE",
             Method::Patch => "PATCH",
-            Method::Other(s) => s,
+            Method::Other(s) => s.as_str(),
         }
     }
 

@@ -214,7 +214,7 @@ mod tests {
     fn request_heads() {
         let mut out = Vec::new();
         let h = headers(&[("Host", "a"), ("X-Y", "1, 2")]);
-        write_request_head(&mut out, &Method::Other("PROPFIND".into()), "/x?y=1", Version::Http10, &h);
+        write_request_head(&mut out, &Method::extension("PROPFIND").unwrap(), "/x?y=1", Version::Http10, &h);
         assert_eq!(out, b"PROPFIND /x?y=1 HTTP/1.0\r\nhost: a\r\nx-y: 1, 2\r\n\r\n");
         let cases: &[(&str, &str)] = &[
             ("", "/"),

@@ -1,0 +1,177 @@
+//! Opening connections: name lookups bounded by the connect timeout, TCP connects to the first
+//! address that answers, and the TLS handshake.
+
+use std::io;
+use std::net::{IpAddr, SocketAddr, TcpStream, ToSocketAddrs};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{mpsc, Arc};
+use std::time::{Duration, Instant};
+
+use rustls::{ClientConfig, ClientConnection, StreamOwned};
+use rustls_pki_types::ServerName;
+
+use crate::conn::{Stream, Timing};
+use crate::error::{Error, Result, TimeoutKind};
+
+/// Most name lookups running at once on helper threads, in the whole process. A resolver that
+/// hangs can hold this many threads (each until the system resolver gives up); past it, lookups
+/// fail at once instead of piling up threads.
+const MAX_LOOKUPS: usize = 256;
+
+/// Name lookups running now.
+static LOOKUPS: AtomicUsize = AtomicUsize::new(0);
+
+/// Counts a lookup as running while alive.
+struct LookupSlot;
+
+impl Drop for LookupSlot {
+    fn drop(&mut self) {
+        LOOKUPS.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+/// The addresses of `host` (an IP address is used as it is). The system resolver has no
+/// timeout of its own, so a name is looked up on a helper thread and waited for at most
+/// `wait` (`None`: as long as it takes, on this thread); a lookup that takes longer is left to
+/// finish on its own and its answer is dropped.
+pub(crate) fn resolve(host: &str, port: u16, wait: Option<Duration>) -> Result<Vec<SocketAddr>> {
+    if let Ok(ip) = host.parse::<IpAddr>() {
+        return Ok(vec![SocketAddr::new(ip, port)]);
+    }
+    resolve_with(host, port, wait, |host, port| (host, port).to_socket_addrs().map(Iterator::collect))
+}
+
+/// [`resolve`] with the blocking lookup `lookup`.
+pub(crate) fn resolve_with(
+    host: &str,
+    port: u16,
+    wait: Option<Duration>,
+    lookup: impl FnOnce(&str, u16) -> io::Result<Vec<SocketAddr>> + Send + 'static,
+) -> Result<Vec<SocketAddr>> {
+    let failed = |source: io::Error| Error::Resolve { host: host.to_owned(), proxy: false, source };
+    let Some(wait) = wait else { return lookup(host, port).map_err(failed) };
+    if LOOKUPS.fetch_add(1, Ordering::Relaxed) >= MAX_LOOKUPS {
+        LOOKUPS.fetch_sub(1, Ordering::Relaxed);
+        return Err(failed(io::Error::other("too many name lookups in progress")));
+    }
+    let slot = LookupSlot;
+    let (tx, rx) = mpsc::sync_channel(1);
+    let name = host.to_owned();
+    std::thread::Builder::new()
+        .name("http-client-dns".to_owned())
+        .spawn(move || {
+            let _slot = slot;
+            // The receiver is gone when the caller stopped waiting.
+            let _ = tx.send(lookup(&name, port));
+        })
+        .map_err(failed)?;
+    match rx.recv_timeout(wait) {
+        Ok(res) => res.map_err(failed),
+        Err(mpsc::RecvTimeoutError::Timeout) => Err(Error::Timeout(TimeoutKind::Connect)),
+        Err(mpsc::RecvTimeoutError::Disconnected) => {
+            Err(failed(io::Error::other("the lookup thread failed")))
+        }
+    }
+}
+
+/// Resolves `host:port` and connects to the first address that answers, within the connect
+/// timeout (never past the deadline); the lookup itself is bounded by it too.
+pub(crate) fn connect_tcp(
+    host: &str,
+    port: u16,
+    connect_timeout: Option<Duration>,
+    deadline: Option<Instant>,
+) -> Result<TcpStream> {
+    let host_plain = host.trim_start_matches('[').trim_end_matches(']');
+    let timing = Timing { read: None, write: None, deadline };
+    let wait = timing.effective(connect_timeout).map_err(Error::Timeout)?;
+    let addrs = resolve(host_plain, port, wait).map_err(|e| match e {
+        Error::Timeout(kind) => Error::Timeout(timing.kind_of(kind)),
+        other => other,
+    })?;
+    let mut last_err = io::Error::new(io::ErrorKind::NotFound, "no address");
+    for addr in &addrs {
+        let wait = timing.effective(connect_timeout).map_err(Error::Timeout)?;
+        let res = match wait {
+            Some(w) => TcpStream::connect_timeout(addr, w),
+            None => TcpStream::connect(addr),
+        };
+        match res {
+            Ok(s) => {
+                let _ = s.set_nodelay(true);
+                return Ok(s);
+            }
+            Err(e) => last_err = e,
+        }
+    }
+    if matches!(last_err.kind(), io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock) {
+        return Err(Error::Timeout(timing.kind_of(TimeoutKind::Connect)));
+    }
+    Err(Error::Connect { addr: format!("{host}:{port}"), proxy: false, source: last_err })
+}
+
+/// Runs the TLS handshake over `tcp` for `host`, within the connect timeout.
+pub(crate) fn handshake(
+    tcp: TcpStream,
+    host: &str,
+    config: Arc<ClientConfig>,
+    connect_timeout: Option<Duration>,
+    deadline: Option<Instant>,
+) -> Result<Stream> {
+    let host_plain = host.trim_start_matches('[').trim_end_matches(']');
+    let name = ServerName::try_from(host_plain.to_owned())
+        .map_err(|_| Error::TlsConfig(format!("{host_plain:?} is not a valid TLS server name")))?;
+    let mut conn = ClientConnection::new(config, name).map_err(Error::Tls)?;
+    let timing = Timing { read: connect_timeout, write: connect_timeout, deadline };
+    let mut tcp = tcp;
+    while conn.is_handshaking() {
+        let wait = timing.effective(connect_timeout).map_err(Error::Timeout)?;
+        tcp.set_read_timeout(wait)?;
+        tcp.set_write_timeout(wait)?;
+        match conn.complete_io(&mut tcp) {
+            Ok(_) => {}
+            Err(e) if matches!(e.kind(), io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock) => {
+                return Err(Error::Timeout(timing.kind_of(TimeoutKind::Connect)));
+            }
+            Err(e) => return Err(Error::from(e)),
+        }
+    }
+    Ok(Stream::Tls(Box::new(StreamOwned::new(conn, tcp))))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_slow_lookup_is_bounded_by_the_wait() {
+        let (release, hold) = mpsc::channel::<()>();
+        let start = Instant::now();
+        let err = resolve_with("slow.example", 80, Some(Duration::from_millis(50)), move |_, _| {
+            // A resolver that hangs until the test is over.
+            let _ = hold.recv();
+            Ok(Vec::new())
+        })
+        .unwrap_err();
+        assert!(matches!(err, Error::Timeout(TimeoutKind::Connect)), "{err}");
+        assert!(start.elapsed() < Duration::from_secs(2));
+        drop(release);
+    }
+
+    #[test]
+    fn lookups_answer_and_fail_as_the_resolver_says() {
+        let addr: SocketAddr = "192.0.2.1:80".parse().unwrap();
+        let got = resolve_with("fast.example", 80, Some(Duration::from_secs(5)), move |h, p| {
+            assert_eq!((h, p), ("fast.example", 80));
+            Ok(vec![addr])
+        })
+        .unwrap();
+        assert_eq!(got, [addr]);
+        let err =
+            resolve_with("gone.example", 80, None, |_, _| Err(io::Error::other("no such host"))).unwrap_err();
+        assert!(matches!(err, Error::Resolve { ref host, .. } if host == "gone.example"), "{err}");
+        // Addresses are not looked up.
+        assert_eq!(resolve("127.0.0.1", 8, Some(Duration::ZERO)).unwrap(), ["127.0.0.1:8".parse().unwrap()]);
+        assert_eq!(resolve("::1", 8, None).unwrap(), ["[::1]:8".parse().unwrap()]);
+    }
+}
