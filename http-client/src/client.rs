@@ -85,7 +85,7 @@ impl Client {
         let deadline = self.inner.timeouts.overall.map(|d| Instant::now() + d);
         if !self.inner.default_headers.is_empty() {
             let headers = req.headers_mut();
-            for (name, value) in self.inner.default_headers.iter() {
+            for (name, value) in self.inner.default_headers.iter_as_written() {
                 if !headers.contains(name) {
                     headers.append(name, value).map_err(Error::InvalidHeader)?;
                 }

@@ -65,8 +65,13 @@ pub(crate) fn request_head(
     https: bool,
     added: &Added<'_>,
 ) -> Result<(Vec<u8>, bool)> {
-    let mut headers: Headers = req.headers().clone();
-    if !headers.contains("host") {
+    // Host first (RFC 9110 §7.2), whatever the program added; names as the program wrote them.
+    let own = req.headers();
+    let mut headers = Headers::with_capacity(own.len() + 6, 256);
+    for (name, value) in own.iter_as_written().filter(|(n, _)| n.eq_ignore_ascii_case("host")) {
+        headers.append(name, value).map_err(Error::InvalidHeader)?;
+    }
+    if headers.is_empty() {
         let host = url.host_str().unwrap_or_default();
         let mut authority = String::with_capacity(host.len() + 6);
         authority.push_str(host);
@@ -75,6 +80,9 @@ pub(crate) fn request_head(
             authority.push_str(itoa_u16(p, &mut [0u8; 5]));
         }
         headers.append("Host", &authority).map_err(Error::InvalidHeader)?;
+    }
+    for (name, value) in own.iter_as_written().filter(|(n, _)| !n.eq_ignore_ascii_case("host")) {
+        headers.append(name, value).map_err(Error::InvalidHeader)?;
     }
     if let Some(ua) = added.user_agent {
         if !headers.contains("user-agent") {
@@ -133,6 +141,11 @@ pub(crate) fn request_head(
         }
         _ => &url[url::Position::BeforePath..url::Position::AfterQuery],
     };
+    // The URL parser encodes what may not appear in a request line; this is the last check.
+    if let Some(p) = target.bytes().position(|b| !b.is_ascii_graphic()) {
+        let reason = format!("byte {p} of the request target is not visible ASCII");
+        return Err(Error::InvalidUrl { url: crate::urls::redact_url(req.url()), reason });
+    }
     let mut out = Vec::with_capacity(256);
     write_request_head(&mut out, req.method(), target, req.version(), &headers);
     Ok((out, asked_gzip))

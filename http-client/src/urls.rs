@@ -38,6 +38,14 @@ pub(crate) fn parse_url(s: &str) -> Result<url::Url> {
 
 fn parse_url_uncached(s: &str) -> Result<url::Url> {
     let bad = |reason: String| Error::InvalidUrl { url: redact_url(s), reason };
+    // The URL parser would silently drop these (tabs and line breaks anywhere, controls and
+    // spaces at the ends): a URL built from outside input must not change on its way out.
+    if let Some(p) = s.bytes().position(|b| b.is_ascii_control()) {
+        return Err(bad(format!("a control character (byte {p})")));
+    }
+    if s.starts_with(' ') || s.ends_with(' ') {
+        return Err(bad("a space at an end".to_owned()));
+    }
     let url = if s.contains("://") { url::Url::parse(s) } else { url::Url::parse(&format!("http://{s}")) }
         .map_err(|e| bad(e.to_string()))?;
     if !matches!(url.scheme(), "http" | "https") {

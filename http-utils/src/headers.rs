@@ -12,10 +12,20 @@ struct Entry {
     name_end: u32,
     value_start: u32,
     end: u32,
+    /// Where the name as the program wrote it starts (it is as long as the name), or
+    /// [`AS_STORED`] when it was written in lower case or came from the wire.
+    written: u32,
 }
+
+/// [`Entry::written`] of a name that is written as stored.
+const AS_STORED: u32 = u32::MAX;
 
 /// Header fields in the order they arrived, with lower-case names (like the egg's
 /// `http:read-request-attributes`) and validated values.
+///
+/// A name added by a program also keeps the case it was written in, for the wire
+/// ([`iter_as_written`](Headers::iter_as_written)): some peers compare names
+/// case-sensitively. Names read from the wire are lower case.
 ///
 /// All names and values live in one buffer, so a parsed head costs two allocations however many
 /// fields it has. Lookups are case-insensitive. Values never contain CR, LF or NUL, and have no
@@ -108,6 +118,27 @@ impl Headers {
         self.entries.iter().map(move |e| (self.name_of(e), self.value_of(e)))
     }
 
+    /// Iterates over `(name, value)` pairs in order, each name in the case a program wrote it
+    /// in (lower case for names read from the wire): what goes on the wire.
+    ///
+    /// ```
+    /// let mut h = http_utils::Headers::new();
+    /// h.append("X-Request-ID", "7").unwrap();
+    /// assert_eq!(h.iter_as_written().next(), Some(("X-Request-ID", "7")));
+    /// assert_eq!(h.iter().next(), Some(("x-request-id", "7")));
+    /// ```
+    pub fn iter_as_written(&self) -> impl Iterator<Item = (&str, &str)> + '_ {
+        self.entries.iter().map(move |e| (self.written_name_of(e), self.value_of(e)))
+    }
+
+    fn written_name_of(&self, e: &Entry) -> &str {
+        if e.written == AS_STORED {
+            return self.name_of(e);
+        }
+        let start = e.written as usize;
+        &self.buf[start..start + (e.name_end - e.start) as usize]
+    }
+
     /// Checks a name and value supplied by a program (not the wire): the name must be a token,
     /// the value free of control characters other than HTAB. Returns the trimmed value.
     fn validate<'v>(name: &str, value: &'v str) -> Result<&'v str, Error> {
@@ -125,18 +156,21 @@ impl Headers {
 
     fn push_unchecked(&mut self, name: &str, value: &str) {
         let start = self.buf.len();
-        self.buf.reserve(name.len() + value.len());
+        let cased = name.bytes().any(|c| c.is_ascii_uppercase());
+        self.buf.reserve(if cased { 2 } else { 1 } * name.len() + value.len());
         for c in name.bytes() {
             self.buf.push(c.to_ascii_lowercase() as char);
         }
         let name_end = self.buf.len() as u32;
         self.buf.push_str(value);
-        self.entries.push(Entry {
-            start: start as u32,
-            name_end,
-            value_start: name_end,
-            end: self.buf.len() as u32,
-        });
+        let end = self.buf.len() as u32;
+        let written = if cased {
+            self.buf.push_str(name);
+            end
+        } else {
+            AS_STORED
+        };
+        self.entries.push(Entry { start: start as u32, name_end, value_start: name_end, end, written });
     }
 
     /// Adds a field after the existing ones, keeping any earlier field of the same name.
@@ -175,13 +209,20 @@ impl Headers {
 
     /// Rebuilds the buffer once more than half of it belongs to removed fields.
     fn compact_if_sparse(&mut self) {
-        let live: usize =
-            self.entries.iter().map(|e| (e.name_end - e.start + e.end - e.value_start) as usize).sum();
+        let live: usize = self
+            .entries
+            .iter()
+            .map(|e| {
+                let name = (e.name_end - e.start) as usize;
+                let cased = if e.written == AS_STORED { 0 } else { name };
+                name + cased + (e.end - e.value_start) as usize
+            })
+            .sum();
         if self.buf.len() <= 2 * live + 256 {
             return;
         }
         let mut fresh = Headers::with_capacity(self.entries.len(), live);
-        for (n, v) in self.iter() {
+        for (n, v) in self.iter_as_written() {
             fresh.push_unchecked(n, v);
         }
         *self = fresh;
@@ -213,6 +254,7 @@ impl Headers {
             name_end,
             value_start: name_end,
             end: self.buf.len() as u32,
+            written: AS_STORED,
         });
         true
     }
@@ -323,7 +365,7 @@ impl WireFields {
                     // Room for a typical head in one allocation.
                     self.entries.reserve(16);
                 }
-                self.entries.push(Entry { start, name_end, value_start, end });
+                self.entries.push(Entry { start, name_end, value_start, end, written: AS_STORED });
                 true
             }
             _ => false,

@@ -50,6 +50,12 @@ pub enum Method {
 /// assert!(matches!(&m, Method::Other(ext) if ext.as_str() == "PURGE"));
 /// assert!(Method::extension("GET\r\nX: y").is_err());
 /// ```
+///
+/// A method cannot be made from an arbitrary string:
+///
+/// ```compile_fail
+/// let m = http_utils::Method::Other("GET / HTTP/1.1\r\nX-Evil: 1\r\n\r\nGET".to_string());
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct ExtensionMethod(Box<str>);
 

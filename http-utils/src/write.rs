@@ -15,7 +15,12 @@ use crate::version::Version;
 
 /// Appends every field as `name: value` CRLF (names as stored: lower-case).
 fn write_fields(out: &mut Vec<u8>, headers: &Headers) {
-    for (name, value) in headers.iter() {
+    write_pairs(out, headers.iter());
+}
+
+/// Appends each pair as `name: value` CRLF.
+fn write_pairs<'a>(out: &mut Vec<u8>, fields: impl Iterator<Item = (&'a str, &'a str)>) {
+    for (name, value) in fields {
         out.reserve(name.len() + value.len() + 4);
         out.extend_from_slice(name.as_bytes());
         out.extend_from_slice(b": ");
@@ -47,7 +52,9 @@ fn write_target(out: &mut Vec<u8>, target: &str) {
 ///
 /// The target is written as given, except that bytes which may not appear in a request line
 /// (spaces, controls, non-ASCII) are percent-encoded and an empty target is written as `/`.
-/// Field names are written in lower case, as [`Headers`] stores them.
+/// Field names are written in the case the program gave them
+/// ([`Headers::iter_as_written`]): some servers and middleboxes compare them
+/// case-sensitively.
 ///
 /// ```
 /// use http_utils::{parse_request_head, write_request_head, Headers, Limits, Method, Version};
@@ -55,7 +62,7 @@ fn write_target(out: &mut Vec<u8>, target: &str) {
 /// headers.append("Host", "example.com").unwrap();
 /// let mut out = Vec::new();
 /// write_request_head(&mut out, &Method::Get, "/a b", Version::Http11, &headers);
-/// assert_eq!(out, b"GET /a%20b HTTP/1.1\r\nhost: example.com\r\n\r\n");
+/// assert_eq!(out, b"GET /a%20b HTTP/1.1\r\nHost: example.com\r\n\r\n");
 /// let (req, _) = parse_request_head(&out, &Limits::default()).unwrap().complete().unwrap();
 /// assert_eq!(req.headers(), &headers);
 /// ```
@@ -74,7 +81,7 @@ pub fn write_request_head(
     out.push(b' ');
     out.extend_from_slice(version.as_str().as_bytes());
     out.extend_from_slice(b"\r\n");
-    write_fields(out, headers);
+    write_pairs(out, headers.iter_as_written());
     out.extend_from_slice(b"\r\n");
 }
 
@@ -215,7 +222,7 @@ mod tests {
         let mut out = Vec::new();
         let h = headers(&[("Host", "a"), ("X-Y", "1, 2")]);
         write_request_head(&mut out, &Method::extension("PROPFIND").unwrap(), "/x?y=1", Version::Http10, &h);
-        assert_eq!(out, b"PROPFIND /x?y=1 HTTP/1.0\r\nhost: a\r\nx-y: 1, 2\r\n\r\n");
+        assert_eq!(out, b"PROPFIND /x?y=1 HTTP/1.0\r\nHost: a\r\nX-Y: 1, 2\r\n\r\n");
         let cases: &[(&str, &str)] = &[
             ("", "/"),
             ("*", "*"),
