@@ -111,8 +111,8 @@ fn bad_status_line_and_oversize_head_are_errors() {
     let server = RawServer::start(|mut peer| {
         if peer.read_request().is_some() {
             peer.write(b"HTTP/1.1 200 OK\r\n");
-            for i in 0..200 {
-                peer.write(format!("X-Filler-{i}: {}\r\n", "v".repeat(1000)).as_bytes());
+            for i in 0..1100 {
+                peer.write(format!("X-Filler-{i}: {}\r\n", "v".repeat(600)).as_bytes());
             }
             peer.write(b"\r\n");
         }

@@ -95,7 +95,7 @@ impl Default for ClientBuilder {
     fn default() -> ClientBuilder {
         ClientBuilder {
             timeouts: Timeouts::default(),
-            limits: Limits::default(),
+            limits: Limits::CLIENT,
             max_redirects: 10,
             user_agent: Some(concat!("http-toolkit/", env!("CARGO_PKG_VERSION")).to_owned()),
             cookies: true,
@@ -148,7 +148,8 @@ impl ClientBuilder {
     }
 
     /// Limits on response heads and on bodies read whole ([`Response::bytes`],
-    /// [`Response::text`]).
+    /// [`Response::text`]). Default [`Limits::CLIENT`]: header lines up to 256 KiB, 1,000
+    /// fields, a 512 KiB head, 10 MiB bodies read whole.
     pub fn limits(mut self, limits: Limits) -> Self {
         self.limits = limits;
         self

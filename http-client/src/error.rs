@@ -72,8 +72,20 @@ pub enum Error {
     Timeout(TimeoutKind),
     /// Reading or writing failed.
     Io(io::Error),
-    /// The response broke HTTP/1.1 framing or a limit.
+    /// The response broke HTTP/1.1 framing or syntax.
     Protocol(http_utils::Error),
+    /// The response head passed one of the client's limits ([`Limits`](crate::Limits), set
+    /// with [`ClientBuilder::limits`](crate::ClientBuilder::limits)).
+    ResponseHeadTooLarge {
+        /// Which limit: `max_request_line` (the status line), `max_header_line`,
+        /// `max_headers` or `max_head`.
+        limit: &'static str,
+        /// Its value: bytes, or fields for `max_headers`.
+        max: usize,
+        /// The parser's error kind (`RequestLineTooLong`, `HeaderLineTooLong`,
+        /// `TooManyHeaders`, `HeadTooLarge`).
+        kind: ErrorKind,
+    },
     /// The server closed the connection before sending any byte of a response.
     ConnectionClosed,
     /// The TLS handshake or the TLS session failed (certificate not trusted, wrong name...).
@@ -152,10 +164,24 @@ pub enum Error {
 }
 
 impl Error {
-    /// The protocol error kind of an [`Error::Protocol`].
+    /// The error for a response head that broke `limits`, if `e` is one of their breaches.
+    pub(crate) fn head_limit(e: &http_utils::Error, limits: &crate::Limits) -> Option<Error> {
+        let kind = e.kind()?;
+        let (limit, max) = match kind {
+            ErrorKind::RequestLineTooLong => ("max_request_line", limits.max_request_line),
+            ErrorKind::HeaderLineTooLong => ("max_header_line", limits.max_header_line),
+            ErrorKind::TooManyHeaders => ("max_headers", limits.max_headers),
+            ErrorKind::HeadTooLarge => ("max_head", limits.max_head),
+            _ => return None,
+        };
+        Some(Error::ResponseHeadTooLarge { limit, max, kind })
+    }
+
+    /// The protocol error kind of an [`Error::Protocol`] or [`Error::ResponseHeadTooLarge`].
     pub fn protocol_kind(&self) -> Option<ErrorKind> {
         match self {
             Error::Protocol(e) => e.kind(),
+            Error::ResponseHeadTooLarge { kind, .. } => Some(*kind),
             _ => None,
         }
     }
@@ -192,6 +218,10 @@ impl fmt::Display for Error {
             Error::Timeout(k) => write!(f, "{k} timeout"),
             Error::Io(e) => write!(f, "i/o error: {e}"),
             Error::Protocol(e) => write!(f, "malformed response: {e}"),
+            Error::ResponseHeadTooLarge { limit, max, kind } => {
+                let unit = if *kind == ErrorKind::TooManyHeaders { "fields" } else { "bytes" };
+                write!(f, "the response head passes the client's limit Limits::{limit} ({max} {unit})")
+            }
             Error::ConnectionClosed => f.write_str("connection closed before a response"),
             Error::Tls(e) => write!(f, "TLS error: {e}"),
             Error::TlsConfig(s) => write!(f, "TLS configuration error: {s}"),

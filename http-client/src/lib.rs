@@ -72,7 +72,9 @@
 //! which saves a sleep and a wake-up when the server is close.
 //!
 //! ## Untrusted input
-//! A response is never accepted when its framing is in doubt: a malformed status line,
+//! A response head may fold a field over several lines (obsolete line folding): each fold is
+//! read as spaces (RFC 9112 §5.2). A response is never accepted when its framing is in doubt:
+//! a malformed status line,
 //! conflicting or malformed `Content-Length`, `Content-Length` with `Transfer-Encoding`, broken
 //! chunking, and a body cut short are errors ([`Error::Protocol`]). A gzip body that is corrupt,
 //! cut short, or followed by other bytes is an error too ([`Error::Decode`]), and its decoded
@@ -81,8 +83,8 @@
 //!
 //! | limit | default | breach |
 //! | --- | --- | --- |
-//! | status line (`Limits::max_request_line`) | 8 KiB | `Error::Protocol` (`RequestLineTooLong`) |
-//! | header line, count, whole head (`Limits`) | 8 KiB, 100, 64 KiB | `Error::Protocol` |
+//! | status line (`Limits::max_request_line`) | 8 KiB | [`Error::ResponseHeadTooLarge`] (`RequestLineTooLong`) |
+//! | header line, count, whole head (`Limits`; defaults [`Limits::CLIENT`]) | 256 KiB, 1,000, 512 KiB | [`Error::ResponseHeadTooLarge`] |
 //! | chunk-size line (`Limits::max_chunk_line`) | 4 KiB | `Error::Protocol` (`ChunkLineTooLong`) |
 //! | body read whole ([`Response::bytes`], `Limits::max_body`; decoded bytes for gzip) | 10 MiB | [`Error::BodyTooLarge`] |
 //! | gzip header fields (name, comment) | 64 KiB (flate2's bound) | [`Error::Decode`] |

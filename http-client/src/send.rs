@@ -147,7 +147,7 @@ pub(crate) fn read_one_head(conn: &mut Conn, limits: &Limits) -> Result<Response
         Ok(Some(head)) => Ok(head),
         Ok(None) => Err((Error::ConnectionClosed, true)),
         Err(http_utils::Error::Io(e)) => Err((Error::from_io(e, TimeoutKind::Read), true)),
-        Err(e) => Err((Error::from(e), true)),
+        Err(e) => Err((Error::head_limit(&e, limits).unwrap_or_else(|| Error::from(e)), true)),
     }
 }
 

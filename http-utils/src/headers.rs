@@ -341,17 +341,25 @@ pub(crate) struct WireFields {
     base: usize,
     /// Ranges relative to `base`.
     entries: Vec<Entry>,
+    /// Some value runs over a line break (obsolete line folding).
+    folded: bool,
 }
 
 impl WireFields {
     /// No fields yet; the section starts at `base`.
     pub(crate) fn new(base: usize) -> WireFields {
-        WireFields { base, entries: Vec::new() }
+        WireFields { base, entries: Vec::new(), folded: false }
     }
 
     /// Number of fields so far.
     pub(crate) fn len(&self) -> usize {
         self.entries.len()
+    }
+
+    /// Notes that a value runs over a line break (an obsolete line fold) that
+    /// [`finish`](WireFields::finish) must turn into spaces.
+    pub(crate) fn mark_folded(&mut self) {
+        self.folded = true;
     }
 
     /// Records a field whose name is the token `buf[name.0..name.1]` and whose value is the
@@ -380,21 +388,48 @@ impl WireFields {
         let mut bytes = section.to_vec();
         for e in &self.entries {
             bytes.get_mut(e.start as usize..e.name_end as usize)?.make_ascii_lowercase();
+            if self.folded {
+                unfold(bytes.get_mut(e.value_start as usize..e.end as usize)?);
+            }
         }
-        // Lower-casing ASCII letters keeps UTF-8 valid and invalid alike.
-        if let Ok(buf) = String::from_utf8(bytes) {
-            return Some(Headers { buf, entries: self.entries });
-        }
+        // Lower-casing ASCII letters and turning whitespace into spaces keep UTF-8 valid and
+        // invalid alike.
+        let bytes = match String::from_utf8(bytes) {
+            Ok(buf) => return Some(Headers { buf, entries: self.entries }),
+            Err(e) => e.into_bytes(),
+        };
         // Some value is not UTF-8: copy field by field, reading such values as ISO-8859-1.
         let mut headers = Headers::with_capacity(self.entries.len(), 2 * end);
         for e in &self.entries {
-            let name = section.get(e.start as usize..e.name_end as usize)?;
-            let value = section.get(e.value_start as usize..e.end as usize)?;
+            let name = bytes.get(e.start as usize..e.name_end as usize)?;
+            let value = bytes.get(e.value_start as usize..e.end as usize)?;
             if !headers.push_wire(name, value) {
                 return None;
             }
         }
         Some(headers)
+    }
+}
+
+/// Replaces each obsolete line fold in a value (whitespace around a line break) by spaces.
+fn unfold(value: &mut [u8]) {
+    let mut i = 0;
+    while i < value.len() {
+        if value[i] != b'\r' && value[i] != b'\n' {
+            i += 1;
+            continue;
+        }
+        let is_ws = |c: u8| matches!(c, b' ' | b'\t' | b'\r' | b'\n');
+        let mut start = i;
+        while start > 0 && is_ws(value[start - 1]) {
+            start -= 1;
+        }
+        let mut end = i;
+        while end < value.len() && is_ws(value[end]) {
+            end += 1;
+        }
+        value[start..end].fill(b' ');
+        i = end;
     }
 }
 

@@ -38,6 +38,19 @@ impl Limits {
     };
 }
 
+impl Limits {
+    /// The defaults of a client reading responses from the web, where heads are larger than
+    /// requests: header lines up to 256 KiB, 1,000 fields and a 512 KiB head (browsers and
+    /// curl take about as much), the rest as [`Limits::DEFAULT`].
+    ///
+    /// ```
+    /// let limits = http_utils::Limits::CLIENT;
+    /// assert_eq!((limits.max_header_line, limits.max_headers, limits.max_head), (256 << 10, 1000, 512 << 10));
+    /// ```
+    pub const CLIENT: Limits =
+        Limits { max_header_line: 256 * 1024, max_headers: 1000, max_head: 512 * 1024, ..Limits::DEFAULT };
+}
+
 impl Default for Limits {
     fn default() -> Limits {
         Limits::DEFAULT

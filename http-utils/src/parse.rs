@@ -14,8 +14,9 @@
 //! bytes were split into reads: a prefix of a message parses as `Partial` or as the same error.
 //!
 //! Line endings are CRLF; a bare LF is accepted as a line ending (RFC 9112 §2.2 allows it) but a
-//! bare CR is an error. Obsolete line folding, whitespace before the colon and control
-//! characters in values are rejected (RFC 9112 §5).
+//! bare CR is an error. Whitespace before the colon and control characters in values are
+//! rejected (RFC 9112 §5). Obsolete line folding is rejected in requests and trailers; in a
+//! response head, where a user agent must accept it (RFC 9112 §5.2), each fold becomes spaces.
 
 use crate::error::{Error, ErrorKind};
 use crate::headers::{Headers, WireFields};
@@ -176,7 +177,7 @@ pub fn parse_request_head(buf: &[u8], limits: &Limits) -> Step<Request> {
         Some(r) => r?,
     };
 
-    match parse_fields(buf, next, limits)? {
+    match parse_fields(buf, next, limits, false)? {
         Parsed::Complete { value: headers, used } => {
             Ok(Parsed::Complete { value: Request::from_parts(method, target, version, headers), used })
         }
@@ -213,6 +214,8 @@ fn parse_version(b: &[u8], offset: usize, invalid: ErrorKind) -> Result<Version,
 ///
 /// A missing reason phrase (`HTTP/1.1 204\r\n`) is accepted. Versions other than 1.0 and 1.1
 /// are rejected. Interim (1xx) heads are returned like any other: the caller skips them.
+/// A field value folded over several lines (obsolete line folding) is joined, each fold
+/// replaced by spaces (RFC 9112 §5.2); a fold before the first field is an error.
 ///
 /// ```
 /// use http_utils::{parse_response_head, Limits};
@@ -264,7 +267,7 @@ pub fn parse_response_head(buf: &[u8], limits: &Limits) -> Step<ResponseHead> {
         None => return Ok(Parsed::Partial),
         Some(r) => r?,
     };
-    match parse_fields(buf, next, limits)? {
+    match parse_fields(buf, next, limits, true)? {
         Parsed::Complete { value: headers, used } => {
             Ok(Parsed::Complete { value: ResponseHead { version, status, reason, headers }, used })
         }
@@ -285,12 +288,12 @@ pub fn parse_response_head(buf: &[u8], limits: &Limits) -> Step<ResponseHead> {
 /// # Errors
 /// The header errors of [`parse_request_head`].
 pub fn parse_headers(buf: &[u8], limits: &Limits) -> Step<Headers> {
-    parse_fields(buf, 0, limits)
+    parse_fields(buf, 0, limits, false)
 }
 
 /// Parses fields starting at `pos`; offsets and the head limit count from the start of `buf`.
 /// Nothing is allocated unless the section is complete.
-fn parse_fields(buf: &[u8], mut pos: usize, limits: &Limits) -> Step<Headers> {
+fn parse_fields(buf: &[u8], mut pos: usize, limits: &Limits, fold: bool) -> Step<Headers> {
     let mut fields = WireFields::new(pos);
     loop {
         if pos > limits.max_head {
@@ -362,11 +365,49 @@ fn parse_fields(buf: &[u8], mut pos: usize, limits: &Limits) -> Step<Headers> {
         if buf[pos] != b'\r' && buf[pos] != b'\n' {
             return err(ErrorKind::InvalidHeaderValue, pos);
         }
-        let value = trim_ows(value_start, pos, buf);
+        let mut value = trim_ows(value_start, pos, buf);
         pos = match line_end(buf, pos) {
             None => return partial(pos),
             Some(r) => r?,
         };
+        // Obsolete line folding (responses only): each continuation line joins the value,
+        // and the fold becomes spaces when the fields are copied (RFC 9112 §5.2).
+        // Bounded: each round takes one line of the received bytes.
+        loop {
+            if !fold {
+                break;
+            }
+            match buf.get(pos) {
+                // Whether the next line continues this field is not known yet; the limits
+                // are checked as for the start of a new line.
+                None if pos > limits.max_head => return err(ErrorKind::HeadTooLarge, limits.max_head),
+                None => return Ok(Parsed::Partial),
+                Some(b' ' | b'\t') => {}
+                Some(_) => break,
+            }
+            let cont_start = pos;
+            pos += field_vchar_run(&buf[pos..]);
+            if pos == buf.len() {
+                return partial(pos);
+            }
+            too_long(pos)?;
+            if buf[pos] != b'\r' && buf[pos] != b'\n' {
+                return err(ErrorKind::InvalidHeaderValue, pos);
+            }
+            let more = trim_ows(cont_start, pos, buf);
+            if more.0 < more.1 {
+                if value.0 == value.1 {
+                    value = more;
+                } else {
+                    value.1 = more.1;
+                    fields.mark_folded();
+                }
+            }
+            pos = match line_end(buf, pos) {
+                None => return partial(pos),
+                Some(r) => r?,
+            };
+        }
         if !fields.push((line_start, name_end), value) {
             return err(ErrorKind::HeadTooLarge, line_start);
         }

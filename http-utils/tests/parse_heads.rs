@@ -300,3 +300,33 @@ proptest! {
         let _ = parse_headers(&bytes, &tiny);
     }
 }
+
+#[test]
+fn response_folds_become_spaces_at_every_split() {
+    let d = Limits::default();
+    let resp = b"HTTP/1.1 200 OK\r\nX-A: one\r\n two \r\n\tthree\r\nX-B:\n  late\nX-C: c\r\n\r\nbody";
+    let (head, used) = parse_response_head(resp, &d).unwrap().complete().unwrap();
+    assert_eq!(&resp[used..], b"body");
+    assert_eq!(head.headers.get("x-a"), Some("one   two    three"));
+    assert_eq!(head.headers.get("x-b"), Some("late"));
+    assert_eq!(head.headers.get("x-c"), Some("c"));
+    for cut in 0..used {
+        assert!(parse_response_head(&resp[..cut], &d).unwrap().is_partial(), "cut {cut}");
+    }
+    // Not in requests, not in trailers, and not before the first field.
+    assert_eq!(req_err(b"GET / HTTP/1.1\r\nA: b\r\n c\r\n\r\n", &d), ErrorKind::ObsoleteLineFolding);
+    let e = parse_headers(b"A: b\r\n c\r\n\r\n", &d).unwrap_err();
+    assert_eq!(e.kind(), Some(ErrorKind::ObsoleteLineFolding));
+    let e = parse_response_head(b"HTTP/1.1 200 OK\r\n x: y\r\n\r\n", &d).unwrap_err();
+    assert_eq!(e.kind(), Some(ErrorKind::ObsoleteLineFolding));
+    // A folded field counts against the header line limit as a whole.
+    let small = Limits { max_header_line: 16, ..d };
+    let e = parse_response_head(b"HTTP/1.1 200 OK\r\nX: 0123456\r\n 789abcdef\r\n\r\n", &small).unwrap_err();
+    assert_eq!(e.kind(), Some(ErrorKind::HeaderLineTooLong));
+    // A value that is not UTF-8 is folded too.
+    let (head, _) = parse_response_head(b"HTTP/1.1 200 OK\r\nX: caf\xe9\r\n au lait\r\n\r\n", &d)
+        .unwrap()
+        .complete()
+        .unwrap();
+    assert_eq!(head.headers.get("x"), Some("café   au lait"));
+}
