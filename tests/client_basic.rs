@@ -141,3 +141,26 @@ fn every_method_with_bytes_text_and_streamed_bodies() {
     assert_eq!(seen.body, big);
     assert_eq!(server.accepted(), 1);
 }
+
+#[test]
+fn the_default_client_shares_no_cookies_between_callers() {
+    let (tx, rx) = std::sync::mpsc::channel();
+    let tx = std::sync::Mutex::new(tx);
+    let server = RawServer::start(move |mut peer| {
+        while let Some(seen) = peer.read_request() {
+            tx.lock().unwrap().send(seen.header("cookie").map(str::to_owned)).unwrap();
+            peer.write(b"HTTP/1.1 200 OK\r\nSet-Cookie: session=library-a\r\nContent-Length: 2\r\n\r\nok");
+        }
+    });
+    // Two unrelated callers of the free functions in one process.
+    assert_eq!(http_client::get(server.url("/a").as_str()).unwrap(), "ok");
+    assert_eq!(http_client::send(server.url("/b").as_str()).unwrap().text().unwrap(), "ok");
+    let got: Vec<_> = rx.try_iter().collect();
+    assert_eq!(got, [None, None]);
+    assert!(http_client::default_client().cookies_for(&server.url("/")).is_empty());
+    // A client of one's own keeps them.
+    let own = Client::new();
+    own.get(server.url("/c").as_str()).unwrap();
+    own.get(server.url("/d").as_str()).unwrap();
+    assert_eq!(rx.try_iter().last().flatten().as_deref(), Some("session=library-a"));
+}

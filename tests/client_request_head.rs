@@ -97,3 +97,29 @@ fn nothing_from_a_program_splits_the_request() {
     assert!(seen.try_recv().is_err());
     assert_eq!(server.accepted(), 0);
 }
+
+#[test]
+fn credentials_never_show_in_debug_or_errors() {
+    let req = Request::new(Method::Get, "http://alice:s3cret@example.com/p")
+        .with_header("Authorization", "Bearer s3cret")
+        .unwrap()
+        .with_header("Cookie", "sid=s3cret")
+        .unwrap();
+    let shown = format!("{req:?}");
+    assert!(!shown.contains("s3cret") && shown.contains("http://example.com/p"), "{shown}");
+    // Errors about a URL show it without its credentials.
+    let dead = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+    for url in [format!("http://alice:s3cret@{dead}/x"), "http://alice:s3cret@exa mple.com/".to_owned()] {
+        let err = Client::new().send(url.as_str()).unwrap_err();
+        let (text, debug) = (err.to_string(), format!("{err:?}"));
+        assert!(!text.contains("s3cret") && !debug.contains("s3cret"), "{text} / {debug}");
+    }
+    // The response's URL has none either.
+    let (server, seen) = recording();
+    let url = format!("http://alice:s3cret@{}/r", server.addr);
+    let resp = Client::new().send(url.as_str()).unwrap();
+    assert_eq!(resp.url(), server.url("/r"));
+    assert!(!format!("{resp:?}").contains("s3cret"));
+    let s = seen.recv_timeout(Duration::from_secs(5)).unwrap();
+    assert_eq!(s.header("authorization"), Some("Basic YWxpY2U6czNjcmV0"));
+}

@@ -130,10 +130,16 @@ pub use response::{Response, ResponseBody};
 pub use timeouts::Timeouts;
 pub use upgrade::Upgraded;
 
-/// The client behind the free functions, built on first use with the defaults.
+/// The client behind the free functions, built on first use with the defaults except one:
+/// it has no cookie jar. Every caller in a process shares it (its pool, and the proxies added
+/// with [`add_proxy`]), so a jar would hand one library's session cookies to another's
+/// requests. A program that wants cookies kept builds a [`Client`] of its own (the jar is on
+/// by default there).
 pub fn default_client() -> &'static Client {
     static DEFAULT: OnceLock<Client> = OnceLock::new();
-    DEFAULT.get_or_init(Client::new)
+    DEFAULT.get_or_init(|| {
+        Client::builder().cookies(false).build().expect("the default TLS configuration always builds")
+    })
 }
 
 /// [`Client::send`] on the default client.

@@ -5,14 +5,7 @@ use crate::error::{Error, Result};
 
 /// `url` without the user name and password of its authority, for logs and error messages.
 pub(crate) fn redact_url(url: &str) -> String {
-    // Without a scheme the URL begins with its authority (it is sent as `http://`).
-    let start = url.find("://").map_or(0, |i| i + 3);
-    let rest = &url[start..];
-    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-    match rest[..authority_end].rfind('@') {
-        Some(at) => format!("{}{}", &url[..start], &rest[at + 1..]),
-        None => url.to_owned(),
-    }
+    http_utils::redact_url(url).into_owned()
 }
 
 /// Parses a request URL; one without `://` is taken as `http://`.

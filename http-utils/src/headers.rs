@@ -433,9 +433,22 @@ fn unfold(value: &mut [u8]) {
     }
 }
 
+/// Fields whose values are credentials: [`Headers`]' `Debug` output hides them.
+const SECRET_FIELDS: [&str; 4] = ["authorization", "proxy-authorization", "cookie", "set-cookie"];
+
+/// Shows `(name, value)` pairs, with the values of `Authorization`, `Proxy-Authorization`,
+/// `Cookie` and `Set-Cookie` hidden, so that a logged request or response never shows them.
+///
+/// ```
+/// let mut h = http_utils::Headers::new();
+/// h.append("Authorization", "Basic c2VjcmV0").unwrap();
+/// h.append("Accept", "*/*").unwrap();
+/// assert_eq!(format!("{h:?}"), r#"[("authorization", "<hidden>"), ("accept", "*/*")]"#);
+/// ```
 impl fmt::Debug for Headers {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_list().entries(self.iter()).finish()
+        let shown = self.iter().map(|(n, v)| (n, if SECRET_FIELDS.contains(&n) { "<hidden>" } else { v }));
+        f.debug_list().entries(shown).finish()
     }
 }
 

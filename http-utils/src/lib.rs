@@ -81,7 +81,7 @@ pub use request::{keep_alive, Body, Request};
 pub use response::{reason_phrase, ResponseHead};
 pub use url::{
     canonicalize, decode_form, decode_url, encode_component, encode_form, encode_form_with, normalize_path,
-    percent_decode_bytes,
+    percent_decode_bytes, redact_url,
 };
 pub use version::Version;
 pub use write::{http_date, write_request_head, write_response_head, DateCache};

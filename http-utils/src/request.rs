@@ -117,7 +117,6 @@ impl From<&str> for Body {
 /// assert_eq!(req.headers().get("content-type"), Some("application/x-www-form-urlencoded"));
 /// assert_eq!(req.body().as_bytes(), Some(&b"a=1&b=2"[..]));
 /// ```
-#[derive(Debug)]
 pub struct Request {
     method: Method,
     url: String,
@@ -127,6 +126,23 @@ pub struct Request {
     ip: Option<IpAddr>,
     #[cfg(feature = "rustls")]
     tls_config: Option<std::sync::Arc<rustls::ClientConfig>>,
+}
+
+/// Shows the URL without its credentials ([`redact_url`](crate::redact_url)) and the header
+/// fields as [`Headers`] shows them (credentials hidden).
+impl fmt::Debug for Request {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut d = f.debug_struct("Request");
+        d.field("method", &self.method)
+            .field("url", &crate::url::redact_url(&self.url))
+            .field("version", &self.version)
+            .field("headers", &self.headers)
+            .field("body", &self.body)
+            .field("ip", &self.ip);
+        #[cfg(feature = "rustls")]
+        d.field("tls_config", &self.tls_config.is_some());
+        d.finish()
+    }
 }
 
 impl Request {

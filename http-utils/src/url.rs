@@ -21,6 +21,23 @@ use percent_encoding::{percent_decode, utf8_percent_encode, AsciiSet, NON_ALPHAN
 /// `*-._` (the WHATWG URL standard's urlencoded set keeps exactly these). Space is handled apart.
 const FORM: &AsciiSet = &NON_ALPHANUMERIC.remove(b'*').remove(b'-').remove(b'.').remove(b'_');
 
+/// `url` without the user name and password of its authority, for logs, error messages and
+/// `Debug` output. A URL without a scheme is read as starting with its authority.
+///
+/// ```
+/// assert_eq!(http_utils::redact_url("http://user:secret@host/p?q=a@b"), "http://host/p?q=a@b");
+/// assert_eq!(http_utils::redact_url("https://host/a"), "https://host/a");
+/// ```
+pub fn redact_url(url: &str) -> std::borrow::Cow<'_, str> {
+    let start = url.find("://").map_or(0, |i| i + 3);
+    let rest = &url[start..];
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    match rest[..authority_end].rfind('@') {
+        Some(at) => format!("{}{}", &url[..start], &rest[at + 1..]).into(),
+        None => url.into(),
+    }
+}
+
 /// Decodes every `%XX` escape (two hex digits, either case) into its byte. A `%` that does not
 /// start a valid escape is kept as it stands. `+` is left alone.
 ///
