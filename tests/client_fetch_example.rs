@@ -70,7 +70,15 @@ fn fetch_sends_forms_data_and_headers() {
     let Some(bin) = fetch_binary() else { return };
     let (server, seen) = server();
     let out = Command::new(&bin)
-        .args(["--form", "a=1 2", "--form", "b=&", "-H", "X-Test: yes", &server.url("/echo")])
+        .args([
+            "--data-urlencode",
+            "a=1 2",
+            "--data-urlencode",
+            "b=&",
+            "-H",
+            "X-Test: yes",
+            &server.url("/echo"),
+        ])
         .output()
         .unwrap();
     assert!(out.status.success());
@@ -100,8 +108,10 @@ fn fetch_exit_status() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(err.lines().count(), 1, "{err}");
     assert!(err.starts_with("fetch: "), "{err}");
-    // Too many redirects.
+    // Too many redirects: exit 47, as curl's.
     let out = Command::new(&bin).args(["--max-redirs", "0", &server.url("/login")]).output().unwrap();
+    assert_eq!(out.status.code(), Some(47), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = Command::new(&bin).args(["--max-redirs", "1", &server.url("/login")]).output().unwrap();
     assert!(out.status.success());
     let out = Command::new(&bin).arg("--bogus").output().unwrap();
     assert_eq!(out.status.code(), Some(2));

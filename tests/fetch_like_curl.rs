@@ -1,0 +1,209 @@
+//! The `fetch` example beside curl: the same command lines send the same requests (bodies from
+//! files and stdin, urlencoded data, multipart forms, credentials, removed headers), end with
+//! the same exit status past `--max-redirs`, show every head of a redirect chain with `-i`,
+//! write `-o FILE`, and never print a URL's password.
+
+mod client_common;
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::{Command, Output, Stdio};
+use std::sync::mpsc;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use client_common::{RawServer, Seen};
+
+/// The example binary, built by `cargo test` next to the test binaries.
+fn fetch_binary() -> Option<PathBuf> {
+    let exe = std::env::current_exe().ok()?;
+    let path = exe.parent()?.parent()?.join("examples").join("fetch");
+    path.exists().then_some(path)
+}
+
+/// curl, or `None` (loudly) when it is not installed; under CI a missing curl fails.
+fn curl() -> Option<&'static str> {
+    if Command::new("curl").arg("--version").stdout(Stdio::null()).status().is_ok() {
+        return Some("curl");
+    }
+    assert!(std::env::var_os("CI").is_none(), "curl is not installed (apt-get install curl)");
+    eprintln!("\n*** SKIPPED: curl is not installed; fetch not compared with it ***\n");
+    None
+}
+
+/// A server that records each request and answers by path: `/to/N` redirects to `/to/N-1`
+/// down to `/to/0`, `/401` asks for credentials, anything else is 200 with `ok`.
+fn server() -> (RawServer, mpsc::Receiver<Seen>) {
+    let (tx, rx) = mpsc::channel();
+    let tx = Mutex::new(tx);
+    let server = RawServer::start(move |mut peer| {
+        while let Some(seen) = peer.read_request() {
+            let reply = match seen.target.strip_prefix("/to/").and_then(|n| n.parse::<u32>().ok()) {
+                Some(n) if n > 0 => {
+                    format!("HTTP/1.1 302 Found\r\nLocation: /to/{}\r\nContent-Length: 0\r\n\r\n", n - 1)
+                }
+                _ if seen.target == "/401" => {
+                    "HTTP/1.1 401 Unauthorized\r\nContent-Length: 4\r\n\r\nwho?".to_owned()
+                }
+                _ => "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok".to_owned(),
+            };
+            let _ = tx.lock().unwrap().send(seen);
+            if !peer.write(reply.as_bytes()) {
+                break;
+            }
+        }
+    });
+    (server, rx)
+}
+
+fn run(program: &std::path::Path, args: &[&str], stdin: &[u8]) -> Output {
+    let mut child = Command::new(program)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut input = child.stdin.take().unwrap();
+    let data = stdin.to_vec();
+    let feeder = std::thread::spawn(move || {
+        let _ = input.write_all(&data);
+    });
+    let out = child.wait_with_output().unwrap();
+    feeder.join().unwrap();
+    out
+}
+
+/// The request each program sent for `args` (the server's URL appended).
+fn both(args: &[&str], stdin: &[u8]) -> Option<(Seen, Seen)> {
+    let (bin, curl) = (fetch_binary()?, curl()?);
+    let (server, seen) = server();
+    let url = server.url("/echo");
+    let mut with_url: Vec<&str> = args.to_vec();
+    with_url.push(&url);
+    let theirs = run(std::path::Path::new(curl), &with_url, stdin);
+    assert!(theirs.status.success(), "curl {args:?}: {}", String::from_utf8_lossy(&theirs.stderr));
+    let a = seen.recv_timeout(Duration::from_secs(10)).unwrap();
+    let ours = run(&bin, &with_url, stdin);
+    assert!(ours.status.success(), "fetch {args:?}: {}", String::from_utf8_lossy(&ours.stderr));
+    let b = seen.recv_timeout(Duration::from_secs(10)).unwrap();
+    Some((a, b))
+}
+
+fn temp_file(name: &str, contents: &[u8]) -> String {
+    let dir = std::env::temp_dir().join(format!("fetch-like-curl-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(name);
+    std::fs::write(&path, contents).unwrap();
+    path.to_string_lossy().into_owned()
+}
+
+#[test]
+fn data_from_files_stdin_and_urlencoding_is_sent_as_curl_sends_it() {
+    let file = temp_file("data.txt", b"a=1\nb=2\r\nc=3\n");
+    let at_file = format!("@{file}");
+    let big: Vec<u8> = (0..3u32 << 20).map(|i| (i % 251) as u8).collect();
+    let cases: Vec<(Vec<&str>, &[u8])> = vec![
+        (vec!["-d", &at_file], b""),
+        (vec!["--data-binary", &at_file], b""),
+        (vec!["-d", "x=1", "-d", &at_file, "--data-urlencode", "name=a b&c/d"], b""),
+        (vec!["--data-urlencode", "=only value", "--data-urlencode", "plain~text"], b""),
+        (vec!["-d", "@-"], b"from\nstdin\n"),
+        (vec!["--data-binary", "@-"], &big),
+        (
+            vec!["-X", "PUT", "--data-binary", "@-", "-H", "Content-Type: application/octet-stream"],
+            b"\x00\xff",
+        ),
+    ];
+    for (args, stdin) in cases {
+        let Some((curl, fetch)) = both(&args, stdin) else { return };
+        assert_eq!(fetch.method, curl.method, "{args:?}");
+        assert_eq!(fetch.body.len(), curl.body.len(), "{args:?}");
+        assert!(
+            fetch.body == curl.body,
+            "{args:?}: {:?}",
+            String::from_utf8_lossy(&fetch.body[..fetch.body.len().min(200)])
+        );
+        assert_eq!(fetch.header("content-type"), curl.header("content-type"), "{args:?}");
+    }
+}
+
+/// The multipart body with its boundary replaced by `BOUNDARY`.
+fn normalized(seen: &Seen) -> String {
+    let ct = seen.header("content-type").unwrap();
+    let boundary = ct.split_once("boundary=").unwrap().1;
+    String::from_utf8_lossy(&seen.body).replace(boundary, "BOUNDARY")
+}
+
+#[test]
+fn forms_are_multipart_as_curl_sends_them() {
+    let file = temp_file("notes.txt", b"line one\nline two\n");
+    let bin = temp_file("blob.bin", &[0, 1, 2, 255]);
+    let (f, b) = (format!("file=@{file}"), format!("blob=@{bin}"));
+    let Some((curl, fetch)) = both(&["-F", "name=value", "-F", &f, "-F", &b], b"") else { return };
+    assert!(fetch.header("content-type").unwrap().starts_with("multipart/form-data; boundary="));
+    assert_eq!(normalized(&fetch), normalized(&curl));
+    assert_eq!(fetch.method, "POST");
+}
+
+#[test]
+fn credentials_and_removed_headers_as_curl() {
+    let args = ["-u", "alice:s3cret", "-H", "User-Agent:", "-H", "X-Empty;", "-H", "Accept-Encoding:"];
+    let Some((curl, fetch)) = both(&args, b"") else { return };
+    assert_eq!(fetch.header("authorization"), curl.header("authorization"));
+    assert_eq!(fetch.header("authorization"), Some("Basic YWxpY2U6czNjcmV0"));
+    assert_eq!(fetch.header("user-agent"), None);
+    assert_eq!(fetch.header("accept-encoding"), None);
+    assert_eq!(fetch.header("x-empty"), curl.header("x-empty"));
+    assert_eq!(fetch.header("x-empty"), Some(""));
+}
+
+#[test]
+fn redirect_limits_heads_and_output_files_as_curl() {
+    let (Some(bin), Some(curl)) = (fetch_binary(), curl()) else { return };
+    let (server, _seen) = server();
+    let chain = server.url("/to/2");
+    // Past --max-redirs: 47 from both.
+    for max in ["0", "1"] {
+        let theirs = run(std::path::Path::new(curl), &["-s", "-L", "--max-redirs", max, &chain], b"");
+        let ours = run(&bin, &["--max-redirs", max, &chain], b"");
+        assert_eq!(ours.status.code(), theirs.status.code(), "--max-redirs {max}");
+        assert_eq!(ours.status.code(), Some(47));
+    }
+    // -i shows every head of the chain, in order, then the body.
+    let theirs = run(std::path::Path::new(curl), &["-s", "-L", "-i", &chain], b"");
+    let ours = run(&bin, &["-i", &chain], b"");
+    let status_lines = |o: &Output| -> Vec<String> {
+        String::from_utf8_lossy(&o.stdout)
+            .lines()
+            .filter(|l| l.starts_with("HTTP/"))
+            .map(str::to_owned)
+            .collect()
+    };
+    assert_eq!(status_lines(&ours), status_lines(&theirs));
+    assert_eq!(status_lines(&ours).len(), 3);
+    assert!(String::from_utf8_lossy(&ours.stdout).ends_with("\r\n\r\nok"));
+    // -o FILE.
+    let path = temp_file("out.txt", b"");
+    let ours = run(&bin, &["-o", &path, &chain], b"");
+    assert!(ours.status.success() && ours.stdout.is_empty());
+    assert_eq!(std::fs::read(&path).unwrap(), b"ok");
+}
+
+#[test]
+fn a_password_in_the_url_is_never_printed() {
+    let Some(bin) = fetch_binary() else { return };
+    let (server, seen) = server();
+    let url = format!("http://alice:wrong-pass@{}/401", server.addr);
+    let out = run(&bin, &[&url], b"");
+    assert_eq!(out.status.code(), Some(22));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("401") && !err.contains("wrong-pass"), "{err}");
+    assert!(seen.recv_timeout(Duration::from_secs(5)).unwrap().header("authorization").is_some());
+    // A failure, too.
+    let dead = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+    let out = run(&bin, &[&format!("http://alice:wrong-pass@{dead}/")], b"");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(!err.contains("wrong-pass"), "{err}");
+}
