@@ -330,3 +330,46 @@ fn response_folds_become_spaces_at_every_split() {
         .unwrap();
     assert_eq!(head.headers.get("x"), Some("café   au lait"));
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 300, ..ProptestConfig::default() })]
+
+    /// Response heads with folds, whitespace and stray bytes: every prefix is `Partial` or
+    /// the same error, and every value read is free of line breaks and outer whitespace.
+    #[test]
+    fn folded_responses_at_every_split(
+        lines in proptest::collection::vec(
+            proptest::string::string_regex("([A-Za-z-]{1,6}:)?[ \t]{0,3}[ -~\t]{0,12}[ \t]{0,2}").unwrap(), 0..8),
+        ends in proptest::collection::vec(0u8..3, 8),
+        tiny in any::<bool>(),
+    ) {
+        let limits = if tiny {
+            Limits { max_header_line: 24, max_headers: 3, max_head: 96, ..Limits::default() }
+        } else {
+            Limits::default()
+        };
+        let mut raw = b"HTTP/1.1 200 OK\r\n".to_vec();
+        for (i, line) in lines.iter().enumerate() {
+            raw.extend_from_slice(line.as_bytes());
+            raw.extend_from_slice(match ends[i] { 0 => &b"\r\n"[..], 1 => b"\n", _ => b"\r\n " });
+        }
+        raw.extend_from_slice(b"\r\n");
+        let full = parse_response_head(&raw, &limits);
+        if let Ok(Parsed::Complete { value, .. }) = &full {
+            for (_, v) in value.headers.iter() {
+                prop_assert!(!v.contains(['\r', '\n']), "{v:?}");
+                prop_assert!(!v.starts_with([' ', '\t']) && !v.ends_with([' ', '\t']), "{v:?}");
+            }
+        }
+        for cut in 0..raw.len() {
+            match (parse_response_head(&raw[..cut], &limits), &full) {
+                (Ok(Parsed::Partial), _) => {}
+                (Ok(Parsed::Complete { used, .. }), Ok(Parsed::Complete { used: u2, .. })) => {
+                    prop_assert!(used <= cut && used == *u2, "cut {}", cut);
+                }
+                (Err(e), Err(f)) => prop_assert_eq!(e.kind(), f.kind(), "cut {}", cut),
+                (got, _) => prop_assert!(false, "cut {} of {:?}: {:?}", cut, String::from_utf8_lossy(&raw), got.map(|p| p.is_partial())),
+            }
+        }
+    }
+}
