@@ -215,10 +215,13 @@ fn handler_headers_and_connection_close() {
         |b| b,
         |s| {
             s.add_resource("/h", |_, _| {
-                Response::text("x")
-                    .with_header("X-Custom", "1")
-                    .with_header("Content-Length", "999")
-                    .with_header("Bad", "a\r\nb")
+                Response::text("x").with_header("X-Custom", "1").with_header("Content-Length", "999")
+            });
+            // A field that cannot be sent is never dropped in silence: the handler fails.
+            s.add_resource("/bad", |_, _| Response::text("x").with_header("Bad", "a\r\nb"));
+            s.add_resource("/try-bad", |_, _| match Response::text("x").try_with_header("Bad", "a\nb") {
+                Ok(r) => r,
+                Err(e) => Response::text(format!("refused: {e}")).with_status(400),
             });
             s.add_resource("/bye", |_, _| Response::text("bye").with_header("Connection", "close"));
         },
@@ -229,6 +232,11 @@ fn handler_headers_and_connection_close() {
         (r.header("x-custom"), r.header("content-length"), r.header("bad")),
         (Some("1"), Some("1"), None)
     );
+    let r = c.get("/bad");
+    assert_eq!((r.status(), r.header("bad")), (500, None));
+    let r = c.get("/try-bad");
+    assert_eq!(r.status(), 400);
+    assert!(r.text().starts_with("refused: "), "{}", r.text());
     let r = c.get("/bye");
     assert_eq!(r.header("connection"), Some("close"));
     assert!(c.is_closed());

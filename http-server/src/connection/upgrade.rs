@@ -52,7 +52,12 @@ fn vet_takeover(cx: &mut Context<'_>, r: &mut Response, close: Option<CloseReaso
     let Some(Takeover::Upgrade { protocol, .. }) = r.takeover.as_deref() else { return };
     if !asked_for(&cx.request, protocol) {
         let protocol = protocol.clone();
-        *r = cx.error_response(426, "Upgrade Required").with_header("Upgrade", &protocol);
+        let refusal = cx.error_response(426, "Upgrade Required");
+        // A protocol name that cannot be a field value is the handler's error: a 500.
+        *r = match refusal.try_with_header("Upgrade", &protocol) {
+            Ok(refusal) => refusal,
+            Err(_) => cx.error_response(500, "Internal Server Error"),
+        };
         return;
     }
     match close {

@@ -318,6 +318,10 @@ impl Response {
     }
 
     /// A redirect (`301`, `302`, `303`, `307` or `308`) to `location`.
+    ///
+    /// # Panics
+    /// As [`Response::with_header`], when `location` holds CR, LF or another control
+    /// character.
     pub fn redirect(status: u16, location: &str) -> Response {
         Response::new(status).with_header("Location", location)
     }
@@ -396,11 +400,14 @@ impl Response {
 
     /// Adds a trailer field, sent after a chunked body (responses of unknown length to
     /// HTTP/1.1 peers); the `Trailer` header announces its name. Dropped when the body is not
-    /// chunked. An invalid name or value is dropped.
+    /// chunked.
+    ///
+    /// # Panics
+    /// As [`Response::with_header`], for an invalid name or value.
     pub fn with_trailer(mut self, name: &str, value: &str) -> Response {
         let trailers = self.trailers.get_or_insert_with(Headers::new);
-        if trailers.append(name, value).is_ok() {
-            let _ = self.headers.append("Trailer", name);
+        if let Err(e) = trailers.append(name, value).and_then(|()| self.headers.append("Trailer", name)) {
+            invalid_field(name, &e);
         }
         self
     }
@@ -442,17 +449,46 @@ impl Response {
         self
     }
 
-    /// Adds a header field. An invalid name or value (CR, LF, NUL, ...) is dropped, never sent:
-    /// use [`Response::headers_mut`] to see the error.
-    pub fn with_header(mut self, name: &str, value: &str) -> Response {
-        if name.eq_ignore_ascii_case("content-type") {
-            if !value.bytes().any(|b| b.is_ascii_control() && b != b'\t') {
-                self.content_type = Some(Cow::Owned(value.to_owned()));
-            }
-        } else {
-            let _ = self.headers.append(name, value);
+    /// Adds a header field.
+    ///
+    /// ```
+    /// let r = http_server::Response::text("x").with_header("X-Request-Id", "7");
+    /// assert_eq!(r.headers().get("x-request-id"), Some("7"));
+    /// ```
+    ///
+    /// # Panics
+    /// When `name` is not a token or `value` holds CR, LF, NUL or another control character:
+    /// such a field is never sent, nor dropped in silence. In a handler the panic costs one
+    /// 500 and reaches the error hook (its message names the field, not the value). Use
+    /// [`Response::try_with_header`] to handle the error instead, for values from outside.
+    pub fn with_header(self, name: &str, value: &str) -> Response {
+        match self.try_with_header(name, value) {
+            Ok(r) => r,
+            Err(e) => invalid_field(name, &e),
         }
-        self
+    }
+
+    /// Adds a header field, or says why it cannot be sent.
+    ///
+    /// ```
+    /// use http_server::Response;
+    /// assert!(Response::text("x").try_with_header("Location", "/a\r\nSet-Cookie: x=1").is_err());
+    /// assert!(Response::text("x").try_with_header("Location", "/a").is_ok());
+    /// ```
+    ///
+    /// # Errors
+    /// `InvalidHeaderName` unless `name` is a token; `InvalidHeaderValue` when `value` holds
+    /// CR, LF, NUL or another control character.
+    pub fn try_with_header(mut self, name: &str, value: &str) -> Result<Response, http_utils::Error> {
+        if name.eq_ignore_ascii_case("content-type") {
+            let mut checked = Headers::new();
+            checked.append(name, value)?;
+            let value = checked.get("content-type").unwrap_or_default().to_owned();
+            self.content_type = Some(Cow::Owned(value));
+        } else {
+            self.headers.append(name, value)?;
+        }
+        Ok(self)
     }
 
     /// Sets the body.
@@ -541,4 +577,12 @@ pub fn escape_html(s: &str) -> String {
 pub fn default_error_page(code: u16, message: &str) -> String {
     let m = escape_html(message);
     format!("<!DOCTYPE html>\n<html><head><title>{code} {m}</title></head><body><h1>{code} {m}</h1></body></html>\n")
+}
+
+/// The panic of [`Response::with_header`] and [`Response::with_trailer`] for a field that
+/// cannot be sent: the name (chosen by the program) is shown, the value (maybe from a peer)
+/// is not.
+fn invalid_field(name: &str, e: &http_utils::Error) -> ! {
+    let shown: String = name.chars().filter(char::is_ascii_graphic).take(64).collect();
+    panic!("a response header field {shown:?} cannot be sent: {e}")
 }
