@@ -5,13 +5,12 @@
 
 mod client_common;
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::io::{BufRead, Read};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{mpsc, Arc};
 use std::time::{Duration, Instant};
 
-use client_common::tls::{server_config, TestCa};
+use client_common::tls::{early_answer_server, server_config, TestCa};
 use client_common::RawServer;
 use http_client::{Body, Client, Method, Request};
 
@@ -144,39 +143,8 @@ fn an_answer_from_a_server_that_stops_reading_comes_before_the_write_timeout() {
 fn an_early_answer_over_tls() {
     let ca = TestCa::new("early CA");
     let config = server_config(&ca.issue(&["localhost"]), None);
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let server = std::thread::spawn(move || {
-        // Two connections: one closed after the answer, one left open and unread.
-        for close in [true, false] {
-            let (mut tcp, _) = listener.accept().unwrap();
-            tcp.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-            // Like nginx (`tcp_nodelay on`): without it, the answer could wait behind the
-            // unacknowledged session tickets and be lost in the reset of the close.
-            tcp.set_nodelay(true).unwrap();
-            let mut conn = rustls::ServerConnection::new(config.clone()).unwrap();
-            while conn.is_handshaking() {
-                conn.complete_io(&mut tcp).unwrap();
-            }
-            let mut tls = BufReader::new(rustls::StreamOwned::new(conn, tcp));
-            assert!(read_head(&mut tls).is_some());
-            skip(&mut tls, 4096);
-            let s = tls.get_mut();
-            s.write_all(TOO_LARGE).unwrap();
-            s.flush().unwrap();
-            if close {
-                s.conn.send_close_notify();
-                let _ = s.flush();
-                drop(tls);
-            } else {
-                let keep: TcpStream = s.sock.try_clone().unwrap();
-                std::thread::spawn(move || {
-                    std::thread::sleep(Duration::from_secs(15));
-                    drop(keep);
-                });
-            }
-        }
-    });
+    // Two connections: one closed after the answer, one left open and unread.
+    let (port, server) = early_answer_server(config, TOO_LARGE, vec![true, false]);
     let client = Client::builder()
         .webpki_roots(false)
         .add_root_certificate_pem(ca.pem().as_bytes())

@@ -9,7 +9,7 @@ use std::sync::mpsc;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use client_common::tls::{server_config, TestCa, TlsServer};
+use client_common::tls::{early_answer_server, server_config, TestCa, TlsServer};
 use client_common::{RawServer, Seen};
 use http_client::{Client, Error, Proxy, ProxyEnv, ProxyPattern};
 
@@ -313,4 +313,29 @@ fn a_tunnel_refused_with_407_keeps_the_proxy_answer() {
     assert_eq!(headers.get("proxy-authenticate"), Some("Basic realm=\"corp\""));
     assert_eq!(body, b"who are you?");
     assert!(err.to_string().contains("407"), "{err}");
+}
+
+#[test]
+fn an_early_answer_through_a_tinyproxy_tunnel() {
+    let Some(proxy) = Tinyproxy::start(None) else { return };
+    let ca = TestCa::new("tunnel early CA");
+    let answer: &[u8] = b"HTTP/1.1 413 Content Too Large\r\nContent-Length: 9\r\n\r\ntoo large";
+    let (port, server) =
+        early_answer_server(server_config(&ca.issue(&["localhost"]), None), answer, vec![false]);
+    let client = Client::builder()
+        .webpki_roots(false)
+        .add_root_certificate_pem(ca.pem().as_bytes())
+        .write_timeout(Duration::from_secs(20))
+        .build()
+        .unwrap();
+    client.add_proxy(ProxyPattern::Any, Proxy::new(&proxy.url(None)).unwrap());
+    let start = Instant::now();
+    let body = http_client::Body::from(vec![b'u'; 64 << 20]);
+    let url = format!("https://localhost:{port}/upload");
+    let resp =
+        client.send(http_client::Request::new(http_client::Method::Post, url).with_body(body)).unwrap();
+    assert_eq!(resp.status(), 413);
+    assert_eq!(resp.text().unwrap(), "too large");
+    assert!(start.elapsed() < Duration::from_secs(10), "{:?}", start.elapsed());
+    server.join().unwrap();
 }

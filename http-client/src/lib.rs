@@ -66,6 +66,14 @@
 //! reused connection before any byte of a response arrives is sent again once on a fresh
 //! connection, when its method is idempotent and its body is not a stream.
 //!
+//! A server or proxy may answer before it has read a whole request body (a 413, a 405, a
+//! proxy's 403 or 407) and then stop reading or close. While a body larger than 16 KiB is
+//! sent, the socket is looked at between 64 KiB pieces and whenever a wait for room to write
+//! passes 20 ms; a final answer found there stops the body and is returned as the
+//! [`Response`] (its connection is then closed after it), an interim one is skipped. When a
+//! write fails because the server reset or closed the connection, what it had sent is read
+//! all the same. The same holds over TLS and through proxies (RFC 9112 §9.5).
+//!
 //! Each request costs two system calls on a pooled connection: one write for the head (and a
 //! small body) and one read for the answer. While the answer is on its way, the waiting thread
 //! polls the socket for a few microseconds before it sleeps ([`ClientBuilder::spin_wait`]),

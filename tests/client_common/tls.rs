@@ -169,3 +169,51 @@ impl Drop for TlsServer {
         }
     }
 }
+
+/// An HTTPS server on 127.0.0.1:0 for one connection per entry of `closes`: each reads a
+/// request head and 4 KiB of its body, answers `answer` with the rest of the body unread, then
+/// closes (`true`, which resets) or holds the connection open without reading for 15 s.
+pub fn early_answer_server(
+    config: Arc<ServerConfig>,
+    answer: &'static [u8],
+    closes: Vec<bool>,
+) -> (u16, JoinHandle<()>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let handle = std::thread::spawn(move || {
+        for close in closes {
+            let (mut tcp, _) = listener.accept().unwrap();
+            tcp.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+            // Like nginx (`tcp_nodelay on`): without it, the answer could wait behind the
+            // unacknowledged session tickets and be lost in the reset of the close.
+            tcp.set_nodelay(true).unwrap();
+            let mut conn = ServerConnection::new(config.clone()).unwrap();
+            while conn.is_handshaking() {
+                conn.complete_io(&mut tcp).unwrap();
+            }
+            let mut tls = BufReader::new(StreamOwned::new(conn, tcp));
+            // Bounded: a head of at most 200 lines.
+            for _ in 0..200 {
+                let mut line = String::new();
+                if tls.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                    break;
+                }
+            }
+            let _ = std::io::copy(&mut std::io::Read::take(&mut tls, 4096), &mut std::io::sink());
+            let s = tls.get_mut();
+            s.write_all(answer).unwrap();
+            s.flush().unwrap();
+            if close {
+                s.conn.send_close_notify();
+                let _ = s.flush();
+            } else {
+                let keep = s.sock.try_clone().unwrap();
+                std::thread::spawn(move || {
+                    std::thread::sleep(Duration::from_secs(15));
+                    drop(keep);
+                });
+            }
+        }
+    });
+    (port, handle)
+}
