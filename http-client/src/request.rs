@@ -65,13 +65,9 @@ pub(crate) fn request_head(
     https: bool,
     added: &Added<'_>,
 ) -> Result<(Vec<u8>, bool)> {
-    // Host first (RFC 9110 §7.2), whatever the program added; names as the program wrote them.
-    let own = req.headers();
-    let mut headers = Headers::with_capacity(own.len() + 6, 256);
-    for (name, value) in own.iter_as_written().filter(|(n, _)| n.eq_ignore_ascii_case("host")) {
-        headers.append(name, value).map_err(Error::InvalidHeader)?;
-    }
-    if headers.is_empty() {
+    // The head writer puts Host first (RFC 9110 §7.2), whatever the program added.
+    let mut headers: Headers = req.headers().clone();
+    if !headers.contains("host") {
         let host = url.host_str().unwrap_or_default();
         let mut authority = String::with_capacity(host.len() + 6);
         authority.push_str(host);
@@ -80,9 +76,6 @@ pub(crate) fn request_head(
             authority.push_str(itoa_u16(p, &mut [0u8; 5]));
         }
         headers.append("Host", &authority).map_err(Error::InvalidHeader)?;
-    }
-    for (name, value) in own.iter_as_written().filter(|(n, _)| !n.eq_ignore_ascii_case("host")) {
-        headers.append(name, value).map_err(Error::InvalidHeader)?;
     }
     if let Some(ua) = added.user_agent {
         if !headers.contains("user-agent") {

@@ -54,7 +54,7 @@ fn write_target(out: &mut Vec<u8>, target: &str) {
 /// (spaces, controls, non-ASCII) are percent-encoded and an empty target is written as `/`.
 /// Field names are written in the case the program gave them
 /// ([`Headers::iter_as_written`]): some servers and middleboxes compare them
-/// case-sensitively.
+/// case-sensitively. `Host` goes first (RFC 9110 §7.2), the other fields in their order.
 ///
 /// ```
 /// use http_utils::{parse_request_head, write_request_head, Headers, Limits, Method, Version};
@@ -81,7 +81,10 @@ pub fn write_request_head(
     out.push(b' ');
     out.extend_from_slice(version.as_str().as_bytes());
     out.extend_from_slice(b"\r\n");
-    write_pairs(out, headers.iter_as_written());
+    // Host first (RFC 9110 §7.2: a user agent SHOULD send it first), the rest in order.
+    let is_host = |(n, _): &(&str, &str)| n.eq_ignore_ascii_case("host");
+    write_pairs(out, headers.iter_as_written().filter(is_host));
+    write_pairs(out, headers.iter_as_written().filter(|f| !is_host(f)));
     out.extend_from_slice(b"\r\n");
 }
 
@@ -220,7 +223,7 @@ mod tests {
     #[test]
     fn request_heads() {
         let mut out = Vec::new();
-        let h = headers(&[("Host", "a"), ("X-Y", "1, 2")]);
+        let h = headers(&[("X-Y", "1, 2"), ("Host", "a")]);
         write_request_head(&mut out, &Method::extension("PROPFIND").unwrap(), "/x?y=1", Version::Http10, &h);
         assert_eq!(out, b"PROPFIND /x?y=1 HTTP/1.0\r\nHost: a\r\nX-Y: 1, 2\r\n\r\n");
         let cases: &[(&str, &str)] = &[
