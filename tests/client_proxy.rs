@@ -24,13 +24,18 @@ impl Tinyproxy {
     /// Starts tinyproxy, or returns `None` (after a loud notice) when it is not installed.
     /// Under CI (`CI` set) a missing tinyproxy fails the test instead.
     fn start(auth: Option<(&str, &str)>) -> Option<Tinyproxy> {
+        Tinyproxy::start_allowing(auth, "127.0.0.1")
+    }
+
+    /// Starts tinyproxy serving only clients from `allow` (others get its 403).
+    fn start_allowing(auth: Option<(&str, &str)>, allow: &str) -> Option<Tinyproxy> {
         static SEQ: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
         let n = SEQ.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         let dir = std::env::temp_dir().join(format!("http-client-tinyproxy-{}-{n}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
         let mut conf = format!(
-            "Port {port}\nListen 127.0.0.1\nTimeout 30\nMaxClients 50\nAllow 127.0.0.1\n\
+            "Port {port}\nListen 127.0.0.1\nTimeout 30\nMaxClients 50\nAllow {allow}\n\
              LogFile \"{log}\"\nLogLevel Info\nPidFile \"{pid}\"\n",
             log = dir.join("log").display(),
             pid = dir.join("pid").display(),
@@ -338,4 +343,21 @@ fn an_early_answer_through_a_tinyproxy_tunnel() {
     assert_eq!(resp.text().unwrap(), "too large");
     assert!(start.elapsed() < Duration::from_secs(10), "{:?}", start.elapsed());
     server.join().unwrap();
+}
+
+#[test]
+fn a_proxy_403_during_a_large_upload_is_the_answer() {
+    // tinyproxy refuses clients its ACL does not allow with a 403 of its own.
+    let Some(proxy) = Tinyproxy::start_allowing(None, "192.0.2.1") else { return };
+    let (origin, _seen) = recording("never reached");
+    let client = Client::builder().write_timeout(Duration::from_secs(20)).build().unwrap();
+    client.add_proxy(ProxyPattern::Any, Proxy::new(&proxy.url(None)).unwrap());
+    for len in [8 << 20, 100] {
+        let start = Instant::now();
+        let req = http_client::Request::new(http_client::Method::Post, origin.url("/upload"))
+            .with_body(vec![b'u'; len]);
+        let resp = client.send(req).unwrap_or_else(|e| panic!("{len} bytes: {e:?}"));
+        assert_eq!(resp.status(), 403, "{len} bytes");
+        assert!(start.elapsed() < Duration::from_secs(5), "{:?}", start.elapsed());
+    }
 }
