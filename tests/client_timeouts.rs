@@ -77,6 +77,20 @@ fn write_timeout_when_the_server_never_reads() {
     assert!(t.elapsed() < Duration::from_secs(3));
 }
 
+#[test]
+fn overall_deadline_while_the_server_never_reads() {
+    let server = RawServer::start(|_peer| {
+        std::thread::sleep(Duration::from_secs(4));
+    });
+    let client = Client::builder().timeout(Duration::from_millis(400)).build().unwrap();
+    let endless = Body::stream(std::io::repeat(7), Some(1 << 40));
+    let t = Instant::now();
+    let err = client.request(Method::Put, &server.url("/upload"), endless).unwrap_err();
+    assert!(matches!(err, Error::Timeout(TimeoutKind::Deadline)), "{err}");
+    let took = t.elapsed();
+    assert!(took >= Duration::from_millis(350) && took < Duration::from_millis(1500), "{took:?}");
+}
+
 /// A listener whose accept queue is full, so new connections hang in the handshake.
 fn saturated_listener() -> (TcpListener, SocketAddr, Vec<TcpStream>) {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();

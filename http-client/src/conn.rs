@@ -228,16 +228,16 @@ impl Transport {
 
     /// Sets the socket's write timeout for one slice of a watched write.
     fn arm_slice(&mut self, stalled_since: Instant) -> io::Result<()> {
-        let phase = TimeoutKind::Write;
-        let allowed =
-            self.timing.effective(self.timing.write).map_err(|k| timeout_error(self.timing.kind_of(k)))?;
-        let left = match allowed {
-            Some(a) => match a.checked_sub(stalled_since.elapsed()) {
-                Some(left) if !left.is_zero() => left,
-                _ => return Err(timeout_error(self.timing.kind_of(phase))),
+        // The write timeout counts from the last progress; the deadline from now.
+        let from_write = match self.timing.write {
+            Some(w) => match w.checked_sub(stalled_since.elapsed()) {
+                Some(left) if !left.is_zero() => Some(left),
+                _ => return Err(timeout_error(self.timing.kind_of(TimeoutKind::Write))),
             },
-            None => WATCH_SLICE,
+            None => None,
         };
+        let from_deadline = self.timing.effective(None).map_err(|k| timeout_error(self.timing.kind_of(k)))?;
+        let left = from_write.into_iter().chain(from_deadline).min().unwrap_or(WATCH_SLICE);
         let want = Some(left.min(WATCH_SLICE));
         if self.armed_write != Some(want) {
             self.stream.tcp().set_write_timeout(want)?;
