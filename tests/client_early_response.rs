@@ -185,3 +185,23 @@ fn a_continue_during_the_body_does_not_stop_it() {
     assert_eq!(resp.status(), 200);
     assert_eq!(resp.text().unwrap(), (4u64 << 20).to_string());
 }
+
+#[test]
+fn a_malformed_early_answer_is_an_error_and_not_retried() {
+    // On the kept connection, the second request gets garbage while its body is sent.
+    let server = RawServer::start(|mut peer| {
+        let answered =
+            peer.read_request().is_some() && peer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+        if answered && read_head(&mut peer.reader).is_some() {
+            skip(&mut peer.reader, 4096);
+            peer.write(b"garbage, not HTTP\r\n\r\n");
+            std::thread::sleep(Duration::from_secs(2));
+        }
+    });
+    let client = client();
+    assert_eq!(client.send(server.url("/")).unwrap().text().unwrap(), "ok");
+    let req = Request::new(Method::Put, server.url("/put")).with_body(vec![b'p'; 4 << 20]);
+    let err = client.send(req).unwrap_err();
+    assert_eq!(err.protocol_kind(), Some(http_utils::ErrorKind::InvalidStatusLine), "{err:?}");
+    assert_eq!(server.accepted(), 1);
+}

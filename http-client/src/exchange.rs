@@ -227,7 +227,12 @@ fn round_trip(
                     return Ok((head, false));
                 }
             }
-            let retryable = !error.is_timeout() && !matches!(error, Error::RequestBodyLength { .. });
+            // A malformed early answer did come from the server: not a stale connection.
+            let retryable = !error.is_timeout()
+                && !matches!(
+                    error,
+                    Error::RequestBodyLength { .. } | Error::Protocol(_) | Error::ResponseHeadTooLarge { .. }
+                );
             return Err(Failure { error, retryable });
         }
     }
