@@ -233,6 +233,11 @@ impl Headers {
     /// ISO-8859-1, the historical charset of HTTP fields.
     ///
     /// Returns `false` when the buffer would pass 4 GiB (the caller treats that as too large).
+    /// The bytes its buffers hold room for.
+    pub(crate) fn capacity_bytes(&self) -> usize {
+        self.buf.capacity() + self.entries.capacity() * std::mem::size_of::<Entry>()
+    }
+
     pub(crate) fn push_wire(&mut self, name: &[u8], value: &[u8]) -> bool {
         if self.buf.len() + 2 * (name.len() + value.len()) > u32::MAX as usize {
             return false;
@@ -343,12 +348,22 @@ pub(crate) struct WireFields {
     entries: Vec<Entry>,
     /// Some value runs over a line break (obsolete line folding).
     folded: bool,
+    /// A buffer to build the headers in (empty, with its capacity).
+    reuse: Option<String>,
 }
 
 impl WireFields {
     /// No fields yet; the section starts at `base`.
     pub(crate) fn new(base: usize) -> WireFields {
-        WireFields { base, entries: Vec::new(), folded: false }
+        WireFields { base, entries: Vec::new(), folded: false, reuse: None }
+    }
+
+    /// Like [`new`](WireFields::new), filling the allocations of headers done with.
+    pub(crate) fn reusing(base: usize, spare: Headers) -> WireFields {
+        let Headers { mut buf, mut entries } = spare;
+        buf.clear();
+        entries.clear();
+        WireFields { base, entries, folded: false, reuse: Some(buf) }
     }
 
     /// Number of fields so far.
@@ -383,10 +398,18 @@ impl WireFields {
     /// Builds the headers from the received bytes `buf` (the same slice the ranges point
     /// into). `None` when the section is too large to hold.
     pub(crate) fn finish(self, buf: &[u8]) -> Option<Headers> {
-        let end = self.entries.last().map_or(0, |e| e.end as usize);
+        let entries = self.entries;
+        let end = entries.last().map_or(0, |e| e.end as usize);
         let section = buf.get(self.base..self.base + end)?;
-        let mut bytes = section.to_vec();
-        for e in &self.entries {
+        let mut bytes = match self.reuse {
+            Some(spare) => {
+                let mut b = spare.into_bytes();
+                b.extend_from_slice(section);
+                b
+            }
+            None => section.to_vec(),
+        };
+        for e in &entries {
             bytes.get_mut(e.start as usize..e.name_end as usize)?.make_ascii_lowercase();
             if self.folded {
                 unfold(bytes.get_mut(e.value_start as usize..e.end as usize)?);
@@ -395,12 +418,12 @@ impl WireFields {
         // Lower-casing ASCII letters and turning whitespace into spaces keep UTF-8 valid and
         // invalid alike.
         let bytes = match String::from_utf8(bytes) {
-            Ok(buf) => return Some(Headers { buf, entries: self.entries }),
+            Ok(buf) => return Some(Headers { buf, entries }),
             Err(e) => e.into_bytes(),
         };
         // Some value is not UTF-8: copy field by field, reading such values as ISO-8859-1.
-        let mut headers = Headers::with_capacity(self.entries.len(), 2 * end);
-        for e in &self.entries {
+        let mut headers = Headers::with_capacity(entries.len(), 2 * end);
+        for e in &entries {
             let name = bytes.get(e.start as usize..e.name_end as usize)?;
             let value = bytes.get(e.value_start as usize..e.end as usize)?;
             if !headers.push_wire(name, value) {

@@ -76,7 +76,9 @@ pub use framing::{request_framing, response_framing, response_has_body, Framing}
 pub use headers::Headers;
 pub use limits::Limits;
 pub use method::{ExtensionMethod, InvalidMethod, Method};
-pub use parse::{check_host, parse_headers, parse_request_head, parse_response_head, Parsed};
+pub use parse::{
+    check_host, parse_headers, parse_request_head, parse_request_head_reusing, parse_response_head, Parsed,
+};
 pub use request::{keep_alive, Body, Request};
 pub use response::{reason_phrase, ResponseHead};
 pub use url::{

@@ -97,6 +97,40 @@ fn line_end(buf: &[u8], pos: usize) -> Option<Result<usize, Error>> {
 /// `InvalidHeaderName`, `InvalidHeaderValue`, `MissingColon`, `ObsoleteLineFolding`,
 /// `BareCarriageReturn` (400), `UnsupportedVersion` (505).
 pub fn parse_request_head(buf: &[u8], limits: &Limits) -> Step<Request> {
+    parse_request(buf, limits, None)
+}
+
+/// Like [`parse_request_head`], building the request in the allocations of `spare`, a
+/// request done with (its URL and header buffers keep their capacity, so that a server
+/// parsing request after request allocates nothing for them). `spare` is used up when a
+/// request is complete; a spare whose buffers grew past 16 KiB is not reused.
+///
+/// ```
+/// use http_utils::{parse_request_head_reusing, Limits};
+/// let mut spare = None;
+/// for _ in 0..2 {
+///     let (req, _) = parse_request_head_reusing(b"GET /a HTTP/1.1\r\nHost: h\r\n\r\n", &Limits::default(), &mut spare)
+///         .unwrap()
+///         .complete()
+///         .unwrap();
+///     assert_eq!((req.url(), req.headers().get("host")), ("/a", Some("h")));
+///     spare = Some(req);
+/// }
+/// ```
+///
+/// # Errors
+/// As [`parse_request_head`].
+pub fn parse_request_head_reusing(buf: &[u8], limits: &Limits, spare: &mut Option<Request>) -> Step<Request> {
+    let parts = spare.take().and_then(Request::into_buffers);
+    let parsed = parse_request(buf, limits, parts);
+    if !matches!(parsed, Ok(Parsed::Complete { .. })) {
+        // What was taken from the spare is dropped with the partial parse: rare enough.
+        *spare = None;
+    }
+    parsed
+}
+
+fn parse_request(buf: &[u8], limits: &Limits, spare: Option<(String, Headers)>) -> Step<Request> {
     // Skip a few leading empty lines.
     let mut start = 0;
     for _ in 0..4 {
@@ -146,8 +180,15 @@ pub fn parse_request_head(buf: &[u8], limits: &Limits) -> Step<Request> {
         return err(ErrorKind::InvalidTarget, pos);
     }
     // Visible ASCII only, so this is valid UTF-8.
-    let target = match std::str::from_utf8(&buf[target_start..pos]) {
-        Ok(t) => t.to_owned(),
+    let (mut target, spare_headers) = match spare {
+        Some((mut url, headers)) => {
+            url.clear();
+            (url, Some(headers))
+        }
+        None => (String::new(), None),
+    };
+    match std::str::from_utf8(&buf[target_start..pos]) {
+        Ok(t) => target.push_str(t),
         Err(_) => return err(ErrorKind::InvalidTarget, target_start),
     };
     pos += 1;
@@ -177,7 +218,11 @@ pub fn parse_request_head(buf: &[u8], limits: &Limits) -> Step<Request> {
         Some(r) => r?,
     };
 
-    match parse_fields(buf, next, limits, false)? {
+    let fields = match spare_headers {
+        Some(h) => WireFields::reusing(next, h),
+        None => WireFields::new(next),
+    };
+    match parse_fields_into(buf, next, limits, false, fields)? {
         Parsed::Complete { value: headers, used } => {
             Ok(Parsed::Complete { value: Request::from_parts(method, target, version, headers), used })
         }
@@ -293,8 +338,17 @@ pub fn parse_headers(buf: &[u8], limits: &Limits) -> Step<Headers> {
 
 /// Parses fields starting at `pos`; offsets and the head limit count from the start of `buf`.
 /// Nothing is allocated unless the section is complete.
-fn parse_fields(buf: &[u8], mut pos: usize, limits: &Limits, fold: bool) -> Step<Headers> {
-    let mut fields = WireFields::new(pos);
+fn parse_fields(buf: &[u8], pos: usize, limits: &Limits, fold: bool) -> Step<Headers> {
+    parse_fields_into(buf, pos, limits, fold, WireFields::new(pos))
+}
+
+fn parse_fields_into(
+    buf: &[u8],
+    mut pos: usize,
+    limits: &Limits,
+    fold: bool,
+    mut fields: WireFields,
+) -> Step<Headers> {
     loop {
         if pos > limits.max_head {
             return err(ErrorKind::HeadTooLarge, limits.max_head);

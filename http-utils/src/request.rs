@@ -152,6 +152,13 @@ impl Request {
         Request::from_parts(method, url.into(), Version::Http11, Headers::new())
     }
 
+    /// Its URL and header buffers, to parse another request into, unless they grew large.
+    pub(crate) fn into_buffers(self) -> Option<(String, Headers)> {
+        const KEEP_AT_MOST: usize = 16 * 1024;
+        (self.url.capacity() <= KEEP_AT_MOST && self.headers.capacity_bytes() <= KEEP_AT_MOST)
+            .then_some((self.url, self.headers))
+    }
+
     /// A request from its head's parts, with no body.
     pub fn from_parts(method: Method, url: String, version: Version, headers: Headers) -> Request {
         Request {

@@ -373,3 +373,33 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn a_reused_request_parses_as_a_fresh_one() {
+    use http_utils::parse_request_head_reusing;
+    let limits = Limits::default();
+    let heads: [&[u8]; 3] = [
+        b"POST /a/long/path?with=query HTTP/1.1\r\nHost: h\r\nX-One: 1\r\nX-Two: 2\r\nContent-Length: 0\r\n\r\n",
+        b"GET / HTTP/1.0\r\n\r\n",
+        b"GET /x HTTP/1.1\r\nHost: other\r\nAccept: \xe9\r\n\r\n",
+    ];
+    let mut spare = None;
+    for _ in 0..2 {
+        for head in heads {
+            let (fresh, used) = parse_request_head(head, &limits).unwrap().complete().unwrap();
+            let (reused, used2) =
+                parse_request_head_reusing(head, &limits, &mut spare).unwrap().complete().unwrap();
+            assert_eq!(used, used2);
+            assert_eq!(
+                (fresh.method(), fresh.url(), fresh.version()),
+                (reused.method(), reused.url(), reused.version())
+            );
+            assert_eq!(fresh.headers(), reused.headers());
+            spare = Some(reused);
+        }
+    }
+    // A partial head leaves the spare unused, never half filled.
+    assert!(matches!(parse_request_head_reusing(b"GET / HT", &limits, &mut spare), Ok(Parsed::Partial)));
+    let (r, _) = parse_request_head_reusing(heads[1], &limits, &mut spare).unwrap().complete().unwrap();
+    assert_eq!(r.headers().len(), 0);
+}

@@ -180,6 +180,8 @@ pub(crate) struct Worker<'s> {
     pub busy_tag: u64,
     /// The key of the connection being driven.
     pub key: u64,
+    /// A request record done with, whose buffers the next request head is parsed into.
+    pub spare: Option<http_utils::Request>,
 }
 
 impl<'s> Worker<'s> {
@@ -194,6 +196,7 @@ impl<'s> Worker<'s> {
             busy: None,
             busy_tag: id << 40,
             key: 0,
+            spare: None,
         }
     }
 

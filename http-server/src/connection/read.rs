@@ -3,7 +3,7 @@
 
 use std::io;
 
-use http_utils::{parse_request_head, Parsed, Version};
+use http_utils::{parse_request_head_reusing, Parsed, Version};
 
 use super::compose::error_response;
 use super::write::{emit, Then};
@@ -104,7 +104,7 @@ pub(super) fn http(w: &mut Worker<'_>, conn: &mut Conn, hangup: bool) -> Outcome
             if served == REQUESTS_PER_TURN {
                 return emit(w, conn, Then::Next(Phase::Head), Outcome::Yield).unwrap_or(Outcome::Yield);
             }
-            match parse_request_head(w.rbuf.available(), &limits) {
+            match parse_request_head_reusing(w.rbuf.available(), &limits, &mut w.spare) {
                 Ok(Parsed::Complete { value, used }) => {
                     served += 1;
                     w.rbuf.consume(used);

@@ -139,6 +139,7 @@ fn log_response(
     close: Option<CloseReason>,
 ) {
     if table.log_hook.is_none() && !table.debug {
+        w.spare = Some(request);
         return;
     }
     if w.body.is_some() {
@@ -146,6 +147,7 @@ fn log_response(
         w.late_log = Some(LateLog { table, request, peer, status, bytes, started, close, sent: false });
     } else {
         log(&table, &request, peer, status, bytes, started, close);
+        w.spare = Some(request);
     }
 }
 
