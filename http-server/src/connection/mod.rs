@@ -138,6 +138,16 @@ impl Conn {
         }
     }
 
+    /// True for a connection whose first request has not begun to arrive: a shutdown still
+    /// reads it for a moment, as its request may be on its way (it was accepted before the
+    /// listener closed).
+    pub(crate) fn unheard(&self) -> bool {
+        self.requests == 0
+            && self.head_started.is_none()
+            && self.saved.is_empty()
+            && matches!(self.phase, Phase::Handshake | Phase::Head)
+    }
+
     /// The bytes to send (best effort) to a connection closed at its deadline: a 408 for a
     /// request still arriving, nothing otherwise.
     pub(crate) fn expiry_notice(&self) -> Option<&'static [u8]> {

@@ -18,7 +18,7 @@ use crate::io::poller::Poller;
 use crate::io::timeouts::Timeouts;
 #[cfg(unix)]
 use crate::io::transport::UnixTransport;
-use crate::io::transport::{ListenOptions, TcpTransport, Transport};
+use crate::io::transport::{ListenOptions, Listener, TcpTransport, Transport};
 use crate::io::wire::WireRules;
 use crate::runtime::seats::Seats;
 use crate::runtime::shared::Shared;
@@ -27,6 +27,19 @@ use crate::server::Server;
 
 /// The default of [`ServerBuilder::max_streams`].
 pub const DEFAULT_MAX_STREAMS: usize = 16_384;
+
+/// A listening endpoint besides (or instead of) the builder's own.
+enum Endpoint {
+    /// A TCP socket given bound and listening: wrapped like the builder's own listener (TLS).
+    Tcp(std::net::TcpListener),
+    /// A Unix socket given bound and listening: wrapped like the builder's own listener.
+    #[cfg(unix)]
+    Unix(std::os::unix::net::UnixListener),
+    /// A listener with a transport of its own, used as it is.
+    Listener(Box<dyn Listener>),
+    /// One more endpoint, opened by a transport at a port.
+    Also(Box<dyn Transport>, u16),
+}
 
 /// Configures and binds a server (the egg's `http:make-server`).
 ///
@@ -68,6 +81,10 @@ pub struct ServerBuilder {
     body_buffer_limit: u64,
     compression: bool,
     transport: Box<dyn Transport>,
+    reuse_port: bool,
+    endpoints: Vec<Endpoint>,
+    systemd: bool,
+    signals: bool,
     #[cfg(feature = "tls")]
     tls: Option<Arc<rustls::ServerConfig>>,
 }
@@ -98,6 +115,10 @@ impl ServerBuilder {
             body_buffer_limit: 256 << 20,
             compression: true,
             transport: Box::new(TcpTransport),
+            reuse_port: false,
+            endpoints: Vec::new(),
+            systemd: false,
+            signals: false,
             #[cfg(feature = "tls")]
             tls: None,
         }
@@ -323,20 +344,144 @@ impl ServerBuilder {
         self
     }
 
+    /// Sets `SO_REUSEPORT` on the TCP listeners the builder opens (default off), so that
+    /// several processes (N instances, or the next version during an upgrade) listen on one
+    /// port and the kernel spreads new connections over them. Unix systems only (not Solaris
+    /// or illumos); elsewhere [`build`](ServerBuilder::build) fails with `Unsupported`.
+    ///
+    /// A process that stops takes the connections the kernel queued on its own socket and
+    /// serves them before it closes the socket; a connection that arrives in the instant
+    /// between that last look and the close is reset by the kernel (a proxy in front retries
+    /// it elsewhere). A listening socket handed from one process to the next (systemd socket
+    /// activation, [`systemd_activation`](ServerBuilder::systemd_activation)) has no such
+    /// instant.
+    pub fn reuse_port(mut self, on: bool) -> Self {
+        self.reuse_port = on;
+        self
+    }
+
+    /// Serves on an already-bound, listening TCP socket instead of opening one (its port,
+    /// address and backlog are the socket's; [`port`](ServerBuilder::port) and
+    /// [`bind`](ServerBuilder::bind) are then not used). May be given several times, and
+    /// with [`tls`](ServerBuilder::tls) the socket speaks TLS.
+    ///
+    /// ```
+    /// # fn main() -> std::io::Result<()> {
+    /// let socket = std::net::TcpListener::bind("127.0.0.1:0")?;
+    /// let addr = socket.local_addr()?;
+    /// let server = http_server::Server::builder().tcp_listener(socket).build()?;
+    /// assert_eq!(server.local_addr().socket_addr(), Some(addr));
+    /// # Ok(()) }
+    /// ```
+    pub fn tcp_listener(mut self, listener: std::net::TcpListener) -> Self {
+        self.endpoints.push(Endpoint::Tcp(listener));
+        self
+    }
+
+    /// Serves on an already-bound, listening Unix domain socket (Unix systems only), like
+    /// [`tcp_listener`](ServerBuilder::tcp_listener); its socket file is left in place.
+    #[cfg(unix)]
+    pub fn unix_listener(mut self, listener: std::os::unix::net::UnixListener) -> Self {
+        self.endpoints.push(Endpoint::Unix(listener));
+        self
+    }
+
+    /// Serves on a listener made elsewhere, as it is (neither [`tls`](ServerBuilder::tls)
+    /// nor the builder's address settings apply to it), instead of opening one. May be given
+    /// several times.
+    pub fn listener(mut self, listener: impl Listener) -> Self {
+        self.endpoints.push(Endpoint::Listener(Box::new(listener)));
+        self
+    }
+
+    /// Listens at `port` through `transport` too, besides the builder's own listener: with
+    /// the same address and backlog, for example plain HTTP on 80 and HTTPS on 443 from one
+    /// server.
+    ///
+    /// ```
+    /// # fn main() -> std::io::Result<()> {
+    /// use http_server::{Server, TcpTransport};
+    /// let server = Server::builder().bind("127.0.0.1").port(0).also_listen(TcpTransport, 0).build()?;
+    /// assert_eq!(server.local_addrs().len(), 2);
+    /// # Ok(()) }
+    /// ```
+    pub fn also_listen(mut self, transport: impl Transport, port: u16) -> Self {
+        self.endpoints.push(Endpoint::Also(Box::new(transport), port));
+        self
+    }
+
+    /// Takes the listening sockets that systemd hands over (socket activation: `LISTEN_FDS`
+    /// and `LISTEN_PID` naming this process; TCP and Unix stream sockets), instead of opening
+    /// one, when there are any; otherwise the builder opens its own listener as usual, so
+    /// one program runs under systemd and outside it. Unix systems only; elsewhere it does
+    /// nothing. With [`tls`](ServerBuilder::tls) they speak TLS.
+    pub fn systemd_activation(mut self, on: bool) -> Self {
+        self.systemd = on;
+        self
+    }
+
+    /// Whether SIGTERM and SIGINT shut the server down (default off; Unix systems only,
+    /// elsewhere it does nothing): the first starts the graceful shutdown (no more accepts,
+    /// requests in flight finish within [`shutdown_grace`](ServerBuilder::shutdown_grace),
+    /// idle connections close, then [`Server::run`] returns), a second one ends the grace
+    /// period at once, and if handlers still hold the shutdown 2 s after that the process
+    /// exits with status 1. See [`Server::run_until_signal`].
+    pub fn shutdown_on_signals(mut self, on: bool) -> Self {
+        self.signals = on;
+        self
+    }
+
+    /// Opens the listeners (unless some are given) and wraps them as the settings say.
+    fn listeners(&mut self) -> io::Result<Vec<Box<dyn Listener>>> {
+        let options = ListenOptions {
+            port: self.port,
+            host: self.host.clone(),
+            backlog: self.backlog,
+            reuse_port: self.reuse_port,
+        };
+        let mut sockets = Vec::new();
+        let mut ready = Vec::new();
+        #[cfg(unix)]
+        if self.systemd {
+            sockets.extend(crate::server::systemd::listeners()?);
+        }
+        let mut also = Vec::new();
+        for e in std::mem::take(&mut self.endpoints) {
+            match e {
+                Endpoint::Tcp(l) => sockets.push(crate::io::transport::tcp_listener_from_std(l)?),
+                #[cfg(unix)]
+                Endpoint::Unix(l) => sockets.push(crate::io::transport::unix_listener_from_std(l)?),
+                Endpoint::Listener(l) => ready.push(l),
+                Endpoint::Also(t, port) => also.push((t, port)),
+            }
+        }
+        if sockets.is_empty() && ready.is_empty() {
+            sockets.push(self.transport.listen(&options)?);
+        }
+        let mut out = Vec::with_capacity(sockets.len() + ready.len() + also.len());
+        for listener in sockets {
+            #[cfg(feature = "tls")]
+            let listener = match self.tls.clone() {
+                Some(config) => crate::io::tls::wrap_listener(listener, config),
+                None => listener,
+            };
+            out.push(listener);
+        }
+        out.extend(ready);
+        for (t, port) in also {
+            out.push(t.listen(&ListenOptions { port, ..options.clone() })?);
+        }
+        Ok(out)
+    }
+
     /// Opens the listener and runs the init callback.
     ///
     /// # Errors
     /// Whatever listening fails with (address in use, permission denied, ...), and errors
     /// creating the poller.
-    pub fn build(self) -> io::Result<Server> {
-        let options = ListenOptions { port: self.port, host: self.host.clone(), backlog: self.backlog };
-        #[allow(unused_mut)]
-        let mut listener = self.transport.listen(&options)?;
-        #[cfg(feature = "tls")]
-        if let Some(config) = self.tls.clone() {
-            listener = crate::io::tls::wrap_listener(listener, config);
-        }
-        let local_addr = listener.local_addr()?;
+    pub fn build(mut self) -> io::Result<Server> {
+        let listeners = self.listeners()?;
+        let local_addrs = listeners.iter().map(|l| l.local_addr()).collect::<io::Result<Vec<_>>>()?;
         let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
         let workers = self.workers.unwrap_or(64);
         let io_threads = self.io_threads.unwrap_or(cpus).min(workers).max(1);
@@ -378,6 +523,6 @@ impl ServerBuilder {
         if let Some(init) = self.init {
             init();
         }
-        Ok(Server { shared, listener: Some(listener), local_addr })
+        Ok(Server { shared, listeners, local_addrs, signals: self.signals })
     }
 }
