@@ -128,11 +128,15 @@ pub use handler::context::{
     BodyStream, Context, ErrorHook, ErrorPage, Handler, LogHook, StatusHandler, UrlTransform,
 };
 pub use handler::dispatch::resource_handler;
+pub use handler::forwarded::{
+    parse_forwarded, parse_x_forwarded_for, ForwardedElement, Node as ForwardedNode,
+};
 pub use handler::hooks::{ErrorEvent, LogRecord};
 pub use handler::into_response::{HttpError, IntoResponse};
 #[cfg(feature = "json")]
 pub use handler::parsers::json_parser;
 pub use handler::parsers::multipart_parser;
+pub use handler::proxies::{InvalidRange, IpRange, Origin, TrustedProxies};
 pub use handler::registry::ResourcePaths;
 pub use handler::responder::Responder;
 pub use handler::response::{
@@ -146,6 +150,8 @@ pub use handler::stream::{
 };
 #[cfg(feature = "serde")]
 pub use handler::typed::is_json_media_type;
+pub use io::proxy_header::{parse_proxy_header, ProxyHeader, ProxyHeaderError};
+pub use io::proxy_protocol::ProxyProtocolTransport;
 pub use io::timeouts::Timeouts;
 #[cfg(feature = "tls")]
 pub use io::tls::TlsTransport;

@@ -238,7 +238,11 @@ pub(crate) fn drive(w: &mut Worker<'_>, conn: &mut Conn, hangup: bool) -> Outcom
             read::linger(w, conn, reason)
         }
         Phase::Handshake => match conn.io.handshake() {
-            Ok(true) => read::http(w, conn, hangup),
+            Ok(true) => {
+                // A handshake may tell who the peer really is (the PROXY protocol).
+                conn.peer = conn.io.peer_addr();
+                read::http(w, conn, hangup)
+            }
             Ok(false) => {
                 conn.phase = Phase::Handshake;
                 Outcome::Park

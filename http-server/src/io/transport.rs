@@ -182,6 +182,11 @@ pub trait Connection: Read + Write + Send + 'static {
         Err(io::ErrorKind::Unsupported.into())
     }
 
+    /// True when the connection is encrypted (TLS): requests on it are `https`.
+    fn secure(&self) -> bool {
+        false
+    }
+
     /// True when the transport has output of its own to send before it can go on (TLS), so
     /// the server waits for the socket to become writable rather than readable.
     fn wants_write(&self) -> bool {

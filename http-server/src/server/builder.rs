@@ -12,13 +12,15 @@ use http_utils::{Limits, Version};
 
 use crate::connection::engine::{Budget, Engine, Settings};
 use crate::connection::queue::DispatchQueue;
+use crate::handler::proxies::TrustedProxies;
 use crate::handler::registry::Registry;
 use crate::handler::site::Site;
 use crate::io::poller::Poller;
+use crate::io::proxy_protocol::PeerFilter;
 use crate::io::timeouts::Timeouts;
 #[cfg(unix)]
 use crate::io::transport::UnixTransport;
-use crate::io::transport::{ListenOptions, Listener, TcpTransport, Transport};
+use crate::io::transport::{ListenOptions, Listener, PeerAddr, TcpTransport, Transport};
 use crate::io::wire::WireRules;
 use crate::runtime::seats::Seats;
 use crate::runtime::shared::Shared;
@@ -82,6 +84,8 @@ pub struct ServerBuilder {
     compression: bool,
     transport: Box<dyn Transport>,
     reuse_port: bool,
+    proxy_protocol: bool,
+    trusted: TrustedProxies,
     endpoints: Vec<Endpoint>,
     systemd: bool,
     signals: bool,
@@ -116,6 +120,8 @@ impl ServerBuilder {
             compression: true,
             transport: Box::new(TcpTransport),
             reuse_port: false,
+            proxy_protocol: false,
+            trusted: TrustedProxies::new(),
             endpoints: Vec::new(),
             systemd: false,
             signals: false,
@@ -420,6 +426,40 @@ impl ServerBuilder {
         self
     }
 
+    /// The proxies (addresses and CIDR ranges) whose forwarding headers are believed:
+    /// `Forwarded` (RFC 7239), `X-Forwarded-For`, `-Proto` and `-Host`, read by
+    /// [`Context::client_ip`](crate::Context::client_ip), [`scheme`](crate::Context::scheme)
+    /// and [`host`](crate::Context::host). From other peers those headers are ignored. None
+    /// by default.
+    ///
+    /// ```
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use http_server::{Server, TrustedProxies};
+    /// let server = Server::builder()
+    ///     .port(0)
+    ///     .trusted_proxies(TrustedProxies::parse("127.0.0.1, 10.0.0.0/8")?)
+    ///     .build()?;
+    /// # Ok(()) }
+    /// ```
+    pub fn trusted_proxies(mut self, proxies: TrustedProxies) -> Self {
+        self.trusted = proxies;
+        self
+    }
+
+    /// Whether every connection starts with a PROXY protocol header (v1 or v2, as HAProxy's
+    /// `send-proxy-v2` sends it; default off): the server reads it before anything else
+    /// (TLS included), within the header timeout and at most 4 KiB, and takes the client
+    /// address it gives as the peer. A connection without a valid header is closed. With
+    /// [`trusted_proxies`](ServerBuilder::trusted_proxies) set, connections from other peers
+    /// are closed before a byte is read. It applies to the builder's own listener and to
+    /// sockets given or handed over, not to [`listener`](ServerBuilder::listener) and
+    /// [`also_listen`](ServerBuilder::also_listen) ones (wrap their transport in
+    /// [`ProxyProtocolTransport`](crate::ProxyProtocolTransport)).
+    pub fn proxy_protocol(mut self, on: bool) -> Self {
+        self.proxy_protocol = on;
+        self
+    }
+
     /// Whether SIGTERM and SIGINT shut the server down (default off; Unix systems only,
     /// elsewhere it does nothing): the first starts the graceful shutdown (no more accepts,
     /// requests in flight finish within [`shutdown_grace`](ServerBuilder::shutdown_grace),
@@ -459,7 +499,15 @@ impl ServerBuilder {
             sockets.push(self.transport.listen(&options)?);
         }
         let mut out = Vec::with_capacity(sockets.len() + ready.len() + also.len());
+        let filter: Option<PeerFilter> = (!self.trusted.is_empty()).then(|| {
+            let trusted = self.trusted.clone();
+            Arc::new(move |peer: &PeerAddr| trusted.trusts(peer)) as PeerFilter
+        });
         for listener in sockets {
+            let listener = match self.proxy_protocol {
+                true => crate::io::proxy_protocol::wrap_listener(listener, filter.clone()),
+                false => listener,
+            };
             #[cfg(feature = "tls")]
             let listener = match self.tls.clone() {
                 Some(config) => crate::io::tls::wrap_listener(listener, config),
@@ -489,13 +537,17 @@ impl ServerBuilder {
             self.request_count_limit.unwrap_or_else(|| workers.saturating_sub(io_threads).max(1));
         let pollers = (0..io_threads).map(|_| Poller::new().map(Arc::new)).collect::<io::Result<Vec<_>>>()?;
         let engine = Engine {
-            site: Site::new(
-                self.server_name,
-                self.location,
-                self.protocol,
-                self.responder_timeout,
-                self.max_streams,
-            ),
+            site: {
+                let mut site = Site::new(
+                    self.server_name,
+                    self.location,
+                    self.protocol,
+                    self.responder_timeout,
+                    self.max_streams,
+                );
+                site.trusted = self.trusted;
+                site
+            },
             wire: WireRules { timeouts: self.timeouts, limits: self.limits, abort: AtomicBool::new(false) },
             registry: Registry::new(),
             settings: Settings {
