@@ -4,7 +4,7 @@
 //!
 //! ```text
 //! cargo run --release --example service -- [--port N] [--bind ADDR] [--reuse-port]
-//!     [--name NAME] [--record FILE] [--grace SECONDS]
+//!     [--name NAME] [--record FILE] [--grace SECONDS] [--trust RANGES] [--proxy-protocol]
 //! ```
 //!
 //! - Under systemd it serves on the sockets the unit hands over (socket activation) and says
@@ -12,10 +12,15 @@
 //!   (8080 by default) at `--bind` (every address by default).
 //! - `--reuse-port` sets `SO_REUSEPORT`: the next instance can listen on the same port
 //!   before this one stops.
+//! - `--trust 127.0.0.1,10.0.0.0/8`: the proxies whose `Forwarded` and `X-Forwarded-*`
+//!   headers are believed (nginx in front); `--proxy-protocol`: every connection starts with
+//!   a PROXY protocol header (HAProxy's `send-proxy-v2` in front), refused from peers not in
+//!   `--trust` when it is given.
 //! - SIGTERM or SIGINT: stop accepting, answer every request in flight (within `--grace`
 //!   seconds, 10 by default), close idle connections, exit 0.
 //!
-//! Routes: `GET /health` (for the balancer's health checks), `POST /orders` (the body is an
+//! Routes: `GET /health` (for the balancer's health checks), `GET /whoami` (the client's
+//! address, scheme and host as the server sees them, and the instance's name), `POST /orders` (the body is an
 //! order id; it is appended to the `--record` file, one a line, and answered), `GET
 //! /work?ms=N` (answers after N milliseconds, at most 10 s: a request that is in flight for
 //! a while), `POST /upload` (answers the number of bytes received).
@@ -25,7 +30,7 @@ use std::io::Write;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use http_toolkit::server::{Response, Server};
+use http_toolkit::server::{Response, Server, TrustedProxies};
 use http_toolkit::utils::Method;
 
 /// What the command line says.
@@ -36,6 +41,8 @@ struct Options {
     name: String,
     record: Option<String>,
     grace: u64,
+    trust: TrustedProxies,
+    proxy_protocol: bool,
 }
 
 fn options() -> Result<Options, String> {
@@ -46,6 +53,8 @@ fn options() -> Result<Options, String> {
         name: "service".into(),
         record: None,
         grace: 10,
+        trust: TrustedProxies::new(),
+        proxy_protocol: false,
     };
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
@@ -57,6 +66,8 @@ fn options() -> Result<Options, String> {
             "--name" => o.name = value("a name")?,
             "--record" => o.record = Some(value("a file")?),
             "--grace" => o.grace = value("seconds")?.parse().map_err(|_| "--grace needs a number")?,
+            "--trust" => o.trust = TrustedProxies::parse(&value("addresses")?).map_err(|e| e.to_string())?,
+            "--proxy-protocol" => o.proxy_protocol = true,
             other => return Err(format!("unknown argument {other:?}")),
         }
     }
@@ -67,6 +78,15 @@ fn options() -> Result<Options, String> {
 fn install(server: &Server, name: &str, record: Option<File>) {
     let record = record.map(Mutex::new).map(Arc::new);
     server.route(Method::Get, "/health", |_cx| Response::text("ok")).expect("a new route");
+    let me = name.to_owned();
+    server
+        .route(Method::Get, "/whoami", move |cx| {
+            let o = cx.origin();
+            let client = o.client_ip.map_or_else(|| "-".to_owned(), |ip| ip.to_string());
+            let host = o.host.unwrap_or_default();
+            Response::text(format!("client={client} scheme={} host={host} by={me}", o.scheme))
+        })
+        .expect("a new route");
     let me = name.to_owned();
     server
         .route(Method::Post, "/orders", move |cx| {
@@ -118,7 +138,9 @@ fn main() {
         .reuse_port(o.reuse_port)
         .systemd_activation(true)
         .shutdown_on_signals(true)
-        .shutdown_grace(Duration::from_secs(o.grace));
+        .shutdown_grace(Duration::from_secs(o.grace))
+        .trusted_proxies(o.trust)
+        .proxy_protocol(o.proxy_protocol);
     if let Some(bind) = &o.bind {
         builder = builder.bind(bind.clone());
     }
