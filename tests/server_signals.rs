@@ -131,3 +131,46 @@ fn a_socket_handed_over_is_served_and_readiness_is_told() {
     assert!(out.starts_with("HTTP/1.1 200") && out.ends_with("ok"), "{out:?}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// systemd's own socket activation (`systemd-socket-activate`, Debian's systemd package):
+/// it listens, and on the first connection starts the service with the socket handed over.
+#[test]
+fn systemd_socket_activate_starts_the_service_on_its_socket() {
+    let tool = ["/usr/bin/systemd-socket-activate", "/bin/systemd-socket-activate"]
+        .into_iter()
+        .find(|p| std::path::Path::new(p).exists())
+        .expect("systemd-socket-activate is not installed (.ci/run installs systemd)");
+    let port = free_port();
+    let mut child = std::process::Command::new(tool)
+        .args(["-l", &format!("127.0.0.1:{port}")])
+        .arg(server_support::instances::service_binary())
+        .args(["--name", "socket-activated"])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+    let start = Instant::now();
+    let reply = loop {
+        if TcpStream::connect(addr).is_ok() {
+            break exchange(addr, b"GET /whoami HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+        }
+        assert!(start.elapsed() < Duration::from_secs(10), "systemd-socket-activate does not listen");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert!(reply.ends_with("by=socket-activated"), "{reply:?}");
+    // The tool execs the service in its place: the signal reaches the server.
+    let status =
+        std::process::Command::new("sh").arg("-c").arg(format!("kill -TERM {}", child.id())).status();
+    assert!(status.unwrap().success());
+    let start = Instant::now();
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        assert!(start.elapsed() < Duration::from_secs(10), "the service does not stop");
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    assert!(status.success(), "{status:?}");
+}
