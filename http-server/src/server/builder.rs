@@ -463,7 +463,8 @@ impl ServerBuilder {
     /// Whether SIGTERM and SIGINT shut the server down (default off; Unix systems only,
     /// elsewhere it does nothing): the first starts the graceful shutdown (no more accepts,
     /// requests in flight finish within [`shutdown_grace`](ServerBuilder::shutdown_grace),
-    /// idle connections close, then [`Server::run`] returns), a second one ends the grace
+    /// idle connections close, then [`Server::run`] returns, or with [`Server::spawn`],
+    /// [`ServerHandle::wait`](crate::ServerHandle::wait)), a second one ends the grace
     /// period at once, and if handlers still hold the shutdown 2 s after that the process
     /// exits with status 1. See [`Server::run_until_signal`].
     pub fn shutdown_on_signals(mut self, on: bool) -> Self {
