@@ -132,6 +132,15 @@ impl Balancer {
 
 impl Drop for Balancer {
     fn drop(&mut self) {
+        // SIGTERM: nginx's master stops its workers too (SIGKILL would orphan them).
+        let _ = Command::new("sh").arg("-c").arg(format!("kill -TERM {}", self.child.id())).status();
+        let start = Instant::now();
+        while start.elapsed() < Duration::from_secs(5) {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
