@@ -49,7 +49,7 @@ class Slot:
         args = [SERVICE, "--name", name, "--trust", "127.0.0.1"]
         if self.mode == "handed":
             fd = self.sock.fileno()
-            cmd = ["sh", "-c", f'LISTEN_PID=$$ LISTEN_FDS=1 exec "$0" "$@" 3<&{fd}'] + args
+            cmd = ["bash", "-c", f'LISTEN_PID=$$ LISTEN_FDS=1 exec "$0" "$@" 3<&{fd}'] + args
             p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, pass_fds=(fd,))
         else:
             cmd = args + ["--port", str(self.port), "--bind", "127.0.0.1", "--reuse-port"]

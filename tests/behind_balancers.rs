@@ -146,12 +146,27 @@ impl Drop for Balancer {
     }
 }
 
+/// A port of 127.0.0.1 held by a bound socket with SO_REUSEPORT that does not listen.
+fn reserve_port() -> socket2::Socket {
+    let s = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
+    s.set_reuse_address(true).unwrap();
+    s.set_reuse_port(true).unwrap();
+    s.bind(&"127.0.0.1:0".parse::<SocketAddr>().unwrap().into()).unwrap();
+    s
+}
+
+fn port_of(s: &socket2::Socket) -> u16 {
+    s.local_addr().unwrap().as_socket().unwrap().port()
+}
+
 /// How the instances of a slot get their socket.
 enum Slots {
     /// Listening sockets held here and handed to each instance, systemd style.
     HandedOver(Vec<TcpListener>),
-    /// Ports that each new instance shares with the old one through SO_REUSEPORT.
-    ReusePort(Vec<u16>),
+    /// Ports that each new instance shares with the old one through SO_REUSEPORT, each
+    /// held by a socket bound here (never listening, so it takes no connection), so that no
+    /// other test and no outgoing connection can take the port meanwhile.
+    ReusePort(Vec<socket2::Socket>),
 }
 
 impl Slots {
@@ -160,13 +175,13 @@ impl Slots {
     }
 
     fn reuse_port() -> Slots {
-        Slots::ReusePort((0..3).map(|_| free_port()).collect())
+        Slots::ReusePort((0..3).map(|_| reserve_port()).collect())
     }
 
     fn ports(&self) -> [u16; 3] {
         let v: Vec<u16> = match self {
             Slots::HandedOver(l) => l.iter().map(|l| l.local_addr().unwrap().port()).collect(),
-            Slots::ReusePort(p) => p.clone(),
+            Slots::ReusePort(p) => p.iter().map(port_of).collect(),
         };
         [v[0], v[1], v[2]]
     }
@@ -179,7 +194,7 @@ impl Slots {
         let name = format!("s{slot}g{generation}");
         let socket = match self {
             Slots::HandedOver(l) => Socket::HandedOver(&l[slot]),
-            Slots::ReusePort(p) => Socket::Port(p[slot], true),
+            Slots::ReusePort(p) => Socket::Port(port_of(&p[slot]), true),
         };
         Instance::start(&name, socket, &args, &[])
     }
@@ -334,7 +349,9 @@ fn get_from(source: &str, to: SocketAddr, path: &str, extra: &str) -> String {
     socket.connect(&to.into()).unwrap();
     let mut s: TcpStream = socket.into();
     s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-    write!(s, "GET {path} HTTP/1.1\r\nHost: shop.example\r\n{extra}Connection: close\r\n\r\n").unwrap();
+    let request = format!("GET {path} HTTP/1.1\r\nHost: shop.example\r\n{extra}Connection: close\r\n\r\n");
+    // A server that refuses the connection may close it before the request is all written.
+    let _ = s.write_all(request.as_bytes());
     let mut out = String::new();
     let _ = s.read_to_string(&mut out);
     out.rsplit("\r\n\r\n").next().unwrap_or("").to_owned()

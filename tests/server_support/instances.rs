@@ -53,7 +53,8 @@ impl Instance {
                 // at descriptor 3 and name its own process id (which exec keeps) in LISTEN_PID.
                 rustix::io::fcntl_setfd(listener, rustix::io::FdFlags::empty()).expect("clear close-on-exec");
                 let fd = listener.as_raw_fd();
-                let mut c = Command::new("sh");
+                // bash, not sh: dash reads only one-digit descriptors in a redirection.
+                let mut c = Command::new("bash");
                 c.arg("-c").arg(format!("LISTEN_PID=$$ LISTEN_FDS=1 exec \"$0\" \"$@\" 3<&{fd}")).arg(&bin);
                 c
             }
