@@ -166,3 +166,18 @@ fn a_silent_new_connection_holds_the_shutdown_a_second_at_most() {
     let mut buf = [0u8; 16];
     assert!(matches!(silent.read(&mut buf), Ok(0) | Err(_)), "closed");
 }
+
+#[test]
+fn a_listener_of_any_transport_is_used_as_it_is() {
+    use http_toolkit::server::{ListenOptions, ProxyProtocolTransport, Transport};
+    let options = ListenOptions { port: 0, host: Some("127.0.0.1".into()), backlog: 16, reuse_port: false };
+    let listener = ProxyProtocolTransport::new(TcpTransport).listen(&options).unwrap();
+    let server = Server::builder().listener(listener).build().unwrap();
+    hello(&server, "through a PROXY listener");
+    let h = server.spawn().unwrap();
+    let addr = h.local_addr().socket_addr().unwrap();
+    let reply = raw(addr, b"PROXY UNKNOWN\r\nGET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    assert_eq!(status_and_body(&reply), (200, "through a PROXY listener".to_owned()));
+    // That listener wants the header: a plain request gets no answer.
+    assert_eq!(raw(addr, b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"), "");
+}

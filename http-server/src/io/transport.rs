@@ -139,6 +139,21 @@ pub trait Listener: Send + Sync + 'static {
     fn source(&mut self) -> &mut dyn Source;
 }
 
+/// A boxed listener (what [`Transport::listen`] returns) is a listener too.
+impl Listener for Box<dyn Listener> {
+    fn accept(&self) -> io::Result<Box<dyn Connection>> {
+        (**self).accept()
+    }
+
+    fn local_addr(&self) -> io::Result<LocalAddr> {
+        (**self).local_addr()
+    }
+
+    fn source(&mut self) -> &mut dyn Source {
+        (**self).source()
+    }
+}
+
 /// One accepted connection, driven in non-blocking mode.
 pub trait Connection: Read + Write + Send + 'static {
     /// The peer's address (the egg's `http:get-addresses-procedure`).
