@@ -1,7 +1,8 @@
 //! The egg's hello world: `/` and `/index.html` answer `Hello, world!` on port 4242.
 //!
 //! `cargo run --release --example hello [-- --port N]`; the `PORT` environment variable also
-//! sets the port (the flag wins).
+//! sets the port (the flag wins). SIGTERM or Ctrl-C stops it gracefully (requests in flight
+//! are answered first) and it exits with status 0.
 
 use http_toolkit::server::{Response, Server};
 
@@ -34,7 +35,7 @@ fn main() {
     });
     server.add_resource(["/", "/index.html"], |_req, _args| Response::text("Hello, world!"));
     println!("listening on http://localhost:{}/", server.local_addr().port().unwrap_or(port));
-    if let Err(e) = server.run() {
+    if let Err(e) = server.run_until_signal() {
         eprintln!("hello: {e}");
         std::process::exit(1);
     }

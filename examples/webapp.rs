@@ -216,7 +216,9 @@ fn main() {
         eprintln!("webapp: {e}");
         std::process::exit(2);
     });
-    let server = Server::builder().port(opts.port).build().unwrap_or_else(|e| {
+    // Under systemd the unit's sockets are used (socket activation); SIGTERM and SIGINT shut
+    // the server down gracefully.
+    let server = Server::builder().port(opts.port).systemd_activation(true).build().unwrap_or_else(|e| {
         eprintln!("webapp: cannot listen on port {}: {e}", opts.port);
         std::process::exit(1);
     });
@@ -229,7 +231,7 @@ fn main() {
         server.local_addr().port().unwrap_or(opts.port),
         opts.root.display()
     );
-    if let Err(e) = server.run() {
+    if let Err(e) = server.run_until_signal() {
         eprintln!("webapp: {e}");
         std::process::exit(1);
     }

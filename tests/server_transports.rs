@@ -244,3 +244,41 @@ fn static_files_over_https() {
     assert_eq!(body, "abcdefghijklmnopqrstuvwxyz");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn plain_http_and_https_from_one_server() {
+    use http_toolkit::server::{TcpTransport, TlsTransport};
+    let t = tls();
+    let h = start(|b| b.also_listen(TlsTransport::new(TcpTransport, t.server.clone()), 0), hello);
+    let addrs: Vec<_> = h.local_addrs().iter().map(|a| a.socket_addr().unwrap()).collect();
+    assert_eq!(Client::connect(addrs[0]).get("/").text(), "Hello, world!");
+    let sock = TcpStream::connect(addrs[1]).unwrap();
+    sock.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let conn =
+        rustls::ClientConnection::new(t.client.clone(), ServerName::try_from("localhost").unwrap()).unwrap();
+    let mut s = BufReader::new(rustls::StreamOwned::new(conn, sock));
+    s.get_mut().write_all(b"GET / HTTP/1.1\r\nHost: localhost\r\n\r\n").unwrap();
+    assert_eq!(read_response(&mut s).1, "Hello, world!");
+}
+
+#[test]
+fn a_proxy_protocol_header_comes_before_tls() {
+    let t = tls();
+    let h = start(
+        |b| b.proxy_protocol(true).tls(t.server.clone()),
+        |s| {
+            s.route(http_toolkit::utils::Method::Get, "/who", |cx| {
+                Response::text(format!("{:?} {} {}", cx.client_ip(), cx.scheme(), cx.peer()))
+            })
+            .unwrap();
+        },
+    );
+    let mut sock = TcpStream::connect(addr(&h)).unwrap();
+    sock.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    sock.write_all(b"PROXY TCP4 198.51.100.20 10.0.0.1 40000 443\r\n").unwrap();
+    let conn =
+        rustls::ClientConnection::new(t.client.clone(), ServerName::try_from("localhost").unwrap()).unwrap();
+    let mut s = BufReader::new(rustls::StreamOwned::new(conn, sock));
+    s.get_mut().write_all(b"GET /who HTTP/1.1\r\nHost: localhost\r\n\r\n").unwrap();
+    assert_eq!(read_response(&mut s).1, "Some(198.51.100.20) https 198.51.100.20:40000");
+}

@@ -35,6 +35,20 @@
 //! - Transports ([`Transport`]): TCP, Unix domain sockets, and TLS with rustls
 //!   (feature `tls`, on by default).
 //!
+//! ## In production
+//! - Signals ([`Server::run_until_signal`], [`ServerBuilder::shutdown_on_signals`], Unix):
+//!   SIGTERM and SIGINT start the graceful shutdown and the process exits 0; a second
+//!   signal cuts the grace period short.
+//! - Several listeners ([`ServerBuilder::also_listen`]), sockets bound elsewhere
+//!   ([`ServerBuilder::tcp_listener`], [`ServerBuilder::listener`]), systemd socket
+//!   activation ([`ServerBuilder::systemd_activation`]) and readiness (`READY=1`,
+//!   `STOPPING=1` to `NOTIFY_SOCKET`), `SO_REUSEPORT` ([`ServerBuilder::reuse_port`]).
+//! - Behind a proxy: [`TrustedProxies`] for `Forwarded` and `X-Forwarded-*`
+//!   ([`Context::client_ip`], [`Context::scheme`], [`Context::host`], [`Context::origin`]);
+//!   the PROXY protocol v1 and v2 ([`ServerBuilder::proxy_protocol`],
+//!   [`ProxyProtocolTransport`]).
+//! - The deployment guide: `docs/deployment.md` in the repository.
+//!
 //! ## Beyond the egg
 //! - Routes with patterns in the resource table ([`Server::route`], [`Pattern`]):
 //!   `/hello/{name}`, `/files/{path...}`; the exact resource at a path is found first with one
@@ -107,6 +121,8 @@
 //! | multipart: one part's headers / parts / whole body | 8 KiB, 16 fields / 1000 / `max_body` | 400 / 400 / 413 |
 //! | static files: `..` or a dotfile in any encoding, symbolic links out of the root | — | 404 |
 //! | static files: backslash, NUL, invalid UTF-8 in the path | — | 400 |
+//! | PROXY protocol header ([`ServerBuilder::proxy_protocol`]): size / time / from a peer not trusted | 4 KiB (v1: 107 bytes) / the header timeout / — | close, unanswered |
+//! | forwarding headers (`Forwarded`, `X-Forwarded-*`): hops read / from a peer not trusted / malformed `Forwarded` | 64 / — / — | the rest ignored / ignored / ignored whole |
 //!
 //! Error responses never echo bytes of the request. A handler that panics costs one 500; the
 //! server keeps serving. When framing is in doubt the connection is closed after the error
@@ -128,11 +144,15 @@ pub use handler::context::{
     BodyStream, Context, ErrorHook, ErrorPage, Handler, LogHook, StatusHandler, UrlTransform,
 };
 pub use handler::dispatch::resource_handler;
+pub use handler::forwarded::{
+    parse_forwarded, parse_x_forwarded_for, ForwardedElement, Node as ForwardedNode,
+};
 pub use handler::hooks::{ErrorEvent, LogRecord};
 pub use handler::into_response::{HttpError, IntoResponse};
 #[cfg(feature = "json")]
 pub use handler::parsers::json_parser;
 pub use handler::parsers::multipart_parser;
+pub use handler::proxies::{InvalidRange, IpRange, Origin, TrustedProxies};
 pub use handler::registry::ResourcePaths;
 pub use handler::responder::Responder;
 pub use handler::response::{
@@ -146,6 +166,8 @@ pub use handler::stream::{
 };
 #[cfg(feature = "serde")]
 pub use handler::typed::is_json_media_type;
+pub use io::proxy_header::{parse_proxy_header, ProxyHeader, ProxyHeaderError};
+pub use io::proxy_protocol::ProxyProtocolTransport;
 pub use io::timeouts::Timeouts;
 #[cfg(feature = "tls")]
 pub use io::tls::TlsTransport;

@@ -7,6 +7,8 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::time::Duration;
 
+pub mod instances;
+
 use http_toolkit::server::{Server, ServerBuilder, ServerHandle};
 use http_toolkit::utils::io::{read_response_head, BodyReader};
 use http_toolkit::utils::{response_framing, Limits, Method, ResponseHead};

@@ -138,6 +138,16 @@ impl Conn {
         }
     }
 
+    /// True for a connection whose first request has not begun to arrive: a shutdown still
+    /// reads it for a moment, as its request may be on its way (it was accepted before the
+    /// listener closed).
+    pub(crate) fn unheard(&self) -> bool {
+        self.requests == 0
+            && self.head_started.is_none()
+            && self.saved.is_empty()
+            && matches!(self.phase, Phase::Handshake | Phase::Head)
+    }
+
     /// The bytes to send (best effort) to a connection closed at its deadline: a 408 for a
     /// request still arriving, nothing otherwise.
     pub(crate) fn expiry_notice(&self) -> Option<&'static [u8]> {
@@ -231,7 +241,11 @@ pub(crate) fn drive(w: &mut Worker<'_>, conn: &mut Conn, hangup: bool) -> Outcom
             read::linger(w, conn, reason)
         }
         Phase::Handshake => match conn.io.handshake() {
-            Ok(true) => read::http(w, conn, hangup),
+            Ok(true) => {
+                // A handshake may tell who the peer really is (the PROXY protocol).
+                conn.peer = conn.io.peer_addr();
+                read::http(w, conn, hangup)
+            }
             Ok(false) => {
                 conn.phase = Phase::Handshake;
                 Outcome::Park

@@ -129,7 +129,7 @@ pub(super) fn http(w: &mut Worker<'_>, conn: &mut Conn, hangup: bool) -> Outcome
                 return outcome;
             }
         }
-        if w.rbuf.is_empty() && engine.stopping() {
+        if w.rbuf.is_empty() && engine.stopping() && conn.requests > 0 {
             return Outcome::Close(CloseReason::ShuttingDown);
         }
         if drained && !conn.io.has_buffered_input() {

@@ -316,6 +316,7 @@ fn context<'a>(
 ) -> Context<'a> {
     let key = w.key;
     let home = engine.poller_of(key);
+    let secure = io.secure();
     let wire = Wire::new(io, &mut w.rbuf, &mut w.wbuf, &mut w.solo, key, home, &engine.wire);
     Context {
         request,
@@ -337,6 +338,7 @@ fn context<'a>(
         site: &engine.site,
         home,
         closing,
+        secure,
     }
 }
 

@@ -74,7 +74,8 @@ impl Scenario {
                 t.resources.insert((*path).to_owned(), h.clone());
             }
         });
-        let options = ListenOptions { port: 0, host: Some("127.0.0.1".into()), backlog: 8 };
+        let options =
+            ListenOptions { port: 0, host: Some("127.0.0.1".into()), backlog: 8, reuse_port: false };
         let mut listener = TcpTransport.listen(&options).unwrap();
         let addr = listener.local_addr().unwrap().socket_addr().unwrap();
         let (mut accept, _waker) = AcceptPoll::new(listener.source()).unwrap();

@@ -128,6 +128,8 @@ pub struct Context<'a> {
     pub(crate) home: &'a Arc<Poller>,
     /// The connection closes after this response whatever the handler does.
     pub(crate) closing: bool,
+    /// The connection is TLS.
+    pub(crate) secure: bool,
 }
 
 impl<'a> Context<'a> {
@@ -274,9 +276,37 @@ impl<'a> Context<'a> {
         &mut self.args
     }
 
-    /// The peer's address.
+    /// The peer's address: who is on the other end of the connection (behind a proxy, the
+    /// proxy; with the PROXY protocol, the address its header gives). See
+    /// [`client_ip`](Context::client_ip) for the client's.
     pub fn peer(&self) -> &PeerAddr {
         self.peer
+    }
+
+    /// Where the request comes from: the client's address, the scheme and the host, as
+    /// trusted proxies report them ([`ServerBuilder::trusted_proxies`](crate::ServerBuilder::trusted_proxies))
+    /// or, from any other peer, as the connection and the `Host` header say.
+    pub fn origin(&self) -> crate::Origin {
+        self.site.trusted.resolve(self.peer, self.secure, self.request.headers())
+    }
+
+    /// The client's IP address: the peer's, or from a trusted proxy, the one its
+    /// `Forwarded` or `X-Forwarded-For` header names (see [`TrustedProxies`](crate::TrustedProxies)).
+    /// `None` for a peer without one (a Unix socket not trusted as a proxy).
+    pub fn client_ip(&self) -> Option<std::net::IpAddr> {
+        self.origin().client_ip
+    }
+
+    /// `"https"` or `"http"`: whether the connection is TLS, or from a trusted proxy, what its
+    /// `Forwarded` `proto` or `X-Forwarded-Proto` says.
+    pub fn scheme(&self) -> &'static str {
+        self.origin().scheme
+    }
+
+    /// The host the client asked for: the `Host` header, or from a trusted proxy, its
+    /// `Forwarded` `host` or `X-Forwarded-Host`.
+    pub fn host(&self) -> Option<String> {
+        self.origin().host
     }
 
     /// True when the request announces a body (a `Content-Length` above zero or chunked).

@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 
 use http_utils::Version;
 
+use crate::handler::proxies::TrustedProxies;
 use crate::handler::responder::Pending;
 use crate::io::budget::Budget;
 use crate::io::clock::Clock;
@@ -19,6 +20,8 @@ pub(crate) struct Site {
     pub protocol: Version,
     pub responder_timeout: Duration,
     pub clock: Clock,
+    /// The peers whose forwarding headers are believed.
+    pub trusted: TrustedProxies,
     /// Answers awaited from responders, for their deadlines.
     responders: Mutex<Vec<Arc<Pending>>>,
     /// Long-lived answers (responders waiting, streams, upgraded connections), one share
@@ -40,6 +43,7 @@ impl Site {
             protocol,
             responder_timeout,
             clock: Clock::new(),
+            trusted: TrustedProxies::new(),
             responders: Mutex::new(Vec::new()),
             streams: Budget::new(max_streams as u64),
         }

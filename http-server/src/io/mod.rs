@@ -15,6 +15,8 @@ pub(crate) mod budget;
 pub(crate) mod clock;
 pub(crate) mod head;
 pub(crate) mod poller;
+pub(crate) mod proxy_header;
+pub(crate) mod proxy_protocol;
 pub(crate) mod timeouts;
 #[cfg(feature = "tls")]
 pub(crate) mod tls;

@@ -218,6 +218,11 @@ impl AcceptPoll {
         Ok((AcceptPoll { poll, events: Events::with_capacity(8) }, waker))
     }
 
+    /// Registers one more listener (a server with several), under its index.
+    pub(crate) fn add(&self, listener: &mut dyn Source, index: usize) -> io::Result<()> {
+        self.poll.registry().register(listener, Token(LISTENER.0 + index), MioInterest::READABLE)
+    }
+
     /// Waits for a connection to accept, the waker, or `timeout`.
     pub(crate) fn wait(&mut self, timeout: Option<Duration>) {
         let _ = self.poll.poll(&mut self.events, timeout);

@@ -195,6 +195,10 @@ impl Connection for TlsConnection {
         self.buffered
     }
 
+    fn secure(&self) -> bool {
+        true
+    }
+
     fn wants_write(&self) -> bool {
         self.tls.wants_write()
     }

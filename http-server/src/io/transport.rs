@@ -104,6 +104,10 @@ pub struct ListenOptions {
     pub host: Option<String>,
     /// The length of the queue of connections not yet accepted.
     pub backlog: u32,
+    /// Sets `SO_REUSEPORT` (Unix but Solaris and illumos): other sockets with the option, in
+    /// this process or another of the same user, may listen on the same port, and the kernel
+    /// spreads new connections over them. Transports without ports ignore it.
+    pub reuse_port: bool,
 }
 
 /// Opens listeners: the egg's `http:listen-procedure`.
@@ -133,6 +137,21 @@ pub trait Listener: Send + Sync + 'static {
     /// The listening socket, for the server to wait for connections on (registered for
     /// reading, edge-triggered: [`accept`](Listener::accept) is called until `WouldBlock`).
     fn source(&mut self) -> &mut dyn Source;
+}
+
+/// A boxed listener (what [`Transport::listen`] returns) is a listener too.
+impl Listener for Box<dyn Listener> {
+    fn accept(&self) -> io::Result<Box<dyn Connection>> {
+        (**self).accept()
+    }
+
+    fn local_addr(&self) -> io::Result<LocalAddr> {
+        (**self).local_addr()
+    }
+
+    fn source(&mut self) -> &mut dyn Source {
+        (**self).source()
+    }
 }
 
 /// One accepted connection, driven in non-blocking mode.
@@ -178,6 +197,11 @@ pub trait Connection: Read + Write + Send + 'static {
         Err(io::ErrorKind::Unsupported.into())
     }
 
+    /// True when the connection is encrypted (TLS): requests on it are `https`.
+    fn secure(&self) -> bool {
+        false
+    }
+
     /// True when the transport has output of its own to send before it can go on (TLS), so
     /// the server waits for the socket to become writable rather than readable.
     fn wants_write(&self) -> bool {
@@ -204,12 +228,27 @@ fn resolve(options: &ListenOptions) -> io::Result<SocketAddr> {
     }
 }
 
-fn bind_tcp(addr: SocketAddr, backlog: u32) -> io::Result<mio::net::TcpListener> {
+/// Sets `SO_REUSEPORT`, where the system has it.
+fn set_reuse_port(socket: &Socket) -> io::Result<()> {
+    #[cfg(all(unix, not(any(target_os = "solaris", target_os = "illumos", target_os = "cygwin"))))]
+    return socket.set_reuse_port(true);
+    #[allow(unreachable_code)]
+    {
+        let _ = socket;
+        Err(io::Error::new(io::ErrorKind::Unsupported, "SO_REUSEPORT is not available on this system"))
+    }
+}
+
+fn bind_tcp(addr: SocketAddr, options: &ListenOptions) -> io::Result<mio::net::TcpListener> {
+    let backlog = options.backlog;
     let socket = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
     // On Windows SO_REUSEADDR lets another socket take the port; its default is what
     // other systems get from the option.
     #[cfg(not(windows))]
     socket.set_reuse_address(true)?;
+    if options.reuse_port {
+        set_reuse_port(&socket)?;
+    }
     if addr.is_ipv6() && addr.ip().is_unspecified() {
         // "Every address" means IPv4 too; ignore systems without dual-stack sockets.
         let _ = socket.set_only_v6(false);
@@ -223,16 +262,25 @@ fn bind_tcp(addr: SocketAddr, backlog: u32) -> io::Result<mio::net::TcpListener>
 impl Transport for TcpTransport {
     fn listen(&self, options: &ListenOptions) -> io::Result<Box<dyn Listener>> {
         let addr = resolve(options)?;
-        let listener = match bind_tcp(addr, options.backlog) {
+        let listener = match bind_tcp(addr, options) {
             Ok(l) => l,
             // A machine without IPv6: fall back to every IPv4 address.
-            Err(e) if options.host.is_none() && e.kind() != io::ErrorKind::AddrInUse => {
-                bind_tcp(SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), options.port), options.backlog)?
+            Err(e)
+                if options.host.is_none()
+                    && !matches!(e.kind(), io::ErrorKind::AddrInUse | io::ErrorKind::Unsupported) =>
+            {
+                bind_tcp(SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), options.port), options)?
             }
             Err(e) => return Err(e),
         };
         Ok(Box::new(TcpListenerImpl(listener)))
     }
+}
+
+/// A listener over an already-bound, listening std socket (made non-blocking here).
+pub(crate) fn tcp_listener_from_std(listener: std::net::TcpListener) -> io::Result<Box<dyn Listener>> {
+    listener.set_nonblocking(true)?;
+    Ok(Box::new(TcpListenerImpl(mio::net::TcpListener::from_std(listener))))
 }
 
 struct TcpListenerImpl(mio::net::TcpListener);
@@ -330,20 +378,36 @@ impl Transport for UnixTransport {
         let listener = mio::net::UnixListener::from_std(std::os::unix::net::UnixListener::from(
             std::os::fd::OwnedFd::from(socket),
         ));
-        Ok(Box::new(UnixListenerImpl { listener, path: self.path.clone() }))
+        Ok(Box::new(UnixListenerImpl { listener, path: self.path.clone(), owned: true }))
     }
+}
+
+/// A listener over an already-bound, listening std Unix socket (made non-blocking here). Its
+/// socket file is left in place when it is dropped: whoever bound it owns it.
+#[cfg(unix)]
+pub(crate) fn unix_listener_from_std(
+    listener: std::os::unix::net::UnixListener,
+) -> io::Result<Box<dyn Listener>> {
+    listener.set_nonblocking(true)?;
+    let path = listener.local_addr()?.as_pathname().map(Path::to_path_buf).unwrap_or_default();
+    let listener = mio::net::UnixListener::from_std(listener);
+    Ok(Box::new(UnixListenerImpl { listener, path, owned: false }))
 }
 
 #[cfg(unix)]
 struct UnixListenerImpl {
     listener: mio::net::UnixListener,
     path: PathBuf,
+    /// The socket file was made by this listener, which removes it when dropped.
+    owned: bool,
 }
 
 #[cfg(unix)]
 impl Drop for UnixListenerImpl {
     fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.path);
+        if self.owned {
+            let _ = std::fs::remove_file(&self.path);
+        }
     }
 }
 

@@ -1,4 +1,9 @@
 //! The acceptor thread: accepts and registers, nothing else.
+//!
+//! A server may listen on several endpoints; the acceptor waits on all of them in one
+//! poller and accepts from each until it has nothing more. When the shutdown begins it
+//! accepts what is already queued on every listener one last time (those connections are
+//! served), then closes the listeners.
 
 use std::io::{self, Write};
 use std::time::Duration;
@@ -27,19 +32,20 @@ fn register(shared: &Shared, mut io: Box<dyn Connection>) {
         .insert_parked(conn, |c, key| shared.engine.poller_of(key).add(c.io.source(), key).is_ok());
 }
 
-/// The acceptor thread: accepts and registers, nothing else; backs off when accepting fails
-/// (for instance when the process is out of file descriptors).
-pub(crate) fn acceptor_main(shared: &Shared, listener: Box<dyn Listener>, mut poll: AcceptPoll) {
-    let mut backoff = Duration::from_millis(5);
-    while !shared.stopping() {
+/// What accepting from one listener until it would block came to.
+enum Drained {
+    /// Nothing more is pending.
+    Empty,
+    /// Accepting failed in a way that calls for a pause (out of file descriptors...).
+    Failed,
+}
+
+/// Accepts from `listener` until nothing is pending or accepting fails.
+fn drain(shared: &Shared, listener: &dyn Listener) -> Drained {
+    loop {
         match listener.accept() {
-            Ok(io) => {
-                backoff = Duration::from_millis(5);
-                register(shared, io);
-            }
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                poll.wait(None);
-            }
+            Ok(io) => register(shared, io),
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Drained::Empty,
             Err(e)
                 if matches!(
                     e.kind(),
@@ -53,10 +59,32 @@ pub(crate) fn acceptor_main(shared: &Shared, listener: Box<dyn Listener>, mut po
                         h(&ErrorEvent::Accept { error: &e })
                     }));
                 }
-                poll.wait(Some(backoff));
-                backoff = (backoff * 2).min(Duration::from_secs(1));
+                return Drained::Failed;
             }
         }
     }
-    drop(listener);
+}
+
+/// The acceptor thread: accepts and registers, nothing else; backs off when accepting fails
+/// (for instance when the process is out of file descriptors).
+pub(crate) fn acceptor_main(shared: &Shared, listeners: Vec<Box<dyn Listener>>, mut poll: AcceptPoll) {
+    let mut backoff = Duration::from_millis(5);
+    while !shared.stopping() {
+        let mut failed = false;
+        for l in &listeners {
+            failed |= matches!(drain(shared, &**l), Drained::Failed);
+        }
+        if failed {
+            poll.wait(Some(backoff));
+            backoff = (backoff * 2).min(Duration::from_secs(1));
+        } else {
+            backoff = Duration::from_millis(5);
+            poll.wait(None);
+        }
+    }
+    // Connections the kernel completed before now would be reset by the close: take them.
+    for l in &listeners {
+        let _ = drain(shared, &**l);
+    }
+    drop(listeners);
 }

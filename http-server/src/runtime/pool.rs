@@ -33,7 +33,8 @@ impl Expiring for Conn {
     }
 
     fn in_flight(&self) -> bool {
-        Conn::in_flight(self)
+        // A connection not heard from yet is kept through the start of a shutdown too.
+        Conn::in_flight(self) || self.unheard()
     }
 
     fn wakes_at_deadline(&self) -> bool {

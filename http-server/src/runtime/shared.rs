@@ -22,6 +22,8 @@ pub(crate) struct Shared {
     pub shutdown_grace: Duration,
     /// The threads must leave.
     pub exit: AtomicBool,
+    /// The grace period of the shutdown is cut short.
+    forced: AtomicBool,
     stop_requested: Mutex<bool>,
     stop_cv: Condvar,
 }
@@ -42,6 +44,7 @@ impl Shared {
             max_connections,
             shutdown_grace,
             exit: AtomicBool::new(false),
+            forced: AtomicBool::new(false),
             stop_requested: Mutex::new(false),
             stop_cv: Condvar::new(),
         }
@@ -61,6 +64,18 @@ impl Shared {
     pub(crate) fn request_stop(&self) {
         *lock(&self.stop_requested) = true;
         self.stop_cv.notify_all();
+    }
+
+    /// Asks for a stop and ends the shutdown's grace period at once.
+    #[cfg_attr(not(unix), allow(dead_code))]
+    pub(crate) fn force_stop(&self) {
+        self.forced.store(true, Ordering::SeqCst);
+        self.request_stop();
+    }
+
+    /// True once the grace period was cut short.
+    pub(crate) fn forced(&self) -> bool {
+        self.forced.load(Ordering::Relaxed)
     }
 
     /// Blocks until a stop is requested.

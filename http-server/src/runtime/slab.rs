@@ -162,7 +162,8 @@ impl<T: Expiring> Slab<T> {
         }
     }
 
-    fn take_parked_where(&mut self, mut f: impl FnMut(&T) -> bool, out: &mut Vec<Box<T>>) {
+    /// Removes every parked entry for which `f` is true.
+    pub(crate) fn take_parked_where(&mut self, mut f: impl FnMut(&T) -> bool, out: &mut Vec<Box<T>>) {
         for (i, slot) in self.slots.iter_mut().enumerate() {
             if matches!(&slot.state, State::Parked(t) if f(t)) {
                 if let State::Parked(t) = std::mem::replace(&mut slot.state, State::Vacant) {

@@ -12,18 +12,22 @@ use http_utils::{Limits, Version};
 
 use crate::connection::engine::{Budget, Engine, Settings};
 use crate::connection::queue::DispatchQueue;
+use crate::handler::proxies::TrustedProxies;
 use crate::handler::registry::Registry;
 use crate::handler::site::Site;
 use crate::io::poller::Poller;
 use crate::io::timeouts::Timeouts;
 #[cfg(unix)]
 use crate::io::transport::UnixTransport;
-use crate::io::transport::{ListenOptions, TcpTransport, Transport};
+use crate::io::transport::{Listener, TcpTransport, Transport};
 use crate::io::wire::WireRules;
 use crate::runtime::seats::Seats;
 use crate::runtime::shared::Shared;
 
 use crate::server::Server;
+
+mod listeners;
+use listeners::Endpoint;
 
 /// The default of [`ServerBuilder::max_streams`].
 pub const DEFAULT_MAX_STREAMS: usize = 16_384;
@@ -68,6 +72,12 @@ pub struct ServerBuilder {
     body_buffer_limit: u64,
     compression: bool,
     transport: Box<dyn Transport>,
+    reuse_port: bool,
+    proxy_protocol: bool,
+    trusted: TrustedProxies,
+    endpoints: Vec<Endpoint>,
+    systemd: bool,
+    signals: bool,
     #[cfg(feature = "tls")]
     tls: Option<Arc<rustls::ServerConfig>>,
 }
@@ -98,6 +108,12 @@ impl ServerBuilder {
             body_buffer_limit: 256 << 20,
             compression: true,
             transport: Box::new(TcpTransport),
+            reuse_port: false,
+            proxy_protocol: false,
+            trusted: TrustedProxies::new(),
+            endpoints: Vec::new(),
+            systemd: false,
+            signals: false,
             #[cfg(feature = "tls")]
             tls: None,
         }
@@ -323,20 +339,14 @@ impl ServerBuilder {
         self
     }
 
-    /// Opens the listener and runs the init callback.
+    /// Opens the listeners (or takes those given or handed over) and runs the init callback.
     ///
     /// # Errors
     /// Whatever listening fails with (address in use, permission denied, ...), and errors
     /// creating the poller.
-    pub fn build(self) -> io::Result<Server> {
-        let options = ListenOptions { port: self.port, host: self.host.clone(), backlog: self.backlog };
-        #[allow(unused_mut)]
-        let mut listener = self.transport.listen(&options)?;
-        #[cfg(feature = "tls")]
-        if let Some(config) = self.tls.clone() {
-            listener = crate::io::tls::wrap_listener(listener, config);
-        }
-        let local_addr = listener.local_addr()?;
+    pub fn build(mut self) -> io::Result<Server> {
+        let listeners = self.listeners()?;
+        let local_addrs = listeners.iter().map(|l| l.local_addr()).collect::<io::Result<Vec<_>>>()?;
         let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
         let workers = self.workers.unwrap_or(64);
         let io_threads = self.io_threads.unwrap_or(cpus).min(workers).max(1);
@@ -344,13 +354,17 @@ impl ServerBuilder {
             self.request_count_limit.unwrap_or_else(|| workers.saturating_sub(io_threads).max(1));
         let pollers = (0..io_threads).map(|_| Poller::new().map(Arc::new)).collect::<io::Result<Vec<_>>>()?;
         let engine = Engine {
-            site: Site::new(
-                self.server_name,
-                self.location,
-                self.protocol,
-                self.responder_timeout,
-                self.max_streams,
-            ),
+            site: {
+                let mut site = Site::new(
+                    self.server_name,
+                    self.location,
+                    self.protocol,
+                    self.responder_timeout,
+                    self.max_streams,
+                );
+                site.trusted = self.trusted;
+                site
+            },
             wire: WireRules { timeouts: self.timeouts, limits: self.limits, abort: AtomicBool::new(false) },
             registry: Registry::new(),
             settings: Settings {
@@ -378,6 +392,6 @@ impl ServerBuilder {
         if let Some(init) = self.init {
             init();
         }
-        Ok(Server { shared, listener: Some(listener), local_addr })
+        Ok(Server { shared, listeners, local_addrs, signals: self.signals })
     }
 }

@@ -10,13 +10,15 @@
 
 mod builder;
 mod handle;
+mod signals;
+mod systemd;
 
 pub use builder::{ServerBuilder, DEFAULT_MAX_STREAMS};
 pub use handle::{ServerHandle, Stopper};
 
 use std::io;
 use std::sync::atomic::Ordering;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use http_utils::{Headers, Method, Request};
 
@@ -33,13 +35,8 @@ use crate::handler::response::Response;
 use crate::handler::route::Pattern;
 use crate::handler::route_table::{Methods, RouteError};
 use crate::io::lock;
-use crate::io::poller::AcceptPoll;
 use crate::io::transport::{Listener, LocalAddr};
-use crate::runtime::acceptor::acceptor_main;
-use crate::runtime::monitor::monitor_main;
-use crate::runtime::pool::worker_main;
 use crate::runtime::shared::Shared;
-use handle::Threads;
 
 /// An HTTP server: bound, configured, not yet running until [`run`](Server::run) or
 /// [`spawn`](Server::spawn).
@@ -60,8 +57,10 @@ use handle::Threads;
 /// ```
 pub struct Server {
     pub(in crate::server) shared: Arc<Shared>,
-    pub(in crate::server) listener: Option<Box<dyn Listener>>,
-    pub(in crate::server) local_addr: LocalAddr,
+    pub(in crate::server) listeners: Vec<Box<dyn Listener>>,
+    pub(in crate::server) local_addrs: Vec<LocalAddr>,
+    /// SIGTERM and SIGINT shut it down.
+    pub(in crate::server) signals: bool,
 }
 
 impl Server {
@@ -75,9 +74,14 @@ impl Server {
         ServerBuilder::new()
     }
 
-    /// Where the server listens.
+    /// Where the server listens (the first of its listeners, when it has several).
     pub fn local_addr(&self) -> &LocalAddr {
-        &self.local_addr
+        &self.local_addrs[0]
+    }
+
+    /// Every address the server listens on, in the order of its listeners.
+    pub fn local_addrs(&self) -> &[LocalAddr] {
+        &self.local_addrs
     }
 
     /// Adds a resource (the egg's `http:add-resource`) at one path or several; `handler` gets
@@ -470,54 +474,5 @@ impl Server {
     /// shuts down gracefully and returns.
     pub fn stopper(&self) -> Stopper {
         Stopper { shared: self.shared.clone() }
-    }
-
-    /// Runs the server on this thread until [`Stopper::stop`] is called, then shuts down
-    /// gracefully.
-    ///
-    /// # Errors
-    /// Errors starting the threads.
-    pub fn run(self) -> io::Result<()> {
-        let handle = self.spawn()?;
-        handle.shared.wait_for_stop_request();
-        handle.shutdown();
-        Ok(())
-    }
-
-    /// Starts the server's threads and returns a handle to it. Dropping the handle shuts the
-    /// server down.
-    ///
-    /// # Errors
-    /// Errors starting the threads.
-    pub fn spawn(mut self) -> io::Result<ServerHandle> {
-        let shared = self.shared.clone();
-        let mut listener =
-            self.listener.take().ok_or_else(|| io::Error::other("the server was already started"))?;
-        let (accept_poll, waker) = AcceptPoll::new(listener.source())?;
-        if let Some(hook) = shared.engine.registry.snapshot().startup_hook.clone() {
-            hook();
-        }
-        let mut threads = Threads { acceptor: None, others: Vec::new() };
-        let spawn =
-            |name: String, f: Box<dyn FnOnce() + Send>| std::thread::Builder::new().name(name).spawn(f);
-        let started = (|| -> io::Result<()> {
-            for id in 0..shared.workers {
-                let s = shared.clone();
-                threads
-                    .others
-                    .push(spawn(format!("http-worker-{id}"), Box::new(move || worker_main(&s, id)))?);
-            }
-            let s = shared.clone();
-            threads.others.push(spawn("http-monitor".to_owned(), Box::new(move || monitor_main(&s)))?);
-            let s = shared.clone();
-            threads.acceptor = Some(spawn(
-                "http-acceptor".to_owned(),
-                Box::new(move || acceptor_main(&s, listener, accept_poll)),
-            )?);
-            Ok(())
-        })();
-        let handle = ServerHandle { server: self, waker, threads: Mutex::new(Some(threads)) };
-        started?;
-        Ok(handle)
     }
 }
