@@ -152,7 +152,8 @@ fn main() {
         "listening on http://localhost:{}/ (WebSocket at /echo and /chat)",
         server.local_addr().port().unwrap_or(port)
     );
-    if let Err(e) = server.run() {
+    // SIGTERM or Ctrl-C: chat members get close 1001, then the process exits 0.
+    if let Err(e) = server.run_until_signal() {
         eprintln!("websocket: {e}");
         std::process::exit(1);
     }

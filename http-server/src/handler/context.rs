@@ -283,6 +283,19 @@ impl<'a> Context<'a> {
         self.peer
     }
 
+    /// True when the request came over TLS (to this server: a proxy in front may have
+    /// terminated TLS itself; see [`scheme`](Context::scheme) for what a trusted proxy says).
+    pub fn is_tls(&self) -> bool {
+        self.secure
+    }
+
+    /// The certificates the client presented over TLS (a server configuration that asks for
+    /// client certificates), leaf first, each in DER; `None` without TLS or when it
+    /// presented none.
+    pub fn peer_certificates(&self) -> Option<Vec<Vec<u8>>> {
+        self.body.get_ref().io.peer_certificates()
+    }
+
     /// Where the request comes from: the client's address, the scheme and the host, as
     /// trusted proxies report them ([`ServerBuilder::trusted_proxies`](crate::ServerBuilder::trusted_proxies))
     /// or, from any other peer, as the connection and the `Host` header say.

@@ -95,6 +95,10 @@ impl Listener for ProxyListener {
     fn source(&mut self) -> &mut dyn Source {
         self.inner.source()
     }
+
+    fn secure(&self) -> bool {
+        self.inner.secure()
+    }
 }
 
 struct ProxyConnection {
@@ -229,5 +233,9 @@ impl Connection for ProxyConnection {
 
     fn secure(&self) -> bool {
         self.inner.secure()
+    }
+
+    fn peer_certificates(&self) -> Option<Vec<Vec<u8>>> {
+        self.inner.peer_certificates()
     }
 }

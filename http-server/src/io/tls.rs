@@ -76,6 +76,10 @@ impl Listener for TlsListener {
     fn source(&mut self) -> &mut dyn mio::event::Source {
         self.inner.source()
     }
+
+    fn secure(&self) -> bool {
+        true
+    }
 }
 
 struct TlsConnection {
@@ -197,6 +201,11 @@ impl Connection for TlsConnection {
 
     fn secure(&self) -> bool {
         true
+    }
+
+    fn peer_certificates(&self) -> Option<Vec<Vec<u8>>> {
+        let chain = self.tls.peer_certificates()?;
+        Some(chain.iter().map(|c| c.as_ref().to_vec()).collect())
     }
 
     fn wants_write(&self) -> bool {

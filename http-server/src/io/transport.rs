@@ -137,6 +137,11 @@ pub trait Listener: Send + Sync + 'static {
     /// The listening socket, for the server to wait for connections on (registered for
     /// reading, edge-triggered: [`accept`](Listener::accept) is called until `WouldBlock`).
     fn source(&mut self) -> &mut dyn Source;
+
+    /// True when its connections are encrypted (TLS): its URLs are `https`.
+    fn secure(&self) -> bool {
+        false
+    }
 }
 
 /// A boxed listener (what [`Transport::listen`] returns) is a listener too.
@@ -151,6 +156,10 @@ impl Listener for Box<dyn Listener> {
 
     fn source(&mut self) -> &mut dyn Source {
         (**self).source()
+    }
+
+    fn secure(&self) -> bool {
+        (**self).secure()
     }
 }
 
@@ -200,6 +209,12 @@ pub trait Connection: Read + Write + Send + 'static {
     /// True when the connection is encrypted (TLS): requests on it are `https`.
     fn secure(&self) -> bool {
         false
+    }
+
+    /// The certificates the peer presented (TLS with client certificates), leaf first, each
+    /// in DER; `None` when it presented none.
+    fn peer_certificates(&self) -> Option<Vec<Vec<u8>>> {
+        None
     }
 
     /// True when the transport has output of its own to send before it can go on (TLS), so

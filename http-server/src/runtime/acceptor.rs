@@ -54,10 +54,10 @@ fn drain(shared: &Shared, listener: &dyn Listener) -> Drained {
                         | io::ErrorKind::ConnectionReset
                 ) => {}
             Err(e) => {
+                let event = ErrorEvent::Accept { error: &e };
+                event.log();
                 if let Some(h) = shared.engine.registry.snapshot().error_hook.clone() {
-                    let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                        h(&ErrorEvent::Accept { error: &e })
-                    }));
+                    let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| h(&event)));
                 }
                 return Drained::Failed;
             }

@@ -339,6 +339,66 @@ impl ServerBuilder {
         self
     }
 
+    #[cfg(feature = "tls")]
+    /// Serves HTTPS with the certificate chain (leaf first) and the private key (PKCS#8,
+    /// PKCS#1 or SEC1) read from PEM files, with rustls' safe defaults (TLS 1.2 and 1.3, the
+    /// ring provider, no client certificates). For anything else, build a
+    /// `rustls::ServerConfig` and use [`tls`](ServerBuilder::tls).
+    ///
+    /// ```no_run
+    /// # fn main() -> std::io::Result<()> {
+    /// let server = http_server::Server::builder()
+    ///     .port(8443)
+    ///     .tls_pem("/etc/ssl/example/fullchain.pem", "/etc/ssl/example/key.pem")?
+    ///     .build()?;
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    /// `NotFound` and the like for a file that cannot be read, `InvalidData` naming the file
+    /// for one without a certificate or a key, `InvalidInput` when the key does not fit the
+    /// certificate.
+    pub fn tls_pem(
+        self,
+        cert_chain: impl AsRef<std::path::Path>,
+        private_key: impl AsRef<std::path::Path>,
+    ) -> io::Result<Self> {
+        use rustls_pki_types::pem::PemObject;
+        use rustls_pki_types::{CertificateDer, PrivateKeyDer};
+        let (cert_path, key_path) = (cert_chain.as_ref(), private_key.as_ref());
+        let pem_error = |path: &std::path::Path, what: &str, e: rustls_pki_types::pem::Error| match e {
+            rustls_pki_types::pem::Error::Io(e) => {
+                io::Error::new(e.kind(), format!("{}: {e}", path.display()))
+            }
+            other => io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!("{}: no {what} in it ({other:?})", path.display()),
+            ),
+        };
+        let certs = CertificateDer::pem_file_iter(cert_path)
+            .map_err(|e| pem_error(cert_path, "certificate", e))?
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| pem_error(cert_path, "certificate", e))?;
+        if certs.is_empty() {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!("{}: no certificate in it", cert_path.display()),
+            ));
+        }
+        let key =
+            PrivateKeyDer::from_pem_file(key_path).map_err(|e| pem_error(key_path, "private key", e))?;
+        let config =
+            rustls::ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+                .with_safe_default_protocol_versions()
+                .map_err(io::Error::other)?
+                .with_no_client_auth()
+                .with_single_cert(certs, key)
+                .map_err(|e| {
+                    io::Error::new(io::ErrorKind::InvalidInput, format!("the certificate and key: {e}"))
+                })?;
+        Ok(self.tls(Arc::new(config)))
+    }
+
     /// Opens the listeners (or takes those given or handed over) and runs the init callback.
     ///
     /// # Errors
@@ -347,6 +407,7 @@ impl ServerBuilder {
     pub fn build(mut self) -> io::Result<Server> {
         let listeners = self.listeners()?;
         let local_addrs = listeners.iter().map(|l| l.local_addr()).collect::<io::Result<Vec<_>>>()?;
+        let secure = listeners.iter().map(|l| l.secure()).collect();
         let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
         let workers = self.workers.unwrap_or(64);
         let io_threads = self.io_threads.unwrap_or(cpus).min(workers).max(1);
@@ -392,6 +453,6 @@ impl ServerBuilder {
         if let Some(init) = self.init {
             init();
         }
-        Ok(Server { shared, listeners, local_addrs, signals: self.signals })
+        Ok(Server { shared, listeners, local_addrs, secure, signals: self.signals })
     }
 }

@@ -59,6 +59,8 @@ pub struct Server {
     pub(in crate::server) shared: Arc<Shared>,
     pub(in crate::server) listeners: Vec<Box<dyn Listener>>,
     pub(in crate::server) local_addrs: Vec<LocalAddr>,
+    /// Per listener: its connections are TLS.
+    pub(in crate::server) secure: Vec<bool>,
     /// SIGTERM and SIGINT shut it down.
     pub(in crate::server) signals: bool,
 }
@@ -82,6 +84,34 @@ impl Server {
     /// Every address the server listens on, in the order of its listeners.
     pub fn local_addrs(&self) -> &[LocalAddr] {
         &self.local_addrs
+    }
+
+    /// The URL of the first listener, for a client on this machine (tests, mostly):
+    /// `http://127.0.0.1:PORT` (`https` for TLS; an address the server binds names itself,
+    /// `[::1]` for every IPv6 address and `127.0.0.1` for every IPv4 one or both). A Unix
+    /// socket or a custom transport gives its address as [`LocalAddr`] shows it.
+    ///
+    /// ```
+    /// # fn main() -> std::io::Result<()> {
+    /// let server = http_server::Server::builder().port(0).bind("127.0.0.1").build()?;
+    /// let port = server.local_addr().port().unwrap();
+    /// assert_eq!(server.url(), format!("http://127.0.0.1:{port}"));
+    /// # Ok(()) }
+    /// ```
+    pub fn url(&self) -> String {
+        let scheme = if self.secure.first().copied().unwrap_or(false) { "https" } else { "http" };
+        match &self.local_addrs[0] {
+            LocalAddr::Ip(a) => {
+                let ip = match a.ip() {
+                    std::net::IpAddr::V4(v4) if v4.is_unspecified() => std::net::Ipv4Addr::LOCALHOST.into(),
+                    // "Every address" is dual-stack by default: IPv4's loopback always answers.
+                    std::net::IpAddr::V6(v6) if v6.is_unspecified() => std::net::Ipv4Addr::LOCALHOST.into(),
+                    ip => ip,
+                };
+                format!("{scheme}://{}", std::net::SocketAddr::new(ip, a.port()))
+            }
+            other => other.to_string(),
+        }
     }
 
     /// Adds a resource (the egg's `http:add-resource`) at one path or several; `handler` gets

@@ -1,0 +1,64 @@
+//! The hello example as a user starts it: the egg's answer (`text/html`,
+//! `<h1>Hello, world!</h1>`), the debug switch's line per request on stderr, and a graceful
+//! stop on SIGTERM with exit status 0.
+
+mod server_support;
+
+use std::io::{BufRead, BufReader, Read};
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use server_support::Client;
+
+fn hello_binary() -> Option<PathBuf> {
+    let exe = std::env::current_exe().ok()?;
+    let path = exe.parent()?.parent()?.join("examples").join("hello");
+    path.exists().then_some(path)
+}
+
+#[test]
+fn hello_answers_as_the_egg_and_debug_prints_each_request() {
+    let Some(bin) = hello_binary() else {
+        if std::env::var_os("CI").is_some() {
+            panic!("the hello example binary is not built");
+        }
+        eprintln!("*** SKIPPED: the hello example binary is not built");
+        return;
+    };
+    let mut child = Command::new(bin)
+        .args(["--port", "0", "--debug"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    let port: u16 = line
+        .split("localhost:")
+        .nth(1)
+        .and_then(|rest| rest.split('/').next())
+        .and_then(|p| p.parse().ok())
+        .unwrap_or_else(|| panic!("no port in {line:?}"));
+    let mut c = Client::connect(std::net::SocketAddr::from(([127, 0, 0, 1], port)));
+    let r = c.get("/index.html");
+    assert_eq!(r.header("content-type"), Some("text/html; charset=utf-8"));
+    assert_eq!(r.text(), "<h1>Hello, world!</h1>");
+    drop(c);
+    // A graceful stop: SIGTERM, exit 0.
+    let _ = Command::new("kill").args(["-TERM", &child.id().to_string()]).status();
+    let started = Instant::now();
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        assert!(started.elapsed() < Duration::from_secs(15), "hello did not stop on SIGTERM");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert_eq!(status.code(), Some(0));
+    let mut err = String::new();
+    child.stderr.take().unwrap().read_to_string(&mut err).unwrap();
+    assert!(err.contains("\"GET /index.html HTTP/1.1\" 200 22 "), "stderr: {err}");
+    let bad = Command::new(hello_binary().unwrap()).args(["--port", "x"]).output().unwrap();
+    assert_eq!(bad.status.code(), Some(2));
+}
