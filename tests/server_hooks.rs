@@ -102,6 +102,7 @@ fn url_transformation_fallback_and_error_pages() {
             s.add_resource("/v2/items", |_, args| {
                 Response::text(format!("items {}", args.get("id").unwrap_or("-")))
             });
+            s.add_resource("/v2/url", |req, _| Response::text(req.url().to_owned()));
             s.set_url_transformation(|url| url.replacen("/v1/", "/v2/", 1));
             s.set_error_response_handler(|code, msg| format!("<p>E{code}: {msg}</p>"));
             s.set_fallback_handler(|cx: &mut Context<'_>| {
@@ -116,6 +117,8 @@ fn url_transformation_fallback_and_error_pages() {
     );
     let mut c = Client::connect(addr(&h));
     assert_eq!(c.get("/v1/items?id=7").text(), "items 7");
+    // The request itself is rewritten, as the egg's transformation does.
+    assert_eq!(c.get("/v1/url?x=1").text(), "/v2/url?x=1");
     assert_eq!(c.get("/v%32/items").text(), "items -");
     let r = c.get("/old/thing");
     assert_eq!((r.status(), r.header("location")), (301, Some("/v2/items")));

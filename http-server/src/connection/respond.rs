@@ -154,29 +154,27 @@ fn log_response(
 /// The path for the route patterns (still encoded) when the URL transformation changed it,
 /// the decoded path for the resource lookup when it differs from the raw one, and the
 /// decoded query arguments.
-fn lookup_path(table: &Table, req: &Request) -> (Option<String>, Option<String>, Args) {
-    match &table.url_transform {
-        Some(t) => {
-            let url = t(req.url());
-            let (path, args) = http_utils::decode_url(&url);
-            let raw = url.split(['?', '#']).next().unwrap_or("").to_owned();
-            (Some(raw), Some(path), Args::from(args))
-        }
-        None => {
-            let raw = req.path();
-            let path = if raw.contains('%') { Some(http_utils::decode_url(raw).0) } else { None };
-            let args = match req.query() {
-                Some(q) if !q.is_empty() => Args::from(http_utils::decode_form(q)),
-                _ => Args::new(),
-            };
-            (None, path, args)
-        }
-    }
+fn lookup_path(req: &Request) -> (Option<String>, Option<String>, Args) {
+    let raw = req.path();
+    let path = if raw.contains('%') { Some(http_utils::decode_url(raw).0) } else { None };
+    let args = match req.query() {
+        Some(q) if !q.is_empty() => Args::from(http_utils::decode_form(q)),
+        _ => Args::new(),
+    };
+    (None, path, args)
 }
 
-/// Sets the context's path, arguments and captures for its (possibly restarted) URL.
+/// Sets the context's path, arguments and captures for its (possibly restarted) URL, after
+/// the URL transformation (the egg's `http:url-transformation`), which rewrites the
+/// request's URL itself: handlers, status handlers and the log see the new one.
 fn route_request(cx: &mut Context<'_>) {
-    let (raw, path, args) = lookup_path(cx.table, &cx.request);
+    if let Some(t) = &cx.table.url_transform {
+        let url = t(cx.request.url());
+        if url != cx.request.url() {
+            cx.request.set_url(url);
+        }
+    }
+    let (raw, path, args) = lookup_path(&cx.request);
     cx.raw_path = raw;
     cx.path = path;
     cx.args = args;
