@@ -91,7 +91,7 @@ fn urlencoded(spec: &str) -> Result<String, String> {
     let at = spec.find('@');
     Ok(match (eq, at) {
         // 'name@FILE' (an '@' before any '='), or '@FILE'.
-        (_, Some(a)) if eq.map_or(true, |e| a < e) => {
+        (_, Some(a)) if eq.is_none_or(|e| a < e) => {
             let value = enc(&read(&spec[a + 1..])?);
             if a == 0 {
                 value

@@ -44,7 +44,7 @@ fn parse_url_uncached(s: &str) -> Result<url::Url> {
     if !matches!(url.scheme(), "http" | "https") {
         return Err(Error::UnsupportedScheme(url.scheme().to_owned()));
     }
-    if url.host_str().map_or(true, str::is_empty) {
+    if url.host_str().is_none_or(str::is_empty) {
         return Err(bad("no host".to_owned()));
     }
     Ok(url)

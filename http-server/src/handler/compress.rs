@@ -40,7 +40,7 @@ fn varies_by_encoding(headers: &Headers) -> bool {
 /// Compresses `r` in place when it is eligible and the request accepts gzip (see the module
 /// docs).
 pub(crate) fn maybe_gzip(r: &mut Response, method: &Method, request_headers: &Headers) {
-    if r.status != 200 || r.body.len().map_or(true, |n| n < GZIP_MIN) {
+    if r.status != 200 || r.body.len().is_none_or(|n| n < GZIP_MIN) {
         return;
     }
     match r.content_type.as_deref() {

@@ -218,7 +218,7 @@ fn unread_content_is_skipped() {
 fn window_stays_bounded() {
     // A long part streams through a window of fixed size.
     let mut body = b"--b\r\n\r\n".to_vec();
-    body.extend(std::iter::repeat(b"0123456789\r\n-").take(50_000).flatten());
+    body.extend(std::iter::repeat_n(b"0123456789\r\n-", 50_000).flatten());
     body.extend_from_slice(b"\r\n--b--");
     let mut reader = MultipartReader::new(Pieces::new(&body, vec![65536]), "b").unwrap();
     let window = reader.buf.len();
@@ -279,7 +279,7 @@ fn errors() {
         }
     }
     let mut padded = b"--b".to_vec();
-    padded.extend(std::iter::repeat(b' ').take(65));
+    padded.extend(std::iter::repeat_n(b' ', 65));
     padded.extend_from_slice(b"\r\n\r\n--b--");
     assert_eq!(
         parse_with(&padded[..], "b", limits, 8).map(|_| ()),
