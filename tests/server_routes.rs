@@ -6,38 +6,33 @@ mod server_support;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
-use http_toolkit::server::{Methods, Response, RouteError};
+use http_toolkit::server::{test, Methods, Response, RouteError, Server};
 use http_toolkit::utils::{Limits, Method};
 use server_support::{addr, raw, start, status_of, Client};
 
 #[test]
 fn captures_arrive_decoded_and_the_most_specific_route_wins() {
-    let h = start(
-        |b| b,
-        |s| {
-            s.route(Method::Get, "/hello/{name}", |cx| {
-                Response::text(format!("Hello, {}!", cx.param("name").unwrap_or("?")))
-            })
-            .unwrap();
-            s.route(Method::Get, "/hello/world", |_cx| Response::text("the world route")).unwrap();
-            s.route(Method::Get, "/files/{path...}", |cx| {
-                let c = cx.captures();
-                Response::text(format!("{}|{}", c.get("path").unwrap(), c.raw("path").unwrap()))
-            })
-            .unwrap();
-            s.route(Methods::Any, "/{any...}", |cx| Response::text(format!("any {}", cx.request().method())))
-                .unwrap();
-        },
-    );
-    let mut c = Client::connect(addr(&h));
-    assert_eq!(c.get("/hello/ann%20b").text(), "Hello, ann b!");
-    assert_eq!(c.get("/hello/w%C3%B6rld?x=1").text(), "Hello, wörld!");
-    assert_eq!(c.get("/hello/world").text(), "the world route");
-    assert_eq!(c.get("/files/a/b%2Fc.txt").text(), "a/b/c.txt|a/b%2Fc.txt");
-    assert_eq!(c.get("/files/").text(), "|");
-    assert_eq!(c.get("/elsewhere/deep").text(), "any GET");
-    c.send(b"DELETE /x HTTP/1.1\r\nHost: t\r\n\r\n");
-    assert_eq!(c.read().text(), "any DELETE");
+    // No sockets: the requests go through the server's real table (http_server::test).
+    let s = Server::builder().port(0).bind("127.0.0.1").build().unwrap();
+    s.route(Method::Get, "/hello/{name}", |cx| {
+        Response::text(format!("Hello, {}!", cx.param("name").unwrap_or("?")))
+    })
+    .unwrap();
+    s.route(Method::Get, "/hello/world", |_cx| Response::text("the world route")).unwrap();
+    s.route(Method::Get, "/files/{path...}", |cx| {
+        let c = cx.captures();
+        Response::text(format!("{}|{}", c.get("path").unwrap(), c.raw("path").unwrap()))
+    })
+    .unwrap();
+    s.route(Methods::Any, "/{any...}", |cx| Response::text(format!("any {}", cx.request().method())))
+        .unwrap();
+    assert_eq!(test::get(&s, "/hello/ann%20b").text(), "Hello, ann b!");
+    assert_eq!(test::get(&s, "/hello/w%C3%B6rld?x=1").text(), "Hello, wörld!");
+    assert_eq!(test::get(&s, "/hello/world").text(), "the world route");
+    assert_eq!(test::get(&s, "/files/a/b%2Fc.txt").text(), "a/b/c.txt|a/b%2Fc.txt");
+    assert_eq!(test::get(&s, "/files/").text(), "|");
+    assert_eq!(test::get(&s, "/elsewhere/deep").text(), "any GET");
+    assert_eq!(test::request(&s, Method::Delete, "/x").send().text(), "any DELETE");
 }
 
 #[test]
