@@ -227,7 +227,10 @@ fn load(url: String, clients: usize, stop: Arc<AtomicBool>) -> Vec<std::thread::
                     if i % 2 == 0 {
                         let id = format!("c{c}-{i}");
                         t.posts += 1;
-                        match client.request(Method::Post, &format!("{url}/orders"), id.clone().into_bytes())
+                        match client
+                            .request(Method::Post, format!("{url}/orders"))
+                            .body(id.clone().into_bytes())
+                            .send()
                         {
                             Ok(r) if r.status() == 200 => match r.text() {
                                 Ok(body) if body.starts_with(&format!("stored {id} by ")) => {
@@ -240,7 +243,7 @@ fn load(url: String, clients: usize, stop: Arc<AtomicBool>) -> Vec<std::thread::
                         }
                     } else {
                         t.gets += 1;
-                        match client.get(format!("{url}/work?ms={}", i % 7)) {
+                        match client.get_text(format!("{url}/work?ms={}", i % 7)) {
                             Ok(body) if body.starts_with("worked by ") => {}
                             other => t.failures.push(format!("GET {i}: {other:?}")),
                         }
@@ -266,7 +269,7 @@ fn rolling_restart(
     // The balancer answers through every instance before the load starts.
     let probe = Client::builder().timeout(Duration::from_secs(10)).build().unwrap();
     let start = Instant::now();
-    while probe.get(front.url("/health")).map_or(true, |b| b != "ok") {
+    while probe.get_text(front.url("/health")).map_or(true, |b| b != "ok") {
         assert!(start.elapsed() < Duration::from_secs(15), "the balancer does not reach the instances");
         std::thread::sleep(Duration::from_millis(50));
     }

@@ -26,13 +26,13 @@ fn keep_alive_reuses_one_connection() {
     let server = RawServer::fixed(HELLO);
     let client = Client::new();
     for _ in 0..5 {
-        assert_eq!(client.get(server.url("/")).unwrap(), "hello");
+        assert_eq!(client.get_text(server.url("/")).unwrap(), "hello");
     }
     assert_eq!(server.accepted(), 1);
     assert_eq!(client.idle_connections(), 1);
     client.close_all_connections();
     assert_eq!(client.idle_connections(), 0);
-    assert_eq!(client.get(server.url("/")).unwrap(), "hello");
+    assert_eq!(client.get_text(server.url("/")).unwrap(), "hello");
     assert_eq!(server.accepted(), 2);
 }
 
@@ -54,7 +54,7 @@ fn connection_returns_to_pool_when_body_is_read_to_its_end() {
 fn egg_style_url_without_scheme() {
     let server = RawServer::fixed(HELLO);
     let url = format!("{}/", server.addr);
-    assert_eq!(http_client::get(url.as_str()).unwrap(), "hello");
+    assert_eq!(http_client::get_text(url.as_str()).unwrap(), "hello");
 }
 
 #[test]
@@ -114,7 +114,7 @@ fn every_method_with_bytes_text_and_streamed_bodies() {
         Method::Trace,
     ];
     for m in methods {
-        let resp = client.request(m.clone(), &server.url("/m"), Body::Empty).unwrap();
+        let resp = client.request(m.clone(), server.url("/m")).body(Body::Empty).send().unwrap();
         let head = m == Method::Head;
         assert!(resp.is_complete() == head, "{m}");
         assert_eq!(resp.text().unwrap(), if head { "" } else { "done" }, "{m}");
@@ -122,20 +122,20 @@ fn every_method_with_bytes_text_and_streamed_bodies() {
         assert_eq!(seen.method, m.as_str());
     }
     // Bytes and text bodies carry Content-Length.
-    client.request(Method::Put, &server.url("/b"), vec![1u8, 2, 3]).unwrap().bytes().unwrap();
+    client.request(Method::Put, server.url("/b")).body(vec![1u8, 2, 3]).send().unwrap().bytes().unwrap();
     let seen = rx.recv().unwrap();
     assert_eq!((seen.header("content-length"), seen.body.as_slice()), (Some("3"), &[1u8, 2, 3][..]));
-    client.request(Method::Patch, &server.url("/t"), "text body").unwrap().bytes().unwrap();
+    client.request(Method::Patch, server.url("/t")).body("text body").send().unwrap().bytes().unwrap();
     assert_eq!(rx.recv().unwrap().body, b"text body");
     // A stream of unknown length goes chunked; a known length goes with Content-Length.
     let big: Vec<u8> = (0..100_000u32).map(|i| (i % 251) as u8).collect();
     let stream = Body::stream(std::io::Cursor::new(big.clone()), None);
-    client.request(Method::Post, &server.url("/s"), stream).unwrap().bytes().unwrap();
+    client.request(Method::Post, server.url("/s")).body(stream).send().unwrap().bytes().unwrap();
     let seen = rx.recv().unwrap();
     assert_eq!(seen.header("transfer-encoding"), Some("chunked"));
     assert_eq!(seen.body, big);
     let stream = Body::stream(std::io::Cursor::new(big.clone()), Some(big.len() as u64));
-    client.request(Method::Put, &server.url("/s"), stream).unwrap().bytes().unwrap();
+    client.request(Method::Put, server.url("/s")).body(stream).send().unwrap().bytes().unwrap();
     let seen = rx.recv().unwrap();
     assert_eq!(seen.header("content-length"), Some("100000"));
     assert_eq!(seen.body, big);
@@ -153,14 +153,14 @@ fn the_default_client_shares_no_cookies_between_callers() {
         }
     });
     // Two unrelated callers of the free functions in one process.
-    assert_eq!(http_client::get(server.url("/a").as_str()).unwrap(), "ok");
+    assert_eq!(http_client::get_text(server.url("/a").as_str()).unwrap(), "ok");
     assert_eq!(http_client::send(server.url("/b").as_str()).unwrap().text().unwrap(), "ok");
     let got: Vec<_> = rx.try_iter().collect();
     assert_eq!(got, [None, None]);
     assert!(http_client::default_client().cookies_for(&server.url("/")).is_empty());
     // A client of one's own keeps them.
     let own = Client::new();
-    own.get(server.url("/c").as_str()).unwrap();
-    own.get(server.url("/d").as_str()).unwrap();
+    own.get_text(server.url("/c").as_str()).unwrap();
+    own.get_text(server.url("/d").as_str()).unwrap();
     assert_eq!(rx.try_iter().last().flatten().as_deref(), Some("session=library-a"));
 }

@@ -60,7 +60,7 @@ fn chunked_body_with_trailers_is_read_and_connection_reused() {
     );
     let client = Client::new();
     for _ in 0..3 {
-        assert_eq!(client.get(server.url("/")).unwrap(), "Wikipedia");
+        assert_eq!(client.get_text(server.url("/")).unwrap(), "Wikipedia");
     }
     assert_eq!(server.accepted(), 1);
     let mut resp = client.send(server.url("/")).unwrap();
@@ -134,7 +134,7 @@ fn interim_responses_are_skipped() {
     assert_eq!(resp.status(), 200);
     assert_eq!(resp.header("link"), None);
     assert_eq!(resp.text().unwrap(), "fine");
-    assert_eq!(client.get(server.url("/")).unwrap(), "fine");
+    assert_eq!(client.get_text(server.url("/")).unwrap(), "fine");
     assert_eq!(server.accepted(), 1);
 }
 
@@ -148,7 +148,7 @@ fn close_delimited_body_is_read_to_the_end_and_not_pooled() {
     assert_eq!(client.idle_connections(), 0);
     // HTTP/1.0 without keep-alive.
     let server = once(b"HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\nok");
-    assert_eq!(client.get(server.url("/")).unwrap(), "ok");
+    assert_eq!(client.get_text(server.url("/")).unwrap(), "ok");
     assert_eq!(client.idle_connections(), 0);
 }
 
@@ -221,7 +221,7 @@ fn abandoned_body_closes_the_connection() {
     resp.read_exact(&mut five).unwrap();
     drop(resp);
     assert_eq!(client.idle_connections(), 1);
-    assert_eq!(client.get(server.url("/")).unwrap(), "hello");
+    assert_eq!(client.get_text(server.url("/")).unwrap(), "hello");
     assert_eq!(server.accepted(), 1);
     // The last chunk arrives after the data was read, but before the drop: finished, reused.
     let (sent_tx, sent_rx) = std::sync::mpsc::channel();
@@ -251,7 +251,7 @@ fn body_cap_is_enforced() {
     assert!(matches!(err, Error::BodyTooLarge { limit: 10 }), "{err}");
     let limits = http_utils::Limits { max_body: 19, ..Default::default() };
     let client = Client::builder().limits(limits).build().unwrap();
-    assert!(matches!(client.get(server.url("/")).unwrap_err(), Error::BodyTooLarge { limit: 19 }));
+    assert!(matches!(client.get_text(server.url("/")).unwrap_err(), Error::BodyTooLarge { limit: 19 }));
 }
 
 #[test]
@@ -261,7 +261,7 @@ fn error_status_is_a_response_but_get_reports_it() {
     let resp = client.send(server.url("/")).unwrap();
     assert_eq!(resp.status(), 404);
     assert_eq!(resp.text().unwrap(), "gone");
-    let err = client.get(server.url("/")).unwrap_err();
+    let err = client.get_text(server.url("/")).unwrap_err();
     assert!(matches!(err, Error::Status { status: 404, .. }), "{err}");
 }
 
@@ -295,9 +295,9 @@ fn remaining_error_variants() {
         let _ = peer.read_request();
     });
     let short = http_client::Body::stream(std::io::Cursor::new(vec![1u8; 10]), Some(20));
-    let err = Client::new().request(Method::Put, &server.url("/"), short).unwrap_err();
+    let err = Client::new().request(Method::Put, server.url("/")).body(short).send().unwrap_err();
     assert!(matches!(err, Error::RequestBodyLength { expected: 20, actual: 10 }), "{err}");
     let long = http_client::Body::stream(std::io::Cursor::new(vec![1u8; 30]), Some(20));
-    let err = Client::new().request(Method::Put, &server.url("/"), long).unwrap_err();
+    let err = Client::new().request(Method::Put, server.url("/")).body(long).send().unwrap_err();
     assert!(matches!(err, Error::RequestBodyLength { expected: 20, actual: 21 }), "{err}");
 }

@@ -91,7 +91,7 @@ fn host_names_are_looked_up_within_the_connect_timeout() {
     let client = Client::builder().connect_timeout(Duration::from_secs(5)).build().unwrap();
     let url = format!("http://localhost:{}/by-name", server.addr.port());
     // `localhost` may also name ::1, where nothing listens; 127.0.0.1 answers.
-    assert_eq!(client.get(url.as_str()).unwrap(), "0 bytes");
+    assert_eq!(client.get_text(url.as_str()).unwrap(), "0 bytes");
     // A name that does not resolve fails, and never takes longer than the connect timeout
     // (without network access the resolver may wait; the client does not).
     let client = Client::builder().connect_timeout(Duration::from_millis(1500)).build().unwrap();

@@ -127,7 +127,7 @@ fn close_delimited_multi_member_and_empty_bodies() {
         _ => b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n".to_vec(),
     });
     let client = Client::new();
-    assert_eq!(client.get(server.url("/members")).unwrap(), "first, second");
+    assert_eq!(client.get_text(server.url("/members")).unwrap(), "first, second");
     // An empty body is empty, not a truncated stream. With a Content-Length of 0 the
     // response is left as it is.
     let resp = client.send(server.url("/empty-chunked")).unwrap();
@@ -231,7 +231,7 @@ fn truncated_streams_are_errors_at_every_length() {
         }
     }
     assert_eq!(
-        client.get(server.url(&format!("/{}", packed.len()))).unwrap(),
+        client.get_text(server.url(&format!("/{}", packed.len()))).unwrap(),
         "a short text, compressed; every prefix of it is broken"
     );
     // The framing itself cut short: the framing error comes through as it is.
@@ -287,12 +287,12 @@ fn a_gzip_bomb_stops_at_the_body_cap() {
     let client = Client::builder().limits(limits).build().unwrap();
     let err = client.send(server.url("/")).unwrap().bytes().unwrap_err();
     assert!(matches!(err, Error::BodyTooLarge { limit } if limit == 1 << 20), "{err}");
-    let err = client.get(server.url("/")).unwrap_err();
+    let err = client.get_text(server.url("/")).unwrap_err();
     assert!(matches!(err, Error::BodyTooLarge { .. }), "{err}");
     let err = Client::new().send(server.url("/")).unwrap().bytes_limited(1000).unwrap_err();
     assert!(matches!(err, Error::BodyTooLarge { limit: 1000 }), "{err}");
     // The default cap (10 MiB) stops it too.
-    let err = Client::new().get(server.url("/")).unwrap_err();
+    let err = Client::new().get_text(server.url("/")).unwrap_err();
     assert!(matches!(err, Error::BodyTooLarge { .. }), "{err}");
 }
 

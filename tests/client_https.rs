@@ -20,7 +20,7 @@ fn https_with_an_extra_root_and_connection_reuse() {
     let client =
         Client::builder().webpki_roots(false).add_root_certificate_pem(ca.pem().as_bytes()).build().unwrap();
     for _ in 0..3 {
-        assert_eq!(client.get(url(&server, "localhost")).unwrap(), "hello, tls!\n");
+        assert_eq!(client.get_text(url(&server, "localhost")).unwrap(), "hello, tls!\n");
     }
     assert_eq!(server.accepted(), 1);
     // SNI carries the host name.
@@ -46,7 +46,7 @@ fn verification_can_be_turned_off_explicitly() {
     let ca = TestCa::new("unknown CA");
     let server = TlsServer::start(server_config(&ca.issue(&["localhost"]), None), HELLO);
     let client = Client::builder().danger_accept_invalid_certs(true).build().unwrap();
-    assert_eq!(client.get(url(&server, "127.0.0.1")).unwrap(), "hello, tls!\n");
+    assert_eq!(client.get_text(url(&server, "127.0.0.1")).unwrap(), "hello, tls!\n");
 }
 
 #[test]
@@ -86,10 +86,10 @@ fn client_certificates_from_pem() {
         .client_certificate_files(&cert_file, &key_file)
         .build()
         .unwrap();
-    assert_eq!(with_cert.get(url(&server, "localhost")).unwrap(), "hello, tls!\n");
+    assert_eq!(with_cert.get_text(url(&server, "localhost")).unwrap(), "hello, tls!\n");
 
     let without = Client::builder().webpki_roots(false).add_root_certificate_file(&ca_file).build().unwrap();
-    assert!(without.get(url(&server, "localhost")).is_err());
+    assert!(without.get_text(url(&server, "localhost")).is_err());
 
     let missing = Client::builder().add_root_certificate_file(dir.join("nope.pem")).build().unwrap_err();
     assert!(matches!(missing, Error::TlsConfig(_)), "{missing}");

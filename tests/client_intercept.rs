@@ -69,7 +69,7 @@ fn first_added_is_outermost() {
         });
     }
     let client = builder.build().unwrap();
-    assert_eq!(client.get(server.url("/")).unwrap(), "a,b,c");
+    assert_eq!(client.get_text(server.url("/")).unwrap(), "a,b,c");
     assert_eq!(*events.lock().unwrap(), ["a>", "b>", "c>", "<c", "<b", "<a"]);
     assert_eq!(seen.recv().unwrap().header("x-trace"), Some("a,b,c"));
 }
@@ -139,7 +139,7 @@ fn retries_with_backoff_until_the_server_recovers() {
             Retry::new().attempts(5).backoff(Duration::from_millis(40), Duration::from_secs(1)).jitter(false);
         let client = Client::builder().interceptor(retry.interceptor()).build().unwrap();
         let start = Instant::now();
-        assert_eq!(client.get(server.url("/flaky")).unwrap(), "recovered");
+        assert_eq!(client.get_text(server.url("/flaky")).unwrap(), "recovered");
         let took = start.elapsed();
         assert_eq!(count.load(Ordering::SeqCst), 3, "two failures, one success");
         // Waits of 40 ms and 80 ms.
@@ -275,7 +275,7 @@ fn retries_are_bounded_in_time() {
         .interceptor(Retry::new().backoff(Duration::from_millis(1), Duration::from_millis(1)).interceptor())
         .build()
         .unwrap();
-    assert_eq!(client.get(server.url("/")).unwrap(), "late but fine");
+    assert_eq!(client.get_text(server.url("/")).unwrap(), "late but fine");
     assert_eq!(count.load(Ordering::SeqCst), 2);
     // The overall deadline ends the request, and it is not retried.
     let (server, _seen, count) = serve(|_, _| {
@@ -307,7 +307,7 @@ fn header_injection() {
         })
         .build()
         .unwrap();
-    client.get(server.url("/")).unwrap();
+    client.get_text(server.url("/")).unwrap();
     let s = seen.recv().unwrap();
     assert_eq!(s.header("x-api-key"), Some("k1"));
     assert_eq!(s.header("accept"), Some("application/json"));
@@ -334,7 +334,7 @@ fn default_authorization_is_dropped_on_a_redirect_to_another_host() {
         Some(format!("HTTP/1.1 302 Found\r\nLocation: {target}\r\nContent-Length: 0\r\n\r\n").into_bytes())
     });
     let client = Client::builder().default_header("Authorization", "Bearer secret").build().unwrap();
-    assert_eq!(client.get(server.url("/start")).unwrap(), "landed");
+    assert_eq!(client.get_text(server.url("/start")).unwrap(), "landed");
     assert_eq!(seen.recv().unwrap().header("authorization"), Some("Bearer secret"));
     assert_eq!(other_seen.recv().unwrap().header("authorization"), None);
 }
@@ -357,7 +357,7 @@ fn interceptors_see_a_redirected_exchange_once() {
         })
         .build()
         .unwrap();
-    assert_eq!(client.get(server.url("/a")).unwrap(), "at c");
+    assert_eq!(client.get_text(server.url("/a")).unwrap(), "at c");
     assert_eq!(*calls.lock().unwrap(), [(server.url("/a"), 200, server.url("/c"))]);
     assert_eq!(seen.try_iter().count(), 3);
 }

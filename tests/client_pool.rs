@@ -22,8 +22,8 @@ fn client_is_send_sync_and_clones_share_the_pool() {
     let server = RawServer::fixed(OK);
     let client = Client::new();
     let other = client.clone();
-    assert_eq!(client.get(server.url("/")).unwrap(), "ok");
-    assert_eq!(other.get(server.url("/")).unwrap(), "ok");
+    assert_eq!(client.get_text(server.url("/")).unwrap(), "ok");
+    assert_eq!(other.get_text(server.url("/")).unwrap(), "ok");
     assert_eq!(server.accepted(), 1);
 }
 
@@ -37,7 +37,7 @@ fn threads_share_connections() {
             let url = server.url("/");
             std::thread::spawn(move || {
                 for _ in 0..25 {
-                    assert_eq!(client.get(url.as_str()).unwrap(), "ok");
+                    assert_eq!(client.get_text(url.as_str()).unwrap(), "ok");
                 }
             })
         })
@@ -63,14 +63,14 @@ fn idle_caps_are_kept() {
     assert_eq!(client.idle_connections(), 1);
 
     let client = Client::builder().max_idle(0).build().unwrap();
-    client.get(server.url("/")).unwrap();
+    client.get_text(server.url("/")).unwrap();
     assert_eq!(client.idle_connections(), 0);
 
     let client = Client::builder().idle_timeout(Duration::from_millis(1)).build().unwrap();
-    client.get(server.url("/")).unwrap();
+    client.get_text(server.url("/")).unwrap();
     std::thread::sleep(Duration::from_millis(20));
     let before = server.accepted();
-    client.get(server.url("/")).unwrap();
+    client.get_text(server.url("/")).unwrap();
     assert_eq!(server.accepted(), before + 1, "an expired idle connection is not reused");
 }
 
@@ -93,18 +93,18 @@ fn one_request_per_connection() -> (RawServer, mpsc::Receiver<usize>) {
 fn idempotent_request_is_retried_once_on_a_stale_connection() {
     let (server, closed) = one_request_per_connection();
     let client = Client::new();
-    assert_eq!(client.get(server.url("/")).unwrap(), "ok");
+    assert_eq!(client.get_text(server.url("/")).unwrap(), "ok");
     closed.recv_timeout(Duration::from_secs(5)).unwrap();
     assert_eq!(client.idle_connections(), 1);
     // The pooled connection is dead (used at once, so not checked): the GET fails on it before
     // any response byte and is sent again on a fresh connection.
-    assert_eq!(client.get(server.url("/")).unwrap(), "ok");
+    assert_eq!(client.get_text(server.url("/")).unwrap(), "ok");
     assert_eq!(server.accepted(), 2);
     let resp = client.send(Request::new(Method::Put, server.url("/")).with_body("data"));
     closed.recv_timeout(Duration::from_secs(5)).unwrap();
     assert_eq!(resp.unwrap().text().unwrap(), "ok");
     closed.recv_timeout(Duration::from_secs(5)).unwrap();
-    assert_eq!(client.request(Method::Delete, &server.url("/"), "").unwrap().status(), 200);
+    assert_eq!(client.request(Method::Delete, server.url("/")).body("").send().unwrap().status(), 200);
     assert_eq!(server.accepted(), 4);
 }
 
@@ -112,9 +112,9 @@ fn idempotent_request_is_retried_once_on_a_stale_connection() {
 fn non_idempotent_request_is_not_retried() {
     let (server, closed) = one_request_per_connection();
     let client = Client::new();
-    assert_eq!(client.get(server.url("/")).unwrap(), "ok");
+    assert_eq!(client.get_text(server.url("/")).unwrap(), "ok");
     closed.recv_timeout(Duration::from_secs(5)).unwrap();
-    let err = client.request(Method::Post, &server.url("/"), "form").unwrap_err();
+    let err = client.request(Method::Post, server.url("/")).body("form").send().unwrap_err();
     assert!(matches!(err, Error::ConnectionClosed | Error::Io(_)), "{err}");
     assert_eq!(server.accepted(), 1);
 }
@@ -123,7 +123,7 @@ fn non_idempotent_request_is_not_retried() {
 fn stale_check_finds_a_closed_connection_before_use() {
     let (server, closed) = one_request_per_connection();
     let client = Client::builder().stale_check_after(Duration::ZERO).build().unwrap();
-    assert_eq!(client.get(server.url("/")).unwrap(), "ok");
+    assert_eq!(client.get_text(server.url("/")).unwrap(), "ok");
     closed.recv_timeout(Duration::from_secs(5)).unwrap();
     // Let the FIN arrive.
     std::thread::sleep(Duration::from_millis(20));
@@ -155,7 +155,7 @@ fn spin_wait_settings_all_read_the_same_answers() {
         let client = Client::builder().spin_wait(window).build().unwrap();
         for _ in 0..5 {
             for path in ["/now", "/late", "/split"] {
-                assert_eq!(client.get(server.url(path)).unwrap(), "ok", "{window:?} {path}");
+                assert_eq!(client.get_text(server.url(path)).unwrap(), "ok", "{window:?} {path}");
             }
         }
     }
@@ -167,15 +167,15 @@ fn server_keep_alive_timeout_is_respected() {
     // "timeout=1" leaves no time once a second of margin is taken: not pooled.
     let short = RawServer::fixed(b"HTTP/1.1 200 OK\r\nKeep-Alive: timeout=1\r\nContent-Length: 2\r\n\r\nok");
     let client = Client::new();
-    client.get(short.url("/")).unwrap();
+    client.get_text(short.url("/")).unwrap();
     assert_eq!(client.idle_connections(), 0);
-    client.get(short.url("/")).unwrap();
+    client.get_text(short.url("/")).unwrap();
     assert_eq!(short.accepted(), 2);
     // A longer one is pooled and reused.
     let long = RawServer::fixed(
         b"HTTP/1.1 200 OK\r\nKeep-Alive: timeout=30, max=100\r\nContent-Length: 2\r\n\r\nok",
     );
-    client.get(long.url("/")).unwrap();
-    client.get(long.url("/")).unwrap();
+    client.get_text(long.url("/")).unwrap();
+    client.get_text(long.url("/")).unwrap();
     assert_eq!(long.accepted(), 1);
 }

@@ -116,7 +116,7 @@ fn http_through_tinyproxy() {
     let client = Client::new();
     client.add_proxy(ProxyPattern::Any, Proxy::new(&proxy.url(None)).unwrap());
     for _ in 0..2 {
-        assert_eq!(client.get(origin.url("/page?q=1")).unwrap(), "from origin");
+        assert_eq!(client.get_text(origin.url("/page?q=1")).unwrap(), "from origin");
         // The proxy turned the absolute-form target back into origin form.
         let s = seen.recv_timeout(Duration::from_secs(5)).unwrap();
         assert_eq!(s.target, "/page?q=1");
@@ -133,7 +133,7 @@ fn https_through_a_tinyproxy_tunnel() {
     client.add_proxy(ProxyPattern::Any, Proxy::new(&proxy.url(None)).unwrap());
     let url = format!("https://localhost:{}/", server.addr.port());
     for _ in 0..3 {
-        assert_eq!(client.get(url.as_str()).unwrap(), "secret");
+        assert_eq!(client.get_text(url.as_str()).unwrap(), "secret");
     }
     // One tunnel, kept alive in the pool.
     assert_eq!(server.accepted(), 1);
@@ -151,19 +151,19 @@ fn proxy_authentication_through_tinyproxy() {
         Client::builder().webpki_roots(false).add_root_certificate_pem(ca.pem().as_bytes()).build().unwrap();
 
     client.add_proxy(ProxyPattern::Any, Proxy::new(&proxy.url(None)).unwrap());
-    let err = client.get(origin.url("/")).unwrap_err();
+    let err = client.get_text(origin.url("/")).unwrap_err();
     assert!(matches!(err, Error::ProxyAuthRequired { .. }), "{err}");
-    let err = client.get(tls_url.as_str()).unwrap_err();
+    let err = client.get_text(tls_url.as_str()).unwrap_err();
     assert!(matches!(err, Error::ProxyAuthRequired { .. }), "{err}");
 
     client.add_proxy(ProxyPattern::Any, Proxy::new(&proxy.url(Some("alice:wrong"))).unwrap());
     // tinyproxy answers wrong credentials with 401 rather than 407.
-    let err = client.get(origin.url("/")).unwrap_err();
+    let err = client.get_text(origin.url("/")).unwrap_err();
     assert!(matches!(err, Error::ProxyAuthRequired { .. } | Error::Status { status: 401, .. }), "{err:?}");
 
     client.add_proxy(ProxyPattern::Any, Proxy::new(&proxy.url(Some("alice:s3cret"))).unwrap());
-    assert_eq!(client.get(origin.url("/")).unwrap(), "authorized");
-    assert_eq!(client.get(tls_url.as_str()).unwrap(), "secret");
+    assert_eq!(client.get_text(origin.url("/")).unwrap(), "authorized");
+    assert_eq!(client.get_text(tls_url.as_str()).unwrap(), "secret");
 }
 
 #[test]
@@ -172,14 +172,14 @@ fn absolute_form_and_basic_credentials_on_the_wire() {
     let client = Client::new();
     let proxy_url = format!("http://user%40corp:p%3Ass@{}", fake_proxy.addr);
     client.add_proxy(ProxyPattern::Any, Proxy::new(&proxy_url).unwrap());
-    assert_eq!(client.get("http://origin.example:8080/a/b?c=d").unwrap(), "via proxy");
+    assert_eq!(client.get_text("http://origin.example:8080/a/b?c=d").unwrap(), "via proxy");
     let s = seen.recv().unwrap();
     assert_eq!(s.target, "http://origin.example:8080/a/b?c=d");
     assert_eq!(s.header("host"), Some("origin.example:8080"));
     // base64("user@corp:p:ss")
     assert_eq!(s.header("proxy-authorization"), Some("Basic dXNlckBjb3JwOnA6c3M="));
     // Credentials in the request URL become Authorization, never part of the target.
-    client.get("http://Aladdin:open%20sesame@origin.example/x").unwrap();
+    client.get_text("http://Aladdin:open%20sesame@origin.example/x").unwrap();
     let s = seen.recv().unwrap();
     assert_eq!(s.target, "http://origin.example/x");
     assert_eq!(s.header("authorization"), Some("Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ=="));
@@ -192,23 +192,23 @@ fn pattern_priority_and_removal() {
     let (origin, _seen_o) = recording("origin");
     let client = Client::new();
     let target = origin.url("/");
-    assert_eq!(client.get(target.as_str()).unwrap(), "origin");
+    assert_eq!(client.get_text(target.as_str()).unwrap(), "origin");
 
     client.add_proxy(ProxyPattern::Any, Proxy::new(&a.addr.to_string()).unwrap());
-    assert_eq!(client.get(target.as_str()).unwrap(), "A");
+    assert_eq!(client.get_text(target.as_str()).unwrap(), "A");
     // Added later, so it wins where it matches.
     client.add_proxy("127.0.0.1", Proxy::new(&b.addr.to_string()).unwrap());
-    assert_eq!(client.get(target.as_str()).unwrap(), "B");
+    assert_eq!(client.get_text(target.as_str()).unwrap(), "B");
     // Not where it does not.
-    assert_eq!(client.get(format!("http://localhost:{}/", origin.addr.port())).unwrap(), "A");
+    assert_eq!(client.get_text(format!("http://localhost:{}/", origin.addr.port())).unwrap(), "A");
     let re = http_client::Regex::new(r"^127\.0\.0\.\d+$").unwrap();
     client.add_proxy(re, Proxy::new(&a.addr.to_string()).unwrap());
-    assert_eq!(client.get(target.as_str()).unwrap(), "A");
+    assert_eq!(client.get_text(target.as_str()).unwrap(), "A");
     client.add_proxy(false, Proxy::new(&b.addr.to_string()).unwrap());
-    assert_eq!(client.get(target.as_str()).unwrap(), "A");
+    assert_eq!(client.get_text(target.as_str()).unwrap(), "A");
 
     client.remove_all_proxies();
-    assert_eq!(client.get(target.as_str()).unwrap(), "origin");
+    assert_eq!(client.get_text(target.as_str()).unwrap(), "origin");
     assert!(seen_a.try_iter().all(|s| s.target.starts_with("http://")));
 }
 
@@ -225,12 +225,12 @@ fn environment_proxies_and_no_proxy() {
         })
     };
     let client = Client::builder().proxy_env(env("localhost,.example.org")).build().unwrap();
-    assert_eq!(client.get(origin.url("/")).unwrap(), "env proxy");
+    assert_eq!(client.get_text(origin.url("/")).unwrap(), "env proxy");
     assert!(seen.recv().unwrap().target.starts_with("http://127.0.0.1:"));
-    assert_eq!(client.get(format!("http://localhost:{}/", origin.addr.port())).unwrap(), "origin");
+    assert_eq!(client.get_text(format!("http://localhost:{}/", origin.addr.port())).unwrap(), "origin");
 
     let direct = Client::builder().proxy_env(env("127.0.0.1")).build().unwrap();
-    assert_eq!(direct.get(origin.url("/")).unwrap(), "origin");
+    assert_eq!(direct.get_text(origin.url("/")).unwrap(), "origin");
 
     // Under CGI, HTTP_PROXY may come from a request header and is ignored.
     let p = proxy.addr.to_string();
@@ -240,12 +240,12 @@ fn environment_proxies_and_no_proxy() {
         _ => None,
     });
     let client = Client::builder().proxy_env(cgi).build().unwrap();
-    assert_eq!(client.get(origin.url("/")).unwrap(), "origin");
+    assert_eq!(client.get_text(origin.url("/")).unwrap(), "origin");
 
     // Rules added with add_proxy win over the environment.
     let client = Client::builder().proxy_env(env("")).build().unwrap();
     client.add_proxy("127.0.0.1", Proxy::new(&origin.addr.to_string()).unwrap());
-    assert_eq!(client.get(origin.url("/")).unwrap(), "origin");
+    assert_eq!(client.get_text(origin.url("/")).unwrap(), "origin");
 }
 
 #[test]
@@ -257,7 +257,7 @@ fn refused_tunnel_is_a_proxy_error() {
     });
     let client = Client::new();
     client.add_proxy(ProxyPattern::Any, Proxy::new(&refusing.addr.to_string()).unwrap());
-    let err = client.get("https://example.com/").unwrap_err();
+    let err = client.get_text("https://example.com/").unwrap_err();
     assert!(matches!(err, Error::ProxyConnect { status: 403, .. }), "{err}");
 }
 
@@ -293,7 +293,7 @@ fn a_dead_proxy_is_named_as_the_proxy_with_the_reason() {
     let client = Client::new();
     client.add_proxy(ProxyPattern::Any, Proxy::new(&format!("127.0.0.1:{port}")).unwrap());
     for url in ["http://example.com/", "https://example.com/"] {
-        let err = client.get(url).unwrap_err();
+        let err = client.get_text(url).unwrap_err();
         assert!(matches!(err, Error::Connect { proxy: true, .. }), "{err:?}");
         let text = err.to_string();
         assert!(text.contains(&format!("proxy at 127.0.0.1:{port}")), "{text}");
@@ -313,7 +313,7 @@ fn a_tunnel_refused_with_407_keeps_the_proxy_answer() {
     });
     let client = Client::new();
     client.add_proxy(ProxyPattern::Any, Proxy::new(&refusing.addr.to_string()).unwrap());
-    let err = client.get("https://example.com/").unwrap_err();
+    let err = client.get_text("https://example.com/").unwrap_err();
     let Error::ProxyAuthRequired { ref headers, ref body, .. } = err else { panic!("{err:?}") };
     assert_eq!(headers.get("proxy-authenticate"), Some("Basic realm=\"corp\""));
     assert_eq!(body, b"who are you?");

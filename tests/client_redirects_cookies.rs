@@ -154,7 +154,7 @@ fn cookie_jar_keeps_and_sends_matching_cookies() {
         _ => ok("page"),
     });
     let client = Client::new();
-    assert_eq!(client.get(server.url("/login")).unwrap(), "page");
+    assert_eq!(client.get_text(server.url("/login")).unwrap(), "page");
     let _login = seen.recv().unwrap();
     // The redirect target already gets the cookies set by the redirect.
     let home = seen.recv().unwrap();
@@ -164,7 +164,7 @@ fn cookie_jar_keeps_and_sends_matching_cookies() {
     assert!(cookie.contains("token=s3cret"), "{cookie}");
     assert!(!cookie.contains("old"), "expired cookie sent: {cookie}");
     // Path matching: /other gets theme but not session.
-    client.get(server.url("/other")).unwrap();
+    client.get_text(server.url("/other")).unwrap();
     let other = seen.recv().unwrap();
     assert_eq!(sorted(other.header("cookie").unwrap()), ["theme=dark", "token=s3cret"]);
     // A request's own Cookie header is kept alongside the jar's.
@@ -180,7 +180,7 @@ fn cookie_jar_keeps_and_sends_matching_cookies() {
     // Not for another host.
     assert_eq!(client.cookies_for("http://example.com/app/"), "");
     client.clear_cookies();
-    client.get(server.url("/other")).unwrap();
+    client.get_text(server.url("/other")).unwrap();
     assert_eq!(seen.recv().unwrap().header("cookie"), None);
 }
 
@@ -191,8 +191,8 @@ fn cookie_jar_can_be_switched_off() {
         _ => ok("x"),
     });
     let client = Client::builder().cookies(false).build().unwrap();
-    client.get(server.url("/set")).unwrap();
-    client.get(server.url("/next")).unwrap();
+    client.get_text(server.url("/set")).unwrap();
+    client.get_text(server.url("/next")).unwrap();
     let _ = seen.recv().unwrap();
     assert_eq!(seen.recv().unwrap().header("cookie"), None);
 }

@@ -72,7 +72,7 @@ fn write_timeout_when_the_server_never_reads() {
     let client = Client::builder().write_timeout(short()).build().unwrap();
     let endless = Body::stream(std::io::repeat(7), None);
     let t = Instant::now();
-    let err = client.request(Method::Post, &server.url("/upload"), endless).unwrap_err();
+    let err = client.request(Method::Post, server.url("/upload")).body(endless).send().unwrap_err();
     assert!(matches!(err, Error::Timeout(TimeoutKind::Write)), "{err}");
     assert!(t.elapsed() < Duration::from_secs(3));
 }
@@ -85,7 +85,7 @@ fn overall_deadline_while_the_server_never_reads() {
     let client = Client::builder().timeout(Duration::from_millis(400)).build().unwrap();
     let endless = Body::stream(std::io::repeat(7), Some(1 << 40));
     let t = Instant::now();
-    let err = client.request(Method::Put, &server.url("/upload"), endless).unwrap_err();
+    let err = client.request(Method::Put, server.url("/upload")).body(endless).send().unwrap_err();
     assert!(matches!(err, Error::Timeout(TimeoutKind::Deadline)), "{err}");
     let took = t.elapsed();
     assert!(took >= Duration::from_millis(350) && took < Duration::from_millis(1500), "{took:?}");
@@ -147,10 +147,10 @@ fn deadline_is_per_request_on_a_reused_connection() {
     // Many quick requests, together longer than one deadline, on one connection.
     let t = Instant::now();
     while t.elapsed() < Duration::from_millis(500) {
-        assert_eq!(client.get(server.url("/fast")).unwrap(), "ok");
+        assert_eq!(client.get_text(server.url("/fast")).unwrap(), "ok");
     }
     assert_eq!(server.accepted(), 1);
-    let err = client.get(server.url("/slow")).unwrap_err();
+    let err = client.get_text(server.url("/slow")).unwrap_err();
     assert!(matches!(err, Error::Timeout(TimeoutKind::Deadline)), "{err}");
-    assert_eq!(client.get(server.url("/fast")).unwrap(), "ok");
+    assert_eq!(client.get_text(server.url("/fast")).unwrap(), "ok");
 }

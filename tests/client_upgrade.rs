@@ -66,7 +66,7 @@ fn an_upgrade_over_plain_tcp() {
     let client = Client::new();
     talk(&client, &base);
     // The upgraded connection left the pool; ordinary requests go on.
-    assert_eq!(client.get(format!("{base}/plain")).unwrap(), "plain");
+    assert_eq!(client.get_text(format!("{base}/plain")).unwrap(), "plain");
     talk(&client, &base);
 }
 

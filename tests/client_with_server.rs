@@ -45,8 +45,8 @@ fn routes(s: &Server) {
 fn get_post_and_redirects_against_our_server() {
     let (handle, base) = start(routes);
     let client = Client::new();
-    assert_eq!(client.get(format!("{base}/")).unwrap(), "Hello, world!");
-    assert_eq!(client.get(format!("{base}/echo?a=1")).unwrap(), "GET a=1");
+    assert_eq!(client.get_text(format!("{base}/")).unwrap(), "Hello, world!");
+    assert_eq!(client.get_text(format!("{base}/echo?a=1")).unwrap(), "GET a=1");
     assert_eq!(
         client.post_form(format!("{base}/echo"), &[("name", "a b"), ("x", "&")]).unwrap(),
         "POST name=a b,x=&"
@@ -79,11 +79,11 @@ fn streamed_bodies_both_ways() {
     assert_eq!(client.idle_connections(), 1);
 
     let upload = Body::stream(std::io::repeat(b'z').take(1_000_000), None);
-    let resp = client.request(Method::Post, &format!("{base}/count"), upload).unwrap();
+    let resp = client.request(Method::Post, format!("{base}/count")).body(upload).send().unwrap();
     assert_eq!(resp.text().unwrap(), "1000000");
     let upload = Body::stream(std::io::repeat(b'z').take(12_345), Some(12_345));
     assert_eq!(
-        client.request(Method::Post, &format!("{base}/count"), upload).unwrap().text().unwrap(),
+        client.request(Method::Post, format!("{base}/count")).body(upload).send().unwrap().text().unwrap(),
         "12345"
     );
     handle.shutdown();
@@ -98,7 +98,7 @@ fn requests_from_threads_run_at_once() {
     for ms in [600u64, 200, 400] {
         let (client, tx, url) = (client.clone(), tx.clone(), format!("{base}/sleep?{ms}"));
         std::thread::spawn(move || {
-            let text = client.get(url.as_str());
+            let text = client.get_text(url.as_str());
             let _ = tx.send((ms, text, start.elapsed()));
         });
     }
@@ -125,7 +125,7 @@ fn https_against_our_server() {
     let client =
         Client::builder().webpki_roots(false).add_root_certificate_pem(ca.pem().as_bytes()).build().unwrap();
     for _ in 0..3 {
-        assert_eq!(client.get(format!("https://localhost:{port}/")).unwrap(), "Hello, world!");
+        assert_eq!(client.get_text(format!("https://localhost:{port}/")).unwrap(), "Hello, world!");
     }
     assert_eq!(
         client.post_form(format!("https://localhost:{port}/echo"), &[("k", "v")]).unwrap(),
@@ -144,7 +144,7 @@ fn many_threads_share_one_client_against_our_server() {
             let (client, base) = (client.clone(), base.clone());
             std::thread::spawn(move || {
                 for i in 0..100 {
-                    let got = client.get(format!("{base}/echo?t={t}&i={i}")).unwrap();
+                    let got = client.get_text(format!("{base}/echo?t={t}&i={i}")).unwrap();
                     assert_eq!(got, format!("GET t={t},i={i}"));
                 }
             })

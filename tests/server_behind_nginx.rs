@@ -125,9 +125,9 @@ fn served_through_nginx_with_upstream_keep_alive() {
 
     // Plain requests, many of them: nginx keeps its upstream connections alive.
     for _ in 0..60 {
-        assert_eq!(client.get(nginx.url("/hello")).unwrap(), "Hello, world!");
+        assert_eq!(client.get_text(nginx.url("/hello")).unwrap(), "Hello, world!");
     }
-    assert_eq!(client.get(nginx.url("/hello/caf%C3%A9")).unwrap(), "Hello, café!");
+    assert_eq!(client.get_text(nginx.url("/hello/caf%C3%A9")).unwrap(), "Hello, café!");
     let upstream_connections = peers.lock().unwrap().len();
     assert!(
         (1..=8).contains(&upstream_connections),
@@ -137,7 +137,7 @@ fn served_through_nginx_with_upstream_keep_alive() {
     // A 3 MiB upload, which nginx buffers and forwards with a Content-Length.
     let body: Vec<u8> = (0..3 * 1024 * 1024u32).map(|i| (i % 251) as u8).collect();
     let sum: u64 = body.iter().map(|&b| b as u64).sum();
-    let resp = client.request(Method::Post, &nginx.url("/upload"), body).unwrap();
+    let resp = client.request(Method::Post, nginx.url("/upload")).body(body).send().unwrap();
     assert_eq!(resp.status(), 200);
     assert_eq!(resp.text().unwrap(), format!("{} bytes, sum {sum}", 3 * 1024 * 1024));
 
@@ -150,7 +150,7 @@ fn served_through_nginx_with_upstream_keep_alive() {
     let resp = client.send(nginx.url("/panic")).unwrap();
     assert_eq!(resp.status(), 500);
     drop(resp);
-    assert_eq!(client.get(nginx.url("/hello")).unwrap(), "Hello, world!");
+    assert_eq!(client.get_text(nginx.url("/hello")).unwrap(), "Hello, world!");
     let resp = client.send(nginx.url("/nowhere")).unwrap();
     assert_eq!(resp.status(), 404);
     drop(resp);

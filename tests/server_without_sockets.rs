@@ -105,7 +105,7 @@ fn a_running_server_answers_both_ways() {
     let handle = app().spawn().unwrap();
     assert_eq!(test::get(&handle, "/users/1").status(), 200);
     let addr = handle.local_addr().socket_addr().unwrap();
-    let got = http_toolkit::client::get(format!("http://{addr}/form?a=net")).unwrap();
+    let got = http_toolkit::client::get_text(format!("http://{addr}/form?a=net")).unwrap();
     assert_eq!(got, "GET net");
     handle.shutdown();
 }

@@ -81,8 +81,12 @@ impl Client {
     /// proxy refusals, too many redirects. An error status (4xx, 5xx) is a response, not an
     /// error.
     pub fn send(&self, req: impl IntoRequest) -> Result<Response> {
-        let mut req = req.into_request();
-        let deadline = self.inner.timeouts.overall.map(|d| Instant::now() + d);
+        self.send_within(req.into_request(), self.inner.timeouts.overall)
+    }
+
+    /// [`Client::send`] with `overall` as the deadline of the whole request.
+    pub(crate) fn send_within(&self, mut req: Request, overall: Option<Duration>) -> Result<Response> {
+        let deadline = overall.map(|d| Instant::now() + d);
         if !self.inner.default_headers.is_empty() {
             let headers = req.headers_mut();
             for (name, value) in self.inner.default_headers.iter_as_written() {
@@ -205,12 +209,20 @@ impl Client {
         env.proxy_for(url.scheme(), host, port).map(|p| Arc::new(p.clone()))
     }
 
-    /// GET `req` (a URL or a request) and return the body as text (the egg's `http:GET`).
+    /// GET `req` (a URL or a request) and return the body as text: the egg's `http:GET`,
+    /// which gave the body alone. Unlike the egg, a status of 400 or more is an error here
+    /// (the body of an error page is not mistaken for the resource). [`Client::get`] gives
+    /// the whole [`Response`] instead.
+    ///
+    /// ```no_run
+    /// let page = http_client::Client::new().get_text("http://localhost:4242/")?;
+    /// # Ok::<(), http_client::Error>(())
+    /// ```
     ///
     /// # Errors
     /// As [`Client::send`]; [`Error::Status`] for a status of 400 or more; [`Error::NotUtf8`];
     /// [`Error::BodyTooLarge`] past `Limits::max_body`.
-    pub fn get(&self, req: impl IntoRequest) -> Result<String> {
+    pub fn get_text(&self, req: impl IntoRequest) -> Result<String> {
         let mut req = req.into_request();
         req.set_method(Method::Get);
         text_of(self.send(req)?)
@@ -220,7 +232,7 @@ impl Client {
     /// Sets `Content-Type: application/x-www-form-urlencoded`.
     ///
     /// # Errors
-    /// As [`Client::get`].
+    /// As [`Client::get_text`].
     pub fn post_form<K: AsRef<str>, V: AsRef<str>>(
         &self,
         req: impl IntoRequest,
@@ -248,7 +260,7 @@ impl Client {
     /// ```
     ///
     /// # Errors
-    /// As [`Client::get`].
+    /// As [`Client::get_text`].
     pub fn post_form_with<K: AsRef<str>, V: AsRef<str>>(
         &self,
         req: impl IntoRequest,
@@ -261,15 +273,6 @@ impl Client {
         req.set_method(Method::Post);
         req.set_body(encode_form_with(pairs, pair_delim, kv_delim, encoder));
         text_of(self.send(req)?)
-    }
-
-    /// Sends `method` to `url` with `body` (bytes, text, or [`Body::stream`], sent chunked when
-    /// its length is unknown).
-    ///
-    /// # Errors
-    /// As [`Client::send`].
-    pub fn request(&self, method: Method, url: &str, body: impl Into<Body>) -> Result<Response> {
-        self.send(Request::new(method, url).with_body(body))
     }
 
     /// Closes every idle connection (the egg's `http:close-all-connections!`). Connections in use
@@ -322,10 +325,7 @@ impl Client {
 }
 
 fn text_of(resp: Response) -> Result<String> {
-    if resp.status() >= 400 {
-        return Err(Error::Status { status: resp.status(), reason: resp.reason().to_owned() });
-    }
-    resp.text()
+    resp.error_for_status()?.text()
 }
 
 /// An interceptor as the client keeps it.

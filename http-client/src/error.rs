@@ -130,14 +130,28 @@ pub enum Error {
         /// The bytes the stream gave (counting stops one past `expected`).
         actual: u64,
     },
-    /// The server answered with an error status (only from the text helpers [`get`](crate::get)
-    /// and [`post_form`](crate::post_form), which return the body alone).
+    /// The server answered with an error status: from
+    /// [`Response::error_for_status`](crate::Response::error_for_status), and from the text
+    /// helpers ([`Client::get_text`](crate::Client::get_text),
+    /// [`Client::post_form`](crate::Client::post_form)), which return the body alone.
     Status {
         /// The status code (400 or more).
         status: u16,
         /// The reason phrase.
         reason: String,
+        /// The URL that answered (after redirects), without its credentials.
+        url: String,
     },
+    /// The response body is not JSON ([`Response::json`](crate::Response::json)): its
+    /// `Content-Type` is neither `application/json` nor a `+json` type.
+    NotJson {
+        /// The `Content-Type` the server sent.
+        content_type: String,
+    },
+    /// A JSON body could not be written (a request body, feature `json`) or read into the type
+    /// asked for ([`Response::json`](crate::Response::json)).
+    #[cfg(feature = "json")]
+    Json(serde_json::Error),
     /// The response body is not UTF-8 ([`Response::text`](crate::Response::text)).
     NotUtf8,
     /// The response body could not be decoded from its content coding: a corrupt gzip stream,
@@ -186,9 +200,40 @@ impl Error {
         }
     }
 
-    /// True for every timeout.
+    /// True for every timeout ([`Error::Timeout`], whichever phase ran out).
     pub fn is_timeout(&self) -> bool {
         matches!(self, Error::Timeout(_))
+    }
+
+    /// True when no connection could be made: the name did not resolve, the server (or the
+    /// proxy) could not be reached, or connecting timed out ([`Error::Resolve`],
+    /// [`Error::Connect`], [`Error::Timeout`] of [`TimeoutKind::Connect`]). A request that
+    /// failed this way was never sent.
+    pub fn is_connect(&self) -> bool {
+        matches!(self, Error::Resolve { .. } | Error::Connect { .. } | Error::Timeout(TimeoutKind::Connect))
+    }
+
+    /// The status of an [`Error::Status`] (from
+    /// [`Response::error_for_status`](crate::Response::error_for_status)), of a proxy's
+    /// refusal ([`Error::ProxyConnect`], 407 for [`Error::ProxyAuthRequired`]), and of
+    /// [`Error::NotUpgraded`].
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            Error::Status { status, .. }
+            | Error::ProxyConnect { status, .. }
+            | Error::NotUpgraded { status } => Some(*status),
+            Error::ProxyAuthRequired { .. } => Some(407),
+            _ => None,
+        }
+    }
+
+    /// The URL the error is about, without its credentials: the one that answered an
+    /// [`Error::Status`], or the one refused by [`Error::InvalidUrl`].
+    pub fn url(&self) -> Option<&str> {
+        match self {
+            Error::Status { url, .. } | Error::InvalidUrl { url, .. } => Some(url),
+            _ => None,
+        }
     }
 
     /// Maps an I/O error met while talking to a server: timeouts become [`Error::Timeout`] of
@@ -238,7 +283,10 @@ impl fmt::Display for Error {
             Error::RequestBodyLength { expected, actual } => {
                 write!(f, "request body stream gave {actual} bytes, announced {expected}")
             }
-            Error::Status { status, reason } => write!(f, "server answered {status} {reason}"),
+            Error::Status { status, reason, url } => write!(f, "{url} answered {status} {reason}"),
+            Error::NotJson { content_type } => write!(f, "the response is {content_type:?}, not JSON"),
+            #[cfg(feature = "json")]
+            Error::Json(e) => write!(f, "JSON body: {e}"),
             Error::NotUtf8 => f.write_str("response body is not UTF-8"),
             Error::Decode { coding, source } => write!(f, "cannot decode the {coding} body: {source}"),
             Error::UnsizedRequestBody { limit } => write!(
@@ -259,6 +307,8 @@ impl std::error::Error for Error {
             Error::Resolve { source, .. } | Error::Connect { source, .. } => Some(source),
             Error::Io(e) | Error::Decode { source: e, .. } => Some(e),
             Error::Tls(e) => Some(e),
+            #[cfg(feature = "json")]
+            Error::Json(e) => Some(e),
             _ => None,
         }
     }

@@ -44,7 +44,7 @@
 //!     })
 //!     .build()
 //!     .unwrap();
-//! assert_eq!(client.get("http://stub.invalid/x").unwrap(), "stubbed");
+//! assert_eq!(client.get_text("http://stub.invalid/x").unwrap(), "stubbed");
 //! assert_eq!(sent.load(Ordering::Relaxed), 1);
 //! ```
 

@@ -7,8 +7,16 @@
 //!
 //! ```no_run
 //! // One-liners on a default client:
-//! let page = http_client::get("http://localhost:4242/").unwrap();
+//! let page = http_client::get_text("http://localhost:4242/").unwrap();
 //! let answer = http_client::post_form("http://localhost:4242/form", &[("name", "value")]).unwrap();
+//!
+//! // A request built a call at a time; 4xx and 5xx are responses like any other:
+//! let resp = http_client::get("http://localhost:4242/search")
+//!     .query(&[("q", "egg")])
+//!     .bearer_auth("t0ken")
+//!     .send()
+//!     .unwrap();
+//! let resp = resp.error_for_status().unwrap(); // unless you want those as errors
 //!
 //! // A client of your own, shared by threads:
 //! use std::io::Read;
@@ -28,7 +36,7 @@
 //! | egg | here |
 //! | --- | --- |
 //! | `(http:send-request REQUEST)` | [`Client::send`], [`send`]: a [`Request`] or a URL in, a [`Response`] out (status line, headers, body stream) |
-//! | `(http:GET REQUEST)` | [`Client::get`], [`get`] |
+//! | `(http:GET REQUEST)` | [`Client::get_text`], [`get_text`] (the body as text, and unlike the egg an error for 4xx/5xx); [`Client::get`], [`get`] start a [`RequestBuilder`] whose `send` gives the whole [`Response`] |
 //! | `(http:POST REQUEST ARGUMENTS [DELIM1 DELIM2 ENCODER])` | [`Client::post_form`], [`post_form`]; [`Client::post_form_with`] |
 //! | `(http:close-all-connections!)` | [`Client::close_all_connections`], [`close_all_connections`] |
 //! | `(http:read-body ARGUMENTS PORT)` | [`Response`] implements `Read`; [`Response::bytes`], [`Response::text`] |
@@ -39,7 +47,9 @@
 //!
 //! Every method is sent the same way: build a [`Request`] with a body of bytes, text or
 //! [`Body::stream`] (sent with `Transfer-Encoding: chunked` when its length is unknown) and pass
-//! it to [`Client::send`], or use [`Client::request`]. HTTP/1.0 has no chunked encoding: there a
+//! it to [`Client::send`], or start a [`RequestBuilder`] with [`Client::request`],
+//! [`Client::get`], [`Client::post`] and the like (headers, query pairs, Basic or Bearer
+//! credentials, a deadline, a form or JSON body, then `send`). HTTP/1.0 has no chunked encoding: there a
 //! stream of unknown length is read into memory first (up to `Limits::max_body`, else
 //! [`Error::UnsizedRequestBody`]) and sent with its length.
 //!
@@ -112,10 +122,13 @@ mod dial;
 mod error;
 mod exchange;
 pub mod intercept;
+#[cfg(feature = "json")]
+mod json;
 mod key;
 mod pool;
 mod proxy;
 mod request;
+mod request_builder;
 mod response;
 mod send;
 mod timeouts;
@@ -130,10 +143,13 @@ pub use builder::ClientBuilder;
 pub use client::Client;
 pub use error::{Error, Result, TimeoutKind};
 pub use http_utils::{Body, Headers, Limits, Method, Request, ResponseHead, Version};
+#[cfg(feature = "json")]
+pub use json::is_json_media_type;
 pub use proxy::{Proxy, ProxyEnv, ProxyPattern};
 /// The regex type of [`ProxyPattern::Regex`].
 pub use regex::Regex;
 pub use request::IntoRequest;
+pub use request_builder::RequestBuilder;
 pub use response::{Response, ResponseBody};
 pub use timeouts::Timeouts;
 pub use upgrade::Upgraded;
@@ -158,12 +174,25 @@ pub fn send(req: impl IntoRequest) -> Result<Response> {
     default_client().send(req)
 }
 
-/// [`Client::get`] on the default client.
+/// [`Client::get`] on the default client: a GET request to build on and
+/// [`send`](RequestBuilder::send).
+///
+/// ```no_run
+/// let resp = http_client::get("http://localhost:4242/").query(&[("q", "egg")]).send()?;
+/// println!("{}", resp.status_line());
+/// # Ok::<(), http_client::Error>(())
+/// ```
+pub fn get(url: impl AsRef<str>) -> RequestBuilder {
+    default_client().get(url)
+}
+
+/// [`Client::get_text`] on the default client (the egg's `http:GET`: the body as text; a
+/// status of 400 or more is an [`Error::Status`]).
 ///
 /// # Errors
-/// As [`Client::get`].
-pub fn get(req: impl IntoRequest) -> Result<String> {
-    default_client().get(req)
+/// As [`Client::get_text`].
+pub fn get_text(req: impl IntoRequest) -> Result<String> {
+    default_client().get_text(req)
 }
 
 /// [`Client::post_form`] on the default client.

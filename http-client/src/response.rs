@@ -162,6 +162,27 @@ impl Response {
         self.body.trailers()
     }
 
+    /// The response itself when its status is below 400, else [`Error::Status`] with the
+    /// status, the reason and the URL (without credentials). The body of an error answer is
+    /// dropped with the response.
+    ///
+    /// ```
+    /// use http_client::{Response, ResponseHead};
+    /// let resp = Response::from_parts(ResponseHead::new(404), "http://h/missing", "").unwrap();
+    /// let err = resp.error_for_status().unwrap_err();
+    /// assert_eq!(err.status(), Some(404));
+    /// assert_eq!(err.url(), Some("http://h/missing"));
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::Status`] for a status of 400 or more.
+    pub fn error_for_status(self) -> Result<Response> {
+        if self.status < 400 {
+            return Ok(self);
+        }
+        Err(Error::Status { status: self.status, reason: self.reason.clone(), url: self.url.to_string() })
+    }
+
     /// The body as bytes, at most the client's `Limits::max_body` bytes (decoded bytes for a
     /// decoded body, so a small gzip body that inflates past the cap is stopped there).
     ///
