@@ -152,6 +152,10 @@ pub enum Error {
     /// asked for ([`Response::json`](crate::Response::json)).
     #[cfg(feature = "json")]
     Json(serde_json::Error),
+    /// A value of the `http` crate has no counterpart here (feature `http`): an HTTP version
+    /// other than 1.0 and 1.1, a header value that is not UTF-8.
+    #[cfg(feature = "http")]
+    Convert(http_utils::interop::ConvertError),
     /// The response body is not UTF-8 ([`Response::text`](crate::Response::text)).
     NotUtf8,
     /// The response body could not be decoded from its content coding: a corrupt gzip stream,
@@ -287,6 +291,8 @@ impl fmt::Display for Error {
             Error::NotJson { content_type } => write!(f, "the response is {content_type:?}, not JSON"),
             #[cfg(feature = "json")]
             Error::Json(e) => write!(f, "JSON body: {e}"),
+            #[cfg(feature = "http")]
+            Error::Convert(e) => e.fmt(f),
             Error::NotUtf8 => f.write_str("response body is not UTF-8"),
             Error::Decode { coding, source } => write!(f, "cannot decode the {coding} body: {source}"),
             Error::UnsizedRequestBody { limit } => write!(
@@ -309,6 +315,8 @@ impl std::error::Error for Error {
             Error::Tls(e) => Some(e),
             #[cfg(feature = "json")]
             Error::Json(e) => Some(e),
+            #[cfg(feature = "http")]
+            Error::Convert(e) => Some(e),
             _ => None,
         }
     }

@@ -122,6 +122,8 @@ mod dial;
 mod error;
 mod exchange;
 pub mod intercept;
+#[cfg(feature = "http")]
+mod interop;
 #[cfg(feature = "json")]
 mod json;
 mod key;

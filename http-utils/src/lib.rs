@@ -29,7 +29,10 @@
 //! - writers for heads: [`write_request_head`], [`write_response_head`], [`http_date`],
 //!   [`DateCache`];
 //! - [`multipart`]: a streaming `multipart/form-data` reader ([`multipart::MultipartReader`]);
-//! - compression negotiation: [`accepts_gzip`], [`accepts_encoding`], [`is_compressible`].
+//! - compression negotiation: [`accepts_gzip`], [`accepts_encoding`], [`is_compressible`];
+//! - `interop` (feature `http`, on by default): conversions both ways between these types and
+//!   the `http` crate's (`Method`, `Version`, `StatusCode`, `HeaderMap`, `Request`, response
+//!   heads).
 //!
 //! Out of scope: sockets, threads, clocks and policy. Those live in the client and the server.
 //!
@@ -56,6 +59,8 @@ mod chunked;
 mod error;
 mod framing;
 mod headers;
+#[cfg(feature = "http")]
+pub mod interop;
 pub mod io;
 mod limits;
 mod method;
@@ -74,6 +79,8 @@ pub use chunked::{chunk_size_line, encode_chunk, encode_last_chunk, ChunkedDecod
 pub use error::{Error, ErrorKind, Result};
 pub use framing::{request_framing, response_framing, response_has_body, Framing};
 pub use headers::Headers;
+#[cfg(feature = "http")]
+pub use interop::ConvertError;
 pub use limits::Limits;
 pub use method::{ExtensionMethod, InvalidMethod, Method};
 pub use parse::{

@@ -19,6 +19,8 @@ pub(crate) mod context;
 pub(crate) mod dispatch;
 pub(crate) mod forwarded;
 pub(crate) mod hooks;
+#[cfg(feature = "http")]
+pub(crate) mod interop;
 pub(crate) mod into_response;
 pub(crate) mod parsers;
 pub(crate) mod proxies;
