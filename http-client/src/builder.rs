@@ -222,6 +222,31 @@ impl ClientBuilder {
         self
     }
 
+    /// Trusts the certificates of the system's store as well (feature `native-roots`; default
+    /// false): the roots an administrator installed (`/etc/ssl/certs` and
+    /// `SSL_CERT_FILE`/`SSL_CERT_DIR` on Unix, the system stores on Windows and macOS, read with
+    /// `rustls-native-certs`), beside the webpki roots unless those are switched off with
+    /// [`webpki_roots(false)`](Self::webpki_roots). For servers signed by a company's own CA.
+    ///
+    /// The feature is off by default, and so is this switch: the webpki roots give the same
+    /// answer on every machine and cost nothing to load, while the system's store differs
+    /// from machine to machine (it may hold roots that a program should not trust, or be
+    /// missing in a container) and is read from disk each time a client is built.
+    ///
+    /// ```
+    /// # fn main() -> http_client::Result<()> {
+    /// let client = http_client::Client::builder().native_roots(true).build()?;
+    /// # let _ = client; Ok(()) }
+    /// ```
+    ///
+    /// [`build`](Self::build) fails with [`Error::TlsConfig`] when the store gives no
+    /// certificate at all; certificates in it that cannot be used are skipped and logged.
+    #[cfg(feature = "native-roots")]
+    pub fn native_roots(mut self, on: bool) -> Self {
+        self.tls.native_roots = on;
+        self
+    }
+
     /// Trusts the Mozilla roots of `webpki-roots` (default true).
     pub fn webpki_roots(mut self, on: bool) -> Self {
         self.tls.webpki_roots = on;

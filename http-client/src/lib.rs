@@ -64,6 +64,16 @@
 //!   logging ([`intercept::logging`]) and retries with exponential backoff
 //!   ([`intercept::Retry`]); [`Response::from_parts`] lets one answer without the network.
 //! - **Default headers** ([`ClientBuilder::default_header`]) for every request.
+//! - **A request builder** ([`RequestBuilder`]: headers, query pairs, Basic and Bearer
+//!   credentials, a deadline, bytes, form or JSON bodies), [`Response::error_for_status`], and
+//!   errors that say what they are ([`Error::is_timeout`], [`Error::is_connect`],
+//!   [`Error::status`], [`Error::url`]).
+//! - **Typed JSON** (feature `json`, on by default): `RequestBuilder::json(&T)` and
+//!   `Response::json::<T>()`, `application/json` and `application/*+json` alike.
+//! - **`http` crate interop** (feature `http`, on by default): a [`Response`] or its head as an
+//!   `http::Response`, `Response::from_http`; requests through `http_utils::interop`.
+//! - **The system's certificate store** (feature `native-roots`, off by default):
+//!   `ClientBuilder::native_roots(true)` trusts it beside the webpki roots.
 //! - **A pool shared by threads**, stale connections detected and idempotent requests retried
 //!   once on a fresh connection; HTTPS through proxies; timeouts per phase and overall.
 //!

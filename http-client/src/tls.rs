@@ -54,6 +54,8 @@ impl Pem {
 #[derive(Debug, Clone)]
 pub(crate) struct TlsSettings {
     pub(crate) webpki_roots: bool,
+    #[cfg(feature = "native-roots")]
+    pub(crate) native_roots: bool,
     pub(crate) extra_roots: Vec<Pem>,
     pub(crate) client_cert: Option<(Pem, Pem)>,
     pub(crate) accept_invalid_certs: bool,
@@ -64,6 +66,8 @@ impl Default for TlsSettings {
     fn default() -> TlsSettings {
         TlsSettings {
             webpki_roots: true,
+            #[cfg(feature = "native-roots")]
+            native_roots: false,
             extra_roots: Vec::new(),
             client_cert: None,
             accept_invalid_certs: false,
@@ -85,6 +89,10 @@ impl TlsSettings {
         let mut roots = RootCertStore::empty();
         if self.webpki_roots {
             roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+        }
+        #[cfg(feature = "native-roots")]
+        if self.native_roots {
+            add_native_roots(&mut roots)?;
         }
         for pem in &self.extra_roots {
             for cert in pem.certs()? {
@@ -110,6 +118,25 @@ impl TlsSettings {
         }
         Ok(Arc::new(config))
     }
+}
+
+/// Adds the certificates of the system's store. Certificates that cannot be read or used are
+/// skipped (and logged); a store that gives none at all is an error.
+#[cfg(feature = "native-roots")]
+fn add_native_roots(roots: &mut RootCertStore) -> Result<()> {
+    let found = rustls_native_certs::load_native_certs();
+    for e in &found.errors {
+        log::warn!("the system's certificate store: {e}");
+    }
+    let (added, skipped) = roots.add_parsable_certificates(found.certs);
+    if skipped > 0 {
+        log::warn!("the system's certificate store: {skipped} certificates skipped, unusable as roots");
+    }
+    if added == 0 {
+        let why = found.errors.first().map_or_else(|| "it is empty".to_owned(), |e| e.to_string());
+        return Err(Error::TlsConfig(format!("no root certificate in the system's store: {why}")));
+    }
+    Ok(())
 }
 
 /// A verifier that accepts every certificate but still checks handshake signatures.
