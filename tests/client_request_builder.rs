@@ -228,3 +228,16 @@ fn a_per_request_timeout_and_errors_that_say_what_they_are() {
     let err = client.get("http://exa mple.com/").send().unwrap_err();
     assert!(err.url().is_some(), "{err:?}");
 }
+
+#[test]
+fn a_json_body_is_read_within_the_body_cap() {
+    let server = RawServer::fixed(
+        b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 20\r\n\r\n[1,2,3,4,5,6,7,8,9 ]",
+    );
+    let limits = http_client::Limits { max_body: 19, ..Default::default() };
+    let small = Client::builder().limits(limits).build().unwrap();
+    let err = small.get(server.url("/")).send().unwrap().json::<Vec<u8>>().unwrap_err();
+    assert!(matches!(err, Error::BodyTooLarge { limit: 19 }), "{err:?}");
+    let all: Vec<u8> = Client::new().get(server.url("/")).send().unwrap().json().unwrap();
+    assert_eq!(all, [1, 2, 3, 4, 5, 6, 7, 8, 9]);
+}

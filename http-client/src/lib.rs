@@ -114,7 +114,7 @@
 //! | status line (`Limits::max_request_line`) | 8 KiB | [`Error::ResponseHeadTooLarge`] (`RequestLineTooLong`) |
 //! | header line, count, whole head (`Limits`; defaults [`Limits::CLIENT`]) | 256 KiB, 1,000, 512 KiB | [`Error::ResponseHeadTooLarge`] |
 //! | chunk-size line (`Limits::max_chunk_line`) | 4 KiB | `Error::Protocol` (`ChunkLineTooLong`) |
-//! | body read whole ([`Response::bytes`], `Limits::max_body`; decoded bytes for gzip) | 10 MiB | [`Error::BodyTooLarge`] |
+//! | body read whole ([`Response::bytes`], `text`, `json`; `Limits::max_body`; decoded bytes for gzip) | 10 MiB | [`Error::BodyTooLarge`] |
 //! | gzip header fields (name, comment) | 64 KiB (flate2's bound) | [`Error::Decode`] |
 //! | HTTP/1.0 request stream of unknown length, buffered (`Limits::max_body`) | 10 MiB | [`Error::UnsizedRequestBody`] |
 //! | connect (name lookup included), read, write ([`Timeouts`]) | 30 s each | [`Error::Timeout`] |
