@@ -151,17 +151,16 @@ fn log_response(
     }
 }
 
-/// The path for the route patterns (still encoded) when the URL transformation changed it,
-/// the decoded path for the resource lookup when it differs from the raw one, and the
+/// The decoded path for the resource lookup when it differs from the raw one, and the
 /// decoded query arguments.
-fn lookup_path(req: &Request) -> (Option<String>, Option<String>, Args) {
+fn lookup_path(req: &Request) -> (Option<String>, Args) {
     let raw = req.path();
     let path = if raw.contains('%') { Some(http_utils::decode_url(raw).0) } else { None };
     let args = match req.query() {
         Some(q) if !q.is_empty() => Args::from(http_utils::decode_form(q)),
         _ => Args::new(),
     };
-    (None, path, args)
+    (path, args)
 }
 
 /// Sets the context's path, arguments and captures for its (possibly restarted) URL, after
@@ -174,8 +173,7 @@ fn route_request(cx: &mut Context<'_>) {
             cx.request.set_url(url);
         }
     }
-    let (raw, path, args) = lookup_path(&cx.request);
-    cx.raw_path = raw;
+    let (path, args) = lookup_path(&cx.request);
     cx.path = path;
     cx.args = args;
     cx.captures = Captures::default();
@@ -319,7 +317,6 @@ fn context<'a>(
     Context {
         request,
         path: None,
-        raw_path: None,
         captures: Captures::default(),
         key,
         deferred: None,

@@ -105,8 +105,6 @@ pub(crate) struct WrittenHead {
 pub struct Context<'a> {
     pub(crate) request: Request,
     pub(crate) path: Option<String>,
-    /// The still-encoded path after the URL transformation, when there is one.
-    pub(crate) raw_path: Option<String>,
     pub(crate) captures: Captures,
     /// The connection's key in the connection table (for a responder to resume it).
     pub(crate) key: u64,
@@ -155,10 +153,7 @@ impl<'a> Context<'a> {
     /// The path as the route patterns see it: after the URL transformation, still
     /// percent-encoded, without the query.
     pub fn raw_path(&self) -> &str {
-        match &self.raw_path {
-            Some(p) => p,
-            None => self.request.path(),
-        }
+        self.request.path()
     }
 
     /// The value the matched route pattern captured for `{name}` or `{name...}`, decoded.
