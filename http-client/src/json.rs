@@ -1,25 +1,11 @@
 //! Typed JSON bodies of responses (feature `json`): [`Response::json`]. The request side is
 //! [`RequestBuilder::json`](crate::RequestBuilder::json).
 
+use http_utils::is_json_media_type;
 use serde::de::DeserializeOwned;
 
 use crate::error::{Error, Result};
 use crate::response::Response;
-
-/// True for `application/json` and the `application/*+json` types (JSON-LD
-/// `application/ld+json`, ActivityPub `application/activity+json`, problem details
-/// `application/problem+json`...), parameters aside, in any case.
-pub fn is_json_media_type(content_type: &str) -> bool {
-    let media = content_type.split(';').next().unwrap_or("").trim();
-    let Some((top, sub)) = media.split_once('/') else { return false };
-    if !top.eq_ignore_ascii_case("application") {
-        return false;
-    }
-    sub.eq_ignore_ascii_case("json")
-        || (sub.len() > 5
-            && sub.is_char_boundary(sub.len() - 5)
-            && sub[sub.len() - 5..].eq_ignore_ascii_case("+json"))
-}
 
 impl Response {
     /// The body read whole (at most the client's body cap, as [`bytes`](Response::bytes)) and

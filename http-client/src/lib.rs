@@ -154,9 +154,9 @@ use std::sync::OnceLock;
 pub use builder::ClientBuilder;
 pub use client::Client;
 pub use error::{Error, Result, TimeoutKind};
-pub use http_utils::{Body, Headers, Limits, Method, Request, ResponseHead, Version};
 #[cfg(feature = "json")]
-pub use json::is_json_media_type;
+pub use http_utils::is_json_media_type;
+pub use http_utils::{Body, Headers, Limits, Method, Request, ResponseHead, Version};
 pub use proxy::{Proxy, ProxyEnv, ProxyPattern};
 /// The regex type of [`ProxyPattern::Regex`].
 pub use regex::Regex;

@@ -164,8 +164,6 @@ pub use handler::stream::{
     Event, EventSender, StreamError, StreamOptions, StreamSender, TrySendError, DEFAULT_EVENTS_KEEP_ALIVE,
     DEFAULT_STREAM_CAPACITY,
 };
-#[cfg(feature = "serde")]
-pub use handler::typed::is_json_media_type;
 pub use io::proxy_header::{parse_proxy_header, ProxyHeader, ProxyHeaderError};
 pub use io::proxy_protocol::ProxyProtocolTransport;
 pub use io::timeouts::Timeouts;
@@ -178,7 +176,7 @@ pub use io::upgraded::Upgraded;
 pub use server::{Server, ServerBuilder, ServerHandle, Stopper, DEFAULT_MAX_STREAMS};
 pub use static_files::dir::StaticDir;
 
-pub use http_utils::{Headers, Limits, Method, Request, Version};
+pub use http_utils::{is_json_media_type, Headers, Limits, Method, Request, Version};
 /// The readiness layer the server waits on; custom transports hand it their sockets
 /// ([`Listener::source`], [`Connection::source`]).
 pub use mio;

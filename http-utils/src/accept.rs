@@ -145,6 +145,27 @@ pub fn is_compressible(content_type: &str) -> bool {
     }
 }
 
+/// True for `application/json` and the `application/*+json` media types (JSON-LD
+/// `application/ld+json`, ActivityPub `application/activity+json`, problem details
+/// `application/problem+json`, ...), parameters aside, in any case.
+///
+/// ```
+/// use http_utils::is_json_media_type;
+/// assert!(is_json_media_type("Application/JSON; charset=utf-8"));
+/// assert!(is_json_media_type("application/activity+json"));
+/// assert!(!is_json_media_type("text/json"));
+/// assert!(!is_json_media_type("application/+json"));
+/// ```
+pub fn is_json_media_type(content_type: &str) -> bool {
+    let essence = content_type.split(';').next().unwrap_or("").trim();
+    let Some((top, sub)) = essence.split_once('/') else { return false };
+    top.eq_ignore_ascii_case("application")
+        && (sub.eq_ignore_ascii_case("json")
+            || (sub.len() > 5
+                && sub.is_char_boundary(sub.len() - 5)
+                && sub[sub.len() - 5..].eq_ignore_ascii_case("+json")))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

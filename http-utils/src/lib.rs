@@ -74,7 +74,7 @@ mod url;
 mod version;
 mod write;
 
-pub use accept::{accepts_encoding, accepts_gzip, is_compressible};
+pub use accept::{accepts_encoding, accepts_gzip, is_compressible, is_json_media_type};
 pub use chunked::{chunk_size_line, encode_chunk, encode_last_chunk, ChunkedDecoder};
 pub use error::{Error, ErrorKind, Result};
 pub use framing::{request_framing, response_framing, response_has_body, Framing};

@@ -6,19 +6,7 @@ use serde::de::DeserializeOwned;
 
 use crate::handler::context::Context;
 use crate::handler::into_response::HttpError;
-use http_utils::Body;
-
-/// True for `application/json` and the `application/*+json` media types (JSON-LD,
-/// ActivityStreams, problem details, ...), parameters and case ignored.
-pub fn is_json_media_type(content_type: &str) -> bool {
-    let essence = content_type.split(';').next().unwrap_or("").trim();
-    let Some((top, sub)) = essence.split_once('/') else { return false };
-    top.eq_ignore_ascii_case("application")
-        && (sub.eq_ignore_ascii_case("json")
-            || (sub.len() > 5
-                && sub.is_char_boundary(sub.len() - 5)
-                && sub[sub.len() - 5..].eq_ignore_ascii_case("+json")))
-}
+use http_utils::{is_json_media_type, Body};
 
 impl Context<'_> {
     /// The body, read (bounded by the body limit) or as read already by
