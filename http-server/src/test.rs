@@ -35,11 +35,11 @@ use http_utils::{
     Version,
 };
 use mio::event::Source;
-use mio::{Interest, Registry, Token};
 
 use crate::connection::{drive, Conn, Outcome, Worker};
 use crate::io::lock;
 use crate::io::transport::{Connection, PeerAddr};
+use crate::io::upgraded::Nowhere;
 use crate::server::Server;
 
 /// A key no connection of the table ever has (its slot index is past any table's).
@@ -152,7 +152,7 @@ impl Call<'_> {
         let engine = self.server.engine();
         let deadline = Instant::now() + self.timeout;
         let output = Arc::new(Mutex::new(Vec::new()));
-        let memory = Memory { input, pos: 0, output: output.clone(), source: Quiet };
+        let memory = Memory { input, pos: 0, output: output.clone(), source: Nowhere };
         let mut conn = Conn::new(Box::new(memory), deadline);
         let mut w = Worker::new(engine, u64::from(u32::MAX));
         w.key = KEY;
@@ -263,22 +263,7 @@ struct Memory {
     input: Vec<u8>,
     pos: usize,
     output: Arc<Mutex<Vec<u8>>>,
-    source: Quiet,
-}
-
-/// The event source of a [`Memory`] connection: never ready, registered nowhere.
-struct Quiet;
-
-impl Source for Quiet {
-    fn register(&mut self, _: &Registry, _: Token, _: Interest) -> io::Result<()> {
-        Ok(())
-    }
-    fn reregister(&mut self, _: &Registry, _: Token, _: Interest) -> io::Result<()> {
-        Ok(())
-    }
-    fn deregister(&mut self, _: &Registry) -> io::Result<()> {
-        Ok(())
-    }
+    source: Nowhere,
 }
 
 impl Read for Memory {

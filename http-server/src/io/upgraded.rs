@@ -73,8 +73,9 @@ impl Detached {
     }
 }
 
-/// The event source of a [`Detached`] connection: registered nowhere.
-struct Nowhere;
+/// An event source that is never ready and registered nowhere: what a [`Detached`]
+/// connection, or one in memory, gives the pollers.
+pub(crate) struct Nowhere;
 
 impl Source for Nowhere {
     fn register(&mut self, _: &Registry, _: Token, _: Interest) -> io::Result<()> {
