@@ -4,17 +4,15 @@
 
 mod server_support;
 
-use std::io::{BufRead, BufReader, Read};
+use std::io::Read;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use server_support::Client;
+use server_support::{example_binary, printed_port, Client};
 
 fn hello_binary() -> Option<PathBuf> {
-    let exe = std::env::current_exe().ok()?;
-    let path = exe.parent()?.parent()?.join("examples").join("hello");
-    path.exists().then_some(path)
+    example_binary("hello")
 }
 
 #[test]
@@ -32,14 +30,7 @@ fn hello_answers_as_the_egg_and_debug_prints_each_request() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-    let port: u16 = line
-        .split("localhost:")
-        .nth(1)
-        .and_then(|rest| rest.split('/').next())
-        .and_then(|p| p.parse().ok())
-        .unwrap_or_else(|| panic!("no port in {line:?}"));
+    let port = printed_port(&mut child);
     let mut c = Client::connect(std::net::SocketAddr::from(([127, 0, 0, 1], port)));
     let r = c.get("/index.html");
     assert_eq!(r.header("content-type"), Some("text/html; charset=utf-8"));

@@ -6,7 +6,7 @@ mod server_support;
 #[path = "../examples/webapp.rs"]
 mod webapp;
 
-use std::io::{BufRead, BufReader, Read};
+use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use http_toolkit::server::{Server, ServerHandle};
 use http_toolkit::utils::Limits;
 use serde_json::Value;
-use server_support::{addr, raw, status_of, Client};
+use server_support::{addr, example_binary, printed_port, raw, status_of, Client};
 
 fn static_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("examples").join("static")
@@ -215,11 +215,8 @@ fn ws_echoes_over_our_client() {
     assert_eq!(c.read().status(), 400);
 }
 
-/// The example binary, built by `cargo test` next to the test binaries.
 fn webapp_binary() -> Option<PathBuf> {
-    let exe = std::env::current_exe().ok()?;
-    let path = exe.parent()?.parent()?.join("examples").join("webapp");
-    path.exists().then_some(path)
+    example_binary("webapp")
 }
 
 #[test]
@@ -240,14 +237,7 @@ fn the_binary_takes_port_and_root() {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-    let port: u16 = line
-        .split("localhost:")
-        .nth(1)
-        .and_then(|rest| rest.split('/').next())
-        .and_then(|p| p.parse().ok())
-        .unwrap_or_else(|| panic!("no port in {line:?}"));
+    let port = printed_port(&mut child);
     let a = std::net::SocketAddr::from(([127, 0, 0, 1], port));
     let mut c = Client::connect(a);
     assert_eq!(c.get("/").text(), "custom root");

@@ -126,3 +126,21 @@ pub fn raw(addr: SocketAddr, bytes: &[u8]) -> String {
 pub fn status_of(raw: &str) -> u16 {
     raw.get(9..12).and_then(|s| s.parse().ok()).unwrap_or(0)
 }
+
+/// The example binary `name`, built by `cargo test` next to the test binaries.
+pub fn example_binary(name: &str) -> Option<std::path::PathBuf> {
+    let exe = std::env::current_exe().ok()?;
+    let path = exe.parent()?.parent()?.join("examples").join(name);
+    path.exists().then_some(path)
+}
+
+/// The port in the `listening on http://localhost:PORT/` line an example prints first.
+pub fn printed_port(child: &mut std::process::Child) -> u16 {
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().expect("a piped stdout")).read_line(&mut line).unwrap();
+    line.split("localhost:")
+        .nth(1)
+        .and_then(|rest| rest.split('/').next())
+        .and_then(|p| p.parse().ok())
+        .unwrap_or_else(|| panic!("no port in {line:?}"))
+}
