@@ -396,12 +396,13 @@ impl WireFields {
     }
 
     /// Builds the headers from the received bytes `buf` (the same slice the ranges point
-    /// into). `None` when the section is too large to hold.
-    pub(crate) fn finish(self, buf: &[u8]) -> Option<Headers> {
-        let entries = self.entries;
+    /// into). `None` when the section is too large to hold. The fields are taken out: what
+    /// is left is empty.
+    pub(crate) fn finish(&mut self, buf: &[u8]) -> Option<Headers> {
+        let entries = std::mem::take(&mut self.entries);
         let end = entries.last().map_or(0, |e| e.end as usize);
         let section = buf.get(self.base..self.base + end)?;
-        let mut bytes = match self.reuse {
+        let mut bytes = match self.reuse.take() {
             Some(spare) => {
                 let mut b = spare.into_bytes();
                 b.extend_from_slice(section);
@@ -431,6 +432,12 @@ impl WireFields {
             }
         }
         Some(headers)
+    }
+
+    /// The buffers not made into headers (empty, with their capacity), for the next parse.
+    pub(crate) fn into_spare(mut self) -> Headers {
+        self.entries.clear();
+        Headers { buf: self.reuse.take().unwrap_or_default(), entries: self.entries }
     }
 }
 

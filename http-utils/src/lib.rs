@@ -84,7 +84,7 @@ pub use interop::ConvertError;
 pub use limits::Limits;
 pub use method::{ExtensionMethod, InvalidMethod, Method};
 pub use parse::{
-    check_host, parse_headers, parse_request_head, parse_request_head_reusing, parse_response_head, Parsed,
+    check_host, parse_headers, parse_request_head, parse_request_head_into, parse_response_head, Parsed,
 };
 pub use request::{keep_alive, Body, Request};
 pub use response::{reason_phrase, ResponseHead};

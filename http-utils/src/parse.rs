@@ -97,40 +97,38 @@ fn line_end(buf: &[u8], pos: usize) -> Option<Result<usize, Error>> {
 /// `InvalidHeaderName`, `InvalidHeaderValue`, `MissingColon`, `ObsoleteLineFolding`,
 /// `BareCarriageReturn` (400), `UnsupportedVersion` (505).
 pub fn parse_request_head(buf: &[u8], limits: &Limits) -> Step<Request> {
-    parse_request(buf, limits, None)
+    let mut req = Request::new(Method::Get, String::new());
+    Ok(match parse_request_into(buf, limits, &mut req)? {
+        Parsed::Complete { value: (), used } => Parsed::Complete { value: req, used },
+        Parsed::Partial => Parsed::Partial,
+    })
 }
 
-/// Like [`parse_request_head`], building the request in the allocations of `spare`, a
-/// request done with (its URL and header buffers keep their capacity, so that a server
-/// parsing request after request allocates nothing for them). `spare` is used up when a
-/// request is complete; a spare whose buffers grew past 16 KiB is not reused.
+/// Like [`parse_request_head`], parsing into `into`, a request done with: its URL and header
+/// buffers keep their capacity, so that a server parsing request after request into the
+/// same record allocates nothing for them (buffers that grew past 16 KiB are let go).
+///
+/// On `Complete`, `into` is the new request (no body, no peer address). Otherwise its method,
+/// URL and version are as they were and its headers are empty.
 ///
 /// ```
-/// use http_utils::{parse_request_head_reusing, Limits};
-/// let mut spare = None;
-/// for _ in 0..2 {
-///     let (req, _) = parse_request_head_reusing(b"GET /a HTTP/1.1\r\nHost: h\r\n\r\n", &Limits::default(), &mut spare)
-///         .unwrap()
-///         .complete()
-///         .unwrap();
-///     assert_eq!((req.url(), req.headers().get("host")), ("/a", Some("h")));
-///     spare = Some(req);
+/// use http_utils::{parse_request_head_into, Limits, Method, Request};
+/// let mut req = Request::new(Method::Get, "");
+/// for (head, url) in [(&b"GET /a HTTP/1.1\r\nHost: h\r\n\r\n"[..], "/a"), (b"PUT /b HTTP/1.0\r\n\r\n", "/b")] {
+///     let ((), used) = parse_request_head_into(head, &Limits::default(), &mut req).unwrap().complete().unwrap();
+///     assert_eq!((req.url(), used), (url, head.len()));
 /// }
+/// assert_eq!((req.method(), req.headers().len()), (&Method::Put, 0));
 /// ```
 ///
 /// # Errors
 /// As [`parse_request_head`].
-pub fn parse_request_head_reusing(buf: &[u8], limits: &Limits, spare: &mut Option<Request>) -> Step<Request> {
-    let parts = spare.take().and_then(Request::into_buffers);
-    let parsed = parse_request(buf, limits, parts);
-    if !matches!(parsed, Ok(Parsed::Complete { .. })) {
-        // What was taken from the spare is dropped with the partial parse: rare enough.
-        *spare = None;
-    }
-    parsed
+pub fn parse_request_head_into(buf: &[u8], limits: &Limits, into: &mut Request) -> Step<()> {
+    into.let_go_of_large_buffers();
+    parse_request_into(buf, limits, into)
 }
 
-fn parse_request(buf: &[u8], limits: &Limits, spare: Option<(String, Headers)>) -> Step<Request> {
+fn parse_request_into(buf: &[u8], limits: &Limits, into: &mut Request) -> Step<()> {
     // Skip a few leading empty lines.
     let mut start = 0;
     for _ in 0..4 {
@@ -180,16 +178,8 @@ fn parse_request(buf: &[u8], limits: &Limits, spare: Option<(String, Headers)>) 
         return err(ErrorKind::InvalidTarget, pos);
     }
     // Visible ASCII only, so this is valid UTF-8.
-    let (mut target, spare_headers) = match spare {
-        Some((mut url, headers)) => {
-            url.clear();
-            (url, Some(headers))
-        }
-        None => (String::new(), None),
-    };
-    match std::str::from_utf8(&buf[target_start..pos]) {
-        Ok(t) => target.push_str(t),
-        Err(_) => return err(ErrorKind::InvalidTarget, target_start),
+    let Ok(target) = std::str::from_utf8(&buf[target_start..pos]) else {
+        return err(ErrorKind::InvalidTarget, target_start);
     };
     pos += 1;
 
@@ -218,16 +208,14 @@ fn parse_request(buf: &[u8], limits: &Limits, spare: Option<(String, Headers)>) 
         Some(r) => r?,
     };
 
-    let fields = match spare_headers {
-        Some(h) => WireFields::reusing(next, h),
-        None => WireFields::new(next),
-    };
-    match parse_fields_into(buf, next, limits, false, fields)? {
-        Parsed::Complete { value: headers, used } => {
-            Ok(Parsed::Complete { value: Request::from_parts(method, target, version, headers), used })
-        }
-        Parsed::Partial => Ok(Parsed::Partial),
+    let mut fields = WireFields::reusing(next, into.take_headers());
+    let parsed = parse_fields_into(buf, next, limits, false, &mut fields);
+    if let Ok(Parsed::Complete { value: headers, used }) = parsed {
+        into.refill(method, target, version, headers);
+        return Ok(Parsed::Complete { value: (), used });
     }
+    into.set_headers(fields.into_spare());
+    parsed.map(|_| Parsed::Partial)
 }
 
 /// The shape of a protocol version; `d` stands for a digit.
@@ -339,7 +327,7 @@ pub fn parse_headers(buf: &[u8], limits: &Limits) -> Step<Headers> {
 /// Parses fields starting at `pos`; offsets and the head limit count from the start of `buf`.
 /// Nothing is allocated unless the section is complete.
 fn parse_fields(buf: &[u8], pos: usize, limits: &Limits, fold: bool) -> Step<Headers> {
-    parse_fields_into(buf, pos, limits, fold, WireFields::new(pos))
+    parse_fields_into(buf, pos, limits, fold, &mut WireFields::new(pos))
 }
 
 fn parse_fields_into(
@@ -347,7 +335,7 @@ fn parse_fields_into(
     mut pos: usize,
     limits: &Limits,
     fold: bool,
-    mut fields: WireFields,
+    fields: &mut WireFields,
 ) -> Step<Headers> {
     loop {
         if pos > limits.max_head {

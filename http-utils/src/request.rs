@@ -120,6 +120,8 @@ impl From<&str> for Body {
 pub struct Request {
     method: Method,
     url: String,
+    /// Where the path and the query sit in `url`, found when it is set.
+    parts: UrlParts,
     version: Version,
     headers: Headers,
     body: Body,
@@ -152,17 +154,46 @@ impl Request {
         Request::from_parts(method, url.into(), Version::Http11, Headers::new())
     }
 
-    /// Its URL and header buffers, to parse another request into, unless they grew large.
-    pub(crate) fn into_buffers(self) -> Option<(String, Headers)> {
+    /// Drops the URL and header buffers if they grew large, so that a record parsed into
+    /// again and again does not keep the memory of its largest request.
+    pub(crate) fn let_go_of_large_buffers(&mut self) {
         const KEEP_AT_MOST: usize = 16 * 1024;
-        (self.url.capacity() <= KEEP_AT_MOST && self.headers.capacity_bytes() <= KEEP_AT_MOST)
-            .then_some((self.url, self.headers))
+        if self.url.capacity() > KEEP_AT_MOST {
+            self.url = String::new();
+        }
+        if self.headers.capacity_bytes() > KEEP_AT_MOST {
+            self.headers = Headers::new();
+        }
+    }
+
+    /// Takes the headers out (leaving none), to parse new ones into their buffers.
+    pub(crate) fn take_headers(&mut self) -> Headers {
+        std::mem::take(&mut self.headers)
+    }
+
+    /// Makes this record a freshly parsed request, reusing its URL buffer.
+    pub(crate) fn refill(&mut self, method: Method, target: &str, version: Version, headers: Headers) {
+        self.method = method;
+        self.url.clear();
+        self.url.push_str(target);
+        self.parts = UrlParts::of(target);
+        self.version = version;
+        self.headers = headers;
+        if !matches!(self.body, Body::Empty) {
+            self.body = Body::Empty;
+        }
+        self.ip = None;
+        #[cfg(feature = "rustls")]
+        {
+            self.tls_config = None;
+        }
     }
 
     /// A request from its head's parts, with no body.
     pub fn from_parts(method: Method, url: String, version: Version, headers: Headers) -> Request {
         Request {
             method,
+            parts: UrlParts::of(&url),
             url,
             version,
             headers,
@@ -259,6 +290,7 @@ impl Request {
     /// `http:request-url-set!`
     pub fn set_url(&mut self, url: impl Into<String>) {
         self.url = url.into();
+        self.parts = UrlParts::of(&self.url);
     }
 
     /// `http:request-protocol-set!`
@@ -304,21 +336,17 @@ impl Request {
     /// The path part of the target: everything before `?` (and before `#`), for origin-form
     /// targets; for an absolute-form target the path after the authority.
     pub fn path(&self) -> &str {
-        let rest = strip_scheme_authority(&self.url);
-        let end = rest.bytes().position(|b| b == b'?' || b == b'#').unwrap_or(rest.len());
-        let p = &rest[..end];
-        if p.is_empty() {
-            "/"
-        } else {
-            p
+        let (start, end) = self.parts.path;
+        match self.url.get(start..end) {
+            Some(p) if !p.is_empty() => p,
+            _ => "/",
         }
     }
 
     /// The query string after `?` (without the `#` fragment), if any.
     pub fn query(&self) -> Option<&str> {
-        let rest = strip_scheme_authority(&self.url);
-        let q = &rest[rest.bytes().position(|b| b == b'?')? + 1..];
-        Some(&q[..q.bytes().position(|b| b == b'#').unwrap_or(q.len())])
+        let (start, end) = self.parts.query?;
+        self.url.get(start..end)
     }
 
     /// Whether the connection may stay open after this request: the version's default, changed
@@ -336,17 +364,36 @@ pub fn keep_alive(version: Version, headers: &Headers) -> bool {
     version.keeps_alive_by_default() || headers.connection_has("keep-alive")
 }
 
-/// `http://host:port/path?q` -> `/path?q`; origin-form targets are returned unchanged.
-fn strip_scheme_authority(url: &str) -> &str {
-    if url.starts_with('/') {
-        return url;
-    }
-    match url.find("://") {
-        Some(i) => {
-            let after = &url[i + 3..];
-            &after[after.find(['/', '?', '#']).unwrap_or(after.len())..]
-        }
-        None => url,
+/// Where a URL's path and query are: byte ranges into it.
+#[derive(Debug, Clone, Copy, Default)]
+struct UrlParts {
+    path: (usize, usize),
+    query: Option<(usize, usize)>,
+}
+
+impl UrlParts {
+    /// The parts of an origin-form target (`/path?q`) or of an absolute URL
+    /// (`http://host:port/path?q`, the scheme and authority skipped); a `#` fragment ends both.
+    fn of(url: &str) -> UrlParts {
+        let b = url.as_bytes();
+        let start = if b.first() == Some(&b'/') {
+            0
+        } else {
+            match url.find("://") {
+                Some(i) => i + 3 + url[i + 3..].find(['/', '?', '#']).unwrap_or(url.len() - i - 3),
+                None => 0,
+            }
+        };
+        let rest = &b[start..];
+        let path_end = start + rest.iter().position(|&c| c == b'?' || c == b'#').unwrap_or(rest.len());
+        let query = match b.get(path_end) {
+            Some(b'?') => {
+                let q = path_end + 1;
+                Some((q, q + b[q..].iter().position(|&c| c == b'#').unwrap_or(b.len() - q)))
+            }
+            _ => None,
+        };
+        UrlParts { path: (start, path_end), query }
     }
 }
 
@@ -365,6 +412,59 @@ mod tests {
         let r = Request::new(Method::Get, "http://h");
         assert_eq!(r.path(), "/");
         assert_eq!(r.query(), None);
+    }
+
+    /// The path and query worked out from the URL each time, as the parts stored must give.
+    fn reference(url: &str) -> (&str, Option<&str>) {
+        let rest = if url.starts_with('/') {
+            url
+        } else {
+            match url.find("://") {
+                Some(i) => {
+                    let after = &url[i + 3..];
+                    &after[after.find(['/', '?', '#']).unwrap_or(after.len())..]
+                }
+                None => url,
+            }
+        };
+        let end = rest.find(['?', '#']).unwrap_or(rest.len());
+        let path = if end == 0 { "/" } else { &rest[..end] };
+        // A `?` after the `#` is part of the fragment, not a query.
+        let query = rest[end..].strip_prefix('?').map(|q| &q[..q.find('#').unwrap_or(q.len())]);
+        (path, query)
+    }
+
+    #[test]
+    fn stored_parts_follow_every_url_change() {
+        let urls = [
+            "/",
+            "",
+            "*",
+            "/a?",
+            "/a?#",
+            "/a#?b",
+            "?q",
+            "#f",
+            "/p?q=1&r#x?y",
+            "http://h:1",
+            "http://h?q",
+            "http://h#f",
+            "https://u:p@h:8/x/y?z",
+            "h://",
+            "://",
+            "a://b://c/d",
+            "x",
+            "/é?ü=1",
+            "mailto:x@y",
+            "http://h/p%3F?q%23#f",
+        ];
+        let mut r = Request::new(Method::Get, "/first?x");
+        for url in urls {
+            let fresh = Request::new(Method::Get, url);
+            assert_eq!((fresh.path(), fresh.query()), reference(url), "{url:?}");
+            r.set_url(url);
+            assert_eq!((r.path(), r.query()), reference(url), "set_url {url:?}");
+        }
     }
 
     #[test]

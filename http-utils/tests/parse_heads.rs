@@ -376,30 +376,49 @@ proptest! {
 
 #[test]
 fn a_reused_request_parses_as_a_fresh_one() {
-    use http_utils::parse_request_head_reusing;
+    use http_utils::{parse_request_head_into, Method, Request};
     let limits = Limits::default();
     let heads: [&[u8]; 3] = [
         b"POST /a/long/path?with=query HTTP/1.1\r\nHost: h\r\nX-One: 1\r\nX-Two: 2\r\nContent-Length: 0\r\n\r\n",
         b"GET / HTTP/1.0\r\n\r\n",
         b"GET /x HTTP/1.1\r\nHost: other\r\nAccept: \xe9\r\n\r\n",
     ];
-    let mut spare = None;
+    let mut reused = Request::new(Method::Delete, "/old").with_body(b"left over".to_vec());
+    reused.set_ip(Some("127.0.0.1".parse().unwrap()));
     for _ in 0..2 {
         for head in heads {
             let (fresh, used) = parse_request_head(head, &limits).unwrap().complete().unwrap();
-            let (reused, used2) =
-                parse_request_head_reusing(head, &limits, &mut spare).unwrap().complete().unwrap();
+            let ((), used2) =
+                parse_request_head_into(head, &limits, &mut reused).unwrap().complete().unwrap();
             assert_eq!(used, used2);
             assert_eq!(
-                (fresh.method(), fresh.url(), fresh.version()),
-                (reused.method(), reused.url(), reused.version())
+                (fresh.method(), fresh.url(), fresh.version(), fresh.ip()),
+                (reused.method(), reused.url(), reused.version(), reused.ip())
             );
             assert_eq!(fresh.headers(), reused.headers());
-            spare = Some(reused);
+            assert!(matches!(reused.body(), http_utils::Body::Empty));
         }
     }
-    // A partial head leaves the spare unused, never half filled.
-    assert!(matches!(parse_request_head_reusing(b"GET / HT", &limits, &mut spare), Ok(Parsed::Partial)));
-    let (r, _) = parse_request_head_reusing(heads[1], &limits, &mut spare).unwrap().complete().unwrap();
-    assert_eq!(r.headers().len(), 0);
+    // A partial head, or a bad one, leaves no half-filled headers behind.
+    for bad in
+        [&b"GET / HTTP/1.1\r\nHost: h\r\nX-Half"[..], b"GET / HTTP/1.1\r\nHost: h\r\nBad Name: x\r\n\r\n"]
+    {
+        let _ = parse_request_head_into(bad, &limits, &mut reused);
+        assert_eq!(reused.headers().len(), 0);
+    }
+    let ((), _) = parse_request_head_into(heads[1], &limits, &mut reused).unwrap().complete().unwrap();
+    assert_eq!((reused.url(), reused.headers().len()), ("/", 0));
+    // A record whose buffers grew large lets them go, and still parses right.
+    let big =
+        format!("GET /{} HTTP/1.1\r\nHost: h\r\nX-Big: {}\r\n\r\n", "a".repeat(20_000), "b".repeat(20_000));
+    let ((), _) = parse_request_head_into(
+        big.as_bytes(),
+        &Limits { max_request_line: 64 << 10, ..Limits::CLIENT },
+        &mut reused,
+    )
+    .unwrap()
+    .complete()
+    .unwrap();
+    let ((), _) = parse_request_head_into(heads[2], &limits, &mut reused).unwrap().complete().unwrap();
+    assert_eq!((reused.url(), reused.headers().get("host")), ("/x", Some("other")));
 }

@@ -191,7 +191,7 @@ pub(crate) struct Worker<'s> {
     /// The key of the connection being driven.
     pub key: u64,
     /// A request record done with, whose buffers the next request head is parsed into.
-    pub spare: Option<http_utils::Request>,
+    pub spare: Option<Box<http_utils::Request>>,
 }
 
 impl<'s> Worker<'s> {

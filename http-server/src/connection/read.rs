@@ -3,7 +3,7 @@
 
 use std::io;
 
-use http_utils::{parse_request_head_reusing, Parsed, Version};
+use http_utils::{parse_request_head_into, Method, Parsed, Request, Version};
 
 use super::compose::error_response;
 use super::write::{emit, Then};
@@ -104,18 +104,24 @@ pub(super) fn http(w: &mut Worker<'_>, conn: &mut Conn, hangup: bool) -> Outcome
             if served == REQUESTS_PER_TURN {
                 return emit(w, conn, Then::Next(Phase::Head), Outcome::Yield).unwrap_or(Outcome::Yield);
             }
-            match parse_request_head_reusing(w.rbuf.available(), &limits, &mut w.spare) {
-                Ok(Parsed::Complete { value, used }) => {
+            let mut request =
+                w.spare.take().unwrap_or_else(|| Box::new(Request::new(Method::Get, String::new())));
+            match parse_request_head_into(w.rbuf.available(), &limits, &mut request) {
+                Ok(Parsed::Complete { value: (), used }) => {
                     served += 1;
                     w.rbuf.consume(used);
                     conn.head_started = None;
-                    let step = serve::serve(w, conn, value);
+                    let step = serve::serve(w, conn, request);
                     if let Some(outcome) = settle(w, conn, step) {
                         return outcome;
                     }
                 }
-                Ok(Parsed::Partial) => break,
+                Ok(Parsed::Partial) => {
+                    w.spare = Some(request);
+                    break;
+                }
                 Err(e) => {
+                    w.spare = Some(request);
                     let status = e.status();
                     let message = e.kind().map_or("Bad Request", |k| k.description());
                     error_response(w, status, message, Version::Http11);

@@ -41,7 +41,7 @@ const MAX_RESTARTS: u32 = 8;
 /// connection while it waits (the connection is parked in `Phase::Waiting`).
 pub(crate) struct Waiting {
     pending: Arc<Pending>,
-    request: Request,
+    request: Option<Box<Request>>,
     close: Option<CloseReason>,
     linger: bool,
     started: Option<Instant>,
@@ -101,7 +101,7 @@ pub(super) fn log(
 /// goes first.
 pub(crate) struct LateLog {
     table: Arc<Table>,
-    request: Request,
+    request: Box<Request>,
     peer: PeerAddr,
     status: u16,
     bytes: u64,
@@ -131,7 +131,7 @@ impl Drop for LateLog {
 fn log_response(
     w: &mut Worker<'_>,
     table: Arc<Table>,
-    request: Request,
+    request: Box<Request>,
     peer: &PeerAddr,
     status: u16,
     bytes: u64,
@@ -276,7 +276,7 @@ fn run_close(engine: &Engine, panicked: bool, close: Option<CloseReason>) -> Opt
 fn answered(
     w: &mut Worker<'_>,
     table: Arc<Table>,
-    request: Request,
+    request: Box<Request>,
     peer: &PeerAddr,
     (status, bytes, out): (u16, u64, Option<OutBody>),
     started: Option<Instant>,
@@ -305,7 +305,7 @@ fn context<'a>(
     w: &'a mut Worker<'_>,
     io: &'a mut dyn Connection,
     peer: &'a PeerAddr,
-    request: Request,
+    request: Box<Request>,
     framing: Framing,
     continue_pending: bool,
     closing: bool,
@@ -424,7 +424,7 @@ pub(super) fn run(w: &mut Worker<'_>, conn: &mut Conn, adm: Admitted) -> Step {
             // The answer comes from a responder: the worker is free now.
             w.mark_idle();
             engine.requests.fetch_add(1, Ordering::Relaxed);
-            let waiting = Waiting { pending, request, close, linger, started, share };
+            let waiting = Waiting { pending, request: Some(request), close, linger, started, share };
             return wait_for(w, conn, Box::new(waiting));
         }
         pending.abandon();
@@ -458,7 +458,8 @@ fn answer_waiting(w: &mut Worker<'_>, conn: &mut Conn, mut waiting: Waiting, ver
     let engine = w.engine;
     let table = engine.registry.snapshot();
     w.mark_busy();
-    let request = std::mem::replace(&mut waiting.request, Request::new(Method::Get, String::new()));
+    let request =
+        waiting.request.take().unwrap_or_else(|| Box::new(Request::new(Method::Get, String::new())));
     let method = request.method().clone();
     let version = request.version();
     let mut cx = context(

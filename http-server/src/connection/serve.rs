@@ -26,7 +26,7 @@ pub(crate) enum BodyMode {
 
 /// A request admitted past its head: what the server decided before running a handler.
 pub(crate) struct Admitted {
-    pub request: Request,
+    pub request: Box<Request>,
     pub framing: Framing,
     pub mode: BodyMode,
     /// Close after the response, and why (decided from the request, before the handler).
@@ -90,7 +90,7 @@ fn try_slot(counter: &std::sync::atomic::AtomicUsize, limit: usize) -> bool {
 }
 
 /// Serves one request whose head was just read.
-pub(super) fn serve(w: &mut Worker<'_>, conn: &mut Conn, mut req: Request) -> Step {
+pub(super) fn serve(w: &mut Worker<'_>, conn: &mut Conn, mut req: Box<Request>) -> Step {
     let engine = w.engine;
     let settings = &engine.settings;
     conn.requests += 1;

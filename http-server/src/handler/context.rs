@@ -103,7 +103,7 @@ pub(crate) struct WrittenHead {
 ///   ([`write_response_header`](Context::write_response_header)) followed by raw writes
 ///   through [`Write`]; the handler then returns [`Response::written`].
 pub struct Context<'a> {
-    pub(crate) request: Request,
+    pub(crate) request: Box<Request>,
     pub(crate) path: Option<String>,
     pub(crate) captures: Captures,
     /// The connection's key in the connection table (for a responder to resume it).
