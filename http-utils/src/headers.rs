@@ -84,17 +84,26 @@ impl Headers {
         &self.buf[e.value_start as usize..e.end as usize]
     }
 
+    /// True when `e`'s name is `name`, compared case-insensitively (lengths first).
+    #[inline]
+    fn is_named(&self, e: &Entry, name: &[u8]) -> bool {
+        (e.name_end - e.start) as usize == name.len()
+            && self
+                .buf
+                .as_bytes()
+                .get(e.start as usize..e.name_end as usize)
+                // Stored names are lower case: a lower-case query matches them byte for byte.
+                .is_some_and(|n| n == name || n.eq_ignore_ascii_case(name))
+    }
+
     /// The first value of `name`, compared case-insensitively.
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.entries.iter().find(|e| self.name_of(e).eq_ignore_ascii_case(name)).map(|e| self.value_of(e))
+        self.entries.iter().find(|e| self.is_named(e, name.as_bytes())).map(|e| self.value_of(e))
     }
 
     /// Every value of `name`, in order.
     pub fn get_all<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
-        self.entries
-            .iter()
-            .filter(move |e| self.name_of(e).eq_ignore_ascii_case(name))
-            .map(move |e| self.value_of(e))
+        self.entries.iter().filter(move |e| self.is_named(e, name.as_bytes())).map(move |e| self.value_of(e))
     }
 
     /// Every value of `name` joined with `", "` (RFC 9110 §5.3), or `None` when absent.

@@ -183,6 +183,18 @@ fn parse_request_into(buf: &[u8], limits: &Limits, into: &mut Request) -> Step<(
     };
     pos += 1;
 
+    // The common versions, with CRLF, at once.
+    if let Some(v) = buf.get(pos..pos + 10) {
+        let version = match v {
+            b"HTTP/1.1\r\n" => Some(Version::Http11),
+            b"HTTP/1.0\r\n" => Some(Version::Http10),
+            _ => None,
+        };
+        if let Some(version) = version {
+            too_long(pos + 8)?;
+            return parse_rest(buf, pos + 10, limits, into, method, target, version);
+        }
+    }
     // version: each byte is checked against the shape `HTTP/d.d` as it arrives
     let version_start = pos;
     while pos < buf.len() && buf[pos] != b'\r' && buf[pos] != b'\n' {
@@ -207,7 +219,19 @@ fn parse_request_into(buf: &[u8], limits: &Limits, into: &mut Request) -> Step<(
         None => return Ok(Parsed::Partial),
         Some(r) => r?,
     };
+    parse_rest(buf, next, limits, into, method, target, version)
+}
 
+/// The header section of a request whose line was parsed, up to `next`.
+fn parse_rest(
+    buf: &[u8],
+    next: usize,
+    limits: &Limits,
+    into: &mut Request,
+    method: Method,
+    target: &str,
+    version: Version,
+) -> Step<()> {
     let mut fields = WireFields::reusing(next, into.take_headers());
     let parsed = parse_fields_into(buf, next, limits, false, &mut fields);
     if let Ok(Parsed::Complete { value: headers, used }) = parsed {
@@ -467,6 +491,17 @@ fn trim_ows(mut start: usize, mut end: usize, buf: &[u8]) -> (usize, usize) {
     (start, end)
 }
 
+/// The bytes a `Host` value may hold: visible ASCII but `/`, `@`, `?`, `#` and `\`.
+static HOST_CHAR: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut c = 0x21;
+    while c < 0x7f {
+        t[c] = !matches!(c as u8, b'/' | b'@' | b'?' | b'#' | b'\\');
+        c += 1;
+    }
+    t
+};
+
 /// Checks the `Host` rule of RFC 9112 §3.2: an HTTP/1.1 request carries exactly one `Host`
 /// field, and it is a plausible `host[:port]` (no whitespace, no `/`, `@` or `?`).
 /// HTTP/1.0 requests may omit it, but one that is present must be valid.
@@ -482,11 +517,18 @@ pub fn check_host(req: &Request) -> Result<(), Error> {
     match first {
         None if req.version() == Version::Http11 => err(ErrorKind::InvalidHost, 0),
         None => Ok(()),
-        Some(h)
-            if h.bytes().all(|c| c.is_ascii_graphic() && !matches!(c, b'/' | b'@' | b'?' | b'#' | b'\\')) =>
-        {
-            Ok(())
-        }
+        Some(h) if h.bytes().all(|c| HOST_CHAR[c as usize]) => Ok(()),
         Some(_) => err(ErrorKind::InvalidHost, 0),
+    }
+}
+
+#[cfg(test)]
+mod host_tests {
+    #[test]
+    fn host_bytes_are_visible_ascii_but_five() {
+        for c in 0..=255u8 {
+            let expected = c.is_ascii_graphic() && !matches!(c, b'/' | b'@' | b'?' | b'#' | b'\\');
+            assert_eq!(super::HOST_CHAR[c as usize], expected, "byte {c:#x}");
+        }
     }
 }

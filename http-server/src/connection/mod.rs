@@ -42,8 +42,10 @@ mod upgrade;
 mod write;
 
 use std::io;
+use std::sync::Arc;
 use std::time::Instant;
 
+use crate::handler::context::Table;
 pub use crate::handler::hooks::CloseReason;
 use crate::handler::hooks::ErrorEvent;
 use crate::io::poller::Solo;
@@ -192,6 +194,9 @@ pub(crate) struct Worker<'s> {
     pub key: u64,
     /// A request record done with, whose buffers the next request head is parsed into.
     pub spare: Option<Box<http_utils::Request>>,
+    /// The table the last request was served with, and its generation: taken again while
+    /// the registry has not changed.
+    pub table: Option<(u64, Arc<Table>)>,
 }
 
 impl<'s> Worker<'s> {
@@ -207,6 +212,25 @@ impl<'s> Worker<'s> {
             busy_tag: id << 40,
             key: 0,
             spare: None,
+            table: None,
+        }
+    }
+
+    /// The table to serve a request with: the one the worker holds while the registry has
+    /// not changed since it was taken (no lock, no reference count), else a fresh one.
+    pub(crate) fn take_table(&mut self) -> (u64, Arc<Table>) {
+        match self.table.take() {
+            Some((generation, table)) if generation == self.engine.registry.generation() => {
+                (generation, table)
+            }
+            _ => self.engine.registry.snapshot_with_generation(),
+        }
+    }
+
+    /// Gives back a table taken with [`take_table`](Worker::take_table) for the next request.
+    pub(crate) fn give_back_table(&mut self, generation: u64, table: Arc<Table>) {
+        if self.table.is_none() {
+            self.table = Some((generation, table));
         }
     }
 

@@ -130,7 +130,7 @@ impl Drop for LateLog {
 #[inline]
 fn log_response(
     w: &mut Worker<'_>,
-    table: Arc<Table>,
+    (generation, table): (u64, Arc<Table>),
     request: Box<Request>,
     peer: &PeerAddr,
     status: u16,
@@ -140,15 +140,18 @@ fn log_response(
 ) {
     if table.log_hook.is_none() && !table.debug {
         w.spare = Some(request);
+        w.give_back_table(generation, table);
         return;
     }
     if w.body.is_some() {
         let peer = peer.clone();
+        let table = Arc::clone(&table);
         w.late_log = Some(LateLog { table, request, peer, status, bytes, started, close, sent: false });
     } else {
         log(&table, &request, peer, status, bytes, started, close);
         w.spare = Some(request);
     }
+    w.give_back_table(generation, table);
 }
 
 /// The decoded path for the resource lookup when it differs from the raw one, and the
@@ -275,7 +278,7 @@ fn run_close(engine: &Engine, panicked: bool, close: Option<CloseReason>) -> Opt
 #[allow(clippy::too_many_arguments)]
 fn answered(
     w: &mut Worker<'_>,
-    table: Arc<Table>,
+    table: (u64, Arc<Table>),
     request: Box<Request>,
     peer: &PeerAddr,
     (status, bytes, out): (u16, u64, Option<OutBody>),
@@ -348,9 +351,9 @@ pub(super) fn run_in_slot(w: &mut Worker<'_>, conn: &mut Conn, adm: Admitted) ->
 /// an admitted request, and hands the response to the writer.
 pub(super) fn run(w: &mut Worker<'_>, conn: &mut Conn, adm: Admitted) -> Step {
     let engine = w.engine;
-    let table = engine.registry.snapshot();
     // The body's share of the budget and the streaming slot go back when the handler is done.
     let Admitted {
+        table: (generation, table),
         request,
         framing,
         mode,
@@ -434,7 +437,7 @@ pub(super) fn run(w: &mut Worker<'_>, conn: &mut Conn, adm: Admitted) -> Step {
     if !rejected {
         engine.requests.fetch_add(1, Ordering::Relaxed);
     }
-    answered(w, table, request, &conn.peer, sent, started, close, linger)
+    answered(w, (generation, table), request, &conn.peer, sent, started, close, linger)
 }
 
 /// Parks a request until its responder answers (or writes the answer at once if it came
@@ -456,7 +459,7 @@ pub(super) fn wait_for(w: &mut Worker<'_>, conn: &mut Conn, waiting: Box<Waiting
 /// Answers a request that waited for a responder, once its answer is settled.
 fn answer_waiting(w: &mut Worker<'_>, conn: &mut Conn, mut waiting: Waiting, verdict: Verdict) -> Step {
     let engine = w.engine;
-    let table = engine.registry.snapshot();
+    let (generation, table) = engine.registry.snapshot_with_generation();
     w.mark_busy();
     let request =
         waiting.request.take().unwrap_or_else(|| Box::new(Request::new(Method::Get, String::new())));
@@ -497,7 +500,7 @@ fn answer_waiting(w: &mut Worker<'_>, conn: &mut Conn, mut waiting: Waiting, ver
     }
     let mut wire = body.into_inner();
     let sent = send(engine, &mut wire, &request, &conn.peer, &method, version, written, response, &mut close);
-    answered(w, table, request, &conn.peer, sent, waiting.started, close, waiting.linger)
+    answered(w, (generation, table), request, &conn.peer, sent, waiting.started, close, waiting.linger)
 }
 
 /// Writes a response (unless the handler wrote its own head) and settles how the connection

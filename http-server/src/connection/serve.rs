@@ -3,6 +3,7 @@
 //! admission to a worker slot (run now, wait in the queue, or 503).
 
 use std::sync::atomic::Ordering;
+use std::sync::Arc;
 use std::time::Instant;
 
 use http_utils::{check_host, request_framing, Framing, Headers, Request, Version};
@@ -12,6 +13,7 @@ use super::engine::Share;
 use super::respond;
 use super::{After, CloseReason, Conn, Outcome, Phase, Step, Worker};
 use crate::connection::engine::Engine;
+use crate::handler::context::Table;
 use crate::io::wire::ReadBuf;
 
 /// How a request's body reaches its handler.
@@ -27,6 +29,8 @@ pub(crate) enum BodyMode {
 /// A request admitted past its head: what the server decided before running a handler.
 pub(crate) struct Admitted {
     pub request: Box<Request>,
+    /// The table it is served with, and its generation.
+    pub table: (u64, Arc<Table>),
     pub framing: Framing,
     pub mode: BodyMode,
     /// Close after the response, and why (decided from the request, before the handler).
@@ -94,7 +98,7 @@ pub(super) fn serve(w: &mut Worker<'_>, conn: &mut Conn, mut req: Box<Request>) 
     let engine = w.engine;
     let settings = &engine.settings;
     conn.requests += 1;
-    let table = engine.registry.snapshot();
+    let (generation, table) = w.take_table();
     let started = (table.log_hook.is_some() || table.debug).then(Instant::now);
     req.set_ip(conn.peer.ip());
     let version = req.version();
@@ -112,11 +116,14 @@ pub(super) fn serve(w: &mut Worker<'_>, conn: &mut Conn, mut req: Box<Request>) 
         if table.status_handlers.is_empty() {
             let bytes = super::compose::error_response(w, status, message, version);
             respond::log(&table, &req, &conn.peer, status, bytes, started, Some(CloseReason::BadRequest));
+            w.give_back_table(generation, table);
             return Step::Answered(After::Linger(CloseReason::BadRequest));
         }
     }
 
+    let has_body = framing != Framing::None && framing != Framing::Length(0);
     let mut adm = Admitted {
+        table: (generation, table),
         framing,
         mode: BodyMode::Buffered,
         close: None,
@@ -142,7 +149,6 @@ pub(super) fn serve(w: &mut Worker<'_>, conn: &mut Conn, mut req: Box<Request>) 
         adm.close = Some(CloseReason::RequestLimit);
     }
 
-    let has_body = framing != Framing::None && framing != Framing::Length(0);
     let expect = expectation(adm.request.headers());
     if expect == Expectation::Unsupported {
         if has_body {
@@ -156,7 +162,7 @@ pub(super) fn serve(w: &mut Worker<'_>, conn: &mut Conn, mut req: Box<Request>) 
     if !has_body {
         return dispatch(w, conn, adm);
     }
-    let streams = table.streams_body(adm.request.method(), adm.request.path());
+    let streams = adm.table.1.streams_body(adm.request.method(), adm.request.path());
     let continues = expect == Expectation::Continue && version == Version::Http11;
     let mut slot = Share::new(&engine.streaming);
     if (streams || continues) && slot.grow(1) {
@@ -173,7 +179,7 @@ pub(super) fn serve(w: &mut Worker<'_>, conn: &mut Conn, mut req: Box<Request>) 
         // The whole body came with the head.
         return dispatch(w, conn, adm);
     }
-    if table.refuses_outright(adm.request.method(), adm.request.path()) {
+    if adm.table.1.refuses_outright(adm.request.method(), adm.request.path()) {
         // A 404 or 405 whatever the body says: answered now, the body left unread.
         adm.close = adm.close.or(Some(CloseReason::UnreadBody));
         adm.linger = true;

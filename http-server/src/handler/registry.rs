@@ -6,6 +6,7 @@
 //! small next to requests.
 
 use crate::handler::quick_hash::QuickMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 
 use http_utils::Method;
@@ -94,26 +95,43 @@ impl Table {
     }
 }
 
-/// The shared, changeable table.
-pub(crate) struct Registry(RwLock<Arc<Table>>);
+/// The shared, changeable table, with a count of its changes (so that a worker can keep
+/// the table it took until it changes, without taking the lock for every request).
+pub(crate) struct Registry {
+    table: RwLock<Arc<Table>>,
+    generation: AtomicU64,
+}
 
 impl Registry {
     pub(crate) fn new() -> Registry {
-        Registry(RwLock::new(Arc::new(Table::new())))
+        Registry { table: RwLock::new(Arc::new(Table::new())), generation: AtomicU64::new(0) }
     }
 
     pub(crate) fn snapshot(&self) -> Arc<Table> {
-        match self.0.read() {
-            Ok(g) => g.clone(),
-            Err(poisoned) => poisoned.into_inner().clone(),
-        }
+        self.snapshot_with_generation().1
     }
 
-    pub(crate) fn update<R>(&self, f: impl FnOnce(&mut Table) -> R) -> R {
-        let mut guard = match self.0.write() {
+    /// The table and how many changes it has had.
+    pub(crate) fn snapshot_with_generation(&self) -> (u64, Arc<Table>) {
+        let g = match self.table.read() {
             Ok(g) => g,
             Err(poisoned) => poisoned.into_inner(),
         };
-        f(Arc::make_mut(&mut guard))
+        (self.generation.load(Ordering::Acquire), g.clone())
+    }
+
+    /// How many changes the table has had.
+    pub(crate) fn generation(&self) -> u64 {
+        self.generation.load(Ordering::Acquire)
+    }
+
+    pub(crate) fn update<R>(&self, f: impl FnOnce(&mut Table) -> R) -> R {
+        let mut guard = match self.table.write() {
+            Ok(g) => g,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        let r = f(Arc::make_mut(&mut guard));
+        self.generation.fetch_add(1, Ordering::Release);
+        r
     }
 }

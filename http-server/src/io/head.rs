@@ -33,10 +33,9 @@ pub(crate) enum ConnectionField {
 
 thread_local! {
     static DATE: RefCell<DateCache> = RefCell::new(DateCache::new());
+    static STAMP: RefCell<Stamp> = RefCell::new(Stamp::default());
 }
 
-/// Appends the `Date` value (IMF-fixdate) for `secs` since the Unix epoch, formatted at most
-/// once a second per thread (each worker keeps its own [`DateCache`]).
 pub(crate) fn push_date(out: &mut Vec<u8>, secs: u64) {
     DATE.with(|cell| {
         let mut cache = cell.borrow_mut();
@@ -44,7 +43,37 @@ pub(crate) fn push_date(out: &mut Vec<u8>, secs: u64) {
     });
 }
 
-/// Appends `n` in decimal.
+/// The `Date` and `Server` lines every head carries, formatted once a second (and again
+/// when another server's name comes).
+#[derive(Default)]
+struct Stamp {
+    secs: u64,
+    server: String,
+    /// `\r\nDate: ...\r\nServer: ...\r\n` (without `Server` when the name is empty).
+    lines: Vec<u8>,
+}
+
+impl Stamp {
+    fn push(&mut self, out: &mut Vec<u8>, secs: u64, server: &str) {
+        if self.lines.is_empty() || self.secs != secs || self.server != server {
+            self.lines.clear();
+            self.lines.extend_from_slice(b"\r\nDate: ");
+            push_date(&mut self.lines, secs);
+            self.lines.extend_from_slice(b"\r\n");
+            if !server.is_empty() {
+                // Cleaned when the server was built.
+                self.lines.extend_from_slice(b"Server: ");
+                self.lines.extend_from_slice(server.as_bytes());
+                self.lines.extend_from_slice(b"\r\n");
+            }
+            self.secs = secs;
+            self.server.clear();
+            self.server.push_str(server);
+        }
+        out.extend_from_slice(&self.lines);
+    }
+}
+
 pub(crate) fn push_u64(out: &mut Vec<u8>, mut n: u64) {
     let mut digits = [0u8; 20];
     let mut i = digits.len();
@@ -165,25 +194,19 @@ fn is_managed(name: &str) -> bool {
 
 /// Serialises `head` into `out`.
 pub(crate) fn write_head(out: &mut Vec<u8>, head: &Head<'_>) {
+    // Room for a typical head, so that the pieces below rarely grow the buffer.
+    out.reserve(256);
     out.extend_from_slice(head.version.as_str().as_bytes());
-    out.push(b' ');
     let status = head.status.clamp(100, 999);
     out.extend_from_slice(&[
+        b' ',
         b'0' + (status / 100) as u8,
         b'0' + (status / 10 % 10) as u8,
         b'0' + (status % 10) as u8,
+        b' ',
     ]);
-    out.push(b' ');
     push_clean(out, head.reason);
-    out.extend_from_slice(b"\r\nDate: ");
-    push_date(out, head.date);
-    out.extend_from_slice(b"\r\n");
-    if !head.server.is_empty() {
-        // Cleaned when the server was built.
-        out.extend_from_slice(b"Server: ");
-        out.extend_from_slice(head.server.as_bytes());
-        out.extend_from_slice(b"\r\n");
-    }
+    STAMP.with(|cell| cell.borrow_mut().push(out, head.date, head.server));
     if let Some(ct) = head.content_type {
         // Cleaned when it was set.
         out.extend_from_slice(b"Content-Type: ");
