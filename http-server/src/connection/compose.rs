@@ -134,7 +134,7 @@ pub(super) fn write_response(
         }
         ResponseBody::Stream { reader, length } => {
             let chunked = p.framing == BodyFraming::Chunked;
-            let trailers = if chunked { r.trailers.take() } else { None };
+            let trailers = if chunked { r.take_trailers() } else { None };
             Sent { bytes, body: Some(OutBody::Reader { reader, left: length, chunked, trailers }) }
         }
         ResponseBody::Writer(f) => {
@@ -142,7 +142,7 @@ pub(super) fn write_response(
                 let mut cw = Counting { inner: ChunkedWriter::new(WireWriter(wire)), n: 0 };
                 f(&mut cw)?;
                 let n = cw.n;
-                cw.inner.finish(r.trailers.as_ref())?;
+                cw.inner.finish(r.trailers())?;
                 n
             } else {
                 let mut cw = Counting { inner: WireWriter(wire), n: 0 };
@@ -156,7 +156,7 @@ pub(super) fn write_response(
                 let mut cw = Counting { inner: ChunkedWriter::new(WireWriter(wire)), n: 0 };
                 let mut trailers = f(&mut cw)?;
                 let n = cw.n;
-                if let Some(fixed) = &r.trailers {
+                if let Some(fixed) = r.trailers() {
                     for (name, value) in fixed.iter() {
                         let _ = trailers.append(name, value);
                     }
@@ -175,7 +175,7 @@ pub(super) fn write_response(
 
 /// Writes a response's head as `p` frames it.
 fn write_response_head(site: &Site, wire: &mut Wire<'_>, r: &Response, p: Plan) {
-    let reason = r.reason.as_deref().unwrap_or_else(|| http_utils::reason_phrase(r.status));
+    let reason = r.reason();
     write_head(
         wire.wbuf,
         &Head {

@@ -237,7 +237,7 @@ fn respond(cx: &mut Context<'_>, first: Option<Response>, can_dispatch: bool) ->
         if cx.written.is_some() || cx.deferred.is_some() {
             return response;
         }
-        match response.pass.take() {
+        match response.take_pass() {
             Some(Pass::Next) => response = cx.error_response(404, "Not Found"),
             Some(Pass::Restart(url)) if can_dispatch && restarts < MAX_RESTARTS => {
                 restarts += 1;
@@ -478,7 +478,7 @@ fn answer_waiting(w: &mut Worker<'_>, conn: &mut Conn, mut waiting: Waiting, ver
     );
     route_for_status(&mut cx);
     let first = match verdict {
-        Verdict::Response(r) if r.pass.is_some() || r.written => {
+        Verdict::Response(r) if r.pass().is_some() || r.written => {
             cx.error_response(500, "Internal Server Error")
         }
         Verdict::Response(r) => *r,

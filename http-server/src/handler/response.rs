@@ -162,15 +162,23 @@ impl From<Vec<u8>> for ResponseBody {
 #[derive(Debug)]
 pub struct Response {
     pub(crate) status: u16,
-    pub(crate) reason: Option<Cow<'static, str>>,
     pub(crate) content_type: Option<Cow<'static, str>>,
     pub(crate) headers: Headers,
     pub(crate) body: ResponseBody,
     pub(crate) close: bool,
     pub(crate) written: bool,
-    pub(crate) pass: Option<Pass>,
-    pub(crate) trailers: Option<Headers>,
+    /// What few responses have, kept apart so that the common response stays small (it is
+    /// moved from the handler to the writer).
+    pub(crate) rare: Option<Box<Rare>>,
     pub(crate) takeover: Option<Box<Takeover>>,
+}
+
+/// The parts of a [`Response`] that few responses have.
+#[derive(Debug, Default)]
+pub(crate) struct Rare {
+    reason: Option<Cow<'static, str>>,
+    pass: Option<Pass>,
+    trailers: Option<Headers>,
 }
 
 /// What a handler asked for instead of answering (see [`Response::next`] and
@@ -188,14 +196,12 @@ impl Response {
     pub fn new(status: u16) -> Response {
         Response {
             status,
-            reason: None,
             content_type: None,
             headers: Headers::new(),
             body: ResponseBody::Empty,
             close: false,
             written: false,
-            pass: None,
-            trailers: None,
+            rare: None,
             takeover: None,
         }
     }
@@ -256,14 +262,12 @@ impl Response {
     pub(crate) fn known(status: u16, content_type: &'static str, body: ResponseBody) -> Response {
         Response {
             status,
-            reason: None,
             content_type: Some(Cow::Borrowed(content_type)),
             headers: Headers::new(),
             body,
             close: false,
             written: false,
-            pass: None,
-            trailers: None,
+            rare: None,
             takeover: None,
         }
     }
@@ -352,7 +356,7 @@ impl Response {
     /// ```
     pub fn next() -> Response {
         let mut r = Response::new(404);
-        r.pass = Some(Pass::Next);
+        r.rare_mut().pass = Some(Pass::Next);
         r
     }
 
@@ -362,13 +366,42 @@ impl Response {
     /// At most 8 restarts per request; more is answered 500.
     pub fn restart(url: impl Into<String>) -> Response {
         let mut r = Response::new(500);
-        r.pass = Some(Pass::Restart(url.into()));
+        r.rare_mut().pass = Some(Pass::Restart(url.into()));
         r
     }
 
     /// True for the marker of [`Response::next`].
     pub fn is_next(&self) -> bool {
-        self.pass == Some(Pass::Next)
+        self.pass() == Some(&Pass::Next)
+    }
+
+    fn rare_mut(&mut self) -> &mut Rare {
+        self.rare.get_or_insert_with(Box::default)
+    }
+
+    /// The reason phrase set with [`with_reason`](Response::with_reason), if any.
+    pub(crate) fn custom_reason(&self) -> Option<&str> {
+        self.rare.as_ref()?.reason.as_deref()
+    }
+
+    /// What the handler asked for instead of answering, if anything.
+    pub(crate) fn pass(&self) -> Option<&Pass> {
+        self.rare.as_ref()?.pass.as_ref()
+    }
+
+    /// Takes what the handler asked for instead of answering.
+    pub(crate) fn take_pass(&mut self) -> Option<Pass> {
+        self.rare.as_mut()?.pass.take()
+    }
+
+    /// The trailer fields added with [`with_trailer`](Response::with_trailer).
+    pub(crate) fn trailers(&self) -> Option<&Headers> {
+        self.rare.as_ref()?.trailers.as_ref()
+    }
+
+    /// Takes the trailer fields.
+    pub(crate) fn take_trailers(&mut self) -> Option<Headers> {
+        self.rare.as_mut()?.trailers.take()
     }
 
     /// The marker a handler returns after taking a [`Responder`](crate::Responder) with
@@ -405,8 +438,9 @@ impl Response {
     /// # Panics
     /// As [`Response::with_header`], for an invalid name or value.
     pub fn with_trailer(mut self, name: &str, value: &str) -> Response {
-        let trailers = self.trailers.get_or_insert_with(Headers::new);
-        if let Err(e) = trailers.append(name, value).and_then(|()| self.headers.append("Trailer", name)) {
+        let trailers = self.rare_mut().trailers.get_or_insert_with(Headers::new);
+        let added = trailers.append(name, value);
+        if let Err(e) = added.and_then(|()| self.headers.append("Trailer", name)) {
             invalid_field(name, &e);
         }
         self
@@ -438,7 +472,7 @@ impl Response {
     /// Sets a reason phrase other than the standard one. Characters that cannot appear in a
     /// status line are replaced when it is sent.
     pub fn with_reason(mut self, reason: impl Into<Cow<'static, str>>) -> Response {
-        self.reason = Some(reason.into());
+        self.rare_mut().reason = Some(reason.into());
         self
     }
 
@@ -510,7 +544,7 @@ impl Response {
 
     /// The reason phrase that will be sent.
     pub fn reason(&self) -> &str {
-        self.reason.as_deref().unwrap_or_else(|| http_utils::reason_phrase(self.status))
+        self.custom_reason().unwrap_or_else(|| http_utils::reason_phrase(self.status))
     }
 
     /// The `Content-Type`, if set.
