@@ -46,6 +46,15 @@ const AS_STORED: u32 = u32::MAX;
 pub struct Headers {
     buf: String,
     entries: Vec<Entry>,
+    /// Bit `n % 32` is set for each length `n` of a name present (and maybe for lengths no
+    /// longer present): a lookup of a name whose bit is clear is over at once.
+    lengths: u32,
+}
+
+/// The bit of [`Headers::lengths`] for names of `n` bytes.
+#[inline]
+fn length_bit(n: usize) -> u32 {
+    1 << (n % 32)
 }
 
 /// Trims optional whitespace (SP and HTAB) from both ends.
@@ -63,7 +72,7 @@ impl Headers {
 
     /// An empty set with room for `fields` fields of `bytes` total.
     pub fn with_capacity(fields: usize, bytes: usize) -> Headers {
-        Headers { buf: String::with_capacity(bytes), entries: Vec::with_capacity(fields) }
+        Headers { buf: String::with_capacity(bytes), entries: Vec::with_capacity(fields), lengths: 0 }
     }
 
     /// Number of fields (a repeated name counts once per line).
@@ -98,12 +107,25 @@ impl Headers {
 
     /// The first value of `name`, compared case-insensitively.
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.entries.iter().find(|e| self.is_named(e, name.as_bytes())).map(|e| self.value_of(e))
+        self.candidates(name).iter().find(|e| self.is_named(e, name.as_bytes())).map(|e| self.value_of(e))
+    }
+
+    /// The fields that may be named `name`: none when no name has its length.
+    #[inline]
+    fn candidates(&self, name: &str) -> &[Entry] {
+        if self.lengths & length_bit(name.len()) == 0 {
+            &[]
+        } else {
+            &self.entries
+        }
     }
 
     /// Every value of `name`, in order.
     pub fn get_all<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
-        self.entries.iter().filter(move |e| self.is_named(e, name.as_bytes())).map(move |e| self.value_of(e))
+        self.candidates(name)
+            .iter()
+            .filter(move |e| self.is_named(e, name.as_bytes()))
+            .map(move |e| self.value_of(e))
     }
 
     /// Every value of `name` joined with `", "` (RFC 9110 §5.3), or `None` when absent.
@@ -180,6 +202,7 @@ impl Headers {
             AS_STORED
         };
         self.entries.push(Entry { start: start as u32, name_end, value_start: name_end, end, written });
+        self.lengths |= length_bit(name.len());
     }
 
     /// Adds a field after the existing ones, keeping any earlier field of the same name.
@@ -206,6 +229,9 @@ impl Headers {
 
     /// Removes every field named `name`; returns how many were removed.
     pub fn remove(&mut self, name: &str) -> usize {
+        if self.candidates(name).is_empty() {
+            return 0;
+        }
         let before = self.entries.len();
         let buf = &self.buf;
         self.entries.retain(|e| !buf[e.start as usize..e.name_end as usize].eq_ignore_ascii_case(name));
@@ -270,6 +296,7 @@ impl Headers {
             end: self.buf.len() as u32,
             written: AS_STORED,
         });
+        self.lengths |= length_bit(name.len());
         true
     }
 
@@ -311,9 +338,14 @@ impl Headers {
 
     /// True when any field named `name` lists `token` in its comma-separated value.
     pub fn has_token(&self, name: &str, token: &str) -> bool {
-        self.get_all(name)
-            .flat_map(|v| v.split(','))
-            .any(|t| t.trim_matches([' ', '\t']).eq_ignore_ascii_case(token))
+        for value in self.get_all(name) {
+            for t in value.split(',') {
+                if t.trim_matches([' ', '\t']).eq_ignore_ascii_case(token) {
+                    return true;
+                }
+            }
+        }
+        false
     }
 
     /// True when the request carries `Expect: 100-continue`.
@@ -323,12 +355,22 @@ impl Headers {
 
     /// The `Host` field when it appears exactly once; `None` when absent or repeated.
     pub fn host(&self) -> Option<&str> {
-        let mut it = self.get_all("host");
-        let first = it.next()?;
-        if it.next().is_some() {
-            return None;
+        self.single("host").ok().flatten()
+    }
+
+    /// The value of `name` when it appears at most once: `Ok(None)` when absent, `Err(())`
+    /// when repeated.
+    pub(crate) fn single(&self, name: &str) -> Result<Option<&str>, ()> {
+        let mut found = None;
+        for e in self.candidates(name) {
+            if self.is_named(e, name.as_bytes()) {
+                if found.is_some() {
+                    return Err(());
+                }
+                found = Some(e);
+            }
         }
-        Some(first)
+        Ok(found.map(|e| self.value_of(e)))
     }
 }
 
@@ -369,7 +411,7 @@ impl WireFields {
 
     /// Like [`new`](WireFields::new), filling the allocations of headers done with.
     pub(crate) fn reusing(base: usize, spare: Headers) -> WireFields {
-        let Headers { mut buf, mut entries } = spare;
+        let Headers { mut buf, mut entries, .. } = spare;
         buf.clear();
         entries.clear();
         WireFields { base, entries, folded: false, reuse: Some(buf) }
@@ -419,7 +461,9 @@ impl WireFields {
             }
             None => section.to_vec(),
         };
+        let mut lengths = 0;
         for e in &entries {
+            lengths |= length_bit((e.name_end - e.start) as usize);
             bytes.get_mut(e.start as usize..e.name_end as usize)?.make_ascii_lowercase();
             if self.folded {
                 unfold(bytes.get_mut(e.value_start as usize..e.end as usize)?);
@@ -428,7 +472,7 @@ impl WireFields {
         // Lower-casing ASCII letters and turning whitespace into spaces keep UTF-8 valid and
         // invalid alike.
         let bytes = match String::from_utf8(bytes) {
-            Ok(buf) => return Some(Headers { buf, entries }),
+            Ok(buf) => return Some(Headers { buf, entries, lengths }),
             Err(e) => e.into_bytes(),
         };
         // Some value is not UTF-8: copy field by field, reading such values as ISO-8859-1.
@@ -446,7 +490,7 @@ impl WireFields {
     /// The buffers not made into headers (empty, with their capacity), for the next parse.
     pub(crate) fn into_spare(mut self) -> Headers {
         self.entries.clear();
-        Headers { buf: self.reuse.take().unwrap_or_default(), entries: self.entries }
+        Headers { buf: self.reuse.take().unwrap_or_default(), entries: self.entries, lengths: 0 }
     }
 }
 

@@ -509,11 +509,9 @@ static HOST_CHAR: [bool; 256] = {
 /// # Errors
 /// `InvalidHost` (400).
 pub fn check_host(req: &Request) -> Result<(), Error> {
-    let mut values = req.headers().get_all("host");
-    let first = values.next();
-    if values.next().is_some() {
+    let Ok(first) = req.headers().single("host") else {
         return err(ErrorKind::InvalidHost, 0);
-    }
+    };
     match first {
         None if req.version() == Version::Http11 => err(ErrorKind::InvalidHost, 0),
         None => Ok(()),

@@ -144,3 +144,46 @@ fn names_keep_the_case_they_were_written_in() {
     let b = Headers::try_from(&[("a-b", "1")][..]).unwrap();
     assert_eq!(a, b);
 }
+
+#[test]
+fn lookups_agree_with_a_scan_whatever_the_name_lengths() {
+    // Names whose lengths collide modulo 32 (4 and 36), removed and added again, and a head
+    // parsed from the wire: every lookup must find what a plain scan finds.
+    let long = "x-a-name-of-thirty-six-bytes-exactly";
+    assert_eq!(long.len(), 36);
+    let mut h = Headers::new();
+    let scan = |h: &Headers, name: &str| -> Vec<String> {
+        h.iter().filter(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.to_owned()).collect()
+    };
+    let names = ["host", "HOST", long, "Date", "x", "content-length", "absent", ""];
+    let check = |h: &Headers| {
+        for n in names {
+            let all: Vec<String> = h.get_all(n).map(str::to_owned).collect();
+            assert_eq!(all, scan(h, n), "{n:?}");
+            assert_eq!(h.get(n).map(str::to_owned), scan(h, n).first().cloned(), "{n:?}");
+        }
+    };
+    check(&h);
+    h.append(long, "1").unwrap();
+    check(&h);
+    h.append("Host", "h").unwrap();
+    check(&h);
+    assert_eq!(h.remove("host"), 1);
+    check(&h);
+    assert_eq!(h.remove("date"), 0);
+    h.set("HOST", "again").unwrap();
+    h.append("x", "y").unwrap();
+    check(&h);
+    assert_eq!(h.remove(long), 1);
+    check(&h);
+    let (parsed, _) =
+        crate::parse_headers(b"Host: a\r\nX: 1\r\nContent-Length: 0\r\n\r\n", &crate::Limits::default())
+            .unwrap()
+            .complete()
+            .unwrap();
+    check(&parsed);
+    assert_eq!(parsed.get("HoSt"), Some("a"));
+    let mut copy = parsed.clone();
+    copy.append(long, "z").unwrap();
+    check(&copy);
+}
