@@ -9,10 +9,9 @@ use http_utils::io::{BodyReader, LimitReader};
 use http_utils::multipart::{boundary_from_content_type, MultipartReader};
 use http_utils::{Body, Error, ErrorKind, Headers, Request, Version};
 
-use http_utils::Method;
-
 use crate::handler::content::{Args, Content, ContentParser};
 use crate::handler::hooks::{ErrorEvent, LogRecord};
+use crate::handler::method_table::MethodTable;
 use crate::handler::quick_hash::QuickMap;
 use crate::handler::responder::{Pending, Responder};
 use crate::handler::response::Response;
@@ -60,7 +59,7 @@ pub(crate) struct Table {
     /// ([`Server::streaming_route`](crate::Server::streaming_route)).
     pub streaming: RouteTable<()>,
     pub status_handlers: QuickMap<u16, StatusHandler>,
-    pub methods: QuickMap<Method, Handler>,
+    pub methods: MethodTable<Handler>,
     pub parsers: QuickMap<String, ContentParser>,
     pub default_parser: ContentParser,
     pub fallback: Handler,

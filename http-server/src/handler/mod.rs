@@ -22,6 +22,7 @@ pub(crate) mod hooks;
 #[cfg(feature = "http")]
 pub(crate) mod interop;
 pub(crate) mod into_response;
+pub(crate) mod method_table;
 pub(crate) mod parsers;
 pub(crate) mod proxies;
 pub(crate) mod quick_hash;

@@ -13,6 +13,7 @@ use http_utils::Method;
 
 use crate::handler::content::{text_parser, urlencoded_parser, ContentParser};
 use crate::handler::context::{Context, Handler, Table};
+use crate::handler::method_table::MethodTable;
 use crate::handler::response::Response;
 use crate::handler::route_table::RouteTable;
 
@@ -65,7 +66,7 @@ fn default_fallback(cx: &mut Context<'_>) -> Response {
 
 impl Table {
     pub(crate) fn new() -> Table {
-        let mut methods: QuickMap<Method, Handler> = QuickMap::default();
+        let mut methods = MethodTable::default();
         let resources: Handler = Arc::new(crate::handler::dispatch::resource_handler);
         let fallback: Handler = Arc::new(default_fallback);
         methods.insert(Method::Get, resources.clone());
