@@ -8,7 +8,9 @@ and threads. Then, once per server (or once per server in each extras round): th
 opened at once (time until all are answered), and a pipelined run (depth 16).
 
 Usage: bench/servers.py [--rounds 3] [--duration 10] [--only name,name] [--skip-extras]
-                        [--extras-rounds 1] [--server name=/path/to/binary ...]
+                        [--extras-rounds 1] [--pipelined 256] [--server name=/path/to/binary ...]
+Every round also measures a pipelined run (16 requests per write, `--pipelined` connections;
+0 leaves it out), with its server CPU per request like the others.
 Servers are given in SERVERS below as name -> command (the port is appended). `--server
 name=PATH` (repeatable) adds one more, run as `PATH --port PORT` like http-toolkit: for example
 two builds of examples/hello measured side by side. `--only` picks among all of them; a server
@@ -22,7 +24,9 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 PEERS = os.path.join(HERE, "peers", "target", "release")
 SERVERS = {
-    "http-toolkit": [os.path.join(ROOT, "target", "release", "examples", "hello"), "--port"],
+    # `cargo build --profile release-lto --example hello` (fat LTO, one codegen unit, as the
+    # peers in bench/peers are built).
+    "http-toolkit": [os.path.join(ROOT, "target", "release-lto", "examples", "hello"), "--port"],
     "hyper": [os.path.join(PEERS, "hyper_hello"), "--port"],
     "naive-threads": [os.path.join(PEERS, "naive_hello"), "--port"],
     "tiny_http": [os.path.join(PEERS, "tiny_hello"), "--port"],
@@ -212,6 +216,8 @@ def main():
     ap.add_argument("--duration", type=int, default=10)
     ap.add_argument("--only", default="")
     ap.add_argument("--conns", default="50,256")
+    ap.add_argument("--pipelined", type=int, default=256, metavar="CONNS",
+                    help="also a pipelined run (16 requests per write) with this many connections in every round; 0: none")
     ap.add_argument("--idle", type=int, default=5000)
     ap.add_argument("--skip-extras", action="store_true")
     ap.add_argument("--extras-rounds", type=int, default=1)
@@ -234,8 +240,11 @@ def main():
             port = free_port()
             p = start(name, port)
             try:
-                for c in conns:
-                    r = measured(p.pid, port, c, a.duration)
+                runs = [(c, c, None) for c in conns]
+                if a.pipelined:
+                    runs.append((f"{a.pipelined} pipelined", a.pipelined, PIPELINE_LUA))
+                for c, n, lua in runs:
+                    r = measured(p.pid, port, n, a.duration, lua)
                     results.setdefault((name, c), []).append(r)
                     print(f"round {rnd+1} {name:14} c={c:<4} {r['rps']:>9.0f} req/s  p50 {r['p50']:>8.0f}us  p99 {r['p99']:>8.0f}us"
                           f"  cpu {r['cpu_us_per_req']:.2f}us/req  rss {r['rss_kib']}KiB  threads {r['threads']} {r['errors']}", flush=True)

@@ -91,6 +91,19 @@ impl Out {
 /// `Write` until the socket has room, closed, lingering, or (all written, another phase
 /// next) `done`.
 pub(super) fn emit(w: &mut Worker<'_>, conn: &mut Conn, then: Then, done: Outcome) -> Option<Outcome> {
+    let Ok(written) = write_some(&mut *conn.io, &w.wbuf) else {
+        // The body goes with the connection; its log record says the write failed.
+        w.wbuf.clear();
+        w.body = None;
+        w.late_log = None;
+        return Some(Outcome::Close(CloseReason::WriteFailed));
+    };
+    let blocked = written < w.wbuf.len();
+    if !blocked && w.body.is_none() && w.late_log.is_none() {
+        // The common case, only bytes and all written: no parked write to set up.
+        w.wbuf.clear();
+        return next(w, conn, then, done);
+    }
     let mut out = Out {
         buf: Vec::new(),
         pos: 0,
@@ -100,20 +113,6 @@ pub(super) fn emit(w: &mut Worker<'_>, conn: &mut Conn, then: Then, done: Outcom
         log: w.late_log.take(),
         idle: false,
     };
-    let mut written = 0;
-    let mut blocked = false;
-    while written < w.wbuf.len() {
-        match conn.io.write(&w.wbuf[written..]) {
-            Ok(0) => return Some(Outcome::Close(CloseReason::WriteFailed)),
-            Ok(n) => written += n,
-            Err(e) if would_block(&e) => {
-                blocked = true;
-                break;
-            }
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(_) => return Some(Outcome::Close(CloseReason::WriteFailed)),
-        }
-    }
     if blocked {
         out.buf = w.wbuf[written..].to_vec();
     }
@@ -124,18 +123,42 @@ pub(super) fn emit(w: &mut Worker<'_>, conn: &mut Conn, then: Then, done: Outcom
         Ok(Pumped::Full) => Some(park_out(w, conn, out)),
         Ok(Pumped::Idle) => Some(park_idle(w, conn, out)),
         Ok(Pumped::Done) if matches!(out.body, Some(OutBody::Upgrade(_))) => Some(upgrade(w, conn, out)),
-        Ok(Pumped::Done) => match out.finish() {
-            Then::Next(Phase::Head) => {
-                conn.phase = Phase::Head;
-                None
-            }
-            Then::Next(phase) => {
-                conn.phase = phase;
-                Some(done)
-            }
-            Then::Close(reason) => Some(Outcome::Close(reason)),
-            Then::Linger(reason) => Some(start_linger(w, conn, reason)),
-        },
+        Ok(Pumped::Done) => {
+            let then = out.finish();
+            next(w, conn, then, done)
+        }
+    }
+}
+
+/// Writes `bytes` until they are all out or the socket is full: how many went. `Err` when
+/// the connection failed.
+fn write_some(io: &mut dyn crate::io::transport::Connection, bytes: &[u8]) -> Result<usize, ()> {
+    let mut written = 0;
+    while written < bytes.len() {
+        match io.write(&bytes[written..]) {
+            Ok(0) => return Err(()),
+            Ok(n) => written += n,
+            Err(e) if would_block(&e) => break,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(_) => return Err(()),
+        }
+    }
+    Ok(written)
+}
+
+/// Where a connection goes once all its output is written.
+fn next(w: &mut Worker<'_>, conn: &mut Conn, then: Then, done: Outcome) -> Option<Outcome> {
+    match then {
+        Then::Next(Phase::Head) => {
+            conn.phase = Phase::Head;
+            None
+        }
+        Then::Next(phase) => {
+            conn.phase = phase;
+            Some(done)
+        }
+        Then::Close(reason) => Some(Outcome::Close(reason)),
+        Then::Linger(reason) => Some(start_linger(w, conn, reason)),
     }
 }
 
