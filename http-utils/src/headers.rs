@@ -487,6 +487,37 @@ impl WireFields {
         Some(headers)
     }
 
+    /// Like [`finish`](WireFields::finish) for a request head, whose target (visible ASCII,
+    /// at `target` in `buf`) comes before the fields: both are made strings with one UTF-8
+    /// check when the fields are UTF-8 and unfolded. Returns the headers and the target.
+    pub(crate) fn finish_request<'b>(
+        &mut self,
+        buf: &'b [u8],
+        target: (usize, usize),
+    ) -> Option<(Headers, &'b str)> {
+        let end = self.base + self.entries.last().map_or(0, |e| e.end as usize);
+        let text = match buf.get(target.0..end) {
+            Some(bytes) if !self.folded && target.0 <= target.1 && target.1 <= self.base => {
+                std::str::from_utf8(bytes).ok()
+            }
+            _ => None,
+        };
+        let Some(text) = text else {
+            // Some value is not UTF-8: the target alone (ASCII), the fields as `finish` does.
+            let target = std::str::from_utf8(buf.get(target.0..target.1)?).ok()?;
+            return Some((self.finish(buf)?, target));
+        };
+        let entries = std::mem::take(&mut self.entries);
+        let mut names = self.reuse.take().unwrap_or_default();
+        names.push_str(text.get(self.base - target.0..)?);
+        let mut lengths = 0;
+        for e in &entries {
+            lengths |= length_bit((e.name_end - e.start) as usize);
+            names.get_mut(e.start as usize..e.name_end as usize)?.make_ascii_lowercase();
+        }
+        Some((Headers { buf: names, entries, lengths }, text.get(..target.1 - target.0)?))
+    }
+
     /// The buffers not made into headers (empty, with their capacity), for the next parse.
     pub(crate) fn into_spare(mut self) -> Headers {
         self.entries.clear();

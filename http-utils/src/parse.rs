@@ -177,10 +177,8 @@ fn parse_request_into(buf: &[u8], limits: &Limits, into: &mut Request) -> Step<(
         too_long(pos)?;
         return err(ErrorKind::InvalidTarget, pos);
     }
-    // Visible ASCII only, so this is valid UTF-8.
-    let Ok(target) = std::str::from_utf8(&buf[target_start..pos]) else {
-        return err(ErrorKind::InvalidTarget, target_start);
-    };
+    // Visible ASCII only: made a string with the header section, once the head is complete.
+    let target = (target_start, pos);
     pos += 1;
 
     // The common versions, with CRLF, at once.
@@ -229,14 +227,22 @@ fn parse_rest(
     limits: &Limits,
     into: &mut Request,
     method: Method,
-    target: &str,
+    target: (usize, usize),
     version: Version,
 ) -> Step<()> {
     let mut fields = WireFields::reusing(next, into.take_headers());
     let parsed = parse_fields_into(buf, next, limits, false, &mut fields);
-    if let Ok(Parsed::Complete { value: headers, used }) = parsed {
-        into.refill(method, target, version, headers);
-        return Ok(Parsed::Complete { value: (), used });
+    if let Ok(Parsed::Complete { value: last_line, used }) = parsed {
+        return match fields.finish_request(buf, target) {
+            Some((headers, target)) => {
+                into.refill(method, target, version, headers);
+                Ok(Parsed::Complete { value: (), used })
+            }
+            None => {
+                into.set_headers(fields.into_spare());
+                err(ErrorKind::HeadTooLarge, last_line)
+            }
+        };
     }
     into.set_headers(fields.into_spare());
     parsed.map(|_| Parsed::Partial)
@@ -351,7 +357,14 @@ pub fn parse_headers(buf: &[u8], limits: &Limits) -> Step<Headers> {
 /// Parses fields starting at `pos`; offsets and the head limit count from the start of `buf`.
 /// Nothing is allocated unless the section is complete.
 fn parse_fields(buf: &[u8], pos: usize, limits: &Limits, fold: bool) -> Step<Headers> {
-    parse_fields_into(buf, pos, limits, fold, &mut WireFields::new(pos))
+    let mut fields = WireFields::new(pos);
+    match parse_fields_into(buf, pos, limits, fold, &mut fields)? {
+        Parsed::Complete { value: last_line, used } => match fields.finish(buf) {
+            Some(value) => Ok(Parsed::Complete { value, used }),
+            None => err(ErrorKind::HeadTooLarge, last_line),
+        },
+        Parsed::Partial => Ok(Parsed::Partial),
+    }
 }
 
 fn parse_fields_into(
@@ -360,7 +373,7 @@ fn parse_fields_into(
     limits: &Limits,
     fold: bool,
     fields: &mut WireFields,
-) -> Step<Headers> {
+) -> Step<usize> {
     loop {
         if pos > limits.max_head {
             return err(ErrorKind::HeadTooLarge, limits.max_head);
@@ -375,10 +388,9 @@ fn parse_fields_into(
                 return match line_end(buf, pos) {
                     None => Ok(Parsed::Partial),
                     Some(Ok(used)) if used > limits.max_head => err(ErrorKind::HeadTooLarge, limits.max_head),
-                    Some(Ok(used)) => match fields.finish(buf) {
-                        Some(value) => Ok(Parsed::Complete { value, used }),
-                        None => err(ErrorKind::HeadTooLarge, line_start),
-                    },
+                    // The fields are complete; the caller builds them. The value is where the
+                    // empty line starts (the place of a head too large to hold).
+                    Some(Ok(used)) => Ok(Parsed::Complete { value: line_start, used }),
                     Some(Err(e)) => Err(e),
                 };
             }
@@ -397,7 +409,7 @@ fn parse_fields_into(
                 Ok(())
             }
         };
-        let partial = |pos: usize| -> Step<Headers> { too_long(pos).map(|()| Parsed::Partial) };
+        let partial = |pos: usize| -> Step<usize> { too_long(pos).map(|()| Parsed::Partial) };
         if fields.len() >= limits.max_headers {
             return err(ErrorKind::TooManyHeaders, pos);
         }
