@@ -10,6 +10,7 @@ with the ratios to the peer. Server CPU per request is the server's utime + stim
 | --- | --- | --- |
 | static 1 KiB, 100 KiB, 10 MiB (GET) | `Server::serve_dir` | nginx (one process, one worker, sendfile, tcp_nopush) |
 | upload 10 MiB (POST, handler reads it whole) | `Context::read_body` | hyper 1.x collecting the body |
+| upload 10 MiB, streamed (POST, read as it arrives) | a streaming route, `Context::body` through 64 KiB | hyper 1.x frame by frame |
 | JSON echo 2 KiB (POST, parse and write back) | `Context::json` + `Response::json` | hyper 1.x + serde_json |
 | routes: `/hello` on a table of 1 route, and paths on a table of 200 patterns | ours | ours |
 
@@ -22,6 +23,9 @@ missing binary leaves its cells out. `--lookup` also runs the in-process route t
 
 Usage: bench/workloads.py [--rounds 3] [--duration 5] [--only static,upload,json,routes]
                           [--conns 50] [--big-conns 8] [--warmup 1] [--lookup]
+                          [--server NAME=PATH ...]
+`--server NAME=PATH` (repeatable) measures another build of workloads_server in every cell of
+ours, interleaved with it (for example a build before a change), as rows "label (NAME)".
 """
 import argparse, json, os, re, shutil, signal, socket, statistics, subprocess, sys, tempfile, time
 import urllib.request
@@ -154,6 +158,11 @@ def cells(a, tmp):
             out.append(("upload", "upload 10 MiB", server, "/upload", a.big_conns, os.path.join(tmp, "upload.lua"),
                         10 * MIB, dict(body=open(upload, "rb").read(), content_type="application/octet-stream",
                                        expect=str(10 * MIB).encode())))
+        for server in ("ours", "hyper"):
+            out.append(("upload", "upload 10 MiB, streamed", server, "/upload-stream", a.big_conns,
+                        os.path.join(tmp, "upload.lua"), 10 * MIB,
+                        dict(body=open(upload, "rb").read(), content_type="application/octet-stream",
+                             expect=str(10 * MIB).encode())))
     if "json" in a.only:
         for server in ("ours", "hyper"):
             out.append(("json", f"JSON echo {len(doc)} B", server, "/echo", a.conns, os.path.join(tmp, "json.lua"),
@@ -164,7 +173,19 @@ def cells(a, tmp):
                     dict(expect=b"Hello, world!")))
         for path in ROUTE_PATHS:
             out.append(("routes", f"{path}, 200 routes", "ours-200", path, a.conns, None, 0, dict()))
-    return out
+    # Other builds of our server (`--server NAME=PATH`) in every cell of ours.
+    extra = []
+    for cell in out:
+        if cell[2] == "ours":
+            extra += [cell[:2] + (name,) + cell[3:] for name in a.variants]
+    return out + extra
+
+
+def server_entry(arg):
+    name, sep, path = arg.partition("=")
+    if not sep or not name or not path or name in ("ours", "ours-200", "nginx", "hyper"):
+        raise argparse.ArgumentTypeError(f"expected name=/path/to/workloads_server, got {arg!r}")
+    return name, os.path.abspath(path)
 
 
 def main():
@@ -175,9 +196,15 @@ def main():
     ap.add_argument("--conns", type=int, default=50, help="connections for small requests")
     ap.add_argument("--big-conns", type=int, default=8, help="connections for 10 MiB bodies")
     ap.add_argument("--warmup", type=int, default=1, help="seconds of load before each measured run")
+    ap.add_argument("--server", type=server_entry, action="append", default=[], metavar="NAME=PATH",
+                    help="another build of workloads_server, measured in every cell of ours")
     ap.add_argument("--lookup", action="store_true", help="also time route lookups in process")
     a = ap.parse_args()
     a.only = a.only.split(",")
+    a.variants = dict(a.server)
+    for name, path in a.variants.items():
+        if not os.path.exists(path):
+            ap.error(f"--server {name}: no such file {path}")
     tmp = tempfile.mkdtemp(prefix="workloads.")
     try:
         run(a, tmp)
@@ -204,11 +231,14 @@ def run(a, tmp):
         "nginx": ("/usr/sbin/nginx", lambda port: [NGINX, "--port", str(port), "--root", tmp]),
         "hyper": (HYPER, lambda port: [HYPER, "--port", str(port)]),
     }
+    for name, path in a.variants.items():
+        commands[name] = (path, lambda port, path=path: [path, "--port", str(port), "--root", root, "--routes", "1"])
     todo = [c for c in cells(a, tmp) if os.path.exists(commands[c[2]][0])]
     if not todo:
         sys.exit("nothing to run: build the servers first (see the module docstring)")
     needed = sorted({c[2] for c in todo})
     results = {}
+    skipped = set()
     print(f"# {time.strftime('%Y-%m-%d %H:%M')}, {a.rounds} rounds of {a.duration} s, servers on CPU 1, wrk on CPU 0",
           flush=True)
     for rnd in range(a.rounds):
@@ -220,8 +250,17 @@ def run(a, tmp):
             for group, label, server, path, conns, lua, size, chk in todo:
                 p, port = running[server]
                 url = f"http://127.0.0.1:{port}{path}"
+                if (label, server) in skipped:
+                    continue
                 if rnd == 0:
-                    check(url, **chk)
+                    try:
+                        check(url, **chk)
+                    except Exception as e:
+                        if server in a.variants:  # an older build may lack a route
+                            print(f"{label} {server}: left out ({e})", flush=True)
+                            skipped.add((label, server))
+                            continue
+                        raise
                 if a.warmup > 0:
                     wrk(url, conns, a.warmup, lua)
                 r = measured(server_pid(p), url, conns, a.duration, lua)
@@ -246,15 +285,19 @@ def report(a, todo, results):
           " | ours CPU µs/req | peer CPU µs/req | CPU ratio |")
     print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
     for label in dict.fromkeys(c[1] for c in todo if c[0] != "routes"):
-        peers = [s for (l, s) in results if l == label and s != "ours"]
-        if (label, "ours") not in results or not peers:
+        peers = [s for (l, s) in results if l == label and s in ("nginx", "hyper")]
+        if not peers:
             continue
         peer = peers[0]
-        o, q = med(label, "ours", "rps"), med(label, peer, "rps")
-        oc, qc = med(label, "ours", "cpu"), med(label, peer, "cpu")
-        mb = lambda rps: f"{rps * sizes[label] / 1e6:.1f}"
-        print(f"| {label} | {conns[label]} | {peer} | {o:.0f} | {q:.0f} | {o / q:.2f} | {mb(o)} | {mb(q)}"
-              f" | {oc:.2f} | {qc:.2f} | {oc / qc:.2f} |")
+        for ours in ["ours"] + list(a.variants):
+            if (label, ours) not in results:
+                continue
+            o, q = med(label, ours, "rps"), med(label, peer, "rps")
+            oc, qc = med(label, ours, "cpu"), med(label, peer, "cpu")
+            mb = lambda rps: f"{rps * sizes[label] / 1e6:.1f}"
+            name = label if ours == "ours" else f"{label} ({ours})"
+            print(f"| {name} | {conns[label]} | {peer} | {o:.0f} | {q:.0f} | {o / q:.2f} | {mb(o)} | {mb(q)}"
+                  f" | {oc:.2f} | {qc:.2f} | {oc / qc:.2f} |")
     routes = [c for c in todo if c[0] == "routes"]
     if routes:
         base = med(routes[0][1], routes[0][2], "cpu")

@@ -5,6 +5,7 @@
 //! | `GET /hello` | `Hello, world!` (an exact route) |
 //! | `GET /static/{path...}` | the files under `--root` ([`Server::serve_dir`]) |
 //! | `POST /upload` | reads the whole body ([`Context::read_body`]), answers its length |
+//! | `POST /upload-stream` | a streaming route: reads the body as it arrives through a 64 KiB buffer ([`Context::body`]), answers its length |
 //! | `POST /echo` | parses a JSON body ([`Context::json`]) and writes it back ([`Response::json`]) |
 //!
 //! With `--routes 200` the table also holds the 200 patterns of
@@ -16,6 +17,9 @@
 //!
 //! [`Context::read_body`]: http_server::Context::read_body
 //! [`Context::json`]: http_server::Context::json
+//! [`Context::body`]: http_server::Context::body
+
+use std::io::Read;
 
 use http_server::{Context, HttpError, Limits, Method, Response, Server};
 
@@ -46,6 +50,20 @@ fn upload(cx: &mut Context<'_>) -> Result<Response, HttpError> {
     Ok(Response::text(body.len().to_string()))
 }
 
+fn upload_stream(cx: &mut Context<'_>) -> Response {
+    let mut buf = vec![0; 64 * 1024];
+    let mut body = cx.body();
+    let mut n = 0;
+    loop {
+        match body.read(&mut buf) {
+            Ok(0) => return Response::text(n.to_string()),
+            Ok(k) => n += k,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(_) => return Response::new(400),
+        }
+    }
+}
+
 fn echo(cx: &mut Context<'_>) -> Result<Response, HttpError> {
     let doc: serde_json::Value = cx.json()?;
     Ok(Response::json(&doc))
@@ -58,6 +76,7 @@ fn main() {
     server.route(Method::Get, "/hello", |_: &mut Context<'_>| Response::text("Hello, world!")).unwrap();
     server.serve_dir("/static", &o.root).unwrap();
     server.route(Method::Post, "/upload", upload).unwrap();
+    server.streaming_route(Method::Post, "/upload-stream", upload_stream).unwrap();
     server.route(Method::Post, "/echo", echo).unwrap();
     if o.routes == 200 {
         for pattern in http_toolkit_bench::workload_routes() {

@@ -1,6 +1,7 @@
 //! The workloads of `bench/workloads.py` on hyper 1.x with tokio's multi-threaded runtime:
 //! `POST /upload` reads the whole body (at most 64 MiB) and answers its length; `POST /echo`
-//! parses a JSON body with serde_json and writes it back; `GET /hello` answers hello world.
+//! `POST /upload-stream` reads the body frame by frame as it arrives and answers its length;
+//! `POST /echo` parses a JSON body with serde_json and writes it back; `GET /hello` answers hello world.
 use std::convert::Infallible;
 
 use http_body_util::{BodyExt, Full, Limited};
@@ -34,6 +35,17 @@ async fn serve(req: Request<Incoming>) -> Result<Response<Full<Bytes>>, Infallib
             Ok(b) => answer(StatusCode::OK, "text/plain", b.len().to_string()),
             Err(r) => r,
         },
+        (&Method::POST, "/upload-stream") => {
+            let mut body = req.into_body();
+            let mut n = 0;
+            loop {
+                match body.frame().await {
+                    None => break answer(StatusCode::OK, "text/plain", n.to_string()),
+                    Some(Ok(frame)) => n += frame.data_ref().map_or(0, |d| d.len()),
+                    Some(Err(_)) => break answer(StatusCode::BAD_REQUEST, "text/plain", "bad body"),
+                }
+            }
+        }
         (&Method::POST, "/echo") => {
             let json = req
                 .headers()
