@@ -173,12 +173,13 @@ def cells(a, tmp):
                     dict(expect=b"Hello, world!")))
         for path in ROUTE_PATHS:
             out.append(("routes", f"{path}, 200 routes", "ours-200", path, a.conns, None, 0, dict()))
-    # Other builds of our server (`--server NAME=PATH`) in every cell of ours.
-    extra = []
+    # Other builds of our server (`--server NAME=PATH`) in every cell of ours, right after it.
+    with_variants = []
     for cell in out:
+        with_variants.append(cell)
         if cell[2] == "ours":
-            extra += [cell[:2] + (name,) + cell[3:] for name in a.variants]
-    return out + extra
+            with_variants += [cell[:2] + (name,) + cell[3:] for name in a.variants]
+    return with_variants
 
 
 def server_entry(arg):
@@ -305,7 +306,8 @@ def report(a, todo, results):
         print("| --- | --- | --- | --- |")
         for _, label, server, *_ in routes:
             c = med(label, server, "cpu")
-            print(f"| {label} | {med(label, server, 'rps'):.0f} | {c:.2f} | {c - base:+.2f} |")
+            name = f"{label} ({server})" if server in a.variants else label
+            print(f"| {name} | {med(label, server, 'rps'):.0f} | {c:.2f} | {c - base:+.2f} |")
 
 
 if __name__ == "__main__":
