@@ -81,7 +81,9 @@ fn main() {
     if o.routes == 200 {
         for pattern in http_toolkit_bench::workload_routes() {
             let answer = pattern.clone();
-            server.route(Method::Get, &pattern, move |_: &mut Context<'_>| Response::text(answer.clone())).unwrap();
+            server
+                .route(Method::Get, &pattern, move |_: &mut Context<'_>| Response::text(answer.clone()))
+                .unwrap();
         }
     }
     println!("workloads server on http://127.0.0.1:{}/", o.port);

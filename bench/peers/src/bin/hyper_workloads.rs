@@ -57,7 +57,9 @@ async fn serve(req: Request<Incoming>) -> Result<Response<Full<Bytes>>, Infallib
             } else {
                 match body_of(req).await {
                     Ok(b) => match serde_json::from_slice::<serde_json::Value>(&b) {
-                        Ok(doc) => answer(StatusCode::OK, "application/json", serde_json::to_vec(&doc).unwrap()),
+                        Ok(doc) => {
+                            answer(StatusCode::OK, "application/json", serde_json::to_vec(&doc).unwrap())
+                        }
                         Err(_) => answer(StatusCode::BAD_REQUEST, "text/plain", "not JSON"),
                     },
                     Err(r) => r,
