@@ -15,11 +15,12 @@ with the ratios to the peer. Server CPU per request is the server's utime + stim
 | routes: `/hello` on a table of 1 route, and paths on a table of 200 patterns | ours | ours |
 
 The files and the JSON document are made in a temporary directory. Servers:
-`bench/target/release/examples/workloads_server` (`cargo build --release --example
-workloads_server` in bench/), `bench/peers/target/release/hyper_workloads` (`cargo build
---release --bin hyper_workloads` in bench/peers/), Debian's nginx via nginx_static.sh. A
-missing binary leaves its cells out. `--lookup` also runs the in-process route timing
-(`cargo build --release --example route_lookup`).
+`bench/target/release-lto/examples/workloads_server` (`cargo build --profile release-lto
+--example workloads_server` in bench/; a `--release` build is used when there is none),
+`bench/peers/target/release/hyper_workloads` (`cargo build --release --bin hyper_workloads` in
+bench/peers/, fat LTO as well), Debian's nginx via nginx_static.sh. A missing binary leaves its
+cells out. `--lookup` also runs the in-process route timing (`cargo build --profile release-lto
+--example route_lookup`).
 
 Usage: bench/workloads.py [--rounds 3] [--duration 5] [--only static,upload,json,routes]
                           [--conns 50] [--big-conns 8] [--warmup 1] [--lookup]
@@ -31,8 +32,10 @@ import argparse, json, os, re, shutil, signal, socket, statistics, subprocess, s
 import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-OURS = os.path.join(HERE, "target", "release", "examples", "workloads_server")
-LOOKUP = os.path.join(HERE, "target", "release", "examples", "route_lookup")
+# The `release-lto` build (fat LTO, one codegen unit, as the peers), else the release one.
+OURS, LOOKUP = [next((p for p in (os.path.join(HERE, "target", prof, "examples", name) for prof in ("release-lto", "release"))
+                      if os.path.exists(p)), os.path.join(HERE, "target", "release", "examples", name))
+                for name in ("workloads_server", "route_lookup")]
 HYPER = os.path.join(HERE, "peers", "target", "release", "hyper_workloads")
 NGINX = os.path.join(HERE, "nginx_static.sh")
 TICK = os.sysconf("SC_CLK_TCK")
