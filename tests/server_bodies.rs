@@ -285,3 +285,45 @@ fn a_streaming_route_reads_its_body_as_it_arrives() {
     e.send(b"PUT /upload/e HTTP/1.1\r\nHost: t\r\nContent-Length: 3\r\n\r\nabc");
     assert_eq!(e.read().text(), "e 3");
 }
+
+/// A checksum that notices bytes out of place, lost or doubled.
+fn fnv(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3))
+}
+
+#[test]
+fn large_bodies_arrive_whole_in_pieces_and_pipelined() {
+    let h = start(
+        |b| b,
+        |s| {
+            s.route(Method::Post, "/sum", |cx: &mut Context<'_>| {
+                let body = cx.read_body().unwrap();
+                Response::text(format!("{} {:x}", body.len(), fnv(&body)))
+            })
+            .unwrap()
+        },
+    );
+    // Larger than any read buffer, in bytes that differ from position to position.
+    let body: Vec<u8> = (0..700_001u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
+    let want = format!("{} {:x}", body.len(), fnv(&body));
+    let head = format!("POST /sum HTTP/1.1\r\nHost: t\r\nContent-Length: {}\r\n\r\n", body.len());
+    let mut c = Client::connect(addr(&h));
+    // The head with the first bytes, then pieces of odd sizes.
+    c.send(&[head.as_bytes(), &body[..100]].concat());
+    for piece in body[100..].chunks(7_919) {
+        c.send(piece);
+    }
+    assert_eq!(c.read().text(), want);
+    // The end of the body and the next request in one write: the request is not taken for
+    // body bytes, nor lost.
+    let (first, last) = body.split_at(body.len() - 10);
+    c.send(&[head.as_bytes(), first].concat());
+    c.send(&[last, b"GET /sum HTTP/1.1\r\nHost: t\r\n\r\n".as_slice()].concat());
+    assert_eq!(c.read().text(), want);
+    let r = c.read();
+    assert_eq!(r.status(), 405);
+    // Two bodies back to back in one write.
+    c.send(&[head.as_bytes(), &body, head.as_bytes(), &body].concat());
+    assert_eq!(c.read().text(), want);
+    assert_eq!(c.read().text(), want);
+}

@@ -34,6 +34,7 @@ fn tree(name: &str) -> Tree {
     fs::write(root.join("a.txt"), "abcdefghijklmnopqrstuvwxyz").unwrap();
     fs::write(root.join("style.css"), "body{}").unwrap();
     fs::write(root.join("data.bin"), [0u8, 1, 2, 3]).unwrap();
+    fs::write(root.join("empty.txt"), "").unwrap();
     fs::write(root.join("big.txt"), "All work and no play makes a dull server.\n".repeat(1600)).unwrap();
     fs::write(root.join("sub").join("index.html"), "sub index").unwrap();
     fs::write(root.join(".env"), "SECRET=1").unwrap();
@@ -43,6 +44,8 @@ fn tree(name: &str) -> Tree {
     std::os::unix::fs::symlink(base.join("outside").join("secret.txt"), root.join("link-out.txt")).unwrap();
     std::os::unix::fs::symlink(base.join("outside"), root.join("linkdir")).unwrap();
     std::os::unix::fs::symlink(root.join("a.txt"), root.join("link-in.txt")).unwrap();
+    std::os::unix::fs::symlink("sub/index.html", root.join("relative-in.html")).unwrap();
+    std::os::unix::fs::symlink("../outside/secret.txt", root.join("relative-out.txt")).unwrap();
     Tree { base }
 }
 
@@ -80,6 +83,29 @@ fn files_types_index_and_redirects() {
     // A large file arrives whole (it is streamed, not read into memory).
     let r = c.get("/files/big.txt");
     assert_eq!(r.body.len(), 42 * 1600);
+}
+
+#[test]
+fn file_responses_back_to_back_on_one_connection() {
+    let t = tree("pipelined");
+    let h = serve(&t.base.join("root"));
+    let mut c = Client::connect(addr(&h));
+    // Heads that a file follows are held back for the file's first bytes; an empty file has
+    // none, and its head must still go out.
+    let r = c.get("/files/empty.txt");
+    assert_eq!((r.status(), r.header("content-length"), r.body.len()), (200, Some("0"), 0));
+    let mut many = String::new();
+    for path in ["empty.txt", "a.txt", "data.bin", "empty.txt", "big.txt", "relative-in.html"] {
+        many.push_str(&format!("GET /files/{path} HTTP/1.1\r\nHost: t\r\n\r\n"));
+    }
+    c.send(many.as_bytes());
+    assert_eq!(c.read().body.len(), 0);
+    assert_eq!(c.read().text(), "abcdefghijklmnopqrstuvwxyz");
+    assert_eq!(c.read().body, [0u8, 1, 2, 3]);
+    assert_eq!(c.read().body.len(), 0);
+    assert_eq!(c.read().body.len(), 42 * 1600);
+    assert_eq!(c.read().text(), "sub index");
+    assert_eq!(c.get("/files/relative-out.txt").status(), 404);
 }
 
 #[test]

@@ -25,3 +25,57 @@ ETag: \"5f3e-1b2c3d4e\"\r\n\
 Vary: Accept-Encoding\r\n\
 Set-Cookie: session=9f8e7d6c5b4a39281706f5e4d3c2b1a0; Path=/; HttpOnly; Secure; SameSite=Lax\r\n\
 \r\n";
+
+/// The resources of the route-table workload (`examples/workloads_server.rs --routes 200`,
+/// `examples/route_lookup.rs`): 25 of them, 8 patterns each.
+const RESOURCES: [&str; 25] = [
+    "users",
+    "posts",
+    "comments",
+    "orders",
+    "products",
+    "carts",
+    "invoices",
+    "payments",
+    "teams",
+    "projects",
+    "issues",
+    "tags",
+    "files",
+    "folders",
+    "reports",
+    "events",
+    "sessions",
+    "tokens",
+    "webhooks",
+    "plans",
+    "subscriptions",
+    "coupons",
+    "reviews",
+    "shipments",
+    "addresses",
+];
+
+/// A route table of 200 patterns as a REST application has them: per resource, four exact
+/// paths (`/api/v1/users`, `/api/v1/users/search`, `/api/v1/users/count`, `/admin/users`) and
+/// four with parameters (`/api/v1/users/{id}`, `/api/v1/users/{id}/history`,
+/// `/api/v1/users/{id}/history/{rev}`, `/admin/users/{id}/edit`).
+pub fn workload_routes() -> Vec<String> {
+    let mut out = Vec::with_capacity(200);
+    for r in RESOURCES {
+        out.push(format!("/api/v1/{r}"));
+        out.push(format!("/api/v1/{r}/search"));
+        out.push(format!("/api/v1/{r}/count"));
+        out.push(format!("/admin/{r}"));
+        out.push(format!("/api/v1/{r}/{{id}}"));
+        out.push(format!("/api/v1/{r}/{{id}}/history"));
+        out.push(format!("/api/v1/{r}/{{id}}/history/{{rev}}"));
+        out.push(format!("/admin/{r}/{{id}}/edit"));
+    }
+    out
+}
+
+/// Request paths of the route-table workload: the one exact route of the small table, an
+/// exact path of the large one, and paths that only patterns with parameters match.
+pub const ROUTE_PATHS: [&str; 4] =
+    ["/hello", "/api/v1/reviews/search", "/api/v1/reviews/42/history/7", "/admin/reviews/42/edit"];

@@ -111,6 +111,27 @@ impl BodyIn {
     }
 }
 
+impl BodyIn {
+    /// Reads the rest of a body of known length from the socket straight into the body
+    /// buffer (the read buffer is empty): the count read, and false when the body budget
+    /// refuses the bytes. The declared length is trusted only as far as bytes arrive: the room
+    /// made for a read at most doubles what is there, and never passes the declared end, so
+    /// the next request's bytes are not read here (should the buffer hold more room than
+    /// asked, bytes past the body stay after it, for [`complete`]).
+    fn read_direct(&mut self, io: &mut dyn crate::io::transport::Connection) -> io::Result<(usize, bool)> {
+        let Kind::Length { left } = &mut self.kind else { return Ok((0, true)) };
+        let have = self.buf.len();
+        let want = usize::try_from(*left).unwrap_or(usize::MAX).min(have.max(READ_BUF));
+        if self.buf.capacity() - have < want {
+            self.buf.reserve_exact(want);
+        }
+        let n = io.read_into_spare(&mut self.buf)?;
+        let body = n.min(usize::try_from(*left).unwrap_or(usize::MAX));
+        *left -= body as u64;
+        Ok((n, self.share.grow(body as u64)))
+    }
+}
+
 /// Reads a body on, without waiting: dispatches the request when the body is complete,
 /// parks the connection when the socket is empty.
 pub(super) fn advance(w: &mut Worker<'_>, conn: &mut Conn, mut b: Box<BodyIn>) -> Step {
@@ -141,9 +162,17 @@ pub(super) fn advance(w: &mut Worker<'_>, conn: &mut Conn, mut b: Box<BodyIn>) -
             Ok(false) => {}
             Err((status, message)) => return failed(w, &conn.peer, &b, status, message),
         }
-        match w.rbuf.read_from(&mut *conn.io, READ_BUF) {
+        // Once the read buffer is drained, a body of known length is read straight into its
+        // own buffer.
+        let read = if w.rbuf.is_empty() && matches!(b.kind, Kind::Length { .. }) {
+            b.read_direct(&mut *conn.io)
+        } else {
+            w.rbuf.read_from(&mut *conn.io, READ_BUF).map(|(n, _)| (n, true))
+        };
+        match read {
             Ok((0, _)) => return Step::Answered(After::Close(CloseReason::BodyFailed)),
-            Ok((n, _)) => b.progress.add(n),
+            Ok((_, false)) => return failed(w, &conn.peer, &b, OVER_BUDGET.0, OVER_BUDGET.1),
+            Ok((n, true)) => b.progress.add(n),
             Err(e) if would_block(&e) => return wait(w, conn, b),
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
             Err(_) => return Step::Answered(After::Close(CloseReason::ReadFailed)),
@@ -179,8 +208,13 @@ fn failed(w: &mut Worker<'_>, peer: &PeerAddr, b: &BodyIn, status: u16, message:
 /// The body is complete: it goes in front of what follows it in the read buffer, and the
 /// request is dispatched with a `Length` body.
 fn complete(w: &mut Worker<'_>, conn: &mut Conn, b: BodyIn) -> Step {
-    let BodyIn { mut adm, mut buf, share, .. } = b;
-    adm.framing = Framing::Length(buf.len() as u64);
+    let BodyIn { mut adm, mut buf, share, kind, .. } = b;
+    // A body of known length may have bytes of what follows after it (see `read_direct`).
+    let len = match kind {
+        Kind::Length { .. } => adm.framing.known_length().unwrap_or(buf.len() as u64),
+        Kind::Chunked(_) => buf.len() as u64,
+    };
+    adm.framing = Framing::Length(len);
     adm.body_share = Some(share);
     buf.extend_from_slice(w.rbuf.available());
     w.rbuf.adopt(buf);

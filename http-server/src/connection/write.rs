@@ -91,7 +91,9 @@ impl Out {
 /// `Write` until the socket has room, closed, lingering, or (all written, another phase
 /// next) `done`.
 pub(super) fn emit(w: &mut Worker<'_>, conn: &mut Conn, then: Then, done: Outcome) -> Option<Outcome> {
-    let Ok(written) = write_some(&mut *conn.io, &w.wbuf) else {
+    // A head that a file follows waits for the file's first bytes, to leave with them.
+    let file_next = matches!(w.body, Some(OutBody::File { pos, end, .. }) if pos < end);
+    let Ok(written) = write_some(&mut *conn.io, &w.wbuf, file_next) else {
         // The body goes with the connection; its log record says the write failed.
         w.wbuf.clear();
         w.body = None;
@@ -131,11 +133,18 @@ pub(super) fn emit(w: &mut Worker<'_>, conn: &mut Conn, then: Then, done: Outcom
 }
 
 /// Writes `bytes` until they are all out or the socket is full: how many went. `Err` when
-/// the connection failed.
-fn write_some(io: &mut dyn crate::io::transport::Connection, bytes: &[u8]) -> Result<usize, ()> {
+/// the connection failed. `before_file`: a file body follows at once
+/// ([`Connection::write_before_file`](crate::io::transport::Connection::write_before_file)).
+fn write_some(
+    io: &mut dyn crate::io::transport::Connection,
+    bytes: &[u8],
+    before_file: bool,
+) -> Result<usize, ()> {
     let mut written = 0;
     while written < bytes.len() {
-        match io.write(&bytes[written..]) {
+        let wrote =
+            if before_file { io.write_before_file(&bytes[written..]) } else { io.write(&bytes[written..]) };
+        match wrote {
             Ok(0) => return Err(()),
             Ok(n) => written += n,
             Err(e) if would_block(&e) => break,

@@ -227,6 +227,22 @@ impl Connection for ProxyConnection {
         self.inner.send_file(file, offset, len)
     }
 
+    fn write_before_file(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.inner.write_before_file(buf)
+    }
+
+    fn read_into_spare(&mut self, buf: &mut Vec<u8>) -> io::Result<usize> {
+        if self.header.is_some() || self.at < self.after.len() {
+            // The header or bytes read past it come first: through `read`.
+            let old = buf.len();
+            buf.resize(buf.capacity(), 0);
+            let r = self.read(&mut buf[old..]);
+            buf.truncate(old + *r.as_ref().unwrap_or(&0));
+            return r;
+        }
+        self.inner.read_into_spare(buf)
+    }
+
     fn wants_write(&self) -> bool {
         self.inner.wants_write()
     }

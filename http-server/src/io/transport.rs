@@ -206,6 +206,33 @@ pub trait Connection: Read + Write + Send + 'static {
         Err(io::ErrorKind::Unsupported.into())
     }
 
+    /// Writes bytes that a [`send_file`](Connection::send_file) follows at once (a response
+    /// head before its file body), like [`write`](Write::write). Plain TCP on Linux holds them
+    /// back (`MSG_MORE`) so that they leave in one segment with the file's first bytes; the
+    /// file's last `send_file` pushes them out. The default writes them as they are.
+    ///
+    /// # Errors
+    /// As [`write`](Write::write).
+    fn write_before_file(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.write(buf)
+    }
+
+    /// Reads into the spare capacity of `buf` (what lies between its length and its
+    /// capacity), appending what was read; the count read, 0 at the end of the stream. The
+    /// bytes are as [`read`](Read::read) would give them. With no spare capacity nothing is
+    /// read and the count is 0, so make room first. Plain sockets on Linux read straight into
+    /// the spare capacity; the default fills it with zeros first and reads into that.
+    ///
+    /// # Errors
+    /// As [`read`](Read::read), `WouldBlock` included.
+    fn read_into_spare(&mut self, buf: &mut Vec<u8>) -> io::Result<usize> {
+        let old = buf.len();
+        buf.resize(buf.capacity(), 0);
+        let r = self.read(&mut buf[old..]);
+        buf.truncate(old + *r.as_ref().unwrap_or(&0));
+        r
+    }
+
     /// True when the connection is encrypted (TLS): requests on it are `https`.
     fn secure(&self) -> bool {
         false
@@ -355,6 +382,16 @@ impl Connection for TcpConnection {
         Ok(rustix::fs::sendfile(&self.stream, file, Some(&mut at), len)?)
     }
 
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    fn write_before_file(&mut self, buf: &[u8]) -> io::Result<usize> {
+        Ok(rustix::net::send(&self.stream, buf, rustix::net::SendFlags::MORE)?)
+    }
+
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    fn read_into_spare(&mut self, buf: &mut Vec<u8>) -> io::Result<usize> {
+        recv_into_spare(&self.stream, buf)
+    }
+
     fn hard_close(&mut self) {
         // SO_LINGER 0 makes the close send a reset instead of waiting for the peer.
         let _ = SockRef::from(&self.stream).set_linger(Some(Duration::ZERO));
@@ -479,4 +516,20 @@ impl Connection for UnixConnection {
     fn shutdown_write(&mut self) {
         let _ = self.0.shutdown(Shutdown::Write);
     }
+
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    fn read_into_spare(&mut self, buf: &mut Vec<u8>) -> io::Result<usize> {
+        recv_into_spare(&self.0, buf)
+    }
+}
+
+/// [`Connection::read_into_spare`] for a socket: one `recv` into the spare capacity.
+#[cfg(any(target_os = "linux", target_os = "android"))]
+fn recv_into_spare(socket: &impl std::os::fd::AsFd, buf: &mut Vec<u8>) -> io::Result<usize> {
+    if buf.capacity() == buf.len() {
+        return Ok(0);
+    }
+    let (n, _) =
+        rustix::net::recv(socket, rustix::buffer::spare_capacity(buf), rustix::net::RecvFlags::empty())?;
+    Ok(n)
 }

@@ -3,18 +3,15 @@
 //! [`Server::serve_dir`](crate::Server::serve_dir) registers one for a URL prefix;
 //! [`StaticDir`] makes one for any route.
 
-use std::fs::File;
-
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use http_utils::percent_decode_bytes;
-
 use crate::handler::context::Context;
 use crate::handler::response::Response;
+use crate::static_files::open::{open, Opened, RootCache};
 use crate::static_files::{
-    content_range, content_type_for, etag, evaluate_range, is_not_modified, resolve, unsatisfied_range,
-    ByteRange, EtagKind, StaticError,
+    content_range, content_type_for, etag, evaluate_range, is_not_modified, unsatisfied_range, ByteRange,
+    EtagKind, StaticError,
 };
 
 /// Serves the files under a root directory.
@@ -46,13 +43,17 @@ use crate::static_files::{
 #[derive(Debug, Clone)]
 pub struct StaticDir {
     root: PathBuf,
+    /// The root held open (shared by clones).
+    cache: Arc<RootCache>,
 }
 
 impl StaticDir {
-    /// Files under `root` (resolved when each request is served, so the directory may appear
-    /// later).
+    /// Files under `root`. The files are looked up when each request is served; the root
+    /// directory itself at most a second earlier (on Linux it is held open for up to a
+    /// second), so a root that appears later is found, and a root that is a link switched to
+    /// another directory is followed within a second.
     pub fn new(root: impl Into<PathBuf>) -> StaticDir {
-        StaticDir { root: root.into() }
+        StaticDir { root: root.into(), cache: Arc::default() }
     }
 
     /// The root directory.
@@ -76,11 +77,11 @@ impl StaticDir {
         if has_hidden_segment(url_path) {
             return cx.error_response(404, "Not Found");
         }
-        let target = match resolve(&self.root, url_path) {
-            Ok(t) => t,
+        let opened = match open(&self.root, &self.cache, url_path) {
+            Ok(o) => o,
             Err(e) => return static_error(cx, &e),
         };
-        if !url_path.is_empty() && !url_path.ends_with('/') && self.names_directory(url_path) {
+        if !url_path.is_empty() && !url_path.ends_with('/') && opened.directory {
             let mut location = cx.raw_path().to_owned();
             location.push('/');
             if let Some(q) = cx.request().query() {
@@ -89,14 +90,7 @@ impl StaticDir {
             }
             return Response::redirect(301, &location);
         }
-        let file = match File::open(&target) {
-            Ok(f) => f,
-            Err(e) => return static_error(cx, &StaticError::Io(e)),
-        };
-        let meta = match file.metadata() {
-            Ok(m) => m,
-            Err(e) => return static_error(cx, &StaticError::Io(e)),
-        };
+        let Opened { file, meta, name, .. } = opened;
         let len = meta.len();
         let modified = meta.modified().unwrap_or(std::time::UNIX_EPOCH);
         let tag = etag(len, modified, EtagKind::Strong);
@@ -109,7 +103,7 @@ impl StaticDir {
             Some(r) => evaluate_range(r, headers.get("if-range"), len, &tag, modified),
             None => ByteRange::Ignore,
         };
-        let content_type = content_type_for(&target);
+        let content_type = content_type_for(Path::new(&name));
         let base = |r: Response| {
             r.with_content_type(content_type)
                 .with_header("ETag", &tag)
@@ -129,22 +123,18 @@ impl StaticDir {
                 .with_header("Content-Range", &unsatisfied_range(len)),
         }
     }
-
-    /// True when `url_path` (already checked by `resolve`) names a directory under the root.
-    fn names_directory(&self, url_path: &str) -> bool {
-        let mut p = self.root.clone();
-        for seg in url_path.split('/').filter(|s| !s.is_empty() && *s != ".") {
-            p.push(String::from_utf8_lossy(&percent_decode_bytes(seg.as_bytes())).as_ref());
-        }
-        p.is_dir()
-    }
 }
 
 /// True when a decoded segment starts with `.` (dotfiles, `..`), except the `.` segment.
+/// Read from the encoded bytes: a decoded segment starts with `.` exactly when the encoded
+/// one starts with `.` or `%2e` (either case), and is `.` when the encoded one is `.` or `%2e`.
 fn has_hidden_segment(url_path: &str) -> bool {
     url_path.split('/').any(|seg| {
-        let d = percent_decode_bytes(seg.as_bytes());
-        d.first() == Some(&b'.') && d != b"."
+        let b = seg.as_bytes();
+        let escaped_dot =
+            |b: &[u8]| b.len() >= 3 && b[0] == b'%' && b[1] == b'2' && b[2].eq_ignore_ascii_case(&b'e');
+        let dot_first = b.first() == Some(&b'.') || escaped_dot(b);
+        dot_first && seg != "." && !(b.len() == 3 && escaped_dot(b))
     })
 }
 
@@ -167,5 +157,10 @@ mod tests {
         assert!(!has_hidden_segment("a/./b"));
         assert!(!has_hidden_segment("a.b/c.txt"));
         assert!(!has_hidden_segment(""));
+        assert!(!has_hidden_segment("a/%2e/b"));
+        assert!(!has_hidden_segment("a/%2E"));
+        assert!(has_hidden_segment("a/%2E%2e"));
+        assert!(has_hidden_segment("%2eenv"));
+        assert!(!has_hidden_segment("a%2e/b"));
     }
 }

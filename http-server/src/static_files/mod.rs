@@ -28,6 +28,8 @@
 
 /// [`StaticDir`](crate::StaticDir): the handler that does the serving.
 pub(crate) mod dir;
+/// Opening the file a URL path names: beneath the root in the kernel on Linux.
+mod open;
 use std::fmt;
 use std::io;
 use std::path::{Component, Path, PathBuf};
