@@ -298,6 +298,9 @@ fn large_bodies_arrive_whole_in_pieces_and_pipelined() {
         |s| {
             s.route(Method::Post, "/sum", |cx: &mut Context<'_>| {
                 let body = cx.read_body().unwrap();
+                // The request keeps the same bytes, whether they were handed over with the
+                // engine's buffer or copied out of it.
+                assert_eq!(cx.request().body().as_bytes(), Some(&body[..]));
                 Response::text(format!("{} {:x}", body.len(), fnv(&body)))
             })
             .unwrap()

@@ -56,7 +56,8 @@ fn run(s: &mut TcpStream, n: u64, buf: &mut [u8]) {
 
 fn main() {
     let n: u64 = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(20_000);
-    let server = Server::builder().port(0).bind("127.0.0.1").max_requests_per_connection(u32::MAX).build().unwrap();
+    let server =
+        Server::builder().port(0).bind("127.0.0.1").max_requests_per_connection(u32::MAX).build().unwrap();
     server.add_resource("/", |_, _| Response::text("Hello, world!"));
     let handle = server.spawn().unwrap();
     let addr = handle.local_addr().socket_addr().unwrap();

@@ -254,6 +254,27 @@ impl<R: BufRead> BodyReader<R> {
         self.read
     }
 
+    /// Takes the rest of a `Length` body in one piece when `take` can hand it over whole
+    /// (say, from a buffer that holds exactly those bytes, without copying them):
+    /// `take(inner, n)` returns the `n` bytes still to come, or `None`. The reader is then
+    /// complete. `None` (nothing taken) for other framings and when `take` declines or
+    /// returns another count.
+    ///
+    /// ```
+    /// use http_utils::{io::BodyReader, Framing, Limits};
+    /// let mut r = BodyReader::new(&b"hello"[..], Framing::Length(5), &Limits::default());
+    /// let taken = r.take_rest_with(|inner, n| Some(inner[..n as usize].to_vec()));
+    /// assert_eq!((taken.as_deref(), r.is_complete()), (Some(&b"hello"[..]), true));
+    /// ```
+    pub fn take_rest_with(&mut self, take: impl FnOnce(&mut R, u64) -> Option<Vec<u8>>) -> Option<Vec<u8>> {
+        let Kind::Length { remaining } = &mut self.kind else { return None };
+        let n = *remaining;
+        let bytes = take(&mut self.inner, n).filter(|b| b.len() as u64 == n)?;
+        *remaining = 0;
+        self.read += n;
+        Some(bytes)
+    }
+
     /// The inner reader.
     pub fn get_ref(&self) -> &R {
         &self.inner

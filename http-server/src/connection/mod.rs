@@ -285,7 +285,7 @@ pub(crate) fn drive(w: &mut Worker<'_>, conn: &mut Conn, hangup: bool) -> Outcom
             read::after_step(w, conn, step, hangup)
         }
         Phase::Queued(adm) => {
-            let step = serve::resume_queued(w, conn, adm);
+            let step = serve::resume_queued(w, conn, *adm);
             read::after_step(w, conn, step, hangup)
         }
         // The client left while its answer was awaited or streamed: nobody will read it.

@@ -224,19 +224,19 @@ fn enter_queue(engine: &Engine, conn: &mut Conn, adm: Admitted, until: Instant) 
 }
 
 /// A queued request's turn (or a report for its connection while it waits).
-pub(super) fn resume_queued(w: &mut Worker<'_>, conn: &mut Conn, adm: Box<Admitted>) -> Step {
+pub(super) fn resume_queued(w: &mut Worker<'_>, conn: &mut Conn, adm: Admitted) -> Step {
     let engine = w.engine;
     if try_slot(&engine.active, engine.settings.request_count_limit) {
         engine.queue.remove(w.key);
-        return respond::run_in_slot(w, conn, *adm);
+        return respond::run_in_slot(w, conn, adm);
     }
     let until = adm.queued_until.unwrap_or_else(|| engine.site.clock.now());
     if engine.site.clock.now() >= until || engine.stopping() && engine.wire.abort.load(Ordering::Relaxed) {
         engine.queue.remove(w.key);
-        return busy(w, conn, *adm);
+        return busy(w, conn, adm);
     }
     engine.queue.ensure(w.key, until);
-    enter_queue(engine, conn, *adm, until)
+    enter_queue(engine, conn, adm, until)
 }
 
 /// Every worker is busy and the request cannot wait: 503 with `Retry-After`. The connection

@@ -24,6 +24,10 @@ use crate::io::poller::Poller;
 use crate::io::transport::PeerAddr;
 use crate::io::wire::Wire;
 
+
+/// A body at least this large that the engine's buffer holds exactly is handed over with the
+/// buffer rather than copied out of it (smaller ones are copied: the buffer stays).
+const TAKE_BODY_AT: u64 = 64 * 1024;
 /// A handler with the whole context: the request, its arguments, the body as a stream and
 /// the low-level writer. Method handlers, resources registered with
 /// [`Server::add_context_resource`](crate::Server::add_context_resource) and the fallback
@@ -352,7 +356,19 @@ impl<'a> Context<'a> {
             self.body_failed = true;
             return Err(Error::protocol(ErrorKind::BodyTooLarge, 0));
         }
-        let mut raw = Vec::with_capacity(self.body.remaining().unwrap_or(0).min(1 << 20) as usize);
+        // A body whose bytes are all in memory already gets a buffer of its size (no growing
+        // and copying); one still to come, a buffer that grows as its bytes arrive.
+        let known = self.body.remaining().unwrap_or(0);
+        let in_memory = known <= self.body.get_ref().rbuf.available().len() as u64;
+        if in_memory && known >= TAKE_BODY_AT {
+            // The engine's buffer holds exactly the body: handed over without a copy.
+            if let Some(raw) = self.body.take_rest_with(|wire, n| wire.rbuf.take_exactly(n)) {
+                self.request.set_body(Body::Bytes(raw.clone()));
+                return Ok(raw);
+            }
+        }
+        let first = if in_memory { known } else { known.min(1 << 20) };
+        let mut raw = Vec::with_capacity(usize::try_from(first).unwrap_or(0));
         let r = LimitReader::new(self.body(), max).read_to_end(&mut raw);
         if let Err(e) = r {
             self.body_failed = true;

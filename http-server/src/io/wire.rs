@@ -66,6 +66,18 @@ impl ReadBuf {
         }
     }
 
+    /// Hands over the buffer's allocation when it holds exactly `n` bytes, from its start:
+    /// the bytes go without a copy, and the buffer starts again empty and small.
+    pub(crate) fn take_exactly(&mut self, n: u64) -> Option<Vec<u8>> {
+        if self.start != 0 || self.end as u64 != n {
+            return None;
+        }
+        let mut data = std::mem::replace(&mut self.data, vec![0; READ_BUF]);
+        data.truncate(self.end);
+        self.end = 0;
+        Some(data)
+    }
+
     /// Takes `data` as the buffer's content (its allocation included).
     pub(crate) fn adopt(&mut self, data: Vec<u8>) {
         self.end = data.len();
@@ -235,12 +247,18 @@ impl Wire<'_> {
     /// # Errors
     /// `TimedOut` when nothing arrives in time, or the body arrives below the minimum rate.
     fn fill(&mut self) -> io::Result<usize> {
+        let max = self.rules.limits.max_head + READ_BUF;
+        self.read_waiting(|w| w.rbuf.read_from(w.io, max).map(|(n, _)| n))
+    }
+
+    /// Reads once with `once`, waiting (within the body timeout and the minimum body rate)
+    /// while the socket has nothing.
+    fn read_waiting(&mut self, mut once: impl FnMut(&mut Self) -> io::Result<usize>) -> io::Result<usize> {
         // The clock is read only when there is something to wait for.
         let mut deadline = None;
-        let max = self.rules.limits.max_head + READ_BUF;
         loop {
-            match self.rbuf.read_from(self.io, max) {
-                Ok((n, _)) => {
+            match once(self) {
+                Ok(n) => {
                     self.body.add(n);
                     return Ok(n);
                 }
@@ -327,6 +345,10 @@ impl Wire<'_> {
 /// A body reader on top never asks for more than its body, so nothing past it is consumed.
 impl Read for Wire<'_> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.rbuf.is_empty() && buf.len() >= READ_BUF {
+            // A large read goes from the socket straight into the caller's buffer.
+            return self.read_waiting(|w| w.io.read(buf));
+        }
         if self.rbuf.is_empty() && self.fill()? == 0 {
             return Ok(0);
         }

@@ -9,7 +9,8 @@ fn main() {
     let url = args.get(1).cloned().unwrap_or_else(|| "http://127.0.0.1:8080/".into());
     let secs: u64 = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(5);
     let threads: usize = args.get(3).and_then(|s| s.parse().ok()).unwrap_or(1);
-    let agent: ureq::Agent = ureq::Agent::config_builder().max_idle_connections_per_host(threads.max(3)).build().into();
+    let agent: ureq::Agent =
+        ureq::Agent::config_builder().max_idle_connections_per_host(threads.max(3)).build().into();
     let count = Arc::new(AtomicU64::new(0));
     let deadline = Instant::now() + Duration::from_secs(secs);
     let start = Instant::now();
