@@ -24,7 +24,6 @@ use crate::io::poller::Poller;
 use crate::io::transport::PeerAddr;
 use crate::io::wire::Wire;
 
-
 /// A body at least this large that the engine's buffer holds exactly is handed over with the
 /// buffer rather than copied out of it (smaller ones are copied: the buffer stays).
 const TAKE_BODY_AT: u64 = 64 * 1024;

@@ -347,8 +347,26 @@ impl Pattern {
         Some(key)
     }
 
+    /// The lookup key of the literal segments the pattern starts with (all of them, up to
+    /// its first wildcard; without the leading `/`): a prefix, ending at a segment boundary,
+    /// of the [`path_key`] of every path it matches. `None` when it starts with a wildcard.
+    pub(crate) fn literal_prefix_key(&self) -> Option<String> {
+        let mut key = String::new();
+        for (n, seg) in self.segments.iter().enumerate() {
+            let Segment::Literal(text) = seg else {
+                return (n > 0).then_some(key);
+            };
+            if n > 0 {
+                key.push('/');
+            }
+            push_key_segment(&mut key, text);
+        }
+        Some(key)
+    }
+
     /// The lookup key of the first segment when it is a literal: the first segment of
     /// [`path_key`] for the paths it matches.
+    #[cfg(test)]
     pub(crate) fn first_key(&self) -> Option<String> {
         match self.segments.first() {
             Some(Segment::Literal(text)) => {

@@ -191,8 +191,10 @@ pub struct RouteTable<T> {
     entries: Vec<Entry<T>>,
     /// Exact patterns by lookup key (several when spellings differ and methods do not).
     exact: HashMap<String, Vec<usize>>,
-    /// Patterns with wildcards by their first literal segment.
-    by_first: HashMap<String, Vec<usize>>,
+    /// Patterns with wildcards by the literal segments they start with (see
+    /// [`Pattern::literal_prefix_key`]): a path is matched only against the patterns keyed by
+    /// one of its own segment prefixes.
+    by_prefix: HashMap<String, Vec<usize>>,
     /// Patterns with wildcards that start with one.
     wild_first: Vec<usize>,
 }
@@ -209,7 +211,7 @@ impl<T> RouteTable<T> {
         RouteTable {
             entries: Vec::new(),
             exact: HashMap::new(),
-            by_first: HashMap::new(),
+            by_prefix: HashMap::new(),
             wild_first: Vec::new(),
         }
     }
@@ -289,8 +291,8 @@ impl<T> RouteTable<T> {
     fn index(&mut self, pattern: &Pattern, index: usize) {
         if let Some(key) = pattern.exact_key() {
             self.exact.entry(key).or_default().push(index);
-        } else if let Some(first) = pattern.first_key() {
-            self.by_first.entry(first).or_default().push(index);
+        } else if let Some(prefix) = pattern.literal_prefix_key() {
+            self.by_prefix.entry(prefix).or_default().push(index);
         } else {
             self.wild_first.push(index);
         }
@@ -301,7 +303,7 @@ impl<T> RouteTable<T> {
         let Some(i) = self.entries.iter().position(|e| e.pattern == *pattern) else { return Vec::new() };
         let entry = self.entries.remove(i);
         self.exact.clear();
-        self.by_first.clear();
+        self.by_prefix.clear();
         self.wild_first.clear();
         let patterns: Vec<Pattern> = self.entries.iter().map(|e| e.pattern.clone()).collect();
         for (index, p) in patterns.iter().enumerate() {
@@ -324,10 +326,17 @@ impl<T> RouteTable<T> {
         if let Some(list) = self.exact.get(key.as_ref()) {
             found.extend(list.iter().map(|&i| (i, Captures::default())));
         }
-        // Inside a key, `/` only separates segments (see `path_key`).
-        let first = key[1..].split('/').next().unwrap_or("");
-        let by_first = self.by_first.get(first).map(Vec::as_slice).unwrap_or_default();
-        for &i in by_first.iter().chain(&self.wild_first) {
+        // Inside a key, `/` only separates segments (see `path_key`): each prefix ending at
+        // one names the patterns that start with those literal segments.
+        let segments = &key[1..];
+        let mut ends = segments.match_indices('/').map(|(i, _)| i).chain(std::iter::once(segments.len()));
+        let candidates = std::iter::from_fn(|| {
+            let end = ends.next()?;
+            Some(self.by_prefix.get(&segments[..end]).map(Vec::as_slice).unwrap_or_default())
+        })
+        .flatten()
+        .chain(&self.wild_first);
+        for &i in candidates {
             if let Some(c) = self.entries[i].pattern.matches(path) {
                 found.push((i, c));
             }
