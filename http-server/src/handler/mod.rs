@@ -29,6 +29,7 @@ pub(crate) mod quick_hash;
 pub(crate) mod registry;
 pub(crate) mod responder;
 pub(crate) mod response;
+pub(crate) mod response_body;
 pub(crate) mod route;
 pub(crate) mod route_table;
 pub(crate) mod site;
