@@ -32,21 +32,14 @@ pub(crate) enum ConnectionField {
 }
 
 thread_local! {
-    static DATE: RefCell<DateCache> = RefCell::new(DateCache::new());
     static STAMP: RefCell<Stamp> = RefCell::new(Stamp::default());
-}
-
-pub(crate) fn push_date(out: &mut Vec<u8>, secs: u64) {
-    DATE.with(|cell| {
-        let mut cache = cell.borrow_mut();
-        out.extend_from_slice(cache.at(secs).as_bytes());
-    });
 }
 
 /// The `Date` and `Server` lines every head carries, formatted once a second (and again
 /// when another server's name comes).
 #[derive(Default)]
 struct Stamp {
+    date: DateCache,
     secs: u64,
     server: String,
     /// `\r\nDate: ...\r\nServer: ...\r\n` (without `Server` when the name is empty).
@@ -58,7 +51,7 @@ impl Stamp {
         if self.lines.is_empty() || self.secs != secs || self.server != server {
             self.lines.clear();
             self.lines.extend_from_slice(b"\r\nDate: ");
-            push_date(&mut self.lines, secs);
+            self.lines.extend_from_slice(self.date.at(secs).as_bytes());
             self.lines.extend_from_slice(b"\r\n");
             if !server.is_empty() {
                 // Cleaned when the server was built.
