@@ -364,20 +364,6 @@ impl Pattern {
         Some(key)
     }
 
-    /// The lookup key of the first segment when it is a literal: the first segment of
-    /// [`path_key`] for the paths it matches.
-    #[cfg(test)]
-    pub(crate) fn first_key(&self) -> Option<String> {
-        match self.segments.first() {
-            Some(Segment::Literal(text)) => {
-                let mut key = String::with_capacity(text.len());
-                push_key_segment(&mut key, text);
-                Some(key)
-            }
-            _ => None,
-        }
-    }
-
     /// The kind of each segment (literal, one, rest), for ordering matches: when two patterns
     /// both match a path, the one whose ranks are lexicographically smaller is at least as
     /// specific.

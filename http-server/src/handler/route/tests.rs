@@ -59,9 +59,9 @@ fn parses() {
     assert_eq!(p("/100%").exact_key().as_deref(), Some("/100%25"));
     assert_eq!(p("/caf%C3%A9").exact_key().as_deref(), Some("/café"));
     assert_eq!("/x".parse::<Pattern>().unwrap(), p("/x"));
-    assert_eq!(Pattern::try_from("/x").unwrap().first_key().as_deref(), Some("x"));
-    assert_eq!(p("/a%2Fb/{x}").first_key().as_deref(), Some("a%2Fb"));
-    assert_eq!(p("/{x}/a").first_key(), None);
+    assert_eq!(Pattern::try_from("/x").unwrap().literal_prefix_key().as_deref(), Some("x"));
+    assert_eq!(p("/a%2Fb/{x}").literal_prefix_key().as_deref(), Some("a%2Fb"));
+    assert_eq!(p("/{x}/a").literal_prefix_key(), None);
 }
 
 #[test]
