@@ -446,45 +446,20 @@ impl WireFields {
         }
     }
 
+    /// Where the field section ends in the received bytes.
+    fn end(&self) -> usize {
+        self.base + self.entries.last().map_or(0, |e| e.end as usize)
+    }
+
     /// Builds the headers from the received bytes `buf` (the same slice the ranges point
     /// into). `None` when the section is too large to hold. The fields are taken out: what
     /// is left is empty.
     pub(crate) fn finish(&mut self, buf: &[u8]) -> Option<Headers> {
-        let entries = std::mem::take(&mut self.entries);
-        let end = entries.last().map_or(0, |e| e.end as usize);
-        let section = buf.get(self.base..self.base + end)?;
-        let mut bytes = match self.reuse.take() {
-            Some(spare) => {
-                let mut b = spare.into_bytes();
-                b.extend_from_slice(section);
-                b
-            }
-            None => section.to_vec(),
-        };
-        let mut lengths = 0;
-        for e in &entries {
-            lengths |= length_bit((e.name_end - e.start) as usize);
-            bytes.get_mut(e.start as usize..e.name_end as usize)?.make_ascii_lowercase();
-            if self.folded {
-                unfold(bytes.get_mut(e.value_start as usize..e.end as usize)?);
-            }
+        let section = buf.get(self.base..self.end())?;
+        match std::str::from_utf8(section) {
+            Ok(text) if !self.folded => self.from_text(text),
+            _ => self.from_bytes(section),
         }
-        // Lower-casing ASCII letters and turning whitespace into spaces keep UTF-8 valid and
-        // invalid alike.
-        let bytes = match String::from_utf8(bytes) {
-            Ok(buf) => return Some(Headers { buf, entries, lengths }),
-            Err(e) => e.into_bytes(),
-        };
-        // Some value is not UTF-8: copy field by field, reading such values as ISO-8859-1.
-        let mut headers = Headers::with_capacity(entries.len(), 2 * end);
-        for e in &entries {
-            let name = bytes.get(e.start as usize..e.name_end as usize)?;
-            let value = bytes.get(e.value_start as usize..e.end as usize)?;
-            if !headers.push_wire(name, value) {
-                return None;
-            }
-        }
-        Some(headers)
     }
 
     /// Like [`finish`](WireFields::finish) for a request head, whose target (visible ASCII,
@@ -495,27 +470,56 @@ impl WireFields {
         buf: &'b [u8],
         target: (usize, usize),
     ) -> Option<(Headers, &'b str)> {
-        let end = self.base + self.entries.last().map_or(0, |e| e.end as usize);
-        let text = match buf.get(target.0..end) {
-            Some(bytes) if !self.folded && target.0 <= target.1 && target.1 <= self.base => {
-                std::str::from_utf8(bytes).ok()
-            }
+        let ordered = target.0 <= target.1 && target.1 <= self.base;
+        let text = match buf.get(target.0..self.end()) {
+            Some(bytes) if ordered && !self.folded => std::str::from_utf8(bytes).ok(),
             _ => None,
         };
-        let Some(text) = text else {
+        match text {
+            Some(text) => {
+                let headers = self.from_text(text.get(self.base - target.0..)?)?;
+                Some((headers, text.get(..target.1 - target.0)?))
+            }
             // Some value is not UTF-8: the target alone (ASCII), the fields as `finish` does.
-            let target = std::str::from_utf8(buf.get(target.0..target.1)?).ok()?;
-            return Some((self.finish(buf)?, target));
-        };
-        let entries = std::mem::take(&mut self.entries);
-        let mut names = self.reuse.take().unwrap_or_default();
-        names.push_str(text.get(self.base - target.0..)?);
-        let mut lengths = 0;
-        for e in &entries {
-            lengths |= length_bit((e.name_end - e.start) as usize);
-            names.get_mut(e.start as usize..e.name_end as usize)?.make_ascii_lowercase();
+            None => {
+                let target = std::str::from_utf8(buf.get(target.0..target.1)?).ok()?;
+                Some((self.finish(buf)?, target))
+            }
         }
-        Some((Headers { buf: names, entries, lengths }, text.get(..target.1 - target.0)?))
+    }
+
+    /// The headers of a section that is UTF-8 and unfolded: copied at once.
+    fn from_text(&mut self, section: &str) -> Option<Headers> {
+        let mut buf = self.reuse.take().unwrap_or_default();
+        buf.push_str(section);
+        lowercased(buf, std::mem::take(&mut self.entries))
+    }
+
+    /// The headers of a section with folds or bytes that are not UTF-8: folds become spaces,
+    /// such values are read as ISO-8859-1.
+    fn from_bytes(&mut self, section: &[u8]) -> Option<Headers> {
+        let entries = std::mem::take(&mut self.entries);
+        let mut bytes = self.reuse.take().map(String::into_bytes).unwrap_or_default();
+        bytes.extend_from_slice(section);
+        if self.folded {
+            for e in &entries {
+                unfold(bytes.get_mut(e.value_start as usize..e.end as usize)?);
+            }
+        }
+        // Turning whitespace into spaces keeps UTF-8 valid and invalid alike.
+        let bytes = match String::from_utf8(bytes) {
+            Ok(buf) => return lowercased(buf, entries),
+            Err(e) => e.into_bytes(),
+        };
+        let mut headers = Headers::with_capacity(entries.len(), 2 * section.len());
+        for e in &entries {
+            let name = bytes.get(e.start as usize..e.name_end as usize)?;
+            let value = bytes.get(e.value_start as usize..e.end as usize)?;
+            if !headers.push_wire(name, value) {
+                return None;
+            }
+        }
+        Some(headers)
     }
 
     /// The buffers not made into headers (empty, with their capacity), for the next parse.
@@ -523,6 +527,17 @@ impl WireFields {
         self.entries.clear();
         Headers { buf: self.reuse.take().unwrap_or_default(), entries: self.entries, lengths: 0 }
     }
+}
+
+/// Headers over `buf`, the section the ranges of `entries` point into, with the names
+/// lower-cased in place.
+fn lowercased(mut buf: String, entries: Vec<Entry>) -> Option<Headers> {
+    let mut lengths = 0;
+    for e in &entries {
+        lengths |= length_bit((e.name_end - e.start) as usize);
+        buf.get_mut(e.start as usize..e.name_end as usize)?.make_ascii_lowercase();
+    }
+    Some(Headers { buf, entries, lengths })
 }
 
 /// Replaces each obsolete line fold in a value (whitespace around a line break) by spaces.
