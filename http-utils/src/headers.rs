@@ -457,8 +457,8 @@ impl WireFields {
     pub(crate) fn finish(&mut self, buf: &[u8]) -> Option<Headers> {
         let section = buf.get(self.base..self.end())?;
         match std::str::from_utf8(section) {
-            Ok(text) if !self.folded => self.from_text(text),
-            _ => self.from_bytes(section),
+            Ok(text) if !self.folded => self.build_text(text),
+            _ => self.build_bytes(section),
         }
     }
 
@@ -477,7 +477,7 @@ impl WireFields {
         };
         match text {
             Some(text) => {
-                let headers = self.from_text(text.get(self.base - target.0..)?)?;
+                let headers = self.build_text(text.get(self.base - target.0..)?)?;
                 Some((headers, text.get(..target.1 - target.0)?))
             }
             // Some value is not UTF-8: the target alone (ASCII), the fields as `finish` does.
@@ -489,7 +489,7 @@ impl WireFields {
     }
 
     /// The headers of a section that is UTF-8 and unfolded: copied at once.
-    fn from_text(&mut self, section: &str) -> Option<Headers> {
+    fn build_text(&mut self, section: &str) -> Option<Headers> {
         let mut buf = self.reuse.take().unwrap_or_default();
         buf.push_str(section);
         lowercased(buf, std::mem::take(&mut self.entries))
@@ -497,7 +497,7 @@ impl WireFields {
 
     /// The headers of a section with folds or bytes that are not UTF-8: folds become spaces,
     /// such values are read as ISO-8859-1.
-    fn from_bytes(&mut self, section: &[u8]) -> Option<Headers> {
+    fn build_bytes(&mut self, section: &[u8]) -> Option<Headers> {
         let entries = std::mem::take(&mut self.entries);
         let mut bytes = self.reuse.take().map(String::into_bytes).unwrap_or_default();
         bytes.extend_from_slice(section);
