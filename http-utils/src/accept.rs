@@ -171,6 +171,31 @@ mod tests {
     use super::*;
 
     #[test]
+    fn json_media_types() {
+        for yes in [
+            "application/json",
+            "Application/JSON; charset=utf-8",
+            "application/ld+json",
+            "application/ld+json; profile=\"https://www.w3.org/ns/activitystreams\"",
+            "application/activity+json",
+            "application/problem+json",
+        ] {
+            assert!(is_json_media_type(yes), "{yes}");
+        }
+        for no in [
+            "",
+            "text/json",
+            "text/html",
+            "application/jsonx",
+            "application/+json",
+            "json",
+            "application/x-json5",
+        ] {
+            assert!(!is_json_media_type(no), "{no}");
+        }
+    }
+
+    #[test]
     fn qvalues() {
         let table = [
             ("0", Some(0)),
