@@ -367,6 +367,9 @@ fn parse_fields(buf: &[u8], pos: usize, limits: &Limits, fold: bool) -> Step<Hea
     }
 }
 
+/// A line of a field value read whole: its trimmed range and where the next line starts.
+type ValueLine = Option<((usize, usize), usize)>;
+
 fn parse_fields_into(
     buf: &[u8],
     mut pos: usize,
@@ -433,58 +436,48 @@ fn parse_fields_into(
         let name_end = pos;
         pos += 1;
 
-        // value
-        let value_start = pos;
-        pos += field_vchar_run(&buf[pos..]);
-        if pos == buf.len() {
-            return partial(pos);
-        }
-        too_long(pos)?;
-        if buf[pos] != b'\r' && buf[pos] != b'\n' {
-            return err(ErrorKind::InvalidHeaderValue, pos);
-        }
-        let mut value = trim_ows(value_start, pos, buf);
-        pos = match line_end(buf, pos) {
-            None => return partial(pos),
-            Some(r) => r?,
+        // value: a line of field-value bytes, its trimmed range and where the next line starts
+        // (`None` when more bytes are needed).
+        let value_line = |start: usize| -> Result<ValueLine, Error> {
+            let end = start + field_vchar_run(&buf[start..]);
+            if end == buf.len() {
+                return too_long(end).map(|()| None);
+            }
+            too_long(end)?;
+            if buf[end] != b'\r' && buf[end] != b'\n' {
+                return err(ErrorKind::InvalidHeaderValue, end);
+            }
+            match line_end(buf, end) {
+                None => too_long(end).map(|()| None),
+                Some(next) => Ok(Some((trim_ows(start, end, buf), next?))),
+            }
         };
+        let Some((mut value, next)) = value_line(pos)? else { return Ok(Parsed::Partial) };
+        pos = next;
         // Obsolete line folding (responses only): each continuation line joins the value,
         // and the fold becomes spaces when the fields are copied (RFC 9112 §5.2).
         // Bounded: each round takes one line of the received bytes.
-        loop {
-            if !fold {
-                break;
-            }
-            match buf.get(pos) {
-                // Whether the next line continues this field is not known yet; the limits
-                // are checked as for the start of a new line.
-                None if pos > limits.max_head => return err(ErrorKind::HeadTooLarge, limits.max_head),
-                None => return Ok(Parsed::Partial),
-                Some(b' ' | b'\t') => {}
-                Some(_) => break,
-            }
-            let cont_start = pos;
-            pos += field_vchar_run(&buf[pos..]);
-            if pos == buf.len() {
-                return partial(pos);
-            }
-            too_long(pos)?;
-            if buf[pos] != b'\r' && buf[pos] != b'\n' {
-                return err(ErrorKind::InvalidHeaderValue, pos);
-            }
-            let more = trim_ows(cont_start, pos, buf);
-            if more.0 < more.1 {
-                if value.0 == value.1 {
-                    value = more;
-                } else {
-                    value.1 = more.1;
-                    fields.mark_folded();
+        if fold {
+            loop {
+                match buf.get(pos) {
+                    // Whether the next line continues this field is not known yet; the limits
+                    // are checked as for the start of a new line.
+                    None if pos > limits.max_head => return err(ErrorKind::HeadTooLarge, limits.max_head),
+                    None => return Ok(Parsed::Partial),
+                    Some(b' ' | b'\t') => {}
+                    Some(_) => break,
+                }
+                let Some((more, next)) = value_line(pos)? else { return Ok(Parsed::Partial) };
+                pos = next;
+                if more.0 < more.1 {
+                    if value.0 == value.1 {
+                        value = more;
+                    } else {
+                        value.1 = more.1;
+                        fields.mark_folded();
+                    }
                 }
             }
-            pos = match line_end(buf, pos) {
-                None => return partial(pos),
-                Some(r) => r?,
-            };
         }
         if !fields.push((line_start, name_end), value) {
             return err(ErrorKind::HeadTooLarge, line_start);
