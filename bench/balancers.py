@@ -15,19 +15,12 @@ port with SO_REUSEPORT beside the old one.
 Nothing is pinned: wrk, nginx and the instances share the machine's cores.
 """
 import argparse, os, re, signal, socket, statistics, subprocess, sys, tempfile, time
+from servers import free_port  # the helpers the benches share
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 SERVICE = os.path.join(ROOT, "target", "release", "examples", "service")
 NGINX = "/usr/sbin/nginx"
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
 
 
 class Slot:

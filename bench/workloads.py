@@ -30,6 +30,7 @@ ours, interleaved with it (for example a build before a change), as rows "label 
 """
 import argparse, json, os, re, shutil, signal, socket, statistics, subprocess, sys, tempfile, time
 import urllib.request
+from servers import free_port, cpu_ticks  # the helpers the benches share
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 # The `release-lto` build (fat LTO, one codegen unit, as the peers), else the release one.
@@ -42,14 +43,6 @@ TICK = os.sysconf("SC_CLK_TCK")
 KIB, MIB = 1024, 1024 * 1024
 FILES = {"1k.bin": KIB, "100k.bin": 100 * KIB, "10m.bin": 10 * MIB}
 ROUTE_PATHS = ["/api/v1/reviews/search", "/api/v1/reviews/42/history/7", "/admin/reviews/42/edit"]
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
 
 
 def start(cmd, port):
@@ -77,12 +70,6 @@ def stop(p):
 def server_pid(p):
     """The server's own pid: taskset execs it, nginx_static.sh execs nginx."""
     return p.pid
-
-
-def cpu_ticks(pid):
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return int(fields[11]) + int(fields[12])  # utime + stime
 
 
 def make_document():
