@@ -3,74 +3,18 @@
 //! comes back), and response heads as large as nginx will send (a 9,000-byte field, 110
 //! fields, a 70 KB head).
 
-use std::net::{TcpListener, TcpStream};
-use std::process::{Child, Command, Stdio};
+mod nginx_support;
+
 use std::time::{Duration, Instant};
 
 use http_client::{Body, Client, Method, Request};
+use nginx_support::Nginx;
 
-/// nginx in the foreground on a free loopback port with `locations` in its server block;
-/// killed on drop.
-struct Nginx {
-    child: Child,
-    port: u16,
-    dir: std::path::PathBuf,
-}
-
-impl Nginx {
-    fn start(name: &str, locations: &str) -> Option<Nginx> {
-        let dir = std::env::temp_dir().join(format!("http-client-nginx-{name}-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        let d = dir.display();
-        let conf = format!(
-            "daemon off;\nmaster_process off;\nworker_processes 1;\npid {d}/nginx.pid;\n\
-             error_log {d}/error.log;\nevents {{ worker_connections 64; }}\n\
-             http {{\n  access_log off;\n  client_body_temp_path {d}; proxy_temp_path {d};\n\
-             fastcgi_temp_path {d}; uwsgi_temp_path {d}; scgi_temp_path {d};\n\
-             client_max_body_size 4k;\n  server {{\n    listen 127.0.0.1:{port};\n{locations}\n  }}\n}}\n"
-        );
-        let conf_path = dir.join("nginx.conf");
-        std::fs::write(&conf_path, conf).unwrap();
-        let binary = ["nginx", "/usr/sbin/nginx"]
-            .into_iter()
-            .find(|b| Command::new(b).arg("-v").stderr(Stdio::null()).status().is_ok());
-        let Some(binary) = binary else {
-            let _ = std::fs::remove_dir_all(&dir);
-            assert!(std::env::var_os("CI").is_none(), "nginx is not installed (apt-get install nginx-light)");
-            eprintln!("\n*** SKIPPED: nginx is not installed; client interop with nginx not tested ***\n");
-            return None;
-        };
-        let child = Command::new(binary)
-            .arg("-c")
-            .arg(&conf_path)
-            .arg("-p")
-            .arg(&dir)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start nginx");
-        let nginx = Nginx { child, port, dir };
-        let start = Instant::now();
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(start.elapsed() < Duration::from_secs(10), "nginx did not start listening");
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        Some(nginx)
-    }
-
-    fn url(&self, path: &str) -> String {
-        format!("http://127.0.0.1:{}{path}", self.port)
-    }
-}
-
-impl Drop for Nginx {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
+/// nginx with `locations` in its server block and a 4 KiB body limit.
+fn nginx(name: &str, locations: &str) -> Option<Nginx> {
+    Nginx::start(name, 64, "client interop with nginx", |port| {
+        format!("client_max_body_size 4k;\n  server {{\n    listen 127.0.0.1:{port};\n{locations}\n  }}\n")
+    })
 }
 
 /// A body of `len` bytes of `x`, made as it is read.
@@ -87,7 +31,7 @@ impl std::io::Read for Xs {
 
 #[test]
 fn nginx_413_during_a_large_upload_is_the_answer() {
-    let Some(nginx) = Nginx::start("413", "    location / { return 200 \"ok\"; }") else { return };
+    let Some(nginx) = nginx("413", "    location / { return 200 \"ok\"; }") else { return };
     let client = Client::builder().write_timeout(Duration::from_secs(20)).build().unwrap();
     for (name, body) in [
         ("bytes", Body::from(vec![b'x'; 8 << 20])),
@@ -123,7 +67,7 @@ fn heads_as_large_as_nginx_sends_are_read() {
              location /many {{ {many} return 200 \"many\"; }}\n\
              location /big {{ {big} return 200 \"big\"; }}"
     );
-    let Some(nginx) = Nginx::start("heads", &locations) else { return };
+    let Some(nginx) = nginx("heads", &locations) else { return };
     let client = Client::new();
     let resp = client.send(nginx.url("/long")).unwrap();
     assert_eq!(resp.header("x-long").map(str::len), Some(9000));

@@ -3,84 +3,30 @@
 //! deployed; it checks that what nginx sends (HTTP/1.1 upstream keep-alive, `Connection: ""`,
 //! buffered uploads, chunked answers) is served correctly and that upstream connections are reused.
 
+mod nginx_support;
 mod server_support;
 
 use std::collections::HashSet;
-use std::net::{TcpListener, TcpStream};
-use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use http_toolkit::client::Client;
 use http_toolkit::server::{PeerAddr, Response};
 use http_toolkit::utils::Method;
+use nginx_support::Nginx;
 
-/// nginx in the foreground on a free loopback port, proxying to `upstream`; killed on drop.
-struct Nginx {
-    child: Child,
-    port: u16,
-    dir: std::path::PathBuf,
-}
-
-impl Nginx {
-    fn start(upstream: std::net::SocketAddr) -> Option<Nginx> {
-        let dir = std::env::temp_dir().join(format!("http-toolkit-nginx-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        let d = dir.display();
-        let conf = format!(
-            "daemon off;\nmaster_process off;\nworker_processes 1;\npid {d}/nginx.pid;\n\
-             error_log {d}/error.log;\nevents {{ worker_connections 256; }}\n\
-             http {{\n  access_log off;\n  client_body_temp_path {d}; proxy_temp_path {d};\n\
-             fastcgi_temp_path {d}; uwsgi_temp_path {d}; scgi_temp_path {d};\n\
-             client_max_body_size 8m;\n\
+/// nginx proxying to `upstream` over kept-alive upstream connections.
+fn nginx(upstream: std::net::SocketAddr) -> Option<Nginx> {
+    Nginx::start("proxy", 256, "reverse-proxy interop", |port| {
+        format!(
+            "client_max_body_size 8m;\n\
              upstream app {{ server {upstream}; keepalive 8; }}\n\
              server {{\n    listen 127.0.0.1:{port};\n\
                  location / {{\n      proxy_pass http://app;\n      proxy_http_version 1.1;\n\
                    proxy_set_header Connection \"\";\n      proxy_set_header Host $host;\n\
-                   proxy_buffering off;\n    }}\n  }}\n}}\n"
-        );
-        let conf_path = dir.join("nginx.conf");
-        std::fs::write(&conf_path, conf).unwrap();
-        let binary = ["nginx", "/usr/sbin/nginx"]
-            .into_iter()
-            .find(|b| Command::new(b).arg("-v").stderr(Stdio::null()).status().is_ok());
-        let Some(binary) = binary else {
-            let _ = std::fs::remove_dir_all(&dir);
-            assert!(std::env::var_os("CI").is_none(), "nginx is not installed (apt-get install nginx-light)");
-            eprintln!("\n*** SKIPPED: nginx is not installed; reverse-proxy interop not tested ***\n");
-            return None;
-        };
-        let child = Command::new(binary)
-            .arg("-c")
-            .arg(&conf_path)
-            .arg("-p")
-            .arg(&dir)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start nginx");
-        let nginx = Nginx { child, port, dir };
-        let start = Instant::now();
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(start.elapsed() < Duration::from_secs(10), "nginx did not start listening");
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        Some(nginx)
-    }
-
-    fn url(&self, path: &str) -> String {
-        format!("http://127.0.0.1:{}{path}", self.port)
-    }
-}
-
-impl Drop for Nginx {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
+                   proxy_buffering off;\n    }}\n  }}\n"
+        )
+    })
 }
 
 #[test]
@@ -120,7 +66,7 @@ fn served_through_nginx_with_upstream_keep_alive() {
             });
         },
     );
-    let Some(nginx) = Nginx::start(server_support::addr(&server)) else { return };
+    let Some(nginx) = nginx(server_support::addr(&server)) else { return };
     let client = Client::builder().timeout(Duration::from_secs(20)).build().unwrap();
 
     // Plain requests, many of them: nginx keeps its upstream connections alive.
