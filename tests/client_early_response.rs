@@ -145,12 +145,7 @@ fn an_early_answer_over_tls() {
     let config = server_config(&ca.issue(&["localhost"]), None);
     // Two connections: one closed after the answer, one left open and unread.
     let (port, server) = early_answer_server(config, TOO_LARGE, vec![true, false]);
-    let client = Client::builder()
-        .webpki_roots(false)
-        .add_root_certificate_pem(ca.pem().as_bytes())
-        .write_timeout(Duration::from_secs(20))
-        .build()
-        .unwrap();
+    let client = ca.client_builder().write_timeout(Duration::from_secs(20)).build().unwrap();
     for round in 0..2 {
         let (body, _) = counted(1 << 30, round == 0);
         let start = Instant::now();

@@ -17,8 +17,7 @@ fn url(server: &TlsServer, host: &str) -> String {
 fn https_with_an_extra_root_and_connection_reuse() {
     let ca = TestCa::new("client test CA");
     let server = TlsServer::start(server_config(&ca.issue(&["localhost"]), None), HELLO);
-    let client =
-        Client::builder().webpki_roots(false).add_root_certificate_pem(ca.pem().as_bytes()).build().unwrap();
+    let client = ca.client_builder().build().unwrap();
     for _ in 0..3 {
         assert_eq!(client.get_text(url(&server, "localhost")).unwrap(), "hello, tls!\n");
     }
@@ -35,8 +34,7 @@ fn untrusted_or_misnamed_certificates_are_refused() {
     let err = Client::new().send(url(&server, "localhost")).unwrap_err();
     assert!(matches!(err, Error::Tls(_)), "{err}");
     // Trusted CA, wrong name (127.0.0.1 is not in the certificate).
-    let client =
-        Client::builder().webpki_roots(false).add_root_certificate_pem(ca.pem().as_bytes()).build().unwrap();
+    let client = ca.client_builder().build().unwrap();
     let err = client.send(url(&server, "127.0.0.1")).unwrap_err();
     assert!(matches!(err, Error::Tls(_)), "{err}");
 }

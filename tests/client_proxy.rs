@@ -128,8 +128,7 @@ fn https_through_a_tinyproxy_tunnel() {
     let Some(proxy) = Tinyproxy::start(None) else { return };
     let ca = TestCa::new("tunnel CA");
     let server = TlsServer::start(server_config(&ca.issue(&["localhost"]), None), HELLO_TLS);
-    let client =
-        Client::builder().webpki_roots(false).add_root_certificate_pem(ca.pem().as_bytes()).build().unwrap();
+    let client = ca.client_builder().build().unwrap();
     client.add_proxy(ProxyPattern::Any, Proxy::new(&proxy.url(None)).unwrap());
     let url = format!("https://localhost:{}/", server.addr.port());
     for _ in 0..3 {
@@ -147,8 +146,7 @@ fn proxy_authentication_through_tinyproxy() {
     let ca = TestCa::new("auth CA");
     let tls = TlsServer::start(server_config(&ca.issue(&["localhost"]), None), HELLO_TLS);
     let tls_url = format!("https://localhost:{}/", tls.addr.port());
-    let client =
-        Client::builder().webpki_roots(false).add_root_certificate_pem(ca.pem().as_bytes()).build().unwrap();
+    let client = ca.client_builder().build().unwrap();
 
     client.add_proxy(ProxyPattern::Any, Proxy::new(&proxy.url(None)).unwrap());
     let err = client.get_text(origin.url("/")).unwrap_err();
@@ -327,12 +325,7 @@ fn an_early_answer_through_a_tinyproxy_tunnel() {
     let answer: &[u8] = b"HTTP/1.1 413 Content Too Large\r\nContent-Length: 9\r\n\r\ntoo large";
     let (port, server) =
         early_answer_server(server_config(&ca.issue(&["localhost"]), None), answer, vec![false]);
-    let client = Client::builder()
-        .webpki_roots(false)
-        .add_root_certificate_pem(ca.pem().as_bytes())
-        .write_timeout(Duration::from_secs(20))
-        .build()
-        .unwrap();
+    let client = ca.client_builder().write_timeout(Duration::from_secs(20)).build().unwrap();
     client.add_proxy(ProxyPattern::Any, Proxy::new(&proxy.url(None)).unwrap());
     let start = Instant::now();
     let body = http_client::Body::from(vec![b'u'; 64 << 20]);

@@ -76,8 +76,7 @@ fn an_upgrade_over_tls() {
     let config = server_config(&ca.issue(&["localhost"]), None);
     let handle = spawn(Server::builder().port(0).bind("127.0.0.1").tls(config).build().unwrap());
     let port = handle.local_addr().socket_addr().unwrap().port();
-    let client =
-        Client::builder().webpki_roots(false).add_root_certificate_pem(ca.pem().as_bytes()).build().unwrap();
+    let client = ca.client_builder().build().unwrap();
     talk(&client, &format!("https://localhost:{port}"));
 }
 

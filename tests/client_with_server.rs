@@ -122,8 +122,7 @@ fn https_against_our_server() {
     routes(&server);
     let handle = server.spawn().unwrap();
     let port = handle.local_addr().socket_addr().unwrap().port();
-    let client =
-        Client::builder().webpki_roots(false).add_root_certificate_pem(ca.pem().as_bytes()).build().unwrap();
+    let client = ca.client_builder().build().unwrap();
     for _ in 0..3 {
         assert_eq!(client.get_text(format!("https://localhost:{port}/")).unwrap(), "Hello, world!");
     }

@@ -53,9 +53,8 @@ fn a_handler_sees_the_client_certificate() {
     });
     let handle = server.spawn().unwrap();
     let me = client_ca.issue(&["client.example"]);
-    let client = Client::builder()
-        .webpki_roots(false)
-        .add_root_certificate_pem(ca.pem().as_bytes())
+    let client = ca
+        .client_builder()
         .client_certificate_pem(me.cert_pem.as_bytes(), me.key_pem.as_bytes())
         .build()
         .unwrap();

@@ -39,6 +39,11 @@ impl TestCa {
         TestCa { issuer }
     }
 
+    /// A client builder that trusts this CA, and no other.
+    pub fn client_builder(&self) -> http_client::ClientBuilder {
+        http_client::Client::builder().webpki_roots(false).add_root_certificate_pem(self.pem().as_bytes())
+    }
+
     pub fn pem(&self) -> String {
         self.issuer.pem()
     }
