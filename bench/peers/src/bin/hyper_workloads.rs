@@ -6,11 +6,7 @@ use std::convert::Infallible;
 
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::{Bytes, Incoming};
-use hyper::server::conn::http1;
-use hyper::service::service_fn;
 use hyper::{Method, Request, Response, StatusCode};
-use hyper_util::rt::TokioIo;
-use tokio::net::TcpListener;
 
 const MAX_BODY: usize = 64 << 20;
 
@@ -73,17 +69,5 @@ async fn serve(req: Request<Incoming>) -> Result<Response<Full<Bytes>>, Infallib
 
 #[tokio::main]
 async fn main() {
-    let port = bench_peers::port_arg(4243);
-    let listener = TcpListener::bind(("127.0.0.1", port)).await.expect("bind");
-    println!("hyper workloads on http://127.0.0.1:{port}/");
-    loop {
-        let Ok((stream, _)) = listener.accept().await else { continue };
-        let _ = stream.set_nodelay(true);
-        tokio::spawn(async move {
-            let _ = http1::Builder::new()
-                .pipeline_flush(true)
-                .serve_connection(TokioIo::new(stream), service_fn(serve))
-                .await;
-        });
-    }
+    bench_peers::serve_hyper(bench_peers::port_arg(4243), "hyper workloads", serve).await;
 }
