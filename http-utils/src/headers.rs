@@ -46,15 +46,6 @@ const AS_STORED: u32 = u32::MAX;
 pub struct Headers {
     buf: String,
     entries: Vec<Entry>,
-    /// Bit `n % 32` is set for each length `n` of a name present (and maybe for lengths no
-    /// longer present): a lookup of a name whose bit is clear is over at once.
-    lengths: u32,
-}
-
-/// The bit of [`Headers::lengths`] for names of `n` bytes.
-#[inline]
-fn length_bit(n: usize) -> u32 {
-    1 << (n % 32)
 }
 
 /// Trims optional whitespace (SP and HTAB) from both ends.
@@ -72,7 +63,7 @@ impl Headers {
 
     /// An empty set with room for `fields` fields of `bytes` total.
     pub fn with_capacity(fields: usize, bytes: usize) -> Headers {
-        Headers { buf: String::with_capacity(bytes), entries: Vec::with_capacity(fields), lengths: 0 }
+        Headers { buf: String::with_capacity(bytes), entries: Vec::with_capacity(fields) }
     }
 
     /// Number of fields (a repeated name counts once per line).
@@ -107,25 +98,12 @@ impl Headers {
 
     /// The first value of `name`, compared case-insensitively.
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.candidates(name).iter().find(|e| self.is_named(e, name.as_bytes())).map(|e| self.value_of(e))
-    }
-
-    /// The fields that may be named `name`: none when no name has its length.
-    #[inline]
-    fn candidates(&self, name: &str) -> &[Entry] {
-        if self.lengths & length_bit(name.len()) == 0 {
-            &[]
-        } else {
-            &self.entries
-        }
+        self.entries.iter().find(|e| self.is_named(e, name.as_bytes())).map(|e| self.value_of(e))
     }
 
     /// Every value of `name`, in order.
     pub fn get_all<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
-        self.candidates(name)
-            .iter()
-            .filter(move |e| self.is_named(e, name.as_bytes()))
-            .map(move |e| self.value_of(e))
+        self.entries.iter().filter(move |e| self.is_named(e, name.as_bytes())).map(move |e| self.value_of(e))
     }
 
     /// Every value of `name` joined with `", "` (RFC 9110 §5.3), or `None` when absent.
@@ -202,7 +180,6 @@ impl Headers {
             AS_STORED
         };
         self.entries.push(Entry { start: start as u32, name_end, value_start: name_end, end, written });
-        self.lengths |= length_bit(name.len());
     }
 
     /// Adds a field after the existing ones, keeping any earlier field of the same name.
@@ -229,9 +206,6 @@ impl Headers {
 
     /// Removes every field named `name`; returns how many were removed.
     pub fn remove(&mut self, name: &str) -> usize {
-        if self.candidates(name).is_empty() {
-            return 0;
-        }
         let before = self.entries.len();
         let buf = &self.buf;
         self.entries.retain(|e| !buf[e.start as usize..e.name_end as usize].eq_ignore_ascii_case(name));
@@ -296,7 +270,6 @@ impl Headers {
             end: self.buf.len() as u32,
             written: AS_STORED,
         });
-        self.lengths |= length_bit(name.len());
         true
     }
 
@@ -362,7 +335,7 @@ impl Headers {
     /// when repeated.
     pub(crate) fn single(&self, name: &str) -> Result<Option<&str>, ()> {
         let mut found = None;
-        for e in self.candidates(name) {
+        for e in &self.entries {
             if self.is_named(e, name.as_bytes()) {
                 if found.is_some() {
                     return Err(());
@@ -525,19 +498,17 @@ impl WireFields {
     /// The buffers not made into headers (empty, with their capacity), for the next parse.
     pub(crate) fn into_spare(mut self) -> Headers {
         self.entries.clear();
-        Headers { buf: self.reuse.take().unwrap_or_default(), entries: self.entries, lengths: 0 }
+        Headers { buf: self.reuse.take().unwrap_or_default(), entries: self.entries }
     }
 }
 
 /// Headers over `buf`, the section the ranges of `entries` point into, with the names
 /// lower-cased in place.
 fn lowercased(mut buf: String, entries: Vec<Entry>) -> Option<Headers> {
-    let mut lengths = 0;
     for e in &entries {
-        lengths |= length_bit((e.name_end - e.start) as usize);
         buf.get_mut(e.start as usize..e.name_end as usize)?.make_ascii_lowercase();
     }
-    Some(Headers { buf, entries, lengths })
+    Some(Headers { buf, entries })
 }
 
 /// Replaces each obsolete line fold in a value (whitespace around a line break) by spaces.
