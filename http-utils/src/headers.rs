@@ -429,10 +429,13 @@ impl WireFields {
     /// is left is empty.
     pub(crate) fn finish(&mut self, buf: &[u8]) -> Option<Headers> {
         let section = buf.get(self.base..self.end())?;
-        match std::str::from_utf8(section) {
-            Ok(text) if !self.folded => self.build_text(text),
-            _ => self.build_bytes(section),
+        // A folded section is checked once, after its folds become spaces.
+        if !self.folded {
+            if let Ok(text) = std::str::from_utf8(section) {
+                return self.build_text(text);
+            }
         }
+        self.build_bytes(section)
     }
 
     /// Like [`finish`](WireFields::finish) for a request head, whose target (visible ASCII,
