@@ -63,6 +63,15 @@ fn server() -> http_toolkit::server::ServerHandle {
                 Ok(_) => Response::text("not JSON").with_status(415),
                 Err(e) => Response::new(e.status()),
             });
+            // The body read once, kept by the typed reader, seen again by the others.
+            s.route(Method::Post, "/twice", |cx| -> Result<String, HttpError> {
+                let a: Note = cx.json()?;
+                let b: Note = cx.json()?;
+                let raw = cx.read_body()?;
+                let kept = cx.request().body().as_bytes().map(<[u8]>::len);
+                Ok(format!("{} {} {} {:?}", a.title, b.stars, raw.len(), kept))
+            })
+            .unwrap();
             s.set_status_handler(422, |_cx, r| r.with_header("X-Shaped", "yes"));
         },
     )
@@ -99,6 +108,15 @@ fn json_bodies_into_types() {
     let big = format!(r#"{{"title":"{}","stars":1}}"#, "x".repeat(2000));
     let r = post(&mut c, "/notes", "application/json", &big);
     assert_eq!(r.status(), 413);
+}
+
+#[test]
+fn a_typed_body_is_read_once_and_kept() {
+    let h = server();
+    let mut c = Client::connect(addr(&h));
+    let body = r#"{"title":"t","stars":4}"#;
+    let r = post(&mut c, "/twice", "application/json", body);
+    assert_eq!((r.status(), r.text()), (200, format!("t 4 {} Some({})", body.len(), body.len())));
 }
 
 #[test]

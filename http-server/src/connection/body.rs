@@ -28,6 +28,8 @@ const CONTINUE: &[u8] = b"HTTP/1.1 100 Continue\r\n\r\n";
 const OVER_BUDGET: (u16, &str) = (503, "Service Unavailable");
 /// Reads per turn before the connection gives way to the others.
 const READS_PER_TURN: u32 = 64;
+/// A body buffer grows to at most this many times the bytes that arrived.
+const GROWTH: usize = 4;
 
 enum Kind {
     Length { left: u64 },
@@ -114,14 +116,17 @@ impl BodyIn {
 impl BodyIn {
     /// Reads the rest of a body of known length from the socket straight into the body
     /// buffer (the read buffer is empty): the count read, and false when the body budget
-    /// refuses the bytes. The declared length is trusted only as far as bytes arrive: the room
-    /// made for a read at most doubles what is there, and never passes the declared end, so
+    /// refuses the bytes. The declared length is trusted only as far as bytes arrive: the buffer
+    /// grows to at most four times what is there (each growth copies the body so far, so a
+    /// large body is copied about a third of its size in all, where doubling would copy it
+    /// whole), and never past the declared end, so
     /// the next request's bytes are not read here (should the buffer hold more room than
     /// asked, bytes past the body stay after it, for [`complete`]).
     fn read_direct(&mut self, io: &mut dyn crate::io::transport::Connection) -> io::Result<(usize, bool)> {
         let Kind::Length { left } = &mut self.kind else { return Ok((0, true)) };
         let have = self.buf.len();
-        let want = usize::try_from(*left).unwrap_or(usize::MAX).min(have.max(READ_BUF));
+        let want =
+            usize::try_from(*left).unwrap_or(usize::MAX).min(have.saturating_mul(GROWTH - 1).max(READ_BUF));
         if self.buf.capacity() - have < want {
             self.buf.reserve_exact(want);
         }

@@ -343,13 +343,23 @@ impl<'a> Context<'a> {
         Ok(())
     }
 
-    /// Reads the whole body, at most [`Limits::max_body`](http_utils::Limits) bytes, and keeps
-    /// a copy as the request's body.
+    /// Reads the whole body, at most [`Limits::max_body`](http_utils::Limits) bytes, and hands
+    /// it over: the request keeps no copy (its [`body`](Request::body) stays as it was), so a
+    /// body is held in memory once. A body the request holds already (read by
+    /// [`parse_content`](Context::parse_content) or the typed readers) is returned as a copy.
     ///
     /// # Errors
     /// `BodyTooLarge` (413) when the body is (or announces itself) larger than the limit;
     /// `TruncatedBody`, chunk errors (400) and timeouts ([`Error::is_timeout`], 408).
     pub fn read_body(&mut self) -> Result<Vec<u8>, Error> {
+        if let Body::Bytes(b) = self.request.body() {
+            return Ok(b.clone());
+        }
+        self.take_body()
+    }
+
+    /// Reads the whole body (bounded as [`read_body`](Context::read_body) is) without keeping it.
+    pub(crate) fn take_body(&mut self) -> Result<Vec<u8>, Error> {
         let max = self.body.get_ref().rules.limits.max_body;
         if self.body.remaining().is_some_and(|n| n > max) {
             self.body_failed = true;
@@ -362,7 +372,6 @@ impl<'a> Context<'a> {
         if in_memory && known >= TAKE_BODY_AT {
             // The engine's buffer holds exactly the body: handed over without a copy.
             if let Some(raw) = self.body.take_rest_with(|wire, n| wire.rbuf.take_exactly(n)) {
-                self.request.set_body(Body::Bytes(raw.clone()));
                 return Ok(raw);
             }
         }
@@ -373,7 +382,6 @@ impl<'a> Context<'a> {
             self.body_failed = true;
             return Err(Error::from(e));
         }
-        self.request.set_body(Body::Bytes(raw.clone()));
         Ok(raw)
     }
 

@@ -9,13 +9,14 @@ use crate::handler::into_response::HttpError;
 use http_utils::{is_json_media_type, Body};
 
 impl Context<'_> {
-    /// The body, read (bounded by the body limit) or as read already by
-    /// [`read_body`](Context::read_body) or [`parse_content`](Context::parse_content).
-    fn body_bytes(&mut self) -> Result<Vec<u8>, HttpError> {
-        if let Body::Bytes(b) = self.request().body() {
-            return Ok(b.clone());
+    /// The body, read (bounded by the body limit) and kept as the request's body, or as the
+    /// request holds it already (a second typed read, [`parse_content`](Context::parse_content)).
+    fn body_bytes(&mut self) -> Result<&[u8], HttpError> {
+        if !matches!(self.request().body(), Body::Bytes(_)) {
+            let raw = self.take_body()?;
+            self.request_mut().set_body(Body::Bytes(raw));
         }
-        Ok(self.read_body()?)
+        Ok(self.request().body().as_bytes().unwrap_or_default())
     }
 
     fn content_type(&self) -> &str {
@@ -49,7 +50,7 @@ impl Context<'_> {
             ));
         }
         let raw = self.body_bytes()?;
-        serde_json::from_slice(&raw).map_err(HttpError::from)
+        serde_json::from_slice(raw).map_err(HttpError::from)
     }
 
     /// The body as an `application/x-www-form-urlencoded` form, deserialized into `T`.
@@ -79,6 +80,6 @@ impl Context<'_> {
             ));
         }
         let raw = self.body_bytes()?;
-        serde_urlencoded::from_bytes(&raw).map_err(|e| HttpError::bad_request(format!("invalid form: {e}")))
+        serde_urlencoded::from_bytes(raw).map_err(|e| HttpError::bad_request(format!("invalid form: {e}")))
     }
 }
