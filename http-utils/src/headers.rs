@@ -46,6 +46,8 @@ const AS_STORED: u32 = u32::MAX;
 pub struct Headers {
     buf: String,
     entries: Vec<Entry>,
+    /// Where the fields read for every request are (kept as entries are added and removed).
+    known: Index,
 }
 
 /// Trims optional whitespace (SP and HTAB) from both ends.
@@ -63,7 +65,46 @@ impl Headers {
 
     /// An empty set with room for `fields` fields of `bytes` total.
     pub fn with_capacity(fields: usize, bytes: usize) -> Headers {
-        Headers { buf: String::with_capacity(bytes), entries: Vec::with_capacity(fields) }
+        Headers { buf: String::with_capacity(bytes), entries: Vec::with_capacity(fields), known: Index::default() }
+    }
+
+    /// Headers over `buf` and `entries` whose names are stored (lower case) already, and
+    /// whose known names `known` has noted.
+    fn from_parts(buf: String, entries: Vec<Entry>, known: Index) -> Headers {
+        Headers { buf, entries, known }
+    }
+
+    /// Finds the known names again (after entries were removed).
+    fn reindex(&mut self) {
+        self.known = Index::default();
+        for (i, e) in self.entries.iter().enumerate() {
+            if let Some(k) = self.buf.as_bytes().get(e.start as usize..e.name_end as usize).and_then(known::which_stored) {
+                self.known.note(k, i);
+            }
+        }
+    }
+
+    /// Notes the entry just pushed if its name is a known one.
+    #[inline]
+    fn note_last(&mut self) {
+        let i = self.entries.len() - 1;
+        let e = self.entries[i];
+        if let Some(k) = self.buf.as_bytes().get(e.start as usize..e.name_end as usize).and_then(known::which_stored) {
+            self.known.note(k, i);
+        }
+    }
+
+    /// The entries where fields named `name` can be: for a known name only the span it has,
+    /// otherwise all.
+    #[inline]
+    fn candidates(&self, name: &[u8]) -> &[Entry] {
+        match known::which(name) {
+            Some(k) => {
+                let (from, to) = self.known.span(k, self.entries.len());
+                self.entries.get(from..to).unwrap_or_default()
+            }
+            None => &self.entries,
+        }
     }
 
     /// Number of fields (a repeated name counts once per line).
@@ -98,12 +139,15 @@ impl Headers {
 
     /// The first value of `name`, compared case-insensitively.
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.entries.iter().find(|e| self.is_named(e, name.as_bytes())).map(|e| self.value_of(e))
+        self.candidates(name.as_bytes()).iter().find(|e| self.is_named(e, name.as_bytes())).map(|e| self.value_of(e))
     }
 
     /// Every value of `name`, in order.
     pub fn get_all<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
-        self.entries.iter().filter(move |e| self.is_named(e, name.as_bytes())).map(move |e| self.value_of(e))
+        self.candidates(name.as_bytes())
+            .iter()
+            .filter(move |e| self.is_named(e, name.as_bytes()))
+            .map(move |e| self.value_of(e))
     }
 
     /// Every value of `name` joined with `", "` (RFC 9110 §5.3), or `None` when absent.
@@ -180,6 +224,7 @@ impl Headers {
             AS_STORED
         };
         self.entries.push(Entry { start: start as u32, name_end, value_start: name_end, end, written });
+        self.note_last();
     }
 
     /// Adds a field after the existing ones, keeping any earlier field of the same name.
@@ -211,6 +256,7 @@ impl Headers {
         self.entries.retain(|e| !buf[e.start as usize..e.name_end as usize].eq_ignore_ascii_case(name));
         let removed = before - self.entries.len();
         if removed > 0 {
+            self.reindex();
             self.compact_if_sparse();
         }
         removed
@@ -270,6 +316,7 @@ impl Headers {
             end: self.buf.len() as u32,
             written: AS_STORED,
         });
+        self.note_last();
         true
     }
 
@@ -311,14 +358,10 @@ impl Headers {
 
     /// True when any field named `name` lists `token` in its comma-separated value.
     pub fn has_token(&self, name: &str, token: &str) -> bool {
-        for value in self.get_all(name) {
-            for t in value.split(',') {
-                if t.trim_matches([' ', '\t']).eq_ignore_ascii_case(token) {
-                    return true;
-                }
-            }
-        }
-        false
+        let token = token.as_bytes();
+        self.get_all(name).any(|value| {
+            value.as_bytes().split(|&c| c == b',').any(|t| trim_ows(t).eq_ignore_ascii_case(token))
+        })
     }
 
     /// True when the request carries `Expect: 100-continue`.
@@ -335,7 +378,7 @@ impl Headers {
     /// when repeated.
     pub(crate) fn single(&self, name: &str) -> Result<Option<&str>, ()> {
         let mut found = None;
-        for e in &self.entries {
+        for e in self.candidates(name.as_bytes()) {
             if self.is_named(e, name.as_bytes()) {
                 if found.is_some() {
                     return Err(());
@@ -410,6 +453,9 @@ impl<N: AsRef<str>, V: AsRef<str>> TryFrom<&[(N, V)]> for Headers {
 
 #[cfg(test)]
 mod tests;
+mod known;
 mod wire;
+
+use known::Index;
 
 pub(crate) use wire::WireFields;

@@ -105,6 +105,40 @@ pub(crate) fn field_vchar_run(b: &[u8]) -> usize {
     run(b, |x| less(x, 0x20) | equal(x, 0x7f), is_field_vchar)
 }
 
+/// Lower-cases the ASCII letters of `buf[start..end]` eight bytes at a time; other bytes
+/// (0x80 and above too) stay as they are. Words may reach past `end` when `buf` goes on
+/// (only the bytes before `end` change), and may overlap (lower-casing twice changes nothing).
+pub(crate) fn lowercase_ascii(buf: &mut [u8], start: usize, end: usize) {
+    let len = end.saturating_sub(start);
+    if len >= 8 {
+        let mut i = start;
+        while i + 8 <= end {
+            lowercase_word(buf, i, u64::MAX);
+            i += 8;
+        }
+        if i < end {
+            lowercase_word(buf, end - 8, u64::MAX);
+        }
+    } else if start + 8 <= buf.len() {
+        lowercase_word(buf, start, (1u64 << (8 * len)) - 1);
+    } else if let Some(b) = buf.get_mut(start..end) {
+        b.make_ascii_lowercase();
+    }
+}
+
+/// Lower-cases the letters among the bytes of `buf[at..at + 8]` that `keep` selects (0xff per
+/// byte, little-endian).
+#[inline]
+fn lowercase_word(buf: &mut [u8], at: usize, keep: u64) {
+    let Some(w) = buf.get_mut(at..at + 8).and_then(|s| <&mut [u8; 8]>::try_from(s).ok()) else { return };
+    let x = u64::from_le_bytes(*w);
+    // Without their high bits, no byte carries into the next: a byte of 0x41 ('A') or more
+    // gets its high bit from the first sum, one of 0x5b (past 'Z') or more from the second.
+    let low = x & !HIGHS;
+    let upper = low.wrapping_add(ONES * 0x3f) & !low.wrapping_add(ONES * 0x25) & !x & HIGHS & keep;
+    *w = (x | (upper >> 2)).to_le_bytes();
+}
+
 /// Length of the run of request-target bytes ([`is_target_char`]) at the start of `b`.
 #[inline]
 pub(crate) fn target_char_run(b: &[u8]) -> usize {
@@ -123,6 +157,20 @@ mod tests {
     use proptest::prelude::*;
 
     proptest! {
+        #[test]
+        fn word_lowercasing_agrees_with_bytewise(
+            v in proptest::collection::vec(any::<u8>(), 0..40),
+            a in 0usize..40,
+            b in 0usize..40,
+        ) {
+            let (start, end) = (a.min(b).min(v.len()), a.max(b).min(v.len()));
+            let mut want = v.clone();
+            want[start..end].make_ascii_lowercase();
+            let mut got = v.clone();
+            lowercase_ascii(&mut got, start, end);
+            prop_assert_eq!(got, want);
+        }
+
         #[test]
         fn word_scans_agree_on_any_bytes(v in proptest::collection::vec(
             prop_oneof![Just(b'a'), Just(b'\t'), Just(b' '), Just(0x7f), Just(0x80), Just(b':'), any::<u8>()],

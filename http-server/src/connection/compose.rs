@@ -85,7 +85,7 @@ pub(super) fn write_response(
     r: &mut Response,
     close: &mut Option<CloseReason>,
 ) -> io::Result<Sent> {
-    match r.takeover.take().map(|t| *t) {
+    match r.take_takeover() {
         Some(Takeover::Upgrade { protocol, handler, share: Some(share) }) => {
             return Ok(write_switch(site, wire, r, UpgradeJob { protocol, handler, share }, close))
         }

@@ -486,7 +486,7 @@ fn answer_waiting(w: &mut Worker<'_>, conn: &mut Conn, mut waiting: Waiting, ver
         Verdict::Dropped => cx.error_response(500, "Internal Server Error"),
         Verdict::Overloaded => cx.error_response(503, "Service Unavailable").with_header("Retry-After", "1"),
         Verdict::Stream(mut head, feed) => {
-            head.takeover = Some(Box::new(Takeover::Feed(FeedBody { feed, _share: waiting.share.take() })));
+            head.set_takeover(Takeover::Feed(FeedBody { feed, _share: waiting.share.take() }));
             *head
         }
     };

@@ -43,13 +43,13 @@ pub(super) fn asked_for(request: &Request, protocol: &str) -> bool {
 /// responses pass unchanged.
 #[inline]
 pub(super) fn vet(cx: &mut Context<'_>, r: &mut Response, close: Option<CloseReason>) {
-    if r.takeover.is_some() {
+    if r.takeover().is_some() {
         vet_takeover(cx, r, close);
     }
 }
 
 fn vet_takeover(cx: &mut Context<'_>, r: &mut Response, close: Option<CloseReason>) {
-    let Some(Takeover::Upgrade { protocol, .. }) = r.takeover.as_deref() else { return };
+    let Some(Takeover::Upgrade { protocol, .. }) = r.takeover() else { return };
     if !asked_for(&cx.request, protocol) {
         let protocol = protocol.clone();
         let refusal = cx.error_response(426, "Upgrade Required");
@@ -76,7 +76,7 @@ fn vet_takeover(cx: &mut Context<'_>, r: &mut Response, close: Option<CloseReaso
         *r = cx.error_response(503, "Service Unavailable").with_header("Retry-After", "1");
         return;
     }
-    if let Some(Takeover::Upgrade { share: slot, .. }) = r.takeover.as_deref_mut() {
+    if let Some(Takeover::Upgrade { share: slot, .. }) = r.takeover_mut() {
         *slot = Some(share);
     }
 }

@@ -60,7 +60,7 @@ impl TryFrom<Response> for http::Response<ResponseBody> {
     /// one that passes the request on ([`Response::next`], [`Response::restart`]), or one that
     /// takes the connection over ([`Response::upgrade`]); a status outside 100 to 999.
     fn try_from(mut resp: Response) -> Result<http::Response<ResponseBody>, ConvertError> {
-        if resp.written || resp.pass().is_some() || resp.takeover.is_some() {
+        if resp.written || resp.pass().is_some() || resp.takeover().is_some() {
             let why = "it is written already, passes the request on or takes the connection over";
             return Err(ConvertError::new("response", why));
         }

@@ -56,7 +56,6 @@ pub struct Response {
     /// What few responses have, kept apart so that the common response stays small (it is
     /// moved from the handler to the writer).
     pub(crate) rare: Option<Box<Rare>>,
-    pub(crate) takeover: Option<Box<Takeover>>,
 }
 
 /// The parts of a [`Response`] that few responses have.
@@ -65,6 +64,8 @@ pub(crate) struct Rare {
     reason: Option<Cow<'static, str>>,
     pass: Option<Pass>,
     trailers: Option<Headers>,
+    /// The connection goes to something else after the head (an upgrade, a feed).
+    takeover: Option<Takeover>,
 }
 
 /// What a handler asked for instead of answering (see [`Response::next`] and
@@ -88,7 +89,6 @@ impl Response {
             close: false,
             written: false,
             rare: None,
-            takeover: None,
         }
     }
 
@@ -125,17 +125,13 @@ impl Response {
     /// ```
     pub fn upgrade(protocol: &str, handler: impl FnOnce(Upgraded) + Send + 'static) -> Response {
         let mut r = Response::new(101);
-        r.takeover = Some(Box::new(Takeover::Upgrade {
-            protocol: protocol.to_owned(),
-            handler: Box::new(handler),
-            share: None,
-        }));
+        r.set_takeover(Takeover::Upgrade { protocol: protocol.to_owned(), handler: Box::new(handler), share: None });
         r
     }
 
     /// True for a response made by [`Response::upgrade`].
     pub fn is_upgrade(&self) -> bool {
-        matches!(self.takeover.as_deref(), Some(Takeover::Upgrade { .. }))
+        matches!(self.takeover(), Some(Takeover::Upgrade { .. }))
     }
 
     /// A 200 response with a `text/plain; charset=utf-8` body.
@@ -154,7 +150,6 @@ impl Response {
             close: false,
             written: false,
             rare: None,
-            takeover: None,
         }
     }
 
@@ -259,6 +254,23 @@ impl Response {
     /// True for the marker of [`Response::next`].
     pub fn is_next(&self) -> bool {
         self.pass() == Some(&Pass::Next)
+    }
+
+    /// What takes the connection over after the head, if anything.
+    pub(crate) fn takeover(&self) -> Option<&Takeover> {
+        self.rare.as_ref()?.takeover.as_ref()
+    }
+
+    pub(crate) fn takeover_mut(&mut self) -> Option<&mut Takeover> {
+        self.rare.as_mut()?.takeover.as_mut()
+    }
+
+    pub(crate) fn take_takeover(&mut self) -> Option<Takeover> {
+        self.rare.as_mut()?.takeover.take()
+    }
+
+    pub(crate) fn set_takeover(&mut self, t: Takeover) {
+        self.rare_mut().takeover = Some(t);
     }
 
     fn rare_mut(&mut self) -> &mut Rare {
@@ -505,4 +517,14 @@ pub fn default_error_page(code: u16, message: &str) -> String {
 fn invalid_field(name: &str, e: &http_utils::Error) -> ! {
     let shown: String = name.chars().filter(char::is_ascii_graphic).take(64).collect();
     panic!("a response header field {shown:?} cannot be sent: {e}")
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_response_stays_small_enough_to_move_cheaply() {
+        // The rare parts are boxed so that this holds; a response moves from the handler
+        // through the dispatch to the writer.
+        assert!(std::mem::size_of::<super::Response>() <= 128);
+    }
 }

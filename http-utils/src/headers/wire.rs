@@ -1,7 +1,9 @@
 //! The fields of a head being parsed: ranges into the received bytes until the head is
 //! complete, then one copy of the section with the names lower-cased.
 
+use super::known::{which_stored, Index};
 use super::{Entry, Headers, AS_STORED};
+use crate::token::lowercase_ascii;
 
 /// The fields of a head being parsed, as ranges into the received bytes. Nothing is copied
 /// until the head is complete, and then the whole field section is copied at once: the names
@@ -68,64 +70,32 @@ impl WireFields {
     /// Builds the headers from the received bytes `buf` (the same slice the ranges point
     /// into). `None` when the section is too large to hold. The fields are taken out: what
     /// is left is empty.
+    ///
+    /// The section is copied at once, its folds become spaces and its names lower case
+    /// (eight bytes at a time), and then it is checked as UTF-8 once; a section with other
+    /// bytes has those values read as ISO-8859-1.
+    #[inline]
     pub(crate) fn finish(&mut self, buf: &[u8]) -> Option<Headers> {
         let section = buf.get(self.base..self.end())?;
-        // A folded section is checked once, after its folds become spaces.
-        if !self.folded {
-            if let Ok(text) = std::str::from_utf8(section) {
-                return self.build_text(text);
-            }
-        }
-        self.build_bytes(section)
-    }
-
-    /// Like [`finish`](WireFields::finish) for a request head, whose target (visible ASCII,
-    /// at `target` in `buf`) comes before the fields: both are made strings with one UTF-8
-    /// check when the fields are UTF-8 and unfolded. Returns the headers and the target.
-    pub(crate) fn finish_request<'b>(
-        &mut self,
-        buf: &'b [u8],
-        target: (usize, usize),
-    ) -> Option<(Headers, &'b str)> {
-        let ordered = target.0 <= target.1 && target.1 <= self.base;
-        let text = match buf.get(target.0..self.end()) {
-            Some(bytes) if ordered && !self.folded => std::str::from_utf8(bytes).ok(),
-            _ => None,
-        };
-        match text {
-            Some(text) => {
-                let headers = self.build_text(text.get(self.base - target.0..)?)?;
-                Some((headers, text.get(..target.1 - target.0)?))
-            }
-            // Some value is not UTF-8: the target alone (ASCII), the fields as `finish` does.
-            None => {
-                let target = std::str::from_utf8(buf.get(target.0..target.1)?).ok()?;
-                Some((self.finish(buf)?, target))
-            }
-        }
-    }
-
-    /// The headers of a section that is UTF-8 and unfolded: copied at once.
-    fn build_text(&mut self, section: &str) -> Option<Headers> {
-        let mut buf = self.reuse.take().unwrap_or_default();
-        buf.push_str(section);
-        lowercased(buf, std::mem::take(&mut self.entries))
-    }
-
-    /// The headers of a section with folds or bytes that are not UTF-8: folds become spaces,
-    /// such values are read as ISO-8859-1.
-    fn build_bytes(&mut self, section: &[u8]) -> Option<Headers> {
         let entries = std::mem::take(&mut self.entries);
         let mut bytes = self.reuse.take().map(String::into_bytes).unwrap_or_default();
         bytes.extend_from_slice(section);
-        if self.folded {
-            for e in &entries {
+        let mut known = Index::default();
+        for (i, e) in entries.iter().enumerate() {
+            let (start, end) = (e.start as usize, e.name_end as usize);
+            // Names are tokens (ASCII), checked by the parser.
+            lowercase_ascii(&mut bytes, start, end);
+            if let Some(k) = bytes.get(start..end).and_then(which_stored) {
+                known.note(k, i);
+            }
+            if self.folded {
                 unfold(bytes.get_mut(e.value_start as usize..e.end as usize)?);
             }
         }
-        // Turning whitespace into spaces keeps UTF-8 valid and invalid alike.
+        // Turning whitespace into spaces and letters into lower case keeps UTF-8 valid and
+        // invalid alike.
         let bytes = match String::from_utf8(bytes) {
-            Ok(buf) => return lowercased(buf, entries),
+            Ok(buf) => return Some(Headers::from_parts(buf, entries, known)),
             Err(e) => e.into_bytes(),
         };
         let mut headers = Headers::with_capacity(entries.len(), 2 * section.len());
@@ -139,20 +109,23 @@ impl WireFields {
         Some(headers)
     }
 
+    /// Like [`finish`](WireFields::finish) for a request head, whose target (visible ASCII,
+    /// checked by the parser, at `target` in `buf`) comes before the fields. Returns the
+    /// headers and the target.
+    pub(crate) fn finish_request<'b>(
+        &mut self,
+        buf: &'b [u8],
+        target: (usize, usize),
+    ) -> Option<(Headers, &'b str)> {
+        let target = std::str::from_utf8(buf.get(target.0..target.1)?).ok()?;
+        Some((self.finish(buf)?, target))
+    }
+
     /// The buffers not made into headers (empty, with their capacity), for the next parse.
     pub(crate) fn into_spare(mut self) -> Headers {
         self.entries.clear();
-        Headers { buf: self.reuse.take().unwrap_or_default(), entries: self.entries }
+        Headers::from_parts(self.reuse.take().unwrap_or_default(), self.entries, Index::default())
     }
-}
-
-/// Headers over `buf`, the section the ranges of `entries` point into, with the names
-/// lower-cased in place.
-fn lowercased(mut buf: String, entries: Vec<Entry>) -> Option<Headers> {
-    for e in &entries {
-        buf.get_mut(e.start as usize..e.name_end as usize)?.make_ascii_lowercase();
-    }
-    Some(Headers { buf, entries })
 }
 
 /// Replaces each obsolete line fold in a value (whitespace around a line break) by spaces.
