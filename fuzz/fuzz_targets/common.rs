@@ -81,5 +81,11 @@ pub fn check_headers(h: &Headers, limits: &Limits) {
         assert!(!value.starts_with([' ', '\t']) && !value.ends_with([' ', '\t']), "value {value:?}");
         assert_eq!(h.get(name), h.get_all(name).next());
     }
+    // Lookups (indexed for the names read for every request) find what a plain scan finds.
+    let known = ["host", "Content-Length", "transfer-encoding", "connection", "EXPECT", "upgrade", "accept-encoding"];
+    for name in known.into_iter().chain(h.iter().map(|(n, _)| n)) {
+        let scan: Vec<&str> = h.iter().filter(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v).collect();
+        assert_eq!(h.get_all(name).collect::<Vec<_>>(), scan, "{name}");
+    }
     let _ = (h.content_length(), h.transfer_codings(), h.host(), h.expects_continue());
 }

@@ -65,7 +65,11 @@ impl Headers {
 
     /// An empty set with room for `fields` fields of `bytes` total.
     pub fn with_capacity(fields: usize, bytes: usize) -> Headers {
-        Headers { buf: String::with_capacity(bytes), entries: Vec::with_capacity(fields), known: Index::default() }
+        Headers {
+            buf: String::with_capacity(bytes),
+            entries: Vec::with_capacity(fields),
+            known: Index::default(),
+        }
     }
 
     /// Headers over `buf` and `entries` whose names are stored (lower case) already, and
@@ -78,7 +82,9 @@ impl Headers {
     fn reindex(&mut self) {
         self.known = Index::default();
         for (i, e) in self.entries.iter().enumerate() {
-            if let Some(k) = self.buf.as_bytes().get(e.start as usize..e.name_end as usize).and_then(known::which_stored) {
+            if let Some(k) =
+                self.buf.as_bytes().get(e.start as usize..e.name_end as usize).and_then(known::which_stored)
+            {
                 self.known.note(k, i);
             }
         }
@@ -89,7 +95,9 @@ impl Headers {
     fn note_last(&mut self) {
         let i = self.entries.len() - 1;
         let e = self.entries[i];
-        if let Some(k) = self.buf.as_bytes().get(e.start as usize..e.name_end as usize).and_then(known::which_stored) {
+        if let Some(k) =
+            self.buf.as_bytes().get(e.start as usize..e.name_end as usize).and_then(known::which_stored)
+        {
             self.known.note(k, i);
         }
     }
@@ -139,7 +147,10 @@ impl Headers {
 
     /// The first value of `name`, compared case-insensitively.
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.candidates(name.as_bytes()).iter().find(|e| self.is_named(e, name.as_bytes())).map(|e| self.value_of(e))
+        self.candidates(name.as_bytes())
+            .iter()
+            .find(|e| self.is_named(e, name.as_bytes()))
+            .map(|e| self.value_of(e))
     }
 
     /// Every value of `name`, in order.
@@ -451,9 +462,9 @@ impl<N: AsRef<str>, V: AsRef<str>> TryFrom<&[(N, V)]> for Headers {
     }
 }
 
+mod known;
 #[cfg(test)]
 mod tests;
-mod known;
 mod wire;
 
 use known::Index;

@@ -125,7 +125,11 @@ impl Response {
     /// ```
     pub fn upgrade(protocol: &str, handler: impl FnOnce(Upgraded) + Send + 'static) -> Response {
         let mut r = Response::new(101);
-        r.set_takeover(Takeover::Upgrade { protocol: protocol.to_owned(), handler: Box::new(handler), share: None });
+        r.set_takeover(Takeover::Upgrade {
+            protocol: protocol.to_owned(),
+            handler: Box::new(handler),
+            share: None,
+        });
         r
     }
 

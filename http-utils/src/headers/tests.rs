@@ -152,8 +152,20 @@ fn scan(h: &Headers, name: &str) -> Vec<String> {
 
 /// Names the index knows (in several cases), names of the same lengths it does not, others.
 const NAMES: [&str; 14] = [
-    "host", "HOST", "Content-Length", "transfer-encoding", "Connection", "expect", "upgrade",
-    "Accept-Encoding", "accept-language", "cookie", "x-host", "date", "x", "content-type",
+    "host",
+    "HOST",
+    "Content-Length",
+    "transfer-encoding",
+    "Connection",
+    "expect",
+    "upgrade",
+    "Accept-Encoding",
+    "accept-language",
+    "cookie",
+    "x-host",
+    "date",
+    "x",
+    "content-type",
 ];
 
 fn check_lookups(h: &Headers) {
@@ -196,7 +208,8 @@ proptest::proptest! {
 #[test]
 fn lookups_agree_with_a_scan_on_parsed_heads() {
     // Known names repeated, far down a long head, and past the indices a byte holds.
-    let mut head = String::from("Host: a\r\nX: 1\r\nContent-Length: 0\r\nconnection: close\r\nCONNECTION: te\r\n");
+    let mut head =
+        String::from("Host: a\r\nX: 1\r\nContent-Length: 0\r\nconnection: close\r\nCONNECTION: te\r\n");
     for i in 0..300 {
         head.push_str(&format!("x-f{i}: {i}\r\n"));
     }

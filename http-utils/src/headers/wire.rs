@@ -149,4 +149,3 @@ fn unfold(value: &mut [u8]) {
         i = end;
     }
 }
-
