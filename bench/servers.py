@@ -31,8 +31,8 @@ SERVERS = {
     "naive-threads": [os.path.join(PEERS, "naive_hello"), "--port"],
     "tiny_http": [os.path.join(PEERS, "tiny_hello"), "--port"],
     "may_minihttp": [os.path.join(PEERS, "may_hello"), "--port"],
-    # Debian's nginx, one process (no master, one worker): see nginx_hello.sh.
-    "nginx": [os.path.join(HERE, "nginx_hello.sh"), "--port"],
+    # Debian's nginx, one process (no master, one worker): see nginx_peer.sh.
+    "nginx": [os.path.join(HERE, "nginx_peer.sh"), "--port"],
 }
 TICK = os.sysconf("SC_CLK_TCK")
 PIPELINE_LUA = os.path.join(HERE, "pipeline.lua")

@@ -18,7 +18,7 @@ The files and the JSON document are made in a temporary directory. Servers:
 `bench/target/release-lto/examples/workloads_server` (`cargo build --profile release-lto
 --example workloads_server` in bench/; a `--release` build is used when there is none),
 `bench/peers/target/release/hyper_workloads` (`cargo build --release --bin hyper_workloads` in
-bench/peers/, fat LTO as well), Debian's nginx via nginx_static.sh. A missing binary leaves its
+bench/peers/, fat LTO as well), Debian's nginx via nginx_peer.sh. A missing binary leaves its
 cells out. `--lookup` also runs the in-process route timing (`cargo build --profile release-lto
 --example route_lookup`).
 
@@ -38,7 +38,7 @@ OURS, LOOKUP = [next((p for p in (os.path.join(HERE, "target", prof, "examples",
                       if os.path.exists(p)), os.path.join(HERE, "target", "release", "examples", name))
                 for name in ("workloads_server", "route_lookup")]
 HYPER = os.path.join(HERE, "peers", "target", "release", "hyper_workloads")
-NGINX = os.path.join(HERE, "nginx_static.sh")
+NGINX = os.path.join(HERE, "nginx_peer.sh")
 TICK = os.sysconf("SC_CLK_TCK")
 KIB, MIB = 1024, 1024 * 1024
 FILES = {"1k.bin": KIB, "100k.bin": 100 * KIB, "10m.bin": 10 * MIB}
@@ -68,7 +68,7 @@ def stop(p):
 
 
 def server_pid(p):
-    """The server's own pid: taskset execs it, nginx_static.sh execs nginx."""
+    """The server's own pid: taskset execs it, nginx_peer.sh execs nginx."""
     return p.pid
 
 

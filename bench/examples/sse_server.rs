@@ -76,7 +76,7 @@ fn main() {
         Response::text(format!(
             "streams {streams}\nsent {sent}\nfull {}\nns_per_send {}\nworst_round_us {}\n",
             h.full.load(Ordering::Relaxed),
-            if sent > 0 { ns / sent } else { 0 },
+            ns.checked_div(sent).unwrap_or(0),
             h.worst_round_us.load(Ordering::Relaxed),
         ))
     });

@@ -190,6 +190,9 @@ pub(crate) struct Worker<'s> {
     /// The busy cell of the seat this worker holds, marked while a request is served.
     pub busy: Option<&'s std::sync::atomic::AtomicU64>,
     pub busy_tag: u64,
+    /// The count of requests this worker answered (only it writes it); without one, the
+    /// engine's shared count is used.
+    pub served: Option<&'s std::sync::atomic::AtomicU64>,
     /// The key of the connection being driven.
     pub key: u64,
     /// A request record done with, whose buffers the next request head is parsed into.
@@ -210,6 +213,7 @@ impl<'s> Worker<'s> {
             solo: Solo::new(),
             busy: None,
             busy_tag: id << 40,
+            served: None,
             key: 0,
             spare: None,
             table: None,
@@ -238,6 +242,18 @@ impl<'s> Worker<'s> {
         if let Some(b) = self.busy {
             self.busy_tag += 1;
             b.store(self.busy_tag, std::sync::atomic::Ordering::Relaxed);
+        }
+    }
+
+    /// Counts an answered request.
+    fn count_request(&self) {
+        use std::sync::atomic::Ordering::Relaxed;
+        match self.served {
+            // Single writer: a plain load and store, no locked instruction.
+            Some(c) => c.store(c.load(Relaxed) + 1, Relaxed),
+            None => {
+                self.engine.requests.fetch_add(1, Relaxed);
+            }
         }
     }
 

@@ -426,7 +426,7 @@ pub(super) fn run(w: &mut Worker<'_>, conn: &mut Conn, adm: Admitted) -> Step {
         if written.is_none() {
             // The answer comes from a responder: the worker is free now.
             w.mark_idle();
-            engine.requests.fetch_add(1, Ordering::Relaxed);
+            w.count_request();
             let waiting = Waiting { pending, request: Some(request), close, linger, started, share };
             return wait_for(w, conn, Box::new(waiting));
         }
@@ -435,7 +435,7 @@ pub(super) fn run(w: &mut Worker<'_>, conn: &mut Conn, adm: Admitted) -> Step {
     let mut wire = body.into_inner();
     let sent = send(engine, &mut wire, &request, &conn.peer, &method, version, written, response, &mut close);
     if !rejected {
-        engine.requests.fetch_add(1, Ordering::Relaxed);
+        w.count_request();
     }
     answered(w, (generation, table), request, &conn.peer, sent, started, close, linger)
 }

@@ -44,7 +44,7 @@ pub(crate) fn monitor_main(shared: &Shared) {
         let mut busy = false;
         for (i, seat) in seats.seats.iter().enumerate() {
             let owner = seat.owner.load(Ordering::Relaxed);
-            let tag = seats.busy.get(owner).map_or(0, |b| b.load(Ordering::Relaxed));
+            let tag = seats.workers.get(owner).map_or(0, |w| w.busy.load(Ordering::Relaxed));
             if tag != 0 {
                 busy = true;
                 if tag == last_seen[i] && seats.hand_off(i) {
@@ -66,7 +66,7 @@ pub(crate) fn monitor_main(shared: &Shared) {
             }
             next_sweep = now + sweep_every;
         }
-        let requests = shared.engine.requests.load(Ordering::Relaxed);
+        let requests = shared.requests();
         let lively = busy || requests != last_requests;
         last_requests = requests;
         let tick = if lively { Duration::from_millis(2) } else { Duration::from_millis(50) };

@@ -24,13 +24,24 @@ struct Standby {
     waiting: usize,
 }
 
+/// What a worker shows the monitor and the server's handle, on a cache line of its own: only
+/// that worker writes it, so a request costs no shared read-modify-write here.
+#[repr(align(64))]
+#[derive(Default)]
+pub(crate) struct WorkerCell {
+    /// A tag of the request being served, 0 when idle.
+    pub(crate) busy: AtomicU64,
+    /// Requests answered by this worker.
+    pub(crate) served: AtomicU64,
+}
+
 /// The seats (places on the poller) and the workers standing by.
 pub(crate) struct Seats {
     pub(crate) seats: Vec<Seat>,
     standby: Mutex<Standby>,
     cv: Condvar,
-    /// Per worker: a tag of the request it is serving, 0 when idle.
-    pub(crate) busy: Vec<AtomicU64>,
+    /// Per worker: what it is serving and has served.
+    pub(crate) workers: Vec<WorkerCell>,
 }
 
 impl Seats {
@@ -44,7 +55,7 @@ impl Seats {
                 .collect(),
             standby: Mutex::new(Standby { vacant: (0..seats).rev().collect(), waiting: 0 }),
             cv: Condvar::new(),
-            busy: (0..workers).map(|_| AtomicU64::new(0)).collect(),
+            workers: (0..workers).map(|_| WorkerCell::default()).collect(),
         }
     }
 
@@ -83,6 +94,11 @@ impl Seats {
         drop(sb);
         self.cv.notify_one();
         true
+    }
+
+    /// Requests the workers have answered.
+    pub(crate) fn served(&self) -> u64 {
+        self.workers.iter().map(|w| w.served.load(Ordering::Relaxed)).sum()
     }
 
     pub(crate) fn wake_all(&self) {

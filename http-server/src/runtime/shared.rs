@@ -51,6 +51,12 @@ impl Shared {
     }
 
     /// True once a graceful shutdown has begun.
+    /// Requests handled since startup: the workers' counts and the engine's (requests
+    /// answered off the workers).
+    pub(crate) fn requests(&self) -> u64 {
+        self.engine.requests.load(Ordering::Relaxed) + self.seats.served()
+    }
+
     pub(crate) fn stopping(&self) -> bool {
         self.engine.stopping()
     }

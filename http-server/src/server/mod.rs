@@ -482,7 +482,7 @@ impl Server {
 
     /// Requests handled since startup (the egg's `http:current-request-count`).
     pub fn current_request_count(&self) -> u64 {
-        self.shared.engine.requests.load(Ordering::Relaxed)
+        self.shared.requests()
     }
 
     /// Requests being handled right now.

@@ -1,0 +1,55 @@
+#!/bin/sh
+# Debian's nginx as a peer for the benches, one process (no master, one worker), no access log:
+#   nginx_peer.sh --port N              `Hello, world!` from `return 200` (bench/servers.py)
+#   nginx_peer.sh --port N --root DIR   DIR served at / (so DIR/static/x is /static/x), with
+#                                       `sendfile on` and `tcp_nopush on` as in Debian's packaged
+#                                       nginx.conf, default ETag and Last-Modified (bench/workloads.py)
+# Its configuration and logs go to a fresh directory in /tmp; those of nginx processes no longer
+# running are removed.
+set -e
+port="$2"
+root="$4"
+for old in /tmp/nginx-peer.*; do
+    [ -d "$old" ] || continue
+    pid=$(cat "$old/nginx.pid" 2>/dev/null || true)
+    if [ -z "$pid" ] || ! kill -0 "$pid" 2>/dev/null; then
+        rm -rf "$old"
+    fi
+done
+dir=$(mktemp -d /tmp/nginx-peer.XXXXXX)
+if [ -n "$root" ]; then
+    site="sendfile on;
+    tcp_nopush on;
+    default_type application/octet-stream;
+    server {
+        listen 127.0.0.1:$port reuseport backlog=4096;
+        root $root;
+    }"
+else
+    site="server {
+        listen 127.0.0.1:$port reuseport backlog=4096;
+        location / {
+            default_type \"text/plain; charset=utf-8\";
+            return 200 \"Hello, world!\";
+        }
+    }"
+fi
+cat > "$dir/nginx.conf" <<CONF
+daemon off;
+master_process off;
+worker_processes 1;
+error_log $dir/error.log warn;
+pid $dir/nginx.pid;
+events { worker_connections 20000; }
+http {
+    access_log off;
+    keepalive_requests 1000000;
+    client_body_temp_path $dir;
+    proxy_temp_path $dir;
+    fastcgi_temp_path $dir;
+    uwsgi_temp_path $dir;
+    scgi_temp_path $dir;
+    $site
+}
+CONF
+exec /usr/sbin/nginx -p "$dir" -c "$dir/nginx.conf"
