@@ -146,6 +146,7 @@ impl Headers {
     }
 
     /// The first value of `name`, compared case-insensitively.
+    #[inline]
     pub fn get(&self, name: &str) -> Option<&str> {
         self.candidates(name.as_bytes())
             .iter()
@@ -154,6 +155,7 @@ impl Headers {
     }
 
     /// Every value of `name`, in order.
+    #[inline]
     pub fn get_all<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
         self.candidates(name.as_bytes())
             .iter()
@@ -173,6 +175,7 @@ impl Headers {
     }
 
     /// True when `name` is present.
+    #[inline]
     pub fn contains(&self, name: &str) -> bool {
         self.get(name).is_some()
     }
@@ -363,11 +366,13 @@ impl Headers {
 
     /// True when any `Connection` field lists `token` (case-insensitive), such as `close` or
     /// `keep-alive`.
+    #[inline]
     pub fn connection_has(&self, token: &str) -> bool {
         self.has_token("connection", token)
     }
 
     /// True when any field named `name` lists `token` in its comma-separated value.
+    #[inline]
     pub fn has_token(&self, name: &str, token: &str) -> bool {
         let token = token.as_bytes();
         self.get_all(name).any(|value| {
@@ -387,6 +392,7 @@ impl Headers {
 
     /// The value of `name` when it appears at most once: `Ok(None)` when absent, `Err(())`
     /// when repeated.
+    #[inline]
     pub(crate) fn single(&self, name: &str) -> Result<Option<&str>, ()> {
         let mut found = None;
         for e in self.candidates(name.as_bytes()) {
