@@ -72,33 +72,21 @@ impl Headers {
         }
     }
 
-    /// Headers over `buf` and `entries` whose names are stored (lower case) already, and
-    /// whose known names `known` has noted.
-    fn from_parts(buf: String, entries: Vec<Entry>, known: Index) -> Headers {
-        Headers { buf, entries, known }
-    }
-
     /// Finds the known names again (after entries were removed).
     fn reindex(&mut self) {
-        self.known = Index::default();
+        let mut known = Index::default();
         for (i, e) in self.entries.iter().enumerate() {
-            if let Some(k) =
-                self.buf.as_bytes().get(e.start as usize..e.name_end as usize).and_then(known::which_stored)
-            {
-                self.known.note(k, i);
-            }
+            known.note_name(self.name_of(e).as_bytes(), i);
         }
+        self.known = known;
     }
 
     /// Notes the entry just pushed if its name is a known one.
     #[inline]
     fn note_last(&mut self) {
-        let i = self.entries.len() - 1;
-        let e = self.entries[i];
-        if let Some(k) =
-            self.buf.as_bytes().get(e.start as usize..e.name_end as usize).and_then(known::which_stored)
-        {
-            self.known.note(k, i);
+        if let Some((i, e)) = self.entries.len().checked_sub(1).zip(self.entries.last()) {
+            let name = self.buf.as_bytes().get(e.start as usize..e.name_end as usize);
+            self.known.note_name(name.unwrap_or_default(), i);
         }
     }
 
@@ -269,15 +257,15 @@ impl Headers {
         let buf = &self.buf;
         self.entries.retain(|e| !buf[e.start as usize..e.name_end as usize].eq_ignore_ascii_case(name));
         let removed = before - self.entries.len();
-        if removed > 0 {
+        if removed > 0 && !self.compact_if_sparse() {
             self.reindex();
-            self.compact_if_sparse();
         }
         removed
     }
 
-    /// Rebuilds the buffer once more than half of it belongs to removed fields.
-    fn compact_if_sparse(&mut self) {
+    /// Rebuilds the buffer (and the index) once more than half of it belongs to removed
+    /// fields; true when it did.
+    fn compact_if_sparse(&mut self) -> bool {
         let live: usize = self
             .entries
             .iter()
@@ -288,13 +276,14 @@ impl Headers {
             })
             .sum();
         if self.buf.len() <= 2 * live + 256 {
-            return;
+            return false;
         }
         let mut fresh = Headers::with_capacity(self.entries.len(), live);
         for (n, v) in self.iter_as_written() {
             fresh.push_unchecked(n, v);
         }
         *self = fresh;
+        true
     }
 
     /// Adds a field read from the wire. The caller has checked that `name` is a token and that

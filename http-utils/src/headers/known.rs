@@ -2,16 +2,17 @@
 //! `Accept-Encoding`, `Upgrade`), found once when the fields are stored: where the first of
 //! each is and whether it repeats, so that looking one up does not scan the others.
 
+const HOST: &[u8; 4] = b"host";
+const EXPECT: &[u8; 6] = b"expect";
+const UPGRADE: &[u8; 7] = b"upgrade";
+const CONNECTION: &[u8; 10] = b"connection";
+const CONTENT_LENGTH: &[u8; 14] = b"content-length";
+const ACCEPT_ENCODING: &[u8; 15] = b"accept-encoding";
+const TRANSFER_ENCODING: &[u8; 17] = b"transfer-encoding";
+
 /// The names, lower case, at most one per length: a query is told apart by its length first.
-const NAMES: [&[u8]; 7] = [
-    b"host",
-    b"expect",
-    b"upgrade",
-    b"connection",
-    b"content-length",
-    b"accept-encoding",
-    b"transfer-encoding",
-];
+const NAMES: [&[u8]; 7] =
+    [HOST, EXPECT, UPGRADE, CONNECTION, CONTENT_LENGTH, ACCEPT_ENCODING, TRANSFER_ENCODING];
 
 /// Which of [`NAMES`] `name` is, compared case-insensitively.
 #[inline]
@@ -22,7 +23,7 @@ pub(super) fn which(name: &[u8]) -> Option<usize> {
 
 /// Which of [`NAMES`] the stored (lower-case) `name` is.
 #[inline]
-pub(super) fn which_stored(name: &[u8]) -> Option<usize> {
+fn which_stored(name: &[u8]) -> Option<usize> {
     let (k, same) = candidate(name)?;
     same.then_some(k)
 }
@@ -32,13 +33,13 @@ pub(super) fn which_stored(name: &[u8]) -> Option<usize> {
 fn candidate(name: &[u8]) -> Option<(usize, bool)> {
     // Compared as arrays of a known length: no call, and folded away for a constant name.
     Some(match name.len() {
-        4 => (0, name == b"host"),
-        6 => (1, name == b"expect"),
-        7 => (2, name == b"upgrade"),
-        10 => (3, name == b"connection"),
-        14 => (4, name == b"content-length"),
-        15 => (5, name == b"accept-encoding"),
-        17 => (6, name == b"transfer-encoding"),
+        4 => (0, name == HOST),
+        6 => (1, name == EXPECT),
+        7 => (2, name == UPGRADE),
+        10 => (3, name == CONNECTION),
+        14 => (4, name == CONTENT_LENGTH),
+        15 => (5, name == ACCEPT_ENCODING),
+        17 => (6, name == TRANSFER_ENCODING),
         _ => return None,
     })
 }
@@ -56,9 +57,18 @@ pub(super) struct Index {
 }
 
 impl Index {
+    /// Notes entry `i`, whose stored (lower-case) name is `name`, if that is a known one;
+    /// entries are noted in order.
+    #[inline]
+    pub(super) fn note_name(&mut self, name: &[u8], i: usize) {
+        if let Some(k) = which_stored(name) {
+            self.note(k, i);
+        }
+    }
+
     /// Notes that entry `i` is named `NAMES[k]`; entries are noted in order.
     #[inline]
-    pub(super) fn note(&mut self, k: usize, i: usize) {
+    fn note(&mut self, k: usize, i: usize) {
         match self.first[k] {
             0 => self.first[k] = u8::try_from(i + 1).ok().filter(|&n| n != FAR).unwrap_or(FAR),
             _ => self.repeated |= 1 << k,

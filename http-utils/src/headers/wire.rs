@@ -1,7 +1,7 @@
 //! The fields of a head being parsed: ranges into the received bytes until the head is
 //! complete, then one copy of the section with the names lower-cased.
 
-use super::known::{which_stored, Index};
+use super::known::Index;
 use super::{Entry, Headers, AS_STORED};
 use crate::token::lowercase_ascii;
 
@@ -85,9 +85,7 @@ impl WireFields {
             let (start, end) = (e.start as usize, e.name_end as usize);
             // Names are tokens (ASCII), checked by the parser.
             lowercase_ascii(&mut bytes, start, end);
-            if let Some(k) = bytes.get(start..end).and_then(which_stored) {
-                known.note(k, i);
-            }
+            known.note_name(bytes.get(start..end).unwrap_or_default(), i);
             if self.folded {
                 unfold(bytes.get_mut(e.value_start as usize..e.end as usize)?);
             }
@@ -95,7 +93,7 @@ impl WireFields {
         // Turning whitespace into spaces and letters into lower case keeps UTF-8 valid and
         // invalid alike.
         let bytes = match String::from_utf8(bytes) {
-            Ok(buf) => return Some(Headers::from_parts(buf, entries, known)),
+            Ok(buf) => return Some(Headers { buf, entries, known }),
             Err(e) => e.into_bytes(),
         };
         let mut headers = Headers::with_capacity(entries.len(), 2 * section.len());
@@ -124,7 +122,7 @@ impl WireFields {
     /// The buffers not made into headers (empty, with their capacity), for the next parse.
     pub(crate) fn into_spare(mut self) -> Headers {
         self.entries.clear();
-        Headers::from_parts(self.reuse.take().unwrap_or_default(), self.entries, Index::default())
+        Headers { buf: self.reuse.take().unwrap_or_default(), entries: self.entries, known: Index::default() }
     }
 }
 
