@@ -176,6 +176,17 @@ pub(crate) enum Outcome {
     Close(CloseReason),
 }
 
+/// What a worker shows the monitor and the server's handle, on a cache line of its own: only
+/// that worker writes it, so a request costs no shared read-modify-write here.
+#[repr(align(64))]
+#[derive(Default)]
+pub(crate) struct WorkerCell {
+    /// A tag of the request being served, 0 when idle.
+    pub(crate) busy: std::sync::atomic::AtomicU64,
+    /// Requests answered by this worker.
+    pub(crate) served: std::sync::atomic::AtomicU64,
+}
+
 /// A worker's reusable state.
 pub(crate) struct Worker<'s> {
     pub engine: &'s Engine,
@@ -187,12 +198,10 @@ pub(crate) struct Worker<'s> {
     pub late_log: Option<LateLog>,
     /// A poller of the worker's own, for waits inside a request.
     pub solo: Solo,
-    /// The busy cell of the seat this worker holds, marked while a request is served.
-    pub busy: Option<&'s std::sync::atomic::AtomicU64>,
+    /// What this worker shows the monitor (marked busy while a request is served) and the
+    /// count of requests it answered; without one, the engine's shared count is used.
+    pub cell: Option<&'s WorkerCell>,
     pub busy_tag: u64,
-    /// The count of requests this worker answered (only it writes it); without one, the
-    /// engine's shared count is used.
-    pub served: Option<&'s std::sync::atomic::AtomicU64>,
     /// The key of the connection being driven.
     pub key: u64,
     /// A request record done with, whose buffers the next request head is parsed into.
@@ -211,9 +220,8 @@ impl<'s> Worker<'s> {
             body: None,
             late_log: None,
             solo: Solo::new(),
-            busy: None,
+            cell: None,
             busy_tag: id << 40,
-            served: None,
             key: 0,
             spare: None,
             table: None,
@@ -239,18 +247,18 @@ impl<'s> Worker<'s> {
     }
 
     fn mark_busy(&mut self) {
-        if let Some(b) = self.busy {
+        if let Some(c) = self.cell {
             self.busy_tag += 1;
-            b.store(self.busy_tag, std::sync::atomic::Ordering::Relaxed);
+            c.busy.store(self.busy_tag, std::sync::atomic::Ordering::Relaxed);
         }
     }
 
     /// Counts an answered request.
     fn count_request(&self) {
         use std::sync::atomic::Ordering::Relaxed;
-        match self.served {
+        match self.cell {
             // Single writer: a plain load and store, no locked instruction.
-            Some(c) => c.store(c.load(Relaxed) + 1, Relaxed),
+            Some(c) => c.served.store(c.served.load(Relaxed) + 1, Relaxed),
             None => {
                 self.engine.requests.fetch_add(1, Relaxed);
             }
@@ -258,8 +266,8 @@ impl<'s> Worker<'s> {
     }
 
     fn mark_idle(&self) {
-        if let Some(b) = self.busy {
-            b.store(0, std::sync::atomic::Ordering::Relaxed);
+        if let Some(c) = self.cell {
+            c.busy.store(0, std::sync::atomic::Ordering::Relaxed);
         }
     }
 }

@@ -46,8 +46,7 @@ impl Expiring for Conn {
 /// was given away.
 pub(crate) fn worker_main(shared: &Shared, id: usize) {
     let mut w = Worker::new(&shared.engine, id as u64 + 1);
-    w.busy = Some(&shared.seats.workers[id].busy);
-    w.served = Some(&shared.seats.workers[id].served);
+    w.cell = Some(&shared.seats.workers[id]);
     let mut events = mio::Events::with_capacity(64);
     let mut keys = Vec::with_capacity(64);
     while let Some((s, epoch)) = shared.seats.take(&shared.exit, id) {

@@ -3,9 +3,10 @@
 //! The monitor gives away the seat of a worker stuck in a handler.
 
 use std::collections::VecDeque;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Condvar, Mutex};
 
+use crate::connection::WorkerCell;
 use crate::io::lock;
 use crate::io::poller::Ready;
 
@@ -22,17 +23,6 @@ pub(crate) struct Seat {
 struct Standby {
     vacant: Vec<usize>,
     waiting: usize,
-}
-
-/// What a worker shows the monitor and the server's handle, on a cache line of its own: only
-/// that worker writes it, so a request costs no shared read-modify-write here.
-#[repr(align(64))]
-#[derive(Default)]
-pub(crate) struct WorkerCell {
-    /// A tag of the request being served, 0 when idle.
-    pub(crate) busy: AtomicU64,
-    /// Requests answered by this worker.
-    pub(crate) served: AtomicU64,
 }
 
 /// The seats (places on the poller) and the workers standing by.

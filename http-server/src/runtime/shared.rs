@@ -50,13 +50,13 @@ impl Shared {
         }
     }
 
-    /// True once a graceful shutdown has begun.
     /// Requests handled since startup: the workers' counts and the engine's (requests
     /// answered off the workers).
     pub(crate) fn requests(&self) -> u64 {
         self.engine.requests.load(Ordering::Relaxed) + self.seats.served()
     }
 
+    /// True once a graceful shutdown has begun.
     pub(crate) fn stopping(&self) -> bool {
         self.engine.stopping()
     }
