@@ -46,9 +46,9 @@ def free_port():
     return p
 
 
-def start(name, port):
-    cmd = ["taskset", "-c", "1"] + SERVERS[name] + [str(port)]
-    p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+def wait_listening(p, port, what, stop):
+    """Returns `p` once `port` accepts connections (10 s at most); otherwise stops it with
+    `stop(p)` and fails."""
     deadline = time.time() + 10
     while time.time() < deadline:
         try:
@@ -56,8 +56,14 @@ def start(name, port):
             return p
         except OSError:
             time.sleep(0.05)
-    p.kill()
-    raise RuntimeError(f"{name} did not start")
+    stop(p)
+    raise RuntimeError(f"{what} did not start")
+
+
+def start(name, port):
+    cmd = ["taskset", "-c", "1"] + SERVERS[name] + [str(port)]
+    p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return wait_listening(p, port, name, lambda p: p.kill())
 
 
 def cpu_ticks(pid):

@@ -28,9 +28,9 @@ Usage: bench/workloads.py [--rounds 3] [--duration 5] [--only static,upload,json
 `--server NAME=PATH` (repeatable) measures another build of workloads_server in every cell of
 ours, interleaved with it (for example a build before a change), as rows "label (NAME)".
 """
-import argparse, json, os, re, shutil, signal, socket, statistics, subprocess, sys, tempfile, time
+import argparse, json, os, re, shutil, signal, statistics, subprocess, sys, tempfile, time
 import urllib.request
-from servers import free_port, cpu_ticks  # the helpers the benches share
+from servers import free_port, cpu_ticks, wait_listening  # the helpers the benches share
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 # The `release-lto` build (fat LTO, one codegen unit, as the peers), else the release one.
@@ -48,15 +48,7 @@ ROUTE_PATHS = ["/api/v1/reviews/search", "/api/v1/reviews/42/history/7", "/admin
 def start(cmd, port):
     p = subprocess.Popen(["taskset", "-c", "1"] + cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                          start_new_session=True)
-    deadline = time.time() + 10
-    while time.time() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-            return p
-        except OSError:
-            time.sleep(0.05)
-    stop(p)
-    raise RuntimeError(f"{cmd[0]} did not start")
+    return wait_listening(p, port, cmd[0], stop)
 
 
 def stop(p):
