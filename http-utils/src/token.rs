@@ -132,10 +132,7 @@ pub(crate) fn lowercase_ascii(buf: &mut [u8], start: usize, end: usize) {
 fn lowercase_word(buf: &mut [u8], at: usize, keep: u64) {
     let Some(w) = buf.get_mut(at..at + 8).and_then(|s| <&mut [u8; 8]>::try_from(s).ok()) else { return };
     let x = u64::from_le_bytes(*w);
-    // Without their high bits, no byte carries into the next: a byte of 0x41 ('A') or more
-    // gets its high bit from the first sum, one of 0x5b (past 'Z') or more from the second.
-    let low = x & !HIGHS;
-    let upper = low.wrapping_add(ONES * 0x3f) & !low.wrapping_add(ONES * 0x25) & !x & HIGHS & keep;
+    let upper = within(x & !HIGHS, b'A', b'Z') & !x & keep;
     *w = (x | (upper >> 2)).to_le_bytes();
 }
 
@@ -158,13 +155,18 @@ pub(crate) fn tchar_run(b: &[u8]) -> usize {
 #[inline]
 fn name_bytes(x: u64) -> u64 {
     let low = x & !HIGHS;
-    let folded = low | (ONES * 0x20);
-    let letter = folded.wrapping_add(ONES * (0x80 - b'a' as u64))
-        & !folded.wrapping_add(ONES * (0x80 - b'z' as u64 - 1));
-    let digit =
-        low.wrapping_add(ONES * (0x80 - b'0' as u64)) & !low.wrapping_add(ONES * (0x80 - b'9' as u64 - 1));
+    let letter = within(low | (ONES * 0x20), b'a', b'z');
+    let digit = within(low, b'0', b'9');
     let dash = !(low ^ (ONES * u64::from(b'-'))).wrapping_add(ONES * 0x7f);
     (letter | digit | dash) & !x & HIGHS
+}
+
+/// Flags exactly the bytes of `low` (high bits clear) from `lo` to `hi` (`0 < lo <= hi < 0x80`):
+/// with no high bit set, no sum carries into the next byte, so a byte at `lo` or above gets its
+/// high bit from the first sum and one past `hi` from the second.
+#[inline]
+fn within(low: u64, lo: u8, hi: u8) -> u64 {
+    low.wrapping_add(ONES * u64::from(0x80 - lo)) & !low.wrapping_add(ONES * u64::from(0x7f - hi)) & HIGHS
 }
 
 #[cfg(test)]

@@ -117,11 +117,11 @@ impl BodyIn {
     /// Reads the rest of a body of known length from the socket straight into the body
     /// buffer (the read buffer is empty): the count read, and false when the body budget
     /// refuses the bytes. The declared length is trusted only as far as bytes arrive: the buffer
-    /// grows to at most four times what is there (each growth copies the body so far, so a
-    /// large body is copied about a third of its size in all, where doubling would copy it
-    /// whole), and never past the declared end, so
-    /// the next request's bytes are not read here (should the buffer hold more room than
-    /// asked, bytes past the body stay after it, for [`complete`]).
+    /// grows to at most [`GROWTH`] times what is there (each growth copies the body so far, so
+    /// a large body is copied about a third of its size in all, where doubling would copy it
+    /// whole), and never past the declared end, so the next request's bytes are not read here
+    /// (should the buffer hold more room than asked, bytes past the body stay after it, for
+    /// [`complete`]).
     fn read_direct(&mut self, io: &mut dyn crate::io::transport::Connection) -> io::Result<(usize, bool)> {
         let Kind::Length { left } = &mut self.kind else { return Ok((0, true)) };
         let have = self.buf.len();
