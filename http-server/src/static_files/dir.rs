@@ -1,7 +1,7 @@
 //! Serving a directory: a handler made of the decisions in [`static_files`](crate::static_files).
 //!
 //! [`Server::serve_dir`](crate::Server::serve_dir) registers one for a URL prefix;
-//! [`StaticDir`] makes one for any route.
+//! [`StaticDir`](crate::StaticDir) makes one for any route.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;

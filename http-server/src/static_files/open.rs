@@ -1,5 +1,5 @@
 //! Opening the file that a URL path names under a root: the decisions of
-//! [`resolve`](super::resolve), with the file opened.
+//! [`resolve`](crate::static_files::resolve), with the file opened.
 //!
 //! ```text
 //!   url path ──► safe segments ──► Linux: openat2(root, rel, BENEATH) ──► fstat ──► a file
@@ -13,8 +13,8 @@
 //! On Linux the kernel resolves the path relative to the root and refuses every step that
 //! would leave it (`RESOLVE_BENEATH`: `..` above the root, absolute links, `/proc` magic
 //! links), so a request costs one open of the file and one `fstat`, where
-//! [`resolve`](super::resolve) reads every link on the way (`realpath`) twice. The root
-//! itself is held open ([`RootCache`]) and opened again by path once that is a second old:
+//! [`resolve`](crate::static_files::resolve) reads every link on the way (`realpath`) twice. The root
+//! itself is held open ([`RootCache`](crate::static_files::open::RootCache)) and opened again by path once that is a second old:
 //! a root that appears later is found, and a root that is a link switched to another
 //! directory (a deploy) is followed within a second. Whatever the
 //! kernel refuses goes the portable way, which gives the precise answer: a link that stays
