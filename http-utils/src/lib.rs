@@ -69,6 +69,7 @@ mod params;
 mod parse;
 mod request;
 mod response;
+mod section;
 mod token;
 mod url;
 mod version;

@@ -230,19 +230,28 @@ fn parse_rest(
     target: (usize, usize),
     version: Version,
 ) -> Step<()> {
+    let target = buf.get(target.0..target.1).unwrap_or_default();
+    if let Some(used) = into.repeated_section(buf, next, limits) {
+        // The same fields as the last request parsed into this record: its headers stand.
+        if into.refill_line(method, target, version) {
+            return Ok(Parsed::Complete { value: (), used });
+        }
+        into.take_headers();
+        return err(ErrorKind::InvalidTarget, next);
+    }
     let mut fields = WireFields::reusing(next, into.take_headers());
     let parsed = parse_fields_into(buf, next, limits, false, &mut fields);
     if let Ok(Parsed::Complete { value: last_line, used }) = parsed {
-        return match fields.finish_request(buf, target) {
-            Some((headers, target)) => {
-                into.refill(method, target, version, headers);
-                Ok(Parsed::Complete { value: (), used })
-            }
-            None => {
-                into.set_headers(fields.into_spare());
-                err(ErrorKind::HeadTooLarge, last_line)
-            }
+        let Some(headers) = fields.finish(buf) else {
+            into.set_headers(fields.into_spare());
+            return err(ErrorKind::HeadTooLarge, last_line);
         };
+        let section = buf.get(next..used).unwrap_or_default();
+        if into.refill((method, target, version), headers, section, limits) {
+            return Ok(Parsed::Complete { value: (), used });
+        }
+        into.take_headers();
+        return err(ErrorKind::InvalidTarget, next);
     }
     into.set_headers(fields.into_spare());
     parsed.map(|_| Parsed::Partial)

@@ -5,7 +5,9 @@ use std::io::Read;
 use std::net::IpAddr;
 
 use crate::headers::Headers;
+use crate::limits::Limits;
 use crate::method::Method;
+use crate::section::RawSection;
 use crate::version::Version;
 
 /// A message body as a program supplies it: nothing, bytes in memory, or a stream.
@@ -124,6 +126,8 @@ pub struct Request {
     parts: UrlParts,
     version: Version,
     headers: Headers,
+    /// The bytes `headers` was parsed from, while it is unchanged.
+    section: RawSection,
     body: Body,
     ip: Option<IpAddr>,
     #[cfg(feature = "rustls")]
@@ -163,22 +167,52 @@ impl Request {
         }
         if self.headers.capacity_bytes() > KEEP_AT_MOST {
             self.headers = Headers::new();
+            self.section.forget();
         }
     }
 
     /// Takes the headers out (leaving none), to parse new ones into their buffers.
     pub(crate) fn take_headers(&mut self) -> Headers {
+        self.section.forget();
         std::mem::take(&mut self.headers)
     }
 
-    /// Makes this record a freshly parsed request, reusing its URL buffer.
-    pub(crate) fn refill(&mut self, method: Method, target: &str, version: Version, headers: Headers) {
-        self.method = method;
-        self.url.clear();
-        self.url.push_str(target);
-        self.parts = UrlParts::of(target);
-        self.version = version;
+    /// Where a header section at `at` in `buf` ends if it repeats, byte for byte, the one
+    /// this record's headers were parsed from (and `limits` pass it): the headers are then
+    /// those of the new request as they are.
+    #[inline]
+    pub(crate) fn repeated_section(&self, buf: &[u8], at: usize, limits: &Limits) -> Option<usize> {
+        self.section.repeated_in(buf, at, limits)
+    }
+
+    /// Makes this record a freshly parsed request, reusing its URL buffer, with `headers`
+    /// parsed from `section` within `limits`. False (and the record unchanged but for its
+    /// headers) when the target is not UTF-8.
+    pub(crate) fn refill(
+        &mut self,
+        (method, target, version): (Method, &[u8], Version),
+        headers: Headers,
+        section: &[u8],
+        limits: &Limits,
+    ) -> bool {
         self.headers = headers;
+        self.section.keep(section, limits);
+        self.refill_line(method, target, version)
+    }
+
+    /// Makes this record a freshly parsed request whose headers are the ones it holds (see
+    /// [`repeated_section`](Request::repeated_section)); the URL is copied only when it
+    /// changed. False (and the record unchanged) when the target is not UTF-8.
+    #[inline]
+    pub(crate) fn refill_line(&mut self, method: Method, target: &[u8], version: Version) -> bool {
+        if self.url.as_bytes() != target {
+            let Ok(target) = std::str::from_utf8(target) else { return false };
+            self.url.clear();
+            self.url.push_str(target);
+            self.parts = UrlParts::of(target);
+        }
+        self.method = method;
+        self.version = version;
         if !matches!(self.body, Body::Empty) {
             self.body = Body::Empty;
         }
@@ -187,6 +221,7 @@ impl Request {
         {
             self.tls_config = None;
         }
+        true
     }
 
     /// A request from its head's parts, with no body.
@@ -197,6 +232,7 @@ impl Request {
             url,
             version,
             headers,
+            section: RawSection::default(),
             body: Body::Empty,
             ip: None,
             #[cfg(feature = "rustls")]
@@ -209,12 +245,14 @@ impl Request {
     /// # Errors
     /// As [`Headers::append`].
     pub fn with_header(mut self, name: &str, value: &str) -> Result<Request, crate::Error> {
+        self.section.forget();
         self.headers.append(name, value)?;
         Ok(self)
     }
 
     /// Replaces the headers.
     pub fn with_headers(mut self, headers: Headers) -> Request {
+        self.section.forget();
         self.headers = headers;
         self
     }
@@ -259,6 +297,7 @@ impl Request {
 
     /// The header fields, to change them.
     pub fn headers_mut(&mut self) -> &mut Headers {
+        self.section.forget();
         &mut self.headers
     }
 
@@ -300,6 +339,7 @@ impl Request {
 
     /// `http:request-attributes-set!`
     pub fn set_headers(&mut self, headers: Headers) {
+        self.section.forget();
         self.headers = headers;
     }
 

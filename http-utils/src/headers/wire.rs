@@ -107,18 +107,6 @@ impl WireFields {
         Some(headers)
     }
 
-    /// Like [`finish`](WireFields::finish) for a request head, whose target (visible ASCII,
-    /// checked by the parser, at `target` in `buf`) comes before the fields. Returns the
-    /// headers and the target.
-    pub(crate) fn finish_request<'b>(
-        &mut self,
-        buf: &'b [u8],
-        target: (usize, usize),
-    ) -> Option<(Headers, &'b str)> {
-        let target = std::str::from_utf8(buf.get(target.0..target.1)?).ok()?;
-        Some((self.finish(buf)?, target))
-    }
-
     /// The buffers not made into headers (empty, with their capacity), for the next parse.
     pub(crate) fn into_spare(mut self) -> Headers {
         self.entries.clear();
