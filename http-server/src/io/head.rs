@@ -36,7 +36,8 @@ thread_local! {
 }
 
 /// The `Date` and `Server` lines every head carries, formatted once a second (and again
-/// when another server's name comes).
+/// when another server's name comes), and the last head written without fields of the
+/// handler's: a server answering alike request after request copies that head whole.
 #[derive(Default)]
 struct Stamp {
     date: DateCache,
@@ -44,10 +45,12 @@ struct Stamp {
     server: String,
     /// `\r\nDate: ...\r\nServer: ...\r\n` (without `Server` when the name is empty).
     lines: Vec<u8>,
+    last: LastHead,
 }
 
 impl Stamp {
-    fn push(&mut self, out: &mut Vec<u8>, secs: u64, server: &str) {
+    /// Formats the lines again if the second or the server's name changed since.
+    fn refresh(&mut self, secs: u64, server: &str) {
         if self.lines.is_empty() || self.secs != secs || self.server != server {
             self.lines.clear();
             self.lines.extend_from_slice(b"\r\nDate: ");
@@ -62,8 +65,71 @@ impl Stamp {
             self.secs = secs;
             self.server.clear();
             self.server.push_str(server);
+            self.last.key = None;
         }
-        out.extend_from_slice(&self.lines);
+    }
+}
+
+/// What decides a head with no fields of the handler's, but for its reason phrase, its
+/// `Content-Type` and the `Date` and `Server` lines.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct HeadKey {
+    version: Version,
+    status: u16,
+    framing: BodyFraming,
+    connection: ConnectionField,
+}
+
+/// A head written without fields of the handler's, and what it was made of.
+#[derive(Default)]
+struct LastHead {
+    /// `None` when nothing is kept (or the `Date` line changed since).
+    key: Option<HeadKey>,
+    reason: String,
+    content_type: Option<String>,
+    bytes: Vec<u8>,
+}
+
+impl LastHead {
+    /// Heads longer than this are not kept.
+    const KEEP_AT_MOST: usize = 1024;
+
+    fn key(head: &Head<'_>) -> HeadKey {
+        HeadKey {
+            version: head.version,
+            status: head.status,
+            framing: head.framing,
+            connection: head.connection,
+        }
+    }
+
+    /// The kept head, if it is `head`'s.
+    #[inline]
+    fn of(&self, head: &Head<'_>) -> Option<&[u8]> {
+        let same = self.key == Some(LastHead::key(head))
+            && self.reason == head.reason
+            && self.content_type.as_deref() == head.content_type;
+        same.then_some(self.bytes.as_slice())
+    }
+
+    /// Keeps `bytes`, the head written for `head`.
+    fn keep(&mut self, head: &Head<'_>, bytes: &[u8]) {
+        self.key = None;
+        if bytes.len() > LastHead::KEEP_AT_MOST {
+            return;
+        }
+        self.bytes.clear();
+        self.bytes.extend_from_slice(bytes);
+        self.reason.clear();
+        self.reason.push_str(head.reason);
+        match (&mut self.content_type, head.content_type) {
+            (Some(kept), Some(ct)) => {
+                kept.clear();
+                kept.push_str(ct);
+            }
+            (kept, ct) => *kept = ct.map(str::to_owned),
+        }
+        self.key = Some(LastHead::key(head));
     }
 }
 
@@ -187,6 +253,24 @@ fn is_managed(name: &str) -> bool {
 
 /// Serialises `head` into `out`.
 pub(crate) fn write_head(out: &mut Vec<u8>, head: &Head<'_>) {
+    STAMP.with(|cell| {
+        let stamp = &mut *cell.borrow_mut();
+        stamp.refresh(head.date, head.server);
+        if !head.headers.is_empty() {
+            return write_parts(out, head, &stamp.lines);
+        }
+        if let Some(bytes) = stamp.last.of(head) {
+            out.extend_from_slice(bytes);
+            return;
+        }
+        let start = out.len();
+        write_parts(out, head, &stamp.lines);
+        stamp.last.keep(head, out.get(start..).unwrap_or_default());
+    });
+}
+
+/// Writes `head` piece by piece, with `lines` (`Date` and `Server`) after the status line.
+fn write_parts(out: &mut Vec<u8>, head: &Head<'_>, lines: &[u8]) {
     // Room for a typical head, so that the pieces below rarely grow the buffer.
     out.reserve(256);
     out.extend_from_slice(head.version.as_str().as_bytes());
@@ -199,7 +283,7 @@ pub(crate) fn write_head(out: &mut Vec<u8>, head: &Head<'_>) {
         b' ',
     ]);
     push_clean(out, head.reason);
-    STAMP.with(|cell| cell.borrow_mut().push(out, head.date, head.server));
+    out.extend_from_slice(lines);
     if let Some(ct) = head.content_type {
         // Cleaned when it was set.
         out.extend_from_slice(b"Content-Type: ");
@@ -262,6 +346,52 @@ mod tests {
         assert!(s.starts_with("HTTP/1.1 200 OK??Evil: 1\r\nDate: Sun, 06 Nov 1994 08:49:37 GMT\r\n"), "{s}");
         assert!(s.ends_with("\r\nServer: t\r\nContent-Type: text/plain\r\nx-a: 1\r\nContent-Length: 13\r\nConnection: close\r\n\r\n"), "{s}");
         assert_eq!(s.matches("Content-Length").count(), 1);
+    }
+
+    /// Heads written one after another, each differing from the one before in one thing,
+    /// come out as the same head written piece by piece (nothing stale from the head kept).
+    #[test]
+    fn a_kept_head_is_used_only_for_the_same_head() {
+        let none = Headers::new();
+        let mut one = Headers::new();
+        one.append("X-A", "1").unwrap();
+        let base = Head {
+            date: 784111777,
+            version: Version::Http11,
+            status: 200,
+            reason: "OK",
+            server: "s",
+            content_type: Some("text/html"),
+            headers: &none,
+            framing: BodyFraming::Length(22),
+            connection: ConnectionField::Omit,
+        };
+        let heads = [
+            Head { ..base },
+            Head { ..base },
+            Head { date: 784111778, ..base },
+            Head { server: "other", ..base },
+            Head { version: Version::Http10, ..base },
+            Head { status: 404, ..base },
+            Head { reason: "Fine", ..base },
+            Head { content_type: Some("text/plain"), ..base },
+            Head { content_type: None, ..base },
+            Head { framing: BodyFraming::Length(23), ..base },
+            Head { framing: BodyFraming::Chunked, ..base },
+            Head { connection: ConnectionField::Close, ..base },
+            Head { headers: &one, ..base },
+            Head { ..base },
+        ];
+        // Each after the first head, so that the one kept is the first's.
+        for (i, head) in heads.iter().flat_map(|h| [&heads[0], h]).enumerate() {
+            let mut kept = b"before".to_vec();
+            write_head(&mut kept, head);
+            let mut fresh = b"before".to_vec();
+            let mut stamp = Stamp::default();
+            stamp.refresh(head.date, head.server);
+            write_parts(&mut fresh, head, &stamp.lines);
+            assert_eq!(String::from_utf8_lossy(&kept), String::from_utf8_lossy(&fresh), "head {i}");
+        }
     }
 
     #[test]
