@@ -70,8 +70,7 @@ fn smaller_limits_refuse_a_repeated_section_as_a_fresh_parse_does() {
         b"GET / HTTP/1.1\r\nHost: h\r\nX-Long: 0123456789012345678901234567890\r\nA: 1\r\nB: 2\r\n\r\n";
     let mut r = Request::new(Method::Get, "/");
     same_as_fresh(&mut r, head, &Limits::default()).unwrap();
-    let mut fewer = Limits::default();
-    fewer.max_headers = 3;
+    let fewer = Limits { max_headers: 3, ..Limits::default() };
     for limits in [SMALL, fewer, Limits { max_head: 40, ..Limits::default() }] {
         assert!(parse_request_head(head, &limits).is_err());
         same_as_fresh(&mut r, head, &limits).unwrap();
