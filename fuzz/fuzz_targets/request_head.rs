@@ -1,7 +1,8 @@
 //! `parse_request_head` under default and tiny limits, whole and cut at a chosen offset; and
 //! `parse_request_head_into` a record used before, which must give what a fresh parse gives:
 //! after a cut prefix, again for the same bytes (the record's header section repeats), under
-//! the other limits, and with another request line before the same fields.
+//! the other limits, and with another request line before the same fields (with the same
+//! answers from `check_host`, `request_framing` and `wants_keep_alive`).
 
 #![no_main]
 
@@ -21,6 +22,15 @@ fn same_as_fresh(r: &mut Request, msg: &[u8], limits: &Limits) {
             assert_eq!((f.path(), f.query()), (r.path(), r.query()));
             assert_eq!(f.headers(), r.headers());
             assert!(r.body().is_empty() && r.ip().is_none());
+            // What a server asks of the head, worked out once for a repeated section.
+            let facts = |q: &Request| {
+                (
+                    http_utils::check_host(q).map_err(|e| (e.kind(), e.offset())),
+                    http_utils::request_framing(q).map_err(|e| (e.kind(), e.offset())),
+                    q.wants_keep_alive(),
+                )
+            };
+            assert_eq!(facts(f), facts(r));
         }
         (Ok(Parsed::Partial), Ok(Parsed::Partial)) => {}
         (Err(e), Err(g)) => assert_eq!((e.kind(), e.offset()), (g.kind(), g.offset())),

@@ -19,11 +19,13 @@
 //! response head, where a user agent must accept it (RFC 9112 §5.2), each fold becomes spaces.
 
 use crate::error::{Error, ErrorKind};
+use crate::framing::framing_of;
 use crate::headers::{Headers, WireFields};
 use crate::limits::Limits;
 use crate::method::Method;
-use crate::request::Request;
+use crate::request::{keep_alive, Request};
 use crate::response::ResponseHead;
+use crate::section::Facts;
 use crate::token::{field_vchar_run, is_field_vchar, target_char_run, tchar_run};
 use crate::version::Version;
 
@@ -234,6 +236,7 @@ fn parse_rest(
     if let Some(used) = into.repeated_section(buf, next, limits) {
         // The same fields as the last request parsed into this record: its headers stand.
         if into.refill_line(method, target, version) {
+            note_facts(into);
             return Ok(Parsed::Complete { value: (), used });
         }
         into.take_headers();
@@ -248,6 +251,7 @@ fn parse_rest(
         };
         let section = buf.get(next..used).unwrap_or_default();
         if into.refill((method, target, version), headers, section, limits) {
+            note_facts(into);
             return Ok(Parsed::Complete { value: (), used });
         }
         into.take_headers();
@@ -523,14 +527,37 @@ static HOST_CHAR: [bool; 256] = {
 /// # Errors
 /// `InvalidHost` (400).
 pub fn check_host(req: &Request) -> Result<(), Error> {
+    let wrong = match req.facts() {
+        Some(facts) => facts.host,
+        None => host_error(req),
+    };
+    wrong.map_or(Ok(()), |kind| err(kind, 0))
+}
+
+/// What [`check_host`] finds wrong with the request, if anything.
+fn host_error(req: &Request) -> Option<ErrorKind> {
     let Ok(first) = req.headers().single("host") else {
-        return err(ErrorKind::InvalidHost, 0);
+        return Some(ErrorKind::InvalidHost);
     };
     match first {
-        None if req.version() == Version::Http11 => err(ErrorKind::InvalidHost, 0),
-        None => Ok(()),
-        Some(h) if h.bytes().all(|c| HOST_CHAR[c as usize]) => Ok(()),
-        Some(_) => err(ErrorKind::InvalidHost, 0),
+        None if req.version() == Version::Http11 => Some(ErrorKind::InvalidHost),
+        None => None,
+        Some(h) if h.bytes().all(|c| HOST_CHAR[usize::from(c)]) => None,
+        Some(_) => Some(ErrorKind::InvalidHost),
+    }
+}
+
+/// Works out what a server asks of a request just parsed, unless known already for its
+/// headers (see [`Facts`]).
+fn note_facts(req: &mut Request) {
+    if req.keeps_section() && req.facts().is_none() {
+        let facts = Facts {
+            version: req.version(),
+            host: host_error(req),
+            framing: framing_of(req),
+            keep_alive: keep_alive(req.version(), req.headers()),
+        };
+        req.note_facts(facts);
     }
 }
 

@@ -7,7 +7,7 @@ use std::net::IpAddr;
 use crate::headers::Headers;
 use crate::limits::Limits;
 use crate::method::Method;
-use crate::section::RawSection;
+use crate::section::{Facts, RawSection};
 use crate::version::Version;
 
 /// A message body as a program supplies it: nothing, bytes in memory, or a stream.
@@ -183,6 +183,24 @@ impl Request {
     #[inline]
     pub(crate) fn repeated_section(&self, buf: &[u8], at: usize, limits: &Limits) -> Option<usize> {
         self.section.repeated_in(buf, at, limits)
+    }
+
+    /// What a server asks of the headers, when worked out since they were parsed (and for
+    /// the request's version).
+    #[inline]
+    pub(crate) fn facts(&self) -> Option<&Facts> {
+        self.section.facts(self.version)
+    }
+
+    /// True while the bytes the headers were parsed from are kept (facts about them can be
+    /// noted).
+    pub(crate) fn keeps_section(&self) -> bool {
+        self.section.is_kept()
+    }
+
+    /// Notes what a server asks of the headers just parsed.
+    pub(crate) fn note_facts(&mut self, facts: Facts) {
+        self.section.note_facts(facts);
     }
 
     /// Makes this record a freshly parsed request, reusing its URL buffer, with `headers`
@@ -392,6 +410,9 @@ impl Request {
     /// Whether the connection may stay open after this request: the version's default, changed
     /// by `Connection: close` or `Connection: keep-alive`.
     pub fn wants_keep_alive(&self) -> bool {
+        if let Some(f) = self.facts() {
+            return f.keep_alive;
+        }
         keep_alive(self.version, &self.headers)
     }
 }

@@ -1,8 +1,12 @@
 //! The header section a request record was parsed from, kept so that the next request
 //! parsed into the same record with the same section (what a client on a kept-alive
-//! connection sends request after request) takes the record's headers as they are.
+//! connection sends request after request) takes the record's headers as they are, and
+//! what a server asks of them, worked out once for them.
 
+use crate::error::ErrorKind;
+use crate::framing::kind::Framing;
 use crate::limits::Limits;
+use crate::version::Version;
 
 /// The received bytes of the header section a request's headers were parsed from (up to
 /// and including the empty line), while the headers are still exactly what was parsed;
@@ -13,6 +17,21 @@ pub(crate) struct RawSection {
     /// The limits it was parsed within: the same bytes pass any limits at least as large.
     max_header_line: usize,
     max_headers: usize,
+    /// What the headers say, for a request of this version.
+    facts: Option<Facts>,
+}
+
+/// What a server asks of every request head, for headers parsed from the kept section and
+/// the version they came with: the answers of [`check_host`](crate::check_host),
+/// [`request_framing`](crate::request_framing) and
+/// [`wants_keep_alive`](crate::Request::wants_keep_alive).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Facts {
+    pub version: Version,
+    /// The error `check_host` gives, if any.
+    pub host: Option<ErrorKind>,
+    pub framing: Result<Framing, ErrorKind>,
+    pub keep_alive: bool,
 }
 
 /// Sections longer than this are not kept (a copy would cost more than it saves).
@@ -22,6 +41,7 @@ impl RawSection {
     /// Remembers `bytes` as the section just parsed within `limits`.
     pub(crate) fn keep(&mut self, bytes: &[u8], limits: &Limits) {
         self.bytes.clear();
+        self.facts = None;
         if bytes.len() <= KEEP_AT_MOST {
             self.bytes.extend_from_slice(bytes);
             self.max_header_line = limits.max_header_line;
@@ -33,6 +53,26 @@ impl RawSection {
     #[inline]
     pub(crate) fn forget(&mut self) {
         self.bytes.clear();
+        self.facts = None;
+    }
+
+    /// True while a section is kept.
+    pub(crate) fn is_kept(&self) -> bool {
+        !self.bytes.is_empty()
+    }
+
+    /// The facts of the headers as they are, when known for `version`.
+    #[inline]
+    pub(crate) fn facts(&self, version: Version) -> Option<&Facts> {
+        self.facts.as_ref().filter(|f| f.version == version)
+    }
+
+    /// Notes the facts of the headers, parsed from the kept section (nothing is noted when
+    /// no section is kept: the headers may change unseen).
+    pub(crate) fn note_facts(&mut self, facts: Facts) {
+        if !self.bytes.is_empty() {
+            self.facts = Some(facts);
+        }
     }
 
     /// Where the section ends in `buf` if the bytes at `at` repeat the kept section and

@@ -3,7 +3,10 @@
 //! must still be a fresh parse's, whatever came before, whatever changed the headers in
 //! between, under whatever limits.
 
-use http_utils::{parse_request_head, parse_request_head_into, Limits, Method, Parsed, Request};
+use http_utils::{
+    check_host, parse_request_head, parse_request_head_into, request_framing, Limits, Method, Parsed,
+    Request, Version,
+};
 use proptest::prelude::*;
 
 /// Parses `msg` into `r` and asserts the outcome is a fresh parse's.
@@ -17,11 +20,25 @@ fn same_as_fresh(r: &mut Request, msg: &[u8], limits: &Limits) -> Result<(), Tes
             prop_assert_eq!((f.path(), f.query()), (r.path(), r.query()));
             prop_assert_eq!(f.headers(), r.headers());
             prop_assert!(r.body().is_empty() && r.ip().is_none());
+            same_facts(f, r)?;
         }
         (Ok(Parsed::Partial), Ok(Parsed::Partial)) => {}
         (Err(e), Err(g)) => prop_assert_eq!((e.kind(), e.offset()), (g.kind(), g.offset())),
         _ => prop_assert!(false, "{:?}: fresh {:?}, reused {:?}", String::from_utf8_lossy(msg), fresh, again),
     }
+    Ok(())
+}
+
+/// What a server asks of a request is the same for `a` and `b`.
+fn same_facts(a: &Request, b: &Request) -> Result<(), TestCaseError> {
+    let kinds = |r: &Request| {
+        (
+            check_host(r).map_err(|e| (e.kind(), e.offset())),
+            request_framing(r).map_err(|e| (e.kind(), e.offset(), e.status())),
+            r.wants_keep_alive(),
+        )
+    };
+    prop_assert_eq!(kinds(a), kinds(b));
     Ok(())
 }
 
@@ -95,6 +112,12 @@ fn head() -> impl Strategy<Value = Vec<u8>> {
         Just("Bad Name: 1\r\n"),
         Just("Latin: caf\u{e9}\r\n"),
         Just("X-Bare: lf\n"),
+        Just("Host: bad/host\r\n"),
+        Just("Transfer-Encoding: chunked\r\n"),
+        Just("Transfer-Encoding: gzip\r\n"),
+        Just("Content-Length: 7\r\n"),
+        Just("Connection: close\r\n"),
+        Just("Expect: 100-continue\r\n"),
     ];
     (line, proptest::collection::vec(field, 0..5), any::<bool>()).prop_map(|(line, fields, end)| {
         let mut b = line.into_bytes();
@@ -115,6 +138,7 @@ enum Between {
     AppendHeader,
     RemoveHost,
     SetUrl,
+    SetVersion,
     Cut(usize),
 }
 
@@ -127,7 +151,7 @@ proptest! {
     fn a_record_parsed_into_again_and_again_parses_as_fresh(
         steps in proptest::collection::vec((head(), any::<bool>(), prop_oneof![
             Just(Between::Nothing), Just(Between::Nothing), Just(Between::AppendHeader),
-            Just(Between::RemoveHost), Just(Between::SetUrl), (0usize..80).prop_map(Between::Cut),
+            Just(Between::RemoveHost), Just(Between::SetUrl), Just(Between::SetVersion), (0usize..80).prop_map(Between::Cut),
         ]), 1..12),
     ) {
         let mut r = Request::new(Method::Get, "/start");
@@ -138,6 +162,14 @@ proptest! {
                 Between::AppendHeader => { let _ = r.headers_mut().append("X-Between", "1"); }
                 Between::RemoveHost => { r.headers_mut().remove("host"); }
                 Between::SetUrl => r.set_url("/elsewhere"),
+                Between::SetVersion => {
+                    // The record's version changed, its headers not: what they mean may.
+                    let v = if r.version() == Version::Http10 { Version::Http11 } else { Version::Http10 };
+                    r.set_version(v);
+                    let mut fresh = Request::new(r.method().clone(), r.url()).with_version(v);
+                    fresh.set_headers(r.headers().clone());
+                    same_facts(&fresh, &r)?;
+                }
                 Between::Cut(n) => { let _ = parse_request_head_into(&msg[..n.min(msg.len())], &limits, &mut r); }
             }
             same_as_fresh(&mut r, &msg, &limits)?;

@@ -26,34 +26,8 @@ use crate::request::Request;
 use crate::response::ResponseHead;
 use crate::version::Version;
 
-/// How a message body is delimited.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Framing {
-    /// There is no body.
-    None,
-    /// Exactly this many bytes follow the head.
-    Length(u64),
-    /// The body is a sequence of chunks ending with a zero-size chunk and trailers.
-    Chunked,
-    /// The body runs until the peer closes the connection (responses only).
-    UntilClose,
-}
-
-impl Framing {
-    /// True when the connection cannot carry another message after this body.
-    pub fn is_close_delimited(self) -> bool {
-        self == Framing::UntilClose
-    }
-
-    /// The exact body length when the framing states it: 0 for `None`, `n` for `Length(n)`.
-    pub fn known_length(self) -> Option<u64> {
-        match self {
-            Framing::None => Some(0),
-            Framing::Length(n) => Some(n),
-            Framing::Chunked | Framing::UntilClose => None,
-        }
-    }
-}
+pub(crate) mod kind;
+pub use kind::Framing;
 
 fn err<T>(kind: ErrorKind) -> Result<T, Error> {
     Err(Error::protocol(kind, 0))
@@ -90,27 +64,36 @@ fn length_framing(headers: &Headers) -> Result<Option<Framing>, Error> {
 /// - `UnsupportedTransferCoding` (501): a coding other than `chunked` is applied under it;
 /// - `InvalidContentLength`, `ConflictingContentLength`: see [`Headers::content_length`].
 pub fn request_framing(req: &Request) -> Result<Framing, Error> {
+    let framing = match req.facts() {
+        Some(facts) => facts.framing,
+        None => framing_of(req),
+    };
+    framing.map_err(|kind| Error::protocol(kind, 0))
+}
+
+/// [`request_framing`] worked out from the request's version and headers.
+pub(crate) fn framing_of(req: &Request) -> Result<Framing, ErrorKind> {
     let headers = req.headers();
     if headers.contains("transfer-encoding") {
         if headers.contains("content-length") {
-            return err(ErrorKind::ContentLengthWithTransferEncoding);
+            return Err(ErrorKind::ContentLengthWithTransferEncoding);
         }
         if req.version() == Version::Http10 {
-            return err(ErrorKind::TransferEncodingInHttp10);
+            return Err(ErrorKind::TransferEncodingInHttp10);
         }
         let codings = headers.transfer_codings();
         let Some((last, before)) = codings.split_last() else {
-            return err(ErrorKind::ChunkedNotFinal);
+            return Err(ErrorKind::ChunkedNotFinal);
         };
         if last != "chunked" || before.iter().any(|c| c == "chunked") {
-            return err(ErrorKind::ChunkedNotFinal);
+            return Err(ErrorKind::ChunkedNotFinal);
         }
         if !before.is_empty() {
-            return err(ErrorKind::UnsupportedTransferCoding);
+            return Err(ErrorKind::UnsupportedTransferCoding);
         }
         return Ok(Framing::Chunked);
     }
-    Ok(length_framing(headers)?.unwrap_or(Framing::None))
+    Ok(headers.content_length()?.map_or(Framing::None, Framing::Length))
 }
 
 /// True when a response with `status` to a request with `request_method` carries a body
