@@ -1,6 +1,7 @@
 #!/bin/sh
 # Debian's nginx as a peer for the benches, one process (no master, one worker), no access log:
-#   nginx_peer.sh --port N              `Hello, world!` from `return 200` (bench/servers.py)
+#   nginx_peer.sh --port N              `<h1>Hello, world!</h1>` (HTML, as the hello example) from
+#                                       `return 200` (bench/servers.py)
 #   nginx_peer.sh --port N --root DIR   DIR served at / (so DIR/static/x is /static/x), with
 #                                       `sendfile on` and `tcp_nopush on` as in Debian's packaged
 #                                       nginx.conf, default ETag and Last-Modified (bench/workloads.py)
@@ -29,8 +30,8 @@ else
     site="server {
         listen 127.0.0.1:$port reuseport backlog=4096;
         location / {
-            default_type \"text/plain; charset=utf-8\";
-            return 200 \"Hello, world!\";
+            default_type \"text/html; charset=utf-8\";
+            return 200 \"<h1>Hello, world!</h1>\";
         }
     }"
 fi

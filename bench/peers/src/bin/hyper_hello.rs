@@ -1,4 +1,5 @@
-//! Hello world on hyper 1.x with tokio's multi-threaded runtime (one worker per allowed CPU).
+//! Hello world on hyper 1.x with tokio's multi-threaded runtime (one worker per allowed CPU):
+//! the same body and `Content-Type` as the hello example.
 use std::convert::Infallible;
 
 use http_body_util::Full;
@@ -6,8 +7,8 @@ use hyper::body::Bytes;
 use hyper::{Request, Response};
 
 async fn hello(_: Request<hyper::body::Incoming>) -> Result<Response<Full<Bytes>>, Infallible> {
-    let mut r = Response::new(Full::new(Bytes::from_static(b"Hello, world!")));
-    r.headers_mut().insert("content-type", "text/plain".parse().unwrap());
+    let mut r = Response::new(Full::new(Bytes::from_static(b"<h1>Hello, world!</h1>")));
+    r.headers_mut().insert("content-type", "text/html; charset=utf-8".parse().unwrap());
     Ok(r)
 }
 

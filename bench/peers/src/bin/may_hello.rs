@@ -1,5 +1,6 @@
 //! may_minihttp's hello world (stackful coroutines on `may`), for `bench/servers.py`:
-//! `may_hello --port N`. One `may` worker, like the other servers pinned to one CPU.
+//! `may_hello --port N`. One `may` worker, like the other servers pinned to one CPU. The same
+//! body and `Content-Type` as the hello example (`<h1>Hello, world!</h1>`, HTML).
 
 use std::io;
 
@@ -10,8 +11,8 @@ struct Hello;
 
 impl HttpService for Hello {
     fn call(&mut self, _req: Request, rsp: &mut Response) -> io::Result<()> {
-        rsp.header("Content-Type: text/plain; charset=utf-8");
-        rsp.body("Hello, world!");
+        rsp.header("Content-Type: text/html; charset=utf-8");
+        rsp.body("<h1>Hello, world!</h1>");
         Ok(())
     }
 }
