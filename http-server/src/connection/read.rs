@@ -88,7 +88,9 @@ pub(super) fn http(w: &mut Worker<'_>, conn: &mut Conn, hangup: bool) -> Outcome
     let engine = w.engine;
     let limits = engine.wire.limits;
     let max_buffer = limits.max_head + READ_BUF;
-    conn.phase = Phase::Head;
+    if !matches!(conn.phase, Phase::Head) {
+        conn.phase = Phase::Head;
+    }
     if let Some(t) = conn.head_started {
         if engine.site.clock.now().saturating_duration_since(t) >= engine.wire.timeouts.header {
             error_response(w, 408, "Request Timeout", Version::Http11);

@@ -527,7 +527,7 @@ fn send(
             (head.status, head.sent, None)
         }
         None => {
-            if r.close || r.headers.connection_has("close") {
+            if r.close || !r.headers.is_empty() && r.headers.connection_has("close") {
                 *close = close.or(Some(CloseReason::RequestedByHandler));
             }
             #[cfg(feature = "gzip")]

@@ -159,7 +159,9 @@ fn write_some(
 fn next(w: &mut Worker<'_>, conn: &mut Conn, then: Then, done: Outcome) -> Option<Outcome> {
     match then {
         Then::Next(Phase::Head) => {
-            conn.phase = Phase::Head;
+            if !matches!(conn.phase, Phase::Head) {
+                conn.phase = Phase::Head;
+            }
             None
         }
         Then::Next(phase) => {
