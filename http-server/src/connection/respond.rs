@@ -392,7 +392,7 @@ pub(super) fn run(w: &mut Worker<'_>, conn: &mut Conn, adm: Admitted) -> Step {
             r
         }
     });
-    let response = respond(&mut cx, first, true);
+    let mut response = respond(&mut cx, first, true);
     close = run_close(engine, cx.panicked, close);
     // Whatever the handler left of the body must go before the next request can be read.
     if cx.body_failed {
@@ -416,15 +416,14 @@ pub(super) fn run(w: &mut Worker<'_>, conn: &mut Conn, adm: Admitted) -> Step {
         }
     }
 
-    let mut response = response;
     vet(&mut cx, &mut response, close);
     if response.is_upgrade() {
         linger = false;
     }
-    let Context { request, body, written, deferred, stream_share: share, .. } = cx;
-    if let Some(pending) = deferred {
-        if written.is_none() {
+    if let Some(pending) = cx.deferred.take() {
+        if cx.written.is_none() {
             // The answer comes from a responder: the worker is free now.
+            let Context { request, stream_share: share, .. } = cx;
             w.mark_idle();
             w.count_request();
             let waiting = Waiting { pending, request: Some(request), close, linger, started, share };
@@ -432,8 +431,18 @@ pub(super) fn run(w: &mut Worker<'_>, conn: &mut Conn, adm: Admitted) -> Step {
         }
         pending.abandon();
     }
-    let mut wire = body.into_inner();
-    let sent = send(engine, &mut wire, &request, &conn.peer, &method, version, written, response, &mut close);
+    let written = cx.written.take();
+    let sent = send(
+        engine,
+        cx.body.get_mut(),
+        &cx.request,
+        &conn.peer,
+        (&method, version),
+        written,
+        &mut response,
+        &mut close,
+    );
+    let Context { request, .. } = cx;
     if !rejected {
         w.count_request();
     }
@@ -490,16 +499,24 @@ fn answer_waiting(w: &mut Worker<'_>, conn: &mut Conn, mut waiting: Waiting, ver
             *head
         }
     };
-    let response = respond(&mut cx, Some(first), false);
+    let mut response = respond(&mut cx, Some(first), false);
     let mut close = run_close(engine, cx.panicked, waiting.close);
-    let mut response = response;
     vet(&mut cx, &mut response, close);
-    let Context { request, body, written, deferred, .. } = cx;
-    if let Some(p) = deferred {
+    if let Some(p) = cx.deferred.take() {
         p.abandon();
     }
-    let mut wire = body.into_inner();
-    let sent = send(engine, &mut wire, &request, &conn.peer, &method, version, written, response, &mut close);
+    let written = cx.written.take();
+    let sent = send(
+        engine,
+        cx.body.get_mut(),
+        &cx.request,
+        &conn.peer,
+        (&method, version),
+        written,
+        &mut response,
+        &mut close,
+    );
+    let Context { request, .. } = cx;
     answered(w, (generation, table), request, &conn.peer, sent, waiting.started, close, waiting.linger)
 }
 
@@ -511,10 +528,9 @@ fn send(
     wire: &mut Wire<'_>,
     request: &Request,
     peer: &PeerAddr,
-    method: &Method,
-    version: Version,
+    (method, version): (&Method, Version),
     written: Option<WrittenHead>,
-    mut r: Response,
+    r: &mut Response,
     close: &mut Option<CloseReason>,
 ) -> (u16, u64, Option<OutBody>) {
     match written {
@@ -532,12 +548,12 @@ fn send(
             }
             #[cfg(feature = "gzip")]
             if engine.settings.compression {
-                crate::handler::compress::maybe_gzip(&mut r, method, request.headers());
+                crate::handler::compress::maybe_gzip(r, method, request.headers());
             }
             let status = r.status;
             // A streamed body runs user code (a writer): keep its panics in.
             let written = catch_unwind(AssertUnwindSafe(|| {
-                write_response(&engine.site, wire, method, version, &mut r, close)
+                write_response(&engine.site, wire, method, version, r, close)
             }));
             match written {
                 Ok(Ok(sent)) => (status, sent.bytes, sent.body),
