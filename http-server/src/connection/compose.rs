@@ -40,12 +40,12 @@ pub(super) fn error_response(w: &mut Worker<'_>, status: u16, message: &str, ver
     let p = plan(engine.site.protocol, version, &Method::Get, status, Some(html.len() as u64), true, true);
     write_head(
         &mut w.wbuf,
+        &mut w.heads,
         &Head {
             date: engine.site.clock.unix_secs(),
             version: engine.site.protocol,
             status,
             reason: http_utils::reason_phrase(status),
-            server: &engine.site.server_name,
             content_type: Some("text/html; charset=utf-8"),
             headers: &Headers::new(),
             framing: p.framing,
@@ -178,12 +178,12 @@ fn write_response_head(site: &Site, wire: &mut Wire<'_>, r: &Response, p: Plan) 
     let reason = r.reason();
     write_head(
         wire.wbuf,
+        wire.heads,
         &Head {
             date: site.clock.unix_secs(),
             version: site.protocol,
             status: r.status,
             reason,
-            server: &site.server_name,
             content_type: r.content_type.as_deref(),
             headers: &r.headers,
             framing: p.framing,

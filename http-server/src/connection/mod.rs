@@ -48,6 +48,7 @@ use std::time::Instant;
 use crate::handler::context::Table;
 pub use crate::handler::hooks::CloseReason;
 use crate::handler::hooks::ErrorEvent;
+use crate::io::head::HeadCache;
 use crate::io::poller::Solo;
 use crate::io::transport::{Connection, PeerAddr};
 use crate::io::wire::ReadBuf;
@@ -192,6 +193,8 @@ pub(crate) struct Worker<'s> {
     pub engine: &'s Engine,
     pub rbuf: ReadBuf,
     pub wbuf: Vec<u8>,
+    /// The `Date` and `Server` lines and the last head written, for the heads in `wbuf`.
+    pub heads: HeadCache,
     /// A body to send after what `wbuf` holds (too large to copy there, or streamed).
     pub body: Option<OutBody>,
     /// The log record of the response whose body is in `body`.
@@ -217,6 +220,7 @@ impl<'s> Worker<'s> {
             engine,
             rbuf: ReadBuf::new(),
             wbuf: Vec::with_capacity(8 * 1024),
+            heads: HeadCache::new(&engine.site.server_name),
             body: None,
             late_log: None,
             solo: Solo::new(),

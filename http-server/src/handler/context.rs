@@ -499,12 +499,12 @@ impl<'a> Context<'a> {
         let wire = self.body.get_mut();
         write_head(
             wire.wbuf,
+            wire.heads,
             &Head {
                 date: site.clock.unix_secs(),
                 version: site.protocol,
                 status: code,
                 reason: message,
-                server: &site.server_name,
                 content_type: content_type.as_deref(),
                 headers: &fields,
                 framing,

@@ -1,8 +1,6 @@
 //! Writing response heads into a buffer: status line, `Date` (cached per second), `Server`,
 //! the handler's fields, framing and `Connection`.
 
-use std::cell::RefCell;
-
 use http_utils::{response_has_body, DateCache, Headers, Method, Version};
 
 /// How the body after a head is delimited, as the server decided it.
@@ -31,47 +29,55 @@ pub(crate) enum ConnectionField {
     Upgrade,
 }
 
-thread_local! {
-    static STAMP: RefCell<Stamp> = RefCell::new(Stamp::default());
-}
-
-/// The `Date` and `Server` lines every head carries, formatted once a second (and again
-/// when another server's name comes), and the last head written without fields of the
-/// handler's: a server answering alike request after request copies that head whole.
-#[derive(Default)]
-struct Stamp {
+/// What a worker keeps to write response heads of one server: the `Date` and `Server`
+/// lines every head carries, formatted once a second, and the last head written without
+/// fields of the handler's (a server answering alike request after request copies that
+/// head whole).
+pub(crate) struct HeadCache {
+    /// The `Server` name, cleaned of bytes a field value cannot have (see [`cleaned`]);
+    /// empty: no `Server` field.
+    server: String,
     date: DateCache,
     secs: u64,
-    server: String,
-    /// `\r\nDate: ...\r\nServer: ...\r\n` (without `Server` when the name is empty).
+    /// `\r\nDate: ...\r\nServer: ...\r\n` (without `Server` when the name is empty);
+    /// empty until the first head.
     lines: Vec<u8>,
     last: LastHead,
 }
 
-impl Stamp {
-    /// Formats the lines again if the second or the server's name changed since.
-    fn refresh(&mut self, secs: u64, server: &str) {
-        if self.lines.is_empty() || self.secs != secs || self.server != server {
+impl HeadCache {
+    /// A cache for heads with `server` (cleaned) as their `Server` field.
+    pub(crate) fn new(server: &str) -> HeadCache {
+        HeadCache {
+            server: server.to_owned(),
+            date: DateCache::default(),
+            secs: 0,
+            lines: Vec::new(),
+            last: LastHead::default(),
+        }
+    }
+
+    /// Formats the lines again if the second changed since.
+    #[inline]
+    fn refresh(&mut self, secs: u64) {
+        if self.lines.is_empty() || self.secs != secs {
             self.lines.clear();
             self.lines.extend_from_slice(b"\r\nDate: ");
             self.lines.extend_from_slice(self.date.at(secs).as_bytes());
             self.lines.extend_from_slice(b"\r\n");
-            if !server.is_empty() {
-                // Cleaned when the server was built.
+            if !self.server.is_empty() {
                 self.lines.extend_from_slice(b"Server: ");
-                self.lines.extend_from_slice(server.as_bytes());
+                self.lines.extend_from_slice(self.server.as_bytes());
                 self.lines.extend_from_slice(b"\r\n");
             }
             self.secs = secs;
-            self.server.clear();
-            self.server.push_str(server);
             self.last.key = None;
         }
     }
 }
 
 /// What decides a head with no fields of the handler's, but for its reason phrase, its
-/// `Content-Type` and the `Date` and `Server` lines.
+/// `Content-Type` and the `Date` line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct HeadKey {
     version: Version,
@@ -237,8 +243,6 @@ pub(crate) struct Head<'a> {
     pub status: u16,
     pub reason: &'a str,
     /// Cleaned of bytes a field value cannot have (see [`cleaned`]).
-    pub server: &'a str,
-    /// Cleaned as `server` is.
     pub content_type: Option<&'a str>,
     pub headers: &'a Headers,
     pub framing: BodyFraming,
@@ -251,22 +255,19 @@ fn is_managed(name: &str) -> bool {
     matches!(name, "content-length" | "transfer-encoding" | "connection" | "date" | "server" | "keep-alive")
 }
 
-/// Serialises `head` into `out`.
-pub(crate) fn write_head(out: &mut Vec<u8>, head: &Head<'_>) {
-    STAMP.with(|cell| {
-        let stamp = &mut *cell.borrow_mut();
-        stamp.refresh(head.date, head.server);
-        if !head.headers.is_empty() {
-            return write_parts(out, head, &stamp.lines);
-        }
-        if let Some(bytes) = stamp.last.of(head) {
-            out.extend_from_slice(bytes);
-            return;
-        }
-        let start = out.len();
-        write_parts(out, head, &stamp.lines);
-        stamp.last.keep(head, out.get(start..).unwrap_or_default());
-    });
+/// Serialises `head` into `out`, with the `Date` and `Server` lines of `cache`.
+pub(crate) fn write_head(out: &mut Vec<u8>, cache: &mut HeadCache, head: &Head<'_>) {
+    cache.refresh(head.date);
+    if !head.headers.is_empty() {
+        return write_parts(out, head, &cache.lines);
+    }
+    if let Some(bytes) = cache.last.of(head) {
+        out.extend_from_slice(bytes);
+        return;
+    }
+    let start = out.len();
+    write_parts(out, head, &cache.lines);
+    cache.last.keep(head, out.get(start..).unwrap_or_default());
 }
 
 /// Writes `head` piece by piece, with `lines` (`Date` and `Server`) after the status line.
@@ -330,12 +331,12 @@ mod tests {
         let mut out = Vec::new();
         write_head(
             &mut out,
+            &mut HeadCache::new("t"),
             &Head {
                 date: 784111777,
                 version: Version::Http11,
                 status: 200,
                 reason: "OK\r\nEvil: 1",
-                server: "t",
                 content_type: Some(&cleaned("text/plain".into())),
                 headers: &h,
                 framing: BodyFraming::Length(13),
@@ -360,7 +361,6 @@ mod tests {
             version: Version::Http11,
             status: 200,
             reason: "OK",
-            server: "s",
             content_type: Some("text/html"),
             headers: &none,
             framing: BodyFraming::Length(22),
@@ -370,7 +370,6 @@ mod tests {
             Head { ..base },
             Head { ..base },
             Head { date: 784111778, ..base },
-            Head { server: "other", ..base },
             Head { version: Version::Http10, ..base },
             Head { status: 404, ..base },
             Head { reason: "Fine", ..base },
@@ -383,15 +382,20 @@ mod tests {
             Head { ..base },
         ];
         // Each after the first head, so that the one kept is the first's.
+        let mut cache = HeadCache::new("s");
         for (i, head) in heads.iter().flat_map(|h| [&heads[0], h]).enumerate() {
             let mut kept = b"before".to_vec();
-            write_head(&mut kept, head);
+            write_head(&mut kept, &mut cache, head);
             let mut fresh = b"before".to_vec();
-            let mut stamp = Stamp::default();
-            stamp.refresh(head.date, head.server);
-            write_parts(&mut fresh, head, &stamp.lines);
+            let mut alone = HeadCache::new("s");
+            alone.refresh(head.date);
+            write_parts(&mut fresh, head, &alone.lines);
             assert_eq!(String::from_utf8_lossy(&kept), String::from_utf8_lossy(&fresh), "head {i}");
         }
+        // Each cache writes its own server's name; none at all for an empty one.
+        let mut out = Vec::new();
+        write_head(&mut out, &mut HeadCache::new(""), &base);
+        assert!(!String::from_utf8_lossy(&out).contains("Server:"));
     }
 
     #[test]

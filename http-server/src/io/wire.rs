@@ -18,6 +18,7 @@ use std::time::{Duration, Instant};
 
 use http_utils::Limits;
 
+use crate::io::head::HeadCache;
 use crate::io::poller::{Interest, Poller, Solo};
 use crate::io::timeouts::Timeouts;
 use crate::io::transport::Connection;
@@ -182,6 +183,8 @@ pub(crate) struct Wire<'a> {
     pub io: &'a mut dyn Connection,
     pub rbuf: &'a mut ReadBuf,
     pub wbuf: &'a mut Vec<u8>,
+    /// The worker's `Date` and `Server` lines and last head.
+    pub heads: &'a mut HeadCache,
     /// The worker's own poller, for waits on this connection.
     solo: &'a mut Solo,
     /// The connection's key.
@@ -200,12 +203,24 @@ impl<'a> Wire<'a> {
         io: &'a mut dyn Connection,
         rbuf: &'a mut ReadBuf,
         wbuf: &'a mut Vec<u8>,
+        heads: &'a mut HeadCache,
         solo: &'a mut Solo,
         key: u64,
         home: &'a Poller,
         rules: &'a WireRules,
     ) -> Wire<'a> {
-        Wire { io, rbuf, wbuf, solo, key, home, rules, body: Progress::default(), out: Progress::default() }
+        Wire {
+            io,
+            rbuf,
+            wbuf,
+            heads,
+            solo,
+            key,
+            home,
+            rules,
+            body: Progress::default(),
+            out: Progress::default(),
+        }
     }
 }
 
