@@ -316,7 +316,7 @@ fn context<'a>(
     let key = w.key;
     let home = engine.poller_of(key);
     let secure = io.secure();
-    let wire = Wire::new(io, &mut w.rbuf, &mut w.wbuf, &mut w.heads, &mut w.solo, key, home, &engine.wire);
+    let wire = Wire::new(io, &mut w.rbuf, &mut w.wbuf, &mut w.heads, &mut w.solo, (key, home), &engine.wire);
     Context {
         request,
         path: None,

@@ -199,14 +199,15 @@ pub(crate) struct Wire<'a> {
 }
 
 impl<'a> Wire<'a> {
+    /// The connection `io` (`key` in the table of the seat polled by `home`) with a
+    /// worker's buffers and poller.
     pub(crate) fn new(
         io: &'a mut dyn Connection,
         rbuf: &'a mut ReadBuf,
         wbuf: &'a mut Vec<u8>,
         heads: &'a mut HeadCache,
         solo: &'a mut Solo,
-        key: u64,
-        home: &'a Poller,
+        (key, home): (u64, &'a Poller),
         rules: &'a WireRules,
     ) -> Wire<'a> {
         Wire {
