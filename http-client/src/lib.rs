@@ -35,7 +35,7 @@
 //! ## The egg, mapped
 //! | egg | here |
 //! | --- | --- |
-//! | `(http:send-request REQUEST)` | [`Client::send`], [`send`]: a [`Request`] or a URL in, a [`Response`] out (status line, headers, body stream) |
+//! | `(http:send-request REQUEST)` | [`Client::send`], [`send()`]: a [`Request`] or a URL in, a [`Response`] out (status line, headers, body stream) |
 //! | `(http:GET REQUEST)` | [`Client::get_text`], [`get_text`] (the body as text, and unlike the egg an error for 4xx/5xx); [`Client::get`], [`get`] start a [`RequestBuilder`] whose `send` gives the whole [`Response`] |
 //! | `(http:POST REQUEST ARGUMENTS [DELIM1 DELIM2 ENCODER])` | [`Client::post_form`], [`post_form`]; [`Client::post_form_with`] |
 //! | `(http:close-all-connections!)` | [`Client::close_all_connections`], [`close_all_connections`] |

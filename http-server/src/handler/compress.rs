@@ -2,7 +2,7 @@
 //!
 //! A response is eligible when its status is 200, its body's length is known and at least
 //! [`GZIP_MIN`] bytes, its `Content-Type` is compressible
-//! ([`is_compressible`](http_utils::is_compressible): text, JSON, XML, JavaScript, SVG...),
+//! ([`is_compressible`]: text, JSON, XML, JavaScript, SVG...),
 //! and it has no `Content-Encoding` yet. An eligible response gets `Vary: Accept-Encoding`
 //! (its representation depends on that header), and when the request's `Accept-Encoding`
 //! allows gzip it is compressed:

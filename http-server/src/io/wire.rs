@@ -4,7 +4,7 @@
 //! Sockets stay non-blocking all their life, and the engine never waits on them (it parks the
 //! connection). Only handler code waits on the wire: a streamed request body, or a body the
 //! handler writes itself. Such a wait moves the connection to the worker's own poller
-//! ([`Solo`](crate::io::poller::Solo)) with the phase's timeout.
+//! ([`Solo`]) with the phase's timeout.
 //!
 //! A waiting worker is pinned to its connection, so each wait is bounded twice: by the phase's
 //! timeout, and (when the transfer has had to wait once) by the minimum data rate
