@@ -431,17 +431,7 @@ pub(super) fn run(w: &mut Worker<'_>, conn: &mut Conn, adm: Admitted) -> Step {
         }
         pending.abandon();
     }
-    let written = cx.written.take();
-    let sent = send(
-        engine,
-        cx.body.get_mut(),
-        &cx.request,
-        &conn.peer,
-        (&method, version),
-        written,
-        &mut response,
-        &mut close,
-    );
+    let sent = send_run(engine, &mut cx, (&method, version), &mut response, &mut close);
     let Context { request, .. } = cx;
     if !rejected {
         w.count_request();
@@ -505,19 +495,22 @@ fn answer_waiting(w: &mut Worker<'_>, conn: &mut Conn, mut waiting: Waiting, ver
     if let Some(p) = cx.deferred.take() {
         p.abandon();
     }
-    let written = cx.written.take();
-    let sent = send(
-        engine,
-        cx.body.get_mut(),
-        &cx.request,
-        &conn.peer,
-        (&method, version),
-        written,
-        &mut response,
-        &mut close,
-    );
+    let sent = send_run(engine, &mut cx, (&method, version), &mut response, &mut close);
     let Context { request, .. } = cx;
     answered(w, (generation, table), request, &conn.peer, sent, waiting.started, close, waiting.linger)
+}
+
+/// Ends a handler's run: [`send`] with what the context holds.
+#[inline]
+fn send_run(
+    engine: &Engine,
+    cx: &mut Context<'_>,
+    method: (&Method, Version),
+    response: &mut Response,
+    close: &mut Option<CloseReason>,
+) -> (u16, u64, Option<OutBody>) {
+    let written = cx.written.take();
+    send(engine, cx.body.get_mut(), &cx.request, cx.peer, method, written, response, close)
 }
 
 /// Writes a response (unless the handler wrote its own head) and settles how the connection
