@@ -159,13 +159,8 @@ fn parse_request_into(buf: &[u8], limits: &Limits, into: &mut Request) -> Step<(
         Some(b"GET ") => (Method::Get, start + 4),
         _ => {
             let pos = start + tchar_run(&buf[start..]);
-            if pos == buf.len() {
-                too_long(pos)?;
+            if !space_after(buf, (start, pos), ErrorKind::InvalidMethod, &too_long)? {
                 return Ok(Parsed::Partial);
-            }
-            if buf[pos] != b' ' || pos == start {
-                too_long(pos)?;
-                return err(ErrorKind::InvalidMethod, pos);
             }
             let method = Method::from_bytes(&buf[start..pos])
                 .ok_or(Error::protocol(ErrorKind::InvalidMethod, start))?;
@@ -176,13 +171,8 @@ fn parse_request_into(buf: &[u8], limits: &Limits, into: &mut Request) -> Step<(
     // target
     let target_start = pos;
     pos += target_char_run(&buf[pos..]);
-    if pos == buf.len() {
-        too_long(pos)?;
+    if !space_after(buf, (target_start, pos), ErrorKind::InvalidTarget, &too_long)? {
         return Ok(Parsed::Partial);
-    }
-    if buf[pos] != b' ' || pos == target_start {
-        too_long(pos)?;
-        return err(ErrorKind::InvalidTarget, pos);
     }
     // Visible ASCII only: made a string with the header section, once the head is complete.
     let target = (target_start, pos);
@@ -227,6 +217,27 @@ fn parse_request_into(buf: &[u8], limits: &Limits, into: &mut Request) -> Step<(
     parse_rest(buf, next, limits, into, method, target, version)
 }
 
+/// Whether the run `start..end` of the request line (the method or the target) is followed
+/// by its space: `false` when more bytes are needed; the error `kind` when the run is empty
+/// or another byte follows; a limit passed before `end` first.
+#[inline]
+fn space_after(
+    buf: &[u8],
+    (start, end): (usize, usize),
+    kind: ErrorKind,
+    too_long: &impl Fn(usize) -> Result<(), Error>,
+) -> Result<bool, Error> {
+    if end == buf.len() {
+        too_long(end)?;
+        return Ok(false);
+    }
+    if buf[end] != b' ' || end == start {
+        too_long(end)?;
+        return err(kind, end);
+    }
+    Ok(true)
+}
+
 /// The header section of a request whose line was parsed, up to `next`.
 fn parse_rest(
     buf: &[u8],
@@ -240,12 +251,8 @@ fn parse_rest(
     let target = buf.get(target.0..target.1).unwrap_or_default();
     if let Some(used) = into.repeated_section(buf, next, limits) {
         // The same fields as the last request parsed into this record: its headers stand.
-        if into.refill_line(method, target, version) {
-            note_facts(into);
-            return Ok(Parsed::Complete { value: (), used });
-        }
-        into.take_headers();
-        return err(ErrorKind::InvalidTarget, next);
+        let filled = into.refill_line(method, target, version);
+        return completed(into, filled, used, next);
     }
     let mut fields = WireFields::reusing(next, into.take_headers());
     let parsed = parse_fields_into(buf, next, limits, false, &mut fields);
@@ -255,15 +262,23 @@ fn parse_rest(
             return err(ErrorKind::HeadTooLarge, last_line);
         };
         let section = buf.get(next..used).unwrap_or_default();
-        if into.refill((method, target, version), headers, section, limits) {
-            note_facts(into);
-            return Ok(Parsed::Complete { value: (), used });
-        }
-        into.take_headers();
-        return err(ErrorKind::InvalidTarget, next);
+        let filled = into.refill((method, target, version), headers, section, limits);
+        return completed(into, filled, used, next);
     }
     into.set_headers(fields.into_spare());
     parsed.map(|_| Parsed::Partial)
+}
+
+/// Ends a request head's parse once the record was `filled` (false: its target, before the
+/// section at `next`, was not UTF-8; the record is then left with no headers).
+#[inline]
+fn completed(into: &mut Request, filled: bool, used: usize, next: usize) -> Step<()> {
+    if !filled {
+        into.take_headers();
+        return err(ErrorKind::InvalidTarget, next);
+    }
+    note_facts(into);
+    Ok(Parsed::Complete { value: (), used })
 }
 
 /// The shape of a protocol version; `d` stands for a digit.
