@@ -277,7 +277,7 @@ fn completed(into: &mut Request, filled: bool, used: usize, next: usize) -> Step
         into.take_headers();
         return err(ErrorKind::InvalidTarget, next);
     }
-    note_facts(into);
+    into.note_facts(facts_of);
     Ok(Parsed::Complete { value: (), used })
 }
 
@@ -567,17 +567,13 @@ fn host_error(req: &Request) -> Option<ErrorKind> {
     }
 }
 
-/// Works out what a server asks of a request just parsed, unless known already for its
-/// headers (see [`Facts`]).
-fn note_facts(req: &mut Request) {
-    if req.keeps_section() && req.facts().is_none() {
-        let facts = Facts {
-            version: req.version(),
-            host: host_error(req),
-            framing: framing_of(req),
-            keep_alive: keep_alive(req.version(), req.headers()),
-        };
-        req.note_facts(facts);
+/// What a server asks of a request just parsed (see [`Facts`]).
+fn facts_of(req: &Request) -> Facts {
+    Facts {
+        version: req.version(),
+        host: host_error(req),
+        framing: framing_of(req),
+        keep_alive: keep_alive(req.version(), req.headers()),
     }
 }
 

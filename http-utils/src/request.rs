@@ -192,15 +192,13 @@ impl Request {
         self.section.facts(self.version)
     }
 
-    /// True while the bytes the headers were parsed from are kept (facts about them can be
-    /// noted).
-    pub(crate) fn keeps_section(&self) -> bool {
-        self.section.is_kept()
-    }
-
-    /// Notes what a server asks of the headers just parsed.
-    pub(crate) fn note_facts(&mut self, facts: Facts) {
-        self.section.note_facts(facts);
+    /// Notes what a server asks of the headers just parsed, worked out by `work_out`, unless
+    /// known already or not to be kept (no section kept: the headers may change unseen).
+    pub(crate) fn note_facts(&mut self, work_out: impl FnOnce(&Request) -> Facts) {
+        if self.section.wants_facts(self.version) {
+            let facts = work_out(self);
+            self.section.note_facts(facts);
+        }
     }
 
     /// Makes this record a freshly parsed request, reusing its URL buffer, with `headers`

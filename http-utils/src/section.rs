@@ -56,23 +56,21 @@ impl RawSection {
         self.facts = None;
     }
 
-    /// True while a section is kept.
-    pub(crate) fn is_kept(&self) -> bool {
-        !self.bytes.is_empty()
-    }
-
     /// The facts of the headers as they are, when known for `version`.
     #[inline]
     pub(crate) fn facts(&self, version: Version) -> Option<&Facts> {
         self.facts.as_ref().filter(|f| f.version == version)
     }
 
-    /// Notes the facts of the headers, parsed from the kept section (nothing is noted when
-    /// no section is kept: the headers may change unseen).
+    /// True when facts for `version` are to be worked out: a section is kept (without one
+    /// the headers may change unseen) and no facts for that version are known.
+    pub(crate) fn wants_facts(&self, version: Version) -> bool {
+        !self.bytes.is_empty() && self.facts(version).is_none()
+    }
+
+    /// Notes the facts of the headers parsed from the kept section.
     pub(crate) fn note_facts(&mut self, facts: Facts) {
-        if !self.bytes.is_empty() {
-            self.facts = Some(facts);
-        }
+        self.facts = Some(facts);
     }
 
     /// Where the section ends in `buf` if the bytes at `at` repeat the kept section and

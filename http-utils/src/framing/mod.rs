@@ -34,11 +34,8 @@ fn err<T>(kind: ErrorKind) -> Result<T, Error> {
 }
 
 /// `Content-Length` as framing: `Length(n)`, or `None` when absent.
-fn length_framing(headers: &Headers) -> Result<Option<Framing>, Error> {
-    match headers.content_length() {
-        Ok(n) => Ok(n.map(Framing::Length)),
-        Err(kind) => err(kind),
-    }
+fn length_framing(headers: &Headers) -> Result<Option<Framing>, ErrorKind> {
+    Ok(headers.content_length()?.map(Framing::Length))
 }
 
 /// Decides how the body of a received request is delimited (RFC 9112 §6.1–6.3).
@@ -93,7 +90,7 @@ pub(crate) fn framing_of(req: &Request) -> Result<Framing, ErrorKind> {
         }
         return Ok(Framing::Chunked);
     }
-    Ok(headers.content_length()?.map_or(Framing::None, Framing::Length))
+    Ok(length_framing(headers)?.unwrap_or(Framing::None))
 }
 
 /// True when a response with `status` to a request with `request_method` carries a body
@@ -159,7 +156,10 @@ pub fn response_framing(request_method: &Method, head: &ResponseHead) -> Result<
             _ => Ok(Framing::UntilClose),
         };
     }
-    Ok(length_framing(headers)?.unwrap_or(Framing::UntilClose))
+    match length_framing(headers) {
+        Ok(length) => Ok(length.unwrap_or(Framing::UntilClose)),
+        Err(kind) => err(kind),
+    }
 }
 
 #[cfg(test)]
