@@ -9,6 +9,7 @@ opened at once (time until all are answered), and a pipelined run (depth 16).
 
 Usage: bench/servers.py [--rounds 3] [--duration 10] [--only name,name] [--skip-extras]
                         [--extras-rounds 1] [--pipelined 256] [--server name=/path/to/binary ...]
+                        [--paired [--versus name,name]]
 Every round also measures a pipelined run (16 requests per write, `--pipelined` connections;
 0 leaves it out), with its server CPU per request like the others.
 Servers are given in SERVERS below as name -> command (the port is appended). `--server
@@ -17,6 +18,12 @@ two builds of examples/hello measured side by side. `--only` picks among all of 
 whose binary is missing is left out, except one given with `--server`, which is an error.
 `--extras-rounds N` repeats the idle, burst and pipelined measurements N times, interleaved
 across servers like the main rounds, and prints their medians after the rows of every round.
+`--paired` starts every server once and, in each round, measures one setting (connection count
+or the pipelined run) on all servers back to back before the next, the order turned by one each
+round: measurements compared are seconds apart, not a round apart, so the machine's slow and
+fast stretches fall on all servers alike. It then prints, round by round, the first server's
+CPU per request over the lowest of its peers' (`--versus` picks them) and its req/s over the
+highest, with medians and the rounds it won.
 """
 import argparse, os, re, selectors, signal, socket, statistics, subprocess, sys, time
 
@@ -216,6 +223,26 @@ def extras(name, a):
         p.kill(); p.wait()
 
 
+def paired_ratios(names, settings, results, versus):
+    """Per round: the first server's CPU per request over the lowest of the peers', and its
+    req/s over the highest of theirs (from measurements seconds apart); their medians, and
+    how many rounds the first server had the lower CPU and the higher rate."""
+    base = names[0]
+    peers = [n for n in names[1:] if not versus or n in versus.split(",")]
+    if not peers:
+        return
+    print(f"\n{base} against the best of {', '.join(peers)}, round by round (paired)")
+    print("| conns | CPU per request, ratio by round | median | rounds lower | req/s, ratio by round | median | rounds higher |")
+    print("| --- | --- | --- | --- | --- | --- | --- |")
+    for c in settings:
+        mine = results[(base, c)]
+        cpu = [m["cpu_us_per_req"] / min(results[(p, c)][i]["cpu_us_per_req"] for p in peers) for i, m in enumerate(mine)]
+        rps = [m["rps"] / max(results[(p, c)][i]["rps"] for p in peers) for i, m in enumerate(mine)]
+        show = lambda xs: " / ".join(f"{x:.2f}" for x in xs)
+        print(f"| {c} | {show(cpu)} | {statistics.median(cpu):.2f} | {sum(x <= 1 for x in cpu)}/{len(cpu)}"
+              f" | {show(rps)} | {statistics.median(rps):.2f} | {sum(x >= 1 for x in rps)}/{len(rps)} |")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--rounds", type=int, default=3)
@@ -227,6 +254,10 @@ def main():
     ap.add_argument("--idle", type=int, default=5000)
     ap.add_argument("--skip-extras", action="store_true")
     ap.add_argument("--extras-rounds", type=int, default=1)
+    ap.add_argument("--paired", action="store_true",
+                    help="start every server once and measure each setting on all of them back to back")
+    ap.add_argument("--versus", default="", metavar="NAME,NAME",
+                    help="with --paired: the peers the first server is compared with (default: all)")
     ap.add_argument("--server", type=server_entry, action="append", default=[], metavar="NAME=PATH")
     a = ap.parse_args()
     for name, path in a.server:
@@ -241,27 +272,51 @@ def main():
         f.write('init = function(args)\n  local r = {}\n  for i = 1, 16 do r[i] = wrk.format(nil, "/") end\n'
                 '  req = table.concat(r)\nend\nrequest = function() return req end\n')
     results = {}
-    for rnd in range(a.rounds):
-        for name in names:
-            port = free_port()
-            p = start(name, port)
-            try:
-                runs = [(c, c, None) for c in conns]
-                if a.pipelined:
-                    runs.append((f"{a.pipelined} pipelined", a.pipelined, PIPELINE_LUA))
+    runs = [(c, c, None) for c in conns]
+    if a.pipelined:
+        runs.append((f"{a.pipelined} pipelined", a.pipelined, PIPELINE_LUA))
+
+    def one(rnd, name, pid, port, c, n, lua):
+        r = measured(pid, port, n, a.duration, lua)
+        results.setdefault((name, c), []).append(r)
+        print(f"round {rnd+1} {name:14} c={c:<4} {r['rps']:>9.0f} req/s  p50 {r['p50']:>8.0f}us  p99 {r['p99']:>8.0f}us"
+              f"  cpu {r['cpu_us_per_req']:.2f}us/req  rss {r['rss_kib']}KiB  threads {r['threads']} {r['errors']}", flush=True)
+
+    if a.paired:
+        procs = {}
+        try:
+            for name in names:
+                port = free_port()
+                procs[name] = (start(name, port), port)
+            for rnd in range(a.rounds):
+                # Every server is measured at one setting before the next setting, in an order
+                # turned by one each round, so a slow stretch of the machine hits them alike.
+                order = names[rnd % len(names):] + names[:rnd % len(names)]
                 for c, n, lua in runs:
-                    r = measured(p.pid, port, n, a.duration, lua)
-                    results.setdefault((name, c), []).append(r)
-                    print(f"round {rnd+1} {name:14} c={c:<4} {r['rps']:>9.0f} req/s  p50 {r['p50']:>8.0f}us  p99 {r['p99']:>8.0f}us"
-                          f"  cpu {r['cpu_us_per_req']:.2f}us/req  rss {r['rss_kib']}KiB  threads {r['threads']} {r['errors']}", flush=True)
-            finally:
+                    for name in order:
+                        p, port = procs[name]
+                        one(rnd, name, p.pid, port, c, n, lua)
+        finally:
+            for p, _ in procs.values():
                 p.kill(); p.wait()
+    else:
+        for rnd in range(a.rounds):
+            for name in names:
+                port = free_port()
+                p = start(name, port)
+                try:
+                    for c, n, lua in runs:
+                        one(rnd, name, p.pid, port, c, n, lua)
+                finally:
+                    p.kill(); p.wait()
     print("\nmedians over rounds")
     print("| server | conns | req/s | p50 µs | p99 µs | server CPU µs/req | RSS KiB | threads |")
     print("| --- | --- | --- | --- | --- | --- | --- | --- |")
     for (name, c), rs in results.items():
         med = lambda k: statistics.median(r[k] for r in rs)
         print(f"| {name} | {c} | {med('rps'):.0f} | {med('p50'):.0f} | {med('p99'):.0f} | {med('cpu_us_per_req'):.2f} | {med('rss_kib'):.0f} | {med('threads'):.0f} |")
+    if a.paired and len(names) > 1:
+        paired_ratios(names, [c for c, _, _ in runs], results, a.versus)
     if a.skip_extras:
         return
     header = ("\n| server | base req/s c=50 | req/s with idle | ratio | RSS before KiB | RSS with idle KiB"
