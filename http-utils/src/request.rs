@@ -171,6 +171,25 @@ impl Request {
         }
     }
 
+    /// Lets go of the copy of the header section this record was parsed from, and of its
+    /// memory. A record parsed into again and again keeps that copy so that a request
+    /// repeating the section byte for byte takes the headers as they are; a record held for
+    /// long instead (a request waiting for its answer, or for its body to go out) needs none.
+    /// The headers stay; the next parse into the record parses them afresh.
+    ///
+    /// ```
+    /// use http_utils::{parse_request_head_into, Limits, Method, Parsed, Request};
+    ///
+    /// let head = b"GET / HTTP/1.1\r\nHost: example.com\r\n\r\n";
+    /// let mut r = Request::new(Method::Get, "/");
+    /// assert!(matches!(parse_request_head_into(head, &Limits::default(), &mut r), Ok(Parsed::Complete { .. })));
+    /// r.release_section();
+    /// assert_eq!(r.headers().get("host"), Some("example.com"));
+    /// ```
+    pub fn release_section(&mut self) {
+        self.section = RawSection::default();
+    }
+
     /// Takes the headers out (leaving none), to parse new ones into their buffers.
     pub(crate) fn take_headers(&mut self) -> Headers {
         self.section.forget();

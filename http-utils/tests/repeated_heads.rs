@@ -63,6 +63,28 @@ fn a_repeated_section_gives_the_headers_parsed_before() {
 }
 
 #[test]
+fn a_released_section_is_parsed_afresh_and_kept_again() {
+    let head = b"GET /a HTTP/1.1\r\nHost: h\r\nX-Two: 2\r\n\r\n";
+    let mut r = Request::new(Method::Get, "/");
+    same_as_fresh(&mut r, head, &Limits::default()).unwrap();
+    r.release_section();
+    // The record keeps its headers, and what a server asks of them is still a fresh parse's.
+    assert_eq!((r.url(), r.headers().get("x-two"), r.headers().len()), ("/a", Some("2"), 2));
+    let fresh = parse_request_head(head, &Limits::default()).unwrap();
+    let Parsed::Complete { value: fresh, .. } = fresh else { panic!("a complete head") };
+    same_facts(&fresh, &r).unwrap();
+    // Parsed into again, once and then with the section it keeps again: a fresh parse's
+    // outcome every time, and after a release in between too.
+    for _ in 0..2 {
+        same_as_fresh(&mut r, head, &Limits::default()).unwrap();
+    }
+    same_as_fresh(&mut r, b"GET /b HTTP/1.1\r\nHost: other\r\n\r\n", &Limits::default()).unwrap();
+    r.release_section();
+    r.release_section();
+    same_as_fresh(&mut r, head, &Limits::default()).unwrap();
+}
+
+#[test]
 fn headers_changed_in_between_are_parsed_again() {
     let head = b"GET / HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n";
     let mut r = Request::new(Method::Get, "/");

@@ -146,6 +146,9 @@ fn log_response(
     if w.body.is_some() {
         let peer = peer.clone();
         let table = Arc::clone(&table);
+        // Held until the body is out, maybe for long: no copy of the section for reparsing.
+        let mut request = request;
+        request.release_section();
         w.late_log = Some(LateLog { table, request, peer, status, bytes, started, close, sent: false });
     } else {
         log(&table, &request, peer, status, bytes, started, close);
@@ -423,7 +426,9 @@ pub(super) fn run(w: &mut Worker<'_>, conn: &mut Conn, adm: Admitted) -> Step {
     if let Some(pending) = cx.deferred.take() {
         if cx.written.is_none() {
             // The answer comes from a responder: the worker is free now.
-            let Context { request, stream_share: share, .. } = cx;
+            let Context { mut request, stream_share: share, .. } = cx;
+            // Held until the responder answers, maybe for long: no copy of the section.
+            request.release_section();
             w.mark_idle();
             w.count_request();
             let waiting = Waiting { pending, request: Some(request), close, linger, started, share };
