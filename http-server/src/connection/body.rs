@@ -50,6 +50,11 @@ pub(crate) struct BodyIn {
 }
 
 impl BodyIn {
+    /// The request whose body this is.
+    pub(super) fn request_mut(&mut self) -> &mut http_utils::Request {
+        &mut self.adm.request
+    }
+
     pub(super) fn new(w: &Worker<'_>, adm: Admitted, expects_continue: bool) -> Box<BodyIn> {
         let kind = match adm.framing {
             Framing::Length(n) => Kind::Length { left: n },

@@ -121,6 +121,18 @@ impl Conn {
         }
     }
 
+    /// The request record the connection holds while parked mid-request (its body
+    /// arriving, queued, waiting for a responder, or its logged response going out).
+    fn held_request(&mut self) -> Option<&mut http_utils::Request> {
+        match &mut self.phase {
+            Phase::Body(b) => Some(b.request_mut()),
+            Phase::Queued(adm) => Some(&mut adm.request),
+            Phase::Waiting(waiting) => waiting.request_mut(),
+            Phase::Write(out) => out.logged_request_mut(),
+            _ => None,
+        }
+    }
+
     /// True for a parked connection that is to be woken, not closed, at its deadline (a
     /// stream waiting for its next chunk: its keep-alive is due).
     pub(crate) fn wakes_at_deadline(&self) -> bool {
@@ -331,8 +343,15 @@ pub(crate) fn drive(w: &mut Worker<'_>, conn: &mut Conn, hangup: bool) -> Outcom
         }
         Phase::Write(out) => write::resume(w, conn, out),
     };
-    if matches!(outcome, Outcome::Park | Outcome::Yield | Outcome::Again) && !w.rbuf.is_empty() {
-        conn.saved = w.rbuf.available().to_vec();
+    if matches!(outcome, Outcome::Park | Outcome::Yield | Outcome::Again) {
+        if !w.rbuf.is_empty() {
+            conn.saved = w.rbuf.available().to_vec();
+        }
+        // A record held while the connection waits (maybe for long: a slow body, a
+        // responder) needs no copy of its section for reparsing.
+        if let Some(request) = conn.held_request() {
+            request.release_section();
+        }
     }
     outcome
 }

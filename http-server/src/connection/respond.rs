@@ -54,6 +54,11 @@ impl Waiting {
     pub(crate) fn unanswered(&self) -> bool {
         self.pending.is_waiting()
     }
+
+    /// The request it holds while it waits.
+    pub(super) fn request_mut(&mut self) -> Option<&mut Request> {
+        self.request.as_deref_mut()
+    }
 }
 
 impl Drop for Waiting {
@@ -115,6 +120,11 @@ impl LateLog {
     pub(super) fn sent(mut self) {
         self.sent = true;
     }
+
+    /// The request it holds until the body is out.
+    pub(super) fn request_mut(&mut self) -> &mut Request {
+        &mut self.request
+    }
 }
 
 impl Drop for LateLog {
@@ -146,9 +156,6 @@ fn log_response(
     if w.body.is_some() {
         let peer = peer.clone();
         let table = Arc::clone(&table);
-        // Held until the body is out, maybe for long: no copy of the section for reparsing.
-        let mut request = request;
-        request.release_section();
         w.late_log = Some(LateLog { table, request, peer, status, bytes, started, close, sent: false });
     } else {
         log(&table, &request, peer, status, bytes, started, close);
@@ -426,9 +433,7 @@ pub(super) fn run(w: &mut Worker<'_>, conn: &mut Conn, adm: Admitted) -> Step {
     if let Some(pending) = cx.deferred.take() {
         if cx.written.is_none() {
             // The answer comes from a responder: the worker is free now.
-            let Context { mut request, stream_share: share, .. } = cx;
-            // Held until the responder answers, maybe for long: no copy of the section.
-            request.release_section();
+            let Context { request, stream_share: share, .. } = cx;
             w.mark_idle();
             w.count_request();
             let waiting = Waiting { pending, request: Some(request), close, linger, started, share };

@@ -77,6 +77,11 @@ impl Out {
         self.idle
     }
 
+    /// The request whose log record waits for the body to be out, if one does.
+    pub(super) fn logged_request_mut(&mut self) -> Option<&mut http_utils::Request> {
+        self.log.as_mut().map(super::LateLog::request_mut)
+    }
+
     /// Everything is out: logs the response, gives what comes next.
     fn finish(mut self) -> Then {
         if let Some(log) = self.log.take() {
