@@ -10,13 +10,7 @@ use std::time::Duration;
 use http_server::{Response, Server};
 
 fn main() {
-    let mut args = std::env::args().skip(1);
-    let mut port = 18300u16;
-    while let Some(a) = args.next() {
-        if a == "--port" {
-            port = args.next().and_then(|p| p.parse().ok()).expect("--port needs a number");
-        }
-    }
+    let port = http_toolkit_bench::port_arg(18300);
     let server = Server::builder()
         .port(port)
         .bind("127.0.0.1")

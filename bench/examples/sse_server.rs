@@ -49,13 +49,7 @@ fn producer(hub: Arc<Hub>) {
 }
 
 fn main() {
-    let mut args = std::env::args().skip(1);
-    let mut port = 8080u16;
-    while let Some(a) = args.next() {
-        if a == "--port" {
-            port = args.next().and_then(|p| p.parse().ok()).expect("--port N");
-        }
-    }
+    let port = http_toolkit_bench::port_arg(8080);
     let server = Server::builder().port(port).build().expect("listen");
     let hub = Arc::new(Hub::default());
     let h = hub.clone();

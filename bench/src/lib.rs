@@ -1,4 +1,20 @@
-//! The messages the benchmarks parse, shared by `benches/` and `examples/`.
+//! The messages the benchmarks parse, shared by `benches/` and `examples/`, and the port
+//! argument of the bench servers.
+
+/// The value of `--port N` among the program's arguments, or `default` without one.
+///
+/// # Panics
+/// When the value after `--port` is missing or not a port number.
+pub fn port_arg(default: u16) -> u16 {
+    let mut args = std::env::args().skip(1);
+    let mut port = default;
+    while let Some(a) = args.next() {
+        if a == "--port" {
+            port = args.next().and_then(|p| p.parse().ok()).expect("--port needs a port number");
+        }
+    }
+    port
+}
 
 /// What a current desktop browser sends for a page load: 10 header fields, about 500 bytes.
 pub const REQUEST: &[u8] = b"GET /articles/2024/rust-http-parsing.html?ref=home&page=2 HTTP/1.1\r\n\
