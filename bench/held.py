@@ -7,9 +7,10 @@ header fields (the head of bench/instructions.py's browser mode); the RSS after 
 held, less the RSS before (after 20 held as a warm-up), divided by N, is the cost of one held
 request: its connection, its record and what the engine keeps for it. With `--slow-body`
 each request is a POST announcing a 100,000-byte body that never comes: it is held while its
-body is awaited, before any handler runs.
+body is awaited, before any handler runs; `--body-sent N` sends its first N bytes with the head
+(a body that has begun to trickle in).
 
-Usage: bench/held.py [--requests 5000] [--rounds 2] [--slow-body] [--server NAME=PATH ...]
+Usage: bench/held.py [--requests 5000] [--rounds 2] [--slow-body [--body-sent N]] [--server NAME=PATH ...]
 Build first: (cd bench && cargo build --release --example held_server)
 """
 import argparse, os, resource, socket, subprocess, sys, time
@@ -55,6 +56,8 @@ def main():
     ap.add_argument("--requests", type=int, default=5000)
     ap.add_argument("--rounds", type=int, default=2)
     ap.add_argument("--slow-body", action="store_true", help="POSTs whose announced body never comes")
+    ap.add_argument("--body-sent", type=int, default=0, metavar="N",
+                    help="with --slow-body: the first N bytes of the body come with the head")
     ap.add_argument("--server", type=server_entry, action="append", default=[], metavar="NAME=PATH")
     a = ap.parse_args()
     servers = a.server or [("held_server", HELD)]
@@ -66,8 +69,11 @@ def main():
     request = REQUEST
     if a.slow_body:
         request = REQUEST.replace(b"GET ", b"POST ", 1).replace(b"\r\n\r\n", b"\r\nContent-Length: 100000\r\n\r\n")
-    section = len(request) - request.index(b"\r\n") - 2
+        request += b"x" * min(a.body_sent, 99_999)
+    section = request.index(b"\r\n\r\n") + 4 - request.index(b"\r\n") - 2
     what = "awaiting their bodies" if a.slow_body else "awaiting their answers"
+    if a.slow_body and a.body_sent:
+        what += f" ({min(a.body_sent, 99_999)} bytes of each sent)"
     print(f"{a.requests} requests held {what}, each with a {section}-byte header section")
     print("| server | round | RSS before KiB | RSS held KiB | bytes per held request |")
     print("| --- | --- | --- | --- | --- |")

@@ -55,17 +55,23 @@ impl BodyIn {
         &mut self.adm.request
     }
 
+    /// The room its body buffer holds, used or not.
+    #[cfg(test)]
+    pub(super) fn buffer_room(&self) -> usize {
+        self.buf.capacity()
+    }
+
     pub(super) fn new(w: &Worker<'_>, adm: Admitted, expects_continue: bool) -> Box<BodyIn> {
         let kind = match adm.framing {
             Framing::Length(n) => Kind::Length { left: n },
             _ => Kind::Chunked(Box::new(ChunkedDecoder::new(&w.engine.wire.limits))),
         };
-        // A declared length is trusted for the first allocation only up to a read buffer.
-        let first = adm.framing.known_length().unwrap_or(0).min(READ_BUF as u64) as usize;
+        // Nothing is allocated for the body before its bytes come: a peer that announces a
+        // body and sends none costs no buffer while it is parked.
         Box::new(BodyIn {
             adm,
             kind,
-            buf: Vec::with_capacity(first),
+            buf: Vec::new(),
             progress: Progress::default(),
             continue_at: if expects_continue { 0 } else { CONTINUE.len() },
             share: Share::new(&w.engine.body_budget),
@@ -119,6 +125,14 @@ impl BodyIn {
 }
 
 impl BodyIn {
+    /// True when the body's next bytes are read straight into its buffer: a body of known
+    /// length once a read buffer's worth of it has come. Before that they go through the
+    /// worker's read buffer and are copied, so that a body trickling in holds a buffer the
+    /// size of what came (at most twice that), not a read buffer's room.
+    fn reads_direct(&self) -> bool {
+        matches!(self.kind, Kind::Length { .. }) && self.buf.len() >= READ_BUF
+    }
+
     /// Reads the rest of a body of known length from the socket straight into the body
     /// buffer (the read buffer is empty): the count read, and false when the body budget
     /// refuses the bytes. The declared length is trusted only as far as bytes arrive: the buffer
@@ -172,9 +186,9 @@ pub(super) fn advance(w: &mut Worker<'_>, conn: &mut Conn, mut b: Box<BodyIn>) -
             Ok(false) => {}
             Err((status, message)) => return failed(w, &conn.peer, &b, status, message),
         }
-        // Once the read buffer is drained, a body of known length is read straight into its
-        // own buffer.
-        let read = if w.rbuf.is_empty() && matches!(b.kind, Kind::Length { .. }) {
+        // Once the read buffer is drained, a body of known length that is flowing is read
+        // straight into its own buffer.
+        let read = if w.rbuf.is_empty() && b.reads_direct() {
             b.read_direct(&mut *conn.io)
         } else {
             w.rbuf.read_from(&mut *conn.io, READ_BUF).map(|(n, _)| (n, true))

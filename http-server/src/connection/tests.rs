@@ -199,6 +199,37 @@ fn a_body_arriving_in_pieces_is_read_parked_then_dispatched() {
 }
 
 #[test]
+fn a_body_awaited_holds_a_buffer_the_size_of_what_came() {
+    let mut s = Scenario::new(&[("/up", echo_length())]);
+    s.send(b"POST /up HTTP/1.1\r\nHost: t\r\nContent-Length: 100000\r\n\r\n");
+    assert_eq!(s.drive(), Outcome::Park);
+    let room = |s: &Scenario| match s.conn.as_ref().map(|c| &c.phase) {
+        Some(Phase::Body(b)) => b.buffer_room(),
+        _ => panic!("not parked in Body: {}", s.phase()),
+    };
+    // The announced length reserves nothing before the bytes come.
+    assert_eq!(room(&s), 0);
+    s.send(&[b'x'; 100]);
+    assert_eq!(s.drive(), Outcome::Park);
+    assert!((100..=256).contains(&room(&s)), "{}", room(&s));
+    // The rest, in pieces: the body is whole, and the request after it is read.
+    for _ in 0..9 {
+        s.send(&[b'y'; 11_100]);
+        s.drive();
+    }
+    s.send(b"GET /up HTTP/1.1\r\nHost: t\r\n\r\n");
+    let mut got = String::new();
+    for _ in 0..8 {
+        if got.contains("got 0") {
+            break;
+        }
+        s.drive();
+        got.push_str(&s.received(0));
+    }
+    assert!(got.contains("got 100000") && got.ends_with("got 0"), "{got}");
+}
+
+#[test]
 fn a_chunked_body_is_decoded_on_the_way_in() {
     let mut s = Scenario::new(&[("/up", echo_length())]);
     s.send(b"POST /up HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n4\r\nabcd\r\n");
