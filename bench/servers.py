@@ -9,7 +9,7 @@ opened at once (time until all are answered), and a pipelined run (depth 16).
 
 Usage: bench/servers.py [--rounds 3] [--duration 10] [--only name,name] [--skip-extras]
                         [--extras-rounds 1] [--pipelined 256] [--server name=/path/to/binary ...]
-                        [--paired [--versus name,name]]
+                        [--paired [--versus name,name] [--warmup 2]]
 Every round also measures a pipelined run (16 requests per write, `--pipelined` connections;
 0 leaves it out), with its server CPU per request like the others.
 Servers are given in SERVERS below as name -> command (the port is appended). `--server
@@ -23,7 +23,8 @@ or the pipelined run) on all servers back to back before the next, the order tur
 round: measurements compared are seconds apart, not a round apart, so the machine's slow and
 fast stretches fall on all servers alike. It then prints, round by round, the first server's
 CPU per request over the lowest of its peers' (`--versus` picks them) and its req/s over the
-highest, with medians and the rounds it won.
+highest, with medians and the rounds it won. Before the first round it runs every setting on
+every server for `--warmup` seconds, untimed.
 """
 import argparse, os, re, selectors, signal, socket, statistics, subprocess, sys, time
 
@@ -256,6 +257,8 @@ def main():
     ap.add_argument("--extras-rounds", type=int, default=1)
     ap.add_argument("--paired", action="store_true",
                     help="start every server once and measure each setting on all of them back to back")
+    ap.add_argument("--warmup", type=int, default=2, metavar="SECONDS",
+                    help="with --paired: an untimed run of every setting on every server first (0: none)")
     ap.add_argument("--versus", default="", metavar="NAME,NAME",
                     help="with --paired: the peers the first server is compared with (default: all)")
     ap.add_argument("--server", type=server_entry, action="append", default=[], metavar="NAME=PATH")
@@ -288,6 +291,13 @@ def main():
             for name in names:
                 port = free_port()
                 procs[name] = (start(name, port), port)
+            # One untimed pass over every setting and server first: the first measurement of a
+            # run was seen to come out slow for whichever server took it.
+            for c, n, lua in runs:
+                for name in names:
+                    p, port = procs[name]
+                    if a.warmup > 0:
+                        measured(p.pid, port, n, a.warmup, lua)
             for rnd in range(a.rounds):
                 # Every server is measured at one setting before the next setting, in an order
                 # turned by one each round, so a slow stretch of the machine hits them alike.
