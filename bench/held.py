@@ -66,14 +66,13 @@ def main():
             sys.exit(f"{path} is missing: (cd bench && cargo build --release --example held_server)")
     hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
-    request = REQUEST
+    request, what = REQUEST, "awaiting their answers"
     if a.slow_body:
+        sent = min(a.body_sent, 99_999)
         request = REQUEST.replace(b"GET ", b"POST ", 1).replace(b"\r\n\r\n", b"\r\nContent-Length: 100000\r\n\r\n")
-        request += b"x" * min(a.body_sent, 99_999)
+        request += b"x" * sent
+        what = "awaiting their bodies" + (f" ({sent} bytes of each sent)" if sent else "")
     section = request.index(b"\r\n\r\n") + 4 - request.index(b"\r\n") - 2
-    what = "awaiting their bodies" if a.slow_body else "awaiting their answers"
-    if a.slow_body and a.body_sent:
-        what += f" ({min(a.body_sent, 99_999)} bytes of each sent)"
     print(f"{a.requests} requests held {what}, each with a {section}-byte header section")
     print("| server | round | RSS before KiB | RSS held KiB | bytes per held request |")
     print("| --- | --- | --- | --- | --- |")

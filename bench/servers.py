@@ -293,11 +293,10 @@ def main():
                 procs[name] = (start(name, port), port)
             # One untimed pass over every setting and server first: the first measurement of a
             # run was seen to come out slow for whichever server took it.
-            for c, n, lua in runs:
+            for c, n, lua in runs if a.warmup > 0 else []:
                 for name in names:
                     p, port = procs[name]
-                    if a.warmup > 0:
-                        measured(p.pid, port, n, a.warmup, lua)
+                    measured(p.pid, port, n, a.warmup, lua)
             for rnd in range(a.rounds):
                 # Every server is measured at one setting before the next setting, in an order
                 # turned by one each round, so a slow stretch of the machine hits them alike.

@@ -29,7 +29,7 @@ Usage: bench/workloads.py [--rounds 3] [--duration 5] [--only static,upload,json
 `--server NAME=PATH` (repeatable) measures another build of workloads_server in every cell of
 ours, interleaved with it (for example a build before a change), as rows "label (NAME)".
 """
-import argparse, json, os, re, shutil, signal, statistics, subprocess, sys, tempfile, time
+import argparse, itertools, json, os, re, shutil, signal, statistics, subprocess, sys, tempfile, time
 import urllib.request
 from servers import free_port, cpu_ticks, wait_listening  # the helpers the benches share
 
@@ -169,15 +169,11 @@ def in_turn(todo, rnd):
     """The cells in the order of round `rnd`: the servers of each workload (the cells sharing a
     label) take turns going first, as the first server measured in a workload was seen to pay
     more than the others (two builds of the same code 1.3x apart in CPU per upload)."""
-    out, i = [], 0
-    while i < len(todo):
-        j = i
-        while j < len(todo) and todo[j][1] == todo[i][1]:
-            j += 1
-        group = todo[i:j]
+    out = []
+    for _, group in itertools.groupby(todo, key=lambda cell: cell[1]):
+        group = list(group)
         k = rnd % len(group)
         out += group[k:] + group[:k]
-        i = j
     return out
 
 
