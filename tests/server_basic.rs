@@ -20,10 +20,21 @@ fn hello_world_on_both_paths() {
         assert_eq!(r.text(), "Hello, world!");
         assert_eq!(r.header("content-length"), Some("13"));
         assert!(r.header("date").is_some());
-        assert!(r.header("server").is_some());
+        // The product, without a version to leak.
+        assert_eq!(r.header("server"), Some("http-toolkit"));
     }
     assert_eq!(c.get("/missing").status(), 404);
     assert_eq!(h.current_request_count(), 3);
+}
+
+#[test]
+fn the_server_field_is_the_name_given_and_absent_when_empty() {
+    let named = start(|b| b.server_name("example/1.0"), hello);
+    assert_eq!(Client::connect(addr(&named)).get("/").header("server"), Some("example/1.0"));
+    let unnamed = start(|b| b.server_name(""), hello);
+    let r = Client::connect(addr(&unnamed)).get("/");
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.header("server"), None);
 }
 
 #[test]

@@ -87,7 +87,9 @@ impl ServerBuilder {
         ServerBuilder {
             port: 0,
             host: None,
-            server_name: concat!("http-toolkit/", env!("CARGO_PKG_VERSION")).to_owned(),
+            // No version: a version in `Server` is what security scanners report as a leak
+            // (RFC 9110 §10.2.4 advises against needless detail there).
+            server_name: "http-toolkit".to_owned(),
             location: "localhost".to_owned(),
             protocol: Version::Http11,
             backlog: 4096,
@@ -132,7 +134,8 @@ impl ServerBuilder {
         self
     }
 
-    /// The `Server` header value (the egg's SERVERNAME); empty sends none.
+    /// The `Server` header value (the egg's SERVERNAME), `http-toolkit` by default, with no
+    /// version; empty sends none.
     pub fn server_name(mut self, name: impl Into<String>) -> Self {
         self.server_name = name.into();
         self
