@@ -45,8 +45,8 @@ pub(super) fn error_response(w: &mut Worker<'_>, status: u16, message: &str, ver
             date: engine.site.clock.unix_secs(),
             version: engine.site.protocol,
             status,
-            reason: http_utils::reason_phrase(status),
-            content_type: Some("text/html; charset=utf-8"),
+            reason: None,
+            content_type: Some(&std::borrow::Cow::Borrowed("text/html; charset=utf-8")),
             headers: &Headers::new(),
             framing: p.framing,
             connection: p.connection,
@@ -175,7 +175,7 @@ pub(super) fn write_response(
 
 /// Writes a response's head as `p` frames it.
 fn write_response_head(site: &Site, wire: &mut Wire<'_>, r: &Response, p: Plan) {
-    let reason = r.reason();
+    let reason = r.custom_reason();
     write_head(
         wire.wbuf,
         wire.heads,
@@ -184,7 +184,7 @@ fn write_response_head(site: &Site, wire: &mut Wire<'_>, r: &Response, p: Plan) 
             version: site.protocol,
             status: r.status,
             reason,
-            content_type: r.content_type.as_deref(),
+            content_type: r.content_type.as_ref(),
             headers: &r.headers,
             framing: p.framing,
             connection: p.connection,

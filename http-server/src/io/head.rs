@@ -1,6 +1,8 @@
 //! Writing response heads into a buffer: status line, `Date` (cached per second), `Server`,
 //! the handler's fields, framing and `Connection`.
 
+use std::borrow::Cow;
+
 use http_utils::{response_has_body, DateCache, Headers, Method, Version};
 
 /// How the body after a head is delimited, as the server decided it.
@@ -91,9 +93,45 @@ struct HeadKey {
 struct LastHead {
     /// `None` when nothing is kept (or the `Date` line changed since).
     key: Option<HeadKey>,
-    reason: String,
-    content_type: Option<String>,
+    /// `None`: the status's standard phrase.
+    reason: Option<String>,
+    content_type: KeptType,
     bytes: Vec<u8>,
+}
+
+/// The `Content-Type` of a kept head: a static one is known again by its address, without
+/// comparing its bytes.
+#[derive(Default)]
+enum KeptType {
+    #[default]
+    None,
+    Static(&'static str),
+    Owned(String),
+}
+
+impl KeptType {
+    #[inline]
+    fn is(&self, ct: Option<&Cow<'static, str>>) -> bool {
+        match (self, ct) {
+            (KeptType::None, None) => true,
+            (KeptType::Static(kept), Some(Cow::Borrowed(s))) => std::ptr::eq(*kept, *s) || kept == s,
+            (KeptType::Static(kept), Some(ct)) => *kept == ct.as_ref(),
+            (KeptType::Owned(kept), Some(ct)) => kept == ct.as_ref(),
+            _ => false,
+        }
+    }
+
+    fn keep(&mut self, ct: Option<&Cow<'static, str>>) {
+        match (&mut *self, ct) {
+            (_, None) => *self = KeptType::None,
+            (_, Some(Cow::Borrowed(s))) => *self = KeptType::Static(s),
+            (KeptType::Owned(kept), Some(ct)) => {
+                kept.clear();
+                kept.push_str(ct);
+            }
+            (_, Some(ct)) => *self = KeptType::Owned(ct.to_string()),
+        }
+    }
 }
 
 impl LastHead {
@@ -113,8 +151,8 @@ impl LastHead {
     #[inline]
     fn of(&self, head: &Head<'_>) -> Option<&[u8]> {
         let same = self.key == Some(LastHead::key(head))
-            && self.reason == head.reason
-            && self.content_type.as_deref() == head.content_type;
+            && self.reason.as_deref() == head.reason
+            && self.content_type.is(head.content_type);
         same.then_some(self.bytes.as_slice())
     }
 
@@ -126,15 +164,14 @@ impl LastHead {
         }
         self.bytes.clear();
         self.bytes.extend_from_slice(bytes);
-        self.reason.clear();
-        self.reason.push_str(head.reason);
-        match (&mut self.content_type, head.content_type) {
-            (Some(kept), Some(ct)) => {
+        match (&mut self.reason, head.reason) {
+            (Some(kept), Some(r)) => {
                 kept.clear();
-                kept.push_str(ct);
+                kept.push_str(r);
             }
-            (kept, ct) => *kept = ct.map(str::to_owned),
+            (kept, r) => *kept = r.map(str::to_owned),
         }
+        self.content_type.keep(head.content_type);
         self.key = Some(LastHead::key(head));
     }
 }
@@ -241,9 +278,11 @@ pub(crate) struct Head<'a> {
     pub date: u64,
     pub version: Version,
     pub status: u16,
-    pub reason: &'a str,
+    /// A reason phrase of the handler's; `None`: the standard phrase of `status` (so a
+    /// kept head is known to fit without comparing phrases).
+    pub reason: Option<&'a str>,
     /// Cleaned of bytes a field value cannot have (see [`cleaned`]).
-    pub content_type: Option<&'a str>,
+    pub content_type: Option<&'a Cow<'static, str>>,
     pub headers: &'a Headers,
     pub framing: BodyFraming,
     pub connection: ConnectionField,
@@ -283,7 +322,7 @@ fn write_parts(out: &mut Vec<u8>, head: &Head<'_>, lines: &[u8]) {
         b'0' + (status % 10) as u8,
         b' ',
     ]);
-    push_clean(out, head.reason);
+    push_clean(out, head.reason.unwrap_or_else(|| http_utils::reason_phrase(head.status)));
     out.extend_from_slice(lines);
     if let Some(ct) = head.content_type {
         // Cleaned when it was set.
@@ -336,7 +375,7 @@ mod tests {
                 date: 784111777,
                 version: Version::Http11,
                 status: 200,
-                reason: "OK\r\nEvil: 1",
+                reason: Some("OK\r\nEvil: 1"),
                 content_type: Some(&cleaned("text/plain".into())),
                 headers: &h,
                 framing: BodyFraming::Length(13),
@@ -360,8 +399,8 @@ mod tests {
             date: 784111777,
             version: Version::Http11,
             status: 200,
-            reason: "OK",
-            content_type: Some("text/html"),
+            reason: None,
+            content_type: Some(&Cow::Borrowed("text/html")),
             headers: &none,
             framing: BodyFraming::Length(22),
             connection: ConnectionField::Omit,
@@ -372,8 +411,10 @@ mod tests {
             Head { date: 784111778, ..base },
             Head { version: Version::Http10, ..base },
             Head { status: 404, ..base },
-            Head { reason: "Fine", ..base },
-            Head { content_type: Some("text/plain"), ..base },
+            Head { reason: Some("Fine"), ..base },
+            Head { reason: Some("OK"), ..base },
+            Head { content_type: Some(&Cow::Borrowed("text/plain")), ..base },
+            Head { content_type: Some(&Cow::Owned("text/html".to_owned())), ..base },
             Head { content_type: None, ..base },
             Head { framing: BodyFraming::Length(23), ..base },
             Head { framing: BodyFraming::Chunked, ..base },
