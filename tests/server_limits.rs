@@ -193,6 +193,57 @@ fn busy_requests_wait_in_the_queue_then_get_503() {
     assert_eq!(c.get("/").text(), "fast");
 }
 
+/// Waits (2 s at most) until no request holds a handler slot.
+fn no_slot_held(h: &http_toolkit::server::ServerHandle) -> bool {
+    let t0 = Instant::now();
+    while h.active_requests() != 0 {
+        if t0.elapsed() > Duration::from_secs(2) {
+            return false;
+        }
+        std::thread::sleep(ms(5));
+    }
+    true
+}
+
+#[test]
+fn a_slot_kept_for_pipelined_requests_goes_back_when_the_turn_ends() {
+    // One slot for two connections that pipeline at once: a turn keeps its slot from one
+    // request to the next, and the other connection's requests, queued meanwhile, are served
+    // when the turn ends (none is refused, none waits for its timeout).
+    let h = start(
+        |b| b.threads(4).io_threads(1).request_count_limit(1).queue_timeout(Duration::from_secs(5)),
+        |s| s.add_resource("/", |_, _| Response::text("fast")),
+    );
+    let a = addr(&h);
+    let batch = b"GET / HTTP/1.1\r\nHost: t\r\n\r\n".repeat(40);
+    let clients: Vec<_> = (0..2)
+        .map(|_| {
+            let batch = batch.clone();
+            std::thread::spawn(move || {
+                let mut c = Client::connect(a);
+                let mut answers = Vec::new();
+                for _ in 0..3 {
+                    c.send(&batch);
+                    for _ in 0..40 {
+                        let r = c.read();
+                        answers.push((r.status(), r.text()));
+                    }
+                }
+                answers
+            })
+        })
+        .collect();
+    for c in clients {
+        let answers = c.join().unwrap();
+        assert_eq!(answers.len(), 120);
+        assert!(answers.iter().all(|(status, text)| *status == 200 && text == "fast"), "{answers:?}");
+    }
+    assert!(no_slot_held(&h), "a slot is still held: {}", h.active_requests());
+    // The slot is free for the next one.
+    assert_eq!(Client::connect(a).get("/").text(), "fast");
+    assert!(no_slot_held(&h));
+}
+
 #[test]
 fn request_count_limit_answers_503_without_a_queue() {
     let gate = Arc::new(Barrier::new(3));

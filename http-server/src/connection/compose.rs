@@ -108,15 +108,15 @@ pub(super) fn write_response(
         None => {}
     }
     let status = r.status;
-    let p = plan(site.protocol, version, method, status, r.body.len(), true, close.is_some());
-    let p = framed(p, close);
+    let len = r.body.len();
+    let p = framed(plan(site.protocol, version, method, status, len, true, close.is_some()), close);
     write_response_head(site, wire, r, p);
     let none = Sent { bytes: 0, body: None };
     if !p.send_body {
         return Ok(none);
     }
     let body = std::mem::take(&mut r.body);
-    let bytes = body.len().unwrap_or(0);
+    let bytes = len.unwrap_or(0);
     Ok(match body {
         ResponseBody::Empty => none,
         ResponseBody::Static(b) if b.len() <= COPY_BODY_AT_MOST => {

@@ -58,6 +58,11 @@ impl Engine {
 
     /// The poller of the seat that connection `key` belongs to.
     pub(crate) fn poller_of(&self, key: u64) -> &Arc<Poller> {
-        &self.pollers[(key & 0xffff_ffff) as usize % self.pollers.len()]
+        let slot = (key & 0xffff_ffff) as usize;
+        let n = self.pollers.len();
+        // Looked up for every request: a mask rather than a division for the usual count of
+        // seats (a power of two), which gives the same index.
+        let i = if n.is_power_of_two() { slot & (n - 1) } else { slot % n };
+        &self.pollers[i]
     }
 }

@@ -224,6 +224,11 @@ pub(crate) struct Worker<'s> {
     /// The table the last request was served with, and its generation: taken again while
     /// the registry has not changed.
     pub table: Option<(u64, Arc<Table>)>,
+    /// A handler slot (the request-count limit) taken for a request of the connection being
+    /// driven and kept for the requests after it in the same turn (pipelined ones): given
+    /// back when the turn ends ([`release_slot`](Worker::release_slot)), or at once when a
+    /// request waits in the queue for one. Two locked instructions a turn, not a request.
+    pub slot: bool,
 }
 
 impl<'s> Worker<'s> {
@@ -241,6 +246,34 @@ impl<'s> Worker<'s> {
             key: 0,
             spare: None,
             table: None,
+            slot: false,
+        }
+    }
+
+    /// Takes a handler slot for a request: true when this turn holds one already or one is
+    /// free (it is then held until [`release_slot`](Worker::release_slot)).
+    #[inline]
+    pub(crate) fn take_slot(&mut self) -> bool {
+        if !self.slot {
+            let limit = self.engine.settings.request_count_limit;
+            let taken = self.engine.active.fetch_update(
+                std::sync::atomic::Ordering::AcqRel,
+                std::sync::atomic::Ordering::Acquire,
+                |n| (n < limit).then_some(n + 1),
+            );
+            self.slot = taken.is_ok();
+        }
+        self.slot
+    }
+
+    /// Gives back the handler slot this turn holds, if any; the request that waited
+    /// longest in the queue is then scheduled.
+    pub(crate) fn release_slot(&mut self) {
+        if std::mem::take(&mut self.slot) {
+            self.engine.active.fetch_sub(1, std::sync::atomic::Ordering::AcqRel);
+            if let Some(key) = self.engine.queue.pop() {
+                self.engine.poller_of(key).resume(key);
+            }
         }
     }
 
@@ -285,6 +318,13 @@ impl<'s> Worker<'s> {
         if let Some(c) = self.cell {
             c.busy.store(0, std::sync::atomic::Ordering::Relaxed);
         }
+    }
+}
+
+impl Drop for Worker<'_> {
+    fn drop(&mut self) {
+        // A worker that unwinds mid-turn must not keep a slot from the others for good.
+        self.release_slot();
     }
 }
 
@@ -343,6 +383,9 @@ pub(crate) fn drive(w: &mut Worker<'_>, conn: &mut Conn, hangup: bool) -> Outcom
         }
         Phase::Write(out) => write::resume(w, conn, out),
     };
+    // The slot goes back before the connection waits: a slot is held only while requests
+    // are being served one after another.
+    w.release_slot();
     if matches!(outcome, Outcome::Park | Outcome::Yield | Outcome::Again) {
         if !w.rbuf.is_empty() {
             conn.saved = w.rbuf.available().to_vec();

@@ -3,7 +3,6 @@
 //! (`Waiting`), and the response handed to the writer.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -65,19 +64,6 @@ impl Drop for Waiting {
     fn drop(&mut self) {
         // Nobody will take the answer any more (it was taken, or the connection is gone).
         self.pending.abandon();
-    }
-}
-
-/// A handler slot (the request-count limit), given back when the handler is done; the
-/// request that waited longest in the queue is then scheduled.
-struct Slot<'a>(&'a Engine);
-
-impl Drop for Slot<'_> {
-    fn drop(&mut self) {
-        self.0.active.fetch_sub(1, Ordering::AcqRel);
-        if let Some(key) = self.0.queue.pop() {
-            self.0.poller_of(key).resume(key);
-        }
     }
 }
 
@@ -348,13 +334,6 @@ fn context<'a>(
         closing,
         secure,
     }
-}
-
-/// Runs the handler of a request that holds a worker slot.
-#[inline]
-pub(super) fn run_in_slot(w: &mut Worker<'_>, conn: &mut Conn, adm: Admitted) -> Step {
-    let _slot = Slot(w.engine);
-    run(w, conn, adm)
 }
 
 /// Runs the handler (or, for a response the server gives itself, the status handlers) of

@@ -88,11 +88,6 @@ pub(super) fn body_in_buffer(framing: Framing, rbuf: &ReadBuf) -> bool {
     }
 }
 
-/// Takes one more handler slot if there is one.
-fn try_slot(counter: &std::sync::atomic::AtomicUsize, limit: usize) -> bool {
-    counter.fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| (n < limit).then_some(n + 1)).is_ok()
-}
-
 /// Serves one request whose head was just read.
 pub(super) fn serve(w: &mut Worker<'_>, conn: &mut Conn, mut req: Box<Request>) -> Step {
     let engine = w.engine;
@@ -202,9 +197,11 @@ pub(super) fn serve(w: &mut Worker<'_>, conn: &mut Conn, mut req: Box<Request>) 
 #[inline]
 pub(super) fn dispatch(w: &mut Worker<'_>, conn: &mut Conn, mut adm: Admitted) -> Step {
     let engine = w.engine;
-    // Requests that wait already go first.
-    if engine.queue.is_empty() && try_slot(&engine.active, engine.settings.request_count_limit) {
-        return respond::run_in_slot(w, conn, adm);
+    // Requests that wait already go first: a slot this turn holds goes to the oldest.
+    if !engine.queue.is_empty() {
+        w.release_slot();
+    } else if w.take_slot() {
+        return respond::run(w, conn, adm);
     }
     let now = engine.site.clock.now();
     let until = now + engine.settings.queue_wait;
@@ -226,9 +223,9 @@ fn enter_queue(engine: &Engine, conn: &mut Conn, adm: Admitted, until: Instant) 
 /// A queued request's turn (or a report for its connection while it waits).
 pub(super) fn resume_queued(w: &mut Worker<'_>, conn: &mut Conn, adm: Admitted) -> Step {
     let engine = w.engine;
-    if try_slot(&engine.active, engine.settings.request_count_limit) {
+    if w.take_slot() {
         engine.queue.remove(w.key);
-        return respond::run_in_slot(w, conn, adm);
+        return respond::run(w, conn, adm);
     }
     let until = adm.queued_until.unwrap_or_else(|| engine.site.clock.now());
     if engine.site.clock.now() >= until || engine.stopping() && engine.wire.abort.load(Ordering::Relaxed) {

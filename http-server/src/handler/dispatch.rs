@@ -189,10 +189,12 @@ pub(crate) fn allowed(table: &Table) -> String {
 /// Runs the handler for the context's method.
 pub(crate) fn dispatch(cx: &mut Context<'_>) -> Response {
     let table = cx.table;
-    let method = cx.request.method().clone();
-    if let Some(h) = table.methods.get(&method) {
+    // The handler is found without a copy of the method (it is the table's, not the
+    // request's): the common request costs no clone and no drop.
+    if let Some(h) = table.methods.get(cx.request.method()) {
         return h(cx);
     }
+    let method = cx.request.method().clone();
     if method == Method::Head {
         if let Some(h) = table.methods.get(&Method::Get) {
             return h(cx);
