@@ -13,8 +13,10 @@ Usage: bench/servers.py [--rounds 3] [--duration 10] [--only name,name] [--skip-
 Every round also measures a pipelined run (16 requests per write, `--pipelined` connections;
 0 leaves it out), with its server CPU per request like the others.
 Servers are given in SERVERS below as name -> command (the port is appended). `--server
-name=PATH` (repeatable) adds one more, run as `PATH --port PORT` like http-toolkit: for example
-two builds of examples/hello measured side by side. `--only` picks among all of them; a server
+name="PATH [ARG...]"` (repeatable) adds one more, run as `PATH ARG... --port PORT` like
+http-toolkit: for example two builds of examples/hello measured side by side, or
+bench/examples/hello_named with `--server-name M` (answers byte for byte as long as
+may_minihttp's). `--only` picks among all of them; a server
 whose binary is missing is left out, except one given with `--server`, which is an error.
 `--extras-rounds N` repeats the idle, burst and pipelined measurements N times, interleaved
 across servers like the main rounds, and prints their medians after the rows of every round.
@@ -26,7 +28,7 @@ CPU per request over the lowest of its peers' (`--versus` picks them) and its re
 highest, with medians and the rounds it won. Before the first round it runs every setting on
 every server for `--warmup` seconds, untimed.
 """
-import argparse, os, re, selectors, signal, socket, statistics, subprocess, sys, time
+import argparse, os, re, selectors, shlex, signal, socket, statistics, subprocess, sys, time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
@@ -189,10 +191,12 @@ def burst(port, n, limit=60.0):
 
 
 def server_entry(arg):
-    name, sep, path = arg.partition("=")
-    if not sep or not name or not path:
-        raise argparse.ArgumentTypeError(f"expected name=/path/to/binary, got {arg!r}")
-    return name, os.path.abspath(path)
+    """`name=PATH [ARG...]`: a server run as `PATH ARG... --port PORT`."""
+    name, sep, command = arg.partition("=")
+    words = shlex.split(command)
+    if not sep or not name or not words:
+        raise argparse.ArgumentTypeError(f"expected name=/path/to/binary [args], got {arg!r}")
+    return name, [os.path.abspath(words[0])] + words[1:]
 
 
 def extras(name, a):
@@ -261,12 +265,12 @@ def main():
                     help="with --paired: an untimed run of every setting on every server first (0: none)")
     ap.add_argument("--versus", default="", metavar="NAME,NAME",
                     help="with --paired: the peers the first server is compared with (default: all)")
-    ap.add_argument("--server", type=server_entry, action="append", default=[], metavar="NAME=PATH")
+    ap.add_argument("--server", type=server_entry, action="append", default=[], metavar="NAME=PATH [ARG...]")
     a = ap.parse_args()
-    for name, path in a.server:
-        if not os.path.exists(path):
-            ap.error(f"--server {name}: no such file {path}")
-        SERVERS[name] = [path, "--port"]
+    for name, command in a.server:
+        if not os.path.exists(command[0]):
+            ap.error(f"--server {name}: no such file {command[0]}")
+        SERVERS[name] = command + ["--port"]
     given = {name for name, _ in a.server}
     names = [n for n in SERVERS if not a.only or n in a.only.split(",")]
     names = [n for n in names if n in given or os.path.exists(SERVERS[n][0])]

@@ -234,8 +234,12 @@ impl ServerBuilder {
     }
 
     /// The cap on requests handled at once (the egg's `http:request-count-limit`); beyond it
-    /// a request gets 503 with `Retry-After`. Default: the workers minus the I/O threads, so
-    /// some worker is always free to answer.
+    /// a complete request waits parked in a bounded queue
+    /// ([`queue_size`](ServerBuilder::queue_size),
+    /// [`queue_timeout`](ServerBuilder::queue_timeout)), then gets 503 with `Retry-After`.
+    /// A worker that serves several requests of one connection in a row (pipelined ones)
+    /// keeps its slot from one to the next, and gives it up to a waiting request at once.
+    /// Default: the workers minus the I/O threads, so some worker is always free to answer.
     pub fn request_count_limit(mut self, n: usize) -> Self {
         self.request_count_limit = Some(n.max(1));
         self

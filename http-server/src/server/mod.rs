@@ -485,7 +485,8 @@ impl Server {
         self.shared.requests()
     }
 
-    /// Requests being handled right now.
+    /// Requests being handled right now: the slots of the request-count limit that are
+    /// taken (a worker serving pipelined requests holds one between them too).
     pub fn active_requests(&self) -> usize {
         self.shared.engine.active.load(Ordering::Relaxed)
     }
