@@ -17,7 +17,7 @@ fn main() {
             name = args.next().expect("--server-name needs a name");
         }
     }
-    let server = Server::builder().port(port).server_name(&name).build().expect("listen");
+    let server = Server::builder().port(port).server_name(name).build().expect("listen");
     server.add_resource(["/", "/index.html"], |_req, _args| Response::html("<h1>Hello, world!</h1>"));
     server.run_until_signal().expect("serve");
 }

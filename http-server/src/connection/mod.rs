@@ -42,6 +42,7 @@ mod upgrade;
 mod write;
 
 use std::io;
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -256,11 +257,10 @@ impl<'s> Worker<'s> {
     pub(crate) fn take_slot(&mut self) -> bool {
         if !self.slot {
             let limit = self.engine.settings.request_count_limit;
-            let taken = self.engine.active.fetch_update(
-                std::sync::atomic::Ordering::AcqRel,
-                std::sync::atomic::Ordering::Acquire,
-                |n| (n < limit).then_some(n + 1),
-            );
+            let taken = self
+                .engine
+                .active
+                .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| (n < limit).then_some(n + 1));
             self.slot = taken.is_ok();
         }
         self.slot
@@ -270,7 +270,7 @@ impl<'s> Worker<'s> {
     /// longest in the queue is then scheduled.
     pub(crate) fn release_slot(&mut self) {
         if std::mem::take(&mut self.slot) {
-            self.engine.active.fetch_sub(1, std::sync::atomic::Ordering::AcqRel);
+            self.engine.active.fetch_sub(1, Ordering::AcqRel);
             if let Some(key) = self.engine.queue.pop() {
                 self.engine.poller_of(key).resume(key);
             }
@@ -298,13 +298,13 @@ impl<'s> Worker<'s> {
     fn mark_busy(&mut self) {
         if let Some(c) = self.cell {
             self.busy_tag += 1;
-            c.busy.store(self.busy_tag, std::sync::atomic::Ordering::Relaxed);
+            c.busy.store(self.busy_tag, Ordering::Relaxed);
         }
     }
 
     /// Counts an answered request.
     fn count_request(&self) {
-        use std::sync::atomic::Ordering::Relaxed;
+        use Ordering::Relaxed;
         match self.cell {
             // Single writer: a plain load and store, no locked instruction.
             Some(c) => c.served.store(c.served.load(Relaxed) + 1, Relaxed),
@@ -316,7 +316,7 @@ impl<'s> Worker<'s> {
 
     fn mark_idle(&self) {
         if let Some(c) = self.cell {
-            c.busy.store(0, std::sync::atomic::Ordering::Relaxed);
+            c.busy.store(0, Ordering::Relaxed);
         }
     }
 }
