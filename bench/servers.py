@@ -2,8 +2,8 @@
 """Side-by-side hello-world server benchmark.
 
 Each server is pinned to CPU 1 and wrk to CPU 0 (taskset). For every round (interleaved across
-servers) it measures, per connection count: req/s, p50/p99 latency, server CPU per request, RSS
-and threads. Then, once per server (or once per server in each extras round): throughput with
+servers) it measures, per connection count: req/s, p50/p99 latency, server CPU per request, RSS,
+threads, and how busy wrk kept its own core (near 100 %: wrk's core sets the rate). Then, once per server (or once per server in each extras round): throughput with
 5,000 idle keep-alive connections held open (and RSS per idle connection), 5,000 connections
 opened at once (time until all are answered), and a pipelined run (depth 16).
 
@@ -28,7 +28,7 @@ CPU per request over the lowest of its peers' (`--versus` picks them) and its re
 highest, with medians and the rounds it won. Before the first round it runs every setting on
 every server for `--warmup` seconds, untimed.
 """
-import argparse, os, re, selectors, shlex, signal, socket, statistics, subprocess, sys, time
+import argparse, os, re, resource, selectors, shlex, signal, socket, statistics, subprocess, sys, time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
@@ -104,7 +104,12 @@ def wrk(port, conns, duration, lua=None):
     if lua:
         cmd += ["-s", lua]
     cmd.append(f"http://127.0.0.1:{port}/")
+    before, t0 = resource.getrusage(resource.RUSAGE_CHILDREN), time.monotonic()
     out = subprocess.run(cmd, capture_output=True, text=True, timeout=duration + 60).stdout
+    after, elapsed = resource.getrusage(resource.RUSAGE_CHILDREN), time.monotonic() - t0
+    # wrk's own CPU (taskset execs it in the same process): near 100 % of the run, its core
+    # is what sets the rate, not the server's.
+    client_s = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     p50 = re.search(r"^\s+50%\s+(\S+)", out, re.M)
     p99 = re.search(r"^\s+99%\s+(\S+)", out, re.M)
@@ -115,6 +120,7 @@ def wrk(port, conns, duration, lua=None):
         "p99": to_us(p99.group(1)) if p99 else float("nan"),
         "errors": errors.group(0) if errors else "",
         "requests": int(re.search(r"(\d+) requests in", out).group(1)),
+        "client_busy": 100.0 * client_s / elapsed,
     }
 
 
@@ -287,7 +293,7 @@ def main():
         r = measured(pid, port, n, a.duration, lua)
         results.setdefault((name, c), []).append(r)
         print(f"round {rnd+1} {name:14} c={c:<4} {r['rps']:>9.0f} req/s  p50 {r['p50']:>8.0f}us  p99 {r['p99']:>8.0f}us"
-              f"  cpu {r['cpu_us_per_req']:.2f}us/req  rss {r['rss_kib']}KiB  threads {r['threads']} {r['errors']}", flush=True)
+              f"  cpu {r['cpu_us_per_req']:.2f}us/req  rss {r['rss_kib']}KiB  threads {r['threads']}  wrk {r['client_busy']:.0f}% {r['errors']}", flush=True)
 
     if a.paired:
         procs = {}
@@ -323,11 +329,11 @@ def main():
                 finally:
                     p.kill(); p.wait()
     print("\nmedians over rounds")
-    print("| server | conns | req/s | p50 µs | p99 µs | server CPU µs/req | RSS KiB | threads |")
-    print("| --- | --- | --- | --- | --- | --- | --- | --- |")
+    print("| server | conns | req/s | p50 µs | p99 µs | server CPU µs/req | RSS KiB | threads | wrk's core busy |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
     for (name, c), rs in results.items():
         med = lambda k: statistics.median(r[k] for r in rs)
-        print(f"| {name} | {c} | {med('rps'):.0f} | {med('p50'):.0f} | {med('p99'):.0f} | {med('cpu_us_per_req'):.2f} | {med('rss_kib'):.0f} | {med('threads'):.0f} |")
+        print(f"| {name} | {c} | {med('rps'):.0f} | {med('p50'):.0f} | {med('p99'):.0f} | {med('cpu_us_per_req'):.2f} | {med('rss_kib'):.0f} | {med('threads'):.0f} | {med('client_busy'):.0f} % |")
     if a.paired and len(names) > 1:
         paired_ratios(names, [c for c, _, _ in runs], results, a.versus)
     if a.skip_extras:
