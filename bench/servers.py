@@ -3,9 +3,12 @@
 
 Each server is pinned to CPU 1 and wrk to CPU 0 (taskset). For every round (interleaved across
 servers) it measures, per connection count: req/s, p50/p99 latency, server CPU per request, RSS,
-threads, and how busy wrk kept its own core (near 100 %: wrk's core sets the rate). Then, once per server (or once per server in each extras round): throughput with
-5,000 idle keep-alive connections held open (and RSS per idle connection), 5,000 connections
-opened at once (time until all are answered), and a pipelined run (depth 16).
+threads, how busy wrk kept its own core (near 100 %: wrk's core sets the rate) and wrk's own
+CPU per answer (user and kernel; where wrk's core sets the rate, whether a server's answers
+cost the client more to read). Then, once per server (or once per server in each extras
+round): throughput with 5,000 idle keep-alive connections held open (and RSS per idle
+connection), 5,000 connections opened at once (time until all are answered), and a pipelined
+run (depth 16).
 
 Usage: bench/servers.py [--rounds 3] [--duration 10] [--only name,name] [--skip-extras]
                         [--extras-rounds 1] [--pipelined 256] [--server name=/path/to/binary ...]
@@ -108,8 +111,9 @@ def wrk(port, conns, duration, lua=None):
     out = subprocess.run(cmd, capture_output=True, text=True, timeout=duration + 60).stdout
     after, elapsed = resource.getrusage(resource.RUSAGE_CHILDREN), time.monotonic() - t0
     # wrk's own CPU (taskset execs it in the same process): near 100 % of the run, its core
-    # is what sets the rate, not the server's.
-    client_s = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    # is what sets the rate, not the server's, and the rate is 1 / wrk's CPU per answer.
+    user_s, kernel_s = after.ru_utime - before.ru_utime, after.ru_stime - before.ru_stime
+    answers = int(re.search(r"(\d+) requests in", out).group(1))
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     p50 = re.search(r"^\s+50%\s+(\S+)", out, re.M)
     p99 = re.search(r"^\s+99%\s+(\S+)", out, re.M)
@@ -119,8 +123,10 @@ def wrk(port, conns, duration, lua=None):
         "p50": to_us(p50.group(1)) if p50 else float("nan"),
         "p99": to_us(p99.group(1)) if p99 else float("nan"),
         "errors": errors.group(0) if errors else "",
-        "requests": int(re.search(r"(\d+) requests in", out).group(1)),
-        "client_busy": 100.0 * client_s / elapsed,
+        "requests": answers,
+        "client_busy": 100.0 * (user_s + kernel_s) / elapsed,
+        "client_user_us": user_s * 1e6 / max(answers, 1),
+        "client_kernel_us": kernel_s * 1e6 / max(answers, 1),
     }
 
 
@@ -329,11 +335,13 @@ def main():
                 finally:
                     p.kill(); p.wait()
     print("\nmedians over rounds")
-    print("| server | conns | req/s | p50 µs | p99 µs | server CPU µs/req | RSS KiB | threads | wrk's core busy |")
-    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+    print("| server | conns | req/s | p50 µs | p99 µs | server CPU µs/req | RSS KiB | threads | wrk's core busy"
+          " | wrk CPU µs per answer (user + kernel) |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
     for (name, c), rs in results.items():
         med = lambda k: statistics.median(r[k] for r in rs)
-        print(f"| {name} | {c} | {med('rps'):.0f} | {med('p50'):.0f} | {med('p99'):.0f} | {med('cpu_us_per_req'):.2f} | {med('rss_kib'):.0f} | {med('threads'):.0f} | {med('client_busy'):.0f} % |")
+        print(f"| {name} | {c} | {med('rps'):.0f} | {med('p50'):.0f} | {med('p99'):.0f} | {med('cpu_us_per_req'):.2f} | {med('rss_kib'):.0f} | {med('threads'):.0f} | {med('client_busy'):.0f} %"
+              f" | {med('client_user_us'):.3f} + {med('client_kernel_us'):.3f} |")
     if a.paired and len(names) > 1:
         paired_ratios(names, [c for c, _, _ in runs], results, a.versus)
     if a.skip_extras:
