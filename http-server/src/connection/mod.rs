@@ -348,7 +348,7 @@ pub(crate) fn drive(w: &mut Worker<'_>, conn: &mut Conn, hangup: bool) -> Outcom
             Ok(true) => {
                 // A handshake may tell who the peer really is (the PROXY protocol).
                 conn.peer = conn.io.peer_addr();
-                read::http(w, conn, hangup)
+                read::http(w, conn)
             }
             Ok(false) => {
                 conn.phase = Phase::Handshake;
@@ -359,14 +359,14 @@ pub(crate) fn drive(w: &mut Worker<'_>, conn: &mut Conn, hangup: bool) -> Outcom
                 Outcome::Close(CloseReason::HandshakeFailed)
             }
         },
-        Phase::Head => read::http(w, conn, hangup),
+        Phase::Head => read::http(w, conn),
         Phase::Body(b) => {
             let step = body::advance(w, conn, b);
-            read::after_step(w, conn, step, hangup)
+            read::after_step(w, conn, step)
         }
         Phase::Queued(adm) => {
             let step = serve::resume_queued(w, conn, *adm);
-            read::after_step(w, conn, step, hangup)
+            read::after_step(w, conn, step)
         }
         // The client left while its answer was awaited or streamed: nobody will read it.
         Phase::Waiting(waiting) if hangup && waiting.unanswered() => {
@@ -379,7 +379,7 @@ pub(crate) fn drive(w: &mut Worker<'_>, conn: &mut Conn, hangup: bool) -> Outcom
         }
         Phase::Waiting(waiting) => {
             let step = respond::wait_for(w, conn, waiting);
-            read::after_step(w, conn, step, hangup)
+            read::after_step(w, conn, step)
         }
         Phase::Write(out) => write::resume(w, conn, out),
     };

@@ -76,15 +76,15 @@ fn settle(w: &mut Worker<'_>, conn: &mut Conn, step: Step) -> Option<Outcome> {
 
 /// Goes on after a step of a phase other than `Head`: on to the next heads when the
 /// connection is kept.
-pub(super) fn after_step(w: &mut Worker<'_>, conn: &mut Conn, step: Step, hangup: bool) -> Outcome {
+pub(super) fn after_step(w: &mut Worker<'_>, conn: &mut Conn, step: Step) -> Outcome {
     match settle(w, conn, step) {
         Some(outcome) => outcome,
-        None => http(w, conn, hangup),
+        None => http(w, conn),
     }
 }
 
 /// Reads and serves request heads until the connection must wait or close.
-pub(super) fn http(w: &mut Worker<'_>, conn: &mut Conn, hangup: bool) -> Outcome {
+pub(super) fn http(w: &mut Worker<'_>, conn: &mut Conn) -> Outcome {
     let engine = w.engine;
     let limits = engine.wire.limits;
     let max_buffer = limits.max_head + READ_BUF;
@@ -98,8 +98,6 @@ pub(super) fn http(w: &mut Worker<'_>, conn: &mut Conn, hangup: bool) -> Outcome
                 .unwrap_or(Outcome::Close(CloseReason::HeaderTimeout));
         }
     }
-    // The last read left the socket empty: park instead of trying another read.
-    let mut drained = false;
     let mut served = 0;
     loop {
         while !w.rbuf.is_empty() {
@@ -140,9 +138,6 @@ pub(super) fn http(w: &mut Worker<'_>, conn: &mut Conn, hangup: bool) -> Outcome
         if w.rbuf.is_empty() && engine.stopping() && conn.requests > 0 {
             return Outcome::Close(CloseReason::ShuttingDown);
         }
-        if drained && !conn.io.has_buffered_input() {
-            return park(w, conn);
-        }
         match w.rbuf.read_from(&mut *conn.io, max_buffer) {
             Ok((0, _)) => {
                 return Outcome::Close(if w.rbuf.is_empty() {
@@ -151,9 +146,9 @@ pub(super) fn http(w: &mut Worker<'_>, conn: &mut Conn, hangup: bool) -> Outcome
                     CloseReason::TruncatedHead
                 })
             }
-            // A short read means the socket is empty, unless the peer hung up: then its end
-            // is still to be read, and no new report would come for it.
-            Ok((_, filled)) => drained = !filled && !hangup,
+            // Read again until the socket says it would block: readiness is edge-triggered,
+            // and some systems (Windows) report new bytes only after that.
+            Ok(_) => {}
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => return park(w, conn),
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
             Err(_) => return Outcome::Close(CloseReason::ReadFailed),
