@@ -165,7 +165,7 @@ impl Call<'_> {
                 Outcome::Close(_) => {
                     return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "the connection closed first"))
                 }
-                Outcome::Again | Outcome::Yield => {}
+                Outcome::Yield => {}
                 // Waiting for a responder or a stream's next chunk.
                 Outcome::Park => {
                     if Instant::now() >= deadline {

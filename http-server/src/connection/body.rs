@@ -16,16 +16,18 @@ use std::io;
 
 use http_utils::{ChunkedDecoder, Framing};
 
-use super::compose::error_response;
-use super::engine::Share;
-use super::serve::{dispatch, Admitted};
-use super::{would_block, After, CloseReason, Conn, Outcome, Phase, Step, Worker};
-use crate::io::transport::PeerAddr;
+use super::answer::Answer;
+use super::flight::InFlight;
+use super::log::log;
+use super::refusal::{write_refusal, Refusal};
+use super::worker::Worker;
+use super::{CloseReason, Conn, Next, Phase};
+use crate::io::attempt::{attempt, Attempt};
+use crate::io::budget::Share;
+use crate::io::transport::Connection;
 use crate::io::wire::{Progress, READ_BUF};
 
 const CONTINUE: &[u8] = b"HTTP/1.1 100 Continue\r\n\r\n";
-/// The answer when the bodies being read together would pass the server's body budget.
-const OVER_BUDGET: (u16, &str) = (503, "Service Unavailable");
 /// Reads per turn before the connection gives way to the others.
 const READS_PER_TURN: u32 = 64;
 /// A body buffer grows to at most this many times the bytes that arrived.
@@ -38,7 +40,7 @@ enum Kind {
 
 /// A request whose body is being read.
 pub(crate) struct BodyIn {
-    adm: Admitted,
+    flight: InFlight,
     kind: Kind,
     /// The body so far (decoded, for a chunked one).
     buf: Vec<u8>,
@@ -51,8 +53,8 @@ pub(crate) struct BodyIn {
 
 impl BodyIn {
     /// The request whose body this is.
-    pub(super) fn request_mut(&mut self) -> &mut http_utils::Request {
-        &mut self.adm.request
+    pub(crate) fn request_mut(&mut self) -> &mut http_utils::Request {
+        &mut self.flight.request
     }
 
     /// The room its body buffer holds, used or not.
@@ -61,15 +63,15 @@ impl BodyIn {
         self.buf.capacity()
     }
 
-    pub(super) fn new(w: &Worker<'_>, adm: Admitted, expects_continue: bool) -> Box<BodyIn> {
-        let kind = match adm.framing {
+    pub(super) fn new(w: &Worker<'_>, flight: InFlight, expects_continue: bool) -> Box<BodyIn> {
+        let kind = match flight.framing {
             Framing::Length(n) => Kind::Length { left: n },
             _ => Kind::Chunked(Box::new(ChunkedDecoder::new(&w.engine.wire.limits))),
         };
         // Nothing is allocated for the body before its bytes come: a peer that announces a
         // body and sends none costs no buffer while it is parked.
         Box::new(BodyIn {
-            adm,
+            flight,
             kind,
             buf: Vec::new(),
             progress: Progress::default(),
@@ -79,13 +81,13 @@ impl BodyIn {
     }
 
     /// Moves body bytes out of the read buffer; true once the body is complete.
-    fn take(&mut self, w: &mut Worker<'_>, max: u64) -> Result<bool, (u16, &'static str)> {
+    fn take(&mut self, w: &mut Worker<'_>, max: u64) -> Result<bool, Refusal> {
         match &mut self.kind {
             Kind::Length { left } => {
                 let avail = w.rbuf.available();
                 let n = avail.len().min(usize::try_from(*left).unwrap_or(usize::MAX));
                 if !self.share.grow(n as u64) {
-                    return Err(OVER_BUDGET);
+                    return Err(Refusal::BUSY);
                 }
                 self.buf.extend_from_slice(&avail[..n]);
                 w.rbuf.consume(n);
@@ -98,21 +100,20 @@ impl BodyIn {
                     let old = self.buf.len();
                     let room = avail.len().clamp(64, READ_BUF);
                     self.buf.resize(old + room, 0);
-                    let r = dec.decode(avail, &mut self.buf[old..]);
-                    let (used, produced) = match r {
+                    let (used, produced) = match dec.decode(avail, &mut self.buf[old..]) {
                         Ok(v) => v,
                         Err(e) => {
                             self.buf.truncate(old);
-                            return Err((e.status(), e.kind().map_or("Bad Request", |k| k.description())));
+                            return Err(Refusal::of(&e));
                         }
                     };
                     self.buf.truncate(old + produced);
                     w.rbuf.consume(used);
                     if !self.share.grow(produced as u64) {
-                        return Err(OVER_BUDGET);
+                        return Err(Refusal::BUSY);
                     }
                     if self.buf.len() as u64 > max {
-                        return Err((413, "Content Too Large"));
+                        return Err(Refusal::TOO_LARGE);
                     }
                     if used == 0 && produced == 0 {
                         break;
@@ -122,9 +123,7 @@ impl BodyIn {
             }
         }
     }
-}
 
-impl BodyIn {
     /// True when the body's next bytes are read straight into its buffer: a body of known
     /// length once a read buffer's worth of it has come. Before that they go through the
     /// worker's read buffer and are copied, so that a body trickling in holds a buffer the
@@ -134,113 +133,118 @@ impl BodyIn {
     }
 
     /// Reads the rest of a body of known length from the socket straight into the body
-    /// buffer (the read buffer is empty): the count read, and false when the body budget
-    /// refuses the bytes. The declared length is trusted only as far as bytes arrive: the buffer
-    /// grows to at most [`GROWTH`] times what is there (each growth copies the body so far, so
-    /// a large body is copied about a third of its size in all, where doubling would copy it
-    /// whole), and never past the declared end, so the next request's bytes are not read here
-    /// (should the buffer hold more room than asked, bytes past the body stay after it, for
-    /// [`complete`]).
-    fn read_direct(&mut self, io: &mut dyn crate::io::transport::Connection) -> io::Result<(usize, bool)> {
-        let Kind::Length { left } = &mut self.kind else { return Ok((0, true)) };
+    /// buffer (the read buffer is empty); the count read, to be passed to
+    /// [`count_direct`](BodyIn::count_direct). The declared length is trusted only as far as
+    /// bytes arrive: the buffer grows to at most [`GROWTH`] times what is there (each growth
+    /// copies the body so far, so a large body is copied about a third of its size in all,
+    /// where doubling would copy it whole), and never past the declared end, so the next
+    /// request's bytes are not read here (should the buffer hold more room than asked, bytes
+    /// past the body stay after it, for [`complete`]).
+    fn read_direct(&mut self, io: &mut dyn Connection) -> io::Result<usize> {
+        let Kind::Length { left } = &self.kind else { return Ok(0) };
         let have = self.buf.len();
         let want =
             usize::try_from(*left).unwrap_or(usize::MAX).min(have.saturating_mul(GROWTH - 1).max(READ_BUF));
         if self.buf.capacity() - have < want {
             self.buf.reserve_exact(want);
         }
-        let n = io.read_into_spare(&mut self.buf)?;
+        io.read_into_spare(&mut self.buf)
+    }
+
+    /// Counts `n` bytes read by [`read_direct`](BodyIn::read_direct); false when the body
+    /// budget refuses them.
+    fn count_direct(&mut self, n: usize) -> bool {
+        let Kind::Length { left } = &mut self.kind else { return true };
         let body = n.min(usize::try_from(*left).unwrap_or(usize::MAX));
         *left -= body as u64;
-        Ok((n, self.share.grow(body as u64)))
+        self.share.grow(body as u64)
+    }
+
+    /// Writes what is left of `100 Continue`: `Ok(true)` once it is all out.
+    fn send_continue(&mut self, io: &mut dyn Connection) -> io::Result<bool> {
+        while self.continue_at < CONTINUE.len() {
+            match attempt(|| io.write(&CONTINUE[self.continue_at..]))? {
+                Attempt::Done(n) => self.continue_at += n,
+                Attempt::Blocked => return Ok(false),
+                Attempt::Closed => return Err(io::ErrorKind::WriteZero.into()),
+            }
+        }
+        // A transport with output of its own (TLS) sends what is left of it with its next
+        // read or write, or when the socket has room again.
+        match io.flush() {
+            Err(e) if e.kind() != io::ErrorKind::WouldBlock => Err(e),
+            _ => Ok(true),
+        }
     }
 }
 
-/// Reads a body on, without waiting: dispatches the request when the body is complete,
-/// parks the connection when the socket is empty.
-pub(super) fn advance(w: &mut Worker<'_>, conn: &mut Conn, mut b: Box<BodyIn>) -> Step {
-    let engine = w.engine;
-    let max = engine.wire.limits.max_body;
+/// Reads a body on, without waiting: the request is dispatched when its body is complete,
+/// the connection parks when the socket is empty.
+pub(super) fn advance(w: &mut Worker<'_>, conn: &mut Conn, mut b: Box<BodyIn>) -> Next {
+    let max = w.engine.wire.limits.max_body;
     for _ in 0..READS_PER_TURN {
-        while b.continue_at < CONTINUE.len() {
-            match conn.io.write(&CONTINUE[b.continue_at..]) {
-                Ok(0) => return Step::Answered(After::Close(CloseReason::WriteFailed)),
-                Ok(n) => {
-                    b.continue_at += n;
-                    // A transport with output of its own (TLS) sends what is left of it with
-                    // its next read or write, or when the socket has room again.
-                    match conn.io.flush() {
-                        Err(e) if !would_block(&e) => {
-                            return Step::Answered(After::Close(CloseReason::WriteFailed))
-                        }
-                        _ => {}
-                    }
-                }
-                Err(e) if would_block(&e) => return wait(w, conn, b),
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(_) => return Step::Answered(After::Close(CloseReason::WriteFailed)),
-            }
+        match b.send_continue(&mut *conn.io) {
+            Ok(true) => {}
+            Ok(false) => return wait(w, conn, b),
+            Err(_) => return Next::Close(CloseReason::WriteFailed),
         }
         match b.take(w, max) {
-            Ok(true) => return complete(w, conn, *b),
+            Ok(true) => return complete(w, *b),
             Ok(false) => {}
-            Err((status, message)) => return failed(w, &conn.peer, &b, status, message),
+            Err(refusal) => return failed(w, conn, b, refusal),
         }
         // Once the read buffer is drained, a body of known length that is flowing is read
         // straight into its own buffer.
-        let read = if w.rbuf.is_empty() && b.reads_direct() {
-            b.read_direct(&mut *conn.io)
+        let direct = w.rbuf.is_empty() && b.reads_direct();
+        let read = if direct {
+            attempt(|| b.read_direct(&mut *conn.io))
         } else {
-            w.rbuf.read_from(&mut *conn.io, READ_BUF).map(|(n, _)| (n, true))
+            attempt(|| w.rbuf.read_from(&mut *conn.io, READ_BUF))
         };
         match read {
-            Ok((0, _)) => return Step::Answered(After::Close(CloseReason::BodyFailed)),
-            Ok((_, false)) => return failed(w, &conn.peer, &b, OVER_BUDGET.0, OVER_BUDGET.1),
-            Ok((n, true)) => b.progress.add(n),
-            Err(e) if would_block(&e) => return wait(w, conn, b),
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(_) => return Step::Answered(After::Close(CloseReason::ReadFailed)),
+            Ok(Attempt::Done(n)) if direct && !b.count_direct(n) => return failed(w, conn, b, Refusal::BUSY),
+            Ok(Attempt::Done(n)) => b.progress.add(n),
+            Ok(Attempt::Blocked) => return wait(w, conn, b),
+            Ok(Attempt::Closed) => return Next::Close(CloseReason::BodyFailed),
+            Err(_) => return Next::Close(CloseReason::ReadFailed),
         }
     }
-    conn.phase = Phase::Body(b);
-    Step::Wait(Outcome::Yield)
+    Next::Yield(Phase::Body(b))
 }
 
 /// Parks a body that waits for the peer, within the body timeout and the minimum rate.
-fn wait(w: &mut Worker<'_>, conn: &mut Conn, mut b: Box<BodyIn>) -> Step {
+fn wait(w: &mut Worker<'_>, conn: &mut Conn, mut b: Box<BodyIn>) -> Next {
     let t = &w.engine.wire.timeouts;
     let now = w.engine.site.clock.now();
     match b.progress.deadline(now, t.body, t.min_body_rate, t.body, "the request body arrives too slowly") {
         Ok(deadline) => {
             conn.deadline = deadline;
-            conn.phase = Phase::Body(b);
-            Step::Wait(Outcome::Park)
+            Next::Park(Phase::Body(b))
         }
-        Err(_) => failed(w, &conn.peer, &b, 408, "Request Timeout"),
+        Err(_) => failed(w, conn, b, Refusal::TIMED_OUT),
     }
 }
 
 /// The body could not be read: an error answer, and the connection closes.
-fn failed(w: &mut Worker<'_>, peer: &PeerAddr, b: &BodyIn, status: u16, message: &str) -> Step {
-    let bytes = error_response(w, status, message, b.adm.request.version());
-    let table = w.engine.registry.snapshot();
-    let reason = Some(CloseReason::BodyFailed);
-    super::respond::log(&table, &b.adm.request, peer, status, bytes, b.adm.started, reason);
-    Step::Answered(After::Linger(CloseReason::BodyFailed))
+fn failed(w: &mut Worker<'_>, conn: &Conn, mut b: Box<BodyIn>, refusal: Refusal) -> Next {
+    let bytes = write_refusal(w, refusal, b.flight.request.version());
+    b.flight.close = Some(CloseReason::BodyFailed);
+    log(&b.flight, &conn.peer, refusal.status, bytes);
+    Next::Answered(Answer::closing(CloseReason::BodyFailed, true))
 }
 
 /// The body is complete: it goes in front of what follows it in the read buffer, and the
 /// request is dispatched with a `Length` body.
-fn complete(w: &mut Worker<'_>, conn: &mut Conn, b: BodyIn) -> Step {
-    let BodyIn { mut adm, mut buf, share, kind, .. } = b;
+fn complete(w: &mut Worker<'_>, b: BodyIn) -> Next {
+    let BodyIn { mut flight, mut buf, share, kind, .. } = b;
     // A body of known length may have bytes of what follows after it (see `read_direct`).
     let len = match kind {
-        Kind::Length { .. } => adm.framing.known_length().unwrap_or(buf.len() as u64),
+        Kind::Length { .. } => flight.framing.known_length().unwrap_or(buf.len() as u64),
         Kind::Chunked(_) => buf.len() as u64,
     };
-    adm.framing = Framing::Length(len);
-    adm.body_share = Some(share);
+    flight.framing = Framing::Length(len);
+    flight.body_share = Some(share);
     buf.extend_from_slice(w.rbuf.available());
     w.rbuf.adopt(buf);
-    dispatch(w, conn, adm)
+    Next::Dispatch(flight)
 }

@@ -1,18 +1,16 @@
 //! Responses into bytes: the one framing decision every writer uses applied to a handler's
 //! response, its head (and a small body) gathered in the worker's buffer, a larger body
 //! left for the engine to write, and the worker's path for bodies that handler code
-//! writes itself; also the server's own error answers.
+//! writes itself.
 
-use std::any::Any;
 use std::io;
 
 use http_utils::io::ChunkedWriter;
 use http_utils::{Headers, Method, Version};
 
+use super::answer::{OutBody, UpgradeJob};
 use super::feed::FeedOut;
-use super::upgrade::UpgradeJob;
-use super::write::OutBody;
-use super::{CloseReason, Worker};
+use super::CloseReason;
 use crate::handler::response::{Response, ResponseBody, Takeover};
 use crate::handler::site::Site;
 use crate::io::head::{plan, write_head, BodyFraming, ConnectionField, Head, Plan};
@@ -31,45 +29,9 @@ fn framed(p: Plan, close: &mut Option<CloseReason>) -> Plan {
     p
 }
 
-/// Writes a complete error response with `Connection: close` into the worker's buffer, for
-/// a request that could not be parsed or must be cut off; returns the body's length.
-pub(super) fn error_response(w: &mut Worker<'_>, status: u16, message: &str, version: Version) -> u64 {
-    let engine = w.engine;
-    let table = engine.registry.snapshot();
-    let html = table.error_page(status, message);
-    let p = plan(engine.site.protocol, version, &Method::Get, status, Some(html.len() as u64), true, true);
-    write_head(
-        &mut w.wbuf,
-        &mut w.heads,
-        &Head {
-            date: engine.site.clock.unix_secs(),
-            version: engine.site.protocol,
-            status,
-            reason: None,
-            content_type: Some(&std::borrow::Cow::Borrowed("text/html; charset=utf-8")),
-            headers: &Headers::new(),
-            framing: p.framing,
-            connection: p.connection,
-        },
-    );
-    w.wbuf.extend_from_slice(html.as_bytes());
-    html.len() as u64
-}
-
-/// A message for a panic payload.
-pub(super) fn panic_message(payload: &(dyn Any + Send)) -> String {
-    if let Some(s) = payload.downcast_ref::<&str>() {
-        (*s).to_owned()
-    } else if let Some(s) = payload.downcast_ref::<String>() {
-        s.clone()
-    } else {
-        "a panic without a message".to_owned()
-    }
-}
-
 /// What writing a response produced: the body bytes it sends (or sent), and a body left for
 /// the engine to send after the head.
-pub(super) struct Sent {
+pub(crate) struct Sent {
     pub bytes: u64,
     pub body: Option<OutBody>,
 }
@@ -77,7 +39,7 @@ pub(super) struct Sent {
 /// Writes a handler's response head (and a small body) into the wire's buffer; a larger
 /// body is handed back for the engine. Bodies that handler code writes (a writer) are
 /// written here, on the worker, through the wire.
-pub(super) fn write_response(
+pub(crate) fn write_response(
     site: &Site,
     wire: &mut Wire<'_>,
     method: &Method,
@@ -85,40 +47,21 @@ pub(super) fn write_response(
     r: &mut Response,
     close: &mut Option<CloseReason>,
 ) -> io::Result<Sent> {
-    match r.take_takeover() {
-        Some(Takeover::Upgrade { protocol, handler, share: Some(share) }) => {
-            return Ok(write_switch(site, wire, r, UpgradeJob { protocol, handler, share }, close))
+    if let Some(takeover) = r.take_takeover() {
+        if let Some(sent) = write_takeover(site, wire, (method, version), r, takeover, close) {
+            return Ok(sent);
         }
-        Some(Takeover::Upgrade { share: None, .. }) => {
-            // Not agreed to by the server: cannot happen, but never switch unchecked.
-            *r = Response::new(500);
-        }
-        Some(Takeover::Feed(feed)) => {
-            r.body = ResponseBody::Empty;
-            let p =
-                framed(plan(site.protocol, version, method, r.status, None, true, close.is_some()), close);
-            write_response_head(site, wire, r, p);
-            if !p.send_body {
-                return Ok(Sent { bytes: 0, body: None });
-            }
-            let chunked = p.framing == BodyFraming::Chunked;
-            let out = FeedOut::new(feed, chunked, site.clock.now());
-            return Ok(Sent { bytes: 0, body: Some(OutBody::Feed(out)) });
-        }
-        None => {}
     }
-    let status = r.status;
     let len = r.body.len();
-    let p = framed(plan(site.protocol, version, method, status, len, true, close.is_some()), close);
+    let p = framed(plan(site.protocol, version, method, r.status, len, true, close.is_some()), close);
     write_response_head(site, wire, r, p);
-    let none = Sent { bytes: 0, body: None };
     if !p.send_body {
-        return Ok(none);
+        return Ok(Sent { bytes: 0, body: None });
     }
-    let body = std::mem::take(&mut r.body);
     let bytes = len.unwrap_or(0);
-    Ok(match body {
-        ResponseBody::Empty => none,
+    let chunked = p.framing == BodyFraming::Chunked;
+    Ok(match std::mem::take(&mut r.body) {
+        ResponseBody::Empty => Sent { bytes: 0, body: None },
         ResponseBody::Static(b) if b.len() <= COPY_BODY_AT_MOST => {
             wire.wbuf.extend_from_slice(b);
             Sent { bytes, body: None }
@@ -133,44 +76,82 @@ pub(super) fn write_response(
             Sent { bytes, body: Some(OutBody::File { file, pos: offset, end: offset + length }) }
         }
         ResponseBody::Stream { reader, length } => {
-            let chunked = p.framing == BodyFraming::Chunked;
             let trailers = if chunked { r.take_trailers() } else { None };
             Sent { bytes, body: Some(OutBody::Reader { reader, left: length, chunked, trailers }) }
         }
         ResponseBody::Writer(f) => {
-            let sent = if p.framing == BodyFraming::Chunked {
-                let mut cw = Counting { inner: ChunkedWriter::new(WireWriter(wire)), n: 0 };
-                f(&mut cw)?;
-                let n = cw.n;
-                cw.inner.finish(r.trailers())?;
-                n
-            } else {
-                let mut cw = Counting { inner: WireWriter(wire), n: 0 };
-                f(&mut cw)?;
-                cw.n
-            };
-            Sent { bytes: sent, body: None }
+            Sent { bytes: write_by_handler(wire, chunked, r, |w| f(w).map(|()| None))?, body: None }
         }
         ResponseBody::WriterWithTrailers(f) => {
-            let sent = if p.framing == BodyFraming::Chunked {
-                let mut cw = Counting { inner: ChunkedWriter::new(WireWriter(wire)), n: 0 };
-                let mut trailers = f(&mut cw)?;
-                let n = cw.n;
-                if let Some(fixed) = r.trailers() {
-                    for (name, value) in fixed.iter() {
-                        let _ = trailers.append(name, value);
-                    }
-                }
-                cw.inner.finish(Some(&trailers))?;
-                n
-            } else {
-                let mut cw = Counting { inner: WireWriter(wire), n: 0 };
-                f(&mut cw)?;
-                cw.n
-            };
-            Sent { bytes: sent, body: None }
+            Sent { bytes: write_by_handler(wire, chunked, r, |w| f(w).map(Some))?, body: None }
         }
     })
+}
+
+/// Writes the head of a response that hands its connection on (an agreed upgrade) or whose
+/// body a stream sender feeds; `None` when the response is to be written as any other.
+fn write_takeover(
+    site: &Site,
+    wire: &mut Wire<'_>,
+    (method, version): (&Method, Version),
+    r: &mut Response,
+    takeover: Takeover,
+    close: &mut Option<CloseReason>,
+) -> Option<Sent> {
+    match takeover {
+        Takeover::Upgrade { protocol, handler, share: Some(share) } => {
+            Some(write_switch(site, wire, r, UpgradeJob { protocol, handler, share }, close))
+        }
+        Takeover::Upgrade { share: None, .. } => {
+            // Not agreed to by the server: cannot happen, but never switch unchecked.
+            *r = Response::new(500);
+            None
+        }
+        Takeover::Feed(feed) => {
+            r.body = ResponseBody::Empty;
+            let p =
+                framed(plan(site.protocol, version, method, r.status, None, true, close.is_some()), close);
+            write_response_head(site, wire, r, p);
+            if !p.send_body {
+                return Some(Sent { bytes: 0, body: None });
+            }
+            let chunked = p.framing == BodyFraming::Chunked;
+            let out = FeedOut::new(feed, chunked, site.clock.now());
+            Some(Sent { bytes: 0, body: Some(OutBody::Feed(out)) })
+        }
+    }
+}
+
+/// Runs a handler's writer over the wire (chunked when `chunked`, with the trailers it
+/// returns and the response's own after the last chunk): the body bytes it wrote.
+fn write_by_handler(
+    wire: &mut Wire<'_>,
+    chunked: bool,
+    r: &Response,
+    f: impl FnOnce(&mut dyn io::Write) -> io::Result<Option<Headers>>,
+) -> io::Result<u64> {
+    if !chunked {
+        let mut cw = Counting { inner: WireWriter(wire), n: 0 };
+        f(&mut cw)?;
+        return Ok(cw.n);
+    }
+    let mut cw = Counting { inner: ChunkedWriter::new(WireWriter(wire)), n: 0 };
+    let trailers = f(&mut cw)?;
+    let n = cw.n;
+    match trailers {
+        Some(mut trailers) => {
+            if let Some(fixed) = r.trailers() {
+                for (name, value) in fixed.iter() {
+                    let _ = trailers.append(name, value);
+                }
+            }
+            cw.inner.finish(Some(&trailers))?;
+        }
+        None => {
+            cw.inner.finish(r.trailers())?;
+        }
+    }
+    Ok(n)
 }
 
 /// Writes a response's head as `p` frames it.

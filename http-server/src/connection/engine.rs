@@ -4,7 +4,7 @@
 
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 
-pub(crate) use crate::io::budget::{Budget, Share};
+pub(crate) use crate::io::budget::Budget;
 use std::sync::Arc;
 use std::time::Duration;
 

@@ -111,13 +111,7 @@ impl Scenario {
         let mut w = Worker::new(&self.engine, 1);
         w.key = KEY;
         let conn = self.conn.as_mut().expect("the connection is closed");
-        let mut outcome = drive(&mut w, conn, hangup);
-        for _ in 0..8 {
-            if outcome != Outcome::Again {
-                break;
-            }
-            outcome = drive(&mut w, conn, false);
-        }
+        let outcome = drive(&mut w, conn, hangup);
         if let Outcome::Close(_) = outcome {
             self.conn = None;
         }
@@ -446,8 +440,8 @@ fn a_queued_streaming_request_gives_its_slot_back_when_its_connection_goes() {
     s.send(b"PUT /s HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\n\r\n");
     assert_eq!(s.drive(), Outcome::Park);
     assert_eq!(s.phase(), "Queued");
-    assert!(!super::engine::Share::new(&s.engine.streaming).grow(1), "the slot is taken");
+    assert!(!crate::io::budget::Share::new(&s.engine.streaming).grow(1), "the slot is taken");
     // Its connection is closed while it waits (a deadline, a shutdown): the slot comes back.
     s.conn = None;
-    assert!(super::engine::Share::new(&s.engine.streaming).grow(1), "the slot is free again");
+    assert!(crate::io::budget::Share::new(&s.engine.streaming).grow(1), "the slot is free again");
 }

@@ -1,57 +1,34 @@
-//! Responses on their way out: the `Write` phase. What the worker gathered (heads, small
-//! bodies) and the body left for the engine (bytes, a file, a reader, a stream's chunks)
-//! are written as the socket takes them, with the connection parked in between; then the
-//! connection goes on, closes, lingers, or (after a `101`) goes to its upgrade handler.
+//! The `Write` phase: what the worker gathered (heads, small bodies) and the body left for
+//! the engine (bytes, a file, a reader, a stream's chunks) are written as the socket takes
+//! them, with the connection parked in between; then the connection goes on as the write's
+//! `then` says (the next heads, a phase it waits in, a close, a linger, an upgrade).
 
 use std::io::{self, Read};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
-use http_utils::{chunk_size_line, encode_last_chunk, Headers};
+use http_utils::{chunk_size_line, encode_last_chunk};
 
-use super::feed::{FeedOut, Fill};
-use super::read::start_linger;
-use super::upgrade::{hand_over, UpgradeJob};
-use super::{would_block, CloseReason, Conn, Outcome, Phase, Worker};
-use crate::io::wire::Progress;
+use super::answer::{Answer, OutBody};
+use super::feed::Fill;
+use super::log::LateLog;
+use super::worker::Worker;
+use super::{CloseReason, Conn, Next, Phase};
+use crate::io::attempt::{attempt, attempt_flush, Attempt};
+use crate::io::transport::Connection;
+use crate::io::wire::{Progress, FLUSH_AT};
 
 /// How much of a streamed body is read ahead of the socket.
 const READ_AHEAD: usize = 32 * 1024;
-
-/// A body the engine sends after the bytes before it.
-pub(crate) enum OutBody {
-    /// Bytes in memory, from `pos` on.
-    Bytes { data: Vec<u8>, pos: usize },
-    /// Bytes that live forever, from `pos` on.
-    Static { data: &'static [u8], pos: usize },
-    /// Bytes of a file, from `pos` to `end`.
-    File { file: std::fs::File, pos: u64, end: u64 },
-    /// A reader: exactly `left` bytes when the length is known, else chunks until it ends
-    /// (with `trailers` after them) or until the connection closes.
-    Reader { reader: Box<dyn Read + Send>, left: Option<u64>, chunked: bool, trailers: Option<Headers> },
-    /// Chunks fed from a stream sender, until it is done.
-    Feed(FeedOut),
-    /// Nothing more: once the bytes before it are out, the connection goes to an upgrade
-    /// handler.
-    Upgrade(Box<UpgradeJob>),
-}
-
-/// What comes after a response is written.
-pub(crate) enum Then {
-    /// The connection goes on in this phase.
-    Next(Phase),
-    Close(CloseReason),
-    Linger(CloseReason),
-}
 
 /// A response being written: bytes first, then the body, then what comes next.
 pub(crate) struct Out {
     buf: Vec<u8>,
     pos: usize,
     body: Option<OutBody>,
-    then: Then,
+    then: Next,
     progress: Progress,
-    /// The log record to write once the body is out.
-    log: Option<super::LateLog>,
+    /// The log entry to write once the body is out.
+    log: Option<LateLog>,
     /// Parked with nothing to write: a stream waits for its next chunk.
     idle: bool,
 }
@@ -77,121 +54,101 @@ impl Out {
         self.idle
     }
 
-    /// The request whose log record waits for the body to be out, if one does.
-    pub(super) fn logged_request_mut(&mut self) -> Option<&mut http_utils::Request> {
-        self.log.as_mut().map(super::LateLog::request_mut)
+    /// The request whose log entry waits for the body to be out, if one does.
+    pub(crate) fn logged_request_mut(&mut self) -> Option<&mut http_utils::Request> {
+        self.log.as_mut().map(LateLog::request_mut)
     }
 
     /// Everything is out: logs the response, gives what comes next.
-    fn finish(mut self) -> Then {
-        if let Some(log) = self.log.take() {
+    fn finish(self) -> Next {
+        let Out { body, log, then, .. } = self;
+        if let Some(log) = log {
             log.sent();
         }
-        self.then
+        match body {
+            Some(OutBody::Upgrade(job)) => Next::Upgrade(job),
+            _ => then,
+        }
     }
 }
 
-/// Writes what the worker gathered (`wbuf`, then `body`) without waiting. `None` when it is
-/// all written and the connection goes on reading heads; otherwise the outcome: parked in
-/// `Write` until the socket has room, closed, lingering, or (all written, another phase
-/// next) `done`.
-pub(super) fn emit(w: &mut Worker<'_>, conn: &mut Conn, then: Then, done: Outcome) -> Option<Outcome> {
+/// A handler's answer, its head in the worker's buffer: gathered with the answers after it
+/// (a small one on a kept connection), or written.
+pub(super) fn answered(w: &mut Worker<'_>, conn: &mut Conn, answer: Answer) -> Next {
+    if answer.body.is_none() && answer.close.is_none() && w.wbuf.len() < FLUSH_AT {
+        return Next::Head;
+    }
+    let then = answer.then();
+    send(w, conn, answer.body, answer.log, then)
+}
+
+/// Writes what the worker gathered, then goes on as `then` says.
+pub(super) fn flush(w: &mut Worker<'_>, conn: &mut Conn, then: Next) -> Next {
+    send(w, conn, None, None, then)
+}
+
+/// Writes what the worker gathered (`wbuf`, then `body`) without waiting: `then` when it is
+/// all out, otherwise parked in `Write` until the socket has room (or a stream its next
+/// chunk), or closed.
+fn send(
+    w: &mut Worker<'_>,
+    conn: &mut Conn,
+    body: Option<OutBody>,
+    log: Option<LateLog>,
+    then: Next,
+) -> Next {
     // A head that a file follows waits for the file's first bytes, to leave with them.
-    let file_next = matches!(w.body, Some(OutBody::File { pos, end, .. }) if pos < end);
+    let file_next = matches!(body, Some(OutBody::File { pos, end, .. }) if pos < end);
     let Ok(written) = write_some(&mut *conn.io, &w.wbuf, file_next) else {
-        // The body goes with the connection; its log record says the write failed.
+        // The body goes with the connection; its log entry says the write failed.
         w.wbuf.clear();
-        w.body = None;
-        w.late_log = None;
-        return Some(Outcome::Close(CloseReason::WriteFailed));
+        return Next::Close(CloseReason::WriteFailed);
     };
     let blocked = written < w.wbuf.len();
-    if !blocked && w.body.is_none() && w.late_log.is_none() {
+    if !blocked && body.is_none() && log.is_none() {
         // The common case, only bytes and all written: no parked write to set up.
         w.wbuf.clear();
-        return next(w, conn, then, done);
+        return then;
     }
-    let mut out = Out {
-        buf: Vec::new(),
-        pos: 0,
-        body: w.body.take(),
-        then,
-        progress: Progress::default(),
-        log: w.late_log.take(),
-        idle: false,
-    };
-    if blocked {
-        out.buf = w.wbuf[written..].to_vec();
-    }
+    let buf = if blocked { w.wbuf[written..].to_vec() } else { Vec::new() };
     w.wbuf.clear();
-    let finished = if blocked { Ok(Pumped::Full) } else { pump_marked(w, conn, &mut out) };
-    match finished {
-        Err(reason) => Some(Outcome::Close(reason)),
-        Ok(Pumped::Full) => Some(park_out(w, conn, out)),
-        Ok(Pumped::Idle) => Some(park_idle(w, conn, out)),
-        Ok(Pumped::Done) if matches!(out.body, Some(OutBody::Upgrade(_))) => Some(upgrade(w, conn, out)),
-        Ok(Pumped::Done) => {
-            let then = out.finish();
-            next(w, conn, then, done)
-        }
+    let out = Box::new(Out { buf, pos: 0, body, then, progress: Progress::default(), log, idle: false });
+    if blocked {
+        return park_out(w, conn, out);
     }
+    resume(w, conn, out)
 }
 
 /// Writes `bytes` until they are all out or the socket is full: how many went. `Err` when
 /// the connection failed. `before_file`: a file body follows at once
-/// ([`Connection::write_before_file`](crate::io::transport::Connection::write_before_file)).
-fn write_some(
-    io: &mut dyn crate::io::transport::Connection,
-    bytes: &[u8],
-    before_file: bool,
-) -> Result<usize, ()> {
+/// ([`Connection::write_before_file`]).
+fn write_some(io: &mut dyn Connection, bytes: &[u8], before_file: bool) -> io::Result<usize> {
     let mut written = 0;
     while written < bytes.len() {
-        let wrote =
-            if before_file { io.write_before_file(&bytes[written..]) } else { io.write(&bytes[written..]) };
+        let rest = &bytes[written..];
+        let wrote = attempt(|| if before_file { io.write_before_file(rest) } else { io.write(rest) })?;
         match wrote {
-            Ok(0) => return Err(()),
-            Ok(n) => written += n,
-            Err(e) if would_block(&e) => break,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(_) => return Err(()),
+            Attempt::Done(n) => written += n,
+            Attempt::Blocked => break,
+            Attempt::Closed => return Err(io::ErrorKind::WriteZero.into()),
         }
     }
     Ok(written)
 }
 
-/// Where a connection goes once all its output is written.
-fn next(w: &mut Worker<'_>, conn: &mut Conn, then: Then, done: Outcome) -> Option<Outcome> {
-    match then {
-        Then::Next(Phase::Head) => {
-            if !matches!(conn.phase, Phase::Head) {
-                conn.phase = Phase::Head;
-            }
-            None
-        }
-        Then::Next(phase) => {
-            conn.phase = phase;
-            Some(done)
-        }
-        Then::Close(reason) => Some(Outcome::Close(reason)),
-        Then::Linger(reason) => Some(start_linger(w, conn, reason)),
+/// Goes on writing a response; once it is out, the connection goes on as its `then` says.
+pub(super) fn resume(w: &mut Worker<'_>, conn: &mut Conn, mut out: Box<Out>) -> Next {
+    match pump_marked(w, conn, &mut out) {
+        Err(reason) => Next::Close(reason),
+        Ok(Pumped::Full) => park_out(w, conn, out),
+        Ok(Pumped::Idle) => park_idle(w, conn, out),
+        Ok(Pumped::Done) => out.finish(),
     }
-}
-
-/// Hands the connection to its upgrade handler once the `101` head is out.
-fn upgrade(w: &mut Worker<'_>, conn: &mut Conn, mut out: Out) -> Outcome {
-    let Some(OutBody::Upgrade(job)) = out.body.take() else {
-        return Outcome::Close(CloseReason::WriteFailed);
-    };
-    if let Some(log) = out.log.take() {
-        log.sent();
-    }
-    hand_over(w, conn, *job)
 }
 
 /// Parks a stream whose queue is empty, until its next chunk, its keep-alive time or the
 /// client's leaving. The rate clock starts again with the next chunk.
-fn park_idle(w: &mut Worker<'_>, conn: &mut Conn, mut out: Out) -> Outcome {
+fn park_idle(w: &mut Worker<'_>, conn: &mut Conn, mut out: Box<Out>) -> Next {
     let now = w.engine.site.clock.now();
     conn.deadline = match &out.body {
         Some(OutBody::Feed(f)) => f.wake_at(now),
@@ -201,12 +158,11 @@ fn park_idle(w: &mut Worker<'_>, conn: &mut Conn, mut out: Out) -> Outcome {
     out.buf = Vec::new();
     out.pos = 0;
     out.idle = true;
-    conn.phase = Phase::Write(Box::new(out));
-    Outcome::Park
+    Next::Park(Phase::Write(out))
 }
 
 /// Parks a response that waits for room, within the write timeout and the minimum rate.
-fn park_out(w: &mut Worker<'_>, conn: &mut Conn, mut out: Out) -> Outcome {
+fn park_out(w: &mut Worker<'_>, conn: &mut Conn, mut out: Box<Out>) -> Next {
     out.idle = false;
     let t = &w.engine.wire.timeouts;
     let now = w.engine.site.clock.now();
@@ -219,28 +175,9 @@ fn park_out(w: &mut Worker<'_>, conn: &mut Conn, mut out: Out) -> Outcome {
     ) {
         Ok(deadline) => {
             conn.deadline = deadline;
-            conn.phase = Phase::Write(Box::new(out));
-            Outcome::Park
+            Next::Park(Phase::Write(out))
         }
-        Err(_) => Outcome::Close(CloseReason::WriteFailed),
-    }
-}
-
-/// Goes on writing a parked response; once it is out, the connection goes on at once.
-pub(super) fn resume(w: &mut Worker<'_>, conn: &mut Conn, mut out: Box<Out>) -> Outcome {
-    match pump_marked(w, conn, &mut out) {
-        Err(reason) => Outcome::Close(reason),
-        Ok(Pumped::Full) => park_out(w, conn, *out),
-        Ok(Pumped::Idle) => park_idle(w, conn, *out),
-        Ok(Pumped::Done) if matches!(out.body, Some(OutBody::Upgrade(_))) => upgrade(w, conn, *out),
-        Ok(Pumped::Done) => match out.finish() {
-            Then::Next(phase) => {
-                conn.phase = phase;
-                Outcome::Again
-            }
-            Then::Close(reason) => Outcome::Close(reason),
-            Then::Linger(reason) => start_linger(w, conn, reason),
-        },
+        Err(_) => Next::Close(CloseReason::WriteFailed),
     }
 }
 
@@ -258,91 +195,108 @@ fn pump_marked(w: &mut Worker<'_>, conn: &mut Conn, out: &mut Out) -> Result<Pum
     r
 }
 
+/// Writes `data[*pos..]` until it is all out (`true`) or the socket is full (`false`).
+fn write_from(
+    io: &mut dyn Connection,
+    data: &[u8],
+    pos: &mut usize,
+    progress: &mut Progress,
+) -> Result<bool, CloseReason> {
+    while *pos < data.len() {
+        match attempt(|| io.write(&data[*pos..])) {
+            Ok(Attempt::Done(n)) => {
+                *pos += n;
+                progress.add(n);
+            }
+            Ok(Attempt::Blocked) => return Ok(false),
+            Ok(Attempt::Closed) | Err(_) => return Err(CloseReason::WriteFailed),
+        }
+    }
+    Ok(true)
+}
+
 /// Writes until everything is out, the socket is full or a stream has nothing queued. A
 /// body that cannot be finished closes the connection afterwards (its `then` becomes a
-/// close). An upgrade stays in `out.body` for the caller.
-fn pump(
-    io: &mut dyn crate::io::transport::Connection,
-    out: &mut Out,
-    now: std::time::Instant,
-) -> Result<Pumped, CloseReason> {
+/// close). An upgrade stays in `out.body` for [`Out::finish`].
+fn pump(io: &mut dyn Connection, out: &mut Out, now: std::time::Instant) -> Result<Pumped, CloseReason> {
     out.idle = false;
     loop {
-        while out.pos < out.buf.len() {
-            match io.write(&out.buf[out.pos..]) {
-                Ok(0) => return Err(CloseReason::WriteFailed),
-                Ok(n) => {
-                    out.pos += n;
-                    out.progress.add(n);
-                }
-                Err(e) if would_block(&e) => return Ok(Pumped::Full),
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(_) => return Err(CloseReason::WriteFailed),
-            }
+        if !write_from(io, &out.buf, &mut out.pos, &mut out.progress)? {
+            return Ok(Pumped::Full);
         }
         out.buf.clear();
         out.pos = 0;
-        let Some(body) = &mut out.body else { break };
-        let (data, pos) = match body {
-            OutBody::Upgrade(_) => break,
-            OutBody::Feed(feed) => {
-                match feed.refill(&mut out.buf, now) {
-                    Fill::Data => {}
-                    Fill::Idle => return Ok(Pumped::Idle),
-                    Fill::Done => out.body = None,
-                }
-                continue;
-            }
-            OutBody::Bytes { data, pos } => (&data[..], pos),
-            OutBody::Static { data, pos } => (*data, pos),
-            OutBody::File { file, pos, end } => {
-                match send_file(io, file, pos, *end, &mut out.progress) {
-                    Ok(FileSent::Done) => out.body = None,
-                    Ok(FileSent::Blocked) => return Ok(Pumped::Full),
-                    Ok(FileSent::Unsupported) => {
-                        // Not here: read and written like any reader.
-                        let Some(OutBody::File { file, pos, end }) = out.body.take() else { break };
-                        out.body = Some(file_as_reader(file, pos, end));
-                    }
-                    Err(reason) => {
-                        out.body = None;
-                        out.then = Then::Close(reason);
-                    }
-                }
-                continue;
-            }
-            OutBody::Reader { .. } => {
-                match refill(body, &mut out.buf, &mut out.pos) {
-                    Ok(true) => {}
-                    Ok(false) => out.body = None,
-                    Err(reason) => {
-                        // What was read goes out; then the connection closes.
-                        out.body = None;
-                        out.then = Then::Close(reason);
-                    }
-                }
-                continue;
-            }
-        };
-        while *pos < data.len() {
-            match io.write(&data[*pos..]) {
-                Ok(0) => return Err(CloseReason::WriteFailed),
-                Ok(n) => {
-                    *pos += n;
-                    out.progress.add(n);
-                }
-                Err(e) if would_block(&e) => return Ok(Pumped::Full),
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(_) => return Err(CloseReason::WriteFailed),
-            }
+        match out.body.as_ref() {
+            None | Some(OutBody::Upgrade(_)) => break,
+            Some(_) => {}
         }
-        out.body = None;
+        if let Some(pumped) = pump_body(io, out, now)? {
+            return Ok(pumped);
+        }
     }
-    match io.flush() {
-        Ok(()) => Ok(Pumped::Done),
-        Err(e) if would_block(&e) => Ok(Pumped::Full),
+    match attempt_flush(|| io.flush()) {
+        Ok(true) => Ok(Pumped::Done),
+        Ok(false) => Ok(Pumped::Full),
         Err(_) => Err(CloseReason::WriteFailed),
     }
+}
+
+/// Moves the body on by one step: bytes written from memory or a file, or the next piece
+/// of a reader or a stream put in `out.buf`. `Some` when writing must stop (the socket is
+/// full, or a stream has nothing queued).
+fn pump_body(
+    io: &mut dyn Connection,
+    out: &mut Out,
+    now: std::time::Instant,
+) -> Result<Option<Pumped>, CloseReason> {
+    let Some(body) = &mut out.body else { return Ok(None) };
+    let done = match body {
+        OutBody::Upgrade(_) => return Ok(None),
+        OutBody::Feed(feed) => match feed.refill(&mut out.buf, now) {
+            Fill::Data => false,
+            Fill::Idle => return Ok(Some(Pumped::Idle)),
+            Fill::Done => true,
+        },
+        OutBody::Bytes { data, pos } => {
+            if !write_from(io, data, pos, &mut out.progress)? {
+                return Ok(Some(Pumped::Full));
+            }
+            true
+        }
+        OutBody::Static { data, pos } => {
+            if !write_from(io, data, pos, &mut out.progress)? {
+                return Ok(Some(Pumped::Full));
+            }
+            true
+        }
+        OutBody::File { file, pos, end } => match send_file(io, file, pos, *end, &mut out.progress) {
+            Ok(FileSent::Done) => true,
+            Ok(FileSent::Blocked) => return Ok(Some(Pumped::Full)),
+            Ok(FileSent::Unsupported) => {
+                // Not here: read and written like any reader.
+                if let Some(OutBody::File { file, pos, end }) = out.body.take() {
+                    out.body = Some(file_as_reader(file, pos, end));
+                }
+                false
+            }
+            Err(reason) => {
+                out.then = Next::Close(reason);
+                true
+            }
+        },
+        OutBody::Reader { .. } => match refill(body, &mut out.buf, &mut out.pos) {
+            Ok(more) => !more,
+            Err(reason) => {
+                // What was read goes out; then the connection closes.
+                out.then = Next::Close(reason);
+                true
+            }
+        },
+    };
+    if done {
+        out.body = None;
+    }
+    Ok(None)
 }
 
 /// What sending a file body came to.
@@ -355,7 +309,7 @@ enum FileSent {
 
 /// Sends a file's bytes from `*pos` to `end` straight from the file (`sendfile`).
 fn send_file(
-    io: &mut dyn crate::io::transport::Connection,
+    io: &mut dyn Connection,
     file: &std::fs::File,
     pos: &mut u64,
     end: u64,
@@ -363,14 +317,14 @@ fn send_file(
 ) -> Result<FileSent, CloseReason> {
     while *pos < end {
         let want = usize::try_from(end - *pos).unwrap_or(usize::MAX).min(1 << 20);
-        match io.send_file(file, *pos, want) {
-            Ok(0) => return Err(CloseReason::ResponseUntilClose),
-            Ok(n) => {
+        match attempt(|| io.send_file(file, *pos, want)) {
+            Ok(Attempt::Done(n)) => {
                 *pos += n as u64;
                 progress.add(n);
             }
-            Err(e) if would_block(&e) => return Ok(FileSent::Blocked),
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Ok(Attempt::Blocked) => return Ok(FileSent::Blocked),
+            // The file is shorter than it was when the response was made.
+            Ok(Attempt::Closed) => return Err(CloseReason::ResponseUntilClose),
             Err(e) if e.kind() == io::ErrorKind::Unsupported => return Ok(FileSent::Unsupported),
             Err(_) => return Err(CloseReason::WriteFailed),
         }

@@ -11,6 +11,7 @@
 //! ```
 //! Nothing here knows about requests, handlers or threads.
 
+pub(crate) mod attempt;
 pub(crate) mod budget;
 pub(crate) mod clock;
 pub(crate) mod head;

@@ -97,8 +97,8 @@ impl ReadBuf {
     }
 
     /// Reads once from `io` into the free space (made room for, growing up to `max` bytes of
-    /// content). Returns the byte count and whether the read filled the space it was given.
-    pub(crate) fn read_from(&mut self, io: &mut dyn Connection, max: usize) -> io::Result<(usize, bool)> {
+    /// content). Returns the byte count.
+    pub(crate) fn read_from(&mut self, io: &mut dyn Connection, max: usize) -> io::Result<usize> {
         if self.end == self.data.len() {
             if self.start > 0 {
                 self.data.copy_within(self.start..self.end, 0);
@@ -115,7 +115,7 @@ impl ReadBuf {
         }
         let n = io.read(&mut self.data[self.end..])?;
         self.end += n;
-        Ok((n, n == space))
+        Ok(n)
     }
 }
 
@@ -264,7 +264,7 @@ impl Wire<'_> {
     /// `TimedOut` when nothing arrives in time, or the body arrives below the minimum rate.
     fn fill(&mut self) -> io::Result<usize> {
         let max = self.rules.limits.max_head + READ_BUF;
-        self.read_waiting(|w| w.rbuf.read_from(w.io, max).map(|(n, _)| n))
+        self.read_waiting(|w| w.rbuf.read_from(w.io, max))
     }
 
     /// Reads once with `once`, waiting (within the body timeout and the minimum body rate)

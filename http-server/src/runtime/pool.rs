@@ -125,10 +125,6 @@ fn handle(shared: &Shared, w: &mut Worker<'_>, ready: Ready, seat: &Seat, epoch:
     w.key = key;
     loop {
         let outcome = drive(w, &mut conn, hangup);
-        if outcome == Outcome::Again {
-            hangup = false;
-            continue;
-        }
         if outcome == Outcome::Yield {
             let mut q = lock(&seat.queue);
             if q.epoch != epoch {
@@ -156,7 +152,7 @@ fn handle(shared: &Shared, w: &mut Worker<'_>, ready: Ready, seat: &Seat, epoch:
             }
         }
         let parked = match outcome {
-            Outcome::Park | Outcome::Yield | Outcome::Again => lock(&shared.slab).park(key, conn),
+            Outcome::Park | Outcome::Yield => lock(&shared.slab).park(key, conn),
             Outcome::Close(_) => {
                 close(shared, key, conn);
                 return;
