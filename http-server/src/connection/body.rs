@@ -182,6 +182,8 @@ impl BodyIn {
 /// the connection parks when the socket is empty.
 pub(super) fn advance(w: &mut Worker<'_>, conn: &mut Conn, mut b: Box<BodyIn>) -> Next {
     let max = w.engine.wire.limits.max_body;
+    // What the `Head` phase last read says nothing of the socket once a body is read.
+    w.drained = false;
     for _ in 0..READS_PER_TURN {
         match b.send_continue(&mut *conn.io) {
             Ok(true) => {}

@@ -58,8 +58,13 @@ pub(super) fn read(w: &mut Worker<'_>, conn: &mut Conn) -> Next {
         if w.rbuf.is_empty() && engine.stopping() && conn.requests > 0 {
             return Next::Close(CloseReason::ShuttingDown);
         }
+        if w.drained {
+            return park(w, conn);
+        }
         match attempt(|| w.rbuf.read_from(&mut *conn.io, max_buffer)) {
-            Ok(Attempt::Done(_)) => {}
+            // A short read of a plain socket on Linux proves it empty (see
+            // `SHORT_READ_DRAINS`), unless the peer hung up: its end is still to be read.
+            Ok(Attempt::Done(_)) => w.drained = w.rbuf.has_room() && !w.hangup && conn.io.short_read_drains(),
             Ok(Attempt::Blocked) => return park(w, conn),
             Ok(Attempt::Closed) if w.rbuf.is_empty() => return Next::Close(CloseReason::PeerClosed),
             Ok(Attempt::Closed) => return Next::Close(CloseReason::TruncatedHead),

@@ -241,6 +241,8 @@ pub(crate) fn drive(w: &mut Worker<'_>, conn: &mut Conn, hangup: bool) -> Outcom
     w.rbuf.clear();
     w.wbuf.clear();
     w.heads_read = 0;
+    w.hangup = hangup;
+    w.drained = false;
     if !conn.saved.is_empty() {
         w.rbuf.restore(&conn.saved);
         conn.saved = Vec::new();

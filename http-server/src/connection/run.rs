@@ -24,6 +24,11 @@ pub(super) fn run(w: &mut Worker<'_>, conn: &mut Conn, mut f: InFlight) -> Next 
     let in_memory = f.mode == BodyMode::Buffered && f.body_in(&w.rbuf);
     // A malformed request is not counted as served.
     let counted = !f.refusal.is_some_and(Refusal::is_bad_request);
+    if f.mode == BodyMode::Streamed {
+        // The handler reads its body from the socket: what the `Head` phase last read says
+        // nothing of it afterwards.
+        w.drained = false;
+    }
     w.mark_busy();
     let setup =
         BodySetup { framing: f.framing, continue_pending: f.expects_continue, closing: f.close.is_some() };

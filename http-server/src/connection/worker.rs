@@ -38,6 +38,13 @@ pub(crate) struct Worker<'s> {
     pub busy_tag: u64,
     /// The key of the connection being driven.
     pub key: u64,
+    /// The poller's report for this turn said the peer closed its side: its end is still to
+    /// be read, and no other report will come for it.
+    pub hangup: bool,
+    /// The last read of this turn (the `Head` phase's) proved the socket empty (see
+    /// [`SHORT_READ_DRAINS`](crate::io::attempt::SHORT_READ_DRAINS)): the connection may
+    /// park without another read. A phase that reads the socket otherwise (a body) clears it.
+    pub drained: bool,
     /// Request heads read in this turn: a connection with many pipelined requests gives way
     /// to the others after a number of them.
     pub heads_read: u32,
@@ -64,6 +71,8 @@ impl<'s> Worker<'s> {
             cell: None,
             busy_tag: id << 40,
             key: 0,
+            hangup: false,
+            drained: false,
             heads_read: 0,
             spare: None,
             table: None,

@@ -8,6 +8,19 @@
 
 use std::io;
 
+/// True where a read of a plain socket that did not fill its buffer proves the socket empty,
+/// so that a connection may wait for its next event without the read that would say
+/// `WouldBlock`: epoll (Linux, Android) reports every arrival of new bytes on an
+/// edge-triggered registration, whether or not the last read saw `WouldBlock` (nginx relies
+/// on the same). It saves one `read` system call per keep-alive request, measured at a few
+/// per cent of the server's CPU per request (see `bench/RESULTS.md`). Everywhere else
+/// (Windows re-arms its poll only after `WouldBlock`; kqueue is not measured here) it is
+/// false, and every loop reads until [`Attempt::Blocked`]. Only plain sockets use it
+/// ([`Connection::short_read_drains`](crate::io::transport::Connection::short_read_drains)):
+/// a TLS or PROXY-protocol reader may return less than its buffer while bytes wait in the
+/// socket.
+pub(crate) const SHORT_READ_DRAINS: bool = cfg!(any(target_os = "linux", target_os = "android"));
+
 /// What one try at a read or a write came to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Attempt {

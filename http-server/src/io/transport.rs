@@ -233,6 +233,15 @@ pub trait Connection: Read + Write + Send + 'static {
         r
     }
 
+    /// True when a read that returned less than its buffer's room proves that nothing more
+    /// waits on the socket, so the server may wait for the next readiness event without
+    /// reading again until `WouldBlock`. False (the default) for transports that buffer or
+    /// decode (TLS, the PROXY protocol's header) and on systems whose poll re-arms only
+    /// after `WouldBlock` (Windows); plain sockets answer true on Linux.
+    fn short_read_drains(&self) -> bool {
+        false
+    }
+
     /// True when the connection is encrypted (TLS): requests on it are `https`.
     fn secure(&self) -> bool {
         false
@@ -380,6 +389,10 @@ impl Connection for TcpConnection {
         PeerAddr::Ip(self.peer)
     }
 
+    fn short_read_drains(&self) -> bool {
+        crate::io::attempt::SHORT_READ_DRAINS
+    }
+
     fn source(&mut self) -> &mut dyn Source {
         &mut self.stream
     }
@@ -511,6 +524,10 @@ impl Write for UnixConnection {
 impl Connection for UnixConnection {
     fn peer_addr(&self) -> PeerAddr {
         PeerAddr::Unix
+    }
+
+    fn short_read_drains(&self) -> bool {
+        crate::io::attempt::SHORT_READ_DRAINS
     }
 
     fn source(&mut self) -> &mut dyn Source {

@@ -96,6 +96,11 @@ impl ReadBuf {
         self.end = saved.len();
     }
 
+    /// True when there is free space after the bytes held: the last read did not fill it.
+    pub(crate) fn has_room(&self) -> bool {
+        self.end < self.data.len()
+    }
+
     /// Reads once from `io` into the free space (made room for, growing up to `max` bytes of
     /// content). Returns the byte count.
     pub(crate) fn read_from(&mut self, io: &mut dyn Connection, max: usize) -> io::Result<usize> {
