@@ -22,7 +22,7 @@ use super::log::log;
 use super::refusal::{write_refusal, Refusal};
 use super::worker::Worker;
 use super::{CloseReason, Conn, Next, Phase};
-use crate::io::attempt::{attempt, Attempt};
+use crate::io::attempt::{attempt, attempt_flush, Attempt};
 use crate::io::budget::Share;
 use crate::io::transport::Connection;
 use crate::io::wire::{Progress, READ_BUF};
@@ -171,10 +171,7 @@ impl BodyIn {
         }
         // A transport with output of its own (TLS) sends what is left of it with its next
         // read or write, or when the socket has room again.
-        match io.flush() {
-            Err(e) if e.kind() != io::ErrorKind::WouldBlock => Err(e),
-            _ => Ok(true),
-        }
+        attempt_flush(|| io.flush()).map(|_| true)
     }
 }
 

@@ -19,6 +19,7 @@ use std::sync::Arc;
 
 use mio::event::Source;
 
+use crate::io::attempt::{attempt, Attempt};
 use crate::io::proxy_header::{parse_proxy_header, MAX_HEADER};
 use crate::io::transport::{Connection, ListenOptions, Listener, LocalAddr, PeerAddr, Transport};
 
@@ -133,16 +134,13 @@ impl ProxyConnection {
             // Never more than the cap, and little more than a v1 line at a time.
             let room = (MAX_HEADER + 1 - start).min(512);
             buf.resize(start + room, 0);
-            let n = match self.inner.read(&mut buf[start..]) {
-                Ok(n) => n,
-                Err(e) => {
-                    buf.truncate(start);
-                    return Err(e);
-                }
-            };
+            let read = attempt(|| self.inner.read(&mut buf[start..]));
+            let n = if let Ok(Attempt::Done(n)) = read { n } else { 0 };
             buf.truncate(start + n);
-            if n == 0 {
-                return Err(io::ErrorKind::UnexpectedEof.into());
+            match read? {
+                Attempt::Done(_) => {}
+                Attempt::Blocked => return Err(io::ErrorKind::WouldBlock.into()),
+                Attempt::Closed => return Err(io::ErrorKind::UnexpectedEof.into()),
             }
             match parse_proxy_header(buf).map_err(invalid)? {
                 Some(h) => {

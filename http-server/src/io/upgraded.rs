@@ -15,6 +15,7 @@ use std::time::{Duration, Instant};
 use mio::event::Source;
 use mio::{Events, Interest, Poll, Registry, Token, Waker};
 
+use crate::io::attempt::{attempt, attempt_flush, Attempt};
 use crate::io::budget::Share;
 use crate::io::lock;
 use crate::io::transport::{Connection, PeerAddr};
@@ -257,11 +258,10 @@ impl Read for Upgraded {
         self.check()?;
         let until = deadline(self.read_timeout);
         loop {
-            match self.io.read(buf) {
-                Ok(n) => return Ok(n),
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => self.wait(until)?,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(e),
+            match attempt(|| self.io.read(buf))? {
+                Attempt::Done(n) => return Ok(n),
+                Attempt::Closed => return Ok(0),
+                Attempt::Blocked => self.wait(until)?,
             }
         }
     }
@@ -272,11 +272,10 @@ impl Write for Upgraded {
         self.check()?;
         let until = deadline(self.write_timeout);
         loop {
-            match self.io.write(buf) {
-                Ok(n) => return Ok(n),
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => self.wait(until)?,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(e),
+            match attempt(|| self.io.write(buf))? {
+                Attempt::Done(n) => return Ok(n),
+                Attempt::Closed => return Ok(0),
+                Attempt::Blocked => self.wait(until)?,
             }
         }
     }
@@ -284,14 +283,10 @@ impl Write for Upgraded {
     fn flush(&mut self) -> io::Result<()> {
         self.check()?;
         let until = deadline(self.write_timeout);
-        loop {
-            match self.io.flush() {
-                Ok(()) => return Ok(()),
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => self.wait(until)?,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(e),
-            }
+        while !attempt_flush(|| self.io.flush())? {
+            self.wait(until)?;
         }
+        Ok(())
     }
 }
 

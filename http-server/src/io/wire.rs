@@ -18,6 +18,7 @@ use std::time::{Duration, Instant};
 
 use http_utils::Limits;
 
+use crate::io::attempt::{attempt, attempt_flush, Attempt};
 use crate::io::head::HeadCache;
 use crate::io::poller::{Interest, Poller, Solo};
 use crate::io::timeouts::Timeouts;
@@ -278,12 +279,13 @@ impl Wire<'_> {
         // The clock is read only when there is something to wait for.
         let mut deadline = None;
         loop {
-            match once(self) {
-                Ok(n) => {
+            match attempt(|| once(self))? {
+                Attempt::Done(n) => {
                     self.body.add(n);
                     return Ok(n);
                 }
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                Attempt::Closed => return Ok(0),
+                Attempt::Blocked => {
                     let d = match deadline {
                         Some(d) => d,
                         None => {
@@ -300,8 +302,6 @@ impl Wire<'_> {
                     };
                     self.wait(Interest::Read, d)?
                 }
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(e),
             }
         }
     }
@@ -311,16 +311,14 @@ impl Wire<'_> {
         // the clock is read only to wait.
         let mut deadline = None;
         while !data.is_empty() {
-            match self.io.write(data) {
-                Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
-                Ok(n) => {
+            match attempt(|| self.io.write(data))? {
+                Attempt::Done(n) => {
                     data = &data[n..];
                     self.out.add(n);
                     deadline = None;
                 }
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => self.wait_for_room(&mut deadline)?,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(e),
+                Attempt::Blocked => self.wait_for_room(&mut deadline)?,
+                Attempt::Closed => return Err(io::ErrorKind::WriteZero.into()),
             }
         }
         Ok(())
@@ -336,14 +334,10 @@ impl Wire<'_> {
             r?;
         }
         let mut deadline = None;
-        loop {
-            match self.io.flush() {
-                Ok(()) => return Ok(()),
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => self.wait_for_room(&mut deadline)?,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(e),
-            }
+        while !attempt_flush(|| self.io.flush())? {
+            self.wait_for_room(&mut deadline)?;
         }
+        Ok(())
     }
 
     /// Queues `data` for writing; large pieces go out at once.
