@@ -5,28 +5,39 @@
 //! another.
 //!
 //! ```text
-//!  accept ─► Handshake ─► Head ◄──────────────────────────────────────────────┐ (kept)
-//!               │ Park      │ Park (no bytes: no buffer) / Flush (gathered    │
-//!               │           │ answers go out first) / Yield (64 heads a turn) │
-//!               ▼           ▼ a complete head                                 │
-//!   Close ◄── failed     Admit ── refused (400, 413, 417, 503) ───► Run       │
-//!                           │ body to buffer    │ no body / streamed          │
-//!                           ▼                   ▼                             │
-//!            Body (Park: body timeout, rate) ─► Dispatch ─ queue ─► Queued    │
-//!                                               │ a slot           (Park) │   │
-//!                                               ▼                        ▼   │
-//!                                              Run ◄─────────────────── a slot│
-//!                                               │ handler ran on this worker │
-//!                          a responder ◄────────┤                            │
-//!                          Waiting (Park) ──────┤ answer in the worker's buffer
-//!                                               ▼                            │
-//!                                           Answered ─ small, kept: gathered ─┘
-//!                                               │ else
-//!                                               ▼
-//!                     Write (Park: socket full / stream idle) ─► then: Head, a phase,
-//!                                                                Close, Linger, Upgrade
-//!   Linger: half-close, read and drop until the peer closes (Park) ─► Close
-//!   Upgrade: the connection leaves the engine for its handler's thread
+//!  accept ─► [Handshake] ─► [Head] ─► Admit ─► [Body] ─► Dispatch ─► [Queued] ─► Run
+//!                             ▲                                                  │
+//!                             │                       [Waiting] ◄─ a responder ──┤
+//!                             │                           │                      ▼
+//!                             └── kept (small answers ◄── Answered ◄─────────────┘
+//!                                 gathered first)          │ else
+//!                                                          ▼
+//!                                                       [Write] ─► then: the next step
+//!   closing: [Linger] ─► Close          after a 101: Upgrade (the connection leaves)
+//!   [a phase]: where a connection can be parked (Park), or give way to others (Yield)
+//!
+//!  Next        run by              goes on to
+//!  ─────────── ─────────────────── ───────────────────────────────────────────────────────
+//!  Handshake   head::handshake     Head, Park(Handshake), Close
+//!  Head        head::read          Admit, Answered (400, 408), Flush, Park(Head),
+//!                                  Yield(Head), Close
+//!  Admit       admit::admit        Dispatch, Body, Run (to refuse: 400, 413, 417, 503),
+//!                                  Answered (400)
+//!  Body        body::advance       Dispatch, Answered (400, 408, 413, 503), Park(Body),
+//!                                  Yield(Body), Close
+//!  Dispatch    queued::dispatch    Run, Park(Queued)
+//!  Queued      queued::resume      Run, Park(Queued)
+//!  Run         run::run            Answered, Waiting
+//!  Waiting     waiting::resume     Answered, Park(Waiting)
+//!  Answered    write::answered     Head (gathered), or as Write
+//!  Flush       write::flush        Head, Park(Write), Close
+//!  Write       write::resume       its `then` (Head, Body, Queued, Waiting, Yield, Linger,
+//!                                  Close), Upgrade, Park(Write), Close
+//!  Linger      linger::start       Park(Linger), Yield(Linger), Close
+//!  Lingering   linger::drain       Park(Linger), Yield(Linger), Close
+//!  Upgrade     upgrade::hand_over  Close
+//!  Park, Yield drive               the connection waits in its phase (what is gathered
+//!                                  is written first); Close: it closes
 //! ```
 //!
 //! A worker runs this machine only while the connection has something to do. Responses to

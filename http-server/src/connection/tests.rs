@@ -223,6 +223,18 @@ fn reads_go_on_until_the_socket_would_block() {
 }
 
 #[test]
+fn a_head_in_pieces_is_answered_once_it_is_whole() {
+    let mut s = Scenario::new(&[("/a", text("A"))]);
+    let head = b"GET /a HTTP/1.1\r\nHost: t\r\n\r\n";
+    for (i, byte) in head.iter().enumerate() {
+        s.send(&[*byte]);
+        assert_eq!(s.drive(), Outcome::Park, "after byte {i}");
+        assert_eq!(s.phase(), "Head");
+    }
+    assert!(s.received(20).ends_with("\r\n\r\nA"));
+}
+
+#[test]
 fn pipelined_heads_are_answered_in_one_turn() {
     let mut s = Scenario::new(&[("/a", text("A")), ("/b", text("B"))]);
     s.send(b"GET /a HTTP/1.1\r\nHost: t\r\n\r\nGET /b HTTP/1.1\r\nHost: t\r\n\r\nGET /a HTTP/1.1\r\nHo");
