@@ -160,7 +160,9 @@ pub(super) fn serve(w: &mut Worker<'_>, conn: &mut Conn, mut req: Box<Request>) 
     let streams = adm.table.1.streams_body(adm.request.method(), adm.request.path());
     let continues = expect == Expectation::Continue && version == Version::Http11;
     let mut slot = Share::new(&engine.streaming);
-    if (streams || continues) && slot.grow(1) {
+    // A body past the limit on a route that does not stream gets 413 below, before 100 Continue.
+    let too_large = framing.known_length().is_some_and(|n| n > engine.wire.limits.max_body);
+    if (streams || continues && !too_large) && slot.grow(1) {
         adm.mode = BodyMode::Streamed;
         adm.stream_share = Some(slot);
         adm.expects_continue = continues;
