@@ -97,6 +97,20 @@ fn conflicting_or_malformed_content_length_is_refused() {
 }
 
 #[test]
+fn chunked_with_parameters_is_refused() {
+    // Not read as chunked, and not read until the close either (which would hand the chunk
+    // framing over as the body).
+    for raw in [
+        &b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked;q=1\r\n\r\n3\r\nabc\r\n0\r\n\r\n"[..],
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked; x=y\r\n\r\n3\r\nabc\r\n0\r\n\r\n",
+    ] {
+        let server = once(raw);
+        let err = Client::new().send(server.url("/")).unwrap_err();
+        assert_eq!(kind_of(&err), Some(ErrorKind::InvalidTransferCoding), "{err}");
+    }
+}
+
+#[test]
 fn bad_status_line_and_oversize_head_are_errors() {
     for raw in [
         &b"HTTP/1.1 2000 OK\r\n\r\n"[..],

@@ -4,6 +4,7 @@
 //! write `-o FILE`, and never print a URL's password.
 
 mod client_common;
+mod programs;
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -21,14 +22,9 @@ fn fetch_binary() -> Option<PathBuf> {
     path.exists().then_some(path)
 }
 
-/// curl, or `None` (loudly) when it is not installed; under CI a missing curl fails.
-fn curl() -> Option<&'static str> {
-    if Command::new("curl").arg("--version").stdout(Stdio::null()).status().is_ok() {
-        return Some("curl");
-    }
-    assert!(std::env::var_os("CI").is_none(), "curl is not installed (apt-get install curl)");
-    eprintln!("\n*** SKIPPED: curl is not installed; fetch not compared with it ***\n");
-    None
+/// curl, or `None` when it is not installed (see `programs`).
+fn curl() -> Option<PathBuf> {
+    programs::require("fetch_like_curl", "curl", "apt-get install curl")
 }
 
 /// A server that records each request and answers by path: `/to/N` redirects to `/to/N-1`
@@ -81,7 +77,7 @@ fn both(args: &[&str], stdin: &[u8]) -> Option<(Seen, Seen)> {
     let url = server.url("/echo");
     let mut with_url: Vec<&str> = args.to_vec();
     with_url.push(&url);
-    let theirs = run(std::path::Path::new(curl), &with_url, stdin);
+    let theirs = run(&curl, &with_url, stdin);
     assert!(theirs.status.success(), "curl {args:?}: {}", String::from_utf8_lossy(&theirs.stderr));
     let a = seen.recv_timeout(Duration::from_secs(10)).unwrap();
     let ours = run(&bin, &with_url, stdin);
@@ -165,13 +161,13 @@ fn redirect_limits_heads_and_output_files_as_curl() {
     let chain = server.url("/to/2");
     // Past --max-redirs: 47 from both.
     for max in ["0", "1"] {
-        let theirs = run(std::path::Path::new(curl), &["-s", "-L", "--max-redirs", max, &chain], b"");
+        let theirs = run(&curl, &["-s", "-L", "--max-redirs", max, &chain], b"");
         let ours = run(&bin, &["--max-redirs", max, &chain], b"");
         assert_eq!(ours.status.code(), theirs.status.code(), "--max-redirs {max}");
         assert_eq!(ours.status.code(), Some(47));
     }
     // -i shows every head of the chain, in order, then the body.
-    let theirs = run(std::path::Path::new(curl), &["-s", "-L", "-i", &chain], b"");
+    let theirs = run(&curl, &["-s", "-L", "-i", &chain], b"");
     let ours = run(&bin, &["-i", &chain], b"");
     let status_lines = |o: &Output| -> Vec<String> {
         String::from_utf8_lossy(&o.stdout)

@@ -55,6 +55,12 @@ fn each_malformed_request_gets_its_status_and_a_close() {
             501,
         ),
         (
+            "parameters on chunked",
+            b"POST / HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked;q=1\r\n\r\n3\r\nabc\r\n0\r\n\r\n"
+                .to_vec(),
+            400,
+        ),
+        (
             "chunked not last",
             b"POST / HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked, gzip\r\n\r\n".to_vec(),
             400,

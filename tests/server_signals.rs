@@ -4,6 +4,7 @@
 //! readiness and stopping are told to `NOTIFY_SOCKET`.
 #![cfg(unix)]
 
+mod programs;
 mod server_support;
 
 use std::io::{Read, Write};
@@ -136,10 +137,13 @@ fn a_socket_handed_over_is_served_and_readiness_is_told() {
 /// it listens, and on the first connection starts the service with the socket handed over.
 #[test]
 fn systemd_socket_activate_starts_the_service_on_its_socket() {
-    let tool = ["/usr/bin/systemd-socket-activate", "/bin/systemd-socket-activate"]
-        .into_iter()
-        .find(|p| std::path::Path::new(p).exists())
-        .expect("systemd-socket-activate is not installed (.ci/run installs systemd)");
+    let Some(tool) = programs::require(
+        "systemd_socket_activate_starts_the_service_on_its_socket",
+        "systemd-socket-activate",
+        "apt-get install systemd",
+    ) else {
+        return;
+    };
     let port = free_port();
     let mut child = std::process::Command::new(tool)
         .args(["-l", &format!("127.0.0.1:{port}")])

@@ -6,6 +6,7 @@
 //! Chromium comes from Debian's `chromium` package. Without it the test fails when `CI` is
 //! set, and otherwise says loudly that it was skipped.
 
+mod programs;
 #[allow(dead_code)]
 #[path = "../examples/webapp.rs"]
 mod webapp;
@@ -18,16 +19,11 @@ use std::time::{Duration, Instant};
 use http_toolkit::server::Server;
 
 fn find_chromium() -> Option<PathBuf> {
-    let path = std::env::var_os("PATH")?;
-    for dir in std::env::split_paths(&path) {
-        for name in ["chromium", "chromium-browser"] {
-            let candidate = dir.join(name);
-            if candidate.is_file() {
-                return Some(candidate);
-            }
-        }
+    let found = programs::find("chromium").or_else(|| programs::find("chromium-browser"));
+    if found.is_none() {
+        programs::missing("webapp_browser", "chromium", "apt-get install chromium");
     }
-    None
+    found
 }
 
 /// Runs `cmd`, returning its stdout, or `None` when it takes longer than `limit` (it is
@@ -57,12 +53,6 @@ fn run_with_timeout(mut cmd: Command, limit: Duration) -> Option<String> {
 #[test]
 fn page_shows_the_fetched_answers_an_event_and_a_websocket_echo() {
     let Some(chromium) = find_chromium() else {
-        if std::env::var_os("CI").is_some() {
-            panic!("chromium is not installed, and CI is set: install Debian's `chromium` package");
-        }
-        eprintln!(
-            "\n*** SKIPPED webapp_browser: chromium is not installed (apt-get install -y chromium) ***\n"
-        );
         return;
     };
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples").join("static");

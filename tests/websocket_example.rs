@@ -5,6 +5,7 @@
 //! The Python package comes from PyPI (`.ci/run` installs it). Without it the Python test
 //! fails when `CI` is set, and otherwise says loudly that it was skipped.
 
+mod programs;
 #[allow(dead_code)]
 #[path = "../examples/websocket.rs"]
 mod websocket;
@@ -109,17 +110,18 @@ fn a_shutdown_says_goodbye_to_chat_members() {
 
 #[test]
 fn python_websockets_talks_to_the_example() {
-    let have = Command::new("python3").args(["-c", "import websockets.sync.client"]).status();
+    let test = "python_websockets_talks_to_the_example";
+    let Some(python) = programs::require(test, "python3", "apt-get install python3") else {
+        return;
+    };
+    let have = Command::new(&python).args(["-c", "import websockets.sync.client"]).status();
     if !matches!(have, Ok(s) if s.success()) {
-        if std::env::var_os("CI").is_some() {
-            panic!("Python's websockets package is missing and CI is set: pip install websockets");
-        }
-        eprintln!("\n*** SKIPPED websocket_example: python3 with the websockets package is missing (pip install websockets) ***\n");
+        programs::missing(test, "Python's websockets package", "python3 -m pip install websockets");
         return;
     }
     let (handle, port) = start(|b| b);
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/websocket_peer.py");
-    let out = Command::new("python3")
+    let out = Command::new(&python)
         .arg(script)
         .arg(format!("ws://127.0.0.1:{port}"))
         .output()

@@ -1,6 +1,7 @@
 //! `ChunkedDecoder`: the whole stream at once with a large output buffer must give the same
 //! body, trailers, end and error as the stream fed in pieces into a small output buffer; a
-//! finished body survives re-encoding.
+//! finished body survives re-encoding. Half the runs give the decoder a body limit
+//! (`with_max_body`), under which a body is never longer than the limit.
 
 #![no_main]
 
@@ -19,10 +20,16 @@ struct Outcome {
     error: Option<(Option<ErrorKind>, Option<usize>)>,
 }
 
-/// Runs a decoder over `input`, making `piece(n)` more bytes available whenever it needs more,
-/// with an output buffer of `out_cap` bytes.
-fn run(input: &[u8], limits: &Limits, out_cap: usize, mut piece: impl FnMut() -> usize) -> Outcome {
-    let mut dec = ChunkedDecoder::new(limits);
+/// Runs a decoder limited to `max_body` body bytes over `input`, making `piece(n)` more bytes
+/// available whenever it needs more, with an output buffer of `out_cap` bytes.
+fn run(
+    input: &[u8],
+    limits: &Limits,
+    max_body: u64,
+    out_cap: usize,
+    mut piece: impl FnMut() -> usize,
+) -> Outcome {
+    let mut dec = ChunkedDecoder::new(limits).with_max_body(max_body);
     let mut out = vec![0u8; out_cap];
     let mut body = Vec::new();
     let mut pos = 0;
@@ -67,15 +74,17 @@ fn run(input: &[u8], limits: &Limits, out_cap: usize, mut piece: impl FnMut() ->
 fuzz_target!(|data: &[u8]| {
     let Some((&mode, stream)) = data.split_first() else { return };
     let limits = if mode & 1 == 1 { common::TINY } else { Limits::default() };
-    let whole = run(stream, &limits, stream.len() + 1, || usize::MAX);
+    let max_body = if mode & 0x10 == 0x10 { limits.max_body } else { u64::MAX };
+    let whole = run(stream, &limits, max_body, stream.len() + 1, || usize::MAX);
     assert!(whole.body.len() <= stream.len());
+    assert!(whole.body.len() as u64 <= max_body);
     if whole.done {
         assert!(whole.error.is_none());
     }
 
     // Pieces of 1 to 8 bytes, in a pattern drawn from the mode byte, into 1 to 8 output bytes.
     let mut state = u32::from(mode) | 0x100;
-    let pieces = run(stream, &limits, usize::from((mode >> 1) & 7) + 1, || {
+    let pieces = run(stream, &limits, max_body, usize::from((mode >> 1) & 7) + 1, || {
         state = state.wrapping_mul(1_103_515_245).wrapping_add(12345);
         ((state >> 16) & 7) as usize + 1
     });
@@ -91,7 +100,7 @@ fuzz_target!(|data: &[u8]| {
         }
         encode_last_chunk(whole.trailers.as_ref().map(|_| &trailers), &mut again);
         // Re-encoded trailer lines may be longer than the originals ("a:b" becomes "a: b").
-        let round = run(&again, &Limits::default(), again.len() + 1, || usize::MAX);
+        let round = run(&again, &Limits::default(), max_body, again.len() + 1, || usize::MAX);
         assert_eq!((round.body, round.done, round.consumed), (whole.body, true, Some(again.len())));
         assert_eq!(round.trailers, whole.trailers);
     }

@@ -51,6 +51,10 @@ pub enum ErrorKind {
     UnsupportedTransferCoding,
     /// `chunked` is present but not the final transfer coding of a request. Answered with 400.
     ChunkedNotFinal,
+    /// `chunked` with parameters (`chunked;q=1`): the chunked coding defines none, so this is
+    /// not a coding the body can be read with, and the proxies in front refuse it. Answered
+    /// with 400, as for a final coding that is not `chunked` (RFC 9112 §6.1).
+    InvalidTransferCoding,
     /// An HTTP/1.0 request carries `Transfer-Encoding`, so its framing is faulty
     /// (RFC 9112 §6.1). Answered with 400.
     TransferEncodingInHttp10,
@@ -132,6 +136,7 @@ impl ErrorKind {
             ContentLengthWithTransferEncoding => "both Content-Length and Transfer-Encoding",
             UnsupportedTransferCoding => "unsupported transfer coding",
             ChunkedNotFinal => "chunked is not the final transfer coding",
+            InvalidTransferCoding => "chunked transfer coding with parameters",
             TransferEncodingInHttp10 => "Transfer-Encoding in an HTTP/1.0 request",
             BodyTooLarge => "body too large",
             TruncatedBody => "body ended early",

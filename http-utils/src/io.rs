@@ -214,6 +214,18 @@ impl<R: BufRead> BodyReader<R> {
         BodyReader { inner, kind, read: 0 }
     }
 
+    /// Limits a chunked body to `max` bytes in all, decided from its chunk-size lines: a size
+    /// line that declares more than `max` leaves fails the next read with `BodyTooLarge`
+    /// (413) at once, without waiting for the chunk's data (see
+    /// [`ChunkedDecoder::set_max_body`]). Other framings are left as they are: the length of a
+    /// `Length` body is known beforehand ([`remaining`](BodyReader::remaining)), and a
+    /// `UntilClose` body needs a [`LimitReader`].
+    pub fn set_max_body(&mut self, max: u64) {
+        if let Kind::Chunked(dec) = &mut self.kind {
+            dec.set_max_body(max);
+        }
+    }
+
     /// True once the whole body has been read (at once for `None` and `Length(0)`).
     pub fn is_complete(&self) -> bool {
         match &self.kind {
@@ -439,7 +451,8 @@ impl<R: Read> Read for LimitReader<R> {
 ///
 /// # Errors
 /// `BodyTooLarge` (413) when a `Content-Length` above the limit is announced (before reading
-/// anything) or when more bytes than the limit arrive; `TruncatedBody` when the stream ends
+/// anything), when a chunk-size line takes the body past the limit (before its data), or when
+/// more bytes than the limit arrive; `TruncatedBody` when the stream ends
 /// early; the chunk errors of [`ChunkedDecoder`]; [`Error::Io`] from the reader.
 pub fn read_body<R: BufRead + ?Sized>(
     r: &mut R,
@@ -454,7 +467,9 @@ pub fn read_body<R: BufRead + ?Sized>(
         // Trust the announced length only so far: a peer may announce much and send little.
         out.reserve_exact(clamp(n.min(1 << 20)));
     }
-    let body = BodyReader::new(r, framing, limits);
+    let mut body = BodyReader::new(r, framing, limits);
+    // A chunk size past the limit fails at its size line, not after its data.
+    body.set_max_body(limits.max_body);
     LimitReader::new(body, limits.max_body).read_to_end(&mut out)?;
     Ok(out)
 }

@@ -19,8 +19,9 @@ pub struct Limits {
     pub max_headers: usize,
     /// Most bytes in a whole head, line endings included. Default 64 KiB; a breach is 431.
     pub max_head: usize,
-    /// Most bytes in a body that is read whole (content parsers, `read_to_end` helpers).
-    /// Default 10 MiB; a breach is 413.
+    /// Most bytes in a body that is read whole (content parsers, `read_to_end` helpers, a
+    /// [`ChunkedDecoder`](crate::ChunkedDecoder) given it with `with_max_body`, which refuses a
+    /// chunk size past it as soon as the size line is read). Default 10 MiB; a breach is 413.
     pub max_body: u64,
     /// Longest chunk-size line, extensions included. Default 4 KiB; a breach is 400.
     pub max_chunk_line: usize,

@@ -1,6 +1,9 @@
 //! Debian's nginx for the tests that talk to it: one process in the foreground on a free
 //! loopback port, its files in a directory of its own, killed on drop.
 
+#[path = "../programs/mod.rs"]
+mod programs;
+
 use std::net::{TcpListener, TcpStream};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -36,13 +39,8 @@ impl Nginx {
         );
         let conf_path = dir.join("nginx.conf");
         std::fs::write(&conf_path, conf).unwrap();
-        let binary = ["nginx", "/usr/sbin/nginx"]
-            .into_iter()
-            .find(|b| Command::new(b).arg("-v").stderr(Stdio::null()).status().is_ok());
-        let Some(binary) = binary else {
+        let Some(binary) = programs::require(what, "nginx", "apt-get install nginx-light") else {
             let _ = std::fs::remove_dir_all(&dir);
-            assert!(std::env::var_os("CI").is_none(), "nginx is not installed (apt-get install nginx-light)");
-            eprintln!("\n*** SKIPPED: nginx is not installed; {what} not tested ***\n");
             return None;
         };
         let child = Command::new(binary)

@@ -119,6 +119,7 @@ fn body(w: &mut Worker<'_>, mut f: InFlight, expects_continue: bool) -> Next {
         f.mode = BodyMode::Streamed;
         f.stream_share = Some(slot);
         f.expects_continue = continues;
+        f.limited = !streams;
         return Next::Dispatch(f);
     }
     if streams {

@@ -64,9 +64,11 @@ impl BodyIn {
     }
 
     pub(super) fn new(w: &Worker<'_>, flight: InFlight, expects_continue: bool) -> Box<BodyIn> {
+        let l = w.engine.wire.limits;
         let kind = match flight.framing {
             Framing::Length(n) => Kind::Length { left: n },
-            _ => Kind::Chunked(Box::new(ChunkedDecoder::new(&w.engine.wire.limits))),
+            // A chunk size past the body limit is refused at its size line.
+            _ => Kind::Chunked(Box::new(ChunkedDecoder::new(&l).with_max_body(l.max_body))),
         };
         // Nothing is allocated for the body before its bytes come: a peer that announces a
         // body and sends none costs no buffer while it is parked.

@@ -40,6 +40,9 @@ pub(crate) struct InFlight {
     pub refusal: Option<Refusal>,
     /// `Expect: 100-continue` is still to be answered (streamed bodies only).
     pub expects_continue: bool,
+    /// The handler reads its body from the socket (`100-continue`) but the route does not
+    /// stream: the body is held to the server's body limit as it is read.
+    pub limited: bool,
     /// When the head was complete, for the log hook.
     pub started: Option<Instant>,
     /// Until when it may wait in the queue.
@@ -64,6 +67,7 @@ impl InFlight {
             linger: false,
             refusal: None,
             expects_continue: false,
+            limited: false,
             started,
             queued_until: None,
             body_share: None,

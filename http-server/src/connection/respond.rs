@@ -36,6 +36,8 @@ pub(crate) struct BodySetup {
     pub continue_pending: bool,
     /// The connection closes after this request.
     pub closing: bool,
+    /// A chunked body read from the socket is refused (413) past this size.
+    pub max_body: Option<u64>,
 }
 
 /// The context a handler runs in, over the connection and the worker's buffers.
@@ -52,6 +54,10 @@ pub(crate) fn context<'a>(
     let io = &mut *conn.io;
     let secure = io.secure();
     let wire = Wire::new(io, &mut w.rbuf, &mut w.wbuf, &mut w.heads, &mut w.solo, (key, home), &engine.wire);
+    let mut body = http_utils::io::BodyReader::new(wire, setup.framing, &engine.wire.limits);
+    if let Some(max) = setup.max_body {
+        body.set_max_body(max);
+    }
     Context {
         request,
         path: None,
@@ -64,7 +70,7 @@ pub(crate) fn context<'a>(
         content: None,
         peer: &conn.peer,
         table,
-        body: http_utils::io::BodyReader::new(wire, setup.framing, &engine.wire.limits),
+        body,
         continue_pending: setup.continue_pending,
         body_failed: false,
         written: None,

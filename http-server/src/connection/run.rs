@@ -30,8 +30,12 @@ pub(super) fn run(w: &mut Worker<'_>, conn: &mut Conn, mut f: InFlight) -> Next 
         w.drained = false;
     }
     w.mark_busy();
-    let setup =
-        BodySetup { framing: f.framing, continue_pending: f.expects_continue, closing: f.close.is_some() };
+    let setup = BodySetup {
+        framing: f.framing,
+        continue_pending: f.expects_continue,
+        closing: f.close.is_some(),
+        max_body: f.limited.then_some(engine.wire.limits.max_body),
+    };
     let mut cx = context(w, conn, &f.table.1, f.request, setup);
     let first = f.refusal.map(|r| refusal_response(&mut cx, r));
     let mut response = respond(&mut cx, first, true);

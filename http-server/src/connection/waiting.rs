@@ -36,7 +36,12 @@ fn answer(w: &mut Worker<'_>, conn: &mut Conn, waiting: Waiting, verdict: Verdic
     // The registry may have changed while it waited.
     f.table = engine.registry.snapshot_with_generation();
     w.mark_busy();
-    let setup = BodySetup { framing: Framing::None, continue_pending: false, closing: f.close.is_some() };
+    let setup = BodySetup {
+        framing: Framing::None,
+        continue_pending: false,
+        closing: f.close.is_some(),
+        max_body: None,
+    };
     let mut cx = context(w, conn, &f.table.1, f.request, setup);
     route_for_status(&mut cx);
     let first = verdict_response(&mut cx, verdict, &mut share);

@@ -256,6 +256,8 @@ impl<'a> Context<'a> {
             .and_then(boundary_from_content_type)
             .ok_or_else(|| Error::protocol(ErrorKind::MissingBoundary, 0))?;
         let max = self.body.get_ref().rules.limits.max_body;
+        // A chunk size past the limit is refused at its size line, before its data.
+        self.body.set_max_body(max);
         if self.body.remaining().is_some_and(|n| n > max) {
             self.body_failed = true;
             return Err(Error::protocol(ErrorKind::BodyTooLarge, 0));
@@ -361,6 +363,8 @@ impl<'a> Context<'a> {
     /// Reads the whole body (bounded as [`read_body`](Context::read_body) is) without keeping it.
     pub(crate) fn take_body(&mut self) -> Result<Vec<u8>, Error> {
         let max = self.body.get_ref().rules.limits.max_body;
+        // A chunk size past the limit is refused at its size line, before its data.
+        self.body.set_max_body(max);
         if self.body.remaining().is_some_and(|n| n > max) {
             self.body_failed = true;
             return Err(Error::protocol(ErrorKind::BodyTooLarge, 0));
@@ -395,6 +399,8 @@ impl<'a> Context<'a> {
     pub fn parse_content(&mut self) -> Result<&Content, Error> {
         if self.content.is_none() {
             let max = self.body.get_ref().rules.limits.max_body;
+            // A chunk size past the limit is refused at its size line, before its data.
+            self.body.set_max_body(max);
             let size = self.body.remaining();
             if size.is_some_and(|n| n > max) {
                 self.body_failed = true;

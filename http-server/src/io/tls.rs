@@ -3,6 +3,13 @@
 //! The acceptor only accepts; the handshake runs on a worker, without blocking (a
 //! connection waiting for handshake bytes is parked like any other) and within the header
 //! timeout, so a silent or slow client costs no thread.
+//!
+//! Every close sends `close_notify` first (RFC 8446 §6.1), so that a client can tell the end
+//! of a close-delimited answer from a cut connection: a lingering close when it shuts the
+//! sending side, any other close when the connection is dropped. Both are best effort and
+//! never wait: what the socket does not take at once is lost, as the rest of an answer to a
+//! peer that stopped reading would be. An aborted connection (`hard_close`), one that
+//! failed with an error alert, and one whose handshake never finished send none.
 
 use std::io::{self, Read, Write};
 use std::sync::Arc;
@@ -66,7 +73,7 @@ impl Listener for TlsListener {
     fn accept(&self) -> io::Result<Box<dyn Connection>> {
         let inner = self.inner.accept()?;
         let tls = ServerConnection::new(self.config.clone()).map_err(io::Error::other)?;
-        Ok(Box::new(TlsConnection { inner, tls, buffered: false }))
+        Ok(Box::new(TlsConnection { inner, tls, buffered: false, closed: false }))
     }
 
     fn local_addr(&self) -> io::Result<LocalAddr> {
@@ -87,6 +94,8 @@ struct TlsConnection {
     tls: ServerConnection,
     /// Decrypted bytes wait in rustls.
     buffered: bool,
+    /// `close_notify` was sent, or must not be (aborted, or an error alert was sent).
+    closed: bool,
 }
 
 impl TlsConnection {
@@ -102,13 +111,25 @@ impl TlsConnection {
         Ok(())
     }
 
+    /// Sends `close_notify` once, with what rustls still holds, as far as the socket takes
+    /// it now; never waits. Not before the handshake is done: a peer that never finished it
+    /// (silent, or not speaking TLS at all) has no session to close.
+    fn notify_close(&mut self) {
+        if !self.closed && !self.tls.is_handshaking() {
+            self.closed = true;
+            self.tls.send_close_notify();
+            let _ = self.push();
+        }
+    }
+
     /// Reads TLS records and processes them. `Ok(false)` at the end of the stream.
     fn pull(&mut self) -> io::Result<bool> {
         let n = self.tls.read_tls(&mut self.inner)?;
         match self.tls.process_new_packets() {
             Ok(state) => self.buffered = state.plaintext_bytes_to_read() > 0,
             Err(e) => {
-                // Tell the peer why (an alert), then give up.
+                // Tell the peer why (an alert), then give up: no close_notify after it.
+                self.closed = true;
                 let _ = self.push();
                 return Err(io::Error::new(io::ErrorKind::InvalidData, e));
             }
@@ -158,6 +179,14 @@ impl Write for TlsConnection {
     }
 }
 
+/// Whatever closes the connection (an answer with `Connection: close`, the keep-alive
+/// timeout, the server's shutdown), it closes by dropping it: `close_notify` goes first.
+impl Drop for TlsConnection {
+    fn drop(&mut self) {
+        self.notify_close();
+    }
+}
+
 impl Connection for TlsConnection {
     fn peer_addr(&self) -> PeerAddr {
         self.inner.peer_addr()
@@ -168,12 +197,12 @@ impl Connection for TlsConnection {
     }
 
     fn hard_close(&mut self) {
+        self.closed = true;
         self.inner.hard_close();
     }
 
     fn shutdown_write(&mut self) {
-        self.tls.send_close_notify();
-        let _ = self.push();
+        self.notify_close();
         self.inner.shutdown_write();
     }
 

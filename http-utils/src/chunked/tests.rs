@@ -7,7 +7,12 @@ type Outcome = Result<(Vec<u8>, usize, Vec<(String, String)>, bool), (ErrorKind,
 /// Runs a decoder over `input`, making more bytes available at each split point, with an
 /// output buffer of `out_cap` bytes.
 fn run(input: &[u8], limits: &Limits, splits: &[usize], out_cap: usize) -> Outcome {
-    let mut dec = ChunkedDecoder::new(limits);
+    run_bounded(input, limits, u64::MAX, splits, out_cap)
+}
+
+/// [`run`] with a decoder limited to `max_body` body bytes.
+fn run_bounded(input: &[u8], limits: &Limits, max_body: u64, splits: &[usize], out_cap: usize) -> Outcome {
+    let mut dec = ChunkedDecoder::new(limits).with_max_body(max_body);
     let mut points = splits.iter().copied().filter(|&s| s <= input.len()).chain([input.len()]);
     let mut avail = points.next().unwrap_or(input.len());
     let mut out = vec![0u8; out_cap];
@@ -35,12 +40,18 @@ fn run(input: &[u8], limits: &Limits, splits: &[usize], out_cap: usize) -> Outco
 
 /// Whole, byte by byte, and split at every offset all give the same outcome.
 fn check_all_splits(input: &[u8], limits: &Limits) -> Outcome {
-    let whole = run(input, limits, &[], 1 << 16);
+    check_all_splits_bounded(input, limits, u64::MAX)
+}
+
+/// [`check_all_splits`] with a decoder limited to `max_body` body bytes.
+fn check_all_splits_bounded(input: &[u8], limits: &Limits, max_body: u64) -> Outcome {
+    let whole = run_bounded(input, limits, max_body, &[], 1 << 16);
     let every: Vec<usize> = (1..input.len()).collect();
-    assert_eq!(run(input, limits, &every, 1), whole, "byte by byte: {:?}", String::from_utf8_lossy(input));
+    let bytes = run_bounded(input, limits, max_body, &every, 1);
+    assert_eq!(bytes, whole, "byte by byte: {:?}", String::from_utf8_lossy(input));
     for i in 0..=input.len() {
         for cap in [1, 3, 1 << 16] {
-            assert_eq!(run(input, limits, &[i], cap), whole, "split at {i}, out {cap}");
+            assert_eq!(run_bounded(input, limits, max_body, &[i], cap), whole, "split at {i}, out {cap}");
         }
     }
     whole
@@ -151,6 +162,73 @@ fn errors() {
 }
 
 #[test]
+fn body_limit_is_decided_at_the_size_line() {
+    use ErrorKind::*;
+    let limits = Limits::DEFAULT;
+    // (stream, limit, outcome): a breach is reported at the digit that passes the limit,
+    // before the line ends and before any data of that chunk.
+    let table: &[(&[u8], u64, Outcome)] = &[
+        (b"ffffffffffffffff\r\n", 10 << 20, Err((BodyTooLarge, 5))),
+        (b"ffffffffffffffff", 10 << 20, Err((BodyTooLarge, 5))),
+        (b"10000000000000000\r\n", 10 << 20, Err((BodyTooLarge, 6))),
+        (b"a00000\r\n", 10 << 20, Ok((Vec::new(), 8, Vec::new(), false))),
+        (b"a00001\r\n", 10 << 20, Err((BodyTooLarge, 5))),
+        (b"00000000000000000000ffffffffffffffff0\r\n", 10 << 20, Err((BodyTooLarge, 25))),
+        (b"9\r\n", 8, Err((BodyTooLarge, 0))),
+        (b"09\r\n", 8, Err((BodyTooLarge, 1))),
+        (b"10;ext\r\n", 15, Err((BodyTooLarge, 1))),
+        // The sum of the chunks counts: 5 + 4 passes 8 at the second size line.
+        (b"5\r\nhello\r\n4\r\nabcd\r\n0\r\n\r\n", 8, Err((BodyTooLarge, 10))),
+        (b"5\nhello\n4\n", 8, Err((BodyTooLarge, 8))),
+        // Up to the limit exactly is fine, with or without trailers.
+        (b"5\r\nhello\r\n3\r\nabc\r\n0\r\n\r\n", 8, ok("helloabc", 23, &[])),
+        (b"8\r\nabcdefgh\r\n0\r\nA: 1\r\n\r\n", 8, ok("abcdefgh", 24, &[("a", "1")])),
+        (b"0\r\n\r\n", 0, ok("", 5, &[])),
+        (b"000\r\n\r\n", 0, ok("", 7, &[])),
+        (b"1\r\n", 0, Err((BodyTooLarge, 0))),
+        // Other errors on the line before the limit is passed keep their kind.
+        (b"5x\r\n", 8, Err((InvalidChunk, 1))),
+        (b"+9\r\n", 8, Err((InvalidChunk, 0))),
+        // Without a limit the same sizes are read (and wait for their data).
+        (b"ffffffffffffffff\r\n", u64::MAX, Ok((Vec::new(), 18, Vec::new(), false))),
+    ];
+    for (input, max, want) in table {
+        let got = check_all_splits_bounded(input, &limits, *max);
+        assert_eq!(&got, want, "{:?} within {max}", String::from_utf8_lossy(input));
+    }
+    // The limit is not the size line's: a limit above u64::MAX's reach still overflows.
+    assert_eq!(
+        check_all_splits_bounded(b"10000000000000000\r\n", &limits, u64::MAX),
+        Err((ChunkSizeOverflow, 16))
+    );
+    assert_eq!(BodyTooLarge.status(), 413);
+}
+
+#[test]
+fn body_limit_set_part_way() {
+    let mut out = [0u8; 16];
+    // Set after some chunks: what was declared already counts.
+    let mut dec = ChunkedDecoder::new(&Limits::default());
+    assert_eq!(dec.decode(b"5\r\nhello\r\n", &mut out).unwrap(), (10, 5));
+    dec.set_max_body(4);
+    let e = dec.decode(b"0\r\n\r\n", &mut out).unwrap_err();
+    assert_eq!((e.kind(), e.offset()), (Some(ErrorKind::BodyTooLarge), Some(10)));
+    // Set in the middle of a size line: its digits so far count.
+    let mut dec = ChunkedDecoder::new(&Limits::default());
+    assert_eq!(dec.decode(b"ff", &mut out).unwrap(), (2, 0));
+    dec.set_max_body(100);
+    assert_eq!(dec.decode(b"\r\n", &mut out).unwrap_err().kind(), Some(ErrorKind::BodyTooLarge));
+    // Within the limit, decoding goes on; a done decoder stays done.
+    let mut dec = ChunkedDecoder::new(&Limits::default());
+    assert_eq!(dec.decode(b"3\r\nabc", &mut out).unwrap(), (6, 3));
+    dec.set_max_body(3);
+    assert_eq!(dec.decode(b"\r\n0\r\n\r\n", &mut out).unwrap(), (7, 0));
+    assert!(dec.is_done());
+    dec.set_max_body(0);
+    assert!(dec.is_done());
+}
+
+#[test]
 fn errors_are_sticky_and_done_consumes_nothing() {
     let mut dec = ChunkedDecoder::new(&Limits::default());
     let mut out = [0u8; 8];
@@ -236,5 +314,9 @@ proptest! {
         prop_assert_eq!(run(&input, &limits, &[split], 2), whole.clone());
         let every: Vec<usize> = (1..input.len()).collect();
         prop_assert_eq!(run(&input, &limits, &every, 1), whole);
+        // With a small body limit too.
+        let whole = run_bounded(&input, &limits, 0x1a, &[], 1 << 12);
+        prop_assert_eq!(run_bounded(&input, &limits, 0x1a, &[split], 2), whole.clone());
+        prop_assert_eq!(run_bounded(&input, &limits, 0x1a, &every, 1), whole);
     }
 }

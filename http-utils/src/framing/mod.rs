@@ -12,6 +12,7 @@
 //! | `Transfer-Encoding: chunked` | [`Framing::Chunked`] | [`Framing::Chunked`] |
 //! | `Transfer-Encoding` not ending in `chunked` | `ChunkedNotFinal` (400) | [`Framing::UntilClose`] |
 //! | another coding before `chunked` | `UnsupportedTransferCoding` (501) | `UnsupportedTransferCoding` |
+//! | `chunked` with parameters (`chunked;q=1`) anywhere in the list | `InvalidTransferCoding` (400) | `InvalidTransferCoding` |
 //! | both `Content-Length` and `Transfer-Encoding` | `ContentLengthWithTransferEncoding` (400) | same |
 //! | differing or malformed `Content-Length` | `ConflictingContentLength` / `InvalidContentLength` (400) | same |
 //! | `Transfer-Encoding` on an HTTP/1.0 request | `TransferEncodingInHttp10` (400) | as HTTP/1.1 |
@@ -31,6 +32,29 @@ pub use kind::Framing;
 
 fn err<T>(kind: ErrorKind) -> Result<T, Error> {
     Err(Error::protocol(kind, 0))
+}
+
+/// The transfer codings, in order, lower-cased and without parameters.
+///
+/// `chunked` with parameters is refused (`InvalidTransferCoding`): the chunked coding defines
+/// none (RFC 9112 §7), so `chunked;q=1` is not a coding a body can be read with, and reading it
+/// as `chunked` would disagree with the proxies in front of a server (nginx answers 501,
+/// HAProxy 400, squid refuses it), the kind of disagreement requests are smuggled through.
+/// For a request it is answered like a final coding other than `chunked`: 400 and a close
+/// (RFC 9112 §6.1), as HAProxy does; nginx's 501 comes from refusing every
+/// `Transfer-Encoding` other than exactly `chunked`. A response with it is an error for the
+/// client, not a body read until the close, which would hand chunk framing over as content.
+fn transfer_codings(headers: &Headers) -> Result<Vec<String>, ErrorKind> {
+    let chunked_with_parameters =
+        headers.get_all("transfer-encoding").flat_map(|v| v.split(',')).any(|member| {
+            member
+                .split_once(';')
+                .is_some_and(|(name, _)| name.trim_matches([' ', '\t']).eq_ignore_ascii_case("chunked"))
+        });
+    if chunked_with_parameters {
+        return Err(ErrorKind::InvalidTransferCoding);
+    }
+    Ok(headers.transfer_codings())
 }
 
 /// `Content-Length` as framing: `Length(n)`, or `None` when absent.
@@ -58,6 +82,7 @@ fn length_framing(headers: &Headers) -> Result<Option<Framing>, ErrorKind> {
 /// - `ContentLengthWithTransferEncoding`: both fields are present (a request smuggling guard);
 /// - `TransferEncodingInHttp10`: an HTTP/1.0 request with `Transfer-Encoding`;
 /// - `ChunkedNotFinal`: `chunked` is missing, repeated, or not the last coding;
+/// - `InvalidTransferCoding`: `chunked` with parameters (`chunked;q=1`), which it has none of;
 /// - `UnsupportedTransferCoding` (501): a coding other than `chunked` is applied under it;
 /// - `InvalidContentLength`, `ConflictingContentLength`: see [`Headers::content_length`].
 pub fn request_framing(req: &Request) -> Result<Framing, Error> {
@@ -78,7 +103,7 @@ pub(crate) fn framing_of(req: &Request) -> Result<Framing, ErrorKind> {
         if req.version() == Version::Http10 {
             return Err(ErrorKind::TransferEncodingInHttp10);
         }
-        let codings = headers.transfer_codings();
+        let codings = transfer_codings(headers)?;
         let Some((last, before)) = codings.split_last() else {
             return Err(ErrorKind::ChunkedNotFinal);
         };
@@ -131,6 +156,7 @@ pub fn response_has_body(request_method: &Method, status: u16) -> bool {
 /// - `ContentLengthWithTransferEncoding`: both fields are present;
 /// - `UnsupportedTransferCoding`: codings other than `chunked` are layered under `chunked`
 ///   (this crate does not decode transfer codings such as gzip);
+/// - `InvalidTransferCoding`: `chunked` with parameters (`chunked;q=1`), which it has none of;
 /// - `InvalidContentLength`, `ConflictingContentLength`: see [`Headers::content_length`].
 ///
 /// A `Transfer-Encoding` whose last coding is not `chunked` means the body runs until the
@@ -144,7 +170,10 @@ pub fn response_framing(request_method: &Method, head: &ResponseHead) -> Result<
         if headers.contains("content-length") {
             return err(ErrorKind::ContentLengthWithTransferEncoding);
         }
-        let codings = headers.transfer_codings();
+        let codings = match transfer_codings(headers) {
+            Ok(codings) => codings,
+            Err(kind) => return err(kind),
+        };
         return match codings.split_last() {
             Some((last, before)) if last == "chunked" => {
                 if before.is_empty() {
@@ -223,6 +252,19 @@ mod tests {
             (&[(TE, ",")], Err(ChunkedNotFinal)),
             (&[(TE, "identity")], Err(ChunkedNotFinal)),
             (&[(TE, "xchunked")], Err(ChunkedNotFinal)),
+            // Parameters on chunked, which defines none.
+            (&[(TE, "chunked;q=1")], Err(InvalidTransferCoding)),
+            (&[(TE, "chunked ; q=1")], Err(InvalidTransferCoding)),
+            (&[(TE, "Chunked;")], Err(InvalidTransferCoding)),
+            (&[(TE, "chunked;foo=bar")], Err(InvalidTransferCoding)),
+            (&[(TE, "gzip, chunked;q=1")], Err(InvalidTransferCoding)),
+            (&[(TE, "chunked;q=1, chunked")], Err(InvalidTransferCoding)),
+            (&[(TE, "chunked"), (TE, "chunked;q=1")], Err(InvalidTransferCoding)),
+            (&[(TE, "chunked;q=1"), (CL, "5")], Err(ContentLengthWithTransferEncoding)),
+            // Parameters on other codings leave the rules for those codings.
+            (&[(TE, "gzip;level=1, chunked")], Err(UnsupportedTransferCoding)),
+            (&[(TE, "chunked, gzip;q=1")], Err(ChunkedNotFinal)),
+            (&[(TE, "xchunked;q=1")], Err(ChunkedNotFinal)),
         ];
         for (fields, want) in table {
             let got = kind_of(request_framing(&request(Version::Http11, fields)));
@@ -248,6 +290,7 @@ mod tests {
         assert_eq!(status(&[(TE, "chunked"), (CL, "1")]), 400);
         assert_eq!(status(&[(TE, "gzip, chunked")]), 501);
         assert_eq!(status(&[(TE, "gzip")]), 400);
+        assert_eq!(status(&[(TE, "chunked;q=1")]), 400);
         assert_eq!(status(&[(CL, "1"), (CL, "2")]), 400);
         assert_eq!(status(&[(CL, "x")]), 400);
     }
@@ -268,6 +311,10 @@ mod tests {
             (&[(TE, "gzip")], Ok(Framing::UntilClose)),
             (&[(TE, "chunked, gzip")], Ok(Framing::UntilClose)),
             (&[(TE, "")], Ok(Framing::UntilClose)),
+            (&[(TE, "chunked;q=1")], Err(InvalidTransferCoding)),
+            (&[(TE, "gzip, chunked;q=1")], Err(InvalidTransferCoding)),
+            (&[(TE, "chunked;q=1, gzip")], Err(InvalidTransferCoding)),
+            (&[(TE, "gzip;q=1")], Ok(Framing::UntilClose)),
         ];
         for (fields, want) in table {
             let got = kind_of(response_framing(&Method::Get, &head(200, fields)));

@@ -285,6 +285,20 @@ fn read_body_limits() {
     assert_eq!(read_body(&mut &b"x"[..], Framing::None, &small).unwrap(), b"");
     let e = read_body(&mut &b"1234"[..], Framing::Length(5), &small).unwrap_err();
     assert_eq!(e.kind(), Some(ErrorKind::TruncatedBody));
+    // A chunk size past the limit is refused at its size line, with none of its data sent:
+    // the stream ends there, and the answer is 413, not a truncated body.
+    for stream in [&b"ffffffffffffffff\r\n"[..], b"4\r\n1234\r\n5\r\n", b"ffffffffffffffff"] {
+        let e = read_body(&mut &stream[..], Framing::Chunked, &small).unwrap_err();
+        assert_eq!(e.kind(), Some(ErrorKind::BodyTooLarge), "{stream:?}");
+    }
+    // A reader asked to limit a chunked body part way through.
+    let mut wire = &b"4\r\n1234\r\n5\r\n"[..];
+    let mut body = BodyReader::new(&mut wire, Framing::Chunked, &Limits::DEFAULT);
+    let mut first = [0u8; 4];
+    body.read_exact(&mut first).unwrap();
+    body.set_max_body(8);
+    let e = Error::from(body.read(&mut first).unwrap_err());
+    assert_eq!(e.kind(), Some(ErrorKind::BodyTooLarge));
 }
 
 #[test]
