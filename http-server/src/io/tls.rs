@@ -16,6 +16,7 @@ use std::sync::Arc;
 
 use rustls::{ServerConfig, ServerConnection};
 
+use crate::io::attempt::{attempt, Attempt};
 use crate::io::transport::{Connection, ListenOptions, Listener, LocalAddr, PeerAddr, Transport};
 
 /// A transport that speaks TLS over another one (TCP by default). Whatever protocols the
@@ -102,10 +103,10 @@ impl TlsConnection {
     /// Sends what rustls has queued; stops quietly at `WouldBlock`.
     fn push(&mut self) -> io::Result<()> {
         while self.tls.wants_write() {
-            match self.tls.write_tls(&mut self.inner) {
-                Ok(_) => {}
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(()),
-                Err(e) => return Err(e),
+            match attempt(|| self.tls.write_tls(&mut self.inner))? {
+                Attempt::Done(_) => {}
+                Attempt::Blocked => return Ok(()),
+                Attempt::Closed => return Err(io::ErrorKind::WriteZero.into()),
             }
         }
         Ok(())
@@ -172,8 +173,9 @@ impl Write for TlsConnection {
     }
 
     fn flush(&mut self) -> io::Result<()> {
-        while self.tls.wants_write() {
-            self.tls.write_tls(&mut self.inner)?;
+        self.push()?;
+        if self.tls.wants_write() {
+            return Err(io::ErrorKind::WouldBlock.into());
         }
         Ok(())
     }
