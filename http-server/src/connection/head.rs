@@ -39,6 +39,7 @@ pub(super) fn read(w: &mut Worker<'_>, conn: &mut Conn) -> Next {
     let max_buffer = engine.wire.limits.max_head + READ_BUF;
     if let Some(t) = conn.head_started {
         if engine.site.clock.now().saturating_duration_since(t) >= engine.wire.timeouts.header {
+            log::debug!(target: "http_server", "{}: deadline passed ({}), closed", conn.peer, conn.phase_name());
             write_refusal(w, Refusal::TIMED_OUT, Version::Http11);
             return Next::Answered(Answer::closing(CloseReason::HeaderTimeout, false));
         }
@@ -104,7 +105,9 @@ fn park(w: &mut Worker<'_>, conn: &mut Conn) -> Next {
         let now = w.engine.site.clock.now();
         let started = *conn.head_started.get_or_insert(now);
         conn.deadline = started + timeouts.header;
-    } else if conn.requests > 0 {
+    } else if conn.requests > 0 && !(w.idle_at_start && w.heads_read == 0) {
+        // Idle from now on. A turn that found nothing new (the connection was idle, no head
+        // came) keeps the deadline it had: a wake-up for nothing extends no idle time.
         conn.deadline = w.engine.site.clock.now() + timeouts.keep_alive;
     }
     // A fresh connection keeps the deadline set when it was accepted.

@@ -149,6 +149,8 @@ pub(crate) struct Conn {
     pub head_started: Option<Instant>,
     pub requests: u32,
     pub phase: Phase,
+    /// Registered for room to write as well as for input (see [`Conn::waits_for_room`]).
+    pub watches_room: bool,
 }
 
 /// What a connection whose deadline passed while parked is told before it is closed.
@@ -166,6 +168,7 @@ impl Conn {
             requests: 0,
             // Plain transports finish their (empty) handshake at once.
             phase: Phase::Handshake,
+            watches_room: false,
         }
     }
 
@@ -189,6 +192,16 @@ impl Conn {
             Phase::Waiting(waiting) => Some(&mut waiting.flight.request),
             Phase::Write(out) => out.logged_request_mut(),
             _ => None,
+        }
+    }
+
+    /// True when the connection, parked, waits for room to write: a response the socket
+    /// would not take, or a handshake with output of its own.
+    fn waits_for_room(&self) -> bool {
+        match &self.phase {
+            Phase::Write(out) => !out.is_idle(),
+            Phase::Handshake => self.io.wants_write(),
+            _ => false,
         }
     }
 
@@ -249,17 +262,7 @@ pub(crate) enum Outcome {
 /// Serves a connection that the poller reported ready (or that was scheduled), until it
 /// must wait or close. `hangup`: the report said the peer closed its side.
 pub(crate) fn drive(w: &mut Worker<'_>, conn: &mut Conn, hangup: bool) -> Outcome {
-    w.rbuf.clear();
-    w.wbuf.clear();
-    w.heads_read = 0;
-    w.hangup = hangup;
-    w.drained = false;
-    if !conn.saved.is_empty() {
-        w.rbuf.restore(&conn.saved);
-        conn.saved = Vec::new();
-    }
-    let phase = std::mem::replace(&mut conn.phase, Phase::Head);
-    let mut next = resume(phase, hangup);
+    let mut next = begin_turn(w, conn, hangup);
     let outcome = loop {
         next = match next {
             Next::Handshake => head::handshake(w, conn),
@@ -293,9 +296,36 @@ pub(crate) fn drive(w: &mut Worker<'_>, conn: &mut Conn, hangup: bool) -> Outcom
             Next::Close(reason) => break Outcome::Close(reason),
         };
     };
+    end_turn(w, conn, outcome)
+}
+
+/// Sets the worker up for a turn of `conn`: its buffers empty but for the bytes the
+/// connection kept; the step that takes it on from where it was parked.
+fn begin_turn(w: &mut Worker<'_>, conn: &mut Conn, hangup: bool) -> Next {
+    w.rbuf.clear();
+    w.wbuf.clear();
+    w.heads_read = 0;
+    w.hangup = hangup;
+    w.drained = false;
+    w.idle_at_start =
+        matches!(conn.phase, Phase::Head) && conn.saved.is_empty() && conn.head_started.is_none();
+    if !conn.saved.is_empty() {
+        w.rbuf.restore(&conn.saved);
+        conn.saved = Vec::new();
+    }
+    let phase = std::mem::replace(&mut conn.phase, Phase::Head);
+    resume(phase, hangup)
+}
+
+/// Ends a turn: the handler slot given back, and a connection that waits registered for
+/// what it waits for, with the bytes it has not used.
+fn end_turn(w: &mut Worker<'_>, conn: &mut Conn, outcome: Outcome) -> Outcome {
     // The slot goes back before the connection waits: a slot is held only while requests
     // are being served one after another.
     w.release_slot();
+    if outcome == Outcome::Park && !watch(w, conn) {
+        return Outcome::Close(CloseReason::WriteFailed);
+    }
     if !matches!(outcome, Outcome::Close(_)) {
         if !w.rbuf.is_empty() {
             conn.saved = w.rbuf.available().to_vec();
@@ -307,6 +337,21 @@ pub(crate) fn drive(w: &mut Worker<'_>, conn: &mut Conn, hangup: bool) -> Outcom
         }
     }
     outcome
+}
+
+/// Registers a connection that parks for room to write when it waits for it, and for
+/// input alone again when it no longer does (a wait for room always registers anew: a
+/// handler's wait on the connection may have changed its registration); false when the
+/// poller refuses.
+fn watch(w: &Worker<'_>, conn: &mut Conn) -> bool {
+    let room = conn.waits_for_room();
+    if room || conn.watches_room {
+        if w.engine.poller_of(w.key).watch(conn.io.source(), w.key, room).is_err() {
+            return false;
+        }
+        conn.watches_room = room;
+    }
+    true
 }
 
 /// The step that takes a connection parked in `phase` on.

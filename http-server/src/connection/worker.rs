@@ -45,6 +45,8 @@ pub(crate) struct Worker<'s> {
     /// [`SHORT_READ_DRAINS`](crate::io::attempt::SHORT_READ_DRAINS)): the connection may
     /// park without another read. A phase that reads the socket otherwise (a body) clears it.
     pub drained: bool,
+    /// The connection was idle when this turn began (between requests, nothing buffered).
+    pub idle_at_start: bool,
     /// Request heads read in this turn: a connection with many pipelined requests gives way
     /// to the others after a number of them.
     pub heads_read: u32,
@@ -73,6 +75,7 @@ impl<'s> Worker<'s> {
             key: 0,
             hangup: false,
             drained: false,
+            idle_at_start: false,
             heads_read: 0,
             spare: None,
             table: None,

@@ -2,12 +2,16 @@
 //! connections are parked, and a private poller for a worker that must wait on one
 //! connection.
 //!
-//! Every connection is registered once with its seat's poller, edge-triggered, for input
-//! and output: the system reports it when new bytes arrive (or room to write appears after
-//! the socket was full), and never again until the next such change. Parking a connection
-//! therefore costs no system call; the rule that makes this safe is that a connection is
-//! parked only after a read came back short or would have blocked, so any later byte is a
-//! new edge. A report that arrives while a worker holds the connection is remembered by the
+//! Every connection is registered with its seat's poller, edge-triggered, for input: the
+//! system reports it when new bytes arrive (or the peer closes), and never again until the
+//! next such change. A connection that parks waiting for room to write (a response the
+//! socket would not take, a handshake with output) is registered for output as well, and
+//! for input alone again once it parks for something else; other parks cost no system call.
+//! Output is not always asked for: Windows re-arms a socket with every interest it has after
+//! each `WouldBlock`, and a socket with room would be reported again at once, a wake-up for
+//! nothing each time an idle connection parks. The rule that makes parking safe is that a
+//! connection is parked only after a read or write would have blocked (or, on Linux, a
+//! read of a plain socket came back short), so any later byte is a new edge. A report that arrives while a worker holds the connection is remembered by the
 //! connection table ([`Slab`](crate::runtime::slab::Slab)). A key (slot index and generation) travels
 //! with each registration as its token, so a report for a connection that has meanwhile been
 //! closed is ignored.
@@ -49,6 +53,15 @@ fn token(key: u64) -> Token {
 
 const BOTH: MioInterest = MioInterest::READABLE.add(MioInterest::WRITABLE);
 
+/// What a parked connection is registered for: input, and output too when `room`.
+fn interest(room: bool) -> MioInterest {
+    if room {
+        BOTH
+    } else {
+        MioInterest::READABLE
+    }
+}
+
 /// A seat's poller: connections parked there, a waker, and the keys of connections whose
 /// answer from a responder is ready (each push wakes the poller).
 pub(crate) struct Poller {
@@ -73,9 +86,15 @@ impl Poller {
         })
     }
 
-    /// Registers a connection under `key`, edge-triggered for input and output.
+    /// Registers a connection under `key`, edge-triggered for input.
     pub(crate) fn add(&self, source: &mut dyn Source, key: u64) -> io::Result<()> {
-        self.registry.register(source, token(key), BOTH)
+        self.registry.register(source, token(key), MioInterest::READABLE)
+    }
+
+    /// Registers a connection under `key` again, for input and, when `room`, for room to
+    /// write. What is ready now is reported as a new edge.
+    pub(crate) fn watch(&self, source: &mut dyn Source, key: u64, room: bool) -> io::Result<()> {
+        self.registry.reregister(source, token(key), interest(room))
     }
 
     pub(crate) fn delete(&self, source: &mut dyn Source) {
@@ -194,8 +213,10 @@ impl Solo {
             }
         })();
         let _ = poll.registry().deregister(source);
-        // Registering again reports what is ready now as a new edge, so nothing is lost.
-        home.registry.register(source, token(key), BOTH)?;
+        // Registering again reports what is ready now as a new edge, so nothing is lost. For
+        // input alone: the connection is with a worker, which registers it for output too
+        // when it parks waiting for room.
+        home.registry.register(source, token(key), MioInterest::READABLE)?;
         result
     }
 }

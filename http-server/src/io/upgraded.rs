@@ -137,6 +137,10 @@ pub struct Upgraded {
     events: Events,
     read_timeout: Option<Duration>,
     write_timeout: Option<Duration>,
+    /// What the connection is registered for: input, or room to write. One at a time:
+    /// Windows re-arms a socket with every interest it has after each `WouldBlock`, so a
+    /// read waiting on a socket registered for room too would wake at once, again and again.
+    interest: Interest,
     watch: Arc<Watch>,
     id: u64,
     list: Arc<Upgrades>,
@@ -161,7 +165,7 @@ impl Upgraded {
         share: Share,
     ) -> io::Result<Upgraded> {
         let poll = Poll::new()?;
-        poll.registry().register(io.source(), IO, Interest::READABLE.add(Interest::WRITABLE))?;
+        poll.registry().register(io.source(), IO, Interest::READABLE)?;
         let waker = Waker::new(poll.registry(), WAKE)?;
         let stopping = list.stopping.load(Ordering::SeqCst);
         let watch =
@@ -178,6 +182,7 @@ impl Upgraded {
             events: Events::with_capacity(4),
             read_timeout: None,
             write_timeout: None,
+            interest: Interest::READABLE,
             watch,
             id,
             list,
@@ -218,8 +223,16 @@ impl Upgraded {
         Ok(())
     }
 
-    /// Waits for the connection to become ready (or the waker), until `deadline`.
-    fn wait(&mut self, deadline: Option<Instant>) -> io::Result<()> {
+    /// Waits for the connection to become ready for `interest` (or the waker), until
+    /// `deadline`.
+    fn wait(&mut self, interest: Interest, deadline: Option<Instant>) -> io::Result<()> {
+        // A transport with output of its own to send first (TLS) waits for room.
+        let interest = if self.io.wants_write() { Interest::WRITABLE } else { interest };
+        if interest != self.interest {
+            // Registering anew reports what is ready now: nothing is lost.
+            self.poll.registry().reregister(self.io.source(), IO, interest)?;
+            self.interest = interest;
+        }
         let timeout = match deadline {
             None => None,
             Some(d) => {
@@ -261,7 +274,7 @@ impl Read for Upgraded {
             match attempt(|| self.io.read(buf))? {
                 Attempt::Done(n) => return Ok(n),
                 Attempt::Closed => return Ok(0),
-                Attempt::Blocked => self.wait(until)?,
+                Attempt::Blocked => self.wait(Interest::READABLE, until)?,
             }
         }
     }
@@ -275,7 +288,7 @@ impl Write for Upgraded {
             match attempt(|| self.io.write(buf))? {
                 Attempt::Done(n) => return Ok(n),
                 Attempt::Closed => return Ok(0),
-                Attempt::Blocked => self.wait(until)?,
+                Attempt::Blocked => self.wait(Interest::WRITABLE, until)?,
             }
         }
     }
@@ -284,7 +297,7 @@ impl Write for Upgraded {
         self.check()?;
         let until = deadline(self.write_timeout);
         while !attempt_flush(|| self.io.flush())? {
-            self.wait(until)?;
+            self.wait(Interest::WRITABLE, until)?;
         }
         Ok(())
     }
