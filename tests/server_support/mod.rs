@@ -132,7 +132,8 @@ pub fn status_of(raw: &str) -> u16 {
 /// The example binary `name`, built by `cargo test` next to the test binaries.
 pub fn example_binary(name: &str) -> Option<std::path::PathBuf> {
     let exe = std::env::current_exe().ok()?;
-    let path = exe.parent()?.parent()?.join("examples").join(name);
+    let path =
+        exe.parent()?.parent()?.join("examples").join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
     path.exists().then_some(path)
 }
 
