@@ -13,7 +13,8 @@ use client_common::{RawServer, Seen};
 /// The example binary, built by `cargo test` next to the test binaries.
 fn fetch_binary() -> Option<PathBuf> {
     let exe = std::env::current_exe().ok()?;
-    let path = exe.parent()?.parent()?.join("examples").join("fetch");
+    let path =
+        exe.parent()?.parent()?.join("examples").join(format!("fetch{}", std::env::consts::EXE_SUFFIX));
     path.exists().then_some(path)
 }
 

@@ -6,7 +6,6 @@ mod server_support;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
-use std::os::unix::net::UnixStream;
 use std::process::Command;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -140,7 +139,9 @@ fn tls_handshake_is_bounded_by_the_header_timeout() {
 }
 
 #[test]
+#[cfg(unix)] // Unix domain sockets: the transport exists on Unix only.
 fn unix_domain_socket() {
+    use std::os::unix::net::UnixStream;
     let dir = std::env::temp_dir().join(format!("http-server-test-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join("s.sock");

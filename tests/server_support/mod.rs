@@ -7,6 +7,8 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::time::Duration;
 
+// Instances are stopped with signals and handed sockets systemd style: Unix only.
+#[cfg(unix)]
 pub mod instances;
 
 use http_toolkit::server::{Server, ServerBuilder, ServerHandle};
@@ -130,7 +132,8 @@ pub fn status_of(raw: &str) -> u16 {
 /// The example binary `name`, built by `cargo test` next to the test binaries.
 pub fn example_binary(name: &str) -> Option<std::path::PathBuf> {
     let exe = std::env::current_exe().ok()?;
-    let path = exe.parent()?.parent()?.join("examples").join(name);
+    let path =
+        exe.parent()?.parent()?.join("examples").join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
     path.exists().then_some(path)
 }
 
