@@ -14,6 +14,7 @@ use crate::client::{Client, Inner, Interceptor, Next};
 use crate::error::{Error, Result};
 use crate::pool::{Pool, PoolConfig};
 use crate::proxy::ProxyEnv;
+use crate::redirect::{Redirect, RedirectAction, Rules};
 use crate::response::Response;
 use crate::timeouts::Timeouts;
 use crate::tls::{Pem, TlsSettings};
@@ -58,7 +59,7 @@ impl Client {
 pub struct ClientBuilder {
     timeouts: Timeouts,
     limits: Limits,
-    max_redirects: u32,
+    redirects: Rules,
     user_agent: Option<String>,
     cookies: bool,
     pool: PoolConfig,
@@ -77,7 +78,7 @@ impl fmt::Debug for ClientBuilder {
         f.debug_struct("ClientBuilder")
             .field("timeouts", &self.timeouts)
             .field("limits", &self.limits)
-            .field("max_redirects", &self.max_redirects)
+            .field("redirects", &self.redirects)
             .field("user_agent", &self.user_agent)
             .field("cookies", &self.cookies)
             .field("pool", &self.pool)
@@ -96,7 +97,7 @@ impl Default for ClientBuilder {
         ClientBuilder {
             timeouts: Timeouts::default(),
             limits: Limits::CLIENT,
-            max_redirects: 10,
+            redirects: Rules { max: 10, allow_downgrade: false, policy: None },
             user_agent: Some(concat!("http-toolkit/", env!("CARGO_PKG_VERSION")).to_owned()),
             cookies: true,
             pool: PoolConfig {
@@ -157,7 +158,46 @@ impl ClientBuilder {
 
     /// Most redirects followed per request (default 10); 0 returns redirects as responses.
     pub fn max_redirects(mut self, n: u32) -> Self {
-        self.max_redirects = n;
+        self.redirects.max = n;
+        self
+    }
+
+    /// Follows redirects from `https` to `http` (default false: such a redirect is an
+    /// [`Error::InsecureRedirect`]). A followed downgrade leaves the origin, so the request's
+    /// credentials (`Authorization`, `Cookie`, `Proxy-Authorization`, those of its URL) are
+    /// not sent on it or after it.
+    pub fn allow_downgrade_redirects(mut self, allow: bool) -> Self {
+        self.redirects.allow_downgrade = allow;
+        self
+    }
+
+    /// Asks `policy` before each redirect is followed: it may follow it, stop (the redirect
+    /// response is then the answer) or refuse (an [`Error::BadRedirect`]). It is asked only
+    /// for hops that the client's own rules let through (the count of
+    /// [`max_redirects`](Self::max_redirects), `http` and `https` only, no credentials in
+    /// `Location`, no `https` to `http` unless allowed), and credentials stay with their
+    /// origin whatever it says.
+    ///
+    /// ```
+    /// use http_client::{Client, RedirectAction};
+    /// // Follow redirects within the same site only.
+    /// let client = Client::builder()
+    ///     .redirect_policy(|hop| {
+    ///         if hop.to_host().ends_with("example.com") {
+    ///             RedirectAction::Follow
+    ///         } else {
+    ///             RedirectAction::Stop
+    ///         }
+    ///     })
+    ///     .build()
+    ///     .unwrap();
+    /// # let _ = client;
+    /// ```
+    pub fn redirect_policy(
+        mut self,
+        policy: impl Fn(&Redirect<'_>) -> RedirectAction + Send + Sync + 'static,
+    ) -> Self {
+        self.redirects.policy = Some(Arc::new(policy));
         self
     }
 
@@ -308,8 +348,9 @@ impl ClientBuilder {
     }
 
     /// A header field added to every request that has no field of that name itself, when it is
-    /// sent (before interceptors see it). Like the request's own fields, `Authorization` and
-    /// `Cookie` are dropped when a redirect leads to another host. An invalid name or value
+    /// sent (before interceptors see it). Like the request's own fields, `Authorization`,
+    /// `Cookie` and `Proxy-Authorization` are dropped when a redirect leaves the origin
+    /// (scheme, host and port) the request started at. An invalid name or value
     /// makes [`build`](Self::build) fail with [`Error::InvalidHeader`].
     ///
     /// ```
@@ -367,7 +408,7 @@ impl ClientBuilder {
             inner: Arc::new(Inner {
                 timeouts: self.timeouts,
                 limits: self.limits,
-                max_redirects: self.max_redirects,
+                redirects: self.redirects,
                 user_agent: self.user_agent,
                 pool: Arc::new(Pool::new(self.pool)),
                 proxies: RwLock::new(Vec::new()),

@@ -115,9 +115,17 @@ pub enum Error {
         /// The limit that was reached.
         max: u32,
     },
-    /// A redirect could not be followed (no or bad `Location`, or a body that cannot be sent
-    /// again).
+    /// A redirect could not be followed: a bad `Location` (unparsable, a scheme other than
+    /// `http` and `https`, or a user name or password in it), or the redirect policy refused
+    /// it.
     BadRedirect(String),
+    /// A redirect from `https` to `http` was refused
+    /// ([`ClientBuilder::allow_downgrade_redirects`](crate::ClientBuilder::allow_downgrade_redirects)
+    /// allows it).
+    InsecureRedirect {
+        /// The `http` URL it led to, without credentials.
+        url: String,
+    },
     /// A body read whole was larger than the cap.
     BodyTooLarge {
         /// The cap in bytes.
@@ -232,10 +240,13 @@ impl Error {
     }
 
     /// The URL the error is about, without its credentials: the one that answered an
-    /// [`Error::Status`], or the one refused by [`Error::InvalidUrl`].
+    /// [`Error::Status`], the one refused by [`Error::InvalidUrl`], or the `http` URL of an
+    /// [`Error::InsecureRedirect`].
     pub fn url(&self) -> Option<&str> {
         match self {
-            Error::Status { url, .. } | Error::InvalidUrl { url, .. } => Some(url),
+            Error::Status { url, .. } | Error::InvalidUrl { url, .. } | Error::InsecureRedirect { url } => {
+                Some(url)
+            }
             _ => None,
         }
     }
@@ -283,6 +294,11 @@ impl fmt::Display for Error {
             Error::InvalidProxy(s) => write!(f, "invalid proxy: {s}"),
             Error::TooManyRedirects { max } => write!(f, "too many redirects (more than {max})"),
             Error::BadRedirect(s) => write!(f, "cannot follow redirect: {s}"),
+            Error::InsecureRedirect { url } => write!(
+                f,
+                "refused a redirect from https to plain http ({url}); \
+                 ClientBuilder::allow_downgrade_redirects(true) allows it"
+            ),
             Error::BodyTooLarge { limit } => write!(f, "response body larger than {limit} bytes"),
             Error::RequestBodyLength { expected, actual } => {
                 write!(f, "request body stream gave {actual} bytes, announced {expected}")

@@ -77,6 +77,19 @@
 //! - **A pool shared by threads**, stale connections detected and idempotent requests retried
 //!   once on a fresh connection; HTTPS through proxies; timeouts per phase and overall.
 //!
+//! ## Redirects
+//! 301, 302, 303, 307 and 308 are followed up to [`ClientBuilder::max_redirects`] (10): 303
+//! (and 301 or 302 to a POST) become a GET without a body; the others keep the method and
+//! the body (a streamed body cannot be sent again: the redirect is then the answer).
+//! Credentials stay with their origin: `Authorization`, `Cookie` and `Proxy-Authorization`
+//! of the request and the user name and password of its URL go only to the scheme, host and
+//! port the request started at, and once a hop leaves them they are not sent again, even if
+//! a later hop comes back (the cookie jar still gives each URL its own cookies). A
+//! `Location` with a user name or password in it is refused ([`Error::BadRedirect`]), and so
+//! is a hop from `https` to `http` ([`Error::InsecureRedirect`]) unless
+//! [`ClientBuilder::allow_downgrade_redirects`]. [`ClientBuilder::redirect_policy`] decides
+//! each hop beyond that.
+//!
 //! ## Connections
 //! A response's body is a stream on its connection. When the body has been read to its end and
 //! the response allows keep-alive, the connection goes back to the pool at once
@@ -139,6 +152,7 @@ mod json;
 mod key;
 mod pool;
 mod proxy;
+mod redirect;
 mod request;
 mod request_builder;
 mod response;
@@ -158,6 +172,7 @@ pub use error::{Error, Result, TimeoutKind};
 pub use http_utils::is_json_media_type;
 pub use http_utils::{Body, Headers, Limits, Method, Request, ResponseHead, Version};
 pub use proxy::{Proxy, ProxyEnv, ProxyPattern};
+pub use redirect::{Redirect, RedirectAction, RedirectPolicy};
 /// The regex type of [`ProxyPattern::Regex`].
 pub use regex::Regex;
 pub use request::IntoRequest;
