@@ -250,7 +250,10 @@ impl ClientBuilder {
         self
     }
 
-    /// Uses the proxy environment variables (see [`ProxyEnv`]).
+    /// Uses the proxy environment variables (see [`ProxyEnv`]), read now. A variable that
+    /// cannot be used (a malformed URL, a kind of proxy this client does not speak) makes
+    /// every request that would go through it fail with [`Error::InvalidProxy`] naming the
+    /// variable: never a direct connection.
     pub fn proxy_from_env(mut self) -> Self {
         self.proxy_env = Some(ProxyEnv::from_env());
         self

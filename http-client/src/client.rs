@@ -132,7 +132,7 @@ impl Client {
         let https = url.scheme() == "https";
         let host = url.host_str().unwrap_or_default();
         let port = url.port_or_known_default().unwrap_or(if https { 443 } else { 80 });
-        let proxy = self.proxy_for(url, host, port);
+        let proxy = self.proxy_for(url, host, port)?;
         let added =
             Added { user_agent: inner.user_agent.as_deref(), gzip: inner.gzip, jar: inner.jar.as_ref() };
         let (head, asked_gzip) = request_head(req, url, proxy.as_deref(), https, &added)?;
@@ -171,16 +171,17 @@ impl Client {
         Ok(resp)
     }
 
-    /// The proxy for `url`: the most recently added matching rule, then the environment.
-    fn proxy_for(&self, url: &url::Url, host: &str, port: u16) -> Option<Arc<Proxy>> {
+    /// The proxy for `url`: the most recently added matching rule, then the environment (an
+    /// error when the environment's proxy for it cannot be used: never a direct connection).
+    fn proxy_for(&self, url: &url::Url, host: &str, port: u16) -> Result<Option<Arc<Proxy>>> {
         {
             let rules = self.inner.proxies.read().unwrap_or_else(|p| p.into_inner());
             if let Some((_, p)) = rules.iter().rev().find(|(pat, _)| pat.matches(host)) {
-                return Some(p.clone());
+                return Ok(Some(p.clone()));
             }
         }
-        let env = self.inner.proxy_env.as_ref()?;
-        env.proxy_for(url.scheme(), host, port).map(|p| Arc::new(p.clone()))
+        let Some(env) = self.inner.proxy_env.as_ref() else { return Ok(None) };
+        Ok(env.proxy_for(url.scheme(), host, port)?.map(|p| Arc::new(p.clone())))
     }
 
     /// GET `req` (a URL or a request) and return the body as text: the egg's `http:GET`,

@@ -108,7 +108,9 @@ pub enum Error {
         /// The status it answered.
         status: u16,
     },
-    /// The proxy URL is malformed or of an unsupported kind.
+    /// The proxy URL is malformed or of an unsupported kind; or the proxy environment
+    /// variable a request would use is (the message names the variable, and the request was
+    /// not sent).
     InvalidProxy(String),
     /// More redirects than allowed.
     TooManyRedirects {

@@ -7,6 +7,7 @@
 
 use std::fmt;
 use std::io::Read;
+use std::net::IpAddr;
 
 use regex::Regex;
 
@@ -183,33 +184,49 @@ impl From<bool> for ProxyPattern {
 /// | `http_proxy` | proxy for `http` URLs. The upper-case `HTTP_PROXY` is read too, except under CGI (when `REQUEST_METHOD` is set), where a request header `Proxy:` could have set it |
 /// | `https_proxy`, `HTTPS_PROXY` | proxy for `https` URLs (through a `CONNECT` tunnel) |
 /// | `all_proxy`, `ALL_PROXY` | proxy for either when the specific one is not set |
-/// | `no_proxy`, `NO_PROXY` | comma-separated hosts that are reached directly: `*` for all, a domain (`example.com` or `.example.com`, which also covers its subdomains), an IP address, each optionally with `:port` |
+/// | `no_proxy`, `NO_PROXY` | comma-separated hosts that are reached directly: `*` for all, a domain (`example.com` or `.example.com`, which also covers its subdomains), an IP address, each optionally with `:port`, or a range of addresses in CIDR notation (`10.0.0.0/8`, `fd00::/8`), which covers URLs whose host is an address in it |
 ///
 /// Lower-case names win over upper-case ones. Empty values count as unset.
+///
+/// **A setting that cannot be used fails closed**: a malformed proxy URL, or one of a kind
+/// this client does not speak, is kept as an error, and every request that would go through
+/// it fails with [`Error::InvalidProxy`] naming the variable, instead of going out directly.
+/// A host that `no_proxy` covers is still reached directly.
 ///
 /// ```
 /// use http_client::ProxyEnv;
 /// let env = ProxyEnv::from_lookup(|name| match name {
 ///     "http_proxy" => Some("http://proxy:3128".to_string()),
+///     "https_proxy" => Some("gopher://proxy".to_string()),
 ///     "no_proxy" => Some("localhost,.internal".to_string()),
 ///     _ => None,
 /// });
-/// assert_eq!(env.proxy_for("http", "example.com", 80).unwrap().port(), 3128);
-/// assert!(env.proxy_for("http", "db.internal", 80).is_none());
-/// assert!(env.proxy_for("https", "example.com", 443).is_none());
+/// assert_eq!(env.proxy_for("http", "example.com", 80).unwrap().unwrap().port(), 3128);
+/// assert!(env.proxy_for("http", "db.internal", 80).unwrap().is_none());
+/// // A proxy that cannot be used is an error, never a direct connection.
+/// let err = env.proxy_for("https", "example.com", 443).unwrap_err();
+/// assert!(err.to_string().contains("https_proxy"));
 /// ```
 #[derive(Debug, Clone, Default)]
 pub struct ProxyEnv {
-    http: Option<Proxy>,
-    https: Option<Proxy>,
-    all: Option<Proxy>,
+    http: Option<FromVar>,
+    https: Option<FromVar>,
+    all: Option<FromVar>,
     no_proxy: Vec<NoProxyEntry>,
+}
+
+/// A proxy variable as read: the name it was read from, and its proxy or why there is none.
+#[derive(Debug, Clone)]
+struct FromVar {
+    name: &'static str,
+    proxy: std::result::Result<Proxy, String>,
 }
 
 #[derive(Debug, Clone)]
 enum NoProxyEntry {
     All,
     Host { name: String, port: Option<u16> },
+    Range { net: IpAddr, prefix: u8 },
 }
 
 impl ProxyEnv {
@@ -219,50 +236,57 @@ impl ProxyEnv {
     }
 
     /// Reads the variables through `lookup` (for tests and for programs that keep their own
-    /// environment). Malformed proxy URLs are ignored with a warning in the log.
+    /// environment). A value that is not a usable proxy URL is kept as an error for the
+    /// requests that would use it.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> ProxyEnv {
-        let get = |lower: &str, upper: Option<&str>| {
-            lookup(lower)
-                .filter(|v| !v.trim().is_empty())
-                .or_else(|| upper.and_then(&lookup).filter(|v| !v.trim().is_empty()))
+        let get = |lower: &'static str, upper: Option<&'static str>| {
+            let found = |name: &'static str| lookup(name).filter(|v| !v.trim().is_empty()).map(|v| (name, v));
+            found(lower).or_else(|| upper.and_then(found))
         };
-        let parse = |name: &str, v: Option<String>| {
-            v.and_then(|v| match Proxy::new(&v) {
-                Ok(p) => Some(p),
-                Err(e) => {
-                    log::warn!("ignoring {name}: {e}");
-                    None
-                }
-            })
+        let parse = |found: Option<(&'static str, String)>| {
+            found.map(|(name, v)| FromVar { name, proxy: Proxy::new(&v).map_err(|e| reason(&e)) })
         };
         let cgi = lookup("REQUEST_METHOD").is_some();
         let http_upper = if cgi { None } else { Some("HTTP_PROXY") };
         ProxyEnv {
-            http: parse("http_proxy", get("http_proxy", http_upper)),
-            https: parse("https_proxy", get("https_proxy", Some("HTTPS_PROXY"))),
-            all: parse("all_proxy", get("all_proxy", Some("ALL_PROXY"))),
-            no_proxy: get("no_proxy", Some("NO_PROXY")).map(|v| parse_no_proxy(&v)).unwrap_or_default(),
+            http: parse(get("http_proxy", http_upper)),
+            https: parse(get("https_proxy", Some("HTTPS_PROXY"))),
+            all: parse(get("all_proxy", Some("ALL_PROXY"))),
+            no_proxy: get("no_proxy", Some("NO_PROXY")).map(|(_, v)| parse_no_proxy(&v)).unwrap_or_default(),
         }
     }
 
     /// The proxy for a request to `scheme://host:port`, or `None` to go direct.
-    pub fn proxy_for(&self, scheme: &str, host: &str, port: u16) -> Option<&Proxy> {
+    ///
+    /// # Errors
+    /// [`Error::InvalidProxy`], naming the variable, when the proxy the request would use
+    /// cannot be used (a malformed URL, an unsupported kind).
+    pub fn proxy_for(&self, scheme: &str, host: &str, port: u16) -> Result<Option<&Proxy>> {
         let chosen = match scheme {
             "http" => self.http.as_ref().or(self.all.as_ref()),
             "https" => self.https.as_ref().or(self.all.as_ref()),
             _ => None,
-        }?;
+        };
+        let Some(chosen) = chosen else { return Ok(None) };
         if self.bypasses(host, port) {
-            return None;
+            return Ok(None);
         }
-        Some(chosen)
+        match &chosen.proxy {
+            Ok(p) => Ok(Some(p)),
+            Err(why) => Err(Error::InvalidProxy(format!(
+                "{} cannot be used ({why}); the request is not sent without it",
+                chosen.name
+            ))),
+        }
     }
 
     /// True when `no_proxy` says `host:port` is reached directly.
     pub fn bypasses(&self, host: &str, port: u16) -> bool {
         let host = host.trim_start_matches('[').trim_end_matches(']').trim_end_matches('.');
+        let ip = host.parse::<IpAddr>().ok();
         self.no_proxy.iter().any(|e| match e {
             NoProxyEntry::All => true,
+            NoProxyEntry::Range { net, prefix } => ip.is_some_and(|ip| in_range(ip, *net, *prefix)),
             NoProxyEntry::Host { name, port: p } => {
                 if p.is_some_and(|p| p != port) {
                     return false;
@@ -276,6 +300,33 @@ impl ProxyEnv {
     }
 }
 
+/// The reason in an [`Error::InvalidProxy`], without the error's own prefix.
+fn reason(e: &Error) -> String {
+    match e {
+        Error::InvalidProxy(why) => why.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// True when `ip` is in `net/prefix` (IPv4-mapped IPv6 addresses count as IPv4).
+fn in_range(ip: IpAddr, net: IpAddr, prefix: u8) -> bool {
+    let ip = match ip {
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
+        v4 => v4,
+    };
+    match (ip, net) {
+        (IpAddr::V4(a), IpAddr::V4(n)) => {
+            let mask = u32::MAX.checked_shl(32 - u32::from(prefix.min(32))).unwrap_or(0);
+            u32::from(a) & mask == u32::from(n) & mask
+        }
+        (IpAddr::V6(a), IpAddr::V6(n)) => {
+            let mask = u128::MAX.checked_shl(128 - u32::from(prefix.min(128))).unwrap_or(0);
+            u128::from(a) & mask == u128::from(n) & mask
+        }
+        _ => false,
+    }
+}
+
 fn parse_no_proxy(v: &str) -> Vec<NoProxyEntry> {
     v.split([',', ' '])
         .map(str::trim)
@@ -283,6 +334,13 @@ fn parse_no_proxy(v: &str) -> Vec<NoProxyEntry> {
         .map(|e| {
             if e == "*" {
                 return NoProxyEntry::All;
+            }
+            if let Some((net, prefix)) = e.split_once('/') {
+                let net = net.trim_start_matches('[').trim_end_matches(']').parse::<IpAddr>();
+                if let (Ok(net), Ok(prefix)) = (net, prefix.parse::<u8>()) {
+                    let max = if net.is_ipv4() { 32 } else { 128 };
+                    return NoProxyEntry::Range { net, prefix: prefix.min(max) };
+                }
             }
             let e = e.trim_start_matches("*.").trim_start_matches('.');
             // `[v6]:port`, `host:port`, a bare IPv6 address, or a host.
@@ -370,16 +428,16 @@ mod tests {
             ProxyEnv::from_lookup(move |n| pairs.iter().find(|(k, _)| *k == n).map(|(_, v)| v.to_string()))
         };
         let env = vars(&[("HTTP_PROXY", "http://up:1"), ("https_proxy", "lo:2"), ("ALL_PROXY", "all:3")]);
-        assert_eq!(env.proxy_for("http", "x", 80).unwrap().port(), 1);
-        assert_eq!(env.proxy_for("https", "x", 443).unwrap().port(), 2);
+        assert_eq!(env.proxy_for("http", "x", 80).unwrap().unwrap().port(), 1);
+        assert_eq!(env.proxy_for("https", "x", 443).unwrap().unwrap().port(), 2);
         // Under CGI the upper-case HTTP_PROXY is ignored; all_proxy still applies.
         let env = vars(&[("HTTP_PROXY", "http://up:1"), ("REQUEST_METHOD", "GET"), ("ALL_PROXY", "all:3")]);
-        assert_eq!(env.proxy_for("http", "x", 80).unwrap().port(), 3);
+        assert_eq!(env.proxy_for("http", "x", 80).unwrap().unwrap().port(), 3);
         let env = vars(&[("REQUEST_METHOD", "GET"), ("http_proxy", "lo:4")]);
-        assert_eq!(env.proxy_for("http", "x", 80).unwrap().port(), 4);
+        assert_eq!(env.proxy_for("http", "x", 80).unwrap().unwrap().port(), 4);
         // Lower case wins.
         let env = vars(&[("http_proxy", "lo:5"), ("HTTP_PROXY", "up:6")]);
-        assert_eq!(env.proxy_for("http", "x", 80).unwrap().port(), 5);
+        assert_eq!(env.proxy_for("http", "x", 80).unwrap().unwrap().port(), 5);
     }
 
     #[test]
@@ -400,5 +458,46 @@ mod tests {
         }
         let star = ProxyEnv::from_lookup(|n| (n == "no_proxy").then(|| "*".to_string()));
         assert!(star.bypasses("anything", 1));
+    }
+
+    #[test]
+    fn no_proxy_ranges() {
+        let env = ProxyEnv::from_lookup(|n| {
+            (n == "no_proxy").then(|| "10.0.0.0/8, 192.168.1.0/24,fd00::/8,[2001:db8::]/32,0.0.0.0/0x".into())
+        });
+        for direct in ["10.1.2.3", "192.168.1.200", "[fd12::1]", "2001:db8::5", "[::ffff:10.9.9.9]"] {
+            assert!(env.bypasses(direct, 80), "{direct}");
+        }
+        for proxied in ["11.0.0.1", "192.168.2.1", "fe80::1", "10.example", "2001:db9::1"] {
+            assert!(!env.bypasses(proxied, 80), "{proxied}");
+        }
+        let all = ProxyEnv::from_lookup(|n| (n == "NO_PROXY").then(|| "0.0.0.0/0".into()));
+        assert!(all.bypasses("203.0.113.9", 1) && !all.bypasses("::1", 1));
+    }
+
+    #[test]
+    fn unusable_settings_fail_closed_naming_the_variable() {
+        for (name, value) in [
+            ("ALL_PROXY", "socks7://127.0.0.1:1080"),
+            ("https_proxy", "gopher://proxy.example"),
+            ("HTTPS_PROXY", "http://[::1"),
+            ("all_proxy", "http://"),
+        ] {
+            let env = ProxyEnv::from_lookup(|n| (n == name).then(|| value.to_string()));
+            let err = env.proxy_for("https", "example.com", 443).unwrap_err();
+            assert!(matches!(err, Error::InvalidProxy(ref m) if m.starts_with(name)), "{name}: {err}");
+            // Nothing of the value is echoed (it may hold a password).
+            assert!(!err.to_string().contains("proxy.example"), "{err}");
+            // A host that no_proxy covers is still reached directly.
+            let env = ProxyEnv::from_lookup(|n| match n {
+                n if n == name => Some(value.to_string()),
+                "no_proxy" => Some("example.com".to_string()),
+                _ => None,
+            });
+            assert!(env.proxy_for("https", "example.com", 443).unwrap().is_none());
+        }
+        // A broken https_proxy does not stop plain http requests that do not use it.
+        let env = ProxyEnv::from_lookup(|n| (n == "https_proxy").then(|| "gopher://p".to_string()));
+        assert!(env.proxy_for("http", "example.com", 80).unwrap().is_none());
     }
 }
