@@ -19,7 +19,8 @@ usage: fetch [options] URL...
                             Proxy-Authorization, once a redirect leaves the scheme, host and
                             port of the URL given)
   -o, --output FILE         write the bodies to FILE instead of stdout
-  -x, --proxy URL           send every request through this proxy ('' for none); without it
+  -x, --proxy URL           send every request through this proxy: http://, socks5://,
+                            socks5h://, socks4://, socks4a:// ('' for none); without it
                             http_proxy, https_proxy, all_proxy and no_proxy are read, as curl
                             reads them
       --noproxy HOSTS       hosts reached directly (comma-separated; '*' for all), for no_proxy

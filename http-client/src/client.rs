@@ -150,7 +150,7 @@ impl Client {
         };
         let target = Target { https, host, port, proxy: proxy.as_deref() };
         let (resp_head, body) = exchange(&settings, &target, req, &head)?;
-        if let (Some(p), 407) = (&proxy, resp_head.status) {
+        if let (Some(p), 407) = (proxy.as_deref().filter(|p| !p.is_socks()), resp_head.status) {
             let headers = resp_head.headers.clone();
             return Err(proxy_refusal(p, headers, Response::new(resp_head, url.clone(), body)));
         }

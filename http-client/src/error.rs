@@ -108,6 +108,15 @@ pub enum Error {
         /// The status it answered.
         status: u16,
     },
+    /// A SOCKS proxy refused the tunnel, or its handshake failed: the proxy refused the
+    /// credentials, could not reach the target, or did not speak SOCKS. The request was not
+    /// sent.
+    Socks {
+        /// The proxy, as `host:port`.
+        proxy: String,
+        /// What went wrong (never an echo of the proxy's bytes).
+        message: String,
+    },
     /// The proxy URL is malformed or of an unsupported kind; or the proxy environment
     /// variable a request would use is (the message names the variable, and the request was
     /// not sent).
@@ -220,11 +229,17 @@ impl Error {
     }
 
     /// True when no connection could be made: the name did not resolve, the server (or the
-    /// proxy) could not be reached, or connecting timed out ([`Error::Resolve`],
-    /// [`Error::Connect`], [`Error::Timeout`] of [`TimeoutKind::Connect`]). A request that
-    /// failed this way was never sent.
+    /// proxy) could not be reached, a SOCKS proxy refused the tunnel, or connecting timed out
+    /// ([`Error::Resolve`], [`Error::Connect`], [`Error::Socks`], [`Error::Timeout`] of
+    /// [`TimeoutKind::Connect`]). A request that failed this way was never sent.
     pub fn is_connect(&self) -> bool {
-        matches!(self, Error::Resolve { .. } | Error::Connect { .. } | Error::Timeout(TimeoutKind::Connect))
+        matches!(
+            self,
+            Error::Resolve { .. }
+                | Error::Connect { .. }
+                | Error::Socks { .. }
+                | Error::Timeout(TimeoutKind::Connect)
+        )
     }
 
     /// The status of an [`Error::Status`] (from
@@ -293,6 +308,7 @@ impl fmt::Display for Error {
             Error::ProxyConnect { proxy, status } => {
                 write!(f, "proxy {proxy} refused the tunnel with status {status}")
             }
+            Error::Socks { proxy, message } => write!(f, "SOCKS proxy {proxy}: {message}"),
             Error::InvalidProxy(s) => write!(f, "invalid proxy: {s}"),
             Error::TooManyRedirects { max } => write!(f, "too many redirects (more than {max})"),
             Error::BadRedirect(s) => write!(f, "cannot follow redirect: {s}"),

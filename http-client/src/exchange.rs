@@ -1,9 +1,9 @@
 //! One request and its response head over one connection: the client's state machine.
 //!
 //! ```text
-//!   take idle conn ──(none)──> connect TCP ──> [CONNECT tunnel] ──> [TLS handshake]
-//!        │                                                               │
-//!        └──────────────────────────────┬────────────────────────────────┘
+//!   take idle conn ──(none)──> connect TCP ──> [SOCKS or CONNECT tunnel] ──> [TLS handshake]
+//!        │                                                                        │
+//!        └──────────────────────────────┬─────────────────────────────────────────┘
 //!                                       v
 //!                          send head ──> send body ──> read head (skip 1xx)
 //!                                       │                    │
@@ -32,6 +32,7 @@ use crate::key::{PoolKey, TlsId};
 use crate::pool::Pool;
 use crate::proxy::{proxy_refusal, Proxy};
 use crate::send::{read_final_head, send_request, Sent};
+use crate::socks::{self, Handshake};
 use crate::wire::RawBody;
 
 /// What one exchange needs from the client.
@@ -160,15 +161,40 @@ fn open(s: &Settings<'_>, target: &Target<'_>, key: PoolKey, tls: Arc<ClientConf
         }
         other => other,
     })?;
+    let tcp = match target.proxy {
+        Some(p) if p.is_socks() => socks_tunnel(s, tcp, p, target)?,
+        _ => tcp,
+    };
     if !target.https {
         return Ok(Conn::new(Stream::Tcp(tcp), key));
     }
     let tcp = match target.proxy {
-        Some(p) => tunnel(s, tcp, p, target, key.clone())?,
-        None => tcp,
+        Some(p) if !p.is_socks() => tunnel(s, tcp, p, target, key.clone())?,
+        _ => tcp,
     };
     let stream = handshake(tcp, target.host, tls, s.connect_timeout, s.deadline)?;
     Ok(Conn::new(stream, key))
+}
+
+/// Asks a SOCKS proxy for a tunnel to the target.
+fn socks_tunnel(
+    s: &Settings<'_>,
+    mut tcp: std::net::TcpStream,
+    proxy: &Proxy,
+    target: &Target<'_>,
+) -> Result<std::net::TcpStream> {
+    let Some(kind) = proxy.socks() else { return Ok(tcp) };
+    let handshake = Handshake {
+        kind,
+        proxy: &proxy.addr(),
+        credentials: proxy.login(),
+        host: target.host,
+        port: target.port,
+        connect_timeout: s.connect_timeout,
+        deadline: s.deadline,
+    };
+    socks::connect(&mut tcp, &handshake)?;
+    Ok(tcp)
 }
 
 /// Asks the proxy for a tunnel to the target (`CONNECT host:port`).

@@ -1,7 +1,8 @@
 //! # http-client
 //!
 //! An HTTP/1.1 client on plain std threads: persistent connections in a pool that threads share,
-//! HTTPS with rustls, forward proxies (with `CONNECT` tunnels for HTTPS), a cookie jar,
+//! HTTPS with rustls, forward proxies (HTTP with `CONNECT` tunnels for HTTPS, SOCKS5 and
+//! SOCKS4a; from the environment too, failing closed), a cookie jar,
 //! redirects, gzip, interceptors, and timeouts on every wait. It is the client half of the
 //! CHICKEN `http` egg, in Rust.
 //!
@@ -157,6 +158,7 @@ mod request;
 mod request_builder;
 mod response;
 mod send;
+mod socks;
 mod timeouts;
 mod tls;
 mod upgrade;

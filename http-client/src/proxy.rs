@@ -1,9 +1,11 @@
 //! Forward proxies: what a proxy is, which requests go through which proxy, and the proxy
 //! environment variables.
 //!
-//! Plain `http` requests go to the proxy with an absolute-form target
+//! Through an HTTP proxy, plain `http` requests go to the proxy with an absolute-form target
 //! (`GET http://host/path HTTP/1.1`); `https` requests open a tunnel with `CONNECT host:443`
 //! and run TLS with the origin server through it, so the proxy never sees the plaintext.
+//! Through a SOCKS proxy, every request goes through a tunnel that the SOCKS handshake opens
+//! (see `socks.rs`), in origin form as to the server itself.
 
 use std::fmt;
 use std::io::Read;
@@ -14,10 +16,19 @@ use regex::Regex;
 use http_utils::Headers;
 
 use crate::error::{Error, Result};
+use crate::socks::Socks;
 
-/// A forward proxy: `http://[user:password@]host[:port]` (port 80 when omitted, and a bare
-/// `host:port` is read as `http://host:port`). Credentials in the URL are sent as Basic
-/// `Proxy-Authorization`.
+/// A forward proxy, from its URL:
+///
+/// | URL | proxy | default port |
+/// | --- | --- | --- |
+/// | `http://[user:password@]host[:port]`, or a bare `host:port` | HTTP (`CONNECT` tunnels for `https`); credentials sent as Basic `Proxy-Authorization` | 80 |
+/// | `socks5://[user:password@]host[:port]` | SOCKS5, target names looked up here; credentials by RFC 1929 | 1080 |
+/// | `socks5h://...` | SOCKS5, target names looked up by the proxy (no lookup leaves this machine) | 1080 |
+/// | `socks4a://[user@]host[:port]` | SOCKS4a, names looked up by the proxy; the user is SOCKS4's user id | 1080 |
+/// | `socks4://[user@]host[:port]` | SOCKS4, names looked up here (IPv4 only) | 1080 |
+///
+/// Other schemes, `https://` among them (TLS to the proxy itself), are refused.
 ///
 /// ```
 /// use http_client::Proxy;
@@ -25,23 +36,30 @@ use crate::error::{Error, Result};
 /// assert_eq!(p.host(), "proxy.example");
 /// assert_eq!(p.port(), 3128);
 /// assert!(p.has_credentials());
-/// assert!(Proxy::new("socks5://proxy.example").is_err());
+/// let s = Proxy::new("socks5h://127.0.0.1").unwrap();
+/// assert_eq!((s.scheme(), s.port(), s.is_socks()), ("socks5h", 1080, true));
+/// assert!(Proxy::new("https://proxy.example").is_err());
 /// ```
 #[derive(Clone, PartialEq, Eq, Hash)]
 pub struct Proxy {
+    /// `None` for an HTTP proxy.
+    socks: Option<Socks>,
     host: String,
     port: u16,
-    /// `Basic <base64(user:password)>`, when the URL had credentials.
+    /// `Basic <base64(user:password)>` (HTTP), when the URL had credentials.
     authorization: Option<String>,
+    /// The decoded user name and password (SOCKS), when the URL had credentials.
+    login: Option<(String, String)>,
 }
 
 impl fmt::Debug for Proxy {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         // Credentials are never printed.
         f.debug_struct("Proxy")
+            .field("scheme", &self.scheme())
             .field("host", &self.host)
             .field("port", &self.port)
-            .field("credentials", &self.authorization.is_some())
+            .field("credentials", &self.has_credentials())
             .finish()
     }
 }
@@ -50,24 +68,36 @@ impl Proxy {
     /// Parses a proxy URL.
     ///
     /// # Errors
-    /// [`Error::InvalidProxy`] for a malformed URL, a scheme other than `http`, or a URL without
-    /// a host.
+    /// [`Error::InvalidProxy`] for a malformed URL, a scheme other than those above, or a URL
+    /// without a host.
     pub fn new(proxy_url: &str) -> Result<Proxy> {
         let s = proxy_url.trim();
         let full = if s.contains("://") { s.to_owned() } else { format!("http://{s}") };
         let url = url::Url::parse(&full).map_err(|e| Error::InvalidProxy(format!("{e}")))?;
-        if url.scheme() != "http" {
-            return Err(Error::InvalidProxy(format!("unsupported proxy scheme {:?}", url.scheme())));
-        }
+        let socks = match url.scheme() {
+            "http" => None,
+            "socks5" => Some(Socks::V5 { remote_dns: false }),
+            "socks5h" => Some(Socks::V5 { remote_dns: true }),
+            "socks4" => Some(Socks::V4 { remote_dns: false }),
+            "socks4a" => Some(Socks::V4 { remote_dns: true }),
+            "https" => {
+                return Err(Error::InvalidProxy(
+                    "unsupported proxy scheme \"https\" (TLS to the proxy itself)".to_owned(),
+                ))
+            }
+            other => return Err(Error::InvalidProxy(format!("unsupported proxy scheme {other:?}"))),
+        };
         let host =
             url.host_str().filter(|h| !h.is_empty()).ok_or_else(|| Error::InvalidProxy("no host".into()))?;
-        let port = url.port_or_known_default().unwrap_or(80);
-        let authorization = if url.username().is_empty() && url.password().is_none() {
-            None
-        } else {
-            Some(basic_credentials(url.username(), url.password().unwrap_or("")))
+        let port = url.port().unwrap_or(if socks.is_some() { 1080 } else { 80 });
+        let has_login = !url.username().is_empty() || url.password().is_some();
+        let decode = |s: &str| percent_encoding::percent_decode_str(s).decode_utf8_lossy().into_owned();
+        let (authorization, login) = match (has_login, socks) {
+            (false, _) => (None, None),
+            (true, None) => (Some(basic_credentials(url.username(), url.password().unwrap_or(""))), None),
+            (true, Some(_)) => (None, Some((decode(url.username()), decode(url.password().unwrap_or(""))))),
         };
-        Ok(Proxy { host: host.to_owned(), port, authorization })
+        Ok(Proxy { socks, host: host.to_owned(), port, authorization, login })
     }
 
     /// The proxy's host name or address (IPv6 in brackets).
@@ -80,14 +110,36 @@ impl Proxy {
         self.port
     }
 
-    /// True when requests through it carry `Proxy-Authorization`.
-    pub fn has_credentials(&self) -> bool {
-        self.authorization.is_some()
+    /// The kind of proxy, as its URL's scheme: `http`, `socks5`, `socks5h`, `socks4` or
+    /// `socks4a`.
+    pub fn scheme(&self) -> &'static str {
+        self.socks.map_or("http", Socks::scheme)
     }
 
-    /// The `Proxy-Authorization` value.
+    /// True for a SOCKS proxy.
+    pub fn is_socks(&self) -> bool {
+        self.socks.is_some()
+    }
+
+    /// True when requests through it carry credentials (`Proxy-Authorization`, or a SOCKS
+    /// login).
+    pub fn has_credentials(&self) -> bool {
+        self.authorization.is_some() || self.login.is_some()
+    }
+
+    /// The `Proxy-Authorization` value (HTTP proxies).
     pub(crate) fn authorization(&self) -> Option<&str> {
         self.authorization.as_deref()
+    }
+
+    /// The SOCKS kind, if it is one.
+    pub(crate) fn socks(&self) -> Option<Socks> {
+        self.socks
+    }
+
+    /// The SOCKS user name and password.
+    pub(crate) fn login(&self) -> Option<(&str, &str)> {
+        self.login.as_ref().map(|(u, p)| (u.as_str(), p.as_str()))
     }
 
     /// `host:port`.
@@ -95,13 +147,19 @@ impl Proxy {
         format!("{}:{}", self.host, self.port)
     }
 
-    /// The pool's identity of this proxy (credentials included, so two users never share a
-    /// connection).
+    /// The pool's identity of this proxy (its kind, and credentials included, so two users
+    /// never share a connection).
     pub(crate) fn pool_id(&self) -> String {
-        match &self.authorization {
-            Some(a) => format!("{}:{} {a}", self.host, self.port),
-            None => self.addr(),
+        let mut id = format!("{}://{}:{}", self.scheme(), self.host, self.port);
+        if let Some(a) = &self.authorization {
+            id.push(' ');
+            id.push_str(a);
         }
+        if let Some((u, p)) = &self.login {
+            // Lengths first, so that no two logins give the same text.
+            id.push_str(&format!(" {}:{}:{u}{p}", u.len(), p.len()));
+        }
+        id
     }
 }
 
@@ -420,6 +478,19 @@ mod tests {
         assert!(!format!("{p:?}").contains("dTpw"));
         assert!(Proxy::new("https://h").is_err());
         assert!(Proxy::new("http://").is_err());
+        assert!(Proxy::new("socks6://h").is_err());
+        let s = Proxy::new("socks5://u%20x:p%40w@[::1]").unwrap();
+        assert_eq!((s.host(), s.port(), s.scheme()), ("[::1]", 1080, "socks5"));
+        assert_eq!(s.login(), Some(("u x", "p@w")));
+        assert_eq!(s.authorization(), None);
+        assert!(!format!("{s:?}").contains("p@w"));
+        let s4 = Proxy::new("socks4a://someone@h:9050").unwrap();
+        assert_eq!((s4.port(), s4.login()), (9050, Some(("someone", ""))));
+        assert_ne!(Proxy::new("socks5://h").unwrap().pool_id(), Proxy::new("socks5h://h").unwrap().pool_id());
+        assert_ne!(
+            Proxy::new("socks5://h").unwrap().pool_id(),
+            Proxy::new("http://h:1080").unwrap().pool_id()
+        );
     }
 
     #[test]

@@ -120,7 +120,7 @@ pub(crate) fn request_head(
     }
     let absolute;
     let target = match proxy {
-        Some(p) if !https => {
+        Some(p) if !https && !p.is_socks() => {
             if let Some(auth) = p.authorization() {
                 headers.set("Proxy-Authorization", auth).map_err(Error::InvalidHeader)?;
             }
