@@ -404,3 +404,42 @@ fn an_unusable_proxy_in_the_environment_is_an_error_not_a_direct_connection() {
     }
     assert_eq!(origin.accepted(), 0);
 }
+
+#[test]
+fn a_black_holed_first_address_costs_a_quarter_second_as_with_curl() {
+    let (Some(bin), Some(curl)) = (fetch_binary(), curl()) else { return };
+    // A server on 127.0.0.1:P, and on [::1]:P a listener whose full accept queue drops SYNs.
+    let (server, _seen) = logging(|_| OK.to_owned());
+    let port = server.addr.port();
+    let Some(hole) = black_hole(std::net::SocketAddr::from((std::net::Ipv6Addr::LOCALHOST, port))) else {
+        eprintln!("\n*** SKIPPED: no black hole on ::1 here; Happy Eyeballs not compared ***\n");
+        return;
+    };
+    let resolve = format!("dual.test:{port}:[::1],127.0.0.1");
+    let url = format!("http://dual.test:{port}/");
+    for program in [std::path::Path::new(curl), &bin] {
+        let start = std::time::Instant::now();
+        let out = run(program, &["--resolve", &resolve, "--max-time", "20", &url], b"");
+        let took = start.elapsed();
+        assert!(out.status.success(), "{program:?}: {}", String::from_utf8_lossy(&out.stderr));
+        assert_eq!(String::from_utf8_lossy(&out.stdout), "ok");
+        eprintln!("{program:?}: {took:?}");
+        assert!(took < Duration::from_millis(1500), "{program:?}: {took:?}");
+    }
+    drop(hole);
+}
+
+/// A listener at `addr` with a full accept queue, which answers no connection attempt, and
+/// the connection that fills it.
+fn black_hole(addr: std::net::SocketAddr) -> Option<(std::net::TcpListener, std::net::TcpStream)> {
+    use socket2::{Domain, Protocol, Socket, Type};
+    let socket = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP)).ok()?;
+    if addr.is_ipv6() {
+        socket.set_only_v6(true).ok()?;
+    }
+    socket.bind(&addr.into()).ok()?;
+    socket.listen(0).ok()?;
+    let filler = std::net::TcpStream::connect_timeout(&addr, Duration::from_secs(2)).ok()?;
+    std::net::TcpStream::connect_timeout(&addr, Duration::from_millis(150)).is_err().then_some(())?;
+    Some((socket.into(), filler))
+}

@@ -24,6 +24,9 @@ usage: fetch [options] URL...
                             http_proxy, https_proxy, all_proxy and no_proxy are read, as curl
                             reads them
       --noproxy HOSTS       hosts reached directly (comma-separated; '*' for all), for no_proxy
+      --resolve H:P:A[,A]   connect to these addresses for host H instead of looking it up;
+                            several are tried as Happy Eyeballs does (IPv6 first, the next
+                            after 250 ms)
       --cacert FILE         trust the certificates in this PEM file
   -m, --max-time SECS       the overall time allowed for each URL
       --max-redirs N        most redirects followed per URL (default 10); past it, exit 47
@@ -38,6 +41,7 @@ Where fetch differs from curl:
     user name or password in it;
   - @- is streamed, not read into memory first: a 307 or 308 after it cannot send the body
     again and exits 65 (curl sends it again);
+  - --resolve applies to every port of the host, not only P;
   - HTTP_PROXY in upper case is read too, except under CGI (curl reads only http_proxy);
     a proxy setting that cannot be used (a malformed URL, an unknown scheme) is an error;
   - a status of 400 or more still prints the body, and makes the exit status 22 once every
@@ -87,6 +91,8 @@ pub struct Options {
     pub output: Option<String>,
     pub proxy: Option<String>,
     pub noproxy: Option<String>,
+    /// `--resolve HOST:PORT:ADDR[,ADDR]...`: the host and its addresses.
+    pub resolve: Vec<(String, Vec<std::net::IpAddr>)>,
     pub cacert: Option<String>,
     pub max_time: Option<f64>,
     pub max_redirs: Option<u32>,
@@ -113,6 +119,19 @@ fn data_arg(arg: String, binary: bool) -> Data {
         Some(path) => Data::File { path: path.to_owned(), strip: !binary },
         None => Data::Text(arg),
     }
+}
+
+/// `--resolve`'s argument: `HOST:PORT:ADDR[,ADDR]...`, IPv6 addresses in brackets or not.
+fn resolve_arg(arg: &str) -> Result<(String, Vec<std::net::IpAddr>), String> {
+    let bad = || format!("bad --resolve {arg:?} (want HOST:PORT:ADDR[,ADDR]...)");
+    let (host, rest) = arg.split_once(':').ok_or_else(bad)?;
+    let (port, addrs) = rest.split_once(':').ok_or_else(bad)?;
+    port.parse::<u16>().map_err(|_| bad())?;
+    let addrs = addrs
+        .split(',')
+        .map(|a| a.trim().trim_start_matches('[').trim_end_matches(']').parse().map_err(|_| bad()))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok((host.to_owned(), addrs))
 }
 
 /// `-H`'s argument.
@@ -156,6 +175,7 @@ pub fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Options, Str
             "-o" | "--output" => o.output = Some(value("-o")?),
             "--proxy" | "-x" => o.proxy = Some(value("--proxy")?),
             "--noproxy" => o.noproxy = Some(value("--noproxy")?),
+            "--resolve" => o.resolve.push(resolve_arg(&value("--resolve")?)?),
             "--cacert" => o.cacert = Some(value("--cacert")?),
             "--max-time" | "-m" => {
                 let s = value("--max-time")?;

@@ -4,7 +4,7 @@
 //! ```text
 //! fetch [-X METHOD] [-H 'Name: value']... [-d DATA | --data-binary DATA | --data-urlencode D]...
 //!       [-F name=value | -F name=@FILE]... [-u USER:PASSWORD] [-o FILE] [--proxy URL]
-//!       [--noproxy HOSTS] [--cacert FILE] [--max-time SECS] [--max-redirs N] [-i] URL...
+//!       [--noproxy HOSTS] [--resolve HOST:PORT:ADDR[,ADDR]...] [--cacert FILE] [--max-time SECS] [--max-redirs N] [-i] URL...
 //! ```
 //!
 //! Options mean what they mean to curl (`fetch -h` lists them, and where fetch differs).
@@ -69,6 +69,9 @@ fn build_client(o: &Options) -> Result<Client, http_client::Error> {
     let mut b = Client::builder().max_redirects(0);
     if let Some(secs) = o.max_time {
         b = b.timeout(Duration::from_secs_f64(secs));
+    }
+    for (host, addrs) in &o.resolve {
+        b = b.resolve(host, addrs.iter().copied());
     }
     if let Some(path) = &o.cacert {
         b = b.add_root_certificate_file(path);

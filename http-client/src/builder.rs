@@ -11,6 +11,7 @@ use http_utils::{Headers, Limits, Request};
 use rustls::ClientConfig;
 
 use crate::client::{Client, Inner, Interceptor, Next};
+use crate::dial::Overrides;
 use crate::error::{Error, Result};
 use crate::pool::{Pool, PoolConfig};
 use crate::proxy::ProxyEnv;
@@ -64,6 +65,7 @@ pub struct ClientBuilder {
     cookies: bool,
     pool: PoolConfig,
     proxy_env: Option<ProxyEnv>,
+    resolve: Overrides,
     tls: TlsSettings,
     spin: Duration,
     gzip: bool,
@@ -83,6 +85,7 @@ impl fmt::Debug for ClientBuilder {
             .field("cookies", &self.cookies)
             .field("pool", &self.pool)
             .field("proxy_env", &self.proxy_env)
+            .field("resolve", &self.resolve)
             .field("tls", &self.tls)
             .field("spin", &self.spin)
             .field("gzip", &self.gzip)
@@ -107,6 +110,7 @@ impl Default for ClientBuilder {
                 check_after: Duration::from_secs(1),
             },
             proxy_env: None,
+            resolve: Overrides::new(),
             tls: TlsSettings::default(),
             spin: DEFAULT_SPIN,
             gzip: cfg!(feature = "gzip"),
@@ -124,7 +128,8 @@ impl ClientBuilder {
         self
     }
 
-    /// Bound on each connection attempt, tunnel and TLS handshake.
+    /// Bound on connecting (the name lookup and every address of the host together), and on
+    /// each wait of a tunnel and of the TLS handshake.
     pub fn connect_timeout(mut self, d: Duration) -> Self {
         self.timeouts.connect = Some(d);
         self
@@ -256,6 +261,26 @@ impl ClientBuilder {
     /// variable: never a direct connection.
     pub fn proxy_from_env(mut self) -> Self {
         self.proxy_env = Some(ProxyEnv::from_env());
+        self
+    }
+
+    /// Connects to `addrs` for `host` instead of looking the name up (curl's `--resolve`, for
+    /// every port): the port is the URL's, and the name is still the one the request carries
+    /// (`Host`, and the name TLS checks the certificate against). Several addresses are tried
+    /// as for a name that resolves to them (Happy Eyeballs). A proxy's host name is looked up
+    /// here too. A later call for the same host replaces the addresses.
+    ///
+    /// ```
+    /// use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+    /// let client = http_client::Client::builder()
+    ///     .resolve("api.example", [IpAddr::V6(Ipv6Addr::LOCALHOST), IpAddr::V4(Ipv4Addr::LOCALHOST)])
+    ///     .build()
+    ///     .unwrap();
+    /// # let _ = client;
+    /// ```
+    pub fn resolve(mut self, host: &str, addrs: impl IntoIterator<Item = std::net::IpAddr>) -> Self {
+        let host = host.trim_start_matches('[').trim_end_matches(']').trim_end_matches('.');
+        self.resolve.insert(host.to_ascii_lowercase(), addrs.into_iter().collect());
         self
     }
 
@@ -416,6 +441,7 @@ impl ClientBuilder {
                 pool: Arc::new(Pool::new(self.pool)),
                 proxies: RwLock::new(Vec::new()),
                 proxy_env: self.proxy_env,
+                resolve: self.resolve,
                 jar: self.cookies.then(|| Mutex::new(CookieStore::new())),
                 tls,
                 spin: self.spin,

@@ -10,6 +10,7 @@ use cookie_store::CookieStore;
 use http_utils::{encode_component, encode_form_with, Headers, Limits, Method, Request, Version};
 use rustls::ClientConfig;
 
+use crate::dial::Overrides;
 use crate::error::{Error, Result};
 use crate::exchange::{exchange, Settings, Target};
 use crate::pool::Pool;
@@ -32,6 +33,8 @@ pub(crate) struct Inner {
     pub(crate) pool: Arc<Pool>,
     pub(crate) proxies: RwLock<Vec<(ProxyPattern, Arc<Proxy>)>>,
     pub(crate) proxy_env: Option<ProxyEnv>,
+    /// Addresses given for host names instead of looking them up.
+    pub(crate) resolve: Overrides,
     pub(crate) jar: Option<Mutex<CookieStore>>,
     pub(crate) tls: Arc<ClientConfig>,
     pub(crate) spin: Duration,
@@ -142,6 +145,7 @@ impl Client {
             write_timeout: inner.timeouts.write,
             deadline,
             limits: &inner.limits,
+            resolve: &inner.resolve,
             pool: &inner.pool,
             tls: &inner.tls,
             spin: inner.spin,

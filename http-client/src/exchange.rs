@@ -26,7 +26,7 @@ use http_utils::{
 use rustls::ClientConfig;
 
 use crate::conn::{Conn, Stream, Timing};
-use crate::dial::{connect_tcp, handshake};
+use crate::dial::{connect_tcp, handshake, Overrides};
 use crate::error::{Error, Result, TimeoutKind};
 use crate::key::{PoolKey, TlsId};
 use crate::pool::Pool;
@@ -42,6 +42,8 @@ pub(crate) struct Settings<'a> {
     pub(crate) write_timeout: Option<Duration>,
     pub(crate) deadline: Option<Instant>,
     pub(crate) limits: &'a Limits,
+    /// Addresses given for host names.
+    pub(crate) resolve: &'a Overrides,
     pub(crate) pool: &'a Arc<Pool>,
     pub(crate) tls: &'a Arc<ClientConfig>,
     pub(crate) spin: Duration,
@@ -152,15 +154,16 @@ fn open(s: &Settings<'_>, target: &Target<'_>, key: PoolKey, tls: Arc<ClientConf
         Some(p) => (p.host(), p.port()),
         None => (target.host, target.port),
     };
-    let tcp = connect_tcp(dial_host, dial_port, s.connect_timeout, s.deadline).map_err(|e| match e {
-        Error::Connect { addr, source, .. } if target.proxy.is_some() => {
-            Error::Connect { addr, proxy: true, source }
-        }
-        Error::Resolve { host, source, .. } if target.proxy.is_some() => {
-            Error::Resolve { host, proxy: true, source }
-        }
-        other => other,
-    })?;
+    let tcp =
+        connect_tcp(dial_host, dial_port, s.resolve, s.connect_timeout, s.deadline).map_err(|e| match e {
+            Error::Connect { addr, source, .. } if target.proxy.is_some() => {
+                Error::Connect { addr, proxy: true, source }
+            }
+            Error::Resolve { host, source, .. } if target.proxy.is_some() => {
+                Error::Resolve { host, proxy: true, source }
+            }
+            other => other,
+        })?;
     let tcp = match target.proxy {
         Some(p) if p.is_socks() => socks_tunnel(s, tcp, p, target)?,
         _ => tcp,
@@ -192,6 +195,7 @@ fn socks_tunnel(
         port: target.port,
         connect_timeout: s.connect_timeout,
         deadline: s.deadline,
+        resolve: s.resolve,
     };
     socks::connect(&mut tcp, &handshake)?;
     Ok(tcp)

@@ -92,6 +92,13 @@
 //! each hop beyond that.
 //!
 //! ## Connections
+//! A host with several addresses is connected to as Happy Eyeballs v2 does (RFC 8305): the
+//! addresses alternate between IPv6 and IPv4 (starting with the family of the first), each
+//! attempt starts 250 ms after the one before or at once when that one fails, the first to
+//! connect wins and the others are closed, all within the one connect timeout. So an
+//! address that drops connection attempts costs 250 ms, not a timeout.
+//! [`ClientBuilder::resolve`] gives a name its addresses (curl's `--resolve`).
+//!
 //! A response's body is a stream on its connection. When the body has been read to its end and
 //! the response allows keep-alive, the connection goes back to the pool at once
 //! ([`Response::is_complete`] turns true). A response dropped early closes its connection,
@@ -145,6 +152,7 @@ mod decode;
 mod dial;
 mod error;
 mod exchange;
+mod eyeballs;
 pub mod intercept;
 #[cfg(feature = "http")]
 mod interop;

@@ -20,7 +20,7 @@ use std::net::{IpAddr, TcpStream};
 use std::time::{Duration, Instant};
 
 use crate::conn::Timing;
-use crate::dial::resolve;
+use crate::dial::{lookup, Overrides};
 use crate::error::{Error, Result, TimeoutKind};
 
 /// The kinds of SOCKS proxy.
@@ -56,6 +56,8 @@ pub(crate) struct Handshake<'a> {
     pub(crate) port: u16,
     pub(crate) connect_timeout: Option<Duration>,
     pub(crate) deadline: Option<Instant>,
+    /// Addresses given for host names (for `socks5` and `socks4`, which look names up here).
+    pub(crate) resolve: &'a Overrides,
 }
 
 /// Asks the proxy at the other end of `tcp` for a tunnel to the target.
@@ -68,7 +70,7 @@ pub(crate) fn connect(tcp: &mut TcpStream, h: &Handshake<'_>) -> Result<()> {
     let target = match (host.parse::<IpAddr>(), h.kind) {
         (Ok(ip), _) => Target::Ip(ip),
         (Err(_), Socks::V5 { remote_dns: true } | Socks::V4 { remote_dns: true }) => Target::Name(host),
-        (Err(_), _) => Target::Ip(lookup(host, h.port, h.kind, &timing, h.connect_timeout)?),
+        (Err(_), _) => Target::Ip(lookup_here(host, h, &timing)?),
     };
     let io_err = |e: io::Error| match e.kind() {
         io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock => {
@@ -103,10 +105,10 @@ fn socks_error(h: &Handshake<'_>, message: String) -> Error {
 }
 
 /// The first address of `host`, looked up here (`socks5`, `socks4`: IPv4 only).
-fn lookup(host: &str, port: u16, kind: Socks, timing: &Timing, wait: Option<Duration>) -> Result<IpAddr> {
-    let wait = timing.effective(wait).map_err(Error::Timeout)?;
-    let addrs = resolve(host, port, wait)?;
-    let v4_only = matches!(kind, Socks::V4 { .. });
+fn lookup_here(host: &str, h: &Handshake<'_>, timing: &Timing) -> Result<IpAddr> {
+    let wait = timing.effective(h.connect_timeout).map_err(Error::Timeout)?;
+    let addrs = lookup(host, h.port, h.resolve, wait)?;
+    let v4_only = matches!(h.kind, Socks::V4 { .. });
     addrs.iter().map(|a| a.ip()).find(|ip| !v4_only || ip.is_ipv4()).ok_or_else(|| Error::Resolve {
         host: host.to_owned(),
         proxy: false,
