@@ -8,7 +8,8 @@
 //!                          send head ──> send body ──> read head (skip 1xx)
 //!                                       │                    │
 //!   failed on a reused conn before any ─┘                    v
-//!   response byte, idempotent, replayable body:      Response { body stream }
+//!   response byte, idempotent (or with an            Response { body stream }
+//!   Idempotency-Key), replayable body:                       │
 //!   retry once on a fresh connection                         │ body read to its end
 //!                                                            v
 //!                                            keep-alive? ── yes ──> back to the pool
@@ -92,7 +93,7 @@ pub(crate) fn exchange(
         proxy: target.proxy.map(Proxy::pool_id),
         tls: req.tls_config().map(|c| TlsId(c.clone())),
     };
-    let replayable = !matches!(req.body(), Body::Stream { .. }) && req.method().is_idempotent();
+    let replayable = !matches!(req.body(), Body::Stream { .. }) && may_replay(req);
     let mut fresh_only = false;
     loop {
         let pooled = if fresh_only { None } else { s.pool.take(&key) };
@@ -129,6 +130,15 @@ pub(crate) fn exchange(
             }
         }
     }
+}
+
+/// True when sending `req` twice does what sending it once does: an idempotent method, or a
+/// request that carries an `Idempotency-Key` (or `X-Idempotency-Key`) field, whose server
+/// promises to act on it once (as Go's transport reads it).
+fn may_replay(req: &Request) -> bool {
+    req.method().is_idempotent()
+        || req.headers().contains("idempotency-key")
+        || req.headers().contains("x-idempotency-key")
 }
 
 /// True when the request asked to switch protocols (`Connection: upgrade` and `Upgrade`).

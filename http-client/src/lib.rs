@@ -105,7 +105,9 @@
 //! unless the rest of its body (up to 64 KiB) had already arrived: that is read without
 //! waiting and the connection is kept. A request that fails on a
 //! reused connection before any byte of a response arrives is sent again once on a fresh
-//! connection, when its method is idempotent and its body is not a stream.
+//! connection, when its method is idempotent (or it carries an `Idempotency-Key` or
+//! `X-Idempotency-Key` field, as Go's transport reads them: a POST marked so by its caller)
+//! and its body is not a stream.
 //!
 //! A server or proxy may answer before it has read a whole request body (a 413, a 405, a
 //! proxy's 403 or 407) and then stop reading or close. While a body larger than 16 KiB is
