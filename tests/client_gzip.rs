@@ -1,5 +1,5 @@
-//! Transparent gzip decoding: framings, corrupt and truncated streams, bombs, bodiless
-//! responses, the switches, connection reuse, and our own server's gzip.
+//! Transparent gzip and deflate decoding: framings, corrupt and truncated streams, bombs,
+//! bodiless responses, the switches, connection reuse, and our own server's gzip.
 
 mod client_common;
 
@@ -8,7 +8,7 @@ use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 
 use client_common::{RawServer, Seen};
-use flate2::write::GzEncoder;
+use flate2::write::{DeflateEncoder, GzEncoder, ZlibEncoder};
 use flate2::Compression;
 use http_client::{Client, Error, Limits, Method, Request};
 use http_utils::ErrorKind;
@@ -86,7 +86,7 @@ fn length_and_chunked_bodies_are_decoded_and_connections_reused() {
         assert_eq!(resp.bytes().unwrap(), *plain, "{path}");
         assert_eq!(client.idle_connections(), 1, "{path}: the connection is back in the pool");
         let s = seen.recv().unwrap();
-        assert_eq!(s.header("accept-encoding"), Some("gzip"));
+        assert_eq!(s.header("accept-encoding"), Some("gzip, deflate"));
     }
     assert_eq!(server.accepted(), 1);
     // Read through `Read` in small pieces: complete exactly at the end.
@@ -429,4 +429,99 @@ fn our_server_gzip_is_decoded() {
     assert_eq!(head.header("content-encoding"), Some("gzip"));
     drop(head);
     handle.shutdown();
+}
+
+fn zlib(data: &[u8]) -> Vec<u8> {
+    let mut e = ZlibEncoder::new(Vec::new(), Compression::default());
+    e.write_all(data).unwrap();
+    e.finish().unwrap()
+}
+
+fn raw_deflate(data: &[u8]) -> Vec<u8> {
+    let mut e = DeflateEncoder::new(Vec::new(), Compression::default());
+    e.write_all(data).unwrap();
+    e.finish().unwrap()
+}
+
+/// `response` (made for gzip) saying `deflate` instead.
+fn as_deflate(response: Vec<u8>) -> Vec<u8> {
+    response.replace_first(b"Content-Encoding: gzip", b"Content-Encoding: deflate")
+}
+
+#[test]
+fn deflate_bodies_zlib_and_raw_are_decoded() {
+    let plain = Arc::new(text());
+    let (z, r) = (Arc::new(zlib(&plain)), Arc::new(raw_deflate(&plain)));
+    let (sz, sr) = (z.clone(), r.clone());
+    let (server, _seen) = serve(move |s| {
+        let body: &[u8] = if s.target.starts_with("/zlib") { &sz } else { &sr };
+        as_deflate(match s.target.rsplit('/').next() {
+            Some("chunked") => chunked(body, 1),
+            Some("chunked-big") => chunked(body, 4096),
+            _ => with_length(body),
+        })
+    });
+    let client = Client::new();
+    for path in [
+        "/zlib/length",
+        "/zlib/chunked",
+        "/zlib/chunked-big",
+        "/raw/length",
+        "/raw/chunked",
+        "/raw/chunked-big",
+    ] {
+        let resp = client.send(server.url(path)).unwrap();
+        assert_eq!(resp.header("content-encoding"), None, "{path}");
+        assert_eq!(resp.encoding_headers().unwrap().get("content-encoding"), Some("deflate"), "{path}");
+        assert_eq!(resp.bytes().unwrap(), *plain, "{path}");
+        // Decoded to its end and the framing read to its end: the connection is kept.
+        assert_eq!(client.idle_connections(), 1, "{path}");
+    }
+    assert_eq!(server.accepted(), 1);
+}
+
+#[test]
+fn corrupt_truncated_and_trailing_deflate_bodies_are_errors() {
+    let plain = text();
+    let packed = zlib(&plain);
+    let mut flipped = packed.clone();
+    let mid = flipped.len() / 2;
+    flipped[mid] ^= 0x55;
+    let mut bad_adler = packed.clone();
+    let last = bad_adler.len() - 1;
+    bad_adler[last] ^= 1;
+    let cases: Arc<Vec<(String, Vec<u8>)>> = Arc::new(vec![
+        ("/flipped".into(), flipped),
+        ("/adler".into(), bad_adler),
+        ("/trailing".into(), [&packed[..], b"garbage"].concat()),
+        ("/cut".into(), packed[..packed.len() / 2].to_vec()),
+        ("/raw-cut".into(), raw_deflate(&plain)[..100].to_vec()),
+    ]);
+    let served = cases.clone();
+    let (server, _seen) = serve(move |s| {
+        let path = s.target.trim_end_matches("-chunked");
+        let body = served.iter().find(|(p, _)| p == path).map(|(_, b)| b.clone()).unwrap_or_default();
+        as_deflate(if s.target.ends_with("-chunked") { chunked(&body, 100) } else { with_length(&body) })
+    });
+    let client = Client::new();
+    for (path, _) in cases.iter() {
+        for path in [path.clone(), format!("{path}-chunked")] {
+            let err = client.send(server.url(&path)).unwrap().bytes().unwrap_err();
+            assert!(matches!(err, Error::Decode { ref coding, .. } if coding == "deflate"), "{path}: {err}");
+        }
+    }
+}
+
+#[test]
+fn a_deflate_bomb_stops_at_the_body_cap() {
+    let zeros = vec![0u8; 16 << 20];
+    for bomb in [zlib(&zeros), raw_deflate(&zeros)] {
+        assert!(bomb.len() < 64 * 1024, "{}", bomb.len());
+        let bomb = Arc::new(bomb);
+        let (server, _seen) = serve(move |_| as_deflate(with_length(&bomb)));
+        let limits = Limits { max_body: 1 << 20, ..Limits::default() };
+        let client = Client::builder().limits(limits).build().unwrap();
+        let err = client.send(server.url("/")).unwrap().bytes().unwrap_err();
+        assert!(matches!(err, Error::BodyTooLarge { limit } if limit == 1 << 20), "{err}");
+    }
 }

@@ -359,15 +359,16 @@ impl ClientBuilder {
         self
     }
 
-    /// Asks for gzip (`Accept-Encoding: gzip`) and decodes gzip bodies as they are read (default
-    /// on; feature `gzip`, on by default).
+    /// Asks for gzip and deflate (`Accept-Encoding: gzip, deflate`) and decodes such bodies
+    /// as they are read (default on; feature `gzip`, on by default). `deflate` is read as the
+    /// zlib format, or as raw deflate when the body does not start with a zlib header.
     ///
     /// The header is added to requests that have no `Accept-Encoding` (and no `Range`) of their
     /// own, and only responses to those requests are decoded: a request that sets
     /// `Accept-Encoding` itself gets the body as the server sent it. A decoded response has no
     /// `Content-Encoding` and `Content-Length` in its headers (they describe the encoded bytes;
     /// [`Response::encoding_headers`] keeps them), its body cap counts decoded bytes, and a
-    /// corrupt or truncated gzip stream is an error ([`Error::Decode`]). Responses without a
+    /// corrupt or truncated stream is an error ([`Error::Decode`]). Responses without a
     /// body (HEAD, 204, 304) and partial content (206) are left as they are.
     #[cfg(feature = "gzip")]
     pub fn gzip(mut self, on: bool) -> Self {

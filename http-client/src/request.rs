@@ -89,7 +89,7 @@ pub(crate) fn request_head(
     // A range of a gzip stream cannot be decoded by itself: ranges are asked for as is.
     let asked_gzip = added.gzip && !headers.contains("accept-encoding") && !headers.contains("range");
     if asked_gzip {
-        headers.append("Accept-Encoding", "gzip").map_err(Error::InvalidHeader)?;
+        headers.append("Accept-Encoding", "gzip, deflate").map_err(Error::InvalidHeader)?;
     }
     headers.remove("content-length");
     headers.remove("transfer-encoding");
