@@ -32,6 +32,7 @@ use crate::error::{Error, Result, TimeoutKind};
 use crate::key::{PoolKey, TlsId};
 use crate::pool::Pool;
 use crate::proxy::{proxy_refusal, Proxy};
+use crate::request::may_replay;
 use crate::send::{read_final_head, send_request, Sent};
 use crate::socks::{self, Handshake};
 use crate::wire::RawBody;
@@ -130,15 +131,6 @@ pub(crate) fn exchange(
             }
         }
     }
-}
-
-/// True when sending `req` twice does what sending it once does: an idempotent method, or a
-/// request that carries an `Idempotency-Key` (or `X-Idempotency-Key`) field, whose server
-/// promises to act on it once (as Go's transport reads it).
-fn may_replay(req: &Request) -> bool {
-    req.method().is_idempotent()
-        || req.headers().contains("idempotency-key")
-        || req.headers().contains("x-idempotency-key")
 }
 
 /// True when the request asked to switch protocols (`Connection: upgrade` and `Upgrade`).

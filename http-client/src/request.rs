@@ -176,3 +176,12 @@ pub(crate) fn buffer_unsized_body(req: &mut Request, limit: u64) -> Result<()> {
     req.set_body(bytes);
     Ok(())
 }
+
+/// True when sending `req` twice does what sending it once does: an idempotent method, or a
+/// request that carries an `Idempotency-Key` (or `X-Idempotency-Key`) field, whose server
+/// promises to act on it once (as Go's transport reads it).
+pub(crate) fn may_replay(req: &Request) -> bool {
+    req.method().is_idempotent()
+        || req.headers().contains("idempotency-key")
+        || req.headers().contains("x-idempotency-key")
+}
