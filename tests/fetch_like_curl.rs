@@ -443,3 +443,65 @@ fn black_hole(addr: std::net::SocketAddr) -> Option<(std::net::TcpListener, std:
     std::net::TcpStream::connect_timeout(&addr, Duration::from_millis(150)).is_err().then_some(())?;
     Some((socket.into(), filler))
 }
+
+/// Python's pproxy serving SOCKS5 on a free loopback port, killed on drop; `None` (loudly)
+/// when it is not installed, a failure under CI.
+struct Pproxy(std::process::Child, u16);
+
+impl Pproxy {
+    fn start() -> Option<Pproxy> {
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let listen = format!("socks5://127.0.0.1:{port}");
+        let child = match Command::new("pproxy")
+            .args(["-l", &listen])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+        {
+            Ok(c) => c,
+            Err(_) => {
+                assert!(std::env::var_os("CI").is_none(), "pproxy is not installed (pip install pproxy)");
+                eprintln!("\n*** SKIPPED: pproxy is not installed; fetch through SOCKS not compared ***\n");
+                return None;
+            }
+        };
+        let proxy = Pproxy(child, port);
+        let start = std::time::Instant::now();
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(start.elapsed() < Duration::from_secs(10), "pproxy did not start listening");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        Some(proxy)
+    }
+}
+
+impl Drop for Pproxy {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn through_a_socks5_proxy_as_curl() {
+    let (Some(bin), Some(curl)) = (fetch_binary(), curl()) else { return };
+    let Some(pproxy) = Pproxy::start() else { return };
+    let (origin, seen) = logging(|_| OK.to_owned());
+    let proxy = format!("socks5h://127.0.0.1:{}", pproxy.1);
+    let url = format!("http://localhost:{}/via-socks", origin.addr.port());
+    for program in [std::path::Path::new(curl), &bin] {
+        // From -x, then from ALL_PROXY.
+        let out = run(program, &["-x", &proxy, &url], b"");
+        assert!(out.status.success(), "{program:?}: {}", String::from_utf8_lossy(&out.stderr));
+        assert_eq!(String::from_utf8_lossy(&out.stdout), "ok");
+        let out = run_with_env(program, &[&url], b"", &[("ALL_PROXY", &proxy)]);
+        assert!(out.status.success(), "{program:?}: {}", String::from_utf8_lossy(&out.stderr));
+        for _ in 0..2 {
+            let s = seen.recv_timeout(Duration::from_secs(10)).unwrap();
+            // Origin form: a SOCKS proxy is a tunnel.
+            assert_eq!(s.target, "/via-socks", "{program:?}");
+            assert_eq!(s.header("proxy-authorization"), None);
+        }
+    }
+}
