@@ -3,7 +3,7 @@
 //! first drops connection attempts. A listener whose accept queue is full answers no SYN (the
 //! kernel drops them, the way a black-holed route does), so a connect to it hangs until its
 //! timeout; here the second address must win about 250 ms after the first attempt, not after
-//! the whole connect timeout.
+//! the whole connect timeout. And connections from a local address of the caller's choosing.
 
 mod client_common;
 
@@ -142,4 +142,39 @@ fn every_address_black_holed_is_one_connect_timeout_in_all() {
     assert!(matches!(err, Error::Timeout(TimeoutKind::Connect)), "{err}");
     // One timeout for the whole, not one per address.
     assert!(took >= Duration::from_millis(650) && took < Duration::from_millis(1300), "{took:?}");
+}
+
+/// A server that answers each request with the address the connection came from.
+fn peer_echo() -> RawServer {
+    RawServer::start(|mut peer| {
+        while peer.read_request().is_some() {
+            let from = peer.writer.peer_addr().unwrap().ip().to_string();
+            let reply = format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n{from}", from.len());
+            if !peer.write(reply.as_bytes()) {
+                break;
+            }
+        }
+    })
+}
+
+#[test]
+fn connections_come_from_the_local_address_given() {
+    let server = peer_echo();
+    let other: IpAddr = "127.0.0.2".parse().unwrap();
+    if std::net::TcpListener::bind((other, 0)).is_err() {
+        eprintln!("\n*** SKIPPED: 127.0.0.2 is not a local address here ***\n");
+        return;
+    }
+    let client = Client::builder().local_address(other).build().unwrap();
+    assert_eq!(client.get_text(server.url("/")).unwrap(), "127.0.0.2");
+    // With several addresses, only those of the local address's family are tried.
+    let client = Client::builder().local_address(other).resolve("dual.test", [V6, V4]).build().unwrap();
+    let url = format!("http://dual.test:{}/", server.addr.port());
+    let start = Instant::now();
+    assert_eq!(client.get_text(url.as_str()).unwrap(), "127.0.0.2");
+    assert!(start.elapsed() < Duration::from_millis(200), "{:?}", start.elapsed());
+    // No address of that family at all: a connect error.
+    let v6_only = Client::builder().local_address(V6).build().unwrap();
+    let err = v6_only.get_text(server.url("/")).unwrap_err();
+    assert!(matches!(err, Error::Connect { .. }), "{err}");
 }

@@ -66,6 +66,7 @@ pub struct ClientBuilder {
     pool: PoolConfig,
     proxy_env: Option<ProxyEnv>,
     resolve: Overrides,
+    local_address: Option<std::net::IpAddr>,
     tls: TlsSettings,
     spin: Duration,
     gzip: bool,
@@ -86,6 +87,7 @@ impl fmt::Debug for ClientBuilder {
             .field("pool", &self.pool)
             .field("proxy_env", &self.proxy_env)
             .field("resolve", &self.resolve)
+            .field("local_address", &self.local_address)
             .field("tls", &self.tls)
             .field("spin", &self.spin)
             .field("gzip", &self.gzip)
@@ -111,6 +113,7 @@ impl Default for ClientBuilder {
             },
             proxy_env: None,
             resolve: Overrides::new(),
+            local_address: None,
             tls: TlsSettings::default(),
             spin: DEFAULT_SPIN,
             gzip: cfg!(feature = "gzip"),
@@ -284,6 +287,16 @@ impl ClientBuilder {
         self
     }
 
+    /// Binds every connection (to servers and to proxies) to this local address, as curl's
+    /// `--interface` with an address does: for a machine with several addresses or
+    /// networks. Only addresses of its family are then tried (an IPv4 local address reaches
+    /// no IPv6 server); a host with none of them is an [`Error::Connect`]. Default: none (the
+    /// system chooses).
+    pub fn local_address(mut self, ip: std::net::IpAddr) -> Self {
+        self.local_address = Some(ip);
+        self
+    }
+
     /// Uses these proxy settings as the environment.
     pub fn proxy_env(mut self, env: ProxyEnv) -> Self {
         self.proxy_env = Some(env);
@@ -443,6 +456,7 @@ impl ClientBuilder {
                 proxies: RwLock::new(Vec::new()),
                 proxy_env: self.proxy_env,
                 resolve: self.resolve,
+                local_address: self.local_address,
                 jar: self.cookies.then(|| Mutex::new(CookieStore::new())),
                 tls,
                 spin: self.spin,

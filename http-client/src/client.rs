@@ -35,6 +35,8 @@ pub(crate) struct Inner {
     pub(crate) proxy_env: Option<ProxyEnv>,
     /// Addresses given for host names instead of looking them up.
     pub(crate) resolve: Overrides,
+    /// The local address connections are bound to.
+    pub(crate) local_address: Option<std::net::IpAddr>,
     pub(crate) jar: Option<Mutex<CookieStore>>,
     pub(crate) tls: Arc<ClientConfig>,
     pub(crate) spin: Duration,
@@ -146,6 +148,7 @@ impl Client {
             deadline,
             limits: &inner.limits,
             resolve: &inner.resolve,
+            local: inner.local_address,
             pool: &inner.pool,
             tls: &inner.tls,
             spin: inner.spin,

@@ -20,6 +20,13 @@ use crate::eyeballs;
 /// looking the names up (`ClientBuilder::resolve`).
 pub(crate) type Overrides = HashMap<String, Vec<IpAddr>>;
 
+/// Where connections come from: addresses given for names, and the local address to bind.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Dialing<'a> {
+    pub(crate) overrides: &'a Overrides,
+    pub(crate) local: Option<IpAddr>,
+}
+
 /// The addresses of `host` (brackets allowed around IPv6): those given for it in
 /// `overrides`, else [`resolve`]'s.
 pub(crate) fn lookup(
@@ -105,24 +112,32 @@ pub(crate) fn resolve_with(
 pub(crate) fn connect_tcp(
     host: &str,
     port: u16,
-    overrides: &Overrides,
+    dialing: &Dialing<'_>,
     connect_timeout: Option<Duration>,
     deadline: Option<Instant>,
 ) -> Result<TcpStream> {
     let timing = Timing { read: None, write: None, deadline };
     let wait = timing.effective(connect_timeout).map_err(Error::Timeout)?;
-    let addrs = lookup(host, port, overrides, wait).map_err(|e| match e {
+    let mut addrs = lookup(host, port, dialing.overrides, wait).map_err(|e| match e {
         Error::Timeout(kind) => Error::Timeout(timing.kind_of(kind)),
         other => other,
     })?;
+    if let Some(local) = dialing.local {
+        // A socket bound to an address of one family reaches only addresses of that family.
+        addrs.retain(|a| a.is_ipv6() == local.is_ipv6());
+    }
     let wait = timing.effective(connect_timeout).map_err(Error::Timeout)?;
-    let res = match addrs.as_slice() {
-        [] => Err(io::Error::new(io::ErrorKind::NotFound, "no address")),
-        [one] => match wait {
+    let res = match (addrs.as_slice(), dialing.local) {
+        ([], Some(_)) => {
+            Err(io::Error::new(io::ErrorKind::NotFound, "no address of the local address's family"))
+        }
+        ([], None) => Err(io::Error::new(io::ErrorKind::NotFound, "no address")),
+        ([one], None) => match wait {
             Some(w) => TcpStream::connect_timeout(one, w),
             None => TcpStream::connect(one),
         },
-        several => eyeballs::connect(&eyeballs::interleave(several), wait),
+        ([one], Some(local)) if wait.is_none() => eyeballs::connect_from(local, *one, true),
+        (several, local) => eyeballs::connect(&eyeballs::interleave(several), local, wait),
     };
     match res {
         Ok(s) => {

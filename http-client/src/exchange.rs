@@ -27,7 +27,7 @@ use http_utils::{
 use rustls::ClientConfig;
 
 use crate::conn::{Conn, Stream, Timing};
-use crate::dial::{connect_tcp, handshake, Overrides};
+use crate::dial::{connect_tcp, handshake, Dialing, Overrides};
 use crate::error::{Error, Result, TimeoutKind};
 use crate::key::{PoolKey, TlsId};
 use crate::pool::Pool;
@@ -46,6 +46,8 @@ pub(crate) struct Settings<'a> {
     pub(crate) limits: &'a Limits,
     /// Addresses given for host names.
     pub(crate) resolve: &'a Overrides,
+    /// The local address connections are bound to.
+    pub(crate) local: Option<std::net::IpAddr>,
     pub(crate) pool: &'a Arc<Pool>,
     pub(crate) tls: &'a Arc<ClientConfig>,
     pub(crate) spin: Duration,
@@ -156,8 +158,9 @@ fn open(s: &Settings<'_>, target: &Target<'_>, key: PoolKey, tls: Arc<ClientConf
         Some(p) => (p.host(), p.port()),
         None => (target.host, target.port),
     };
+    let dialing = Dialing { overrides: s.resolve, local: s.local };
     let tcp =
-        connect_tcp(dial_host, dial_port, s.resolve, s.connect_timeout, s.deadline).map_err(|e| match e {
+        connect_tcp(dial_host, dial_port, &dialing, s.connect_timeout, s.deadline).map_err(|e| match e {
             Error::Connect { addr, source, .. } if target.proxy.is_some() => {
                 Error::Connect { addr, proxy: true, source }
             }

@@ -14,7 +14,7 @@
 //! The attempts are non-blocking sockets on one `mio` poll on the calling thread.
 
 use std::io;
-use std::net::{SocketAddr, TcpStream};
+use std::net::{IpAddr, SocketAddr, TcpStream};
 use std::time::{Duration, Instant};
 
 use mio::net::TcpStream as MioStream;
@@ -52,11 +52,15 @@ struct Attempt {
 
 /// Connects to the first of `addrs` (already in order) that answers, trying the next one
 /// every [`ATTEMPT_DELAY`] and at once after a failure, for at most `wait` (`None`: until the
-/// system gives up on every address). Returns a blocking stream.
+/// system gives up on every address), from `local` when given. Returns a blocking stream.
 ///
 /// # Errors
 /// `TimedOut` when `wait` passed; else the error of the last attempt that failed.
-pub(crate) fn connect(addrs: &[SocketAddr], wait: Option<Duration>) -> io::Result<TcpStream> {
+pub(crate) fn connect(
+    addrs: &[SocketAddr],
+    local: Option<IpAddr>,
+    wait: Option<Duration>,
+) -> io::Result<TcpStream> {
     let start = Instant::now();
     let end = wait.map(|w| start + w);
     let mut poll = Poll::new()?;
@@ -75,7 +79,7 @@ pub(crate) fn connect(addrs: &[SocketAddr], wait: Option<Duration>) -> io::Resul
         if now >= next_start || attempts.is_empty() {
             match pending.next() {
                 Some((i, addr)) => {
-                    match start_attempt(&poll, addr, Token(i)) {
+                    match start_attempt(&poll, addr, local, Token(i)) {
                         Ok(a) => {
                             attempts.push(a);
                             next_start = Instant::now() + ATTEMPT_DELAY;
@@ -123,11 +127,62 @@ pub(crate) fn connect(addrs: &[SocketAddr], wait: Option<Duration>) -> io::Resul
     }
 }
 
-fn start_attempt(poll: &Poll, addr: SocketAddr, token: Token) -> io::Result<Attempt> {
-    let mut stream = MioStream::connect(addr)?;
+fn start_attempt(poll: &Poll, addr: SocketAddr, local: Option<IpAddr>, token: Token) -> io::Result<Attempt> {
+    let mut stream = match local {
+        None => MioStream::connect(addr)?,
+        Some(ip) => MioStream::from_std(connect_from(ip, addr, false)?),
+    };
     poll.registry().register(&mut stream, token, Interest::WRITABLE)?;
     Ok(Attempt { stream, token })
 }
+
+/// A socket bound to `local` (any port) and connecting to `addr`: connected and blocking
+/// (`blocking`), or with the connect started and left non-blocking.
+pub(crate) fn connect_from(local: IpAddr, addr: SocketAddr, blocking: bool) -> io::Result<TcpStream> {
+    use socket2::{Domain, Protocol, Socket, Type};
+    let socket = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
+    socket.bind(&SocketAddr::new(local, 0).into())?;
+    if blocking {
+        socket.connect(&addr.into())?;
+        return Ok(socket.into());
+    }
+    socket.set_nonblocking(true)?;
+    match socket.connect(&addr.into()) {
+        Ok(()) => {}
+        Err(e) if e.kind() == io::ErrorKind::WouldBlock || e.raw_os_error() == EINPROGRESS => {}
+        Err(e) => return Err(e),
+    }
+    Ok(socket.into())
+}
+
+/// The error of a non-blocking connect under way, where the platform does not report it as
+/// `WouldBlock` (Windows does).
+#[cfg(any(target_os = "linux", target_os = "android"))]
+const EINPROGRESS: Option<i32> = Some(115);
+#[cfg(any(
+    target_os = "macos",
+    target_os = "ios",
+    target_os = "freebsd",
+    target_os = "netbsd",
+    target_os = "openbsd",
+    target_os = "dragonfly"
+))]
+const EINPROGRESS: Option<i32> = Some(36);
+#[cfg(any(target_os = "solaris", target_os = "illumos"))]
+const EINPROGRESS: Option<i32> = Some(150);
+#[cfg(not(any(
+    target_os = "linux",
+    target_os = "android",
+    target_os = "macos",
+    target_os = "ios",
+    target_os = "freebsd",
+    target_os = "netbsd",
+    target_os = "openbsd",
+    target_os = "dragonfly",
+    target_os = "solaris",
+    target_os = "illumos"
+)))]
+const EINPROGRESS: Option<i32> = None;
 
 enum Outcome {
     Connected,
@@ -173,10 +228,14 @@ mod tests {
         // A port with nothing listening: refused at once, so the next starts without a delay.
         let dead = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
         let start = Instant::now();
-        let stream = connect(&[dead, live], Some(Duration::from_secs(10))).unwrap();
+        let stream = connect(&[dead, live], None, Some(Duration::from_secs(10))).unwrap();
         assert_eq!(stream.peer_addr().unwrap(), live);
         assert!(start.elapsed() < ATTEMPT_DELAY, "{:?}", start.elapsed());
-        let err = connect(&[dead], Some(Duration::from_secs(10))).unwrap_err();
+        let err = connect(&[dead], None, Some(Duration::from_secs(10))).unwrap_err();
         assert_eq!(err.kind(), io::ErrorKind::ConnectionRefused);
+        // From a local address of our choosing.
+        let local: IpAddr = "127.0.0.1".parse().unwrap();
+        let stream = connect(&[dead, live], Some(local), Some(Duration::from_secs(10))).unwrap();
+        assert_eq!(stream.local_addr().unwrap().ip(), local);
     }
 }

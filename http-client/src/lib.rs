@@ -98,7 +98,8 @@
 //! attempt starts 250 ms after the one before or at once when that one fails, the first to
 //! connect wins and the others are closed, all within the one connect timeout. So an
 //! address that drops connection attempts costs 250 ms, not a timeout.
-//! [`ClientBuilder::resolve`] gives a name its addresses (curl's `--resolve`).
+//! [`ClientBuilder::resolve`] gives a name its addresses (curl's `--resolve`), and
+//! [`ClientBuilder::local_address`] the address connections come from.
 //!
 //! A response's body is a stream on its connection. When the body has been read to its end and
 //! the response allows keep-alive, the connection goes back to the pool at once
