@@ -372,9 +372,11 @@ impl ClientBuilder {
         self
     }
 
-    /// Asks for gzip and deflate (`Accept-Encoding: gzip, deflate`) and decodes such bodies
-    /// as they are read (default on; feature `gzip`, on by default). `deflate` is read as the
-    /// zlib format, or as raw deflate when the body does not start with a zlib header.
+    /// Asks for the codings compiled in (`Accept-Encoding: gzip, deflate`, with `br` and
+    /// `zstd` under the features `brotli` and `zstd`) and decodes such bodies as they are read
+    /// (default on; feature `gzip`, on by default, as are `brotli` and `zstd`). `deflate` is
+    /// read as the zlib format, or as raw deflate when the body does not start with a zlib
+    /// header; a zstd frame may ask for a window of at most 8 MiB.
     ///
     /// The header is added to requests that have no `Accept-Encoding` (and no `Range`) of their
     /// own, and only responses to those requests are decoded: a request that sets

@@ -1,4 +1,5 @@
-//! gzip and deflate response bodies (feature `gzip`), decoded while they are read.
+//! gzip and deflate response bodies (feature `gzip`), and brotli (`brotli`) and zstd
+//! (`zstd`), decoded while they are read.
 //!
 //! The decoder reads the encoded body through its framing (`Content-Length`, chunked, or until
 //! close), so it never reads past the body, and it always reads the body to its end: after each
@@ -8,7 +9,8 @@
 //! 1950, as RFC 9110 §8.4.1.2 says), or raw deflate (RFC 1951) as some servers send it: the
 //! first two bytes tell which. A bad header, a bad check sum or length in a trailer, bytes
 //! after the end that do not start another gzip member, and a stream that ends early are
-//! errors ([`Error::Decode`]), never a shorter body. An empty body stays empty.
+//! errors ([`Error::Decode`]), never a shorter body. An empty body stays empty. brotli keeps a
+//! window of at most 16 MiB (the format's most), zstd at most 8 MiB (see `zstd.rs`).
 //!
 //! How many decoded bytes are accepted is the reader's business: [`Response::bytes`] stops at
 //! the client's body cap, so a small body that inflates to gigabytes is refused there.
@@ -59,6 +61,10 @@ enum State {
 pub(crate) enum Coding {
     Gzip,
     Deflate,
+    #[cfg(feature = "brotli")]
+    Brotli,
+    #[cfg(feature = "zstd")]
+    Zstd,
 }
 
 impl Coding {
@@ -67,9 +73,45 @@ impl Coding {
         match self {
             Coding::Gzip => "gzip",
             Coding::Deflate => "deflate",
+            #[cfg(feature = "brotli")]
+            Coding::Brotli => "br",
+            #[cfg(feature = "zstd")]
+            Coding::Zstd => "zstd",
         }
     }
+
+    /// The coding a `Content-Encoding` name means, when it is one decoded here.
+    pub(crate) fn from_name(name: &str) -> Option<Coding> {
+        let is = |n: &str| name.eq_ignore_ascii_case(n);
+        if is("gzip") || is("x-gzip") {
+            return Some(Coding::Gzip);
+        }
+        if is("deflate") {
+            return Some(Coding::Deflate);
+        }
+        #[cfg(feature = "brotli")]
+        if is("br") {
+            return Some(Coding::Brotli);
+        }
+        #[cfg(feature = "zstd")]
+        if is("zstd") {
+            return Some(Coding::Zstd);
+        }
+        None
+    }
 }
+
+/// The `Accept-Encoding` of requests: every coding compiled in.
+pub(crate) const ACCEPT_ENCODING: &str = match (cfg!(feature = "brotli"), cfg!(feature = "zstd")) {
+    (true, true) => "gzip, deflate, br, zstd",
+    (true, false) => "gzip, deflate, br",
+    (false, true) => "gzip, deflate, zstd",
+    (false, false) => "gzip, deflate",
+};
+
+/// The buffer of encoded bytes inside the brotli decoder.
+#[cfg(feature = "brotli")]
+const BROTLI_BUF: usize = 4096;
 
 /// The decoder, made when the first encoded bytes are there (making it reads the gzip
 /// header; for deflate, the first two bytes say zlib or raw).
@@ -78,6 +120,10 @@ enum Decoder {
     Gzip(MultiGzDecoder<BufReader<Tap>>),
     Zlib(ZlibDecoder<BufReader<Tap>>),
     Raw(DeflateDecoder<BufReader<Tap>>),
+    #[cfg(feature = "brotli")]
+    Brotli(Box<brotli_decompressor::Decompressor<BufReader<Tap>>>),
+    #[cfg(feature = "zstd")]
+    Zstd(crate::zstd::Zstd<BufReader<Tap>>),
 }
 
 impl Decoder {
@@ -87,6 +133,10 @@ impl Decoder {
             Decoder::Gzip(d) => d.get_ref(),
             Decoder::Zlib(d) => d.get_ref(),
             Decoder::Raw(d) => d.get_ref(),
+            #[cfg(feature = "brotli")]
+            Decoder::Brotli(d) => d.get_ref(),
+            #[cfg(feature = "zstd")]
+            Decoder::Zstd(d) => d.get_ref(),
         }
     }
 
@@ -96,6 +146,10 @@ impl Decoder {
             Decoder::Gzip(d) => d.get_mut(),
             Decoder::Zlib(d) => d.get_mut(),
             Decoder::Raw(d) => d.get_mut(),
+            #[cfg(feature = "brotli")]
+            Decoder::Brotli(d) => d.get_mut(),
+            #[cfg(feature = "zstd")]
+            Decoder::Zstd(d) => d.get_mut(),
         }
     }
 
@@ -105,6 +159,10 @@ impl Decoder {
             Decoder::Gzip(d) => d.into_inner(),
             Decoder::Zlib(d) => d.into_inner(),
             Decoder::Raw(d) => d.into_inner(),
+            #[cfg(feature = "brotli")]
+            Decoder::Brotli(d) => d.into_inner(),
+            #[cfg(feature = "zstd")]
+            Decoder::Zstd(d) => d.into_inner(),
         }
     }
 }
@@ -178,14 +236,20 @@ impl Gunzip {
         }
     }
 
-    /// After the deflate stream ended: the encoded body must end there too.
-    fn at_deflate_end(&mut self) -> io::Result<()> {
+    /// After a deflate or brotli stream ended: the encoded body must end there too.
+    fn at_stream_end(&mut self) -> io::Result<()> {
         let Some(decoder) = &mut self.decoder else { return Ok(()) };
+        #[cfg(feature = "brotli")]
+        if let Decoder::Brotli(d) = decoder {
+            // A second read at the end fails when the decoder holds bytes past the stream.
+            let mut probe = [0u8; 1];
+            if d.read(&mut probe)? != 0 {
+                return Err(io::Error::new(io::ErrorKind::InvalidData, "data after the end of the stream"));
+            }
+        }
         match decoder.input_mut().fill_buf() {
             Ok([]) => Ok(()),
-            Ok(_) => {
-                Err(io::Error::new(io::ErrorKind::InvalidData, "bytes after the end of the deflate stream"))
-            }
+            Ok(_) => Err(io::Error::new(io::ErrorKind::InvalidData, "bytes after the end of the stream")),
             Err(e) => Err(e),
         }
     }
@@ -222,6 +286,12 @@ impl Read for Gunzip {
                         Coding::Gzip => Decoder::Gzip(MultiGzDecoder::new(input)),
                         Coding::Deflate if is_zlib(input.buffer()) => Decoder::Zlib(ZlibDecoder::new(input)),
                         Coding::Deflate => Decoder::Raw(DeflateDecoder::new(input)),
+                        #[cfg(feature = "brotli")]
+                        Coding::Brotli => Decoder::Brotli(Box::new(brotli_decompressor::Decompressor::new(
+                            input, BROTLI_BUF,
+                        ))),
+                        #[cfg(feature = "zstd")]
+                        Coding::Zstd => Decoder::Zstd(crate::zstd::Zstd::new(input)),
                     }),
                     other => other,
                 };
@@ -233,13 +303,18 @@ impl Read for Gunzip {
             Some(Decoder::Gzip(d)) => d.read(buf),
             Some(Decoder::Zlib(d)) => d.read(buf),
             Some(Decoder::Raw(d)) => d.read(buf),
+            #[cfg(feature = "brotli")]
+            Some(Decoder::Brotli(d)) => d.read(buf),
+            #[cfg(feature = "zstd")]
+            Some(Decoder::Zstd(d)) => d.read(buf),
             _ => unreachable!("the decoder runs once the body has begun"),
         };
         match read {
             Ok(0) => {
-                if self.coding == Coding::Deflate {
-                    // The deflate stream ended; the encoded body must end with it.
-                    if let Err(e) = self.at_deflate_end() {
+                if self.coding != Coding::Gzip {
+                    // The stream ended; the encoded body must end with it (gzip looks for a
+                    // next member itself).
+                    if let Err(e) = self.at_stream_end() {
                         return Err(self.fail(e));
                     }
                 }

@@ -55,9 +55,10 @@
 //! [`Error::UnsizedRequestBody`]) and sent with its length.
 //!
 //! ## Beyond the egg
-//! - **gzip and deflate** (feature `gzip`, on by default): requests ask for them with
-//!   `Accept-Encoding: gzip, deflate` and such bodies are decoded while they are read
-//!   (`deflate` as zlib, or raw deflate when it has no zlib header); `Content-Encoding` and `Content-Length`
+//! - **gzip, deflate, brotli, zstd** (features `gzip`, `brotli`, `zstd`, on by default):
+//!   requests ask for what is compiled in (`Accept-Encoding: gzip, deflate, br, zstd`) and
+//!   such bodies are decoded while they are read (`deflate` as zlib, or raw deflate when it
+//!   has no zlib header); `Content-Encoding` and `Content-Length`
 //!   are then taken out of the response's headers ([`Response::encoding_headers`] keeps them).
 //!   A request with its own `Accept-Encoding` gets the body as sent; [`ClientBuilder::gzip`]
 //!   switches it off.
@@ -129,7 +130,7 @@
 //! read as spaces (RFC 9112 §5.2). A response is never accepted when its framing is in doubt:
 //! a malformed status line,
 //! conflicting or malformed `Content-Length`, `Content-Length` with `Transfer-Encoding`, broken
-//! chunking, and a body cut short are errors ([`Error::Protocol`]). A gzip or deflate body that is corrupt,
+//! chunking, and a body cut short are errors ([`Error::Protocol`]). An encoded body that is corrupt,
 //! cut short, or followed by other bytes is an error too ([`Error::Decode`]), and its decoded
 //! size counts against the body cap, so a small body that inflates to gigabytes is stopped
 //! there. Every wait has a timeout, name lookups included.
@@ -139,8 +140,9 @@
 //! | status line (`Limits::max_request_line`) | 8 KiB | [`Error::ResponseHeadTooLarge`] (`RequestLineTooLong`) |
 //! | header line, count, whole head (`Limits`; defaults [`Limits::CLIENT`]) | 256 KiB, 1,000, 512 KiB | [`Error::ResponseHeadTooLarge`] |
 //! | chunk-size line (`Limits::max_chunk_line`) | 4 KiB | `Error::Protocol` (`ChunkLineTooLong`) |
-//! | body read whole ([`Response::bytes`], `text`, `json`; `Limits::max_body`; decoded bytes for gzip and deflate) | 10 MiB | [`Error::BodyTooLarge`] |
+//! | body read whole ([`Response::bytes`], `text`, `json`; `Limits::max_body`; decoded bytes for every coding) | 10 MiB | [`Error::BodyTooLarge`] |
 //! | gzip header fields (name, comment) | 64 KiB (flate2's bound) | [`Error::Decode`] |
+//! | zstd window; skippable zstd frames (in all); brotli window | 8 MiB; 64 KiB; 16 MiB (the format's most) | [`Error::Decode`]; —; — |
 //! | HTTP/1.0 request stream of unknown length, buffered (`Limits::max_body`) | 10 MiB | [`Error::UnsizedRequestBody`] |
 //! | connect (name lookup included), read, write ([`Timeouts`]) | 30 s each | [`Error::Timeout`] |
 //! | name lookups running at once, process-wide | 256 | [`Error::Resolve`] |
@@ -176,6 +178,8 @@ mod tls;
 mod upgrade;
 mod urls;
 mod wire;
+#[cfg(feature = "zstd")]
+mod zstd;
 
 use std::sync::OnceLock;
 

@@ -6,6 +6,11 @@ use std::sync::Mutex;
 use cookie_store::CookieStore;
 use http_utils::{write_request_head, Body, Headers, Method, Request};
 
+#[cfg(feature = "gzip")]
+use crate::decode::ACCEPT_ENCODING;
+/// Never sent: without decoders the client asks for no coding.
+#[cfg(not(feature = "gzip"))]
+const ACCEPT_ENCODING: &str = "identity";
 use crate::error::{Error, Result};
 use crate::proxy::{basic_credentials, Proxy};
 
@@ -89,7 +94,7 @@ pub(crate) fn request_head(
     // A range of a gzip stream cannot be decoded by itself: ranges are asked for as is.
     let asked_gzip = added.gzip && !headers.contains("accept-encoding") && !headers.contains("range");
     if asked_gzip {
-        headers.append("Accept-Encoding", "gzip, deflate").map_err(Error::InvalidHeader)?;
+        headers.append("Accept-Encoding", ACCEPT_ENCODING).map_err(Error::InvalidHeader)?;
     }
     headers.remove("content-length");
     headers.remove("transfer-encoding");

@@ -288,10 +288,10 @@ impl Response {
     }
 }
 
-/// The coding when the content codings are exactly one gzip or deflate (`identity` aside).
+/// The coding when the content codings are exactly one that the client decodes (`identity`
+/// aside).
 #[cfg(feature = "gzip")]
 fn coding_of(headers: &Headers) -> Option<crate::decode::Coding> {
-    use crate::decode::Coding;
     let mut codings = headers
         .get_all("content-encoding")
         .flat_map(|v| v.split(','))
@@ -301,13 +301,7 @@ fn coding_of(headers: &Headers) -> Option<crate::decode::Coding> {
     if codings.next().is_some() {
         return None;
     }
-    if first.eq_ignore_ascii_case("gzip") || first.eq_ignore_ascii_case("x-gzip") {
-        Some(Coding::Gzip)
-    } else if first.eq_ignore_ascii_case("deflate") {
-        Some(Coding::Deflate)
-    } else {
-        None
-    }
+    crate::decode::Coding::from_name(first)
 }
 
 impl Read for Response {
