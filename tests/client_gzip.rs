@@ -1,5 +1,7 @@
-//! Transparent gzip decoding: framings, corrupt and truncated streams, bombs, bodiless
-//! responses, the switches, connection reuse, and our own server's gzip.
+//! Transparent decoding of gzip, deflate, brotli and zstd: framings, corrupt and truncated
+//! streams, bombs, bodiless responses, the switches, connection reuse, and our own server's
+//! gzip. The brotli and zstd bodies are fixtures made with Python's brotli and the zstd tool
+//! (`tests/client_common/coded/`).
 
 mod client_common;
 
@@ -8,7 +10,7 @@ use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 
 use client_common::{RawServer, Seen};
-use flate2::write::GzEncoder;
+use flate2::write::{DeflateEncoder, GzEncoder, ZlibEncoder};
 use flate2::Compression;
 use http_client::{Client, Error, Limits, Method, Request};
 use http_utils::ErrorKind;
@@ -86,7 +88,8 @@ fn length_and_chunked_bodies_are_decoded_and_connections_reused() {
         assert_eq!(resp.bytes().unwrap(), *plain, "{path}");
         assert_eq!(client.idle_connections(), 1, "{path}: the connection is back in the pool");
         let s = seen.recv().unwrap();
-        assert_eq!(s.header("accept-encoding"), Some("gzip"));
+        // Every coding compiled in (the default features: all of them).
+        assert_eq!(s.header("accept-encoding"), Some("gzip, deflate, br, zstd"));
     }
     assert_eq!(server.accepted(), 1);
     // Read through `Read` in small pieces: complete exactly at the end.
@@ -328,7 +331,9 @@ fn switches_own_headers_ranges_and_other_codings() {
     let packed = Arc::new(gz(b"compressed"));
     let served = packed.clone();
     let (server, seen) = serve(move |s| match s.target.as_str() {
-        "/br" => b"HTTP/1.1 200 OK\r\nContent-Encoding: br\r\nContent-Length: 3\r\n\r\nabc".to_vec(),
+        "/compress" => {
+            b"HTTP/1.1 200 OK\r\nContent-Encoding: compress\r\nContent-Length: 3\r\n\r\nabc".to_vec()
+        }
         "/double" => with_length(&served).replace_first(b"gzip", b"gzip, gzip"),
         "/partial" => {
             let mut r = format!(
@@ -359,8 +364,9 @@ fn switches_own_headers_ranges_and_other_codings() {
     let resp = client.send(req).unwrap();
     assert_eq!(seen.recv().unwrap().header("accept-encoding"), None);
     assert_eq!(resp.bytes().unwrap(), packed[..10]);
-    // Codings other than a single gzip are passed through as they are.
-    for path in ["/br", "/double"] {
+    // Codings the client does not decode, and more than one coding, are passed through as
+    // they are.
+    for path in ["/compress", "/double"] {
         let resp = client.send(server.url(path)).unwrap();
         assert!(resp.header("content-encoding").is_some(), "{path}");
         assert!(resp.encoding_headers().is_none(), "{path}");
@@ -429,4 +435,199 @@ fn our_server_gzip_is_decoded() {
     assert_eq!(head.header("content-encoding"), Some("gzip"));
     drop(head);
     handle.shutdown();
+}
+
+fn zlib(data: &[u8]) -> Vec<u8> {
+    let mut e = ZlibEncoder::new(Vec::new(), Compression::default());
+    e.write_all(data).unwrap();
+    e.finish().unwrap()
+}
+
+fn raw_deflate(data: &[u8]) -> Vec<u8> {
+    let mut e = DeflateEncoder::new(Vec::new(), Compression::default());
+    e.write_all(data).unwrap();
+    e.finish().unwrap()
+}
+
+/// `response` (made for gzip) saying `deflate` instead.
+fn as_deflate(response: Vec<u8>) -> Vec<u8> {
+    response.replace_first(b"Content-Encoding: gzip", b"Content-Encoding: deflate")
+}
+
+#[test]
+fn deflate_bodies_zlib_and_raw_are_decoded() {
+    let plain = Arc::new(text());
+    let (z, r) = (Arc::new(zlib(&plain)), Arc::new(raw_deflate(&plain)));
+    let (sz, sr) = (z.clone(), r.clone());
+    let (server, _seen) = serve(move |s| {
+        let body: &[u8] = if s.target.starts_with("/zlib") { &sz } else { &sr };
+        as_deflate(match s.target.rsplit('/').next() {
+            Some("chunked") => chunked(body, 1),
+            Some("chunked-big") => chunked(body, 4096),
+            _ => with_length(body),
+        })
+    });
+    let client = Client::new();
+    for path in [
+        "/zlib/length",
+        "/zlib/chunked",
+        "/zlib/chunked-big",
+        "/raw/length",
+        "/raw/chunked",
+        "/raw/chunked-big",
+    ] {
+        let resp = client.send(server.url(path)).unwrap();
+        assert_eq!(resp.header("content-encoding"), None, "{path}");
+        assert_eq!(resp.encoding_headers().unwrap().get("content-encoding"), Some("deflate"), "{path}");
+        assert_eq!(resp.bytes().unwrap(), *plain, "{path}");
+        // Decoded to its end and the framing read to its end: the connection is kept.
+        assert_eq!(client.idle_connections(), 1, "{path}");
+    }
+    assert_eq!(server.accepted(), 1);
+}
+
+#[test]
+fn corrupt_truncated_and_trailing_deflate_bodies_are_errors() {
+    let plain = text();
+    let packed = zlib(&plain);
+    let mut flipped = packed.clone();
+    let mid = flipped.len() / 2;
+    flipped[mid] ^= 0x55;
+    let mut bad_adler = packed.clone();
+    let last = bad_adler.len() - 1;
+    bad_adler[last] ^= 1;
+    let cases: Arc<Vec<(String, Vec<u8>)>> = Arc::new(vec![
+        ("/flipped".into(), flipped),
+        ("/adler".into(), bad_adler),
+        ("/trailing".into(), [&packed[..], b"garbage"].concat()),
+        ("/cut".into(), packed[..packed.len() / 2].to_vec()),
+        ("/raw-cut".into(), raw_deflate(&plain)[..100].to_vec()),
+    ]);
+    let served = cases.clone();
+    let (server, _seen) = serve(move |s| {
+        let path = s.target.trim_end_matches("-chunked");
+        let body = served.iter().find(|(p, _)| p == path).map(|(_, b)| b.clone()).unwrap_or_default();
+        as_deflate(if s.target.ends_with("-chunked") { chunked(&body, 100) } else { with_length(&body) })
+    });
+    let client = Client::new();
+    for (path, _) in cases.iter() {
+        for path in [path.clone(), format!("{path}-chunked")] {
+            let err = client.send(server.url(&path)).unwrap().bytes().unwrap_err();
+            assert!(matches!(err, Error::Decode { ref coding, .. } if coding == "deflate"), "{path}: {err}");
+        }
+    }
+}
+
+#[test]
+fn a_deflate_bomb_stops_at_the_body_cap() {
+    let zeros = vec![0u8; 16 << 20];
+    for bomb in [zlib(&zeros), raw_deflate(&zeros)] {
+        assert!(bomb.len() < 64 * 1024, "{}", bomb.len());
+        let bomb = Arc::new(bomb);
+        let (server, _seen) = serve(move |_| as_deflate(with_length(&bomb)));
+        let limits = Limits { max_body: 1 << 20, ..Limits::default() };
+        let client = Client::builder().limits(limits).build().unwrap();
+        let err = client.send(server.url("/")).unwrap().bytes().unwrap_err();
+        assert!(matches!(err, Error::BodyTooLarge { limit } if limit == 1 << 20), "{err}");
+    }
+}
+
+/// A fixture of `tests/client_common/coded/`.
+fn coded(name: &str) -> Vec<u8> {
+    std::fs::read(format!("{}/tests/client_common/coded/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap()
+}
+
+/// `response` (made for gzip) saying `coding` instead.
+fn as_coding(response: Vec<u8>, coding: &str) -> Vec<u8> {
+    response.replace_first(b"Content-Encoding: gzip", format!("Content-Encoding: {coding}").as_bytes())
+}
+
+#[test]
+fn brotli_and_zstd_bodies_are_decoded() {
+    let plain = Arc::new(text());
+    let bodies: Arc<Vec<(&str, &str, Vec<u8>)>> = Arc::new(vec![
+        ("/br", "br", coded("text.br")),
+        ("/zstd", "zstd", coded("text.zst")),
+        // Two frames (with and without a checksum) and a skippable frame between them.
+        ("/frames", "zstd", coded("frames.zst")),
+    ]);
+    let served = bodies.clone();
+    let (server, _seen) = serve(move |s| {
+        let (path, framing) = s.target.rsplit_once('/').unwrap();
+        let (_, coding, body) = served.iter().find(|(p, _, _)| *p == path).unwrap();
+        as_coding(
+            match framing {
+                "chunked" => chunked(body, 1),
+                "chunked-big" => chunked(body, 4096),
+                _ => with_length(body),
+            },
+            coding,
+        )
+    });
+    let client = Client::new();
+    for (path, coding, _) in bodies.iter() {
+        for framing in ["length", "chunked", "chunked-big"] {
+            let url = server.url(&format!("{path}/{framing}"));
+            let resp = client.send(url.as_str()).unwrap();
+            assert_eq!(resp.header("content-encoding"), None, "{url}");
+            assert_eq!(resp.encoding_headers().unwrap().get("content-encoding"), Some(*coding), "{url}");
+            assert_eq!(resp.bytes().unwrap(), *plain, "{url}");
+            assert_eq!(client.idle_connections(), 1, "{url}: the connection is kept");
+        }
+    }
+    assert_eq!(server.accepted(), 1);
+}
+
+#[test]
+fn corrupt_truncated_and_trailing_brotli_and_zstd_bodies_are_errors() {
+    let mut cases: Vec<(String, &str, Vec<u8>)> = Vec::new();
+    for (name, coding) in [("text.br", "br"), ("text.zst", "zstd")] {
+        let good = coded(name);
+        let mut flipped = good.clone();
+        let mid = flipped.len() / 2;
+        flipped[mid] ^= 0x55;
+        // The last byte: part of zstd's checksum, of brotli's last block.
+        let mut last = good.clone();
+        let end = last.len() - 1;
+        last[end] ^= 0x01;
+        cases.push((format!("/{coding}-flipped"), coding, flipped));
+        cases.push((format!("/{coding}-last"), coding, last));
+        cases.push((format!("/{coding}-trailing"), coding, [&good[..], b"garbage"].concat()));
+        cases.push((format!("/{coding}-cut"), coding, good[..good.len() / 2].to_vec()));
+    }
+    // A zstd frame that asks for a 128 MiB window: refused before any is allocated.
+    cases.push(("/zstd-wide".to_string(), "zstd", coded("wide.zst")));
+    let cases = Arc::new(cases);
+    let served = cases.clone();
+    let (server, _seen) = serve(move |s| {
+        let path = s.target.trim_end_matches("-chunked");
+        let (_, coding, body) = served.iter().find(|(p, _, _)| p == path).unwrap();
+        as_coding(if s.target.ends_with("-chunked") { chunked(body, 100) } else { with_length(body) }, coding)
+    });
+    let client = Client::new();
+    for (path, coding, _) in cases.iter() {
+        for path in [path.clone(), format!("{path}-chunked")] {
+            let err = client.send(server.url(&path)).unwrap().bytes().unwrap_err();
+            assert!(matches!(err, Error::Decode { coding: ref c, .. } if c == coding), "{path}: {err}");
+        }
+    }
+}
+
+#[test]
+fn brotli_and_zstd_bombs_stop_at_the_body_cap() {
+    // 16 MiB of zeros each, in 27 and 541 bytes.
+    for (name, coding) in [("bomb.br", "br"), ("bomb.zst", "zstd")] {
+        let bomb = Arc::new(coded(name));
+        assert!(bomb.len() < 1024);
+        let (server, _seen) = serve(move |_| as_coding(with_length(&bomb), coding));
+        let limits = Limits { max_body: 1 << 20, ..Limits::default() };
+        let client = Client::builder().limits(limits).build().unwrap();
+        let err = client.send(server.url("/")).unwrap().bytes().unwrap_err();
+        assert!(matches!(err, Error::BodyTooLarge { limit } if limit == 1 << 20), "{name}: {err}");
+        // Read whole without the cap, it is the 16 MiB it says.
+        let mut all = Vec::new();
+        Client::new().send(server.url("/")).unwrap().read_to_end(&mut all).unwrap();
+        assert_eq!(all.len(), 16 << 20, "{name}");
+        assert!(all.iter().all(|&b| b == 0));
+    }
 }

@@ -189,6 +189,9 @@ fn only_idempotent_replayable_requests_are_retried() {
     assert_eq!(tries(Request::new(Method::Put, server.url("/")).with_body(streamed)), 1);
     assert_eq!(tries(Request::new(Method::Put, server.url("/")).with_body("abc")), 4);
     assert_eq!(tries(Request::new(Method::Delete, server.url("/"))), 4);
+    // A POST its caller marked with an idempotency key may be sent again.
+    let keyed = Request::new(Method::Post, server.url("/")).with_header("Idempotency-Key", "k1").unwrap();
+    assert_eq!(tries(keyed.with_body("x")), 4);
     // Other statuses are answers, not failures.
     let (server, _seen, count) = serve(|_, _| Some(status(500)));
     assert_eq!(client.send(server.url("/")).unwrap().status(), 500);

@@ -120,6 +120,22 @@ fn non_idempotent_request_is_not_retried() {
 }
 
 #[test]
+fn a_request_with_an_idempotency_key_is_retried_like_an_idempotent_one() {
+    let (server, closed) = one_request_per_connection();
+    let client = Client::new();
+    assert_eq!(client.get_text(server.url("/")).unwrap(), "ok");
+    closed.recv_timeout(Duration::from_secs(5)).unwrap();
+    // The pooled connection is dead: the POST fails on it before any response byte, and its
+    // key says that sending it again is safe.
+    for key in ["Idempotency-Key", "X-Idempotency-Key"] {
+        let resp = client.request(Method::Post, server.url("/")).header(key, "order-42").body("form").send();
+        assert_eq!(resp.unwrap().text().unwrap(), "ok", "{key}");
+        closed.recv_timeout(Duration::from_secs(5)).unwrap();
+    }
+    assert_eq!(server.accepted(), 3);
+}
+
+#[test]
 fn stale_check_finds_a_closed_connection_before_use() {
     let (server, closed) = one_request_per_connection();
     let client = Client::builder().stale_check_after(Duration::ZERO).build().unwrap();

@@ -245,6 +245,34 @@ fn environment_proxies_and_no_proxy() {
 }
 
 #[test]
+fn an_unusable_proxy_setting_fails_closed() {
+    let (origin, _) = recording("origin");
+    for (name, value) in [
+        ("ALL_PROXY", "https://127.0.0.1:3128"),
+        ("all_proxy", "gopher://127.0.0.1:70"),
+        ("http_proxy", "http://[::1"),
+        ("HTTP_PROXY", "http://"),
+        ("all_proxy", "socks7://127.0.0.1:1080"),
+    ] {
+        let env = ProxyEnv::from_lookup(move |n| (n == name).then(|| value.to_string()));
+        let client = Client::builder().proxy_env(env).build().unwrap();
+        let err = client.get_text(origin.url("/")).unwrap_err();
+        assert!(matches!(err, Error::InvalidProxy(_)), "{name}={value}: {err}");
+        assert!(err.to_string().starts_with(&format!("invalid proxy: {name} ")), "{err}");
+    }
+    // Nothing went out directly.
+    assert_eq!(origin.accepted(), 0);
+    // Hosts that no_proxy names are reached directly all the same.
+    let env = ProxyEnv::from_lookup(|n| match n {
+        "ALL_PROXY" => Some("gopher://127.0.0.1:70".into()),
+        "NO_PROXY" => Some("127.0.0.0/8".into()),
+        _ => None,
+    });
+    let client = Client::builder().proxy_env(env).build().unwrap();
+    assert_eq!(client.get_text(origin.url("/")).unwrap(), "origin");
+}
+
+#[test]
 fn refused_tunnel_is_a_proxy_error() {
     let refusing = RawServer::start(|mut peer| {
         if peer.read_request().is_some() {

@@ -15,9 +15,18 @@ usage: fetch [options] URL...
       --data-urlencode D    'name=value', '=value', 'value', 'name@FILE' or '@FILE', the value
                             percent-encoded; joined with the other -d data by '&'
   -F, --form name=value     a multipart/form-data field; name=@FILE sends a file
-  -u, --user USER:PASSWORD  Basic authentication (dropped when a redirect changes the host)
+  -u, --user USER:PASSWORD  Basic authentication (dropped, with -H Authorization, Cookie and
+                            Proxy-Authorization, once a redirect leaves the scheme, host and
+                            port of the URL given)
   -o, --output FILE         write the bodies to FILE instead of stdout
-  -x, --proxy URL           send every request through this proxy
+  -x, --proxy URL           send every request through this proxy: http://, socks5://,
+                            socks5h://, socks4://, socks4a:// ('' for none); without it
+                            http_proxy, https_proxy, all_proxy and no_proxy are read, as curl
+                            reads them
+      --noproxy HOSTS       hosts reached directly (comma-separated; '*' for all), for no_proxy
+      --resolve H:P:A[,A]   connect to these addresses for host H instead of looking it up;
+                            several are tried as Happy Eyeballs does (IPv6 first, the next
+                            after 250 ms)
       --cacert FILE         trust the certificates in this PEM file
   -m, --max-time SECS       the overall time allowed for each URL
       --max-redirs N        most redirects followed per URL (default 10); past it, exit 47
@@ -28,6 +37,13 @@ Bodies of @- are streamed, of any size (chunked); files are streamed with their 
 
 Where fetch differs from curl:
   - redirects are always followed (curl needs -L), at most 10 by default (curl's -L: 50);
+    one from https to plain http is refused (curl follows it), and so is a Location with a
+    user name or password in it;
+  - @- is streamed, not read into memory first: a 307 or 308 after it cannot send the body
+    again and exits 65 (curl sends it again);
+  - --resolve applies to every port of the host, not only P;
+  - HTTP_PROXY in upper case is read too, except under CGI (curl reads only http_proxy);
+    a proxy setting that cannot be used (a malformed URL, an unknown scheme) is an error;
   - a status of 400 or more still prints the body, and makes the exit status 22 once every
     URL has been fetched (curl does so only with -f, and then prints no body);
   - gzip is asked for and decoded unless 'Accept-Encoding:' removes it (curl: --compressed);
@@ -74,6 +90,9 @@ pub struct Options {
     pub user: Option<String>,
     pub output: Option<String>,
     pub proxy: Option<String>,
+    pub noproxy: Option<String>,
+    /// `--resolve HOST:PORT:ADDR[,ADDR]...`: the host and its addresses.
+    pub resolve: Vec<(String, Vec<std::net::IpAddr>)>,
     pub cacert: Option<String>,
     pub max_time: Option<f64>,
     pub max_redirs: Option<u32>,
@@ -100,6 +119,19 @@ fn data_arg(arg: String, binary: bool) -> Data {
         Some(path) => Data::File { path: path.to_owned(), strip: !binary },
         None => Data::Text(arg),
     }
+}
+
+/// `--resolve`'s argument: `HOST:PORT:ADDR[,ADDR]...`, IPv6 addresses in brackets or not.
+fn resolve_arg(arg: &str) -> Result<(String, Vec<std::net::IpAddr>), String> {
+    let bad = || format!("bad --resolve {arg:?} (want HOST:PORT:ADDR[,ADDR]...)");
+    let (host, rest) = arg.split_once(':').ok_or_else(bad)?;
+    let (port, addrs) = rest.split_once(':').ok_or_else(bad)?;
+    port.parse::<u16>().map_err(|_| bad())?;
+    let addrs = addrs
+        .split(',')
+        .map(|a| a.trim().trim_start_matches('[').trim_end_matches(']').parse().map_err(|_| bad()))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok((host.to_owned(), addrs))
 }
 
 /// `-H`'s argument.
@@ -142,6 +174,8 @@ pub fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Options, Str
             "-u" | "--user" => o.user = Some(value("-u")?),
             "-o" | "--output" => o.output = Some(value("-o")?),
             "--proxy" | "-x" => o.proxy = Some(value("--proxy")?),
+            "--noproxy" => o.noproxy = Some(value("--noproxy")?),
+            "--resolve" => o.resolve.push(resolve_arg(&value("--resolve")?)?),
             "--cacert" => o.cacert = Some(value("--cacert")?),
             "--max-time" | "-m" => {
                 let s = value("--max-time")?;

@@ -4,7 +4,7 @@
 //! ```text
 //! fetch [-X METHOD] [-H 'Name: value']... [-d DATA | --data-binary DATA | --data-urlencode D]...
 //!       [-F name=value | -F name=@FILE]... [-u USER:PASSWORD] [-o FILE] [--proxy URL]
-//!       [--cacert FILE] [--max-time SECS] [--max-redirs N] [-i] URL...
+//!       [--noproxy HOSTS] [--resolve HOST:PORT:ADDR[,ADDR]...] [--cacert FILE] [--max-time SECS] [--max-redirs N] [-i] URL...
 //! ```
 //!
 //! Options mean what they mean to curl (`fetch -h` lists them, and where fetch differs).
@@ -12,7 +12,16 @@
 //! writes every response head first, those of redirects included. On a failure a one-line
 //! error goes to stderr and the exit status is 1 (47 past `--max-redirs`); a response with a
 //! status of 400 or more is printed, reported on stderr, and makes the exit status 22 once
-//! every URL has been fetched. URLs in messages never show their credentials.
+//! every URL has been fetched; 65 when a 307 or 308 would need a body streamed from stdin
+//! again. URLs in messages never show their credentials.
+//!
+//! Redirects follow the library's rules: credentials (`-u`, and `-H` fields `Authorization`,
+//! `Cookie`, `Proxy-Authorization`) go only to the origin (scheme, host and port) of the URL
+//! given, and once a hop leaves it they stay behind for the rest of the chain; a `Location`
+//! with a user name or password in it, and a redirect from `https` to `http`, are refused.
+//! Proxies come from `-x`, else from the environment as curl reads it (`http_proxy`,
+//! `https_proxy`, `all_proxy`, `no_proxy`); a proxy setting that cannot be used is an error,
+//! never a direct connection.
 //!
 //! Try it: `cargo run --example fetch -- -i http://localhost:4242/`
 
@@ -23,18 +32,24 @@ use std::io::{self, Write};
 use std::process::ExitCode;
 use std::time::Duration;
 
-use http_client::{Client, Method, Proxy, ProxyPattern, Request, Response};
+use http_client::{Client, Method, Proxy, ProxyEnv, ProxyPattern, Request, Response};
 
 use args::{parse_args, Options};
 
 /// Exit status past `--max-redirs`, as curl's.
 const TOO_MANY_REDIRECTS: u8 = 47;
 
+/// Exit status when a body must be sent again and cannot be, as curl's.
+const SEND_FAIL_REWIND: u8 = 65;
+
 /// Why a URL could not be fetched.
 enum Failure {
     Client(http_client::Error),
     Message(String),
     TooManyRedirects(u32),
+    /// A 307 or 308 to a request whose body was streamed from stdin, which cannot be sent
+    /// again.
+    Rewind(u16),
 }
 
 impl From<http_client::Error> for Failure {
@@ -55,6 +70,9 @@ fn build_client(o: &Options) -> Result<Client, http_client::Error> {
     if let Some(secs) = o.max_time {
         b = b.timeout(Duration::from_secs_f64(secs));
     }
+    for (host, addrs) in &o.resolve {
+        b = b.resolve(host, addrs.iter().copied());
+    }
     if let Some(path) = &o.cacert {
         b = b.add_root_certificate_file(path);
     }
@@ -64,12 +82,25 @@ fn build_client(o: &Options) -> Result<Client, http_client::Error> {
     if o.removes("accept-encoding") {
         b = b.gzip(false);
     }
+    // As curl: the proxy environment variables unless -x names a proxy (`-x ""`: none at
+    // all); --noproxy replaces no_proxy.
+    if o.proxy.is_none() {
+        let noproxy = o.noproxy.clone();
+        b = b.proxy_env(ProxyEnv::from_lookup(move |name| match (name, &noproxy) {
+            ("no_proxy" | "NO_PROXY", Some(list)) => Some(list.clone()),
+            _ => std::env::var(name).ok(),
+        }));
+    }
     let client = b.build()?;
-    if let Some(p) = &o.proxy {
+    if let Some(p) = o.proxy.as_deref().filter(|p| !p.is_empty()) {
         client.add_proxy(ProxyPattern::Any, Proxy::new(p)?);
     }
     Ok(client)
 }
+
+/// The header fields that carry credentials: sent only while redirects stay at the origin
+/// (scheme, host and port) of the URL given, as the library does with its own redirects.
+const CREDENTIAL_FIELDS: [&str; 3] = ["authorization", "cookie", "proxy-authorization"];
 
 /// Base64 of `user:password` for Basic authentication.
 fn basic(credentials: &str) -> String {
@@ -85,7 +116,9 @@ fn basic(credentials: &str) -> String {
     out
 }
 
-/// The request for one hop: `with_body` false after a redirect that turns it into a GET.
+/// The request for one hop: `with_body` false after a redirect that turns it into a GET,
+/// `auth` false once a redirect has left the origin (then neither `-u` nor the credential
+/// fields of `-H` are sent).
 fn request_for(
     o: &Options,
     url: &str,
@@ -114,6 +147,9 @@ fn request_for(
         headers.append("Authorization", &basic(user)).map_err(bad)?;
     }
     for h in &o.headers {
+        if !auth && CREDENTIAL_FIELDS.iter().any(|c| h.name.eq_ignore_ascii_case(c)) {
+            continue;
+        }
         // A later -H replaces the client's or an earlier one of the same name, as in curl.
         headers.remove(&h.name);
         if let Some(v) = &h.value {
@@ -146,8 +182,9 @@ fn fetch(client: &Client, o: &Options, url: &str, out: &mut impl Write) -> Resul
             write_head(out, &resp)?;
         }
         let status = resp.status();
-        let next = match resp.header("location") {
+        let mut next = match resp.header("location") {
             Some(loc) if matches!(status, 301 | 302 | 303 | 307 | 308) => {
+                // resp.url() has no credentials: whatever the result has came from the Location.
                 let base = url::Url::parse(resp.url()).map_err(|e| Failure::Message(e.to_string()))?;
                 base.join(loc).map_err(|e| Failure::Message(format!("bad Location: {e}")))?
             }
@@ -157,13 +194,30 @@ fn fetch(client: &Client, o: &Options, url: &str, out: &mut impl Write) -> Resul
                 return Ok(status);
             }
         };
-        // A body read from stdin cannot be sent again: the redirect is the answer.
-        let replays = !o.data.iter().any(|d| matches!(d, args::Data::Stdin { .. }));
+        if !next.username().is_empty() || next.password().is_some() {
+            return Err(Failure::Message(
+                "the redirect's Location carries a user name or password; not followed".to_owned(),
+            ));
+        }
+        if !matches!(next.scheme(), "http" | "https") {
+            return Err(Failure::Message(format!("cannot follow a redirect to {:?}", next.scheme())));
+        }
+        if resp.url().starts_with("https:") && next.scheme() == "http" {
+            return Err(Failure::Message(format!(
+                "refused a redirect from https to plain http ({})",
+                http_utils::redact_url(next.as_str())
+            )));
+        }
         let to_get =
             status == 303 && method != Method::Head || matches!(status, 301 | 302) && method == Method::Post;
-        if !to_get && with_body && o.has_body() && !replays {
-            io::copy(&mut resp, out)?;
-            return Ok(status);
+        if !to_get
+            && with_body
+            && o.has_body()
+            && o.data.iter().any(|d| matches!(d, args::Data::Stdin { .. }))
+        {
+            // A body streamed from stdin is gone: it cannot be sent again (curl's exit 65).
+            out.flush()?;
+            return Err(Failure::Rewind(status));
         }
         if hop == max_redirs {
             return Err(Failure::TooManyRedirects(max_redirs));
@@ -173,10 +227,14 @@ fn fetch(client: &Client, o: &Options, url: &str, out: &mut impl Write) -> Resul
             method = Method::Get;
             with_body = false;
         }
-        let same_host = current.as_ref().is_ok_and(|c| {
-            (c.host_str(), c.port_or_known_default()) == (next.host_str(), next.port_or_known_default())
-        });
-        auth &= same_host;
+        let origin = current.as_ref().map(url::Url::origin).ok();
+        // Once dropped, credentials stay dropped, even when a later hop comes back.
+        auth &= origin == Some(next.origin());
+        if let (true, Ok(c)) = (auth, &current) {
+            // A relative Location keeps the URL's own user name and password (same origin).
+            let _ = next.set_username(c.username());
+            let _ = next.set_password(c.password());
+        }
         current = Ok(next);
     }
     Err(Failure::TooManyRedirects(max_redirs))
@@ -227,6 +285,13 @@ fn main() -> ExitCode {
             Err(Failure::TooManyRedirects(n)) => {
                 eprintln!("fetch: {shown}: maximum ({n}) redirects followed");
                 return ExitCode::from(TOO_MANY_REDIRECTS);
+            }
+            Err(Failure::Rewind(status)) => {
+                eprintln!(
+                    "fetch: {shown}: cannot follow the {status} redirect: the body read from stdin \
+                     cannot be sent again"
+                );
+                return ExitCode::from(SEND_FAIL_REWIND);
             }
         }
     }

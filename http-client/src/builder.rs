@@ -11,9 +11,11 @@ use http_utils::{Headers, Limits, Request};
 use rustls::ClientConfig;
 
 use crate::client::{Client, Inner, Interceptor, Next};
+use crate::dial::Overrides;
 use crate::error::{Error, Result};
 use crate::pool::{Pool, PoolConfig};
 use crate::proxy::ProxyEnv;
+use crate::redirect::{Redirect, RedirectAction, Rules};
 use crate::response::Response;
 use crate::timeouts::Timeouts;
 use crate::tls::{Pem, TlsSettings};
@@ -58,11 +60,13 @@ impl Client {
 pub struct ClientBuilder {
     timeouts: Timeouts,
     limits: Limits,
-    max_redirects: u32,
+    redirects: Rules,
     user_agent: Option<String>,
     cookies: bool,
     pool: PoolConfig,
     proxy_env: Option<ProxyEnv>,
+    resolve: Overrides,
+    local_address: Option<std::net::IpAddr>,
     tls: TlsSettings,
     spin: Duration,
     gzip: bool,
@@ -77,11 +81,13 @@ impl fmt::Debug for ClientBuilder {
         f.debug_struct("ClientBuilder")
             .field("timeouts", &self.timeouts)
             .field("limits", &self.limits)
-            .field("max_redirects", &self.max_redirects)
+            .field("redirects", &self.redirects)
             .field("user_agent", &self.user_agent)
             .field("cookies", &self.cookies)
             .field("pool", &self.pool)
             .field("proxy_env", &self.proxy_env)
+            .field("resolve", &self.resolve)
+            .field("local_address", &self.local_address)
             .field("tls", &self.tls)
             .field("spin", &self.spin)
             .field("gzip", &self.gzip)
@@ -96,7 +102,7 @@ impl Default for ClientBuilder {
         ClientBuilder {
             timeouts: Timeouts::default(),
             limits: Limits::CLIENT,
-            max_redirects: 10,
+            redirects: Rules { max: 10, allow_downgrade: false, policy: None },
             user_agent: Some(concat!("http-toolkit/", env!("CARGO_PKG_VERSION")).to_owned()),
             cookies: true,
             pool: PoolConfig {
@@ -106,6 +112,8 @@ impl Default for ClientBuilder {
                 check_after: Duration::from_secs(1),
             },
             proxy_env: None,
+            resolve: Overrides::new(),
+            local_address: None,
             tls: TlsSettings::default(),
             spin: DEFAULT_SPIN,
             gzip: cfg!(feature = "gzip"),
@@ -123,7 +131,8 @@ impl ClientBuilder {
         self
     }
 
-    /// Bound on each connection attempt, tunnel and TLS handshake.
+    /// Bound on connecting (the name lookup and every address of the host together), and on
+    /// each wait of a tunnel and of the TLS handshake.
     pub fn connect_timeout(mut self, d: Duration) -> Self {
         self.timeouts.connect = Some(d);
         self
@@ -157,7 +166,46 @@ impl ClientBuilder {
 
     /// Most redirects followed per request (default 10); 0 returns redirects as responses.
     pub fn max_redirects(mut self, n: u32) -> Self {
-        self.max_redirects = n;
+        self.redirects.max = n;
+        self
+    }
+
+    /// Follows redirects from `https` to `http` (default false: such a redirect is an
+    /// [`Error::InsecureRedirect`]). A followed downgrade leaves the origin, so the request's
+    /// credentials (`Authorization`, `Cookie`, `Proxy-Authorization`, those of its URL) are
+    /// not sent on it or after it.
+    pub fn allow_downgrade_redirects(mut self, allow: bool) -> Self {
+        self.redirects.allow_downgrade = allow;
+        self
+    }
+
+    /// Asks `policy` before each redirect is followed: it may follow it, stop (the redirect
+    /// response is then the answer) or refuse (an [`Error::BadRedirect`]). It is asked only
+    /// for hops that the client's own rules let through (the count of
+    /// [`max_redirects`](Self::max_redirects), `http` and `https` only, no credentials in
+    /// `Location`, no `https` to `http` unless allowed), and credentials stay with their
+    /// origin whatever it says.
+    ///
+    /// ```
+    /// use http_client::{Client, RedirectAction};
+    /// // Follow redirects within the same site only.
+    /// let client = Client::builder()
+    ///     .redirect_policy(|hop| {
+    ///         if hop.to_host().ends_with("example.com") {
+    ///             RedirectAction::Follow
+    ///         } else {
+    ///             RedirectAction::Stop
+    ///         }
+    ///     })
+    ///     .build()
+    ///     .unwrap();
+    /// # let _ = client;
+    /// ```
+    pub fn redirect_policy(
+        mut self,
+        policy: impl Fn(&Redirect<'_>) -> RedirectAction + Send + Sync + 'static,
+    ) -> Self {
+        self.redirects.policy = Some(Arc::new(policy));
         self
     }
 
@@ -210,9 +258,42 @@ impl ClientBuilder {
         self
     }
 
-    /// Uses the proxy environment variables (see [`ProxyEnv`]).
+    /// Uses the proxy environment variables (see [`ProxyEnv`]), read now. A variable that
+    /// cannot be used (a malformed URL, a kind of proxy this client does not speak) makes
+    /// every request that would go through it fail with [`Error::InvalidProxy`] naming the
+    /// variable: never a direct connection.
     pub fn proxy_from_env(mut self) -> Self {
         self.proxy_env = Some(ProxyEnv::from_env());
+        self
+    }
+
+    /// Connects to `addrs` for `host` instead of looking the name up (curl's `--resolve`, for
+    /// every port): the port is the URL's, and the name is still the one the request carries
+    /// (`Host`, and the name TLS checks the certificate against). Several addresses are tried
+    /// as for a name that resolves to them (Happy Eyeballs). A proxy's host name is looked up
+    /// here too. A later call for the same host replaces the addresses.
+    ///
+    /// ```
+    /// use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+    /// let client = http_client::Client::builder()
+    ///     .resolve("api.example", [IpAddr::V6(Ipv6Addr::LOCALHOST), IpAddr::V4(Ipv4Addr::LOCALHOST)])
+    ///     .build()
+    ///     .unwrap();
+    /// # let _ = client;
+    /// ```
+    pub fn resolve(mut self, host: &str, addrs: impl IntoIterator<Item = std::net::IpAddr>) -> Self {
+        let host = host.trim_start_matches('[').trim_end_matches(']').trim_end_matches('.');
+        self.resolve.insert(host.to_ascii_lowercase(), addrs.into_iter().collect());
+        self
+    }
+
+    /// Binds every connection (to servers and to proxies) to this local address, as curl's
+    /// `--interface` with an address does: for a machine with several addresses or
+    /// networks. Only addresses of its family are then tried (an IPv4 local address reaches
+    /// no IPv6 server); a host with none of them is an [`Error::Connect`]. Default: none (the
+    /// system chooses).
+    pub fn local_address(mut self, ip: std::net::IpAddr) -> Self {
+        self.local_address = Some(ip);
         self
     }
 
@@ -291,15 +372,18 @@ impl ClientBuilder {
         self
     }
 
-    /// Asks for gzip (`Accept-Encoding: gzip`) and decodes gzip bodies as they are read (default
-    /// on; feature `gzip`, on by default).
+    /// Asks for the codings compiled in (`Accept-Encoding: gzip, deflate`, with `br` and
+    /// `zstd` under the features `brotli` and `zstd`) and decodes such bodies as they are read
+    /// (default on; feature `gzip`, on by default, as are `brotli` and `zstd`). `deflate` is
+    /// read as the zlib format, or as raw deflate when the body does not start with a zlib
+    /// header; a zstd frame may ask for a window of at most 8 MiB.
     ///
     /// The header is added to requests that have no `Accept-Encoding` (and no `Range`) of their
     /// own, and only responses to those requests are decoded: a request that sets
     /// `Accept-Encoding` itself gets the body as the server sent it. A decoded response has no
     /// `Content-Encoding` and `Content-Length` in its headers (they describe the encoded bytes;
     /// [`Response::encoding_headers`] keeps them), its body cap counts decoded bytes, and a
-    /// corrupt or truncated gzip stream is an error ([`Error::Decode`]). Responses without a
+    /// corrupt or truncated stream is an error ([`Error::Decode`]). Responses without a
     /// body (HEAD, 204, 304) and partial content (206) are left as they are.
     #[cfg(feature = "gzip")]
     pub fn gzip(mut self, on: bool) -> Self {
@@ -308,8 +392,9 @@ impl ClientBuilder {
     }
 
     /// A header field added to every request that has no field of that name itself, when it is
-    /// sent (before interceptors see it). Like the request's own fields, `Authorization` and
-    /// `Cookie` are dropped when a redirect leads to another host. An invalid name or value
+    /// sent (before interceptors see it). Like the request's own fields, `Authorization`,
+    /// `Cookie` and `Proxy-Authorization` are dropped when a redirect leaves the origin
+    /// (scheme, host and port) the request started at. An invalid name or value
     /// makes [`build`](Self::build) fail with [`Error::InvalidHeader`].
     ///
     /// ```
@@ -367,11 +452,13 @@ impl ClientBuilder {
             inner: Arc::new(Inner {
                 timeouts: self.timeouts,
                 limits: self.limits,
-                max_redirects: self.max_redirects,
+                redirects: self.redirects,
                 user_agent: self.user_agent,
                 pool: Arc::new(Pool::new(self.pool)),
                 proxies: RwLock::new(Vec::new()),
                 proxy_env: self.proxy_env,
+                resolve: self.resolve,
+                local_address: self.local_address,
                 jar: self.cookies.then(|| Mutex::new(CookieStore::new())),
                 tls,
                 spin: self.spin,

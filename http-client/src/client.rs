@@ -7,13 +7,15 @@ use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
 use cookie_store::CookieStore;
-use http_utils::{encode_component, encode_form_with, Body, Headers, Limits, Method, Request, Version};
+use http_utils::{encode_component, encode_form_with, Headers, Limits, Method, Request, Version};
 use rustls::ClientConfig;
 
+use crate::dial::Overrides;
 use crate::error::{Error, Result};
 use crate::exchange::{exchange, Settings, Target};
 use crate::pool::Pool;
 use crate::proxy::{proxy_refusal, Proxy, ProxyEnv, ProxyPattern};
+use crate::redirect::{next_hop, Chain, Rules, Step};
 use crate::request::{buffer_unsized_body, request_head, Added, IntoRequest};
 use crate::response::Response;
 use crate::timeouts::Timeouts;
@@ -26,11 +28,15 @@ const REDIRECT_DRAIN: u64 = 64 * 1024;
 pub(crate) struct Inner {
     pub(crate) timeouts: Timeouts,
     pub(crate) limits: Limits,
-    pub(crate) max_redirects: u32,
+    pub(crate) redirects: Rules,
     pub(crate) user_agent: Option<String>,
     pub(crate) pool: Arc<Pool>,
     pub(crate) proxies: RwLock<Vec<(ProxyPattern, Arc<Proxy>)>>,
     pub(crate) proxy_env: Option<ProxyEnv>,
+    /// Addresses given for host names instead of looking them up.
+    pub(crate) resolve: Overrides,
+    /// The local address connections are bound to.
+    pub(crate) local_address: Option<std::net::IpAddr>,
     pub(crate) jar: Option<Mutex<CookieStore>>,
     pub(crate) tls: Arc<ClientConfig>,
     pub(crate) spin: Duration,
@@ -62,7 +68,7 @@ impl fmt::Debug for Client {
         f.debug_struct("Client")
             .field("timeouts", &self.inner.timeouts)
             .field("limits", &self.inner.limits)
-            .field("max_redirects", &self.inner.max_redirects)
+            .field("redirects", &self.inner.redirects)
             .field("cookies", &self.inner.jar.is_some())
             .field("idle_connections", &self.inner.pool.idle_count())
             .finish()
@@ -107,48 +113,21 @@ impl Client {
         if req.version() == Version::Http10 {
             buffer_unsized_body(&mut req, self.inner.limits.max_body)?;
         }
-        let mut hops = 0u32;
+        let mut chain = Chain { followed: 0, credentials: true };
+        // Bounded by the redirect count: each round follows one redirect or returns.
         loop {
             let resp = self.send_once(&mut req, &url, deadline)?;
-            let status = resp.status();
-            if !matches!(status, 301 | 302 | 303 | 307 | 308) || self.inner.max_redirects == 0 {
-                return Ok(resp);
-            }
-            let Some(location) = resp.header("location") else { return Ok(resp) };
-            if hops >= self.inner.max_redirects {
-                return Err(Error::TooManyRedirects { max: self.inner.max_redirects });
-            }
-            let next = url.join(location).map_err(|e| Error::BadRedirect(format!("bad Location: {e}")))?;
-            if !matches!(next.scheme(), "http" | "https") {
-                return Err(Error::BadRedirect(format!("unsupported scheme {:?}", next.scheme())));
-            }
-            let method = req.method().clone();
-            let to_get = (status == 303 && method != Method::Head)
-                || (matches!(status, 301 | 302) && method == Method::Post);
-            if to_get {
-                req.set_method(Method::Get);
-                req.set_body(Body::Empty);
-                let h = req.headers_mut();
-                for name in ["content-type", "content-length", "transfer-encoding", "content-encoding"] {
-                    h.remove(name);
+            let location = resp.header("location");
+            match next_hop(&self.inner.redirects, &mut chain, &mut req, &url, resp.status(), location)? {
+                Step::Answer => return Ok(resp),
+                Step::Follow(next) => {
+                    let mut resp = resp;
+                    let _ = resp.drain(REDIRECT_DRAIN);
+                    drop(resp);
+                    req.set_url(next.as_str());
+                    url = next;
                 }
-            } else if matches!(req.body(), Body::Stream { .. }) {
-                // A streamed body was consumed: the redirect is the caller's to follow.
-                return Ok(resp);
             }
-            if (next.host_str(), next.port_or_known_default())
-                != (url.host_str(), url.port_or_known_default())
-            {
-                let h = req.headers_mut();
-                h.remove("authorization");
-                h.remove("cookie");
-            }
-            let mut resp = resp;
-            let _ = resp.drain(REDIRECT_DRAIN);
-            drop(resp);
-            req.set_url(next.as_str());
-            url = next;
-            hops += 1;
         }
     }
 
@@ -158,7 +137,7 @@ impl Client {
         let https = url.scheme() == "https";
         let host = url.host_str().unwrap_or_default();
         let port = url.port_or_known_default().unwrap_or(if https { 443 } else { 80 });
-        let proxy = self.proxy_for(url, host, port);
+        let proxy = self.proxy_for(url, host, port)?;
         let added =
             Added { user_agent: inner.user_agent.as_deref(), gzip: inner.gzip, jar: inner.jar.as_ref() };
         let (head, asked_gzip) = request_head(req, url, proxy.as_deref(), https, &added)?;
@@ -168,6 +147,8 @@ impl Client {
             write_timeout: inner.timeouts.write,
             deadline,
             limits: &inner.limits,
+            resolve: &inner.resolve,
+            local: inner.local_address,
             pool: &inner.pool,
             tls: &inner.tls,
             spin: inner.spin,
@@ -176,7 +157,7 @@ impl Client {
         };
         let target = Target { https, host, port, proxy: proxy.as_deref() };
         let (resp_head, body) = exchange(&settings, &target, req, &head)?;
-        if let (Some(p), 407) = (&proxy, resp_head.status) {
+        if let (Some(p), 407) = (proxy.as_deref().filter(|p| !p.is_socks()), resp_head.status) {
             let headers = resp_head.headers.clone();
             return Err(proxy_refusal(p, headers, Response::new(resp_head, url.clone(), body)));
         }
@@ -197,16 +178,17 @@ impl Client {
         Ok(resp)
     }
 
-    /// The proxy for `url`: the most recently added matching rule, then the environment.
-    fn proxy_for(&self, url: &url::Url, host: &str, port: u16) -> Option<Arc<Proxy>> {
+    /// The proxy for `url`: the most recently added matching rule, then the environment (an
+    /// error when the environment's proxy for it cannot be used: never a direct connection).
+    fn proxy_for(&self, url: &url::Url, host: &str, port: u16) -> Result<Option<Arc<Proxy>>> {
         {
             let rules = self.inner.proxies.read().unwrap_or_else(|p| p.into_inner());
             if let Some((_, p)) = rules.iter().rev().find(|(pat, _)| pat.matches(host)) {
-                return Some(p.clone());
+                return Ok(Some(p.clone()));
             }
         }
-        let env = self.inner.proxy_env.as_ref()?;
-        env.proxy_for(url.scheme(), host, port).map(|p| Arc::new(p.clone()))
+        let Some(env) = self.inner.proxy_env.as_ref() else { return Ok(None) };
+        Ok(env.proxy_for(url.scheme(), host, port)?.map(|p| Arc::new(p.clone())))
     }
 
     /// GET `req` (a URL or a request) and return the body as text: the egg's `http:GET`,

@@ -1,6 +1,8 @@
-//! Opening connections: name lookups bounded by the connect timeout, TCP connects to the first
-//! address that answers, and the TLS handshake.
+//! Opening connections: name lookups bounded by the connect timeout (or addresses given for a
+//! name instead), TCP connects to the first address that answers (Happy Eyeballs when there
+//! are several), and the TLS handshake.
 
+use std::collections::HashMap;
 use std::io;
 use std::net::{IpAddr, SocketAddr, TcpStream, ToSocketAddrs};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -12,6 +14,35 @@ use rustls_pki_types::ServerName;
 
 use crate::conn::{Stream, Timing};
 use crate::error::{Error, Result, TimeoutKind};
+use crate::eyeballs;
+
+/// Addresses given for host names (lower case, IPv6 without brackets), used instead of
+/// looking the names up (`ClientBuilder::resolve`).
+pub(crate) type Overrides = HashMap<String, Vec<IpAddr>>;
+
+/// Where connections come from: addresses given for names, and the local address to bind.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Dialing<'a> {
+    pub(crate) overrides: &'a Overrides,
+    pub(crate) local: Option<IpAddr>,
+}
+
+/// The addresses of `host` (brackets allowed around IPv6): those given for it in
+/// `overrides`, else [`resolve`]'s.
+pub(crate) fn lookup(
+    host: &str,
+    port: u16,
+    overrides: &Overrides,
+    wait: Option<Duration>,
+) -> Result<Vec<SocketAddr>> {
+    let plain = host.trim_start_matches('[').trim_end_matches(']');
+    if !overrides.is_empty() {
+        if let Some(ips) = overrides.get(&plain.trim_end_matches('.').to_ascii_lowercase()) {
+            return Ok(ips.iter().map(|ip| SocketAddr::new(*ip, port)).collect());
+        }
+    }
+    resolve(plain, port, wait)
+}
 
 /// Most name lookups running at once on helper threads, in the whole process. A resolver that
 /// hangs can hold this many threads (each until the system resolver gives up); past it, lookups
@@ -75,39 +106,49 @@ pub(crate) fn resolve_with(
 }
 
 /// Resolves `host:port` and connects to the first address that answers, within the connect
-/// timeout (never past the deadline); the lookup itself is bounded by it too.
+/// timeout (never past the deadline); the lookup itself is bounded by it too. With several
+/// addresses, they are tried as Happy Eyeballs does (see `eyeballs.rs`), all within that
+/// one timeout.
 pub(crate) fn connect_tcp(
     host: &str,
     port: u16,
+    dialing: &Dialing<'_>,
     connect_timeout: Option<Duration>,
     deadline: Option<Instant>,
 ) -> Result<TcpStream> {
-    let host_plain = host.trim_start_matches('[').trim_end_matches(']');
     let timing = Timing { read: None, write: None, deadline };
     let wait = timing.effective(connect_timeout).map_err(Error::Timeout)?;
-    let addrs = resolve(host_plain, port, wait).map_err(|e| match e {
+    let mut addrs = lookup(host, port, dialing.overrides, wait).map_err(|e| match e {
         Error::Timeout(kind) => Error::Timeout(timing.kind_of(kind)),
         other => other,
     })?;
-    let mut last_err = io::Error::new(io::ErrorKind::NotFound, "no address");
-    for addr in &addrs {
-        let wait = timing.effective(connect_timeout).map_err(Error::Timeout)?;
-        let res = match wait {
-            Some(w) => TcpStream::connect_timeout(addr, w),
-            None => TcpStream::connect(addr),
-        };
-        match res {
-            Ok(s) => {
-                let _ = s.set_nodelay(true);
-                return Ok(s);
-            }
-            Err(e) => last_err = e,
+    if let Some(local) = dialing.local {
+        // A socket bound to an address of one family reaches only addresses of that family.
+        addrs.retain(|a| a.is_ipv6() == local.is_ipv6());
+    }
+    let wait = timing.effective(connect_timeout).map_err(Error::Timeout)?;
+    let res = match (addrs.as_slice(), dialing.local) {
+        ([], Some(_)) => {
+            Err(io::Error::new(io::ErrorKind::NotFound, "no address of the local address's family"))
         }
+        ([], None) => Err(io::Error::new(io::ErrorKind::NotFound, "no address")),
+        ([one], None) => match wait {
+            Some(w) => TcpStream::connect_timeout(one, w),
+            None => TcpStream::connect(one),
+        },
+        ([one], Some(local)) if wait.is_none() => eyeballs::connect_from(local, *one, true),
+        (several, local) => eyeballs::connect(&eyeballs::interleave(several), local, wait),
+    };
+    match res {
+        Ok(s) => {
+            let _ = s.set_nodelay(true);
+            Ok(s)
+        }
+        Err(e) if matches!(e.kind(), io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock) => {
+            Err(Error::Timeout(timing.kind_of(TimeoutKind::Connect)))
+        }
+        Err(e) => Err(Error::Connect { addr: format!("{host}:{port}"), proxy: false, source: e }),
     }
-    if matches!(last_err.kind(), io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock) {
-        return Err(Error::Timeout(timing.kind_of(TimeoutKind::Connect)));
-    }
-    Err(Error::Connect { addr: format!("{host}:{port}"), proxy: false, source: last_err })
 }
 
 /// Runs the TLS handshake over `tcp` for `host`, within the connect timeout.

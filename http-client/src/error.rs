@@ -108,16 +108,35 @@ pub enum Error {
         /// The status it answered.
         status: u16,
     },
-    /// The proxy URL is malformed or of an unsupported kind.
+    /// A SOCKS proxy refused the tunnel, or its handshake failed: the proxy refused the
+    /// credentials, could not reach the target, or did not speak SOCKS. The request was not
+    /// sent.
+    Socks {
+        /// The proxy, as `host:port`.
+        proxy: String,
+        /// What went wrong (never an echo of the proxy's bytes).
+        message: String,
+    },
+    /// The proxy URL is malformed or of an unsupported kind; or the proxy environment
+    /// variable a request would use is (the message names the variable, and the request was
+    /// not sent).
     InvalidProxy(String),
     /// More redirects than allowed.
     TooManyRedirects {
         /// The limit that was reached.
         max: u32,
     },
-    /// A redirect could not be followed (no or bad `Location`, or a body that cannot be sent
-    /// again).
+    /// A redirect could not be followed: a bad `Location` (unparsable, a scheme other than
+    /// `http` and `https`, or a user name or password in it), or the redirect policy refused
+    /// it.
     BadRedirect(String),
+    /// A redirect from `https` to `http` was refused
+    /// ([`ClientBuilder::allow_downgrade_redirects`](crate::ClientBuilder::allow_downgrade_redirects)
+    /// allows it).
+    InsecureRedirect {
+        /// The `http` URL it led to, without credentials.
+        url: String,
+    },
     /// A body read whole was larger than the cap.
     BodyTooLarge {
         /// The cap in bytes.
@@ -210,11 +229,17 @@ impl Error {
     }
 
     /// True when no connection could be made: the name did not resolve, the server (or the
-    /// proxy) could not be reached, or connecting timed out ([`Error::Resolve`],
-    /// [`Error::Connect`], [`Error::Timeout`] of [`TimeoutKind::Connect`]). A request that
-    /// failed this way was never sent.
+    /// proxy) could not be reached, a SOCKS proxy refused the tunnel, or connecting timed out
+    /// ([`Error::Resolve`], [`Error::Connect`], [`Error::Socks`], [`Error::Timeout`] of
+    /// [`TimeoutKind::Connect`]). A request that failed this way was never sent.
     pub fn is_connect(&self) -> bool {
-        matches!(self, Error::Resolve { .. } | Error::Connect { .. } | Error::Timeout(TimeoutKind::Connect))
+        matches!(
+            self,
+            Error::Resolve { .. }
+                | Error::Connect { .. }
+                | Error::Socks { .. }
+                | Error::Timeout(TimeoutKind::Connect)
+        )
     }
 
     /// The status of an [`Error::Status`] (from
@@ -232,10 +257,13 @@ impl Error {
     }
 
     /// The URL the error is about, without its credentials: the one that answered an
-    /// [`Error::Status`], or the one refused by [`Error::InvalidUrl`].
+    /// [`Error::Status`], the one refused by [`Error::InvalidUrl`], or the `http` URL of an
+    /// [`Error::InsecureRedirect`].
     pub fn url(&self) -> Option<&str> {
         match self {
-            Error::Status { url, .. } | Error::InvalidUrl { url, .. } => Some(url),
+            Error::Status { url, .. } | Error::InvalidUrl { url, .. } | Error::InsecureRedirect { url } => {
+                Some(url)
+            }
             _ => None,
         }
     }
@@ -280,9 +308,15 @@ impl fmt::Display for Error {
             Error::ProxyConnect { proxy, status } => {
                 write!(f, "proxy {proxy} refused the tunnel with status {status}")
             }
+            Error::Socks { proxy, message } => write!(f, "SOCKS proxy {proxy}: {message}"),
             Error::InvalidProxy(s) => write!(f, "invalid proxy: {s}"),
             Error::TooManyRedirects { max } => write!(f, "too many redirects (more than {max})"),
             Error::BadRedirect(s) => write!(f, "cannot follow redirect: {s}"),
+            Error::InsecureRedirect { url } => write!(
+                f,
+                "refused a redirect from https to plain http ({url}); \
+                 ClientBuilder::allow_downgrade_redirects(true) allows it"
+            ),
             Error::BodyTooLarge { limit } => write!(f, "response body larger than {limit} bytes"),
             Error::RequestBodyLength { expected, actual } => {
                 write!(f, "request body stream gave {actual} bytes, announced {expected}")

@@ -1,14 +1,15 @@
 //! One request and its response head over one connection: the client's state machine.
 //!
 //! ```text
-//!   take idle conn ──(none)──> connect TCP ──> [CONNECT tunnel] ──> [TLS handshake]
-//!        │                                                               │
-//!        └──────────────────────────────┬────────────────────────────────┘
+//!   take idle conn ──(none)──> connect TCP ──> [SOCKS or CONNECT tunnel] ──> [TLS handshake]
+//!        │                                                                        │
+//!        └──────────────────────────────┬─────────────────────────────────────────┘
 //!                                       v
 //!                          send head ──> send body ──> read head (skip 1xx)
 //!                                       │                    │
 //!   failed on a reused conn before any ─┘                    v
-//!   response byte, idempotent, replayable body:      Response { body stream }
+//!   response byte, idempotent (or with an            Response { body stream }
+//!   Idempotency-Key), replayable body:                       │
 //!   retry once on a fresh connection                         │ body read to its end
 //!                                                            v
 //!                                            keep-alive? ── yes ──> back to the pool
@@ -26,12 +27,14 @@ use http_utils::{
 use rustls::ClientConfig;
 
 use crate::conn::{Conn, Stream, Timing};
-use crate::dial::{connect_tcp, handshake};
+use crate::dial::{connect_tcp, handshake, Dialing, Overrides};
 use crate::error::{Error, Result, TimeoutKind};
 use crate::key::{PoolKey, TlsId};
 use crate::pool::Pool;
 use crate::proxy::{proxy_refusal, Proxy};
+use crate::request::may_replay;
 use crate::send::{read_final_head, send_request, Sent};
+use crate::socks::{self, Handshake};
 use crate::wire::RawBody;
 
 /// What one exchange needs from the client.
@@ -41,6 +44,10 @@ pub(crate) struct Settings<'a> {
     pub(crate) write_timeout: Option<Duration>,
     pub(crate) deadline: Option<Instant>,
     pub(crate) limits: &'a Limits,
+    /// Addresses given for host names.
+    pub(crate) resolve: &'a Overrides,
+    /// The local address connections are bound to.
+    pub(crate) local: Option<std::net::IpAddr>,
     pub(crate) pool: &'a Arc<Pool>,
     pub(crate) tls: &'a Arc<ClientConfig>,
     pub(crate) spin: Duration,
@@ -89,7 +96,7 @@ pub(crate) fn exchange(
         proxy: target.proxy.map(Proxy::pool_id),
         tls: req.tls_config().map(|c| TlsId(c.clone())),
     };
-    let replayable = !matches!(req.body(), Body::Stream { .. }) && req.method().is_idempotent();
+    let replayable = !matches!(req.body(), Body::Stream { .. }) && may_replay(req);
     let mut fresh_only = false;
     loop {
         let pooled = if fresh_only { None } else { s.pool.take(&key) };
@@ -151,24 +158,52 @@ fn open(s: &Settings<'_>, target: &Target<'_>, key: PoolKey, tls: Arc<ClientConf
         Some(p) => (p.host(), p.port()),
         None => (target.host, target.port),
     };
-    let tcp = connect_tcp(dial_host, dial_port, s.connect_timeout, s.deadline).map_err(|e| match e {
-        Error::Connect { addr, source, .. } if target.proxy.is_some() => {
-            Error::Connect { addr, proxy: true, source }
-        }
-        Error::Resolve { host, source, .. } if target.proxy.is_some() => {
-            Error::Resolve { host, proxy: true, source }
-        }
-        other => other,
-    })?;
+    let dialing = Dialing { overrides: s.resolve, local: s.local };
+    let tcp =
+        connect_tcp(dial_host, dial_port, &dialing, s.connect_timeout, s.deadline).map_err(|e| match e {
+            Error::Connect { addr, source, .. } if target.proxy.is_some() => {
+                Error::Connect { addr, proxy: true, source }
+            }
+            Error::Resolve { host, source, .. } if target.proxy.is_some() => {
+                Error::Resolve { host, proxy: true, source }
+            }
+            other => other,
+        })?;
+    let tcp = match target.proxy {
+        Some(p) if p.is_socks() => socks_tunnel(s, tcp, p, target)?,
+        _ => tcp,
+    };
     if !target.https {
         return Ok(Conn::new(Stream::Tcp(tcp), key));
     }
     let tcp = match target.proxy {
-        Some(p) => tunnel(s, tcp, p, target, key.clone())?,
-        None => tcp,
+        Some(p) if !p.is_socks() => tunnel(s, tcp, p, target, key.clone())?,
+        _ => tcp,
     };
     let stream = handshake(tcp, target.host, tls, s.connect_timeout, s.deadline)?;
     Ok(Conn::new(stream, key))
+}
+
+/// Asks a SOCKS proxy for a tunnel to the target.
+fn socks_tunnel(
+    s: &Settings<'_>,
+    mut tcp: std::net::TcpStream,
+    proxy: &Proxy,
+    target: &Target<'_>,
+) -> Result<std::net::TcpStream> {
+    let Some(kind) = proxy.socks() else { return Ok(tcp) };
+    let handshake = Handshake {
+        kind,
+        proxy: &proxy.addr(),
+        credentials: proxy.login(),
+        host: target.host,
+        port: target.port,
+        connect_timeout: s.connect_timeout,
+        deadline: s.deadline,
+        resolve: s.resolve,
+    };
+    socks::connect(&mut tcp, &handshake)?;
+    Ok(tcp)
 }
 
 /// Asks the proxy for a tunnel to the target (`CONNECT host:port`).

@@ -57,6 +57,7 @@ use http_utils::{Body, Request};
 
 pub use crate::client::Next;
 use crate::error::{Error, Result, TimeoutKind};
+use crate::request::may_replay;
 use crate::response::Response;
 use crate::urls::{parse_url, redact_url};
 
@@ -92,7 +93,8 @@ pub fn logging() -> impl Fn(Request, &Next<'_>) -> Result<Response> + Send + Syn
 /// Retries with exponential backoff, as an interceptor ([`Retry::interceptor`]).
 ///
 /// Only requests that can be sent again safely are retried: idempotent methods (GET, HEAD,
-/// PUT, DELETE, OPTIONS, TRACE) whose body is not a stream. A try is repeated when it ended
+/// PUT, DELETE, OPTIONS, TRACE), and others that carry an `Idempotency-Key` (or
+/// `X-Idempotency-Key`) field, whose body is not a stream. A try is repeated when it ended
 /// with
 /// - a failure to connect ([`Error::Connect`]), a connect, read or write timeout
 ///   ([`Error::Timeout`]; not the overall deadline), or a connection closed or reset before
@@ -183,7 +185,7 @@ impl Retry {
     }
 
     fn run(&self, req: Request, next: &Next<'_>) -> Result<Response> {
-        if self.attempts <= 1 || !req.method().is_idempotent() || matches!(req.body(), Body::Stream { .. }) {
+        if self.attempts <= 1 || !may_replay(&req) || matches!(req.body(), Body::Stream { .. }) {
             return next.run(req);
         }
         let start = Instant::now();

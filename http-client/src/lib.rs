@@ -1,7 +1,8 @@
 //! # http-client
 //!
 //! An HTTP/1.1 client on plain std threads: persistent connections in a pool that threads share,
-//! HTTPS with rustls, forward proxies (with `CONNECT` tunnels for HTTPS), a cookie jar,
+//! HTTPS with rustls, forward proxies (HTTP with `CONNECT` tunnels for HTTPS, SOCKS5 and
+//! SOCKS4a; from the environment too, failing closed), a cookie jar,
 //! redirects, gzip, interceptors, and timeouts on every wait. It is the client half of the
 //! CHICKEN `http` egg, in Rust.
 //!
@@ -54,8 +55,10 @@
 //! [`Error::UnsizedRequestBody`]) and sent with its length.
 //!
 //! ## Beyond the egg
-//! - **gzip** (feature `gzip`, on by default): requests ask for it with `Accept-Encoding: gzip`
-//!   and gzip bodies are decoded while they are read; `Content-Encoding` and `Content-Length`
+//! - **gzip, deflate, brotli, zstd** (features `gzip`, `brotli`, `zstd`, on by default):
+//!   requests ask for what is compiled in (`Accept-Encoding: gzip, deflate, br, zstd`) and
+//!   such bodies are decoded while they are read (`deflate` as zlib, or raw deflate when it
+//!   has no zlib header); `Content-Encoding` and `Content-Length`
 //!   are then taken out of the response's headers ([`Response::encoding_headers`] keeps them).
 //!   A request with its own `Accept-Encoding` gets the body as sent; [`ClientBuilder::gzip`]
 //!   switches it off.
@@ -77,14 +80,37 @@
 //! - **A pool shared by threads**, stale connections detected and idempotent requests retried
 //!   once on a fresh connection; HTTPS through proxies; timeouts per phase and overall.
 //!
+//! ## Redirects
+//! 301, 302, 303, 307 and 308 are followed up to [`ClientBuilder::max_redirects`] (10): 303
+//! (and 301 or 302 to a POST) become a GET without a body; the others keep the method and
+//! the body (a streamed body cannot be sent again: the redirect is then the answer).
+//! Credentials stay with their origin: `Authorization`, `Cookie` and `Proxy-Authorization`
+//! of the request and the user name and password of its URL go only to the scheme, host and
+//! port the request started at, and once a hop leaves them they are not sent again, even if
+//! a later hop comes back (the cookie jar still gives each URL its own cookies). A
+//! `Location` with a user name or password in it is refused ([`Error::BadRedirect`]), and so
+//! is a hop from `https` to `http` ([`Error::InsecureRedirect`]) unless
+//! [`ClientBuilder::allow_downgrade_redirects`]. [`ClientBuilder::redirect_policy`] decides
+//! each hop beyond that.
+//!
 //! ## Connections
+//! A host with several addresses is connected to as Happy Eyeballs v2 does (RFC 8305): the
+//! addresses alternate between IPv6 and IPv4 (starting with the family of the first), each
+//! attempt starts 250 ms after the one before or at once when that one fails, the first to
+//! connect wins and the others are closed, all within the one connect timeout. So an
+//! address that drops connection attempts costs 250 ms, not a timeout.
+//! [`ClientBuilder::resolve`] gives a name its addresses (curl's `--resolve`), and
+//! [`ClientBuilder::local_address`] the address connections come from.
+//!
 //! A response's body is a stream on its connection. When the body has been read to its end and
 //! the response allows keep-alive, the connection goes back to the pool at once
 //! ([`Response::is_complete`] turns true). A response dropped early closes its connection,
 //! unless the rest of its body (up to 64 KiB) had already arrived: that is read without
 //! waiting and the connection is kept. A request that fails on a
 //! reused connection before any byte of a response arrives is sent again once on a fresh
-//! connection, when its method is idempotent and its body is not a stream.
+//! connection, when its method is idempotent (or it carries an `Idempotency-Key` or
+//! `X-Idempotency-Key` field, as Go's transport reads them: a POST marked so by its caller)
+//! and its body is not a stream.
 //!
 //! A server or proxy may answer before it has read a whole request body (a 413, a 405, a
 //! proxy's 403 or 407) and then stop reading or close. While a body larger than 16 KiB is
@@ -104,7 +130,7 @@
 //! read as spaces (RFC 9112 §5.2). A response is never accepted when its framing is in doubt:
 //! a malformed status line,
 //! conflicting or malformed `Content-Length`, `Content-Length` with `Transfer-Encoding`, broken
-//! chunking, and a body cut short are errors ([`Error::Protocol`]). A gzip body that is corrupt,
+//! chunking, and a body cut short are errors ([`Error::Protocol`]). An encoded body that is corrupt,
 //! cut short, or followed by other bytes is an error too ([`Error::Decode`]), and its decoded
 //! size counts against the body cap, so a small body that inflates to gigabytes is stopped
 //! there. Every wait has a timeout, name lookups included.
@@ -114,8 +140,9 @@
 //! | status line (`Limits::max_request_line`) | 8 KiB | [`Error::ResponseHeadTooLarge`] (`RequestLineTooLong`) |
 //! | header line, count, whole head (`Limits`; defaults [`Limits::CLIENT`]) | 256 KiB, 1,000, 512 KiB | [`Error::ResponseHeadTooLarge`] |
 //! | chunk-size line (`Limits::max_chunk_line`) | 4 KiB | `Error::Protocol` (`ChunkLineTooLong`) |
-//! | body read whole ([`Response::bytes`], `text`, `json`; `Limits::max_body`; decoded bytes for gzip) | 10 MiB | [`Error::BodyTooLarge`] |
+//! | body read whole ([`Response::bytes`], `text`, `json`; `Limits::max_body`; decoded bytes for every coding) | 10 MiB | [`Error::BodyTooLarge`] |
 //! | gzip header fields (name, comment) | 64 KiB (flate2's bound) | [`Error::Decode`] |
+//! | zstd window; skippable zstd frames (in all); brotli window | 8 MiB; 64 KiB; 16 MiB (the format's most) | [`Error::Decode`]; —; — |
 //! | HTTP/1.0 request stream of unknown length, buffered (`Limits::max_body`) | 10 MiB | [`Error::UnsizedRequestBody`] |
 //! | connect (name lookup included), read, write ([`Timeouts`]) | 30 s each | [`Error::Timeout`] |
 //! | name lookups running at once, process-wide | 256 | [`Error::Resolve`] |
@@ -131,6 +158,7 @@ mod decode;
 mod dial;
 mod error;
 mod exchange;
+mod eyeballs;
 pub mod intercept;
 #[cfg(feature = "http")]
 mod interop;
@@ -139,15 +167,19 @@ mod json;
 mod key;
 mod pool;
 mod proxy;
+mod redirect;
 mod request;
 mod request_builder;
 mod response;
 mod send;
+mod socks;
 mod timeouts;
 mod tls;
 mod upgrade;
 mod urls;
 mod wire;
+#[cfg(feature = "zstd")]
+mod zstd;
 
 use std::sync::OnceLock;
 
@@ -158,6 +190,7 @@ pub use error::{Error, Result, TimeoutKind};
 pub use http_utils::is_json_media_type;
 pub use http_utils::{Body, Headers, Limits, Method, Request, ResponseHead, Version};
 pub use proxy::{Proxy, ProxyEnv, ProxyPattern};
+pub use redirect::{Redirect, RedirectAction, RedirectPolicy};
 /// The regex type of [`ProxyPattern::Regex`].
 pub use regex::Regex;
 pub use request::IntoRequest;

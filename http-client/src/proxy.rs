@@ -1,22 +1,34 @@
 //! Forward proxies: what a proxy is, which requests go through which proxy, and the proxy
 //! environment variables.
 //!
-//! Plain `http` requests go to the proxy with an absolute-form target
+//! Through an HTTP proxy, plain `http` requests go to the proxy with an absolute-form target
 //! (`GET http://host/path HTTP/1.1`); `https` requests open a tunnel with `CONNECT host:443`
 //! and run TLS with the origin server through it, so the proxy never sees the plaintext.
+//! Through a SOCKS proxy, every request goes through a tunnel that the SOCKS handshake opens
+//! (see `socks.rs`), in origin form as to the server itself.
 
 use std::fmt;
 use std::io::Read;
+use std::net::IpAddr;
 
 use regex::Regex;
 
 use http_utils::Headers;
 
 use crate::error::{Error, Result};
+use crate::socks::Socks;
 
-/// A forward proxy: `http://[user:password@]host[:port]` (port 80 when omitted, and a bare
-/// `host:port` is read as `http://host:port`). Credentials in the URL are sent as Basic
-/// `Proxy-Authorization`.
+/// A forward proxy, from its URL:
+///
+/// | URL | proxy | default port |
+/// | --- | --- | --- |
+/// | `http://[user:password@]host[:port]`, or a bare `host:port` | HTTP (`CONNECT` tunnels for `https`); credentials sent as Basic `Proxy-Authorization` | 80 |
+/// | `socks5://[user:password@]host[:port]` | SOCKS5, target names looked up here; credentials by RFC 1929 | 1080 |
+/// | `socks5h://...` | SOCKS5, target names looked up by the proxy (no lookup leaves this machine) | 1080 |
+/// | `socks4a://[user@]host[:port]` | SOCKS4a, names looked up by the proxy; the user is SOCKS4's user id | 1080 |
+/// | `socks4://[user@]host[:port]` | SOCKS4, names looked up here (IPv4 only) | 1080 |
+///
+/// Other schemes, `https://` among them (TLS to the proxy itself), are refused.
 ///
 /// ```
 /// use http_client::Proxy;
@@ -24,23 +36,30 @@ use crate::error::{Error, Result};
 /// assert_eq!(p.host(), "proxy.example");
 /// assert_eq!(p.port(), 3128);
 /// assert!(p.has_credentials());
-/// assert!(Proxy::new("socks5://proxy.example").is_err());
+/// let s = Proxy::new("socks5h://127.0.0.1").unwrap();
+/// assert_eq!((s.scheme(), s.port(), s.is_socks()), ("socks5h", 1080, true));
+/// assert!(Proxy::new("https://proxy.example").is_err());
 /// ```
 #[derive(Clone, PartialEq, Eq, Hash)]
 pub struct Proxy {
+    /// `None` for an HTTP proxy.
+    socks: Option<Socks>,
     host: String,
     port: u16,
-    /// `Basic <base64(user:password)>`, when the URL had credentials.
+    /// `Basic <base64(user:password)>` (HTTP), when the URL had credentials.
     authorization: Option<String>,
+    /// The decoded user name and password (SOCKS), when the URL had credentials.
+    login: Option<(String, String)>,
 }
 
 impl fmt::Debug for Proxy {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         // Credentials are never printed.
         f.debug_struct("Proxy")
+            .field("scheme", &self.scheme())
             .field("host", &self.host)
             .field("port", &self.port)
-            .field("credentials", &self.authorization.is_some())
+            .field("credentials", &self.has_credentials())
             .finish()
     }
 }
@@ -49,24 +68,36 @@ impl Proxy {
     /// Parses a proxy URL.
     ///
     /// # Errors
-    /// [`Error::InvalidProxy`] for a malformed URL, a scheme other than `http`, or a URL without
-    /// a host.
+    /// [`Error::InvalidProxy`] for a malformed URL, a scheme other than those above, or a URL
+    /// without a host.
     pub fn new(proxy_url: &str) -> Result<Proxy> {
         let s = proxy_url.trim();
         let full = if s.contains("://") { s.to_owned() } else { format!("http://{s}") };
         let url = url::Url::parse(&full).map_err(|e| Error::InvalidProxy(format!("{e}")))?;
-        if url.scheme() != "http" {
-            return Err(Error::InvalidProxy(format!("unsupported proxy scheme {:?}", url.scheme())));
-        }
+        let socks = match url.scheme() {
+            "http" => None,
+            "socks5" => Some(Socks::V5 { remote_dns: false }),
+            "socks5h" => Some(Socks::V5 { remote_dns: true }),
+            "socks4" => Some(Socks::V4 { remote_dns: false }),
+            "socks4a" => Some(Socks::V4 { remote_dns: true }),
+            "https" => {
+                return Err(Error::InvalidProxy(
+                    "unsupported proxy scheme \"https\" (TLS to the proxy itself)".to_owned(),
+                ))
+            }
+            other => return Err(Error::InvalidProxy(format!("unsupported proxy scheme {other:?}"))),
+        };
         let host =
             url.host_str().filter(|h| !h.is_empty()).ok_or_else(|| Error::InvalidProxy("no host".into()))?;
-        let port = url.port_or_known_default().unwrap_or(80);
-        let authorization = if url.username().is_empty() && url.password().is_none() {
-            None
-        } else {
-            Some(basic_credentials(url.username(), url.password().unwrap_or("")))
+        let port = url.port().unwrap_or(if socks.is_some() { 1080 } else { 80 });
+        let has_login = !url.username().is_empty() || url.password().is_some();
+        let decode = |s: &str| percent_encoding::percent_decode_str(s).decode_utf8_lossy().into_owned();
+        let (authorization, login) = match (has_login, socks) {
+            (false, _) => (None, None),
+            (true, None) => (Some(basic_credentials(url.username(), url.password().unwrap_or(""))), None),
+            (true, Some(_)) => (None, Some((decode(url.username()), decode(url.password().unwrap_or(""))))),
         };
-        Ok(Proxy { host: host.to_owned(), port, authorization })
+        Ok(Proxy { socks, host: host.to_owned(), port, authorization, login })
     }
 
     /// The proxy's host name or address (IPv6 in brackets).
@@ -79,14 +110,36 @@ impl Proxy {
         self.port
     }
 
-    /// True when requests through it carry `Proxy-Authorization`.
-    pub fn has_credentials(&self) -> bool {
-        self.authorization.is_some()
+    /// The kind of proxy, as its URL's scheme: `http`, `socks5`, `socks5h`, `socks4` or
+    /// `socks4a`.
+    pub fn scheme(&self) -> &'static str {
+        self.socks.map_or("http", Socks::scheme)
     }
 
-    /// The `Proxy-Authorization` value.
+    /// True for a SOCKS proxy.
+    pub fn is_socks(&self) -> bool {
+        self.socks.is_some()
+    }
+
+    /// True when requests through it carry credentials (`Proxy-Authorization`, or a SOCKS
+    /// login).
+    pub fn has_credentials(&self) -> bool {
+        self.authorization.is_some() || self.login.is_some()
+    }
+
+    /// The `Proxy-Authorization` value (HTTP proxies).
     pub(crate) fn authorization(&self) -> Option<&str> {
         self.authorization.as_deref()
+    }
+
+    /// The SOCKS kind, if it is one.
+    pub(crate) fn socks(&self) -> Option<Socks> {
+        self.socks
+    }
+
+    /// The SOCKS user name and password.
+    pub(crate) fn login(&self) -> Option<(&str, &str)> {
+        self.login.as_ref().map(|(u, p)| (u.as_str(), p.as_str()))
     }
 
     /// `host:port`.
@@ -94,13 +147,19 @@ impl Proxy {
         format!("{}:{}", self.host, self.port)
     }
 
-    /// The pool's identity of this proxy (credentials included, so two users never share a
-    /// connection).
+    /// The pool's identity of this proxy (its kind, and credentials included, so two users
+    /// never share a connection).
     pub(crate) fn pool_id(&self) -> String {
-        match &self.authorization {
-            Some(a) => format!("{}:{} {a}", self.host, self.port),
-            None => self.addr(),
+        let mut id = format!("{}://{}:{}", self.scheme(), self.host, self.port);
+        if let Some(a) = &self.authorization {
+            id.push(' ');
+            id.push_str(a);
         }
+        if let Some((u, p)) = &self.login {
+            // Lengths first, so that no two logins give the same text.
+            id.push_str(&format!(" {}:{}:{u}{p}", u.len(), p.len()));
+        }
+        id
     }
 }
 
@@ -183,33 +242,49 @@ impl From<bool> for ProxyPattern {
 /// | `http_proxy` | proxy for `http` URLs. The upper-case `HTTP_PROXY` is read too, except under CGI (when `REQUEST_METHOD` is set), where a request header `Proxy:` could have set it |
 /// | `https_proxy`, `HTTPS_PROXY` | proxy for `https` URLs (through a `CONNECT` tunnel) |
 /// | `all_proxy`, `ALL_PROXY` | proxy for either when the specific one is not set |
-/// | `no_proxy`, `NO_PROXY` | comma-separated hosts that are reached directly: `*` for all, a domain (`example.com` or `.example.com`, which also covers its subdomains), an IP address, each optionally with `:port` |
+/// | `no_proxy`, `NO_PROXY` | comma-separated hosts that are reached directly: `*` for all, a domain (`example.com` or `.example.com`, which also covers its subdomains), an IP address, each optionally with `:port`, or a range of addresses in CIDR notation (`10.0.0.0/8`, `fd00::/8`), which covers URLs whose host is an address in it |
 ///
 /// Lower-case names win over upper-case ones. Empty values count as unset.
+///
+/// **A setting that cannot be used fails closed**: a malformed proxy URL, or one of a kind
+/// this client does not speak, is kept as an error, and every request that would go through
+/// it fails with [`Error::InvalidProxy`] naming the variable, instead of going out directly.
+/// A host that `no_proxy` covers is still reached directly.
 ///
 /// ```
 /// use http_client::ProxyEnv;
 /// let env = ProxyEnv::from_lookup(|name| match name {
 ///     "http_proxy" => Some("http://proxy:3128".to_string()),
+///     "https_proxy" => Some("gopher://proxy".to_string()),
 ///     "no_proxy" => Some("localhost,.internal".to_string()),
 ///     _ => None,
 /// });
-/// assert_eq!(env.proxy_for("http", "example.com", 80).unwrap().port(), 3128);
-/// assert!(env.proxy_for("http", "db.internal", 80).is_none());
-/// assert!(env.proxy_for("https", "example.com", 443).is_none());
+/// assert_eq!(env.proxy_for("http", "example.com", 80).unwrap().unwrap().port(), 3128);
+/// assert!(env.proxy_for("http", "db.internal", 80).unwrap().is_none());
+/// // A proxy that cannot be used is an error, never a direct connection.
+/// let err = env.proxy_for("https", "example.com", 443).unwrap_err();
+/// assert!(err.to_string().contains("https_proxy"));
 /// ```
 #[derive(Debug, Clone, Default)]
 pub struct ProxyEnv {
-    http: Option<Proxy>,
-    https: Option<Proxy>,
-    all: Option<Proxy>,
+    http: Option<FromVar>,
+    https: Option<FromVar>,
+    all: Option<FromVar>,
     no_proxy: Vec<NoProxyEntry>,
+}
+
+/// A proxy variable as read: the name it was read from, and its proxy or why there is none.
+#[derive(Debug, Clone)]
+struct FromVar {
+    name: &'static str,
+    proxy: std::result::Result<Proxy, String>,
 }
 
 #[derive(Debug, Clone)]
 enum NoProxyEntry {
     All,
     Host { name: String, port: Option<u16> },
+    Range { net: IpAddr, prefix: u8 },
 }
 
 impl ProxyEnv {
@@ -219,50 +294,57 @@ impl ProxyEnv {
     }
 
     /// Reads the variables through `lookup` (for tests and for programs that keep their own
-    /// environment). Malformed proxy URLs are ignored with a warning in the log.
+    /// environment). A value that is not a usable proxy URL is kept as an error for the
+    /// requests that would use it.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> ProxyEnv {
-        let get = |lower: &str, upper: Option<&str>| {
-            lookup(lower)
-                .filter(|v| !v.trim().is_empty())
-                .or_else(|| upper.and_then(&lookup).filter(|v| !v.trim().is_empty()))
+        let get = |lower: &'static str, upper: Option<&'static str>| {
+            let found = |name: &'static str| lookup(name).filter(|v| !v.trim().is_empty()).map(|v| (name, v));
+            found(lower).or_else(|| upper.and_then(found))
         };
-        let parse = |name: &str, v: Option<String>| {
-            v.and_then(|v| match Proxy::new(&v) {
-                Ok(p) => Some(p),
-                Err(e) => {
-                    log::warn!("ignoring {name}: {e}");
-                    None
-                }
-            })
+        let parse = |found: Option<(&'static str, String)>| {
+            found.map(|(name, v)| FromVar { name, proxy: Proxy::new(&v).map_err(|e| reason(&e)) })
         };
         let cgi = lookup("REQUEST_METHOD").is_some();
         let http_upper = if cgi { None } else { Some("HTTP_PROXY") };
         ProxyEnv {
-            http: parse("http_proxy", get("http_proxy", http_upper)),
-            https: parse("https_proxy", get("https_proxy", Some("HTTPS_PROXY"))),
-            all: parse("all_proxy", get("all_proxy", Some("ALL_PROXY"))),
-            no_proxy: get("no_proxy", Some("NO_PROXY")).map(|v| parse_no_proxy(&v)).unwrap_or_default(),
+            http: parse(get("http_proxy", http_upper)),
+            https: parse(get("https_proxy", Some("HTTPS_PROXY"))),
+            all: parse(get("all_proxy", Some("ALL_PROXY"))),
+            no_proxy: get("no_proxy", Some("NO_PROXY")).map(|(_, v)| parse_no_proxy(&v)).unwrap_or_default(),
         }
     }
 
     /// The proxy for a request to `scheme://host:port`, or `None` to go direct.
-    pub fn proxy_for(&self, scheme: &str, host: &str, port: u16) -> Option<&Proxy> {
+    ///
+    /// # Errors
+    /// [`Error::InvalidProxy`], naming the variable, when the proxy the request would use
+    /// cannot be used (a malformed URL, an unsupported kind).
+    pub fn proxy_for(&self, scheme: &str, host: &str, port: u16) -> Result<Option<&Proxy>> {
         let chosen = match scheme {
             "http" => self.http.as_ref().or(self.all.as_ref()),
             "https" => self.https.as_ref().or(self.all.as_ref()),
             _ => None,
-        }?;
+        };
+        let Some(chosen) = chosen else { return Ok(None) };
         if self.bypasses(host, port) {
-            return None;
+            return Ok(None);
         }
-        Some(chosen)
+        match &chosen.proxy {
+            Ok(p) => Ok(Some(p)),
+            Err(why) => Err(Error::InvalidProxy(format!(
+                "{} cannot be used ({why}); the request is not sent without it",
+                chosen.name
+            ))),
+        }
     }
 
     /// True when `no_proxy` says `host:port` is reached directly.
     pub fn bypasses(&self, host: &str, port: u16) -> bool {
         let host = host.trim_start_matches('[').trim_end_matches(']').trim_end_matches('.');
+        let ip = host.parse::<IpAddr>().ok();
         self.no_proxy.iter().any(|e| match e {
             NoProxyEntry::All => true,
+            NoProxyEntry::Range { net, prefix } => ip.is_some_and(|ip| in_range(ip, *net, *prefix)),
             NoProxyEntry::Host { name, port: p } => {
                 if p.is_some_and(|p| p != port) {
                     return false;
@@ -276,6 +358,33 @@ impl ProxyEnv {
     }
 }
 
+/// The reason in an [`Error::InvalidProxy`], without the error's own prefix.
+fn reason(e: &Error) -> String {
+    match e {
+        Error::InvalidProxy(why) => why.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// True when `ip` is in `net/prefix` (IPv4-mapped IPv6 addresses count as IPv4).
+fn in_range(ip: IpAddr, net: IpAddr, prefix: u8) -> bool {
+    let ip = match ip {
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
+        v4 => v4,
+    };
+    match (ip, net) {
+        (IpAddr::V4(a), IpAddr::V4(n)) => {
+            let mask = u32::MAX.checked_shl(32 - u32::from(prefix.min(32))).unwrap_or(0);
+            u32::from(a) & mask == u32::from(n) & mask
+        }
+        (IpAddr::V6(a), IpAddr::V6(n)) => {
+            let mask = u128::MAX.checked_shl(128 - u32::from(prefix.min(128))).unwrap_or(0);
+            u128::from(a) & mask == u128::from(n) & mask
+        }
+        _ => false,
+    }
+}
+
 fn parse_no_proxy(v: &str) -> Vec<NoProxyEntry> {
     v.split([',', ' '])
         .map(str::trim)
@@ -283,6 +392,13 @@ fn parse_no_proxy(v: &str) -> Vec<NoProxyEntry> {
         .map(|e| {
             if e == "*" {
                 return NoProxyEntry::All;
+            }
+            if let Some((net, prefix)) = e.split_once('/') {
+                let net = net.trim_start_matches('[').trim_end_matches(']').parse::<IpAddr>();
+                if let (Ok(net), Ok(prefix)) = (net, prefix.parse::<u8>()) {
+                    let max = if net.is_ipv4() { 32 } else { 128 };
+                    return NoProxyEntry::Range { net, prefix: prefix.min(max) };
+                }
             }
             let e = e.trim_start_matches("*.").trim_start_matches('.');
             // `[v6]:port`, `host:port`, a bare IPv6 address, or a host.
@@ -362,6 +478,19 @@ mod tests {
         assert!(!format!("{p:?}").contains("dTpw"));
         assert!(Proxy::new("https://h").is_err());
         assert!(Proxy::new("http://").is_err());
+        assert!(Proxy::new("socks6://h").is_err());
+        let s = Proxy::new("socks5://u%20x:p%40w@[::1]").unwrap();
+        assert_eq!((s.host(), s.port(), s.scheme()), ("[::1]", 1080, "socks5"));
+        assert_eq!(s.login(), Some(("u x", "p@w")));
+        assert_eq!(s.authorization(), None);
+        assert!(!format!("{s:?}").contains("p@w"));
+        let s4 = Proxy::new("socks4a://someone@h:9050").unwrap();
+        assert_eq!((s4.port(), s4.login()), (9050, Some(("someone", ""))));
+        assert_ne!(Proxy::new("socks5://h").unwrap().pool_id(), Proxy::new("socks5h://h").unwrap().pool_id());
+        assert_ne!(
+            Proxy::new("socks5://h").unwrap().pool_id(),
+            Proxy::new("http://h:1080").unwrap().pool_id()
+        );
     }
 
     #[test]
@@ -370,16 +499,16 @@ mod tests {
             ProxyEnv::from_lookup(move |n| pairs.iter().find(|(k, _)| *k == n).map(|(_, v)| v.to_string()))
         };
         let env = vars(&[("HTTP_PROXY", "http://up:1"), ("https_proxy", "lo:2"), ("ALL_PROXY", "all:3")]);
-        assert_eq!(env.proxy_for("http", "x", 80).unwrap().port(), 1);
-        assert_eq!(env.proxy_for("https", "x", 443).unwrap().port(), 2);
+        assert_eq!(env.proxy_for("http", "x", 80).unwrap().unwrap().port(), 1);
+        assert_eq!(env.proxy_for("https", "x", 443).unwrap().unwrap().port(), 2);
         // Under CGI the upper-case HTTP_PROXY is ignored; all_proxy still applies.
         let env = vars(&[("HTTP_PROXY", "http://up:1"), ("REQUEST_METHOD", "GET"), ("ALL_PROXY", "all:3")]);
-        assert_eq!(env.proxy_for("http", "x", 80).unwrap().port(), 3);
+        assert_eq!(env.proxy_for("http", "x", 80).unwrap().unwrap().port(), 3);
         let env = vars(&[("REQUEST_METHOD", "GET"), ("http_proxy", "lo:4")]);
-        assert_eq!(env.proxy_for("http", "x", 80).unwrap().port(), 4);
+        assert_eq!(env.proxy_for("http", "x", 80).unwrap().unwrap().port(), 4);
         // Lower case wins.
         let env = vars(&[("http_proxy", "lo:5"), ("HTTP_PROXY", "up:6")]);
-        assert_eq!(env.proxy_for("http", "x", 80).unwrap().port(), 5);
+        assert_eq!(env.proxy_for("http", "x", 80).unwrap().unwrap().port(), 5);
     }
 
     #[test]
@@ -400,5 +529,46 @@ mod tests {
         }
         let star = ProxyEnv::from_lookup(|n| (n == "no_proxy").then(|| "*".to_string()));
         assert!(star.bypasses("anything", 1));
+    }
+
+    #[test]
+    fn no_proxy_ranges() {
+        let env = ProxyEnv::from_lookup(|n| {
+            (n == "no_proxy").then(|| "10.0.0.0/8, 192.168.1.0/24,fd00::/8,[2001:db8::]/32,0.0.0.0/0x".into())
+        });
+        for direct in ["10.1.2.3", "192.168.1.200", "[fd12::1]", "2001:db8::5", "[::ffff:10.9.9.9]"] {
+            assert!(env.bypasses(direct, 80), "{direct}");
+        }
+        for proxied in ["11.0.0.1", "192.168.2.1", "fe80::1", "10.example", "2001:db9::1"] {
+            assert!(!env.bypasses(proxied, 80), "{proxied}");
+        }
+        let all = ProxyEnv::from_lookup(|n| (n == "NO_PROXY").then(|| "0.0.0.0/0".into()));
+        assert!(all.bypasses("203.0.113.9", 1) && !all.bypasses("::1", 1));
+    }
+
+    #[test]
+    fn unusable_settings_fail_closed_naming_the_variable() {
+        for (name, value) in [
+            ("ALL_PROXY", "socks7://127.0.0.1:1080"),
+            ("https_proxy", "gopher://proxy.example"),
+            ("HTTPS_PROXY", "http://[::1"),
+            ("all_proxy", "http://"),
+        ] {
+            let env = ProxyEnv::from_lookup(|n| (n == name).then(|| value.to_string()));
+            let err = env.proxy_for("https", "example.com", 443).unwrap_err();
+            assert!(matches!(err, Error::InvalidProxy(ref m) if m.starts_with(name)), "{name}: {err}");
+            // Nothing of the value is echoed (it may hold a password).
+            assert!(!err.to_string().contains("proxy.example"), "{err}");
+            // A host that no_proxy covers is still reached directly.
+            let env = ProxyEnv::from_lookup(|n| match n {
+                n if n == name => Some(value.to_string()),
+                "no_proxy" => Some("example.com".to_string()),
+                _ => None,
+            });
+            assert!(env.proxy_for("https", "example.com", 443).unwrap().is_none());
+        }
+        // A broken https_proxy does not stop plain http requests that do not use it.
+        let env = ProxyEnv::from_lookup(|n| (n == "https_proxy").then(|| "gopher://p".to_string()));
+        assert!(env.proxy_for("http", "example.com", 80).unwrap().is_none());
     }
 }

@@ -6,6 +6,11 @@ use std::sync::Mutex;
 use cookie_store::CookieStore;
 use http_utils::{write_request_head, Body, Headers, Method, Request};
 
+#[cfg(feature = "gzip")]
+use crate::decode::ACCEPT_ENCODING;
+/// Never sent: without decoders the client asks for no coding.
+#[cfg(not(feature = "gzip"))]
+const ACCEPT_ENCODING: &str = "identity";
 use crate::error::{Error, Result};
 use crate::proxy::{basic_credentials, Proxy};
 
@@ -89,7 +94,7 @@ pub(crate) fn request_head(
     // A range of a gzip stream cannot be decoded by itself: ranges are asked for as is.
     let asked_gzip = added.gzip && !headers.contains("accept-encoding") && !headers.contains("range");
     if asked_gzip {
-        headers.append("Accept-Encoding", "gzip").map_err(Error::InvalidHeader)?;
+        headers.append("Accept-Encoding", ACCEPT_ENCODING).map_err(Error::InvalidHeader)?;
     }
     headers.remove("content-length");
     headers.remove("transfer-encoding");
@@ -120,7 +125,7 @@ pub(crate) fn request_head(
     }
     let absolute;
     let target = match proxy {
-        Some(p) if !https => {
+        Some(p) if !https && !p.is_socks() => {
             if let Some(auth) = p.authorization() {
                 headers.set("Proxy-Authorization", auth).map_err(Error::InvalidHeader)?;
             }
@@ -175,4 +180,13 @@ pub(crate) fn buffer_unsized_body(req: &mut Request, limit: u64) -> Result<()> {
     }
     req.set_body(bytes);
     Ok(())
+}
+
+/// True when sending `req` twice does what sending it once does: an idempotent method, or a
+/// request that carries an `Idempotency-Key` (or `X-Idempotency-Key`) field, whose server
+/// promises to act on it once (as Go's transport reads it).
+pub(crate) fn may_replay(req: &Request) -> bool {
+    req.method().is_idempotent()
+        || req.headers().contains("idempotency-key")
+        || req.headers().contains("x-idempotency-key")
 }

@@ -28,7 +28,8 @@ use crate::wire::RawBody;
 ///
 /// ## Decoded bodies
 /// When the client asked for gzip itself (see [`ClientBuilder::gzip`](crate::ClientBuilder))
-/// and the server answered with `Content-Encoding: gzip` (or `x-gzip`), the body is decoded
+/// and the server answered with `Content-Encoding: gzip` (or `x-gzip`, or `deflate`), the body
+/// is decoded
 /// while it is read: [`Read`], [`bytes`](Response::bytes) and [`text`](Response::text) give the
 /// decoded bytes, and the body cap counts decoded bytes. `Content-Encoding` and
 /// `Content-Length` (which describe the encoded bytes) are then removed from
@@ -136,7 +137,7 @@ impl Response {
         self.headers.get(name)
     }
 
-    /// When the client decodes the body (gzip), the `Content-Encoding` and `Content-Length`
+    /// When the client decodes the body (gzip, deflate), the `Content-Encoding` and `Content-Length`
     /// fields as the server sent them, which are no longer in [`headers`](Self::headers);
     /// `None` when the body is read as it was sent.
     pub fn encoding_headers(&self) -> Option<&Headers> {
@@ -259,14 +260,15 @@ impl Response {
         self.body.drain(max)
     }
 
-    /// Decodes the body from gzip when the response says it is gzipped and has a body; the
-    /// encoding fields move to `encoding_headers`. Partial content (206) is left alone: a
-    /// range of a gzip stream cannot be decoded by itself.
+    /// Decodes the body from gzip or deflate when the response says it is so encoded and has
+    /// a body; the encoding fields move to `encoding_headers`. Partial content (206) is left
+    /// alone: a range of an encoded stream cannot be decoded by itself.
     #[cfg(feature = "gzip")]
     pub(crate) fn decode_gzip(&mut self) {
-        if self.status == 206 || !is_gzip(&self.headers) {
+        if self.status == 206 {
             return;
         }
+        let Some(coding) = coding_of(&self.headers) else { return };
         let Source::Wire(raw) = &self.body.source else { return };
         if matches!(raw.framing, Framing::None | Framing::Length(0)) {
             return;
@@ -281,22 +283,25 @@ impl Response {
         self.encoding_headers = Some(taken);
         let source = std::mem::replace(&mut self.body.source, Source::Gone);
         if let Source::Wire(raw) = source {
-            self.body.source = Source::Gzip(Box::new(crate::decode::Gunzip::new(raw)));
+            self.body.source = Source::Gzip(Box::new(crate::decode::Gunzip::new(raw, coding)));
         }
     }
 }
 
-/// True when the content codings are exactly one gzip (`identity` aside).
+/// The coding when the content codings are exactly one that the client decodes (`identity`
+/// aside).
 #[cfg(feature = "gzip")]
-fn is_gzip(headers: &Headers) -> bool {
+fn coding_of(headers: &Headers) -> Option<crate::decode::Coding> {
     let mut codings = headers
         .get_all("content-encoding")
         .flat_map(|v| v.split(','))
         .map(str::trim)
         .filter(|c| !c.is_empty() && !c.eq_ignore_ascii_case("identity"));
-    let first = codings.next();
-    codings.next().is_none()
-        && first.is_some_and(|c| c.eq_ignore_ascii_case("gzip") || c.eq_ignore_ascii_case("x-gzip"))
+    let first = codings.next()?;
+    if codings.next().is_some() {
+        return None;
+    }
+    crate::decode::Coding::from_name(first)
 }
 
 impl Read for Response {
@@ -448,7 +453,7 @@ impl fmt::Debug for ResponseBody {
         let kind = match &self.source {
             Source::Wire(raw) => format!("{:?}", raw.framing),
             #[cfg(feature = "gzip")]
-            Source::Gzip(g) => format!("gzip in {:?}", g.raw().framing),
+            Source::Gzip(g) => format!("{} in {:?}", g.coding().name(), g.raw().framing),
             #[cfg(feature = "gzip")]
             Source::Drained(_) => "drained".to_owned(),
             Source::Local { .. } | Source::LocalDone | Source::Gone => "local".to_owned(),

@@ -9,8 +9,10 @@ use std::time::Duration;
 /// the time left until the deadline, and the error names the one that ran out
 /// ([`TimeoutKind`](crate::TimeoutKind)).
 ///
-/// - `connect` bounds each TCP connection attempt, and also the proxy `CONNECT` exchange and
-///   the TLS handshake (each wait within them);
+/// - `connect` bounds connecting to a host: its name lookup and the attempts at all of its
+///   addresses together (tried as Happy Eyeballs does: the next address 250 ms after the one
+///   before, the first to connect wins), and also the proxy `CONNECT` exchange, the SOCKS
+///   handshake and the TLS handshake (each wait within them);
 /// - `read` bounds each wait for response bytes (the head and every read of the body): it is
 ///   an idle timeout, not a total;
 /// - `write` bounds each wait while sending the request;
