@@ -4,6 +4,7 @@
 //! against Python's `pproxy` as a real peer.
 
 mod client_common;
+mod programs;
 
 use std::collections::HashMap;
 use std::io::{Read, Write};
@@ -350,29 +351,22 @@ struct Pproxy {
 }
 
 impl Pproxy {
-    /// Starts pproxy, or returns `None` (after a loud notice) when it is not installed.
-    /// Under CI (`CI` set) a missing pproxy fails the test instead.
+    /// Starts pproxy, or returns `None` when it is not installed (the rule of
+    /// `tests/programs`: a loud line, or a failure in CI).
     fn start(login: Option<&str>) -> Option<Pproxy> {
         let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
         let listen = match login {
             Some(l) => format!("socks5://127.0.0.1:{port}#{l}"),
             None => format!("socks5://127.0.0.1:{port}"),
         };
-        let spawned = Command::new("pproxy")
+        let pproxy = programs::require("client_socks (pproxy)", "pproxy", "pip install pproxy")?;
+        let child = Command::new(pproxy)
             .args(["-l", &listen, "--auth", "0"])
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
-            .spawn();
-        let child = match spawned {
-            Ok(c) => c,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                assert!(std::env::var_os("CI").is_none(), "pproxy is not installed (pip install pproxy)");
-                eprintln!("\n*** SKIPPED: pproxy is not installed; SOCKS interop not tested ***\n");
-                return None;
-            }
-            Err(e) => panic!("cannot start pproxy: {e}"),
-        };
+            .spawn()
+            .expect("pproxy starts");
         let proxy = Pproxy { child, port };
         let start = Instant::now();
         while TcpStream::connect(("127.0.0.1", port)).is_err() {

@@ -449,20 +449,14 @@ impl Pproxy {
     fn start() -> Option<Pproxy> {
         let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
         let listen = format!("socks5://127.0.0.1:{port}");
-        let child = match Command::new("pproxy")
+        let pproxy = programs::require("fetch_like_curl (SOCKS)", "pproxy", "pip install pproxy")?;
+        let child = Command::new(pproxy)
             .args(["-l", &listen])
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
-        {
-            Ok(c) => c,
-            Err(_) => {
-                assert!(std::env::var_os("CI").is_none(), "pproxy is not installed (pip install pproxy)");
-                eprintln!("\n*** SKIPPED: pproxy is not installed; fetch through SOCKS not compared ***\n");
-                return None;
-            }
-        };
+            .expect("pproxy starts");
         let proxy = Pproxy(child, port);
         let start = std::time::Instant::now();
         while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
