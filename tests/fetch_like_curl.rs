@@ -274,7 +274,7 @@ fn header_credentials_do_not_follow_a_redirect_to_another_origin_as_curl() {
     let url = server.url("/start");
     let mut args: Vec<&str> = CREDENTIAL_ARGS.to_vec();
     args.push(&url);
-    let theirs = run(std::path::Path::new(curl), &[&["-s", "-L"], &args[..]].concat(), b"");
+    let theirs = run(curl.as_path(), &[&["-s", "-L"], &args[..]].concat(), b"");
     assert!(theirs.status.success());
     let ours = run(&bin, &args, b"");
     assert!(ours.status.success(), "{}", String::from_utf8_lossy(&ours.stderr));
@@ -361,8 +361,8 @@ fn the_proxy_environment_is_honoured_as_curl_honours_it() {
     let (origin, direct) = logging(|_| OK.to_owned());
     let proxy_url = format!("http://127.0.0.1:{}", proxy.addr.port());
     let target = format!("http://origin.invalid:{}/page", origin.addr.port());
-    let quiet = |program: &std::path::Path| if program == std::path::Path::new(curl) { "-s" } else { "-i" };
-    for program in [std::path::Path::new(curl), &bin] {
+    let quiet = |program: &std::path::Path| if program == curl.as_path() { "-s" } else { "-i" };
+    for program in [curl.as_path(), &bin] {
         let out = run_with_env(program, &[quiet(program), &target], b"", &[("http_proxy", &proxy_url)]);
         assert!(out.status.success(), "{program:?}: {}", String::from_utf8_lossy(&out.stderr));
         let seen = via_proxy.recv_timeout(Duration::from_secs(10)).unwrap();
@@ -371,7 +371,7 @@ fn the_proxy_environment_is_honoured_as_curl_honours_it() {
     // no_proxy and --noproxy send it direct; -x '' ignores the environment.
     let here = origin.url("/direct");
     let env = [("http_proxy", proxy_url.as_str()), ("no_proxy", "127.0.0.1")];
-    for (program, extra) in [(std::path::Path::new(curl), None), (&bin, None), (&bin, Some("--noproxy"))] {
+    for (program, extra) in [(curl.as_path(), None), (&bin, None), (&bin, Some("--noproxy"))] {
         let out = match extra {
             Some(flag) => run_with_env(program, &[flag, "127.0.0.1", &here], b"", &env[..1]),
             None => run_with_env(program, &[quiet(program), &here], b"", &env),
@@ -414,7 +414,7 @@ fn a_black_holed_first_address_costs_a_quarter_second_as_with_curl() {
     };
     let resolve = format!("dual.test:{port}:[::1],127.0.0.1");
     let url = format!("http://dual.test:{port}/");
-    for program in [std::path::Path::new(curl), &bin] {
+    for program in [curl.as_path(), &bin] {
         let start = std::time::Instant::now();
         let out = run(program, &["--resolve", &resolve, "--max-time", "20", &url], b"");
         let took = start.elapsed();
@@ -481,7 +481,7 @@ fn through_a_socks5_proxy_as_curl() {
     let (origin, seen) = logging(|_| OK.to_owned());
     let proxy = format!("socks5h://127.0.0.1:{}", pproxy.1);
     let url = format!("http://localhost:{}/via-socks", origin.addr.port());
-    for program in [std::path::Path::new(curl), &bin] {
+    for program in [curl.as_path(), &bin] {
         // From -x, then from ALL_PROXY.
         let out = run(program, &["-x", &proxy, &url], b"");
         assert!(out.status.success(), "{program:?}: {}", String::from_utf8_lossy(&out.stderr));

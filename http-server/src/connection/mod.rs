@@ -340,12 +340,15 @@ fn end_turn(w: &mut Worker<'_>, conn: &mut Conn, outcome: Outcome) -> Outcome {
 }
 
 /// Registers a connection that parks for room to write when it waits for it, and for
-/// input alone again when it no longer does (a wait for room always registers anew: a
-/// handler's wait on the connection may have changed its registration); false when the
-/// poller refuses.
-fn watch(w: &Worker<'_>, conn: &mut Conn) -> bool {
+/// input alone again when it no longer does; false when the poller refuses. Only a change
+/// costs a system call.
+fn watch(w: &mut Worker<'_>, conn: &mut Conn) -> bool {
+    if w.solo.take_moved() {
+        // A handler's wait on the connection registered it for input alone.
+        conn.watches_room = false;
+    }
     let room = conn.waits_for_room();
-    if room || conn.watches_room {
+    if room != conn.watches_room {
         if w.engine.poller_of(w.key).watch(conn.io.source(), w.key, room).is_err() {
             return false;
         }

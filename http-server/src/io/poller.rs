@@ -163,11 +163,20 @@ impl Poller {
 pub(crate) struct Solo {
     poll: Option<Poll>,
     events: Events,
+    /// A connection waited here since [`take_moved`](Solo::take_moved) was last called: it is
+    /// back with its seat's poller, registered for input alone.
+    moved: bool,
 }
 
 impl Solo {
     pub(crate) fn new() -> Solo {
-        Solo { poll: None, events: Events::with_capacity(4) }
+        Solo { poll: None, events: Events::with_capacity(4), moved: false }
+    }
+
+    /// True when a connection waited here since the last call: its registration with its
+    /// seat's poller is for input alone now, whatever it was before.
+    pub(crate) fn take_moved(&mut self) -> bool {
+        std::mem::take(&mut self.moved)
     }
 
     /// Waits until `source` (registered with `home` under `key`) is ready for `interest` or
@@ -193,6 +202,7 @@ impl Solo {
             Interest::Write => MioInterest::WRITABLE,
         };
         home.registry.deregister(source)?;
+        self.moved = true;
         let result = (|| {
             poll.registry().register(source, token(key), want)?;
             loop {
