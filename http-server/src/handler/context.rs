@@ -182,6 +182,47 @@ impl<'a> Context<'a> {
         &self.captures
     }
 
+    /// The value of type `T` the server was given with
+    /// [`ServerBuilder::state`](crate::ServerBuilder::state): state every handler shares
+    /// without an `Arc` of its own. The reference lives as long as the context, not just
+    /// this borrow, so the body can be read while it is held.
+    ///
+    /// ```
+    /// # fn main() -> std::io::Result<()> {
+    /// use std::sync::Mutex;
+    /// use http_server::{HttpError, Response, Server};
+    /// use http_utils::Method;
+    ///
+    /// #[derive(Default)]
+    /// struct Notes(Mutex<Vec<String>>);
+    /// let server = Server::builder().port(0).bind("127.0.0.1").state(Notes::default()).build()?;
+    /// server.route(Method::Post, "/notes", |cx| -> Result<Response, HttpError> {
+    ///     let notes = cx.state::<Notes>();
+    ///     let text = String::from_utf8(cx.read_body()?).map_err(|_| HttpError::bad_request("not UTF-8"))?;
+    ///     notes.0.lock().unwrap().push(text);
+    ///     Ok(Response::new(201))
+    /// }).unwrap();
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Panics
+    /// When the server holds no value of type `T`: a mistake in the program, found by the
+    /// first request that reaches the handler (answered 500, the panic reported to the
+    /// error hook and the log, naming the type). [`try_state`](Context::try_state) returns
+    /// an `Option` instead.
+    #[track_caller]
+    pub fn state<T: Send + Sync + 'static>(&self) -> &'a T {
+        match self.site.state.get::<T>() {
+            Some(value) => value,
+            None => crate::handler::state::missing::<T>(),
+        }
+    }
+
+    /// Like [`state`](Context::state), `None` when the server holds no value of type `T`.
+    pub fn try_state<T: Send + Sync + 'static>(&self) -> Option<&'a T> {
+        self.site.state.get::<T>()
+    }
+
     /// The request's HTTP version.
     pub fn version(&self) -> Version {
         self.request.version()

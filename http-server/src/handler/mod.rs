@@ -33,6 +33,7 @@ pub(crate) mod response_body;
 pub(crate) mod route;
 pub(crate) mod route_table;
 pub(crate) mod site;
+pub(crate) mod state;
 pub(crate) mod stream;
 pub(crate) mod table;
 #[cfg(feature = "serde")]

@@ -76,6 +76,13 @@ impl Server {
         ServerBuilder::new()
     }
 
+    /// The value of type `T` given with [`ServerBuilder::state`], if one was: what handlers
+    /// read with [`Context::state`], for code outside them (a thread that publishes to it,
+    /// `main` after the server stopped).
+    pub fn state<T: Send + Sync + 'static>(&self) -> Option<&T> {
+        self.shared.engine.site.state.get::<T>()
+    }
+
     /// Where the server listens (the first of its listeners, when it has several).
     pub fn local_addr(&self) -> &LocalAddr {
         &self.local_addrs[0]
