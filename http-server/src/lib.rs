@@ -53,8 +53,9 @@
 //! - Routes with patterns in the resource table ([`Server::route`], [`Pattern`]):
 //!   `/hello/{name}`, `/files/{path...}`; the exact resource at a path is found first with one
 //!   hash lookup, then the most specific pattern (Go 1.22 rules); captures reach the handler
-//!   decoded ([`Context::param`]); one handler for several methods ([`Methods`]); a path that
-//!   patterns match with other methods only gets 405 with `Allow`.
+//!   decoded, owned or parsed ([`Context::param`], [`Context::param_as`]); one handler for
+//!   several methods ([`Methods`]); a path that patterns match with other methods only gets
+//!   405 with `Allow`.
 //! - [`Response::next`] passes a request to the next matching route; [`Response::restart`]
 //!   serves it again at another URL (an internal redirect, at most 8 per request).
 //! - Status handlers ([`Server::set_status_handler`]) shape every response of a status,

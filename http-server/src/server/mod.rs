@@ -218,14 +218,15 @@ impl Server {
     ///
     /// # Errors
     /// As [`route`](Server::route).
-    pub fn streaming_route<F>(
+    pub fn streaming_route<F, R>(
         &self,
         methods: impl Into<Methods>,
         pattern: &str,
         handler: F,
     ) -> Result<(), RouteError>
     where
-        F: Fn(&mut Context<'_>) -> Response + Send + Sync + 'static,
+        F: Fn(&mut Context<'_>) -> R + Send + Sync + 'static,
+        R: IntoResponse,
     {
         let methods = methods.into();
         self.route_arc(methods.clone(), pattern, boxed(handler))?;
