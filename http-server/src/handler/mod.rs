@@ -17,6 +17,7 @@ pub(crate) mod compress;
 pub(crate) mod content;
 pub(crate) mod context;
 pub(crate) mod dispatch;
+pub(crate) mod extract;
 pub(crate) mod forwarded;
 pub(crate) mod hooks;
 #[cfg(feature = "http")]
