@@ -142,7 +142,8 @@ pub mod test;
 pub use connection::CloseReason;
 pub use handler::content::{text_parser, urlencoded_parser, Args, Content, ContentParser, FormPart};
 pub use handler::context::{
-    BodyStream, Context, ErrorHook, ErrorPage, Handler, LogHook, StatusHandler, UrlTransform,
+    BodyStream, Context, ErrorHook, ErrorPage, Handler, LogHook, Middleware, Next, StatusHandler,
+    UrlTransform,
 };
 pub use handler::dispatch::resource_handler;
 pub use handler::forwarded::{
@@ -150,6 +151,9 @@ pub use handler::forwarded::{
 };
 pub use handler::hooks::{ErrorEvent, LogRecord};
 pub use handler::into_response::{HttpError, IntoResponse};
+pub use handler::middleware::bearer::BearerAuth;
+pub use handler::middleware::cors::Cors;
+pub use handler::middleware::request_id::RequestId;
 #[cfg(feature = "json")]
 pub use handler::parsers::json_parser;
 pub use handler::parsers::multipart_parser;
@@ -174,7 +178,7 @@ pub use io::tls::TlsTransport;
 pub use io::transport::UnixTransport;
 pub use io::transport::{Connection, ListenOptions, Listener, LocalAddr, PeerAddr, TcpTransport, Transport};
 pub use io::upgraded::Upgraded;
-pub use server::{Server, ServerBuilder, ServerHandle, Stopper, DEFAULT_MAX_STREAMS};
+pub use server::{Scope, Server, ServerBuilder, ServerHandle, Stopper, DEFAULT_MAX_STREAMS};
 pub use static_files::dir::StaticDir;
 
 pub use http_utils::{is_json_media_type, Headers, Limits, Method, Request, Version};

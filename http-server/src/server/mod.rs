@@ -10,11 +10,13 @@
 
 mod builder;
 mod handle;
+mod layers;
 mod signals;
 mod systemd;
 
 pub use builder::{ServerBuilder, DEFAULT_MAX_STREAMS};
 pub use handle::{ServerHandle, Stopper};
+pub use layers::Scope;
 
 use std::io;
 use std::sync::atomic::Ordering;
