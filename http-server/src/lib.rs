@@ -60,6 +60,12 @@
 //!   serves it again at another URL (an internal redirect, at most 8 per request).
 //! - Status handlers ([`Server::set_status_handler`]) shape every response of a status,
 //!   including the server's own 404, 405, 413, 500 and 503.
+//! - Middleware ([`Server::wrap`], [`Server::wrap_with`], [`Middleware`], [`Next`]) around
+//!   every response, the server's own included, in the order registered, for the whole
+//!   server or a path prefix ([`Server::scope`]); built-ins [`Cors`], [`BearerAuth`] and
+//!   [`RequestId`].
+//! - Application state ([`ServerBuilder::state`], [`Context::state`]) and typed extraction
+//!   ([`Context::param_as`], [`Context::query`], [`Context::json`]).
 //! - Answers from other threads ([`Context::responder`], [`Responder`]): the worker is free as
 //!   soon as the handler returns; the connection is parked until the answer is sent (503 at
 //!   the responder's deadline, 500 if it is dropped); pipelined requests wait in order.
