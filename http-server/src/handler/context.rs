@@ -160,7 +160,7 @@ pub(crate) struct WrittenHead {
 ///   `http:write-error-response`) and the fallback ([`fallback`](Context::fallback));
 /// - the egg's low-level `http:write-response-header`
 ///   ([`write_response_header`](Context::write_response_header)) followed by raw writes
-///   through [`Write`]; the handler then returns [`Response::written`].
+///   through [`Write`](std::io::Write); the handler then returns [`Response::written`].
 pub struct Context<'a> {
     pub(crate) request: Box<Request>,
     pub(crate) path: Option<String>,

@@ -12,7 +12,7 @@ use crate::io::head::{plan, write_head, BodyFraming, Head};
 impl Context<'_> {
     /// Writes a response head now (the egg's `http:write-response-header`): status `code`
     /// with reason `message`, `Date`, `Server`, and `headers`. Write the body with the
-    /// [`Write`] methods of the context, then return [`Response::written`].
+    /// [`Write`] methods of the context, then return [`Response::written`](crate::Response::written).
     ///
     /// With a `Content-Length` among `headers`, exactly that many bytes must follow and the
     /// connection may be kept; without one, the body runs until the connection closes.
