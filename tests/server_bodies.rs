@@ -261,7 +261,7 @@ fn a_streaming_route_reads_its_body_as_it_arrives() {
                         Err(_) => return Response::new(400),
                     }
                 }
-                Response::text(format!("{} {n}", cx.param("name").unwrap_or("")))
+                Response::text(format!("{} {n}", cx.param("name").unwrap_or_default()))
             })
             .unwrap();
             s.add_resource("/", |_, _| Response::text("ok"));

@@ -22,7 +22,7 @@ fn many_waiting_requests_do_not_pin_the_few_workers() {
         |b| b.threads(2).io_threads(1),
         move |s| {
             s.route(Method::Get, "/later/{n}", move |cx| {
-                let n = cx.param("n").unwrap_or("").to_owned();
+                let n = cx.param("n").unwrap_or_default();
                 let r = cx.responder();
                 tx.lock().unwrap().send(r).unwrap();
                 let _ = n;
@@ -195,7 +195,7 @@ fn a_long_pipeline_of_answers_sent_at_once() {
         |b| b,
         |s| {
             s.route(Method::Get, "/now/{n}", |cx| {
-                let n = cx.param("n").unwrap_or("").to_owned();
+                let n = cx.param("n").unwrap_or_default();
                 let r = cx.responder();
                 r.send(Response::text(n)).unwrap();
                 Response::later()

@@ -15,7 +15,7 @@ fn captures_arrive_decoded_and_the_most_specific_route_wins() {
     // No sockets: the requests go through the server's real table (http_server::test).
     let s = Server::builder().port(0).bind("127.0.0.1").build().unwrap();
     s.route(Method::Get, "/hello/{name}", |cx| {
-        Response::text(format!("Hello, {}!", cx.param("name").unwrap_or("?")))
+        Response::text(format!("Hello, {}!", cx.param("name").as_deref().unwrap_or("?")))
     })
     .unwrap();
     s.route(Method::Get, "/hello/world", |_cx| Response::text("the world route")).unwrap();
@@ -105,7 +105,7 @@ fn exact_resources_come_first_and_handlers_can_pass_on() {
         |b| b,
         |s| {
             s.add_resource("/users/me", |_r, _a| Response::next());
-            s.route(Method::Get, "/users/{id}", |cx| match cx.param("id") {
+            s.route(Method::Get, "/users/{id}", |cx| match cx.param("id").as_deref() {
                 Some("me") | Some("admin") => Response::next(),
                 Some(id) => Response::text(format!("user {id}")),
                 None => Response::new(500),

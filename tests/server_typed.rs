@@ -51,7 +51,7 @@ fn server() -> http_toolkit::server::ServerHandle {
             })
             .unwrap();
             s.route(Method::Get, "/users/{id}", |cx| -> Result<Response, HttpError> {
-                match cx.param("id") {
+                match cx.param("id").as_deref() {
                     Some("1") => Ok(Response::text("one")),
                     _ => Err(HttpError::not_found("no such user")),
                 }

@@ -15,7 +15,7 @@ fn app() -> Server {
     });
     server
         .route(Method::Get, "/users/{id}", |cx| -> Result<Response, HttpError> {
-            match cx.param("id") {
+            match cx.captures().get("id") {
                 Some("1") => Ok(Response::json(&json!({"id": 1, "name": "ann"}))),
                 _ => Err(HttpError::not_found("no such user")),
             }

@@ -3,7 +3,8 @@
 //! loopback; the allocations of the whole process during the timed part (after a warm-up)
 //! are divided by the requests.
 //!
-//! `cargo run --release --example allocs [-- REQUESTS]` (default 20000). The client's side is
+//! `cargo run --release --example allocs [-- REQUESTS [--wrap]]` (default 20000; `--wrap`
+//! registers a middleware layer that passes every request on). The client's side is
 //! a raw socket that reuses its buffers, so nearly all the count is the server's; a run with
 //! 0 requests measures what the idle server allocates in the same time.
 
@@ -59,6 +60,10 @@ fn main() {
     let server =
         Server::builder().port(0).bind("127.0.0.1").max_requests_per_connection(u32::MAX).build().unwrap();
     server.add_resource("/", |_, _| Response::text("Hello, world!"));
+    if std::env::args().any(|a| a == "--wrap") {
+        // A middleware layer that passes every request on.
+        server.wrap(|cx, next| next.run(cx));
+    }
     let handle = server.spawn().unwrap();
     let addr = handle.local_addr().socket_addr().unwrap();
     let mut s = TcpStream::connect(addr).unwrap();

@@ -53,12 +53,19 @@
 //! - Routes with patterns in the resource table ([`Server::route`], [`Pattern`]):
 //!   `/hello/{name}`, `/files/{path...}`; the exact resource at a path is found first with one
 //!   hash lookup, then the most specific pattern (Go 1.22 rules); captures reach the handler
-//!   decoded ([`Context::param`]); one handler for several methods ([`Methods`]); a path that
-//!   patterns match with other methods only gets 405 with `Allow`.
+//!   decoded, owned or parsed ([`Context::param`], [`Context::param_as`]); one handler for
+//!   several methods ([`Methods`]); a path that patterns match with other methods only gets
+//!   405 with `Allow`.
 //! - [`Response::next`] passes a request to the next matching route; [`Response::restart`]
 //!   serves it again at another URL (an internal redirect, at most 8 per request).
 //! - Status handlers ([`Server::set_status_handler`]) shape every response of a status,
 //!   including the server's own 404, 405, 413, 500 and 503.
+//! - Middleware ([`Server::wrap`], [`Server::wrap_with`], [`Middleware`], [`Next`]) around
+//!   every response, the server's own included, in the order registered, for the whole
+//!   server or a path prefix ([`Server::scope`]); built-ins [`Cors`], [`BearerAuth`] and
+//!   [`RequestId`].
+//! - Application state ([`ServerBuilder::state`], [`Context::state`]) and typed extraction
+//!   ([`Context::param_as`], [`Context::query`], [`Context::json`]).
 //! - Answers from other threads ([`Context::responder`], [`Responder`]): the worker is free as
 //!   soon as the handler returns; the connection is parked until the answer is sent (503 at
 //!   the responder's deadline, 500 if it is dropped); pipelined requests wait in order.
@@ -141,7 +148,8 @@ pub mod test;
 pub use connection::CloseReason;
 pub use handler::content::{text_parser, urlencoded_parser, Args, Content, ContentParser, FormPart};
 pub use handler::context::{
-    BodyStream, Context, ErrorHook, ErrorPage, Handler, LogHook, StatusHandler, UrlTransform,
+    BodyStream, Context, ErrorHook, ErrorPage, Handler, LogHook, Middleware, Next, StatusHandler,
+    UrlTransform,
 };
 pub use handler::dispatch::resource_handler;
 pub use handler::forwarded::{
@@ -149,6 +157,9 @@ pub use handler::forwarded::{
 };
 pub use handler::hooks::{ErrorEvent, LogRecord};
 pub use handler::into_response::{HttpError, IntoResponse};
+pub use handler::middleware::bearer::BearerAuth;
+pub use handler::middleware::cors::Cors;
+pub use handler::middleware::request_id::RequestId;
 #[cfg(feature = "json")]
 pub use handler::parsers::json_parser;
 pub use handler::parsers::multipart_parser;
@@ -173,7 +184,7 @@ pub use io::tls::TlsTransport;
 pub use io::transport::UnixTransport;
 pub use io::transport::{Connection, ListenOptions, Listener, LocalAddr, PeerAddr, TcpTransport, Transport};
 pub use io::upgraded::Upgraded;
-pub use server::{Server, ServerBuilder, ServerHandle, Stopper, DEFAULT_MAX_STREAMS};
+pub use server::{Scope, Server, ServerBuilder, ServerHandle, Stopper, DEFAULT_MAX_STREAMS};
 pub use static_files::dir::StaticDir;
 
 pub use http_utils::{is_json_media_type, Headers, Limits, Method, Request, Version};

@@ -58,7 +58,7 @@ pub(super) fn admit(w: &mut Worker<'_>, conn: &mut Conn, mut req: Box<Request>) 
     let framing = framing(&req);
     let mut f = InFlight::new(req, table, *framing.as_ref().unwrap_or(&Framing::None));
     if let Err(refusal) = framing {
-        if f.table.1.status_handlers.is_empty() {
+        if !f.table.1.shapes_answers() {
             // Answered here, without a handler's context: nothing can change the answer.
             f.close = Some(CloseReason::BadRequest);
             let bytes = write_refusal(w, refusal, f.request.version());
@@ -68,7 +68,7 @@ pub(super) fn admit(w: &mut Worker<'_>, conn: &mut Conn, mut req: Box<Request>) 
             w.give_back_table(generation, table);
             return Next::Answered(Answer::closing(CloseReason::BadRequest, true));
         }
-        // Status handlers may shape the answer: it goes through the handler's path.
+        // Status handlers or middleware may shape the answer: it goes through the handler's path.
         f.refuse(refusal, CloseReason::BadRequest);
         return Next::Run(f);
     }

@@ -226,8 +226,16 @@ fn wait(w: &mut Worker<'_>, conn: &mut Conn, mut b: Box<BodyIn>) -> Next {
     }
 }
 
-/// The body could not be read: an error answer, and the connection closes.
+/// The body could not be read: an error answer, and the connection closes. Status
+/// handlers or middleware may shape it: then it goes through the handler's path, with no
+/// body to read.
 fn failed(w: &mut Worker<'_>, conn: &Conn, mut b: Box<BodyIn>, refusal: Refusal) -> Next {
+    if b.flight.table.1.shapes_answers() {
+        let BodyIn { mut flight, .. } = *b;
+        flight.framing = Framing::None;
+        flight.refuse(refusal, CloseReason::BodyFailed);
+        return Next::Run(flight);
+    }
     let bytes = write_refusal(w, refusal, b.flight.request.version());
     b.flight.close = Some(CloseReason::BodyFailed);
     log(&b.flight, &conn.peer, refusal.status, bytes);

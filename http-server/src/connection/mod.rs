@@ -23,8 +23,9 @@
 //!                                  Yield(Head), Close
 //!  Admit       admit::admit        Dispatch, Body, Run (to refuse: 400, 413, 417, 503),
 //!                                  Answered (400)
-//!  Body        body::advance       Dispatch, Answered (400, 408, 413, 503), Park(Body),
-//!                                  Yield(Body), Close
+//!  Body        body::advance       Dispatch, Answered (400, 408, 413, 503), Run (the same
+//!                                  refusals, when status handlers or middleware shape
+//!                                  them), Park(Body), Yield(Body), Close
 //!  Dispatch    queued::dispatch    Run, Park(Queued)
 //!  Queued      queued::resume      Run, Park(Queued)
 //!  Run         run::run            Answered, Waiting

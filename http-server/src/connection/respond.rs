@@ -2,6 +2,7 @@
 //! context a handler gets, the dispatch with `next`, restarts and status handlers, panics
 //! kept in, the response written into the worker's buffer, and the [`Answer`] handed on.
 
+use std::any::Any;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Arc;
 
@@ -19,6 +20,7 @@ use crate::handler::content::{Args, Content};
 use crate::handler::context::{Context, Table};
 use crate::handler::dispatch::dispatch;
 use crate::handler::hooks::ErrorEvent;
+use crate::handler::middleware::run_chain;
 use crate::handler::response::{Pass, Response};
 use crate::handler::route::Captures;
 use crate::io::head::BodyFraming;
@@ -114,10 +116,10 @@ fn route_request(cx: &mut Context<'_>) {
     }
 }
 
-/// Sets the path for status handlers when the server answers without dispatching; the URL
-/// transformation is user code, so it runs guarded.
+/// Sets the path for status handlers and middleware when the server answers without
+/// dispatching; the URL transformation is user code, so it runs guarded.
 pub(crate) fn route_for_status(cx: &mut Context<'_>) {
-    if !cx.table.status_handlers.is_empty() {
+    if cx.table.shapes_answers() {
         let _ = catch_unwind(AssertUnwindSafe(|| route_request(&mut *cx)));
     }
 }
@@ -138,23 +140,28 @@ pub(crate) fn refusal_response(cx: &mut Context<'_>, refusal: Refusal) -> Respon
 fn guarded(cx: &mut Context<'_>, f: impl FnOnce(&mut Context<'_>) -> Response) -> Response {
     match catch_unwind(AssertUnwindSafe(|| f(&mut *cx))) {
         Ok(r) => r,
-        Err(payload) => {
-            let message = panic_message(&*payload);
-            let event = ErrorEvent::HandlerPanic { request: &cx.request, peer: cx.peer, message: &message };
-            event.log();
-            if let Some(h) = cx.table.error_hook.clone() {
-                let _ = catch_unwind(AssertUnwindSafe(|| h(&event)));
-            }
-            if let Some(p) = cx.deferred.take() {
-                p.abandon();
-            }
-            if cx.written.is_some() {
-                cx.panicked = true;
-                Response::written()
-            } else {
-                cx.error_response(500, "Internal Server Error")
-            }
-        }
+        Err(payload) => panicked(cx, payload),
+    }
+}
+
+/// The answer to a panic in user code (a handler, a status handler, middleware): reported
+/// to the log and the error hook, a responder it took abandoned, and a 500 — or, after a
+/// head was written, a connection to close.
+fn panicked(cx: &mut Context<'_>, payload: Box<dyn Any + Send>) -> Response {
+    let message = panic_message(&*payload);
+    let event = ErrorEvent::HandlerPanic { request: &cx.request, peer: cx.peer, message: &message };
+    event.log();
+    if let Some(h) = cx.table.error_hook.clone() {
+        let _ = catch_unwind(AssertUnwindSafe(|| h(&event)));
+    }
+    if let Some(p) = cx.deferred.take() {
+        p.abandon();
+    }
+    if cx.written.is_some() {
+        cx.panicked = true;
+        Response::written()
+    } else {
+        cx.error_response(500, "Internal Server Error")
     }
 }
 
@@ -167,13 +174,39 @@ fn dispatch_guarded(cx: &mut Context<'_>) -> Response {
 }
 
 /// From a request (or a first response the server made itself) to the response to send:
-/// dispatch, `next` past the last route (404), restarts (bounded), then the status handler
-/// of the final status, once.
+/// the middleware around all of it (the layers see the request routed: its path decoded,
+/// after the URL transformation), and inside, the dispatch and what [`shape`] does.
 pub(crate) fn respond(cx: &mut Context<'_>, first: Option<Response>, can_dispatch: bool) -> Response {
-    let mut response = match first {
-        Some(r) => r,
-        None => dispatch_guarded(cx),
+    let table = cx.table;
+    if table.middleware.is_empty() {
+        let response = match first {
+            Some(r) => r,
+            None => dispatch_guarded(cx),
+        };
+        return shape(cx, response, can_dispatch);
+    }
+    let mut first = first.or_else(|| {
+        let routed = catch_unwind(AssertUnwindSafe(|| route_request(&mut *cx)));
+        routed.err().map(|payload| panicked(cx, payload))
+    });
+    let mut inner = |cx: &mut Context<'_>| {
+        let response = match first.take() {
+            Some(r) => r,
+            None => guarded(cx, dispatch),
+        };
+        shape(cx, response, can_dispatch)
     };
+    let response = run_chain(cx, &table.middleware, &mut inner, panicked);
+    if response.pass().is_some() {
+        // `next` and `restart` are for handlers: a layer that returns one has nowhere to go.
+        return cx.error_response(500, "Internal Server Error");
+    }
+    response
+}
+
+/// A handler's response made final: `next` past the last route (404), restarts (bounded),
+/// then the status handler of the final status, once.
+fn shape(cx: &mut Context<'_>, mut response: Response, can_dispatch: bool) -> Response {
     let mut restarts = 0;
     let mut shaped = false;
     loop {

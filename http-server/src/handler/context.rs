@@ -1,7 +1,8 @@
 //! The context a handler works in: the request, its arguments, the body as a stream, content
 //! parsing, error pages and the low-level response writer.
 
-use std::io::{self, Read, Write};
+use std::any::Any;
+use std::io::{self, Read};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -19,7 +20,7 @@ use crate::handler::route::Captures;
 use crate::handler::route_table::RouteTable;
 use crate::handler::site::Site;
 use crate::io::budget::Share;
-use crate::io::head::{plan, write_head, BodyFraming, Head};
+use crate::io::head::BodyFraming;
 use crate::io::poller::Poller;
 use crate::io::transport::PeerAddr;
 use crate::io::wire::Wire;
@@ -51,6 +52,60 @@ pub type LogHook = Arc<dyn Fn(&LogRecord<'_>) + Send + Sync>;
 /// The error hook: called when a handler panics or the server meets an error worth knowing.
 pub type ErrorHook = Arc<dyn Fn(&ErrorEvent<'_>) + Send + Sync>;
 
+// Middleware's types live here, beside the table that holds it and the context it gets;
+// how the chain runs is in `middleware.rs`.
+
+/// Code that runs around the making of every response
+/// ([`Server::wrap`](crate::Server::wrap), [`Server::wrap_with`](crate::Server::wrap_with)).
+///
+/// It gets the request's [`Context`] and the rest of the chain, [`Next`]: it may look at or
+/// change the request, answer early without calling `next` (a refused credential, a CORS
+/// preflight), or call [`Next::run`] and change the response it returns. Closures
+/// `Fn(&mut Context, Next) -> Response` are middleware; so are the built-ins
+/// ([`Cors`](crate::Cors), [`BearerAuth`](crate::BearerAuth),
+/// [`RequestId`](crate::RequestId)).
+///
+/// ```
+/// # fn main() -> std::io::Result<()> {
+/// use http_server::{test, Context, Middleware, Next, Response, Server};
+///
+/// /// Adds `X-Frame-Options: DENY` to every response.
+/// struct NoFrames;
+/// impl Middleware for NoFrames {
+///     fn call(&self, cx: &mut Context<'_>, next: Next<'_>) -> Response {
+///         next.run(cx).with_header("X-Frame-Options", "DENY")
+///     }
+/// }
+/// let server = Server::builder().port(0).bind("127.0.0.1").build()?;
+/// server.wrap_with(NoFrames);
+/// assert_eq!(test::get(&server, "/nothing/here").header("x-frame-options"), Some("DENY"));
+/// # Ok(()) }
+/// ```
+pub trait Middleware: Send + Sync + 'static {
+    /// Makes the response for `cx`, calling `next` (or not) for the rest of the chain.
+    fn call(&self, cx: &mut Context<'_>, next: Next<'_>) -> Response;
+}
+
+/// What makes a response for a panic in user code (the server's 500).
+pub(crate) type PanicAnswer = fn(&mut Context<'_>, Box<dyn Any + Send>) -> Response;
+
+/// The rest of the middleware chain, given to each layer: [`run`](Next::run) it to get the
+/// response of the layers after this one and, at the end, of the handler (or of the
+/// server's own answer). It can be run once.
+pub struct Next<'n> {
+    pub(crate) layers: &'n [Layer],
+    pub(crate) inner: &'n mut dyn FnMut(&mut Context<'_>) -> Response,
+    pub(crate) panicked: PanicAnswer,
+}
+
+/// One registered middleware and where it applies.
+#[derive(Clone)]
+pub(crate) struct Layer {
+    /// The decoded segments of the path prefix it is limited to; `None` for every request.
+    pub(crate) scope: Option<Arc<[String]>>,
+    pub(crate) run: Arc<dyn Middleware>,
+}
+
 /// The dispatch table.
 #[derive(Clone)]
 pub(crate) struct Table {
@@ -62,6 +117,8 @@ pub(crate) struct Table {
     /// ([`Server::streaming_route`](crate::Server::streaming_route)).
     pub streaming: RouteTable<()>,
     pub status_handlers: QuickMap<u16, StatusHandler>,
+    /// Middleware, outermost first ([`Server::wrap`](crate::Server::wrap)).
+    pub middleware: Vec<Layer>,
     pub methods: MethodTable<Handler>,
     pub parsers: QuickMap<String, ContentParser>,
     pub default_parser: ContentParser,
@@ -103,7 +160,7 @@ pub(crate) struct WrittenHead {
 ///   `http:write-error-response`) and the fallback ([`fallback`](Context::fallback));
 /// - the egg's low-level `http:write-response-header`
 ///   ([`write_response_header`](Context::write_response_header)) followed by raw writes
-///   through [`Write`]; the handler then returns [`Response::written`].
+///   through [`Write`](std::io::Write); the handler then returns [`Response::written`].
 pub struct Context<'a> {
     pub(crate) request: Box<Request>,
     pub(crate) path: Option<String>,
@@ -158,24 +215,6 @@ impl<'a> Context<'a> {
         self.request.path()
     }
 
-    /// The value the matched route pattern captured for `{name}` or `{name...}`, decoded.
-    ///
-    /// ```
-    /// # fn main() -> std::io::Result<()> {
-    /// use http_server::{Response, Server};
-    /// use http_utils::Method;
-    /// let server = Server::builder().port(0).bind("127.0.0.1").build()?;
-    /// server
-    ///     .route(Method::Get, "/hello/{name}", |cx| {
-    ///         Response::text(format!("Hello, {}!", cx.param("name").unwrap_or("you")))
-    ///     })
-    ///     .unwrap();
-    /// # Ok(()) }
-    /// ```
-    pub fn param(&self, name: &str) -> Option<&str> {
-        self.captures.get(name)
-    }
-
     /// Everything the matched route pattern captured (empty for exact resources); the raw,
     /// still-encoded values too ([`Captures::raw`]).
     pub fn captures(&self) -> &Captures {
@@ -220,6 +259,13 @@ impl<'a> Context<'a> {
     pub fn responder(&mut self) -> Responder {
         let timeout = self.site.responder_timeout;
         self.responder_with_timeout(timeout)
+    }
+
+    /// True once the handler took a [`Responder`] ([`responder`](Context::responder)): the
+    /// answer comes from it later, and what the handler returned is not sent. Middleware
+    /// reads it after [`Next::run`](crate::Next::run) (see [`Server::wrap`](crate::Server::wrap)).
+    pub fn responder_taken(&self) -> bool {
+        self.deferred.is_some()
     }
 
     /// Like [`responder`](Context::responder), with its own deadline.
@@ -458,87 +504,6 @@ impl<'a> Context<'a> {
     /// The server's location (the egg's LOCATION, "localhost" by default).
     pub fn location(&self) -> &str {
         &self.site.location
-    }
-
-    /// Writes a response head now (the egg's `http:write-response-header`): status `code`
-    /// with reason `message`, `Date`, `Server`, and `headers`. Write the body with the
-    /// [`Write`] methods of the context, then return [`Response::written`].
-    ///
-    /// With a `Content-Length` among `headers`, exactly that many bytes must follow and the
-    /// connection may be kept; without one, the body runs until the connection closes.
-    ///
-    /// # Errors
-    /// `InvalidInput` for a second head or an invalid header; errors of the connection.
-    pub fn write_response_header(
-        &mut self,
-        code: u16,
-        message: &str,
-        headers: &[(&str, &str)],
-    ) -> io::Result<()> {
-        if self.written.is_some() {
-            return Err(io::Error::new(io::ErrorKind::InvalidInput, "the response head was already written"));
-        }
-        let mut fields = Headers::with_capacity(headers.len(), 64);
-        let mut content_type = None;
-        for (n, v) in headers {
-            if n.eq_ignore_ascii_case("content-type") {
-                content_type = Some(crate::io::head::cleaned(std::borrow::Cow::Owned((*v).to_owned())));
-                continue;
-            }
-            fields.append(n, v).map_err(io::Error::from)?;
-        }
-        let length = fields
-            .content_length()
-            .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "invalid Content-Length"))?;
-        let site = self.site;
-        // The handler writes raw bytes: without a length they run until the close.
-        let p = plan(
-            site.protocol,
-            self.request.version(),
-            self.request.method(),
-            code,
-            length,
-            false,
-            self.closing,
-        );
-        let (framing, connection) = (p.framing, p.connection);
-        let wire = self.body.get_mut();
-        write_head(
-            wire.wbuf,
-            wire.heads,
-            &Head {
-                date: site.clock.unix_secs(),
-                version: site.protocol,
-                status: code,
-                reason: Some(message),
-                content_type: content_type.as_ref(),
-                headers: &fields,
-                framing,
-                connection,
-            },
-        );
-        self.written = Some(WrittenHead { status: code, framing, sent: 0 });
-        Ok(())
-    }
-}
-
-impl Write for Context<'_> {
-    /// Writes body bytes after [`write_response_header`](Context::write_response_header).
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        let Some(head) = &mut self.written else {
-            return Err(io::Error::new(io::ErrorKind::InvalidInput, "write_response_header comes first"));
-        };
-        if self.request.method() == &http_utils::Method::Head || head.framing == BodyFraming::NoBody {
-            head.sent += buf.len() as u64;
-            return Ok(buf.len());
-        }
-        head.sent += buf.len() as u64;
-        self.body.get_mut().write_all(buf)?;
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        self.body.get_mut().flush()
     }
 }
 

@@ -20,7 +20,7 @@ use crate::handler::response::Response;
 /// use http_utils::Method;
 /// let server = Server::builder().port(0).bind("127.0.0.1").build()?;
 /// server.route(Method::Get, "/square/{n}", |cx| -> Result<Response, HttpError> {
-///     let n: i64 = cx.param("n").unwrap_or("").parse().map_err(|_| HttpError::bad_request("not a number"))?;
+///     let n: i64 = cx.param_as("n")?; // 400 naming `n` when it is not a number
 ///     Ok(Response::text(n.saturating_mul(n).to_string()))
 /// }).unwrap();
 /// # Ok(()) }
@@ -190,8 +190,30 @@ impl From<io::Error> for HttpError {
 #[cfg(feature = "json")]
 impl From<serde_json::Error> for HttpError {
     fn from(e: serde_json::Error) -> HttpError {
-        HttpError::bad_request(format!("invalid JSON: {e}"))
+        HttpError::bad_request(format!("invalid JSON: {}", client_safe(&e.to_string())))
     }
+}
+
+/// At most this many bytes of a parser's message go into an error a client reads.
+#[cfg(feature = "json")]
+const DETAIL_MAX: usize = 160;
+
+/// A parser's message as a client may read it: a deserializer quotes what it could not use
+/// (`unknown variant \`...\``, `invalid type: string "..."`), which are the peer's bytes, so
+/// only printable ASCII without markup or quotes survives (the rest becomes `?`), and the
+/// message is cut short. Safe in text, HTML and a JSON string alike.
+#[cfg(feature = "json")]
+pub(crate) fn client_safe(detail: &str) -> String {
+    let mut out = String::with_capacity(detail.len().min(DETAIL_MAX));
+    for c in detail.chars() {
+        if out.len() >= DETAIL_MAX {
+            out.push_str("...");
+            break;
+        }
+        let kept = c.is_ascii_graphic() || c == ' ';
+        out.push(if kept && !matches!(c, '<' | '>' | '&' | '"' | '\'' | '\\') { c } else { '?' });
+    }
+    out
 }
 
 #[cfg(test)]
@@ -213,5 +235,15 @@ mod tests {
         assert_eq!(r.into_response().status(), 409);
         assert_eq!((201, "made").into_response().status(), 201);
         assert_eq!("hi".into_response().content_type(), Some("text/plain; charset=utf-8"));
+    }
+
+    #[test]
+    #[cfg(feature = "json")]
+    fn details_for_clients_carry_no_markup() {
+        assert_eq!(client_safe("missing field `id`"), "missing field `id`");
+        assert_eq!(client_safe("unknown variant `<b>\"x\"`"), "unknown variant `?b??x?`");
+        assert_eq!(client_safe("a\r\nSet-Cookie: x\u{7f}é"), "a??Set-Cookie: x??");
+        let long = client_safe(&"a".repeat(1000));
+        assert_eq!(long.len(), DETAIL_MAX + 3);
     }
 }

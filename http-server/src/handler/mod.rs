@@ -17,15 +17,18 @@ pub(crate) mod compress;
 pub(crate) mod content;
 pub(crate) mod context;
 pub(crate) mod dispatch;
+pub(crate) mod extract;
 pub(crate) mod forwarded;
 pub(crate) mod hooks;
 #[cfg(feature = "http")]
 pub(crate) mod interop;
 pub(crate) mod into_response;
 pub(crate) mod method_table;
+pub(crate) mod middleware;
 pub(crate) mod parsers;
 pub(crate) mod proxies;
 pub(crate) mod quick_hash;
+pub(crate) mod raw_write;
 pub(crate) mod registry;
 pub(crate) mod responder;
 pub(crate) mod response;
@@ -33,6 +36,7 @@ pub(crate) mod response_body;
 pub(crate) mod route;
 pub(crate) mod route_table;
 pub(crate) mod site;
+pub(crate) mod state;
 pub(crate) mod stream;
 pub(crate) mod table;
 #[cfg(feature = "serde")]

@@ -81,6 +81,7 @@ impl Table {
             routes: RouteTable::new(),
             streaming: RouteTable::new(),
             status_handlers: QuickMap::default(),
+            middleware: Vec::new(),
             methods,
             parsers,
             default_parser: Arc::new(text_parser),

@@ -233,7 +233,7 @@ impl Response {
     /// use http_server::{Response, Server};
     /// use http_utils::Method;
     /// let server = Server::builder().port(0).bind("127.0.0.1").build()?;
-    /// server.route(Method::Get, "/users/{id}", |cx| match cx.param("id") {
+    /// server.route(Method::Get, "/users/{id}", |cx| match cx.captures().get("id") {
     ///     Some("me") => Response::next(), // let /users/{rest...} answer
     ///     _ => Response::text("a user"),
     /// }).unwrap();

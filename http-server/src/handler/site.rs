@@ -8,6 +8,7 @@ use http_utils::Version;
 
 use crate::handler::proxies::TrustedProxies;
 use crate::handler::responder::Pending;
+use crate::handler::state::StateMap;
 use crate::io::budget::Budget;
 use crate::io::clock::Clock;
 use crate::io::lock;
@@ -27,6 +28,8 @@ pub(crate) struct Site {
     /// Long-lived answers (responders waiting, streams, upgraded connections), one share
     /// each, up to `max_streams`.
     pub streams: Arc<Budget>,
+    /// The application's values ([`ServerBuilder::state`](crate::ServerBuilder::state)).
+    pub state: StateMap,
 }
 
 impl Site {
@@ -46,6 +49,7 @@ impl Site {
             trusted: TrustedProxies::new(),
             responders: Mutex::new(Vec::new()),
             streams: Budget::new(max_streams as u64),
+            state: StateMap::default(),
         }
     }
 

@@ -11,6 +11,12 @@ use crate::handler::context::Table;
 use crate::handler::route_table::Lookup;
 
 impl Table {
+    /// True when user code may shape the server's own answers (status handlers,
+    /// middleware): they then go through a handler's context instead of out at once.
+    pub(crate) fn shapes_answers(&self) -> bool {
+        !self.status_handlers.is_empty() || !self.middleware.is_empty()
+    }
+
     /// True when a request with `method` and `path` (as sent) is answered by the server's
     /// own 404 or 405 whatever its body: the predefined resource handler serves the method,
     /// no resource or route takes the path with that method, the fallback is the predefined

@@ -1,11 +1,11 @@
-//! Typed bodies (feature `serde`): a request body read into any `Deserialize` type, from
-//! JSON ([`Context::json`]) or a urlencoded form ([`Context::form`]), with the errors a
-//! client should get.
+//! Typed bodies and queries (feature `serde`): a request body read into any `Deserialize`
+//! type, from JSON ([`Context::json`]) or a urlencoded form ([`Context::form`]), and the
+//! query string ([`Context::query`]), with the errors a client should get.
 
 use serde::de::DeserializeOwned;
 
 use crate::handler::context::Context;
-use crate::handler::into_response::HttpError;
+use crate::handler::into_response::{client_safe, HttpError};
 use http_utils::{is_json_media_type, Body};
 
 impl Context<'_> {
@@ -80,6 +80,38 @@ impl Context<'_> {
             ));
         }
         let raw = self.body_bytes()?;
-        serde_urlencoded::from_bytes(raw).map_err(|e| HttpError::bad_request(format!("invalid form: {e}")))
+        serde_urlencoded::from_bytes(raw)
+            .map_err(|e| HttpError::bad_request(format!("invalid form: {}", client_safe(&e.to_string()))))
+    }
+
+    /// The query string (`?a=1&b=x`, percent-decoded, `+` as a space) deserialized into
+    /// `T`; no query at all reads as an empty one, so a `T` whose fields are all `Option`
+    /// or `#[serde(default)]` always fits. It borrows the context only for the call: the
+    /// body can be read after it.
+    ///
+    /// ```
+    /// # fn main() -> std::io::Result<()> {
+    /// use http_server::{test, HttpError, Response, Server};
+    /// use http_utils::Method;
+    /// #[derive(serde::Deserialize)]
+    /// struct Page { offset: Option<u32>, limit: Option<u32> }
+    /// let server = Server::builder().port(0).bind("127.0.0.1").build()?;
+    /// server.route(Method::Get, "/notes", |cx| -> Result<Response, HttpError> {
+    ///     let page: Page = cx.query()?;
+    ///     Ok(Response::text(format!("{} {}", page.offset.unwrap_or(0), page.limit.unwrap_or(20))))
+    /// }).unwrap();
+    /// assert_eq!(test::get(&server, "/notes?limit=5").text(), "0 5");
+    /// assert_eq!(test::get(&server, "/notes?limit=many").status(), 400);
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    /// 400, naming the problem (a missing field, a value that does not parse), for a query
+    /// that does not fit `T`; the peer's bytes are not repeated beyond printable ASCII
+    /// without markup.
+    pub fn query<T: DeserializeOwned>(&self) -> Result<T, HttpError> {
+        let query = self.request().query().unwrap_or("");
+        serde_urlencoded::from_str(query)
+            .map_err(|e| HttpError::bad_request(format!("invalid query: {}", client_safe(&e.to_string()))))
     }
 }

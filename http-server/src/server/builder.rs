@@ -15,6 +15,7 @@ use crate::connection::queue::DispatchQueue;
 use crate::handler::proxies::TrustedProxies;
 use crate::handler::registry::Registry;
 use crate::handler::site::Site;
+use crate::handler::state::StateMap;
 use crate::io::poller::Poller;
 use crate::io::timeouts::Timeouts;
 #[cfg(unix)]
@@ -76,6 +77,7 @@ pub struct ServerBuilder {
     proxy_protocol: bool,
     trusted: TrustedProxies,
     endpoints: Vec<Endpoint>,
+    state: StateMap,
     systemd: bool,
     signals: bool,
     #[cfg(feature = "tls")]
@@ -114,6 +116,7 @@ impl ServerBuilder {
             proxy_protocol: false,
             trusted: TrustedProxies::new(),
             endpoints: Vec::new(),
+            state: StateMap::default(),
             systemd: false,
             signals: false,
             #[cfg(feature = "tls")]
@@ -167,6 +170,41 @@ impl ServerBuilder {
     /// A callback run once, right after the listener is open (the egg's INIT).
     pub fn init(mut self, f: impl FnOnce() + Send + 'static) -> Self {
         self.init = Some(Box::new(f));
+        self
+    }
+
+    /// Gives the server a value its handlers share: [`Context::state`](crate::Context::state)
+    /// returns it by type, so closures need no `Arc` of their own. One value per type (a
+    /// second of the same type replaces the first); any number of types. The server owns it
+    /// for its life; use types that are `Sync` for the reads of many workers at once
+    /// (`Mutex`, `RwLock`, atomics, or plain immutable data). [`Server::state`] reaches it
+    /// outside handlers.
+    ///
+    /// ```
+    /// # fn main() -> std::io::Result<()> {
+    /// use std::sync::atomic::{AtomicU64, Ordering};
+    /// use std::sync::Mutex;
+    /// use http_server::{Response, Server};
+    /// use http_utils::Method;
+    ///
+    /// struct Hits(AtomicU64);
+    /// let server = Server::builder()
+    ///     .port(0)
+    ///     .bind("127.0.0.1")
+    ///     .state(Hits(AtomicU64::new(0)))
+    ///     .state(Mutex::new(Vec::<String>::new()))
+    ///     .build()?;
+    /// server.route(Method::Get, "/hits", |cx| {
+    ///     let n = cx.state::<Hits>().0.fetch_add(1, Ordering::Relaxed) + 1;
+    ///     cx.state::<Mutex<Vec<String>>>().lock().unwrap().push(cx.path().to_owned());
+    ///     Response::text(n.to_string())
+    /// }).unwrap();
+    /// assert_eq!(http_server::test::get(&server, "/hits").text(), "1");
+    /// assert_eq!(server.state::<Hits>().unwrap().0.load(Ordering::Relaxed), 1);
+    /// # Ok(()) }
+    /// ```
+    pub fn state<T: Send + Sync + 'static>(mut self, value: T) -> Self {
+        self.state.insert(value);
         self
     }
 
@@ -431,6 +469,7 @@ impl ServerBuilder {
                     self.max_streams,
                 );
                 site.trusted = self.trusted;
+                site.state = self.state;
                 site
             },
             wire: WireRules { timeouts: self.timeouts, limits: self.limits, abort: AtomicBool::new(false) },

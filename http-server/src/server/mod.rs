@@ -10,11 +10,13 @@
 
 mod builder;
 mod handle;
+mod layers;
 mod signals;
 mod systemd;
 
 pub use builder::{ServerBuilder, DEFAULT_MAX_STREAMS};
 pub use handle::{ServerHandle, Stopper};
+pub use layers::Scope;
 
 use std::io;
 use std::sync::atomic::Ordering;
@@ -74,6 +76,13 @@ impl Server {
     /// A builder with the defaults.
     pub fn builder() -> ServerBuilder {
         ServerBuilder::new()
+    }
+
+    /// The value of type `T` given with [`ServerBuilder::state`], if one was: what handlers
+    /// read with [`Context::state`], for code outside them (a thread that publishes to it,
+    /// `main` after the server stopped).
+    pub fn state<T: Send + Sync + 'static>(&self) -> Option<&T> {
+        self.shared.engine.site.state.get::<T>()
     }
 
     /// Where the server listens (the first of its listeners, when it has several).
@@ -211,14 +220,15 @@ impl Server {
     ///
     /// # Errors
     /// As [`route`](Server::route).
-    pub fn streaming_route<F>(
+    pub fn streaming_route<F, R>(
         &self,
         methods: impl Into<Methods>,
         pattern: &str,
         handler: F,
     ) -> Result<(), RouteError>
     where
-        F: Fn(&mut Context<'_>) -> Response + Send + Sync + 'static,
+        F: Fn(&mut Context<'_>) -> R + Send + Sync + 'static,
+        R: IntoResponse,
     {
         let methods = methods.into();
         self.route_arc(methods.clone(), pattern, boxed(handler))?;
