@@ -51,21 +51,18 @@ fn framing(req: &Request) -> Result<Framing, Refusal> {
 }
 
 /// Decides how a request whose head was just read is served.
-pub(super) fn admit(w: &mut Worker<'_>, conn: &mut Conn, mut req: Box<Request>) -> Next {
+pub(super) fn admit(w: &mut Worker<'_>, conn: &mut Conn, mut f: Box<InFlight>) -> Next {
     conn.requests += 1;
-    req.set_ip(conn.peer.ip());
-    let table = w.take_table();
-    let framing = framing(&req);
-    let mut f = InFlight::new(req, table, *framing.as_ref().unwrap_or(&Framing::None));
+    f.request.set_ip(conn.peer.ip());
+    let framing = framing(&f.request);
+    f.begin(&w.engine.registry, *framing.as_ref().unwrap_or(&Framing::None));
     if let Err(refusal) = framing {
         if !f.table.1.shapes_answers() {
             // Answered here, without a handler's context: nothing can change the answer.
             f.close = Some(CloseReason::BadRequest);
             let bytes = write_refusal(w, refusal, f.request.version());
             log(&f, &conn.peer, refusal.status, bytes);
-            let InFlight { request, table: (generation, table), .. } = f;
-            w.spare = Some(request);
-            w.give_back_table(generation, table);
+            w.spare = Some(f);
             return Next::Answered(Answer::closing(CloseReason::BadRequest, true));
         }
         // Status handlers or middleware may shape the answer: it goes through the handler's path.
@@ -104,7 +101,7 @@ fn keep_or_close(w: &Worker<'_>, conn: &Conn, f: &mut InFlight) {
 
 /// Decides how a request's body is read: by its handler as it arrives (a streaming route,
 /// or `100-continue`), by the engine into a buffer, or not at all (refused first).
-fn body(w: &mut Worker<'_>, mut f: InFlight, expects_continue: bool) -> Next {
+fn body(w: &mut Worker<'_>, mut f: Box<InFlight>, expects_continue: bool) -> Next {
     let engine = w.engine;
     let streams = f.table.1.streams_body(f.request.method(), f.request.path());
     if !streams && f.framing.known_length().is_some_and(|n| n > engine.wire.limits.max_body) {

@@ -39,10 +39,11 @@ pub(crate) struct UpgradeJob {
 
 /// A response whose head (and small body) is in the worker's buffer.
 pub(crate) struct Answer {
-    /// A body for the engine to send after the buffer.
-    pub body: Option<OutBody>,
+    /// A body for the engine to send after the buffer (boxed: an answer moves from step to
+    /// step, and most have none).
+    pub body: Option<Box<OutBody>>,
     /// The log entry to write once the body is out.
-    pub log: Option<LateLog>,
+    pub log: Option<Box<LateLog>>,
     /// Close after it, and why; `None` keeps the connection.
     pub close: Option<CloseReason>,
     /// Close by lingering (the peer may still be sending).

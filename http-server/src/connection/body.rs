@@ -40,7 +40,7 @@ enum Kind {
 
 /// A request whose body is being read.
 pub(crate) struct BodyIn {
-    flight: InFlight,
+    flight: Box<InFlight>,
     kind: Kind,
     /// The body so far (decoded, for a chunked one).
     buf: Vec<u8>,
@@ -63,7 +63,7 @@ impl BodyIn {
         self.buf.capacity()
     }
 
-    pub(super) fn new(w: &Worker<'_>, flight: InFlight, expects_continue: bool) -> Box<BodyIn> {
+    pub(super) fn new(w: &Worker<'_>, flight: Box<InFlight>, expects_continue: bool) -> Box<BodyIn> {
         let l = w.engine.wire.limits;
         let kind = match flight.framing {
             Framing::Length(n) => Kind::Length { left: n },

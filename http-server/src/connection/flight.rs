@@ -5,11 +5,12 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use http_utils::{Framing, Request};
+use http_utils::{Framing, Method, Request};
 
 use super::refusal::Refusal;
 use super::CloseReason;
 use crate::handler::context::Table;
+use crate::handler::registry::Registry;
 use crate::handler::responder::Pending;
 use crate::io::budget::Share;
 use crate::io::wire::ReadBuf;
@@ -55,24 +56,44 @@ pub(crate) struct InFlight {
 }
 
 impl InFlight {
-    /// A request about to be served, with the table it is served with.
-    pub(crate) fn new(request: Box<Request>, table: (u64, Arc<Table>), framing: Framing) -> InFlight {
-        let started = (table.1.log_hook.is_some() || table.1.debug).then(Instant::now);
-        InFlight {
-            request,
+    /// A record to read a request head into, with the table requests are served with now.
+    /// A worker keeps the record of a request done with for the next (its buffers and its
+    /// table with it), so that a request costs no allocation.
+    pub(crate) fn blank(table: (u64, Arc<Table>)) -> Box<InFlight> {
+        Box::new(InFlight {
+            request: Box::new(Request::new(Method::Get, String::new())),
             table,
-            framing,
+            framing: Framing::None,
             mode: BodyMode::Buffered,
             close: None,
             linger: false,
             refusal: None,
             expects_continue: false,
             limited: false,
-            started,
+            started: None,
             queued_until: None,
             body_share: None,
             stream_share: None,
+        })
+    }
+
+    /// Makes the record ready for the request whose head was just read into it: served with
+    /// `registry`'s table (the one it holds while the registry has not changed), `framing`
+    /// its body's, nothing decided yet.
+    pub(crate) fn begin(&mut self, registry: &Registry, framing: Framing) {
+        if self.table.0 != registry.generation() {
+            self.table = registry.snapshot_with_generation();
         }
+        self.framing = framing;
+        self.mode = BodyMode::Buffered;
+        self.close = None;
+        self.linger = false;
+        self.refusal = None;
+        self.expects_continue = false;
+        self.limited = false;
+        self.started = (self.table.1.log_hook.is_some() || self.table.1.debug).then(Instant::now);
+        self.queued_until = None;
+        self.release_shares();
     }
 
     /// Answers `refusal` without running the handler; the connection closes after it for
@@ -122,7 +143,7 @@ fn body_in_buffer(framing: Framing, rbuf: &ReadBuf) -> bool {
 /// connection while it waits (the connection is parked in `Phase::Waiting`).
 pub(crate) struct Waiting {
     pub pending: Awaited,
-    pub flight: InFlight,
+    pub flight: Box<InFlight>,
     /// Its share of the stream cap (passed on to a stream it becomes).
     pub share: Option<Share>,
 }

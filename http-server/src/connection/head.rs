@@ -2,7 +2,7 @@
 //! read and parsed one after another (pipelined ones too), each complete one handed on to
 //! be admitted.
 
-use http_utils::{parse_request_head_into, Method, Parsed, Request, Version};
+use http_utils::{parse_request_head_into, Parsed, Version};
 
 use super::answer::Answer;
 use super::refusal::{write_refusal, Refusal};
@@ -78,20 +78,20 @@ pub(super) fn read(w: &mut Worker<'_>, conn: &mut Conn) -> Next {
 /// malformed one, `None` when it is not all there yet.
 fn parse(w: &mut Worker<'_>, conn: &mut Conn) -> Option<Next> {
     let limits = &w.engine.wire.limits;
-    let mut request = w.spare.take().unwrap_or_else(|| Box::new(Request::new(Method::Get, String::new())));
-    match parse_request_head_into(w.rbuf.available(), limits, &mut request) {
+    let mut f = w.take_record();
+    match parse_request_head_into(w.rbuf.available(), limits, &mut f.request) {
         Ok(Parsed::Complete { value: (), used }) => {
             w.heads_read += 1;
             w.rbuf.consume(used);
             conn.head_started = None;
-            Some(Next::Admit(request))
+            Some(Next::Admit(f))
         }
         Ok(Parsed::Partial) => {
-            w.spare = Some(request);
+            w.spare = Some(f);
             None
         }
         Err(e) => {
-            w.spare = Some(request);
+            w.spare = Some(f);
             write_refusal(w, Refusal::of(&e), Version::Http11);
             Some(Next::Answered(Answer::closing(CloseReason::BadRequest, true)))
         }

@@ -33,7 +33,7 @@ pub(crate) fn logged(f: &InFlight) -> bool {
 /// with its bytes then, or with none and [`CloseReason::WriteFailed`] if the connection
 /// goes first.
 pub(crate) struct LateLog {
-    flight: InFlight,
+    flight: Box<InFlight>,
     peer: PeerAddr,
     status: u16,
     bytes: u64,
@@ -41,12 +41,12 @@ pub(crate) struct LateLog {
 }
 
 impl LateLog {
-    pub(crate) fn new(flight: InFlight, peer: PeerAddr, status: u16, bytes: u64) -> LateLog {
-        LateLog { flight, peer, status, bytes, sent: false }
+    pub(crate) fn new(flight: Box<InFlight>, peer: PeerAddr, status: u16, bytes: u64) -> Box<LateLog> {
+        Box::new(LateLog { flight, peer, status, bytes, sent: false })
     }
 
     /// The body is out.
-    pub(crate) fn sent(mut self) {
+    pub(crate) fn sent(mut self: Box<Self>) {
         self.sent = true;
     }
 

@@ -68,8 +68,6 @@ mod write;
 
 use std::time::Instant;
 
-use http_utils::Request;
-
 pub use crate::handler::hooks::CloseReason;
 use crate::handler::hooks::ErrorEvent;
 use crate::io::transport::{Connection, PeerAddr};
@@ -107,15 +105,15 @@ pub(crate) enum Next {
     /// Parse the next head in the read buffer, reading more when there is none.
     Head,
     /// A complete request head: decide how it is served.
-    Admit(Box<Request>),
+    Admit(Box<InFlight>),
     /// Read the request's body into a buffer.
     Body(Box<BodyIn>),
     /// A complete request: run it if a handler slot is free, or queue it.
-    Dispatch(InFlight),
+    Dispatch(Box<InFlight>),
     /// A queued request's turn (or a report for its connection).
     Queued(Box<InFlight>),
     /// Run the request's handler on this worker.
-    Run(InFlight),
+    Run(Box<InFlight>),
     /// See whether a responder's answer came.
     Waiting(Box<Waiting>),
     /// An answer is in the worker's buffer: gather it with the next ones, or write it.
@@ -324,7 +322,7 @@ fn end_turn(w: &mut Worker<'_>, conn: &mut Conn, outcome: Outcome) -> Outcome {
     // The slot goes back before the connection waits: a slot is held only while requests
     // are being served one after another.
     w.release_slot();
-    if outcome == Outcome::Park && !watch(w, conn) {
+    if matches!(outcome, Outcome::Park) && !watch(w, conn) {
         return Outcome::Close(CloseReason::WriteFailed);
     }
     if !matches!(outcome, Outcome::Close(_)) {

@@ -11,7 +11,7 @@ use super::{Conn, Next, Phase};
 
 /// Runs a complete request now if a handler slot is free, or parks it in the queue.
 #[inline]
-pub(super) fn dispatch(w: &mut Worker<'_>, conn: &mut Conn, mut f: InFlight) -> Next {
+pub(super) fn dispatch(w: &mut Worker<'_>, conn: &mut Conn, mut f: Box<InFlight>) -> Next {
     let engine = w.engine;
     // Requests that wait already go first: a slot this turn holds goes to the oldest.
     if !engine.queue.is_empty() {
@@ -25,7 +25,7 @@ pub(super) fn dispatch(w: &mut Worker<'_>, conn: &mut Conn, mut f: InFlight) -> 
         return Next::Run(f);
     }
     f.queued_until = Some(until);
-    park(w, conn, Box::new(f), until)
+    park(w, conn, f, until)
 }
 
 /// A queued request's turn (or a report for its connection while it waits).
@@ -33,14 +33,14 @@ pub(super) fn resume(w: &mut Worker<'_>, conn: &mut Conn, mut f: Box<InFlight>) 
     let engine = w.engine;
     if w.take_slot() {
         engine.queue.remove(w.key);
-        return Next::Run(*f);
+        return Next::Run(f);
     }
     let now = engine.site.clock.now();
     let until = f.queued_until.unwrap_or(now);
     if now >= until || engine.stopping() && engine.wire.abort.load(Ordering::Relaxed) {
         engine.queue.remove(w.key);
         f.refuse_busy(&w.rbuf);
-        return Next::Run(*f);
+        return Next::Run(f);
     }
     engine.queue.ensure(w.key, until);
     park(w, conn, f, until)

@@ -4,7 +4,6 @@
 
 use std::any::Any;
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::Arc;
 
 use http_utils::{Framing, Request};
 
@@ -302,28 +301,21 @@ pub(crate) fn send(
 /// Ends a request's run once its response is in the worker's buffer: the worker free, the
 /// log written (or held until the engine has sent the body), the record's buffers kept for
 /// the next request, and the answer handed on.
-pub(crate) fn finish(w: &mut Worker<'_>, mut f: InFlight, peer: &PeerAddr, sent: Sent) -> Answer {
+pub(crate) fn finish(w: &mut Worker<'_>, mut f: Box<InFlight>, peer: &PeerAddr, sent: Sent) -> Answer {
     w.mark_idle();
     f.release_shares();
     let Sent { status, bytes, body } = sent;
+    let body = body.map(Box::new);
     let (close, linger) = (f.close, f.linger);
     let log = if !logged(&f) {
-        recycle(w, f);
+        w.spare = Some(f);
         None
     } else if body.is_some() {
-        w.give_back_table(f.table.0, Arc::clone(&f.table.1));
         Some(LateLog::new(f, peer.clone(), status, bytes))
     } else {
         log(&f, peer, status, bytes);
-        recycle(w, f);
+        w.spare = Some(f);
         None
     };
     Answer { body, log, close, linger }
-}
-
-/// Keeps a record's request (its buffers) and table for the next request.
-fn recycle(w: &mut Worker<'_>, f: InFlight) {
-    let InFlight { request, table: (generation, table), .. } = f;
-    w.spare = Some(request);
-    w.give_back_table(generation, table);
 }

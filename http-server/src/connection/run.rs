@@ -18,7 +18,7 @@ use crate::handler::context::Context;
 const DRAIN_MAX: u64 = 64 * 1024;
 
 /// Runs the handler of an admitted request and hands its answer on.
-pub(super) fn run(w: &mut Worker<'_>, conn: &mut Conn, mut f: InFlight) -> Next {
+pub(super) fn run(w: &mut Worker<'_>, conn: &mut Conn, mut f: Box<InFlight>) -> Next {
     let engine = w.engine;
     // A buffered body sits whole in the read buffer; otherwise it is still on the socket.
     let in_memory = f.mode == BodyMode::Buffered && f.body_in(&w.rbuf);

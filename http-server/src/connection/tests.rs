@@ -520,3 +520,11 @@ fn a_queued_streaming_request_gives_its_slot_back_when_its_connection_goes() {
     s.conn = None;
     assert!(crate::io::budget::Share::new(&s.engine.streaming).grow(1), "the slot is free again");
 }
+
+#[test]
+fn a_step_is_small_enough_to_move_cheaply() {
+    // `drive` moves a `Next` from step to step, several times a request: what is large
+    // travels boxed (a request's record, a body, a parked write).
+    let size = std::mem::size_of::<super::Next>();
+    assert!(size <= 32, "Next is {size} bytes");
+}

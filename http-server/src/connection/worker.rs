@@ -2,10 +2,9 @@
 //! a request, the handler slot a turn holds, and what it shows the monitor.
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
 
 use super::engine::Engine;
-use crate::handler::context::Table;
+use super::flight::InFlight;
 use crate::io::head::HeadCache;
 use crate::io::poller::Solo;
 use crate::io::wire::ReadBuf;
@@ -50,11 +49,9 @@ pub(crate) struct Worker<'s> {
     /// Request heads read in this turn: a connection with many pipelined requests gives way
     /// to the others after a number of them.
     pub heads_read: u32,
-    /// A request record done with, whose buffers the next request head is parsed into.
-    pub spare: Option<Box<http_utils::Request>>,
-    /// The table the last request was served with, and its generation: taken again while
-    /// the registry has not changed.
-    pub table: Option<(u64, Arc<Table>)>,
+    /// The record of a request done with, whose buffers (and table) the next request head
+    /// is read into.
+    pub spare: Option<Box<InFlight>>,
     /// A handler slot (the request-count limit) taken for a request of the connection being
     /// driven and kept for the requests after it in the same turn (pipelined ones): given
     /// back when the turn ends ([`release_slot`](Worker::release_slot)), or at once when a
@@ -78,7 +75,6 @@ impl<'s> Worker<'s> {
             idle_at_start: false,
             heads_read: 0,
             spare: None,
-            table: None,
             slot: false,
         }
     }
@@ -115,21 +111,12 @@ impl<'s> Worker<'s> {
         }
     }
 
-    /// The table to serve a request with: the one the worker holds while the registry has
-    /// not changed since it was taken (no lock, no reference count), else a fresh one.
-    pub(crate) fn take_table(&mut self) -> (u64, Arc<Table>) {
-        match self.table.take() {
-            Some((generation, table)) if generation == self.engine.registry.generation() => {
-                (generation, table)
-            }
-            _ => self.engine.registry.snapshot_with_generation(),
-        }
-    }
-
-    /// Gives back a table taken with [`take_table`](Worker::take_table) for the next request.
-    pub(crate) fn give_back_table(&mut self, generation: u64, table: Arc<Table>) {
-        if self.table.is_none() {
-            self.table = Some((generation, table));
+    /// The record to read the next request head into: the one kept from the last request,
+    /// or a new one.
+    pub(crate) fn take_record(&mut self) -> Box<InFlight> {
+        match self.spare.take() {
+            Some(f) => f,
+            None => InFlight::blank(self.engine.registry.snapshot_with_generation()),
         }
     }
 

@@ -24,11 +24,11 @@ const READ_AHEAD: usize = 32 * 1024;
 pub(crate) struct Out {
     buf: Vec<u8>,
     pos: usize,
-    body: Option<OutBody>,
+    body: Option<Box<OutBody>>,
     then: Next,
     progress: Progress,
     /// The log entry to write once the body is out.
-    log: Option<LateLog>,
+    log: Option<Box<LateLog>>,
     /// Parked with nothing to write: a stream waits for its next chunk.
     idle: bool,
 }
@@ -46,7 +46,7 @@ enum Pumped {
 impl Out {
     /// True for a streamed answer (it may stay open indefinitely).
     pub(crate) fn is_feed(&self) -> bool {
-        matches!(self.body, Some(OutBody::Feed(_)))
+        matches!(self.body.as_deref(), Some(OutBody::Feed(_)))
     }
 
     /// True while parked waiting for a stream's next chunk.
@@ -56,7 +56,7 @@ impl Out {
 
     /// The request whose log entry waits for the body to be out, if one does.
     pub(crate) fn logged_request_mut(&mut self) -> Option<&mut http_utils::Request> {
-        self.log.as_mut().map(LateLog::request_mut)
+        self.log.as_deref_mut().map(LateLog::request_mut)
     }
 
     /// Everything is out: logs the response, gives what comes next.
@@ -65,7 +65,7 @@ impl Out {
         if let Some(log) = log {
             log.sent();
         }
-        match body {
+        match body.map(|b| *b) {
             Some(OutBody::Upgrade(job)) => Next::Upgrade(job),
             _ => then,
         }
@@ -73,10 +73,14 @@ impl Out {
 }
 
 /// A handler's answer, its head in the worker's buffer: gathered with the answers after it
-/// (a small one on a kept connection), or written.
+/// (a small one on a kept connection while pipelined requests wait in the read buffer), or
+/// written.
 pub(super) fn answered(w: &mut Worker<'_>, conn: &mut Conn, answer: Answer) -> Next {
-    if answer.body.is_none() && answer.close.is_none() && w.wbuf.len() < FLUSH_AT {
-        return Next::Head;
+    if answer.body.is_none() && answer.close.is_none() {
+        if !w.rbuf.is_empty() && w.wbuf.len() < FLUSH_AT {
+            return Next::Head;
+        }
+        return send(w, conn, None, None, Next::Head);
     }
     let then = answer.then();
     send(w, conn, answer.body, answer.log, then)
@@ -93,12 +97,12 @@ pub(super) fn flush(w: &mut Worker<'_>, conn: &mut Conn, then: Next) -> Next {
 fn send(
     w: &mut Worker<'_>,
     conn: &mut Conn,
-    body: Option<OutBody>,
-    log: Option<LateLog>,
+    body: Option<Box<OutBody>>,
+    log: Option<Box<LateLog>>,
     then: Next,
 ) -> Next {
     // A head that a file follows waits for the file's first bytes, to leave with them.
-    let file_next = matches!(body, Some(OutBody::File { pos, end, .. }) if pos < end);
+    let file_next = matches!(body.as_deref(), Some(OutBody::File { pos, end, .. }) if pos < end);
     let Ok(written) = write_some(&mut *conn.io, &w.wbuf, file_next) else {
         // The body goes with the connection; its log entry says the write failed.
         w.wbuf.clear();
@@ -150,7 +154,7 @@ pub(super) fn resume(w: &mut Worker<'_>, conn: &mut Conn, mut out: Box<Out>) -> 
 /// client's leaving. The rate clock starts again with the next chunk.
 fn park_idle(w: &mut Worker<'_>, conn: &mut Conn, mut out: Box<Out>) -> Next {
     let now = w.engine.site.clock.now();
-    conn.deadline = match &out.body {
+    conn.deadline = match out.body.as_deref() {
         Some(OutBody::Feed(f)) => f.wake_at(now),
         _ => now,
     };
@@ -184,7 +188,7 @@ fn park_out(w: &mut Worker<'_>, conn: &mut Conn, mut out: Box<Out>) -> Next {
 /// [`pump`], with the worker marked busy while a reader's body is read: a reader is user code
 /// that may block, and the monitor then gives the worker's seat to another worker.
 fn pump_marked(w: &mut Worker<'_>, conn: &mut Conn, out: &mut Out) -> Result<Pumped, CloseReason> {
-    let reads = matches!(out.body, Some(OutBody::Reader { .. }));
+    let reads = matches!(out.body.as_deref(), Some(OutBody::Reader { .. }));
     if reads {
         w.mark_busy();
     }
@@ -226,7 +230,7 @@ fn pump(io: &mut dyn Connection, out: &mut Out, now: std::time::Instant) -> Resu
         }
         out.buf.clear();
         out.pos = 0;
-        match out.body.as_ref() {
+        match out.body.as_deref() {
             None | Some(OutBody::Upgrade(_)) => break,
             Some(_) => {}
         }
@@ -250,7 +254,7 @@ fn pump_body(
     now: std::time::Instant,
 ) -> Result<Option<Pumped>, CloseReason> {
     let Some(body) = &mut out.body else { return Ok(None) };
-    let done = match body {
+    let done = match &mut **body {
         OutBody::Upgrade(_) => return Ok(None),
         OutBody::Feed(feed) => match feed.refill(&mut out.buf, now) {
             Fill::Data => false,
@@ -274,8 +278,8 @@ fn pump_body(
             Ok(FileSent::Blocked) => return Ok(Some(Pumped::Full)),
             Ok(FileSent::Unsupported) => {
                 // Not here: read and written like any reader.
-                if let Some(OutBody::File { file, pos, end }) = out.body.take() {
-                    out.body = Some(file_as_reader(file, pos, end));
+                if let Some(OutBody::File { file, pos, end }) = out.body.take().map(|b| *b) {
+                    out.body = Some(Box::new(file_as_reader(file, pos, end)));
                 }
                 false
             }
