@@ -12,8 +12,10 @@ use std::io;
 /// so that a connection may wait for its next event without the read that would say
 /// `WouldBlock`: epoll (Linux, Android) reports every arrival of new bytes on an
 /// edge-triggered registration, whether or not the last read saw `WouldBlock` (nginx relies
-/// on the same). It saves one `read` system call per keep-alive request, measured at a few
-/// per cent of the server's CPU per request (see `bench/RESULTS.md`). Everywhere else
+/// on the same). It saves the read after each answer that would find nothing: with it the
+/// server's CPU per keep-alive request was 0.92x (50 connections) and 0.88x (256) of the
+/// same build without it, lower in 6 of 6 paired rounds (`bench/servers.py --paired`, see
+/// `bench/RESULTS.md`); pipelined, no difference. Everywhere else
 /// (Windows re-arms its poll only after `WouldBlock`; kqueue is not measured here) it is
 /// false, and every loop reads until [`Attempt::Blocked`]. Only plain sockets use it
 /// ([`Connection::short_read_drains`](crate::io::transport::Connection::short_read_drains)):
