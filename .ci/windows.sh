@@ -35,6 +35,13 @@
 #   client_https                          our client and an in-process rustls server
 #   client_native_roots                   the client's system store (SSL_CERT_FILE is read on Windows too)
 #   client_fetch_example                  the fetch example built for Windows, raw-socket servers
+#   server_api server_body_limit          our server and raw sockets
+#   server_middleware                     "  (the curl test is skipped below)
+#   server_tls_close                      our server and rustls' client
+#   client_redirect_leaks                 our client against raw-socket and rustls servers
+#   client_socks                          our client and a SOCKS server in the test (the pproxy
+#                                            test is skipped below: pproxy is a Python program here)
+#   client_happy_eyeballs                 our client and loopback listeners
 #
 #   not under Wine                        why
 #   behind_balancers                      nginx and HAProxy (Linux programs), SIGTERM; #![cfg(unix)]
@@ -64,22 +71,9 @@ warn() {
 }
 
 # Tests that fail under Wine because of the server's own code, not Wine's: skipped in their
-# file, then each run alone and its result printed, without failing the run. Take a test off
-# this list once it passes in its file under Wine (a few runs: the second is load-dependent).
-#
-# The server registers every connection for READABLE | WRITABLE. mio's Windows backend
-# re-arms a socket's poll with all its interests after every WouldBlock, so an idle connection
-# whose socket is writable is reported again at once: each idle keep-alive connection wakes a
-# worker about 1,500 times a second, and each wake-up moves its keep-alive deadline forward.
+# file, then each run alone and its result printed, without failing the run. None today; a test
+# goes here only with the failure it shows and an issue that says why.
 known_failures=(
-  # The keep-alive timeout never closes an idle connection (each wake-up sets a new deadline).
-  "server_limits silent_and_idle_connections_are_closed"
-  # 300 idle connections keep the two workers busy: a request waits past the client's 10 s
-  # timeout when the file's other tests run beside it (it passes alone).
-  "server_limits idle_connections_do_not_hold_workers"
-  # A head that never ends is closed by a worker woken for nothing (CloseReason::HeaderTimeout,
-  # not logged) before the monitor can log "deadline passed (sending a request head)".
-  "server_logging panics_and_deadlines_are_logged_and_the_debug_line_says_what_happened"
 )
 
 wine_files=(
@@ -90,11 +84,14 @@ wine_files=(
   client_basic client_broken client_early_response client_edges client_garbage client_gzip
   client_intercept client_pool client_redirects_cookies client_request_builder
   client_request_head client_response_heads client_timeouts client_upgrade client_with_server
-  client_https client_native_roots client_fetch_example
+  client_https client_native_roots client_fetch_example server_api server_middleware
+  server_body_limit server_tls_close client_redirect_leaks client_socks client_happy_eyeballs
 )
 # Tests inside those files skipped under Wine (substring filters of the test harness).
 declare -A skip=(
   [server_transports]="--skip curl_"
+  [server_middleware]="--skip through_curl"
+  [client_socks]="--skip through_pproxy"
 )
 
 # --- What the run needs: Wine, MinGW's gcc, the Rust target -------------------------------

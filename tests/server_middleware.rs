@@ -4,6 +4,7 @@
 //! through curl, the order of layers, early answers, scopes, panics, and the two passes of
 //! a request answered by a responder.
 
+mod programs;
 mod server_support;
 
 use std::io::{BufRead, BufReader, Write};
@@ -160,8 +161,10 @@ fn cors_headers_on_every_answer_the_servers_own_included() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// What curl printed (`-i`: the head too), or `None` when curl is missing (see `programs`).
 fn curl(args: &[&str]) -> Option<String> {
-    let out = Command::new("curl").args(["-s", "-i", "--max-time", "10"]).args(args).output().ok()?;
+    let curl = programs::require("preflights_through_curl", "curl", "apt-get install curl")?;
+    let out = Command::new(curl).args(["-s", "-i", "--max-time", "10"]).args(args).output().ok()?;
     Some(String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
@@ -196,7 +199,6 @@ fn preflights_through_curl() {
         &url,
     ];
     let Some(pre) = curl(&asked) else {
-        eprintln!("curl is not installed: skipped");
         h.shutdown();
         return;
     };
