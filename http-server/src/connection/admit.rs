@@ -11,7 +11,7 @@ use super::answer::Answer;
 use super::body::BodyIn;
 use super::flight::{BodyMode, InFlight};
 use super::log::log;
-use super::refusal::{write_refusal, Refusal};
+use super::refusal::Refusal;
 use super::worker::Worker;
 use super::{CloseReason, Conn, Next};
 use crate::io::budget::Share;
@@ -60,7 +60,7 @@ pub(super) fn admit(w: &mut Worker<'_>, conn: &mut Conn, mut f: Box<InFlight>) -
         if !f.table.1.shapes_answers() {
             // Answered here, without a handler's context: nothing can change the answer.
             f.close = Some(CloseReason::BadRequest);
-            let bytes = write_refusal(w, refusal, f.request.version());
+            let bytes = w.write_refusal(refusal, f.request.version());
             log(&f, &conn.peer, refusal.status, bytes);
             w.spare = Some(f);
             return Next::Answered(Answer::closing(CloseReason::BadRequest, true));

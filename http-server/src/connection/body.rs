@@ -19,7 +19,7 @@ use http_utils::{ChunkedDecoder, Framing};
 use super::answer::Answer;
 use super::flight::InFlight;
 use super::log::log;
-use super::refusal::{write_refusal, Refusal};
+use super::refusal::Refusal;
 use super::worker::Worker;
 use super::{CloseReason, Conn, Next, Phase};
 use crate::io::attempt::{attempt, attempt_flush, Attempt};
@@ -192,7 +192,7 @@ pub(super) fn advance(w: &mut Worker<'_>, conn: &mut Conn, mut b: Box<BodyIn>) -
         match b.take(w, max) {
             Ok(true) => return complete(w, *b),
             Ok(false) => {}
-            Err(refusal) => return failed(w, conn, b, refusal),
+            Err(refusal) => return failed(w, conn, *b, refusal),
         }
         // Once the read buffer is drained, a body of known length that is flowing is read
         // straight into its own buffer.
@@ -203,7 +203,9 @@ pub(super) fn advance(w: &mut Worker<'_>, conn: &mut Conn, mut b: Box<BodyIn>) -
             attempt(|| w.rbuf.read_from(&mut *conn.io, READ_BUF))
         };
         match read {
-            Ok(Attempt::Done(n)) if direct && !b.count_direct(n) => return failed(w, conn, b, Refusal::BUSY),
+            Ok(Attempt::Done(n)) if direct && !b.count_direct(n) => {
+                return failed(w, conn, *b, Refusal::BUSY)
+            }
             Ok(Attempt::Done(n)) => b.progress.add(n),
             Ok(Attempt::Blocked) => return wait(w, conn, b),
             Ok(Attempt::Closed) => return Next::Close(CloseReason::BodyFailed),
@@ -222,21 +224,21 @@ fn wait(w: &mut Worker<'_>, conn: &mut Conn, mut b: Box<BodyIn>) -> Next {
             conn.deadline = deadline;
             Next::Park(Phase::Body(b))
         }
-        Err(_) => failed(w, conn, b, Refusal::TIMED_OUT),
+        Err(_) => failed(w, conn, *b, Refusal::TIMED_OUT),
     }
 }
 
 /// The body could not be read: an error answer, and the connection closes. Status
 /// handlers or middleware may shape it: then it goes through the handler's path, with no
 /// body to read.
-fn failed(w: &mut Worker<'_>, conn: &Conn, mut b: Box<BodyIn>, refusal: Refusal) -> Next {
+fn failed(w: &mut Worker<'_>, conn: &Conn, mut b: BodyIn, refusal: Refusal) -> Next {
     if b.flight.table.1.shapes_answers() {
-        let BodyIn { mut flight, .. } = *b;
+        let BodyIn { mut flight, .. } = b;
         flight.framing = Framing::None;
         flight.refuse(refusal, CloseReason::BodyFailed);
         return Next::Run(flight);
     }
-    let bytes = write_refusal(w, refusal, b.flight.request.version());
+    let bytes = w.write_refusal(refusal, b.flight.request.version());
     b.flight.close = Some(CloseReason::BodyFailed);
     log(&b.flight, &conn.peer, refusal.status, bytes);
     Next::Answered(Answer::closing(CloseReason::BodyFailed, true))

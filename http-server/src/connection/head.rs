@@ -5,7 +5,7 @@
 use http_utils::{parse_request_head_into, Parsed, Version};
 
 use super::answer::Answer;
-use super::refusal::{write_refusal, Refusal};
+use super::refusal::Refusal;
 use super::worker::Worker;
 use super::{hook_error, CloseReason, Conn, Next, Phase};
 use crate::handler::hooks::ErrorEvent;
@@ -40,7 +40,7 @@ pub(super) fn read(w: &mut Worker<'_>, conn: &mut Conn) -> Next {
     if let Some(t) = conn.head_started {
         if engine.site.clock.now().saturating_duration_since(t) >= engine.wire.timeouts.header {
             log::debug!(target: "http_server", "{}: deadline passed ({}), closed", conn.peer, conn.phase_name());
-            write_refusal(w, Refusal::TIMED_OUT, Version::Http11);
+            w.write_refusal(Refusal::TIMED_OUT, Version::Http11);
             return Next::Answered(Answer::closing(CloseReason::HeaderTimeout, false));
         }
     }
@@ -92,7 +92,7 @@ fn parse(w: &mut Worker<'_>, conn: &mut Conn) -> Option<Next> {
         }
         Err(e) => {
             w.spare = Some(f);
-            write_refusal(w, Refusal::of(&e), Version::Http11);
+            w.write_refusal(Refusal::of(&e), Version::Http11);
             Some(Next::Answered(Answer::closing(CloseReason::BadRequest, true)))
         }
     }

@@ -46,7 +46,7 @@ impl LateLog {
     }
 
     /// The body is out.
-    pub(crate) fn sent(mut self: Box<Self>) {
+    pub(crate) fn sent(mut self) {
         self.sent = true;
     }
 

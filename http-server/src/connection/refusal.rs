@@ -1,11 +1,6 @@
 //! The server's own answers to requests it will not serve: a status and its reason phrase
 //! ([`Refusal`]), written as a complete error page with `Connection: close`.
 
-use http_utils::{Headers, Method, Version};
-
-use super::worker::Worker;
-use crate::io::head::{plan, write_head, Head};
-
 /// A status the server answers with on its own, and the reason it gives.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Refusal {
@@ -36,37 +31,4 @@ impl Refusal {
     pub(crate) fn is_bad_request(self) -> bool {
         self.status == 400
     }
-}
-
-/// Writes a complete error response with `Connection: close` into the worker's buffer, for
-/// a request that could not be parsed or must be cut off; returns the body's length.
-pub(crate) fn write_refusal(w: &mut Worker<'_>, refusal: Refusal, version: Version) -> u64 {
-    let engine = w.engine;
-    let table = engine.registry.snapshot();
-    let html = table.error_page(refusal.status, refusal.reason);
-    let p = plan(
-        engine.site.protocol,
-        version,
-        &Method::Get,
-        refusal.status,
-        Some(html.len() as u64),
-        true,
-        true,
-    );
-    write_head(
-        &mut w.wbuf,
-        &mut w.heads,
-        &Head {
-            date: engine.site.clock.unix_secs(),
-            version: engine.site.protocol,
-            status: refusal.status,
-            reason: None,
-            content_type: Some(&std::borrow::Cow::Borrowed("text/html; charset=utf-8")),
-            headers: &Headers::new(),
-            framing: p.framing,
-            connection: p.connection,
-        },
-    );
-    w.wbuf.extend_from_slice(html.as_bytes());
-    html.len() as u64
 }

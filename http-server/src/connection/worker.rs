@@ -3,9 +3,12 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use http_utils::{Headers, Method, Version};
+
 use super::engine::Engine;
 use super::flight::InFlight;
-use crate::io::head::HeadCache;
+use super::refusal::Refusal;
+use crate::io::head::{plan, write_head, Head, HeadCache};
 use crate::io::poller::Solo;
 use crate::io::wire::ReadBuf;
 
@@ -118,6 +121,39 @@ impl<'s> Worker<'s> {
             Some(f) => f,
             None => InFlight::blank(self.engine.registry.snapshot_with_generation()),
         }
+    }
+
+    /// Writes a complete error response with `Connection: close` into the worker's buffer,
+    /// for a request that could not be parsed or must be cut off; returns the body's length.
+    pub(crate) fn write_refusal(&mut self, refusal: Refusal, version: Version) -> u64 {
+        let engine = self.engine;
+        let table = engine.registry.snapshot();
+        let html = table.error_page(refusal.status, refusal.reason);
+        let p = plan(
+            engine.site.protocol,
+            version,
+            &Method::Get,
+            refusal.status,
+            Some(html.len() as u64),
+            true,
+            true,
+        );
+        write_head(
+            &mut self.wbuf,
+            &mut self.heads,
+            &Head {
+                date: engine.site.clock.unix_secs(),
+                version: engine.site.protocol,
+                status: refusal.status,
+                reason: None,
+                content_type: Some(&std::borrow::Cow::Borrowed("text/html; charset=utf-8")),
+                headers: &Headers::new(),
+                framing: p.framing,
+                connection: p.connection,
+            },
+        );
+        self.wbuf.extend_from_slice(html.as_bytes());
+        html.len() as u64
     }
 
     /// Marks the worker busy with a request (user code may run, and block).
