@@ -54,7 +54,8 @@
 //! Limits apply while a head is still incomplete. Ambiguous framing (Content-Length with
 //! Transfer-Encoding, differing Content-Lengths, signs or spaces in numbers, unknown codings) is
 //! an error, never a guess. Timeouts belong to the caller's sockets; an I/O timeout surfaces as
-//! [`Error::Io`] and [`Error::is_timeout`] tells it apart.
+//! [`Error::Io`] and [`Error::is_timeout`] tells it apart. The WebSocket codec's limits (frame
+//! and message sizes, control frames, masking) have their own table in [`websocket`].
 
 mod accept;
 mod chunked;
