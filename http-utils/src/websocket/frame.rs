@@ -232,9 +232,17 @@ pub fn write_frame_header(header: &FrameHeader, out: &mut [u8]) -> Result<usize,
 /// assert_eq!(data, [0x7f, 0x9f, 0x4d, 0x51, 0x58]);
 /// ```
 pub fn apply_mask(data: &mut [u8], key: [u8; 4], offset: u64) {
-    let start = (offset % 4) as usize;
-    for (i, b) in data.iter_mut().enumerate() {
-        *b ^= key[(start + i) % 4];
+    let mut key = key;
+    key.rotate_left((offset % 4) as usize);
+    // Whole 4-byte groups first: the compiler turns this loop into wide XORs.
+    let mut groups = data.chunks_exact_mut(4);
+    for group in &mut groups {
+        for (b, k) in group.iter_mut().zip(key) {
+            *b ^= k;
+        }
+    }
+    for (b, k) in groups.into_remainder().iter_mut().zip(key) {
+        *b ^= k;
     }
 }
 
@@ -269,4 +277,23 @@ pub fn encode_frame(
         apply_mask(&mut out[start..], key, 0);
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::apply_mask;
+
+    #[test]
+    fn masking_in_groups_agrees_with_byte_by_byte_at_every_offset() {
+        let key = [0x11, 0x22, 0x44, 0x88];
+        for offset in 0..8u64 {
+            for len in 0..13 {
+                let mut data: Vec<u8> = (0..len as u8).collect();
+                apply_mask(&mut data, key, offset);
+                let want: Vec<u8> =
+                    (0..len as u8).map(|i| i ^ key[(offset as usize + usize::from(i)) % 4]).collect();
+                assert_eq!(data, want, "offset {offset} length {len}");
+            }
+        }
+    }
 }
