@@ -73,9 +73,9 @@
 //! | close payload of one byte; close code not allowed on the wire | — | `InvalidClosePayload` / `InvalidCloseCode`, 1002 |
 //! | any frame after the peer's close | — | `FrameAfterClose`, 1002 |
 //!
-//! Memory held by a [`MessageReader`] is the message being assembled (at most
-//! `max_message`) and one control payload (at most 125 bytes). Error texts never echo peer
-//! bytes.
+//! Memory held by a [`MessageReader`] is the message being assembled (at most `max_message`
+//! bytes, in a buffer that grows as they arrive, never ahead of them on a header's word) and
+//! one control payload (at most 125 bytes). Error texts never echo peer bytes.
 
 mod close;
 mod error;
