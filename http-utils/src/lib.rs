@@ -29,6 +29,8 @@
 //! - writers for heads: [`write_request_head`], [`write_response_head`], [`http_date`],
 //!   [`DateCache`];
 //! - [`multipart`]: a streaming `multipart/form-data` reader ([`multipart::MultipartReader`]);
+//! - [`websocket`]: an I/O-free WebSocket codec (RFC 6455): frames, messages assembled from
+//!   fragments with UTF-8 checked as it arrives, close codes, and the handshake's keys and checks;
 //! - compression negotiation: [`accepts_gzip`], [`accepts_encoding`], [`is_compressible`];
 //! - `interop` (feature `http`, on by default): conversions both ways between these types and
 //!   the `http` crate's (`Method`, `Version`, `StatusCode`, `HeaderMap`, `Request`, response
@@ -52,7 +54,8 @@
 //! Limits apply while a head is still incomplete. Ambiguous framing (Content-Length with
 //! Transfer-Encoding, differing Content-Lengths, signs or spaces in numbers, unknown codings) is
 //! an error, never a guess. Timeouts belong to the caller's sockets; an I/O timeout surfaces as
-//! [`Error::Io`] and [`Error::is_timeout`] tells it apart.
+//! [`Error::Io`] and [`Error::is_timeout`] tells it apart. The WebSocket codec's limits (frame
+//! and message sizes, control frames, masking) have their own table in [`websocket`].
 
 mod accept;
 mod chunked;
@@ -73,6 +76,7 @@ mod section;
 mod token;
 mod url;
 mod version;
+pub mod websocket;
 mod write;
 
 pub use accept::{accepts_encoding, accepts_gzip, is_compressible, is_json_media_type};
