@@ -129,3 +129,28 @@ fn a_client_that_does_not_read_never_holds_up_the_publisher() {
     reader.join().unwrap();
     drop(slow);
 }
+
+#[test]
+fn an_event_queued_by_the_handler_itself_goes_out_with_or_without_middleware() {
+    for middleware in [false, true] {
+        let h = start(
+            |b| b,
+            move |s| {
+                s.add_context_resource("/first", |cx| {
+                    if let Ok(events) = cx.responder().events() {
+                        // Queued before the head is written; the stream ends after it.
+                        let _ = events.try_send(&Event::data("first"));
+                    }
+                    Response::later()
+                });
+                if middleware {
+                    s.wrap(|cx, next| next.run(cx).with_header("X-Layer", "1"));
+                }
+            },
+        );
+        let mut c = Client::connect(addr(&h));
+        subscribe(&mut c, "/first");
+        let wire = Event::data("first").to_bytes();
+        assert_eq!(read_event(&mut c, wire.len()), wire, "middleware: {middleware}");
+    }
+}
