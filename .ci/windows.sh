@@ -50,6 +50,7 @@
 #   server_behind_nginx client_nginx      nginx, a Linux program a Windows test cannot start
 #   client_proxy                          tinyproxy, likewise
 #   fetch_like_curl                       curl, likewise
+#   notes_example                         curl, and stops the example with SIGTERM; #![cfg(unix)]
 #   hello_example                         stops the example with SIGTERM (`kill`); the hello example
 #                                         is checked under Wine from outside instead (below)
 #   webapp_browser                        chromium, likewise

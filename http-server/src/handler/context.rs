@@ -291,8 +291,8 @@ impl<'a> Context<'a> {
     }
 
     /// The body as a stream of `multipart/form-data` parts, read as they arrive (nothing
-    /// is buffered beyond a small window), bounded by
-    /// [`Limits::max_body`](http_utils::Limits) in total. `Expect: 100-continue` is answered
+    /// is buffered beyond a small window), bounded by [`body_limit`](Context::body_limit)
+    /// in total. `Expect: 100-continue` is answered
     /// on the first read.
     ///
     /// # Errors
@@ -394,7 +394,7 @@ impl<'a> Context<'a> {
         Ok(())
     }
 
-    /// Reads the whole body, at most [`Limits::max_body`](http_utils::Limits) bytes, and hands
+    /// Reads the whole body, at most [`body_limit`](Context::body_limit) bytes, and hands
     /// it over: the request keeps no copy (its [`body`](Request::body) stays as it was), so a
     /// body is held in memory once. A body the request holds already (read by
     /// [`parse_content`](Context::parse_content) or the typed readers) is returned as a copy.
