@@ -264,3 +264,32 @@ fn a_scope_has_a_body_limit_of_its_own() {
     c.send(format!("{}{}", head("/notes", "Content-Length: 1000\r\n"), "n".repeat(1000)).as_bytes());
     assert_eq!(c.read().text(), "1000");
 }
+
+#[test]
+fn the_longest_scope_sets_the_limit_whatever_the_order() {
+    use http_toolkit::server::{test, Server};
+    let server = Server::builder()
+        .port(0)
+        .bind("127.0.0.1")
+        .limits(Limits { max_body: MAX, ..Limits::default() })
+        .build()
+        .expect("bind");
+    server
+        .route(Method::Post, "/{path...}", |cx: &mut Context<'_>| -> Result<Response, HttpError> {
+            Ok(Response::text(format!("{} of {}", cx.read_body()?.len(), cx.body_limit())))
+        })
+        .unwrap();
+    server.scope("/a/big").max_body(10_000);
+    server.scope("/a").max_body(100);
+    let post = |path: &str, n: usize| {
+        let r = test::request(&server, Method::Post, path).body(vec![b'x'; n]).send();
+        (r.status(), String::from_utf8_lossy(r.body()).into_owned())
+    };
+    assert_eq!(post("/a/big/file", 5000), (200, "5000 of 10000".to_owned()));
+    assert_eq!(post("/a/small", 100), (200, "100 of 100".to_owned()));
+    assert_eq!(post("/a/small", 101).0, 413);
+    assert_eq!(post("/a", 101).0, 413);
+    // `/ab` is not under `/a`: the server's limit.
+    assert_eq!(post("/ab", 1000), (200, "1000 of 1000".to_owned()));
+    assert_eq!(post("/other", 1001).0, 413);
+}
