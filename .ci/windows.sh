@@ -37,6 +37,7 @@
 #   client_fetch_example                  the fetch example built for Windows, raw-socket servers
 #   server_api server_body_limit          our server and raw sockets
 #   server_middleware                     "  (the curl test is skipped below)
+#   server_hub                            "
 #   server_tls_close                      our server and rustls' client
 #   client_redirect_leaks                 our client against raw-socket and rustls servers
 #   client_socks                          our client and a SOCKS server in the test (the pproxy
@@ -49,6 +50,7 @@
 #   server_behind_nginx client_nginx      nginx, a Linux program a Windows test cannot start
 #   client_proxy                          tinyproxy, likewise
 #   fetch_like_curl                       curl, likewise
+#   notes_example                         curl, and stops the example with SIGTERM; #![cfg(unix)]
 #   hello_example                         stops the example with SIGTERM (`kill`); the hello example
 #                                         is checked under Wine from outside instead (below)
 #   webapp_browser                        chromium, likewise
@@ -86,6 +88,7 @@ wine_files=(
   client_request_head client_response_heads client_timeouts client_upgrade client_with_server
   client_https client_native_roots client_fetch_example server_api server_middleware
   server_body_limit server_tls_close client_redirect_leaks client_socks client_happy_eyeballs
+  server_hub
 )
 # Tests inside those files skipped under Wine (substring filters of the test harness).
 declare -A skip=(

@@ -168,3 +168,128 @@ fn expect_100_continue_refuses_at_once() {
         }
     }
 }
+
+/// The body limit of the `/upload` scope of `scoped_server`, far above the server's.
+const UPLOAD_MAX: u64 = 4 << 20;
+
+/// A server whose default limit is `MAX`, with `/upload` allowed `UPLOAD_MAX` and `/tiny`
+/// only 10 bytes.
+fn scoped_server() -> http_toolkit::server::ServerHandle {
+    start(
+        |b| {
+            b.limits(Limits { max_body: MAX, ..Limits::default() })
+                .header_timeout(PATIENCE)
+                .body_timeout(PATIENCE)
+                .min_body_rate(None)
+        },
+        |s| {
+            s.scope("/upload").max_body(UPLOAD_MAX);
+            s.scope("/tiny").max_body(10);
+            for path in ["/upload/{name}", "/notes", "/tiny"] {
+                s.route(Method::Post, path, |cx: &mut Context<'_>| -> Result<Response, HttpError> {
+                    Ok(Response::text(cx.read_body()?.len().to_string()))
+                })
+                .unwrap();
+            }
+            s.route(Method::Put, "/upload/{name}", |cx: &mut Context<'_>| -> Result<Response, HttpError> {
+                let text: String = cx.json()?;
+                Ok(Response::text(text.len().to_string()))
+            })
+            .unwrap();
+        },
+    )
+}
+
+#[test]
+fn a_scope_has_a_body_limit_of_its_own() {
+    let h = scoped_server();
+    let big = UPLOAD_MAX as usize - 10;
+    // Under the scope: a body far past the server's limit, with a length, chunked, after
+    // 100 Continue, and as JSON.
+    let mut c = Client::connect(addr(&h));
+    c.send(head("/upload/a", &format!("Content-Length: {big}\r\n")).as_bytes());
+    c.send(&vec![b'u'; big]);
+    assert_eq!(c.read().text(), big.to_string());
+    let chunked = head("/upload/b", "Transfer-Encoding: chunked\r\n");
+    c.send(format!("{chunked}{big:x}\r\n").as_bytes());
+    c.send(&vec![b'c'; big]);
+    c.send(b"\r\n0\r\n\r\n");
+    assert_eq!(c.read().text(), big.to_string());
+    let mut s = connect(addr(&h));
+    s.write_all(head("/upload/c", &format!("Content-Length: {big}\r\nExpect: 100-continue\r\n")).as_bytes())
+        .unwrap();
+    read_continue(&mut s);
+    s.write_all(&vec![b'e'; big]).unwrap();
+    let mut c2 = Client { reader: std::io::BufReader::new(s) };
+    assert_eq!(c2.read().text(), big.to_string());
+    let json = format!("\"{}\"", "j".repeat(big - 2));
+    c.send(
+        format!("PUT /upload/d HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n", json.len())
+            .as_bytes(),
+    );
+    c.send(json.as_bytes());
+    assert_eq!(c.read().text(), (big - 2).to_string());
+    // Elsewhere the server's limit holds, at once.
+    let cases: Vec<(&str, Vec<u8>)> = vec![
+        ("/notes: the upload's length", head("/notes", &format!("Content-Length: {big}\r\n")).into_bytes()),
+        ("/notes: one past the server's", head("/notes", "Content-Length: 1001\r\n").into_bytes()),
+        ("/tiny: 11 bytes", head("/tiny", "Content-Length: 11\r\n").into_bytes()),
+        (
+            "/tiny: chunks past 10",
+            format!("{}b\r\nhello world\r\n", head("/tiny", "Transfer-Encoding: chunked\r\n")).into_bytes(),
+        ),
+        (
+            "/upload: one past its own",
+            head("/upload/a", &format!("Content-Length: {}\r\n", UPLOAD_MAX + 1)).into_bytes(),
+        ),
+        (
+            "/upload: chunks past its own",
+            format!("{}{:x}\r\n", head("/upload/a", "Transfer-Encoding: chunked\r\n"), UPLOAD_MAX + 1)
+                .into_bytes(),
+        ),
+        (
+            "/upload: 100-continue past its own",
+            head("/upload/a", &format!("Content-Length: {}\r\nExpect: 100-continue\r\n", UPLOAD_MAX + 1))
+                .into_bytes(),
+        ),
+    ];
+    for (case, bytes) in cases {
+        let mut s = connect(addr(&h));
+        assert_refused_at_once(case, answer(&mut s, &bytes));
+    }
+    // Within their limits the others answer as usual.
+    let mut c = Client::connect(addr(&h));
+    c.send(format!("{}0123456789", head("/tiny", "Content-Length: 10\r\n")).as_bytes());
+    assert_eq!(c.read().text(), "10");
+    c.send(format!("{}{}", head("/notes", "Content-Length: 1000\r\n"), "n".repeat(1000)).as_bytes());
+    assert_eq!(c.read().text(), "1000");
+}
+
+#[test]
+fn the_longest_scope_sets_the_limit_whatever_the_order() {
+    use http_toolkit::server::{test, Server};
+    let server = Server::builder()
+        .port(0)
+        .bind("127.0.0.1")
+        .limits(Limits { max_body: MAX, ..Limits::default() })
+        .build()
+        .expect("bind");
+    server
+        .route(Method::Post, "/{path...}", |cx: &mut Context<'_>| -> Result<Response, HttpError> {
+            Ok(Response::text(format!("{} of {}", cx.read_body()?.len(), cx.body_limit())))
+        })
+        .unwrap();
+    server.scope("/a/big").max_body(10_000);
+    server.scope("/a").max_body(100);
+    let post = |path: &str, n: usize| {
+        let r = test::request(&server, Method::Post, path).body(vec![b'x'; n]).send();
+        (r.status(), String::from_utf8_lossy(r.body()).into_owned())
+    };
+    assert_eq!(post("/a/big/file", 5000), (200, "5000 of 10000".to_owned()));
+    assert_eq!(post("/a/small", 100), (200, "100 of 100".to_owned()));
+    assert_eq!(post("/a/small", 101).0, 413);
+    assert_eq!(post("/a", 101).0, 413);
+    // `/ab` is not under `/a`: the server's limit.
+    assert_eq!(post("/ab", 1000), (200, "1000 of 1000".to_owned()));
+    assert_eq!(post("/other", 1001).0, 413);
+}

@@ -156,6 +156,7 @@ pub use handler::forwarded::{
     parse_forwarded, parse_x_forwarded_for, ForwardedElement, Node as ForwardedNode,
 };
 pub use handler::hooks::{ErrorEvent, LogRecord};
+pub use handler::hub::EventHub;
 pub use handler::into_response::{HttpError, IntoResponse};
 pub use handler::middleware::bearer::BearerAuth;
 pub use handler::middleware::cors::Cors;

@@ -104,7 +104,8 @@ fn keep_or_close(w: &Worker<'_>, conn: &Conn, f: &mut InFlight) {
 fn body(w: &mut Worker<'_>, mut f: Box<InFlight>, expects_continue: bool) -> Next {
     let engine = w.engine;
     let streams = f.table.1.streams_body(f.request.method(), f.request.path());
-    if !streams && f.framing.known_length().is_some_and(|n| n > engine.wire.limits.max_body) {
+    let max = f.table.1.max_body_for(f.request.path()).unwrap_or(engine.wire.limits.max_body);
+    if !streams && f.framing.known_length().is_some_and(|n| n > max) {
         // Over the limit (which a streaming route's body is not held to): refused before a
         // byte of it is read, and before a 100 Continue invites it.
         f.refuse(Refusal::TOO_LARGE, CloseReason::BodyFailed);
@@ -116,7 +117,7 @@ fn body(w: &mut Worker<'_>, mut f: Box<InFlight>, expects_continue: bool) -> Nex
         f.mode = BodyMode::Streamed;
         f.stream_share = Some(slot);
         f.expects_continue = continues;
-        f.limited = !streams;
+        f.limited = (!streams).then_some(max);
         return Next::Dispatch(f);
     }
     if streams {
@@ -140,5 +141,5 @@ fn body(w: &mut Worker<'_>, mut f: Box<InFlight>, expects_continue: bool) -> Nex
         f.refuse_busy(&w.rbuf);
         return Next::Run(f);
     }
-    Next::Body(BodyIn::new(w, f, continues))
+    Next::Body(BodyIn::new(w, f, continues, max))
 }

@@ -49,6 +49,8 @@ pub(crate) struct BodyIn {
     continue_at: usize,
     /// Its share of the memory all buffered bodies may take.
     share: Share,
+    /// The most body bytes it may bring (its route's limit or the server's).
+    max: u64,
 }
 
 impl BodyIn {
@@ -63,12 +65,17 @@ impl BodyIn {
         self.buf.capacity()
     }
 
-    pub(super) fn new(w: &Worker<'_>, flight: Box<InFlight>, expects_continue: bool) -> Box<BodyIn> {
+    pub(super) fn new(
+        w: &Worker<'_>,
+        flight: Box<InFlight>,
+        expects_continue: bool,
+        max: u64,
+    ) -> Box<BodyIn> {
         let l = w.engine.wire.limits;
         let kind = match flight.framing {
             Framing::Length(n) => Kind::Length { left: n },
             // A chunk size past the body limit is refused at its size line.
-            _ => Kind::Chunked(Box::new(ChunkedDecoder::new(&l).with_max_body(l.max_body))),
+            _ => Kind::Chunked(Box::new(ChunkedDecoder::new(&l).with_max_body(max))),
         };
         // Nothing is allocated for the body before its bytes come: a peer that announces a
         // body and sends none costs no buffer while it is parked.
@@ -79,6 +86,7 @@ impl BodyIn {
             progress: Progress::default(),
             continue_at: if expects_continue { 0 } else { CONTINUE.len() },
             share: Share::new(&w.engine.body_budget),
+            max,
         })
     }
 
@@ -180,7 +188,7 @@ impl BodyIn {
 /// Reads a body on, without waiting: the request is dispatched when its body is complete,
 /// the connection parks when the socket is empty.
 pub(super) fn advance(w: &mut Worker<'_>, conn: &mut Conn, mut b: Box<BodyIn>) -> Next {
-    let max = w.engine.wire.limits.max_body;
+    let max = b.max;
     // What the `Head` phase last read says nothing of the socket once a body is read.
     w.drained = false;
     for _ in 0..READS_PER_TURN {

@@ -42,8 +42,8 @@ pub(crate) struct InFlight {
     /// `Expect: 100-continue` is still to be answered (streamed bodies only).
     pub expects_continue: bool,
     /// The handler reads its body from the socket (`100-continue`) but the route does not
-    /// stream: the body is held to the server's body limit as it is read.
-    pub limited: bool,
+    /// stream: the body is held to this limit (the route's or the server's) as it is read.
+    pub limited: Option<u64>,
     /// When the head was complete, for the log hook.
     pub started: Option<Instant>,
     /// Until when it may wait in the queue.
@@ -69,7 +69,7 @@ impl InFlight {
             linger: false,
             refusal: None,
             expects_continue: false,
-            limited: false,
+            limited: None,
             started: None,
             queued_until: None,
             body_share: None,
@@ -90,7 +90,7 @@ impl InFlight {
         self.linger = false;
         self.refusal = None;
         self.expects_continue = false;
-        self.limited = false;
+        self.limited = None;
         self.started = (self.table.1.log_hook.is_some() || self.table.1.debug).then(Instant::now);
         self.queued_until = None;
         self.release_shares();

@@ -34,7 +34,7 @@ pub(super) fn run(w: &mut Worker<'_>, conn: &mut Conn, mut f: Box<InFlight>) -> 
         framing: f.framing,
         continue_pending: f.expects_continue,
         closing: f.close.is_some(),
-        max_body: f.limited.then_some(engine.wire.limits.max_body),
+        max_body: f.limited,
     };
     let mut cx = context(w, conn, &f.table.1, f.request, setup);
     let first = f.refusal.map(|r| refusal_response(&mut cx, r));

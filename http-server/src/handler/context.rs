@@ -119,6 +119,9 @@ pub(crate) struct Table {
     pub status_handlers: QuickMap<u16, StatusHandler>,
     /// Middleware, outermost first ([`Server::wrap`](crate::Server::wrap)).
     pub middleware: Vec<Layer>,
+    /// Body limits of path prefixes ([`Scope::max_body`](crate::Scope::max_body)): the
+    /// prefix's segments (`None`: every path) and the limit in bytes.
+    pub body_limits: Vec<(Option<Arc<[String]>>, u64)>,
     pub methods: MethodTable<Handler>,
     pub parsers: QuickMap<String, ContentParser>,
     pub default_parser: ContentParser,
@@ -288,8 +291,8 @@ impl<'a> Context<'a> {
     }
 
     /// The body as a stream of `multipart/form-data` parts, read as they arrive (nothing
-    /// is buffered beyond a small window), bounded by
-    /// [`Limits::max_body`](http_utils::Limits) in total. `Expect: 100-continue` is answered
+    /// is buffered beyond a small window), bounded by [`body_limit`](Context::body_limit)
+    /// in total. `Expect: 100-continue` is answered
     /// on the first read.
     ///
     /// # Errors
@@ -301,7 +304,7 @@ impl<'a> Context<'a> {
             .get("content-type")
             .and_then(boundary_from_content_type)
             .ok_or_else(|| Error::protocol(ErrorKind::MissingBoundary, 0))?;
-        let max = self.body.get_ref().rules.limits.max_body;
+        let max = self.body_limit();
         // A chunk size past the limit is refused at its size line, before its data.
         self.body.set_max_body(max);
         if self.body.remaining().is_some_and(|n| n > max) {
@@ -391,7 +394,7 @@ impl<'a> Context<'a> {
         Ok(())
     }
 
-    /// Reads the whole body, at most [`Limits::max_body`](http_utils::Limits) bytes, and hands
+    /// Reads the whole body, at most [`body_limit`](Context::body_limit) bytes, and hands
     /// it over: the request keeps no copy (its [`body`](Request::body) stays as it was), so a
     /// body is held in memory once. A body the request holds already (read by
     /// [`parse_content`](Context::parse_content) or the typed readers) is returned as a copy.
@@ -406,9 +409,17 @@ impl<'a> Context<'a> {
         self.take_body()
     }
 
+    /// The most body bytes this request may bring: the limit of the innermost scope it is
+    /// under ([`Scope::max_body`](crate::Scope::max_body)), else the server's
+    /// [`Limits::max_body`](http_utils::Limits).
+    pub fn body_limit(&self) -> u64 {
+        let server = self.body.get_ref().rules.limits.max_body;
+        self.table.max_body_for(self.request.path()).unwrap_or(server)
+    }
+
     /// Reads the whole body (bounded as [`read_body`](Context::read_body) is) without keeping it.
     pub(crate) fn take_body(&mut self) -> Result<Vec<u8>, Error> {
-        let max = self.body.get_ref().rules.limits.max_body;
+        let max = self.body_limit();
         // A chunk size past the limit is refused at its size line, before its data.
         self.body.set_max_body(max);
         if self.body.remaining().is_some_and(|n| n > max) {
@@ -444,7 +455,7 @@ impl<'a> Context<'a> {
     /// As [`read_body`](Context::read_body), and whatever the parser fails with (400).
     pub fn parse_content(&mut self) -> Result<&Content, Error> {
         if self.content.is_none() {
-            let max = self.body.get_ref().rules.limits.max_body;
+            let max = self.body_limit();
             // A chunk size past the limit is refused at its size line, before its data.
             self.body.set_max_body(max);
             let size = self.body.remaining();

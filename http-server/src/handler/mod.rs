@@ -20,6 +20,7 @@ pub(crate) mod dispatch;
 pub(crate) mod extract;
 pub(crate) mod forwarded;
 pub(crate) mod hooks;
+pub(crate) mod hub;
 #[cfg(feature = "http")]
 pub(crate) mod interop;
 pub(crate) mod into_response;

@@ -82,6 +82,7 @@ impl Table {
             streaming: RouteTable::new(),
             status_handlers: QuickMap::default(),
             middleware: Vec::new(),
+            body_limits: Vec::new(),
             methods,
             parsers,
             default_parser: Arc::new(text_parser),

@@ -254,10 +254,37 @@ impl Responder {
     /// # Errors
     /// As [`stream`](Responder::stream).
     pub fn events_with(self, options: StreamOptions) -> Result<EventSender, StreamError> {
-        let head = Response::new(200)
-            .with_content_type("text/event-stream")
-            .with_header("Cache-Control", "no-cache")
-            .with_header("X-Accel-Buffering", "no");
+        self.events_head(Response::new(200), options)
+    }
+
+    /// Like [`events_with`](Responder::events_with), with a head of its own: its status and
+    /// headers go out with the stream (a CORS or cookie header, a request id), its body is
+    /// ignored. The content type becomes `text/event-stream`; `Cache-Control: no-cache` and
+    /// `X-Accel-Buffering: no` are added unless the head names them.
+    ///
+    /// ```
+    /// # fn main() -> std::io::Result<()> {
+    /// use http_server::{Event, Response, Server, StreamOptions};
+    /// let server = Server::builder().port(0).bind("127.0.0.1").build()?;
+    /// server.add_context_resource("/events", |cx| {
+    ///     let head = Response::new(200).with_header("X-Stream", "notes");
+    ///     if let Ok(events) = cx.responder().events_head(head, StreamOptions::new()) {
+    ///         let _ = events.try_send(&Event::data("hello"));
+    ///     }
+    ///     Response::later()
+    /// });
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    /// As [`stream`](Responder::stream).
+    pub fn events_head(self, head: Response, options: StreamOptions) -> Result<EventSender, StreamError> {
+        let mut head = head.with_content_type("text/event-stream");
+        for (name, value) in [("Cache-Control", "no-cache"), ("X-Accel-Buffering", "no")] {
+            if head.headers().get(name).is_none() {
+                head = head.with_header(name, value);
+            }
+        }
         self.start(head, options, Some(EVENTS_KEEP_ALIVE)).map(|f| EventSender::new(StreamSender::new(f)))
     }
 

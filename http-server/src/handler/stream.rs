@@ -497,6 +497,11 @@ impl EventSender {
         self.inner.try_send(event.to_bytes())
     }
 
+    /// Queues an event already in the wire format, without waiting.
+    pub(crate) fn try_send_bytes(&self, bytes: Vec<u8>) -> Result<(), TrySendError> {
+        self.inner.try_send(bytes)
+    }
+
     /// Queues a comment line (`: text`), which clients ignore.
     ///
     /// # Errors

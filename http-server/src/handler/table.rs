@@ -8,6 +8,7 @@ use http_utils::Method;
 
 use crate::handler::content::ContentParser;
 use crate::handler::context::Table;
+use crate::handler::middleware::in_scope;
 use crate::handler::route_table::Lookup;
 
 impl Table {
@@ -34,6 +35,23 @@ impl Table {
             Lookup::MethodNotAllowed(_) => true,
             Lookup::NotFound => Arc::ptr_eq(&self.fallback, &self.predefined.1),
         }
+    }
+
+    /// The body limit of the innermost scope that `path` is under (the last one given, among
+    /// scopes of one length); `None` when no scope sets one.
+    pub(crate) fn max_body_for(&self, path: &str) -> Option<u64> {
+        if self.body_limits.is_empty() {
+            return None;
+        }
+        let mut found: Option<(usize, u64)> = None;
+        for (prefix, limit) in &self.body_limits {
+            let depth = prefix.as_ref().map_or(0, |p| p.len());
+            let applies = prefix.as_ref().is_none_or(|p| in_scope(p, path));
+            if applies && found.is_none_or(|(d, _)| depth >= d) {
+                found = Some((depth, *limit));
+            }
+        }
+        found.map(|(_, limit)| limit)
     }
 
     /// True when the request goes to a streaming route (its handler reads the body).

@@ -149,4 +149,39 @@ impl Scope<'_> {
         self.server.add_layer(self.prefix.clone(), Arc::new(middleware));
         self
     }
+
+    /// A body limit of their own for the requests under the prefix, in place of the
+    /// server's [`Limits::max_body`](http_utils::Limits) (larger for an upload route,
+    /// smaller for a JSON API). It holds where the server's would: a `Content-Length` over
+    /// it is answered 413 before a byte of the body is read, a chunked body is cut off at
+    /// it, and [`Context::read_body`], [`json`](Context::json), [`form`](Context::form),
+    /// [`parse_content`](Context::parse_content) and [`multipart`](Context::multipart)
+    /// read at most that much (the limit is [`Context::body_limit`]). Of several scopes a
+    /// path is under, the longest prefix's limit holds. Buffered bodies still share the
+    /// server's [`body_buffer_limit`](crate::ServerBuilder::body_buffer_limit); a route that
+    /// takes very large bodies is better a
+    /// [`streaming_route`](Server::streaming_route).
+    ///
+    /// ```
+    /// # fn main() -> std::io::Result<()> {
+    /// use http_server::{test, Context, HttpError, Response, Server};
+    /// use http_utils::{Limits, Method};
+    /// fn size(cx: &mut Context<'_>) -> Result<Response, HttpError> {
+    ///     Ok(Response::text(cx.read_body()?.len().to_string()))
+    /// }
+    /// let limits = Limits { max_body: 1024, ..Limits::default() };
+    /// let server = Server::builder().port(0).bind("127.0.0.1").limits(limits).build()?;
+    /// server.route(Method::Post, "/upload/{name}", size).unwrap();
+    /// server.route(Method::Post, "/notes", size).unwrap();
+    /// server.scope("/upload").max_body(1 << 20);
+    /// let big = vec![b'x'; 64 * 1024];
+    /// assert_eq!(test::request(&server, Method::Post, "/upload/a").body(big.clone()).send().status(), 200);
+    /// assert_eq!(test::request(&server, Method::Post, "/notes").body(big).send().status(), 413);
+    /// # Ok(()) }
+    /// ```
+    pub fn max_body(&self, bytes: u64) -> &Self {
+        let entry = (self.prefix.clone(), bytes);
+        self.server.shared.engine.registry.update(|t| t.body_limits.push(entry.clone()));
+        self
+    }
 }
