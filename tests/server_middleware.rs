@@ -136,11 +136,13 @@ fn cors_headers_on_every_answer_the_servers_own_included() {
     );
     // Every handler slot taken and no queue: 503.
     let mut holder = Client::connect(a);
-    holder.send(b"GET /busy HTTP/1.1\r\nHost: t\r\n\r\n");
+    holder.send(b"GET /busy HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
     started.recv_timeout(Duration::from_secs(10)).expect("the busy handler runs");
     assert_cors(&get("/ok"), 503);
     release.send(()).unwrap();
     assert_eq!(holder.read().text(), "done");
+    // The slot is given back before the connection closes: the next request may have it.
+    assert!(holder.is_closed());
     // A stream's head, from a responder on another thread.
     let s = TcpStream::connect(a).unwrap();
     s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
