@@ -48,18 +48,7 @@ fn chunked(body: &[u8], piece: usize) -> Vec<u8> {
 
 /// A keep-alive server answering each request with `answer(seen)`, reporting what it saw.
 fn serve(answer: impl Fn(&Seen) -> Vec<u8> + Send + Sync + 'static) -> (RawServer, mpsc::Receiver<Seen>) {
-    let (tx, rx) = mpsc::channel();
-    let tx = Mutex::new(tx);
-    let server = RawServer::start(move |mut peer| {
-        while let Some(seen) = peer.read_request() {
-            let reply = answer(&seen);
-            let _ = tx.lock().unwrap().send(seen);
-            if !peer.write(&reply) {
-                break;
-            }
-        }
-    });
-    (server, rx)
+    RawServer::recording(answer)
 }
 
 #[test]

@@ -19,18 +19,7 @@ use http_client::{Client, Error, Method, RedirectAction, Request};
 
 /// A server that logs every request and answers with `answer(seen)`.
 fn logging(answer: impl Fn(&Seen) -> String + Send + Sync + 'static) -> (RawServer, mpsc::Receiver<Seen>) {
-    let (tx, rx) = mpsc::channel();
-    let tx = Mutex::new(tx);
-    let server = RawServer::start(move |mut peer| {
-        while let Some(seen) = peer.read_request() {
-            let reply = answer(&seen);
-            let _ = tx.lock().unwrap().send(seen);
-            if !peer.write(reply.as_bytes()) {
-                break;
-            }
-        }
-    });
-    (server, rx)
+    RawServer::recording(answer)
 }
 
 fn redirect(location: &str) -> String {

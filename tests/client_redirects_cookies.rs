@@ -3,25 +3,13 @@
 mod client_common;
 
 use std::sync::mpsc;
-use std::sync::Mutex;
 
 use client_common::{RawServer, Seen};
 use http_client::{Client, Error, Method, Request};
 
 /// A server that records every request and answers with `answer(seen)`.
 fn recording(answer: impl Fn(&Seen) -> String + Send + Sync + 'static) -> (RawServer, mpsc::Receiver<Seen>) {
-    let (tx, rx) = mpsc::channel();
-    let tx = Mutex::new(tx);
-    let server = RawServer::start(move |mut peer| {
-        while let Some(seen) = peer.read_request() {
-            let reply = answer(&seen);
-            let _ = tx.lock().unwrap().send(seen);
-            if !peer.write(reply.as_bytes()) {
-                break;
-            }
-        }
-    });
-    (server, rx)
+    RawServer::recording(answer)
 }
 
 fn redirect(status: u16, location: &str) -> String {

@@ -128,6 +128,25 @@ impl RawServer {
         RawServer { addr, accepted, stop, handle: Some(handle) }
     }
 
+    /// A keep-alive server that answers each request with `answer(seen)` and reports every
+    /// request it read, in order.
+    pub fn recording<R: AsRef<[u8]>>(
+        answer: impl Fn(&Seen) -> R + Send + Sync + 'static,
+    ) -> (RawServer, std::sync::mpsc::Receiver<Seen>) {
+        let (tx, rx) = std::sync::mpsc::channel();
+        let tx = std::sync::Mutex::new(tx);
+        let server = RawServer::start(move |mut peer| {
+            while let Some(seen) = peer.read_request() {
+                let reply = answer(&seen);
+                let _ = tx.lock().unwrap().send(seen);
+                if !peer.write(reply.as_ref()) {
+                    break;
+                }
+            }
+        });
+        (server, rx)
+    }
+
     /// A server that answers every request on a connection with `response`, keeping the
     /// connection open.
     pub fn fixed(response: &'static [u8]) -> RawServer {
