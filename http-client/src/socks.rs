@@ -79,9 +79,13 @@ pub(crate) fn connect(tcp: &mut TcpStream, h: &Handshake<'_>) -> Result<()> {
         io::ErrorKind::UnexpectedEof => socks_error(h, "the proxy closed the connection".to_owned()),
         _ => Error::Io(e),
     };
+    // The whole exchange, not each read, is held to the wait: a proxy that trickles its
+    // answer a byte at a time cannot stretch it.
+    let until = wait.map(|w| Instant::now() + w);
+    let mut bounded = Bounded { tcp: &mut *tcp, until };
     let res = match h.kind {
-        Socks::V5 { .. } => v5(tcp, h, &target),
-        Socks::V4 { .. } => v4(tcp, h, &target),
+        Socks::V5 { .. } => v5(&mut bounded, h, &target),
+        Socks::V4 { .. } => v4(&mut bounded, h, &target),
     };
     match res {
         Ok(Ok(())) => {}
@@ -92,6 +96,43 @@ pub(crate) fn connect(tcp: &mut TcpStream, h: &Handshake<'_>) -> Result<()> {
     tcp.set_read_timeout(None)?;
     tcp.set_write_timeout(None)?;
     Ok(())
+}
+
+/// The proxy's connection with one deadline for the whole handshake: each read and write
+/// may wait only for what is left of it.
+struct Bounded<'a> {
+    tcp: &'a mut TcpStream,
+    until: Option<Instant>,
+}
+
+impl Bounded<'_> {
+    /// Sets the socket's timeouts to what is left until the deadline.
+    fn arm(&mut self) -> io::Result<()> {
+        let Some(until) = self.until else { return Ok(()) };
+        let left = until.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Err(io::ErrorKind::TimedOut.into());
+        }
+        self.tcp.set_read_timeout(Some(left))?;
+        self.tcp.set_write_timeout(Some(left))
+    }
+}
+
+impl Read for Bounded<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.arm()?;
+        self.tcp.read(buf)
+    }
+}
+
+impl Write for Bounded<'_> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.arm()?;
+        self.tcp.write(buf)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        self.tcp.flush()
+    }
 }
 
 /// Where the tunnel goes.
@@ -117,7 +158,7 @@ fn lookup_here(host: &str, h: &Handshake<'_>, timing: &Timing) -> Result<IpAddr>
 }
 
 /// The SOCKS5 handshake. The outer error is the connection's, the inner one the proxy's no.
-fn v5(tcp: &mut TcpStream, h: &Handshake<'_>, target: &Target<'_>) -> io::Result<Result<()>> {
+fn v5(tcp: &mut Bounded<'_>, h: &Handshake<'_>, target: &Target<'_>) -> io::Result<Result<()>> {
     let greeting: &[u8] = if h.credentials.is_some() { &[5, 2, 0, 2] } else { &[5, 1, 0] };
     tcp.write_all(greeting)?;
     let mut choice = [0u8; 2];
@@ -217,7 +258,7 @@ fn v5_reply(code: u8) -> String {
 }
 
 /// The SOCKS4 and SOCKS4a handshake.
-fn v4(tcp: &mut TcpStream, h: &Handshake<'_>, target: &Target<'_>) -> io::Result<Result<()>> {
+fn v4(tcp: &mut Bounded<'_>, h: &Handshake<'_>, target: &Target<'_>) -> io::Result<Result<()>> {
     let user = h.credentials.map_or("", |(u, _)| u);
     if user.len() > 255 || user.as_bytes().contains(&0) {
         return Ok(Err(socks_error(h, "a user id longer than 255 bytes or with a NUL".to_owned())));
