@@ -49,7 +49,7 @@ pub struct Proxy {
     /// `Basic <base64(user:password)>` (HTTP), when the URL had credentials.
     authorization: Option<String>,
     /// The decoded user name and password (SOCKS), when the URL had credentials.
-    login: Option<(String, String)>,
+    login: Option<(Vec<u8>, Vec<u8>)>,
 }
 
 impl fmt::Debug for Proxy {
@@ -91,7 +91,8 @@ impl Proxy {
             url.host_str().filter(|h| !h.is_empty()).ok_or_else(|| Error::InvalidProxy("no host".into()))?;
         let port = url.port().unwrap_or(if socks.is_some() { 1080 } else { 80 });
         let has_login = !url.username().is_empty() || url.password().is_some();
-        let decode = |s: &str| percent_encoding::percent_decode_str(s).decode_utf8_lossy().into_owned();
+        // RFC 1929 credentials are bytes: decoded as such, not as text.
+        let decode = |s: &str| http_utils::percent_decode_bytes(s.as_bytes());
         let (authorization, login) = match (has_login, socks) {
             (false, _) => (None, None),
             (true, None) => (Some(basic_credentials(url.username(), url.password().unwrap_or(""))), None),
@@ -138,8 +139,8 @@ impl Proxy {
     }
 
     /// The SOCKS user name and password.
-    pub(crate) fn login(&self) -> Option<(&str, &str)> {
-        self.login.as_ref().map(|(u, p)| (u.as_str(), p.as_str()))
+    pub(crate) fn login(&self) -> Option<(&[u8], &[u8])> {
+        self.login.as_ref().map(|(u, p)| (u.as_slice(), p.as_slice()))
     }
 
     /// `host:port`.
@@ -157,7 +158,7 @@ impl Proxy {
         }
         if let Some((u, p)) = &self.login {
             // Lengths first, so that no two logins give the same text.
-            id.push_str(&format!(" {}:{}:{u}{p}", u.len(), p.len()));
+            id.push_str(&format!(" {}:{}:{u:?}{p:?}", u.len(), p.len()));
         }
         id
     }
@@ -481,11 +482,14 @@ mod tests {
         assert!(Proxy::new("socks6://h").is_err());
         let s = Proxy::new("socks5://u%20x:p%40w@[::1]").unwrap();
         assert_eq!((s.host(), s.port(), s.scheme()), ("[::1]", 1080, "socks5"));
-        assert_eq!(s.login(), Some(("u x", "p@w")));
+        assert_eq!(s.login(), Some((&b"u x"[..], &b"p@w"[..])));
         assert_eq!(s.authorization(), None);
         assert!(!format!("{s:?}").contains("p@w"));
+        // Credentials are bytes (RFC 1929): an escape that is not UTF-8 goes as it is.
+        let raw = Proxy::new("socks5://%FF:p@h").unwrap();
+        assert_eq!(raw.login(), Some((&[0xff][..], &b"p"[..])));
         let s4 = Proxy::new("socks4a://someone@h:9050").unwrap();
-        assert_eq!((s4.port(), s4.login()), (9050, Some(("someone", ""))));
+        assert_eq!((s4.port(), s4.login()), (9050, Some((&b"someone"[..], &b""[..]))));
         assert_ne!(Proxy::new("socks5://h").unwrap().pool_id(), Proxy::new("socks5h://h").unwrap().pool_id());
         assert_ne!(
             Proxy::new("socks5://h").unwrap().pool_id(),

@@ -50,7 +50,7 @@ pub(crate) struct Handshake<'a> {
     /// The proxy as `host:port`, for errors.
     pub(crate) proxy: &'a str,
     /// User name and password (SOCKS5), or the user id (SOCKS4: the name alone).
-    pub(crate) credentials: Option<(&'a str, &'a str)>,
+    pub(crate) credentials: Option<(&'a [u8], &'a [u8])>,
     /// The target's host (IPv6 addresses with or without brackets) and port.
     pub(crate) host: &'a str,
     pub(crate) port: u16,
@@ -170,7 +170,7 @@ fn v5(tcp: &mut Bounded<'_>, h: &Handshake<'_>, target: &Target<'_>) -> io::Resu
         (0, _) => {}
         (2, Some((user, password))) => {
             // RFC 1929.
-            let (u, p) = (user.as_bytes(), password.as_bytes());
+            let (u, p) = (user, password);
             let (Ok(ulen), Ok(plen)) = (u8::try_from(u.len()), u8::try_from(p.len())) else {
                 return Ok(Err(socks_error(h, "a user name or password longer than 255 bytes".to_owned())));
             };
@@ -259,8 +259,8 @@ fn v5_reply(code: u8) -> String {
 
 /// The SOCKS4 and SOCKS4a handshake.
 fn v4(tcp: &mut Bounded<'_>, h: &Handshake<'_>, target: &Target<'_>) -> io::Result<Result<()>> {
-    let user = h.credentials.map_or("", |(u, _)| u);
-    if user.len() > 255 || user.as_bytes().contains(&0) {
+    let user = h.credentials.map_or(&[][..], |(u, _)| u);
+    if user.len() > 255 || user.contains(&0) {
         return Ok(Err(socks_error(h, "a user id longer than 255 bytes or with a NUL".to_owned())));
     }
     let mut request = vec![4, 1];
@@ -273,7 +273,7 @@ fn v4(tcp: &mut Bounded<'_>, h: &Handshake<'_>, target: &Target<'_>) -> io::Resu
         // SOCKS4a: an address 0.0.0.x (x not 0) says that a name follows.
         Target::Name(_) => request.extend_from_slice(&[0, 0, 0, 1]),
     }
-    request.extend_from_slice(user.as_bytes());
+    request.extend_from_slice(user);
     request.push(0);
     if let Target::Name(name) = target {
         if name.len() > 255 {
