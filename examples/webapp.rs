@@ -18,11 +18,8 @@
 //! | `GET /later` | `later`, from another thread after about 100 ms |
 //! | `GET /stream` | chunked: `line 1` to `line 5`, one about every 50 ms |
 //! | `GET /events` | `text/event-stream`: `connected`, then `tick N` (id `N`) every second from one producer thread; no worker is held while the stream lives |
-//! | `GET /ws` | a WebSocket echo (tungstenite over the upgraded connection) |
+//! | `GET /ws` | a WebSocket echo (held by the server's engine) |
 //! | anything else | 404, a page saying `Not here` |
-
-#[path = "support/ws.rs"]
-mod ws;
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -30,8 +27,8 @@ use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 
 use http_toolkit::server::{
-    escape_html, Context, Event, EventSender, HttpError, Response, RouteError, Server, StaticDir,
-    TrySendError,
+    escape_html, Context, Event, EventSender, HttpError, Message, Response, RouteError, Server, StaticDir,
+    TrySendError, WebSocket,
 };
 use http_toolkit::utils::Method;
 use serde::Serialize;
@@ -79,7 +76,11 @@ pub fn install(server: &Server, root: &Path) -> Result<(), RouteError> {
         }
         Response::later()
     })?;
-    server.route(Method::Get, "/ws", |cx| ws::accept(cx, ws::echo))?;
+    server.route(Method::Get, "/ws", |cx| {
+        cx.websocket(|ws: &WebSocket, message: Message| {
+            let _ = ws.send(message);
+        })
+    })?;
     server.set_status_handler(404, |cx, _response| {
         let page = format!(
             "<!DOCTYPE html>\n<html><head><title>Not here</title></head>\

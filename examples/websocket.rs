@@ -1,99 +1,40 @@
-//! WebSocket over http-toolkit's server, with the `tungstenite` crate on the upgraded
-//! connection: an echo at `/echo` and a chat at `/chat` where every message goes to every
-//! connected client; `/` is a page that talks to both.
+//! WebSockets on http-toolkit's server: an echo at `/echo` and a chat at `/chat` where
+//! every message goes to every connected client; `/` is a page that talks to both.
 //!
 //! `cargo run --release --example websocket [-- --port N]` (port 8080 by default; the `PORT`
 //! environment variable overrides it, the flag wins).
 //!
-//! The server's workers only answer the opening handshakes; each WebSocket then runs on a
-//! thread of its own (the server counts them against `max_streams`). A chat connection reads
-//! with a short timeout so that between frames it can pass on what others said and notice a
-//! shutdown (it then says goodbye with close code 1001, "going away").
+//! The engine holds every socket: no thread per connection, a few hundred bytes for a quiet
+//! one. Pings, the closing handshake and limits are the server's; a shutdown sends every
+//! socket close code 1001 ("going away") and waits for the answers within its grace period.
 
-#[path = "support/ws.rs"]
-mod ws;
-
-use std::io;
-use std::sync::mpsc::{self, Receiver, Sender};
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
-
-use http_toolkit::server::{Response, Server, Upgraded};
-use tungstenite::protocol::frame::coding::CloseCode;
-use tungstenite::protocol::CloseFrame;
-use tungstenite::{Error, Message, WebSocket};
-
-/// How long a chat connection waits for a frame before it looks at its mailbox.
-const POLL: Duration = Duration::from_millis(25);
-
-/// The chat room: a mailbox per member.
-#[derive(Default)]
-pub struct Room {
-    members: Mutex<Vec<Sender<String>>>,
-}
-
-impl Room {
-    fn join(&self) -> Receiver<String> {
-        let (tx, rx) = mpsc::channel();
-        lock(&self.members).push(tx);
-        rx
-    }
-
-    /// Gives `text` to every member still there.
-    fn say(&self, text: &str) {
-        lock(&self.members).retain(|m| m.send(text.to_owned()).is_ok());
-    }
-}
-
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|p| p.into_inner())
-}
+use http_toolkit::server::{Message, Response, Server, WebSocket, WebSocketHandler, WebSocketHub};
 
 /// Installs `/`, `/echo` and `/chat` on `server`.
 pub fn install(server: &Server) {
     server.add_resource("/", |_, _| Response::html(PAGE));
-    server.add_context_resource("/echo", |cx| ws::accept(cx, ws::echo));
-    let room = Arc::new(Room::default());
-    server.add_context_resource("/chat", move |cx| {
-        let room = room.clone();
-        ws::accept(cx, move |socket| chat(socket, &room))
+    server.add_context_resource("/echo", |cx| {
+        cx.websocket(|ws: &WebSocket, message: Message| {
+            let _ = ws.send(message);
+        })
     });
+    let room = WebSocketHub::new();
+    server.add_context_resource("/chat", move |cx| cx.websocket(Member { room: room.clone() }));
 }
 
-fn would_block(e: &Error) -> bool {
-    matches!(e, Error::Io(e) if e.kind() == io::ErrorKind::WouldBlock)
+/// A member of the chat: what it says goes to everyone (itself included).
+struct Member {
+    room: WebSocketHub,
 }
 
-/// A member of the chat: what it says goes to everyone, what others say comes to it.
-fn chat(mut socket: WebSocket<Upgraded>, room: &Room) {
-    let mailbox = room.join();
-    socket.get_mut().set_read_timeout(Some(POLL));
-    loop {
-        if socket.get_ref().is_server_stopping() {
-            let bye = CloseFrame { code: CloseCode::Away, reason: "the server is stopping".into() };
-            let _ = socket.close(Some(bye));
-            // Let the close handshake finish (briefly).
-            for _ in 0..40 {
-                match socket.read() {
-                    Err(e) if would_block(&e) => {}
-                    Err(_) => break,
-                    Ok(_) => {}
-                }
-            }
-            return;
-        }
-        match socket.read() {
-            Ok(Message::Text(text)) => room.say(text.as_str()),
-            Ok(_) => {}
-            Err(e) if would_block(&e) => {}
-            Err(_) => return,
-        }
-        while let Ok(text) = mailbox.try_recv() {
-            if let Err(e) = socket.send(Message::text(text)) {
-                if !would_block(&e) {
-                    return;
-                }
-            }
+impl WebSocketHandler for Member {
+    fn on_open(&mut self, ws: &WebSocket) {
+        self.room.join(ws);
+    }
+
+    fn on_message(&mut self, _ws: &WebSocket, message: Message) {
+        if let Message::Text(text) = message {
+            self.room.publish(text);
         }
     }
 }
@@ -152,7 +93,7 @@ fn main() {
         "listening on http://localhost:{}/ (WebSocket at /echo and /chat)",
         server.local_addr().port().unwrap_or(port)
     );
-    // SIGTERM or Ctrl-C: chat members get close 1001, then the process exits 0.
+    // SIGTERM or Ctrl-C: every socket gets close 1001, then the process exits 0.
     if let Err(e) = server.run_until_signal() {
         eprintln!("websocket: {e}");
         std::process::exit(1);

@@ -212,7 +212,10 @@ fn ws_echoes_over_our_client() {
     // A request that is not a WebSocket handshake.
     let mut c = Client::connect(addr(&h));
     c.send(b"GET /ws HTTP/1.1\r\nHost: t\r\nConnection: upgrade\r\nUpgrade: websocket\r\n\r\n");
-    assert_eq!(c.read().status(), 400);
+    // No Sec-WebSocket-Version: 426, naming the version spoken (RFC 6455 §4.4).
+    let refused = c.read();
+    assert_eq!(refused.status(), 426);
+    assert_eq!(refused.header("sec-websocket-version"), Some("13"));
 }
 
 fn webapp_binary() -> Option<PathBuf> {

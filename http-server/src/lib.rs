@@ -176,6 +176,9 @@ pub use handler::stream::{
     Event, EventSender, StreamError, StreamOptions, StreamSender, TrySendError, DEFAULT_EVENTS_KEEP_ALIVE,
     DEFAULT_STREAM_CAPACITY,
 };
+pub use handler::websocket::{
+    CloseFrame, Message, WebSocket, WebSocketHandler, WebSocketHub, WebSocketOptions,
+};
 pub use io::proxy_header::{parse_proxy_header, ProxyHeader, ProxyHeaderError};
 pub use io::proxy_protocol::ProxyProtocolTransport;
 pub use io::timeouts::Timeouts;

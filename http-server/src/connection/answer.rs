@@ -9,7 +9,7 @@ use http_utils::Headers;
 use super::feed::FeedOut;
 use super::log::LateLog;
 use super::{CloseReason, Next};
-use crate::handler::response::UpgradeHandler;
+use crate::handler::response::Switch;
 use crate::io::budget::Share;
 
 /// A body the engine sends after the bytes before it.
@@ -33,7 +33,7 @@ pub(crate) enum OutBody {
 /// An upgrade whose `101` head is being written: what takes over after it.
 pub(crate) struct UpgradeJob {
     pub protocol: String,
-    pub handler: UpgradeHandler,
+    pub handler: Switch,
     pub share: Share,
 }
 

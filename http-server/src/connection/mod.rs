@@ -13,7 +13,8 @@
 //!                                 gathered first)          │ else
 //!                                                          ▼
 //!                                                       [Write] ─► then: the next step
-//!   closing: [Linger] ─► Close          after a 101: Upgrade (the connection leaves)
+//!   closing: [Linger] ─► Close          after a 101: Upgrade (the connection leaves, or
+//!                                       stays as a WebSocket: [Socket])
 //!   [a phase]: where a connection can be parked (Park), or give way to others (Yield)
 //!
 //!  Next        run by              goes on to
@@ -36,7 +37,8 @@
 //!                                  Close), Upgrade, Park(Write), Close
 //!  Linger      linger::start       Park(Linger), Yield(Linger), Close
 //!  Lingering   linger::drain       Park(Linger), Yield(Linger), Close
-//!  Upgrade     upgrade::hand_over  Close
+//!  Upgrade     upgrade::hand_over  Close (a thread takes it), Socket (a WebSocket)
+//!  Socket      websocket::turn     Park(Socket), Yield(Socket), Linger, Close
 //!  Park, Yield drive               the connection waits in its phase (what is gathered
 //!                                  is written first); Close: it closes
 //! ```
@@ -63,6 +65,7 @@ mod run;
 mod switch;
 mod upgrade;
 mod waiting;
+mod websocket;
 mod worker;
 mod write;
 
@@ -75,6 +78,7 @@ use answer::{Answer, UpgradeJob};
 use body::BodyIn;
 use engine::Engine;
 use flight::{InFlight, Waiting};
+use websocket::Live;
 use write::Out;
 
 pub(crate) use worker::{Worker, WorkerCell};
@@ -95,6 +99,8 @@ pub(crate) enum Phase {
     Write(Box<Out>),
     /// Closing: input is read and dropped until the peer closes or time runs out.
     Linger(CloseReason),
+    /// A WebSocket the engine holds, between messages.
+    Socket(Box<Live>),
 }
 
 /// The step a connection takes next: what a phase function returns, and what [`drive`]
@@ -128,6 +134,8 @@ pub(crate) enum Next {
     Lingering(CloseReason),
     /// The `101` is out: the connection goes to its upgrade handler.
     Upgrade(Box<UpgradeJob>),
+    /// A turn of a WebSocket the engine holds.
+    Socket(Box<Live>),
     /// Wait in this phase (its deadline set) for the socket or for what the phase awaits.
     Park(Phase),
     /// Give way to the other connections, and come back in this phase.
@@ -178,8 +186,15 @@ impl Conn {
         match &self.phase {
             Phase::Body(_) | Phase::Queued(_) | Phase::Waiting(_) => true,
             Phase::Write(out) => !out.is_feed(),
+            Phase::Socket(live) => live.is_closing(),
             _ => false,
         }
+    }
+
+    /// True for a long-lived answer that a shutdown ends in good order rather than cutting
+    /// it: a WebSocket not yet closing is woken to start its closing handshake (1001).
+    pub(crate) fn winds_down(&self) -> bool {
+        matches!(&self.phase, Phase::Socket(live) if !live.is_closing())
     }
 
     /// The request record the connection holds while parked mid-request (its body
@@ -200,6 +215,7 @@ impl Conn {
         match &self.phase {
             Phase::Write(out) => !out.is_idle(),
             Phase::Handshake => self.io.wants_write(),
+            Phase::Socket(live) => live.waits_for_room(),
             _ => false,
         }
     }
@@ -207,7 +223,12 @@ impl Conn {
     /// True for a parked connection that is to be woken, not closed, at its deadline (a
     /// stream waiting for its next chunk: its keep-alive is due).
     pub(crate) fn wakes_at_deadline(&self) -> bool {
-        matches!(&self.phase, Phase::Write(out) if out.is_idle())
+        match &self.phase {
+            Phase::Write(out) => out.is_idle(),
+            // A WebSocket keeps its own clocks (pings, the closing handshake, writes).
+            Phase::Socket(_) => true,
+            _ => false,
+        }
     }
 
     /// What the connection was doing, for log lines.
@@ -221,6 +242,7 @@ impl Conn {
             Phase::Waiting(_) => "waiting for a responder",
             Phase::Write(_) => "taking a response",
             Phase::Linger(_) => "lingering",
+            Phase::Socket(_) => "a WebSocket",
         }
     }
 
@@ -280,6 +302,7 @@ pub(crate) fn drive(w: &mut Worker<'_>, conn: &mut Conn, hangup: bool) -> Outcom
             Next::Linger(reason) => linger::start(w, conn, reason),
             Next::Lingering(reason) => linger::drain(w, conn, reason),
             Next::Upgrade(job) => upgrade::hand_over(w, conn, *job),
+            Next::Socket(live) => websocket::turn(w, conn, live),
             // What is gathered goes out before the connection waits; once it is out, the
             // phase looks again at what it waits for (it may have come meanwhile).
             Next::Park(phase) if w.has_output() => write::flush(w, conn, resume(phase, false)),
@@ -369,6 +392,7 @@ fn resume(phase: Phase, hangup: bool) -> Next {
         Phase::Write(out) if hangup && out.is_feed() => Next::Close(CloseReason::ClientGone),
         Phase::Write(out) => Next::Write(out),
         Phase::Linger(reason) => Next::Lingering(reason),
+        Phase::Socket(live) => Next::Socket(live),
     }
 }
 

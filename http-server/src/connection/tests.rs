@@ -137,6 +137,7 @@ impl Scenario {
             Some(Phase::Waiting(_)) => "Waiting",
             Some(Phase::Write(_)) => "Write",
             Some(Phase::Linger(_)) => "Linger",
+            Some(Phase::Socket(_)) => "Socket",
         }
     }
 

@@ -53,6 +53,9 @@ pub enum CloseReason {
     /// The client went away (closed or half-closed its connection) while its answer was
     /// awaited or streamed.
     ClientGone,
+    /// A WebSocket ended: its closing handshake ran (or timed out), or the peer broke the
+    /// protocol and was sent the close code for it.
+    WebSocketEnded,
 }
 
 /// One finished request, as the log hook (the egg's `http:log-hook`) sees it.

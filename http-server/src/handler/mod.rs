@@ -42,3 +42,4 @@ pub(crate) mod stream;
 pub(crate) mod table;
 #[cfg(feature = "serde")]
 pub(crate) mod typed;
+pub(crate) mod websocket;

@@ -14,12 +14,20 @@ use crate::io::upgraded::Upgraded;
 /// What takes over a connection after `101 Switching Protocols` (see [`Response::upgrade`]).
 pub type UpgradeHandler = Box<dyn FnOnce(Upgraded) + Send>;
 
+/// Who takes a switched connection over.
+pub(crate) enum Switch {
+    /// A handler on a thread of its own, with the connection as a stream.
+    Thread(UpgradeHandler),
+    /// The engine, as a WebSocket (see [`Context::websocket`](crate::Context::websocket)).
+    Socket(Box<crate::handler::websocket::SocketStart>),
+}
+
 /// A response that is more than a head and a body: what follows its head is not an HTTP
 /// body the handler gave.
 pub(crate) enum Takeover {
     /// Switch protocols: `101`, then the connection goes to `handler` for `protocol`. The
     /// share of the stream cap is taken once the server has agreed to switch.
-    Upgrade { protocol: String, handler: UpgradeHandler, share: Option<Share> },
+    Upgrade { protocol: String, handler: Switch, share: Option<Share> },
     /// The body is fed from a [`StreamSender`](crate::StreamSender).
     Feed(FeedBody),
 }
@@ -127,7 +135,7 @@ impl Response {
         let mut r = Response::new(101);
         r.set_takeover(Takeover::Upgrade {
             protocol: protocol.to_owned(),
-            handler: Box::new(handler),
+            handler: Switch::Thread(Box::new(handler)),
             share: None,
         });
         r

@@ -91,6 +91,9 @@ pub enum StreamError {
     Closed,
     /// The queue stayed full for the whole wait of [`StreamSender::send_timeout`].
     TimedOut,
+    /// The queue is full and the send was not to wait
+    /// ([`WebSocket::try_send`](crate::WebSocket::try_send)).
+    Full,
 }
 
 impl fmt::Display for StreamError {
@@ -98,6 +101,7 @@ impl fmt::Display for StreamError {
         f.write_str(match self {
             StreamError::Closed => "the stream is closed",
             StreamError::TimedOut => "the stream's queue stayed full",
+            StreamError::Full => "the stream's queue is full",
         })
     }
 }

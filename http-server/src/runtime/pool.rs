@@ -40,6 +40,10 @@ impl Expiring for Conn {
     fn wakes_at_deadline(&self) -> bool {
         Conn::wakes_at_deadline(self)
     }
+
+    fn winds_down(&self) -> bool {
+        Conn::winds_down(self)
+    }
 }
 
 /// A worker thread: holds a seat, serves what the poller reports, stands by when its seat

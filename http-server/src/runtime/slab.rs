@@ -25,6 +25,13 @@ pub(crate) trait Expiring {
     fn wakes_at_deadline(&self) -> bool {
         false
     }
+
+    /// True for a parked entry that a shutdown wakes rather than closes: it ends itself in
+    /// good order (and owes nothing once it has begun to: `in_flight` then says whether it
+    /// is to be waited for).
+    fn winds_down(&self) -> bool {
+        false
+    }
 }
 
 enum State<T> {
@@ -143,6 +150,8 @@ impl<T: Expiring> Slab<T> {
                 slot.state = State::Busy { pending: false, hangup: false };
                 Park::Pending(t, hangup)
             }
+            // Woken to end in good order, as the start of the shutdown did with those parked.
+            _ if closing && t.winds_down() => Park::Pending(t, false),
             _ if closing && !t.in_flight() => Park::Closing(t),
             _ => {
                 slot.state = State::Parked(t);
@@ -188,10 +197,16 @@ impl<T: Expiring> Slab<T> {
     }
 
     /// Starts closing: no new entries, busy ones are handed back for closing, and every
-    /// parked one is returned now, except those still owing an answer.
-    pub(crate) fn close_parked(&mut self, out: &mut Vec<Box<T>>) {
+    /// parked one is returned now, except those still owing an answer and those that end
+    /// themselves (their keys go to `wake`).
+    pub(crate) fn close_parked(&mut self, out: &mut Vec<Box<T>>, wake: &mut Vec<u64>) {
         self.closing = true;
-        self.take_parked_where(|t| !t.in_flight(), out);
+        for (i, slot) in self.slots.iter().enumerate() {
+            if matches!(&slot.state, State::Parked(t) if t.winds_down()) {
+                wake.push(key(i as u32, slot.generation));
+            }
+        }
+        self.take_parked_where(|t| !t.in_flight() && !t.winds_down(), out);
     }
 
     /// Returns every parked entry, those owing an answer included (the end of a shutdown).
@@ -244,7 +259,7 @@ mod tests {
         let b = s.insert_busy().unwrap();
         assert!(matches!(s.park(a, Box::new(E(now))), Park::Parked));
         let mut out = Vec::new();
-        s.close_parked(&mut out);
+        s.close_parked(&mut out, &mut Vec::new());
         assert_eq!(out.len(), 1);
         assert!(matches!(s.park(b, Box::new(E(now))), Park::Closing(_)));
         s.remove(b);

@@ -166,8 +166,13 @@ impl ServerHandle {
             let _ = a.join();
         }
         let mut idle = Vec::new();
-        lock(&shared.slab).close_parked(&mut idle);
+        let mut wake = Vec::new();
+        lock(&shared.slab).close_parked(&mut idle, &mut wake);
         close_taken(idle, Instant::now());
+        // WebSockets start their closing handshake (1001).
+        for key in wake {
+            shared.engine.poller_of(key).resume(key);
+        }
         let upgrades = &shared.engine.upgrades;
         upgrades.stop_all();
         let start = Instant::now();

@@ -24,6 +24,34 @@ pub enum Message {
     Close(Option<CloseFrame>),
 }
 
+impl From<String> for Message {
+    /// A text message.
+    fn from(s: String) -> Message {
+        Message::Text(s)
+    }
+}
+
+impl From<&str> for Message {
+    /// A text message.
+    fn from(s: &str) -> Message {
+        Message::Text(s.to_owned())
+    }
+}
+
+impl From<Vec<u8>> for Message {
+    /// A binary message.
+    fn from(v: Vec<u8>) -> Message {
+        Message::Binary(v)
+    }
+}
+
+impl From<&[u8]> for Message {
+    /// A binary message.
+    fn from(v: &[u8]) -> Message {
+        Message::Binary(v.to_vec())
+    }
+}
+
 /// The frame whose payload is being read.
 #[derive(Debug, Clone, Copy)]
 struct Current {
