@@ -9,6 +9,7 @@
 //!                                   takes it; full: the engine reads no more from the peer
 //! ```
 
+mod handshake;
 mod hub;
 mod outbox;
 
@@ -17,16 +18,12 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use http_utils::websocket::{
-    accept_key, check_upgrade_request, encode_close, encode_frame, select_protocol, Opcode,
-};
+use http_utils::websocket::{encode_close, encode_frame, Opcode};
 pub use http_utils::websocket::{CloseFrame, Message};
 
 pub use hub::WebSocketHub;
 pub(crate) use outbox::{Frame, Outbox, Taken};
 
-use crate::handler::context::Context;
-use crate::handler::response::{Response, Switch, Takeover};
 use crate::handler::stream::StreamError;
 use crate::io::poller::Poller;
 use crate::io::transport::PeerAddr;
@@ -188,6 +185,11 @@ impl WebSocketOptions {
     /// The time the closing handshake has.
     pub fn get_close_timeout(&self) -> Duration {
         self.close_timeout
+    }
+
+    /// The subprotocols the handler speaks.
+    pub fn get_protocols(&self) -> &[String] {
+        &self.protocols
     }
 }
 
@@ -365,56 +367,4 @@ pub(crate) fn encode(message: &Message) -> Option<Vec<u8>> {
     };
     let mut out = Vec::new();
     encode_frame(true, opcode, payload, None, &mut out).ok().map(|()| out)
-}
-
-impl Context<'_> {
-    /// Answers a WebSocket opening handshake (RFC 6455 §4.2) with default
-    /// [`WebSocketOptions`]: `101 Switching Protocols`, and the engine holds the socket,
-    /// calling `handler` for each message. A request that is not a valid handshake gets 400,
-    /// or 426 naming `websocket` (and `Sec-WebSocket-Version: 13` when its version is
-    /// another). See [`websocket_with`](Context::websocket_with).
-    ///
-    /// ```
-    /// # fn main() -> std::io::Result<()> {
-    /// use http_server::{Message, Server, WebSocket};
-    /// let server = Server::builder().port(0).bind("127.0.0.1").build()?;
-    /// server.route("/echo", |cx| cx.websocket(|ws: &WebSocket, m: Message| { let _ = ws.send(m); }));
-    /// # Ok(()) }
-    /// ```
-    pub fn websocket(&mut self, handler: impl WebSocketHandler) -> Response {
-        self.websocket_with(WebSocketOptions::new(), handler)
-    }
-
-    /// As [`websocket`](Context::websocket), with `options`. The socket counts against
-    /// [`ServerBuilder::max_streams`](crate::ServerBuilder::max_streams) (past it: 503); it
-    /// costs no thread: between messages it is parked like an idle connection. On a
-    /// graceful shutdown every socket gets a close frame with 1001 and the grace period to
-    /// answer it.
-    pub fn websocket_with(&mut self, options: WebSocketOptions, handler: impl WebSocketHandler) -> Response {
-        let up = match check_upgrade_request(&self.request) {
-            Ok(up) => up,
-            Err(e) => {
-                let r = self.error_response(e.status(), e.description());
-                return match e.status() {
-                    426 => r
-                        .with_header("Upgrade", "websocket")
-                        .with_header("Sec-WebSocket-Version", http_utils::websocket::VERSION),
-                    _ => r,
-                };
-            }
-        };
-        let supported: Vec<&str> = options.protocols.iter().map(String::as_str).collect();
-        let protocol = select_protocol(&up.protocols, &supported).map(str::to_owned);
-        let mut r = Response::new(101).with_header("Sec-WebSocket-Accept", &accept_key(up.key));
-        if let Some(p) = &protocol {
-            r = r.with_header("Sec-WebSocket-Protocol", p);
-        }
-        let start = SocketStart { handler: Box::new(handler), options, protocol };
-        r.set_takeover(Takeover::Upgrade {
-            protocol: "websocket".to_owned(),
-            handler: Switch::Socket(Box::new(start)),
-            share: None,
-        });
-        r
-    }
 }
