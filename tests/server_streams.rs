@@ -270,20 +270,28 @@ fn the_stream_cap_answers_503_beyond_it() {
 }
 
 #[test]
-fn a_shutdown_ends_live_streams_at_once() {
+fn a_shutdown_ends_live_streams_at_once_and_in_good_order() {
     let (h, rx) = stream_server(|b| b.shutdown_grace(Duration::from_secs(20)), StreamOptions::new());
     let mut c = Client::connect(addr(&h));
     open(&mut c, "/stream");
     let s = recv(&rx).unwrap();
     s.send("x").unwrap();
     assert_eq!(read_body(&mut c, 1), b"x");
+    let mut quiet = Client::connect(addr(&h));
+    open(&mut quiet, "/stream");
+    let farewell = recv(&rx).unwrap();
+    farewell.set_farewell("bye");
     let started = Instant::now();
     h.shutdown();
     assert!(started.elapsed() < Duration::from_secs(5), "the shutdown waited for a stream that never ends");
     assert!(s.is_closed());
     assert_eq!(s.send("y"), Err(StreamError::Closed));
-    // Then the connection ends.
+    // Each body ends with its last chunk (after its farewell), then the connection ends.
     let mut rest = Vec::new();
     let _ = c.reader.read_to_end(&mut rest);
-    assert!(rest.len() <= 2, "{rest:?}");
+    assert_eq!(rest, b"0\r\n\r\n");
+    let mut rest = Vec::new();
+    let _ = quiet.reader.read_to_end(&mut rest);
+    let rest = String::from_utf8_lossy(&rest);
+    assert!(rest.ends_with("3\r\nbye\r\n0\r\n\r\n"), "{rest:?}");
 }

@@ -20,6 +20,8 @@ pub(crate) struct FeedOut {
     chunked: bool,
     /// When bytes were last taken (the keep-alive counts from there).
     last: Instant,
+    /// A shutdown is ending it.
+    ending: bool,
 }
 
 /// What refilling the output from a stream came to.
@@ -34,7 +36,7 @@ pub(super) enum Fill {
 
 impl FeedOut {
     pub(crate) fn new(body: FeedBody, chunked: bool, now: Instant) -> FeedOut {
-        FeedOut { body, chunked, last: now }
+        FeedOut { body, chunked, last: now, ending: false }
     }
 
     /// Appends what the sender queued (framed) to `buf`, or a keep-alive when it is due.
@@ -74,6 +76,17 @@ impl FeedOut {
                 Fill::Done
             }
         }
+    }
+
+    /// A shutdown ends the stream in good order: what is queued, its farewell, the last chunk.
+    pub(super) fn wind_down(&mut self) {
+        self.ending = true;
+        self.body.feed.wind_down();
+    }
+
+    /// True once a shutdown is ending it.
+    pub(super) fn is_ending(&self) -> bool {
+        self.ending
     }
 
     /// When the parked, idle stream must be looked at again.

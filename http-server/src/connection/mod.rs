@@ -180,21 +180,27 @@ impl Conn {
     }
 
     /// True while a request on it is not answered yet (its body is arriving, it waits for a
-    /// worker or a responder, or its response is being written). A stream is not: it may
-    /// never end, and a shutdown closes it.
+    /// worker or a responder, or its response is being written). A stream is not, as it may
+    /// never end, until a shutdown has begun to end it (see [`Conn::winds_down`]); a
+    /// WebSocket is once its closing handshake has begun.
     pub(crate) fn in_flight(&self) -> bool {
         match &self.phase {
             Phase::Body(_) | Phase::Queued(_) | Phase::Waiting(_) => true,
-            Phase::Write(out) => !out.is_feed(),
+            Phase::Write(out) => !out.is_feed() || out.is_ending(),
             Phase::Socket(live) => live.is_closing(),
             _ => false,
         }
     }
 
     /// True for a long-lived answer that a shutdown ends in good order rather than cutting
-    /// it: a WebSocket not yet closing is woken to start its closing handshake (1001).
+    /// it: a stream is woken to send its last chunk (after what is queued and its
+    /// farewell), a WebSocket not yet closing to start its closing handshake (1001).
     pub(crate) fn winds_down(&self) -> bool {
-        matches!(&self.phase, Phase::Socket(live) if !live.is_closing())
+        match &self.phase {
+            Phase::Write(out) => out.is_feed() && !out.is_ending(),
+            Phase::Socket(live) => !live.is_closing(),
+            _ => false,
+        }
     }
 
     /// The request record the connection holds while parked mid-request (its body

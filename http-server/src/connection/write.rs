@@ -54,6 +54,11 @@ impl Out {
         self.idle
     }
 
+    /// True for a stream that a shutdown is ending (its last bytes on their way).
+    pub(crate) fn is_ending(&self) -> bool {
+        matches!(self.body.as_deref(), Some(OutBody::Feed(f)) if f.is_ending())
+    }
+
     /// The request whose log entry waits for the body to be out, if one does.
     pub(crate) fn logged_request_mut(&mut self) -> Option<&mut http_utils::Request> {
         self.log.as_deref_mut().map(LateLog::request_mut)
@@ -142,6 +147,13 @@ fn write_some(io: &mut dyn Connection, bytes: &[u8], before_file: bool) -> io::R
 
 /// Goes on writing a response; once it is out, the connection goes on as its `then` says.
 pub(super) fn resume(w: &mut Worker<'_>, conn: &mut Conn, mut out: Box<Out>) -> Next {
+    if w.engine.stopping() {
+        if let Some(OutBody::Feed(feed)) = out.body.as_deref_mut() {
+            if !feed.is_ending() {
+                feed.wind_down();
+            }
+        }
+    }
     match pump_marked(w, conn, &mut out) {
         Err(reason) => Next::Close(reason),
         Ok(Pumped::Full) => park_out(w, conn, out),

@@ -141,6 +141,8 @@ enum End {
 struct State {
     chunks: VecDeque<Vec<u8>>,
     queued: usize,
+    /// Sent last when a shutdown ends the stream ([`StreamSender::set_farewell`]).
+    farewell: Option<Vec<u8>>,
     /// The engine found the queue empty and waits to be resumed by the next chunk.
     idle: bool,
     end: End,
@@ -179,7 +181,13 @@ impl Feed {
     ) -> Arc<Feed> {
         let keep_alive = keep_alive.and_then(|bytes| options.keep_alive.map(|d| (d, bytes)));
         Arc::new(Feed {
-            state: Mutex::new(State { chunks: VecDeque::new(), queued: 0, idle: false, end: End::Open }),
+            state: Mutex::new(State {
+                chunks: VecDeque::new(),
+                queued: 0,
+                farewell: None,
+                idle: false,
+                end: End::Open,
+            }),
             room: Condvar::new(),
             key,
             queue,
@@ -267,6 +275,26 @@ impl Feed {
             self.queue.resume(self.key);
         }
         Ok(())
+    }
+
+    /// A shutdown ends the stream: its farewell (if any) goes after what is queued, then the
+    /// last chunk; nothing more is taken from the sender.
+    pub(crate) fn wind_down(&self) {
+        let mut st = lock(&self.state);
+        if st.end != End::Open {
+            return;
+        }
+        st.end = End::Finished;
+        if let Some(last) = st.farewell.take() {
+            st.queued += last.len();
+            st.chunks.push_back(last);
+        }
+        drop(st);
+        self.room.notify_all();
+    }
+
+    fn set_farewell(&self, bytes: Vec<u8>) {
+        lock(&self.state).farewell = Some(bytes).filter(|b| !b.is_empty());
     }
 
     /// The sender is done.
@@ -382,6 +410,14 @@ impl StreamSender {
 
     /// Ends the body after what is queued (as dropping the sender does).
     pub fn finish(self) {}
+
+    /// A last chunk to send if a graceful shutdown ends the stream (after what is queued,
+    /// before the body's end); empty: none. A shutdown always ends a stream in good order —
+    /// what is queued, then the end of the chunked body — so the client sees a complete
+    /// response rather than a cut connection.
+    pub fn set_farewell(&self, data: impl Into<Vec<u8>>) {
+        self.feed.set_farewell(data.into());
+    }
 }
 
 impl Drop for StreamSender {
@@ -527,6 +563,32 @@ impl EventSender {
     /// Ends the stream (as dropping the sender does). `EventSource` reconnects after a
     /// stream ends; answer it 204 to make it stop.
     pub fn finish(self) {}
+
+    /// An event to send if a graceful shutdown ends the stream, after what is queued (a
+    /// `retry:` delay for the reconnect, say, or an event the page shows). Without one the
+    /// stream still ends in good order.
+    ///
+    /// ```
+    /// # fn main() -> std::io::Result<()> {
+    /// use std::time::Duration;
+    /// use http_server::{Event, Response, Server};
+    /// let server = Server::builder().port(0).bind("127.0.0.1").build()?;
+    /// server.add_context_resource("/events", |cx| {
+    ///     if let Ok(events) = cx.responder().events() {
+    ///         let bye = Event::data("restarting").event("bye").retry(Duration::from_secs(5));
+    ///         events.set_farewell(&bye);
+    ///         std::thread::spawn(move || {
+    ///             let _ = events.send(&Event::data("hello"));
+    ///             // ... more events, until the server shuts down.
+    ///         });
+    ///     }
+    ///     Response::later()
+    /// });
+    /// # Ok(()) }
+    /// ```
+    pub fn set_farewell(&self, event: &Event) {
+        self.inner.set_farewell(event.to_bytes());
+    }
 }
 
 #[cfg(test)]

@@ -17,7 +17,11 @@ impl Context<'_> {
     /// # fn main() -> std::io::Result<()> {
     /// use http_server::{Message, Server, WebSocket};
     /// let server = Server::builder().port(0).bind("127.0.0.1").build()?;
-    /// server.route("/echo", |cx| cx.websocket(|ws: &WebSocket, m: Message| { let _ = ws.send(m); }));
+    /// server.add_context_resource("/echo", |cx| {
+    ///     cx.websocket(|ws: &WebSocket, m: Message| {
+    ///         let _ = ws.send(m);
+    ///     })
+    /// });
     /// # Ok(()) }
     /// ```
     pub fn websocket(&mut self, handler: impl WebSocketHandler) -> Response {
