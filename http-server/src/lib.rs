@@ -62,8 +62,9 @@
 //!   including the server's own 404, 405, 413, 500 and 503.
 //! - Middleware ([`Server::wrap`], [`Server::wrap_with`], [`Middleware`], [`Next`]) around
 //!   every response, the server's own included, in the order registered, for the whole
-//!   server or a path prefix ([`Server::scope`]); built-ins [`Cors`], [`BearerAuth`] and
-//!   [`RequestId`].
+//!   server or a path prefix ([`Server::scope`]); built-ins [`Cors`], [`BearerAuth`],
+//!   [`RequestId`] and [`JsonErrors`] (every error answer as `application/problem+json`,
+//!   RFC 9457, or JSON of the program's shape).
 //! - Application state ([`ServerBuilder::state`], [`Context::state`]) and typed extraction
 //!   ([`Context::param_as`], [`Context::query`], [`Context::json`]).
 //! - Answers from other threads ([`Context::responder`], [`Responder`]): the worker is free as
@@ -160,6 +161,7 @@ pub use handler::hub::EventHub;
 pub use handler::into_response::{HttpError, IntoResponse};
 pub use handler::middleware::bearer::BearerAuth;
 pub use handler::middleware::cors::Cors;
+pub use handler::middleware::errors::JsonErrors;
 pub use handler::middleware::request_id::RequestId;
 #[cfg(feature = "json")]
 pub use handler::parsers::json_parser;

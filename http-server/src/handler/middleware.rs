@@ -14,6 +14,7 @@
 
 pub(crate) mod bearer;
 pub(crate) mod cors;
+pub(crate) mod errors;
 pub(crate) mod request_id;
 
 use std::panic::{catch_unwind, AssertUnwindSafe};

@@ -440,7 +440,7 @@ impl Server {
     /// `http:write-error-response`).
     pub fn write_error_response(&self, code: u16, message: &str) -> Response {
         let table = self.shared.engine.registry.snapshot();
-        Response::html(table.error_page(code, message)).with_status(code)
+        Response::html(table.error_page(code, message)).with_status(code).answering_error(message.to_owned())
     }
 
     /// Sets the URL transformation (the egg's `http:url-transformation`), applied to each
