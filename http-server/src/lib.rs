@@ -63,7 +63,7 @@
 //! - Middleware ([`Server::wrap`], [`Server::wrap_with`], [`Middleware`], [`Next`]) around
 //!   every response, the server's own included, in the order registered, for the whole
 //!   server or a path prefix ([`Server::scope`]); built-ins [`Cors`], [`BearerAuth`],
-//!   [`RequestId`] and [`JsonErrors`] (every error answer as `application/problem+json`,
+//!   [`BasicAuth`], [`RequestId`] and [`JsonErrors`] (every error answer as `application/problem+json`,
 //!   RFC 9457, or JSON of the program's shape).
 //! - Application state ([`ServerBuilder::state`], [`Context::state`]) and typed extraction
 //!   ([`Context::param_as`], [`Context::query`], [`Context::json`]).
@@ -159,7 +159,9 @@ pub use handler::forwarded::{
 pub use handler::hooks::{ErrorEvent, LogRecord};
 pub use handler::hub::EventHub;
 pub use handler::into_response::{HttpError, IntoResponse};
+pub use handler::middleware::basic::BasicAuth;
 pub use handler::middleware::bearer::BearerAuth;
+pub use handler::middleware::constant_time_eq;
 pub use handler::middleware::cors::Cors;
 pub use handler::middleware::errors::JsonErrors;
 pub use handler::middleware::request_id::RequestId;
