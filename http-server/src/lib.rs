@@ -147,6 +147,7 @@ pub mod static_files;
 pub mod test;
 
 pub use connection::CloseReason;
+pub use handler::access_log::AccessLog;
 pub use handler::content::{text_parser, urlencoded_parser, Args, Content, ContentParser, FormPart};
 pub use handler::context::{
     BodyStream, Context, ErrorHook, ErrorPage, Handler, LogHook, Middleware, Next, StatusHandler,

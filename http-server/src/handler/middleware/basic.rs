@@ -136,7 +136,7 @@ impl Middleware for BasicAuth {
 /// The user and password of an `Authorization: Basic <base64>` field (the scheme in any
 /// case): base64 with padding, decoding to UTF-8 with a `:` after the user, no control
 /// characters.
-fn basic_credentials(field: Option<&str>) -> Option<(String, String)> {
+pub(crate) fn basic_credentials(field: Option<&str>) -> Option<(String, String)> {
     let field = field?.trim_matches([' ', '\t']);
     let (scheme, rest) = field.split_once(' ')?;
     if !scheme.eq_ignore_ascii_case("basic") {
