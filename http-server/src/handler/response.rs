@@ -38,6 +38,12 @@ impl fmt::Debug for Takeover {
 /// The server adds `Date`, `Server` (when a server name is set), `Content-Length` or
 /// `Transfer-Encoding: chunked`, and `Connection` as needed; a handler sets everything else.
 ///
+/// Header names go out as they were written (`X-Request-ID` stays so, `x-custom` too;
+/// lookups ignore case), trailers as well. The server's own fields, and those of the
+/// built-in middleware, static files and streams, are in Title-Case (`Content-Length`,
+/// `ETag`, `Access-Control-Allow-Origin`), as curl and browsers send theirs; names that came
+/// from an `http::Response` are lower case, as the `http` crate keeps them.
+///
 /// ```
 /// use http_server::Response;
 /// let r = Response::text("hi").with_header("Cache-Control", "no-store");
