@@ -55,7 +55,9 @@
 //!   hash lookup, then the most specific pattern (Go 1.22 rules); captures reach the handler
 //!   decoded, owned or parsed ([`Context::param`], [`Context::param_as`]); one handler for
 //!   several methods ([`Methods`]); a path that patterns match with other methods only gets
-//!   405 with `Allow`.
+//!   405 with `Allow`. Routes need no method handler for any method (`route(Method::Put,
+//!   ...)` is enough); exact resources answer GET, HEAD and POST unless another method is
+//!   routed to them with [`resource_handler`].
 //! - [`Response::next`] passes a request to the next matching route; [`Response::restart`]
 //!   serves it again at another URL (an internal redirect, at most 8 per request).
 //! - Status handlers ([`Server::set_status_handler`]) shape every response of a status,
