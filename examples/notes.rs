@@ -20,7 +20,9 @@
 use std::collections::BTreeMap;
 use std::sync::Mutex;
 
-use http_toolkit::server::{BearerAuth, Context, Cors, Event, EventHub, HttpError, Next, Response, Server};
+use http_toolkit::server::{
+    BearerAuth, Context, Cors, Event, EventHub, HttpError, JsonErrors, Response, Server,
+};
 use http_toolkit::utils::Method;
 use serde::{Deserialize, Serialize};
 
@@ -107,21 +109,6 @@ fn events(cx: &mut Context<'_>) -> Response {
     Response::later()
 }
 
-/// Every error, the handlers' and the server's own (404, 405, 413, 401...), as JSON; its
-/// headers (`Allow`, `WWW-Authenticate`) stay.
-fn json_errors(cx: &mut Context<'_>, next: Next<'_>) -> Response {
-    let r = next.run(cx);
-    if r.status() < 400 || r.content_type().is_some_and(|t| t.contains("json")) {
-        return r;
-    }
-    let text = match (r.content_type(), r.body().as_bytes()) {
-        (Some(t), Some(b)) if t.starts_with("text/plain") => String::from_utf8_lossy(b).trim().to_owned(),
-        _ => r.reason().to_owned(),
-    };
-    let body = serde_json::json!({ "error": text, "status": r.status() }).to_string();
-    r.with_content_type("application/json").with_body(body)
-}
-
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
     let port = args.next().map_or(Ok(8080), |p| p.parse())?;
@@ -132,7 +119,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let server = Server::builder().port(port).state(App::default()).build()?;
     server.set_debug(true);
     server.wrap_with(Cors::new().allow_origin(&origin).allow_headers(["content-type", "authorization"]));
-    server.wrap(json_errors);
+    // Every error, the handlers' and the server's own (404, 405, 413, 401...), as JSON; its
+    // header fields (`Allow`, `WWW-Authenticate`) stay.
+    server
+        .wrap_with(JsonErrors::shaped(|e| serde_json::json!({ "error": e.message(), "status": e.status() })));
     server.wrap_with(BearerAuth::new([token]).writes_only());
     server.scope("/notes").max_body(64 << 10);
     server.route(Method::Get, "/notes", list)?;

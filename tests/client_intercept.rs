@@ -220,7 +220,10 @@ fn retries_are_bounded_in_time() {
         .build()
         .unwrap();
     let err = client.send(url.as_str()).unwrap_err();
-    assert!(matches!(err, Error::Connect { .. }), "{err}");
+    // The last try's error, with the number of tries.
+    assert!(matches!(err.last(), Error::Connect { .. }), "{err}");
+    assert!(err.is_connect());
+    assert_eq!(err.attempts(), 3);
     assert_eq!(tries.load(Ordering::SeqCst), 3);
 
     // No retry that would start after `max_total`.

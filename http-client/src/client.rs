@@ -2,7 +2,7 @@
 //! interceptors ([`Next`], public as `intercept::Next`), and redirects.
 
 use std::fmt;
-use std::sync::atomic::AtomicUsize;
+use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
@@ -11,7 +11,7 @@ use http_utils::{encode_component, encode_form_with, Headers, Limits, Method, Re
 use rustls::ClientConfig;
 
 use crate::dial::Overrides;
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, TimeoutKind};
 use crate::exchange::{exchange, Settings, Target};
 use crate::pool::Pool;
 use crate::proxy::{proxy_refusal, Proxy, ProxyEnv, ProxyPattern};
@@ -91,7 +91,19 @@ impl Client {
     }
 
     /// [`Client::send`] with `overall` as the deadline of the whole request.
-    pub(crate) fn send_within(&self, mut req: Request, overall: Option<Duration>) -> Result<Response> {
+    pub(crate) fn send_within(&self, req: Request, overall: Option<Duration>) -> Result<Response> {
+        self.send_tries(req, overall, None)
+    }
+
+    /// [`Client::send`] with `overall` as the deadline of the whole request and `per_try` as
+    /// the timeout of each try (each pass through the innermost [`Next::run`]); counts the
+    /// tries into the response, or into the error when there was more than one.
+    pub(crate) fn send_tries(
+        &self,
+        mut req: Request,
+        overall: Option<Duration>,
+        per_try: Option<Duration>,
+    ) -> Result<Response> {
         let deadline = overall.map(|d| Instant::now() + d);
         if !self.inner.default_headers.is_empty() {
             let headers = req.headers_mut();
@@ -101,14 +113,52 @@ impl Client {
                 }
             }
         }
-        if self.inner.interceptors.is_empty() {
-            return self.send_direct(req, deadline);
+        let count = AtomicU32::new(0);
+        let tries = Tries { deadline, per_try, count: &count };
+        let result = if self.inner.interceptors.is_empty() {
+            self.send_try(req, &tries)
+        } else {
+            Next::new(self, &self.inner.interceptors, tries).run(req)
+        };
+        let attempts = count.load(Ordering::Relaxed);
+        match result {
+            Ok(mut resp) => {
+                resp.attempts = attempts;
+                Ok(resp)
+            }
+            Err(last) if attempts > 1 => Err(Error::Retried { attempts, last: Box::new(last) }),
+            Err(e) => Err(e),
         }
-        Next::new(self, &self.inner.interceptors, deadline).run(req)
+    }
+
+    /// One try: the request sent (redirects followed) within the try's own timeout, if it
+    /// has one, up to the final response's head; its body is then read within the overall
+    /// deadline. A try that ran out of its own time fails with [`TimeoutKind::Try`].
+    fn send_try(&self, req: Request, tries: &Tries<'_>) -> Result<Response> {
+        tries.count.fetch_add(1, Ordering::Relaxed);
+        let Some(per_try) = tries.per_try else {
+            return self.send_direct(req, tries.deadline, tries.deadline);
+        };
+        let try_end = Instant::now() + per_try;
+        let (head_deadline, try_first) = match tries.deadline {
+            Some(overall) if overall <= try_end => (overall, false),
+            _ => (try_end, true),
+        };
+        self.send_direct(req, Some(head_deadline), tries.deadline).map_err(|e| match e {
+            Error::Timeout(TimeoutKind::Deadline) if try_first => Error::Timeout(TimeoutKind::Try),
+            e => e,
+        })
     }
 
     /// Sends `req` and follows redirects: what the innermost interceptor's `Next::run` does.
-    fn send_direct(&self, mut req: Request, deadline: Option<Instant>) -> Result<Response> {
+    /// `deadline` bounds everything up to the final response's head, `body_deadline` the
+    /// reading of its body.
+    fn send_direct(
+        &self,
+        mut req: Request,
+        deadline: Option<Instant>,
+        body_deadline: Option<Instant>,
+    ) -> Result<Response> {
         let mut url = parse_url(req.url())?;
         if req.version() == Version::Http10 {
             buffer_unsized_body(&mut req, self.inner.limits.max_body)?;
@@ -116,7 +166,7 @@ impl Client {
         let mut chain = Chain { followed: 0, credentials: true };
         // Bounded by the redirect count: each round follows one redirect or returns.
         loop {
-            let resp = self.send_once(&mut req, &url, deadline)?;
+            let resp = self.send_once(&mut req, &url, deadline, body_deadline)?;
             let location = resp.header("location");
             match next_hop(&self.inner.redirects, &mut chain, &mut req, &url, resp.status(), location)? {
                 Step::Answer => return Ok(resp),
@@ -132,7 +182,13 @@ impl Client {
     }
 
     /// One hop: the request to `url` as it stands.
-    fn send_once(&self, req: &mut Request, url: &url::Url, deadline: Option<Instant>) -> Result<Response> {
+    fn send_once(
+        &self,
+        req: &mut Request,
+        url: &url::Url,
+        deadline: Option<Instant>,
+        body_deadline: Option<Instant>,
+    ) -> Result<Response> {
         let inner = &*self.inner;
         let https = url.scheme() == "https";
         let host = url.host_str().unwrap_or_default();
@@ -146,6 +202,7 @@ impl Client {
             read_timeout: inner.timeouts.read,
             write_timeout: inner.timeouts.write,
             deadline,
+            body_deadline,
             limits: &inner.limits,
             resolve: &inner.resolve,
             local: inner.local_address,
@@ -313,27 +370,41 @@ fn text_of(resp: Response) -> Result<String> {
 /// An interceptor as the client keeps it.
 pub(crate) type Interceptor = dyn Fn(Request, &Next<'_>) -> Result<Response> + Send + Sync;
 
+/// The time bounds of one request's tries, and their count.
+#[derive(Clone, Copy)]
+struct Tries<'a> {
+    /// The overall deadline.
+    deadline: Option<Instant>,
+    /// The timeout of each try.
+    per_try: Option<Duration>,
+    /// Tries made so far.
+    count: &'a AtomicU32,
+}
+
 /// The rest of the chain below an interceptor; [`run`](Next::run) passes a request on.
 pub struct Next<'a> {
     client: &'a Client,
     rest: &'a [Arc<Interceptor>],
-    deadline: Option<Instant>,
+    tries: Tries<'a>,
 }
 
 impl<'a> Next<'a> {
-    fn new(client: &'a Client, rest: &'a [Arc<Interceptor>], deadline: Option<Instant>) -> Next<'a> {
-        Next { client, rest, deadline }
+    fn new(client: &'a Client, rest: &'a [Arc<Interceptor>], tries: Tries<'a>) -> Next<'a> {
+        Next { client, rest, tries }
     }
 
     /// Passes `req` to the next interceptor, or, below the last one, sends it (following
-    /// redirects) and returns the response with its body still to be read.
+    /// redirects) and returns the response with its body still to be read. Each send below
+    /// the last interceptor is one try: it counts in
+    /// [`Response::attempts`](crate::Response::attempts) and runs within the request's
+    /// [per-try timeout](crate::RequestBuilder::try_timeout), if it has one.
     ///
     /// # Errors
     /// As [`Client::send`](crate::Client::send), or what an interceptor below returns.
     pub fn run(&self, req: Request) -> Result<Response> {
         match self.rest.split_first() {
-            Some((first, rest)) => first(req, &Next { client: self.client, rest, deadline: self.deadline }),
-            None => self.client.send_direct(req, self.deadline),
+            Some((first, rest)) => first(req, &Next { client: self.client, rest, tries: self.tries }),
+            None => self.client.send_try(req, &self.tries),
         }
     }
 
@@ -344,7 +415,7 @@ impl<'a> Next<'a> {
 
     /// When the client's overall timeout for this request runs out, if it has one.
     pub fn deadline(&self) -> Option<Instant> {
-        self.deadline
+        self.tries.deadline
     }
 }
 

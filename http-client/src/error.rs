@@ -17,6 +17,10 @@ pub enum TimeoutKind {
     Write,
     /// The overall deadline of the request passed.
     Deadline,
+    /// One try of the request ran past its own timeout
+    /// ([`RequestBuilder::try_timeout`](crate::RequestBuilder::try_timeout)); a retry
+    /// interceptor tries again when the overall deadline leaves time.
+    Try,
 }
 
 impl fmt::Display for TimeoutKind {
@@ -26,6 +30,7 @@ impl fmt::Display for TimeoutKind {
             TimeoutKind::Read => "read",
             TimeoutKind::Write => "write",
             TimeoutKind::Deadline => "overall deadline",
+            TimeoutKind::Try => "per-try timeout",
         })
     }
 }
@@ -192,6 +197,18 @@ pub enum Error {
         /// The cap in bytes.
         limit: u64,
     },
+    /// The request was tried more than once (by a retry interceptor such as
+    /// [`intercept::Retry`](crate::intercept::Retry)) and the last try failed with `last`.
+    /// Only requests tried more than once fail this way; the helpers ([`is_timeout`](Error::is_timeout),
+    /// [`is_connect`](Error::is_connect), [`status`](Error::status), [`url`](Error::url),
+    /// [`protocol_kind`](Error::protocol_kind)) look through to `last`, and
+    /// [`last`](Error::last) gives it.
+    Retried {
+        /// How many tries were made.
+        attempts: u32,
+        /// The error of the last one.
+        last: Box<Error>,
+    },
     /// [`Response::into_upgraded`](crate::Response::into_upgraded) on a response that did not
     /// switch protocols (not a `101` to a request that asked for an upgrade).
     NotUpgraded {
@@ -214,9 +231,36 @@ impl Error {
         Some(Error::ResponseHeadTooLarge { limit, max, kind })
     }
 
+    /// How many times the request was tried: the count of an [`Error::Retried`], 1 for any
+    /// other error (a request that failed before it was sent, with an invalid URL say,
+    /// included).
+    ///
+    /// ```
+    /// use http_client::{Error, TimeoutKind};
+    /// let e = Error::Retried { attempts: 3, last: Box::new(Error::Timeout(TimeoutKind::Try)) };
+    /// assert_eq!(e.attempts(), 3);
+    /// assert!(e.is_timeout());
+    /// assert!(matches!(e.last(), Error::Timeout(TimeoutKind::Try)));
+    /// assert_eq!(Error::ConnectionClosed.attempts(), 1);
+    /// ```
+    pub fn attempts(&self) -> u32 {
+        match self {
+            Error::Retried { attempts, .. } => *attempts,
+            _ => 1,
+        }
+    }
+
+    /// The error of the last try: the `last` of an [`Error::Retried`], else this error.
+    pub fn last(&self) -> &Error {
+        match self {
+            Error::Retried { last, .. } => last.last(),
+            e => e,
+        }
+    }
+
     /// The protocol error kind of an [`Error::Protocol`] or [`Error::ResponseHeadTooLarge`].
     pub fn protocol_kind(&self) -> Option<ErrorKind> {
-        match self {
+        match self.last() {
             Error::Protocol(e) => e.kind(),
             Error::ResponseHeadTooLarge { kind, .. } => Some(*kind),
             _ => None,
@@ -225,7 +269,7 @@ impl Error {
 
     /// True for every timeout ([`Error::Timeout`], whichever phase ran out).
     pub fn is_timeout(&self) -> bool {
-        matches!(self, Error::Timeout(_))
+        matches!(self.last(), Error::Timeout(_))
     }
 
     /// True when no connection could be made: the name did not resolve, the server (or the
@@ -234,7 +278,7 @@ impl Error {
     /// [`TimeoutKind::Connect`]). A request that failed this way was never sent.
     pub fn is_connect(&self) -> bool {
         matches!(
-            self,
+            self.last(),
             Error::Resolve { .. }
                 | Error::Connect { .. }
                 | Error::Socks { .. }
@@ -247,7 +291,7 @@ impl Error {
     /// refusal ([`Error::ProxyConnect`], 407 for [`Error::ProxyAuthRequired`]), and of
     /// [`Error::NotUpgraded`].
     pub fn status(&self) -> Option<u16> {
-        match self {
+        match self.last() {
             Error::Status { status, .. }
             | Error::ProxyConnect { status, .. }
             | Error::NotUpgraded { status } => Some(*status),
@@ -260,7 +304,7 @@ impl Error {
     /// [`Error::Status`], the one refused by [`Error::InvalidUrl`], or the `http` URL of an
     /// [`Error::InsecureRedirect`].
     pub fn url(&self) -> Option<&str> {
-        match self {
+        match self.last() {
             Error::Status { url, .. } | Error::InvalidUrl { url, .. } | Error::InsecureRedirect { url } => {
                 Some(url)
             }
@@ -336,6 +380,7 @@ impl fmt::Display for Error {
             Error::NotUpgraded { status } => {
                 write!(f, "the server answered {status}, not 101 Switching Protocols to an upgrade request")
             }
+            Error::Retried { attempts, last } => write!(f, "{last} (the last of {attempts} tries)"),
         }
     }
 }
@@ -347,6 +392,7 @@ impl std::error::Error for Error {
             Error::Resolve { source, .. } | Error::Connect { source, .. } => Some(source),
             Error::Io(e) | Error::Decode { source: e, .. } => Some(e),
             Error::Tls(e) => Some(e),
+            Error::Retried { last, .. } => Some(&**last),
             #[cfg(feature = "json")]
             Error::Json(e) => Some(e),
             #[cfg(feature = "http")]

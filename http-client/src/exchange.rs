@@ -43,6 +43,9 @@ pub(crate) struct Settings<'a> {
     pub(crate) read_timeout: Option<Duration>,
     pub(crate) write_timeout: Option<Duration>,
     pub(crate) deadline: Option<Instant>,
+    /// The deadline of reading the response body (the overall one, when `deadline` is a
+    /// try's).
+    pub(crate) body_deadline: Option<Instant>,
     pub(crate) limits: &'a Limits,
     /// Addresses given for host names.
     pub(crate) resolve: &'a Overrides,
@@ -120,6 +123,14 @@ pub(crate) fn exchange(
                 conn.server_idle_limit = keep_alive_timeout(&resp_head);
                 let keep = keep && conn.server_idle_limit != Some(Duration::ZERO);
                 let pool = keep.then(|| s.pool.clone());
+                if s.body_deadline != s.deadline {
+                    // The try is over once the head is in: the body has the overall deadline.
+                    conn.set_timing(Timing {
+                        read: s.read_timeout,
+                        write: s.write_timeout,
+                        deadline: s.body_deadline,
+                    });
+                }
                 let body = RawBody::new(conn, framing, s.limits, pool);
                 return Ok((resp_head, body));
             }

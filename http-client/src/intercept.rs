@@ -17,6 +17,11 @@
 //!   interceptors.
 //! - **Deadline**: the client's overall timeout starts when [`Client::send`](crate::Client::send)
 //!   is called and covers every pass through the chain (retries and their waits included).
+//!   A per-try timeout ([`RequestBuilder::try_timeout`](crate::RequestBuilder::try_timeout))
+//!   bounds each send below the last interceptor (one try) instead.
+//! - **Tries**: each send below the last interceptor is one try;
+//!   [`Response::attempts`](crate::Response::attempts) and, after more than one,
+//!   [`Error::Retried`] say how many there were.
 //!
 //! ```
 //! use std::sync::atomic::{AtomicUsize, Ordering};
@@ -96,10 +101,11 @@ pub fn logging() -> impl Fn(Request, &Next<'_>) -> Result<Response> + Send + Syn
 /// PUT, DELETE, OPTIONS, TRACE), and others that carry an `Idempotency-Key` (or
 /// `X-Idempotency-Key`) field, whose body is not a stream. A try is repeated when it ended
 /// with
-/// - a failure to connect ([`Error::Connect`]), a connect, read or write timeout
-///   ([`Error::Timeout`]; not the overall deadline), or a connection closed or reset before
-///   the response ([`Error::ConnectionClosed`], [`Error::Io`] with a reset, abort or broken
-///   pipe);
+/// - a failure to connect ([`Error::Connect`]), a connect, read or write timeout or a
+///   try's own ([`Error::Timeout`], [`TimeoutKind::Try`] from
+///   [`RequestBuilder::try_timeout`](crate::RequestBuilder::try_timeout); not the overall
+///   deadline), or a connection closed or reset before the response
+///   ([`Error::ConnectionClosed`], [`Error::Io`] with a reset, abort or broken pipe);
 /// - a `502`, `503` or `504` response (its body is discarded).
 ///
 /// The wait before retry `n` is `initial × 2^(n−1)`, at most `max` per wait; with jitter
@@ -109,7 +115,8 @@ pub fn logging() -> impl Fn(Request, &Next<'_>) -> Result<Response> + Send + Syn
 /// longer than `max`. The bounds: at most [`attempts`](Retry::attempts) tries in all (default
 /// 3), no retry that would start later than [`max_total`](Retry::max_total) after the first
 /// try began (default 10 s), and none past the client's overall deadline. When the retries run
-/// out, the last response or error is returned.
+/// out, the last response is returned, or the last error (as [`Error::Retried`] with the
+/// number of tries, when there was more than one).
 ///
 /// ```
 /// use std::time::Duration;

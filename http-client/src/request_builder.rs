@@ -40,6 +40,7 @@ pub struct RequestBuilder {
     client: Client,
     request: Result<Request>,
     timeout: Option<Duration>,
+    try_timeout: Option<Duration>,
 }
 
 impl fmt::Debug for RequestBuilder {
@@ -49,13 +50,13 @@ impl fmt::Debug for RequestBuilder {
             Ok(req) => d.field("method", req.method()).field("url", &crate::urls::redact_url(req.url())),
             Err(e) => d.field("error", e),
         };
-        d.field("timeout", &self.timeout).finish()
+        d.field("timeout", &self.timeout).field("try_timeout", &self.try_timeout).finish()
     }
 }
 
 impl RequestBuilder {
     pub(crate) fn new(client: Client, method: Method, url: &str) -> RequestBuilder {
-        RequestBuilder { client, request: Ok(Request::new(method, url)), timeout: None }
+        RequestBuilder { client, request: Ok(Request::new(method, url)), timeout: None, try_timeout: None }
     }
 
     /// Applies `f` to the request, unless an earlier call failed.
@@ -116,11 +117,41 @@ impl RequestBuilder {
         self.set_header("Authorization", &format!("Bearer {token}"))
     }
 
-    /// A deadline for this request as a whole (connecting, sending, redirects, and reading the
-    /// body to its end), in place of the client's [`Timeouts::overall`](crate::Timeouts).
-    /// The client's timeouts for each phase still apply; the error names the one that ran out.
+    /// A deadline for this request as a whole, in place of the client's
+    /// [`Timeouts::overall`](crate::Timeouts): it starts when [`send`](Self::send) is called
+    /// and spans every try a retry interceptor makes ([`intercept::Retry`](crate::intercept::Retry)),
+    /// the waits between them, the redirects, and the reading of the body to its end. When it
+    /// passes the request fails with [`TimeoutKind::Deadline`](crate::TimeoutKind), and no
+    /// retry starts after it. The client's timeouts for each phase (connect, read, write)
+    /// still apply; the error names the one that ran out. To bound each try instead, so that
+    /// a retry gets its turn, use [`try_timeout`](Self::try_timeout).
     pub fn timeout(mut self, timeout: Duration) -> RequestBuilder {
         self.timeout = Some(timeout);
+        self
+    }
+
+    /// A timeout for each try of this request, beside the overall [`timeout`](Self::timeout):
+    /// a try (connecting, sending, redirects, up to the final response's head) that takes
+    /// longer fails with [`TimeoutKind::Try`](crate::TimeoutKind), which a retry interceptor
+    /// ([`intercept::Retry`](crate::intercept::Retry)) retries while the overall deadline
+    /// leaves time. Once the head has arrived the try is over: the body is read within the
+    /// overall deadline. Without a retry interceptor it is one more bound on the one try.
+    ///
+    /// ```no_run
+    /// use std::time::Duration;
+    /// use http_client::{intercept::Retry, Client};
+    /// let client = Client::builder().interceptor(Retry::new().attempts(3).interceptor()).build()?;
+    /// // Each try gets 2 s; all of them together, and the body, 10 s.
+    /// let resp = client
+    ///     .get("http://localhost:4242/slow")
+    ///     .try_timeout(Duration::from_secs(2))
+    ///     .timeout(Duration::from_secs(10))
+    ///     .send()?;
+    /// println!("{} after {} tries", resp.status(), resp.attempts());
+    /// # Ok::<(), http_client::Error>(())
+    /// ```
+    pub fn try_timeout(mut self, timeout: Duration) -> RequestBuilder {
+        self.try_timeout = Some(timeout);
         self
     }
 
@@ -187,8 +218,8 @@ impl RequestBuilder {
     }
 
     /// The request as it stands, without sending it (for [`Client::send`], an interceptor, or
-    /// a look at what would go out). A per-request [`timeout`](Self::timeout) is not part of
-    /// a [`Request`] and is dropped.
+    /// a look at what would go out). A per-request [`timeout`](Self::timeout) and
+    /// [`try_timeout`](Self::try_timeout) are not part of a [`Request`] and are dropped.
     ///
     /// # Errors
     /// The first mistake of the calls before: [`Error::InvalidHeader`], `Error::Json`.
@@ -205,7 +236,7 @@ impl RequestBuilder {
     pub fn send(self) -> Result<Response> {
         let req = self.request?;
         let overall = self.timeout.or(self.client.inner.timeouts.overall);
-        self.client.send_within(req, overall)
+        self.client.send_tries(req, overall, self.try_timeout)
     }
 }
 

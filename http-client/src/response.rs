@@ -47,6 +47,8 @@ pub struct Response {
     body: ResponseBody,
     /// The fields taken out of `headers` when the body is decoded.
     encoding_headers: Option<Headers>,
+    /// Tries the request took (set by the client once the chain returns).
+    pub(crate) attempts: u32,
 }
 
 impl Response {
@@ -69,6 +71,7 @@ impl Response {
             url,
             body,
             encoding_headers: None,
+            attempts: 0,
         }
     }
 
@@ -148,6 +151,15 @@ impl Response {
     /// had.
     pub fn url(&self) -> &str {
         self.url.as_str()
+    }
+
+    /// How many times the request was tried to get this response: 1 unless a retry
+    /// interceptor ([`intercept::Retry`](crate::intercept::Retry)) sent it again (redirects
+    /// followed within a try, and a stale pooled connection replaced at once, are not
+    /// counted); 0 when an interceptor answered without the network, or for a response made
+    /// with [`from_parts`](Response::from_parts) that no client sent.
+    pub fn attempts(&self) -> u32 {
+        self.attempts
     }
 
     /// True once the whole body has been received (at once for bodiless responses such as

@@ -55,15 +55,18 @@
 //!   hash lookup, then the most specific pattern (Go 1.22 rules); captures reach the handler
 //!   decoded, owned or parsed ([`Context::param`], [`Context::param_as`]); one handler for
 //!   several methods ([`Methods`]); a path that patterns match with other methods only gets
-//!   405 with `Allow`.
+//!   405 with `Allow`. Routes need no method handler for any method (`route(Method::Put,
+//!   ...)` is enough); exact resources answer GET, HEAD and POST unless another method is
+//!   routed to them with [`resource_handler`].
 //! - [`Response::next`] passes a request to the next matching route; [`Response::restart`]
 //!   serves it again at another URL (an internal redirect, at most 8 per request).
 //! - Status handlers ([`Server::set_status_handler`]) shape every response of a status,
 //!   including the server's own 404, 405, 413, 500 and 503.
 //! - Middleware ([`Server::wrap`], [`Server::wrap_with`], [`Middleware`], [`Next`]) around
 //!   every response, the server's own included, in the order registered, for the whole
-//!   server or a path prefix ([`Server::scope`]); built-ins [`Cors`], [`BearerAuth`] and
-//!   [`RequestId`].
+//!   server or a path prefix ([`Server::scope`]); built-ins [`Cors`], [`BearerAuth`],
+//!   [`BasicAuth`], [`RequestId`] and [`JsonErrors`] (every error answer as `application/problem+json`,
+//!   RFC 9457, or JSON of the program's shape).
 //! - Application state ([`ServerBuilder::state`], [`Context::state`]) and typed extraction
 //!   ([`Context::param_as`], [`Context::query`], [`Context::json`]).
 //! - Answers from other threads ([`Context::responder`], [`Responder`]): the worker is free as
@@ -146,6 +149,7 @@ pub mod static_files;
 pub mod test;
 
 pub use connection::CloseReason;
+pub use handler::access_log::AccessLog;
 pub use handler::content::{text_parser, urlencoded_parser, Args, Content, ContentParser, FormPart};
 pub use handler::context::{
     BodyStream, Context, ErrorHook, ErrorPage, Handler, LogHook, Middleware, Next, StatusHandler,
@@ -158,8 +162,11 @@ pub use handler::forwarded::{
 pub use handler::hooks::{ErrorEvent, LogRecord};
 pub use handler::hub::EventHub;
 pub use handler::into_response::{HttpError, IntoResponse};
+pub use handler::middleware::basic::BasicAuth;
 pub use handler::middleware::bearer::BearerAuth;
+pub use handler::middleware::constant_time_eq;
 pub use handler::middleware::cors::Cors;
+pub use handler::middleware::errors::JsonErrors;
 pub use handler::middleware::request_id::RequestId;
 #[cfg(feature = "json")]
 pub use handler::parsers::json_parser;

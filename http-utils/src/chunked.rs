@@ -568,12 +568,12 @@ pub fn encode_chunk(data: &[u8], out: &mut Vec<u8>) {
 /// trailers.append("Checksum", "abc").unwrap();
 /// out.clear();
 /// encode_last_chunk(Some(&trailers), &mut out);
-/// assert_eq!(out, b"0\r\nchecksum: abc\r\n\r\n");
+/// assert_eq!(out, b"0\r\nChecksum: abc\r\n\r\n");
 /// ```
 pub fn encode_last_chunk(trailers: Option<&Headers>, out: &mut Vec<u8>) {
     out.extend_from_slice(b"0\r\n");
     if let Some(t) = trailers {
-        for (name, value) in t.iter() {
+        for (name, value) in t.iter_as_written() {
             out.extend_from_slice(name.as_bytes());
             out.extend_from_slice(b": ");
             out.extend_from_slice(value.as_bytes());

@@ -13,9 +13,10 @@ use crate::response::ResponseHead;
 use crate::token::{is_field_vchar, is_target_char};
 use crate::version::Version;
 
-/// Appends every field as `name: value` CRLF (names as stored: lower-case).
+/// Appends every field as `name: value` CRLF, each name as the program wrote it (lower
+/// case for names read from the wire).
 fn write_fields(out: &mut Vec<u8>, headers: &Headers) {
-    write_pairs(out, headers.iter());
+    write_pairs(out, headers.iter_as_written());
 }
 
 /// Appends each pair as `name: value` CRLF.
@@ -102,7 +103,7 @@ pub fn write_request_head(
 /// head.headers.append("Content-Length", "0").unwrap();
 /// let mut out = Vec::new();
 /// write_response_head(&mut out, &head);
-/// assert_eq!(out, b"HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\n\r\n");
+/// assert_eq!(out, b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n");
 /// ```
 pub fn write_response_head(out: &mut Vec<u8>, head: &ResponseHead) {
     out.reserve(15 + head.reason.len() + 32 * head.headers.len() + 2);
@@ -276,7 +277,7 @@ mod tests {
         head.headers = headers(&[("Content-Length", "5"), ("Connection", "keep-alive")]);
         let mut out = b"previous".to_vec();
         write_response_head(&mut out, &head);
-        assert_eq!(out, b"previousHTTP/1.0 200 OK\r\ncontent-length: 5\r\nconnection: keep-alive\r\n\r\n");
+        assert_eq!(out, b"previousHTTP/1.0 200 OK\r\nContent-Length: 5\r\nConnection: keep-alive\r\n\r\n");
     }
 
     #[test]

@@ -141,7 +141,7 @@ fn write_by_handler(
     match trailers {
         Some(mut trailers) => {
             if let Some(fixed) = r.trailers() {
-                for (name, value) in fixed.iter() {
+                for (name, value) in fixed.iter_as_written() {
                     let _ = trailers.append(name, value);
                 }
             }

@@ -496,9 +496,12 @@ impl<'a> Context<'a> {
     }
 
     /// An error response (the egg's `http:write-error-response`): `code` with the HTML the
-    /// error-response handler makes of `code` and `message`.
+    /// error-response handler makes of `code` and `message`. The response keeps the error
+    /// ([`Response::error`]), so [`JsonErrors`](crate::JsonErrors) can render it as JSON.
     pub fn error_response(&self, code: u16, message: &str) -> Response {
-        Response::html(self.table.error_page(code, message)).with_status(code)
+        Response::html(self.table.error_page(code, message))
+            .with_status(code)
+            .answering_error(message.to_owned())
     }
 
     /// Runs the fallback handler (404 by default), as the dispatcher does for an unknown path.

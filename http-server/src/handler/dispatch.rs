@@ -3,16 +3,17 @@
 //!
 //! Order for one request:
 //! 1. the URL transformation (if any) rewrites the target; the path is decoded;
-//! 2. the method handler registered for the method runs; HEAD uses GET's when it has none of
-//!    its own (the body is then left out), OPTIONS answers with `Allow` when it has none;
-//!    a known method without a handler gets 405 with `Allow`, an unknown one 501;
-//! 3. the predefined GET and POST handlers ([`resource_handler`]) look the path up in the
-//!    resource table and call the resource, or the fallback handler (404 by default).
+//! 2. the method handler registered for the method runs, if there is one (HEAD uses GET's
+//!    when it has none of its own, the body then left out); it takes the request whole;
+//! 3. the predefined GET and POST handler ([`resource_handler`]) looks the path up in the
+//!    resource table and calls the resource, or the fallback handler (404 by default).
 //!    The resource table holds exact paths (one hash lookup, tried first) and route patterns
 //!    (tried after, most specific first); a handler that returns [`Response::next`] passes
-//!    the request to the next match. A method with no method handler of its own goes to the
-//!    routes too (so `route(Method::Put, ...)` needs no method handler); when no route
-//!    matches its path it gets 405 (501 for unknown methods) as before.
+//!    the request to the next match;
+//! 4. a method with no method handler goes to the route patterns (so `route(Method::Put,
+//!    ...)` needs no method handler; exact resources answer only methods routed to them by
+//!    `resource_handler`); when no pattern matches its path, OPTIONS answers `204` with
+//!    `Allow`, a known method gets 405 with `Allow`, an unknown one 501.
 
 use std::sync::Arc;
 
@@ -27,8 +28,11 @@ use crate::handler::route::Captures;
 use crate::handler::route_table::Lookup;
 
 /// The predefined GET and POST method handler: finds the resource for the context's path and
-/// runs it, or runs the fallback handler. Register it for other methods to route them to
-/// resources too:
+/// runs it, or runs the fallback handler. Routes ([`Server::route`](crate::Server::route))
+/// need it for no method: a method without a method handler goes to them anyway. Register
+/// it for another method to let exact resources
+/// ([`Server::add_resource`](crate::Server::add_resource)) answer that method too, or to
+/// give a method back to the routes after a handler of one's own:
 ///
 /// ```
 /// # fn main() -> std::io::Result<()> {

@@ -68,7 +68,11 @@ pub struct LogRecord<'a> {
     pub peer: &'a PeerAddr,
     /// The status sent.
     pub status: u16,
-    /// Body bytes sent (the head not counted).
+    /// Body bytes sent (the head not counted): the length of a body of known length (bytes,
+    /// a file, a range, a reader with a length) once it is out, what a handler's writer
+    /// wrote, 0 when the write failed. Not counted yet: a reader of unknown length
+    /// ([`Response::stream`](crate::Response::stream) with `None`) and a stream fed through a
+    /// [`Responder`](crate::Responder), which are logged with 0 once they end.
     pub bytes: u64,
     /// From the complete request head to the response handed to the connection (a body
     /// the server sends from memory, a file or a reader may still be on its way).

@@ -71,7 +71,9 @@ impl<T: IntoResponse, E: IntoResponse> IntoResponse for Result<T, E> {
 }
 
 /// An error that is an HTTP answer: a status and a message for the client, sent as
-/// `text/plain` (status handlers see it like any response of its status).
+/// `text/plain` (status handlers see it like any response of its status), or as JSON
+/// through [`JsonErrors`](crate::JsonErrors) (the response keeps the error:
+/// [`Response::error`]).
 ///
 /// It converts from the errors handlers meet: [`http_utils::Error`] (a body too large is
 /// 413, malformed input 400, ...), [`io::Error`] (the status of the `http_utils::Error` it
@@ -153,11 +155,11 @@ impl std::error::Error for HttpError {}
 
 impl IntoResponse for HttpError {
     fn into_response(self) -> Response {
-        let mut body = self.message.into_owned();
+        let mut body = self.message.to_string();
         if !body.ends_with('\n') {
             body.push('\n');
         }
-        Response::text(body).with_status(self.status)
+        Response::text(body).with_status(self.status).answering_error(self.message)
     }
 }
 

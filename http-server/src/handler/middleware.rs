@@ -12,8 +12,10 @@
 //! scope: a path prefix. Layers run in the order they were registered, the first outermost.
 //! With no layer registered a request costs one check of an empty list.
 
+pub(crate) mod basic;
 pub(crate) mod bearer;
 pub(crate) mod cors;
+pub(crate) mod errors;
 pub(crate) mod request_id;
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -107,6 +109,26 @@ fn starts_with_segments(prefix: &[String], path: &str, decode_each: bool) -> boo
         Some(seg) => seg == want,
         None => false,
     })
+}
+
+/// True when `a` and `b` are equal, in time that depends on their lengths only, never on
+/// where they differ: for comparing a secret a client sent with the one expected (a token,
+/// a password). The longer length sets the time, so the expected secret's length is not
+/// told by a shorter guess either.
+///
+/// ```
+/// use http_server::constant_time_eq;
+/// assert!(constant_time_eq(b"s3cret", b"s3cret"));
+/// assert!(!constant_time_eq(b"s3cret", b"s3crex"));
+/// assert!(!constant_time_eq(b"s3cret", b"s3cre"));
+/// ```
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    let mut diff = u8::from(a.len() != b.len());
+    for i in 0..a.len().max(b.len()) {
+        let (x, y) = (a.get(i).copied().unwrap_or(0), b.get(i).copied().unwrap_or(0));
+        diff |= std::hint::black_box(x ^ y);
+    }
+    diff == 0
 }
 
 #[cfg(test)]

@@ -12,6 +12,7 @@
 //! It stands on `io` (the wire a body is read from) and knows nothing of connections'
 //! phases or threads.
 
+pub(crate) mod access_log;
 #[cfg(feature = "gzip")]
 pub(crate) mod compress;
 pub(crate) mod content;

@@ -46,6 +46,12 @@ impl fmt::Debug for Takeover {
 /// The server adds `Date`, `Server` (when a server name is set), `Content-Length` or
 /// `Transfer-Encoding: chunked`, and `Connection` as needed; a handler sets everything else.
 ///
+/// Header names go out as they were written (`X-Request-ID` stays so, `x-custom` too;
+/// lookups ignore case), trailers as well. The server's own fields, and those of the
+/// built-in middleware, static files and streams, are in Title-Case (`Content-Length`,
+/// `ETag`, `Access-Control-Allow-Origin`), as curl and browsers send theirs; names that came
+/// from an `http::Response` are lower case, as the `http` crate keeps them.
+///
 /// ```
 /// use http_server::Response;
 /// let r = Response::text("hi").with_header("Cache-Control", "no-store");
@@ -74,6 +80,9 @@ pub(crate) struct Rare {
     trailers: Option<Headers>,
     /// The connection goes to something else after the head (an upgrade, a feed).
     takeover: Option<Takeover>,
+    /// The message of the error this response answers, while its body is the one made
+    /// for it (see [`Response::error`]).
+    error: Option<Cow<'static, str>>,
 }
 
 /// What a handler asked for instead of answering (see [`Response::next`] and
@@ -435,9 +444,42 @@ impl Response {
         Ok(self)
     }
 
-    /// Sets the body.
+    /// Sets the body. A response that answered an error is no longer its rendering
+    /// ([`error`](Response::error) is `None` after this).
     pub fn with_body(mut self, body: impl Into<ResponseBody>) -> Response {
         self.body = body.into();
+        if let Some(rare) = &mut self.rare {
+            rare.error = None;
+        }
+        self
+    }
+
+    /// The error this response answers: for a response made from an [`HttpError`] (a
+    /// handler's or a middleware's `Err`) and for the server's own error answers (404, 405,
+    /// 413, 500, 503, ... made by [`Context::error_response`](crate::Context::error_response)),
+    /// as long as its status is still 400 or more and its body the one made for the error.
+    /// Middleware that renders errors its own way reads it (see
+    /// [`JsonErrors`](crate::JsonErrors)); the message is what the server or the handler
+    /// wrote for the client, never bytes of the request.
+    ///
+    /// ```
+    /// use http_server::{HttpError, IntoResponse, Response};
+    /// let r = HttpError::conflict("the name is taken").into_response();
+    /// assert_eq!(r.error(), Some(HttpError::conflict("the name is taken")));
+    /// assert_eq!(Response::text("ok").error(), None);
+    /// assert_eq!(r.with_body("replaced").error(), None);
+    /// ```
+    ///
+    /// [`HttpError`]: crate::HttpError
+    pub fn error(&self) -> Option<crate::HttpError> {
+        let message = self.rare.as_ref()?.error.as_ref()?;
+        (self.status >= 400).then(|| crate::HttpError::new(self.status, message.clone()))
+    }
+
+    /// Marks the response as the answer to an error with `message` (see
+    /// [`error`](Response::error)).
+    pub(crate) fn answering_error(mut self, message: impl Into<Cow<'static, str>>) -> Response {
+        self.rare_mut().error = Some(message.into());
         self
     }
 

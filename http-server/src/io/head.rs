@@ -330,8 +330,10 @@ fn write_parts(out: &mut Vec<u8>, head: &Head<'_>, lines: &[u8]) {
         out.extend_from_slice(ct.as_bytes());
         out.extend_from_slice(b"\r\n");
     }
-    for (name, value) in head.headers.iter() {
-        if is_managed(name) {
+    // Names go out as the program wrote them (`X-Request-Id`, `x-custom`); which fields the
+    // server writes itself is decided on the lower-case name.
+    for ((lower, _), (name, value)) in head.headers.iter().zip(head.headers.iter_as_written()) {
+        if is_managed(lower) {
             continue;
         }
         // Names and values were validated when they were added.
@@ -384,7 +386,7 @@ mod tests {
         );
         let s = String::from_utf8(out).unwrap();
         assert!(s.starts_with("HTTP/1.1 200 OK??Evil: 1\r\nDate: Sun, 06 Nov 1994 08:49:37 GMT\r\n"), "{s}");
-        assert!(s.ends_with("\r\nServer: t\r\nContent-Type: text/plain\r\nx-a: 1\r\nContent-Length: 13\r\nConnection: close\r\n\r\n"), "{s}");
+        assert!(s.ends_with("\r\nServer: t\r\nContent-Type: text/plain\r\nX-A: 1\r\nContent-Length: 13\r\nConnection: close\r\n\r\n"), "{s}");
         assert_eq!(s.matches("Content-Length").count(), 1);
     }
 

@@ -258,10 +258,35 @@ impl ServerBuilder {
         self
     }
 
-    /// The number of worker threads (default 64). Workers run handlers; a handler may block.
+    /// The number of worker threads: a fixed pool, started with the server. Workers run
+    /// handlers, and a handler may block.
+    ///
+    /// Default: four per CPU this process may use (`std::thread::available_parallelism`),
+    /// at least 16 and at most 64 ([`default_threads`](ServerBuilder::default_threads)). A
+    /// worker only runs handler code: connections waiting on the network (idle, slow, a body
+    /// on its way, a response draining, a stream) hold no thread, so threads beyond the CPUs
+    /// are only for handlers that wait on something else (a disk, a database, another
+    /// service). Four per CPU keeps the CPUs busy while handlers spend up to three quarters
+    /// of their time waiting; the floor lets a small machine still run a dozen such
+    /// handlers at once; the ceiling keeps a large one from holding threads it rarely
+    /// uses. Set more for handlers that mostly wait, fewer for a server that must stay
+    /// small.
     pub fn threads(mut self, n: usize) -> Self {
         self.workers = Some(n.max(1));
         self
+    }
+
+    /// The default number of worker threads for `cpus` CPUs: `4 × cpus`, at least 16 and at
+    /// most 64 (see [`threads`](ServerBuilder::threads)).
+    ///
+    /// ```
+    /// use http_server::ServerBuilder;
+    /// assert_eq!(ServerBuilder::default_threads(1), 16);
+    /// assert_eq!(ServerBuilder::default_threads(8), 32);
+    /// assert_eq!(ServerBuilder::default_threads(64), 64);
+    /// ```
+    pub fn default_threads(cpus: usize) -> usize {
+        cpus.saturating_mul(4).clamp(16, 64)
     }
 
     /// How many workers wait for ready connections at once (default: the CPUs this process
@@ -454,7 +479,7 @@ impl ServerBuilder {
         let local_addrs = listeners.iter().map(|l| l.local_addr()).collect::<io::Result<Vec<_>>>()?;
         let secure = listeners.iter().map(|l| l.secure()).collect();
         let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
-        let workers = self.workers.unwrap_or(64);
+        let workers = self.workers.unwrap_or_else(|| ServerBuilder::default_threads(cpus));
         let io_threads = self.io_threads.unwrap_or(cpus).min(workers).max(1);
         let request_count_limit =
             self.request_count_limit.unwrap_or_else(|| workers.saturating_sub(io_threads).max(1));

@@ -127,6 +127,12 @@ impl Server {
     /// the request and the decoded arguments (query, then urlencoded body) and returns the
     /// response. The body is parsed by the content parser for its media type first. Replaces
     /// a resource at the same path.
+    ///
+    /// A resource answers the methods routed to resources: GET, HEAD (as GET, without the
+    /// body) and POST by default, any method (PUT, DELETE, ...) once
+    /// [`set_method_handler(method, resource_handler)`](crate::resource_handler) routes it
+    /// there. Other methods get 405 with `Allow`. For a handler per method use
+    /// [`route`](Server::route), which needs no method handler.
     pub fn add_resource<F, R>(&self, paths: impl ResourcePaths, handler: F)
     where
         F: Fn(&Request, &Args) -> R + Send + Sync + 'static,
@@ -136,7 +142,8 @@ impl Server {
     }
 
     /// Adds a resource whose handler gets the whole [`Context`]: the body as a stream, the
-    /// low-level writer, error pages.
+    /// low-level writer, error pages. It answers the methods
+    /// [`add_resource`](Server::add_resource) says.
     pub fn add_context_resource<F, R>(&self, paths: impl ResourcePaths, handler: F)
     where
         F: Fn(&mut Context<'_>) -> R + Send + Sync + 'static,
@@ -159,13 +166,18 @@ impl Server {
     /// them, or [`Methods::Any`]). The handler gets the whole [`Context`]; the captures are
     /// there decoded ([`Context::param`]).
     ///
-    /// Routes live in the resource table: a request whose method is routed to resources (GET
-    /// and POST by default, see [`resource_handler`](crate::resource_handler)), or whose method
-    /// has no method handler at all, is served by the exact resource at its path if there is
-    /// one (a single hash lookup), otherwise by the most specific matching pattern (Go 1.22
-    /// rules; [`RouteTable`](crate::RouteTable)). A path that patterns match with other
-    /// methods only gets 405 with `Allow`. `GET` routes answer `HEAD` too. A handler may
-    /// decline with [`Response::next`]: the next matching route is tried.
+    /// Any method works without a method handler: `route(Method::Put, ...)` is all a PUT
+    /// route needs, for DELETE, PATCH and extension methods alike. A request is served by
+    /// the routes when its method has no method handler of its own or is routed to
+    /// resources ([`resource_handler`](crate::resource_handler): GET and POST by default);
+    /// then the exact resource at its path answers first if there is one (a single hash
+    /// lookup; resources answer only the methods routed to resources), otherwise the most
+    /// specific matching pattern (Go 1.22 rules; [`RouteTable`](crate::RouteTable)). A
+    /// method with a method handler of one's own
+    /// ([`set_method_handler`](Server::set_method_handler)) goes to that handler, its routes
+    /// untried. A path that patterns match with other methods only gets 405 with `Allow`.
+    /// `GET` routes answer `HEAD` too. A handler may decline with [`Response::next`]: the
+    /// next matching route is tried.
     ///
     /// ```
     /// # fn main() -> std::io::Result<()> {
@@ -360,7 +372,13 @@ impl Server {
     }
 
     /// Sets the handler for a method (the egg's `http:request-method-handler` with PROC). GET
-    /// and POST start with [`resource_handler`](crate::resource_handler).
+    /// and POST start with [`resource_handler`](crate::resource_handler); other methods have
+    /// none and go to the routes ([`route`](Server::route) needs no method handler).
+    ///
+    /// The handler takes every request of its method: routes and resources are not tried
+    /// unless it calls [`resource_handler`](crate::resource_handler) (or is it). Register
+    /// `resource_handler` for a method to let exact resources
+    /// ([`add_resource`](Server::add_resource)) answer it too.
     pub fn set_method_handler<F, R>(&self, method: Method, handler: F)
     where
         F: Fn(&mut Context<'_>) -> R + Send + Sync + 'static,
@@ -440,7 +458,7 @@ impl Server {
     /// `http:write-error-response`).
     pub fn write_error_response(&self, code: u16, message: &str) -> Response {
         let table = self.shared.engine.registry.snapshot();
-        Response::html(table.error_page(code, message)).with_status(code)
+        Response::html(table.error_page(code, message)).with_status(code).answering_error(message.to_owned())
     }
 
     /// Sets the URL transformation (the egg's `http:url-transformation`), applied to each

@@ -273,7 +273,7 @@ fn encoder() {
     t.append("B", "2").unwrap();
     out.clear();
     encode_last_chunk(Some(&t), &mut out);
-    assert_eq!(out, b"0\r\na: 1\r\nb: 2\r\n\r\n");
+    assert_eq!(out, b"0\r\nA: 1\r\nB: 2\r\n\r\n");
 }
 
 proptest! {

@@ -376,7 +376,7 @@ fn chunked_writer_framing() {
     let mut t = Headers::new();
     t.append("Digest", "x").unwrap();
     let inner = w.finish(Some(&t)).unwrap();
-    assert_eq!(inner.out, b"4\r\nabcd\r\n5\r\nefghi\r\na\r\n0123456789\r\n1\r\nz\r\n0\r\ndigest: x\r\n\r\n");
+    assert_eq!(inner.out, b"4\r\nabcd\r\n5\r\nefghi\r\na\r\n0123456789\r\n1\r\nz\r\n0\r\nDigest: x\r\n\r\n");
     assert_eq!(inner.calls, 4);
 
     let w = ChunkedWriter::new(Vec::new());

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use http_utils::Method;
 
 use crate::handler::context::{Context, Middleware, Next};
+use crate::handler::middleware::constant_time_eq;
 use crate::handler::response::Response;
 
 /// How tokens are checked.
@@ -95,7 +96,7 @@ impl BearerAuth {
         match &self.check {
             Check::Tokens(tokens) => {
                 // Every token is compared, each in time that depends on lengths only.
-                tokens.iter().fold(false, |found, t| found | same_bytes(t, token.as_bytes()))
+                tokens.iter().fold(false, |found, t| found | constant_time_eq(t, token.as_bytes()))
             }
             Check::With(check) => check(token),
         }
@@ -135,14 +136,6 @@ fn bearer_token(field: Option<&str>) -> Option<&str> {
     }
     let token = rest.trim_matches(' ');
     (!token.is_empty() && !token.contains(' ')).then_some(token)
-}
-
-/// Equal bytes, compared in time that depends on the lengths only.
-fn same_bytes(a: &[u8], b: &[u8]) -> bool {
-    if a.len() != b.len() {
-        return false;
-    }
-    a.iter().zip(b).fold(0u8, |diff, (x, y)| diff | (x ^ y)) == 0
 }
 
 #[cfg(test)]

@@ -52,17 +52,18 @@ impl Default for RequestId {
 impl RequestId {
     /// Ids in `X-Request-Id`, a client's well-formed one kept.
     pub fn new() -> RequestId {
-        RequestId { header: "x-request-id".to_owned(), trust_incoming: true }
+        RequestId { header: "X-Request-Id".to_owned(), trust_incoming: true }
     }
 
-    /// The header field the id goes in (`X-Correlation-Id`, ...).
+    /// The header field the id goes in (`X-Correlation-Id`, ...), written in the response
+    /// as given here.
     ///
     /// # Panics
     /// When `name` is not a valid field name.
     pub fn header(mut self, name: &str) -> RequestId {
         let mut probe = http_utils::Headers::new();
         assert!(probe.append(name, "x").is_ok(), "RequestId::header: {name:?} is not a field name");
-        self.header = name.to_ascii_lowercase();
+        self.header = name.to_owned();
         self
     }
 
