@@ -71,3 +71,38 @@ fn panics_and_deadlines_are_logged_and_the_debug_line_says_what_happened() {
     }
     assert_eq!(captured("deadline passed (sending a request head)"), Some(log::Level::Debug));
 }
+
+#[test]
+fn streams_are_logged_as_they_start_and_end_with_the_bytes_that_went() {
+    let (tx, rx) = mpsc::channel::<(String, bool, u64, u16)>();
+    let tx = Mutex::new(tx);
+    let h = start(
+        |b| b,
+        move |s| {
+            s.add_context_resource("/feed", |cx| {
+                if let Ok(feed) = cx.responder().stream(Response::bytes("text/plain", "")) {
+                    std::thread::spawn(move || {
+                        feed.send("abc").unwrap();
+                        feed.send("de").unwrap();
+                    });
+                }
+                Response::later()
+            });
+            s.add_resource("/reader", |_, _| {
+                Response::stream(std::io::Read::take(std::io::repeat(b'r'), 7000), None)
+            });
+            s.set_log_hook(move |r| {
+                let record = (r.request.path().to_owned(), r.stream_start, r.bytes, r.status);
+                let _ = tx.lock().unwrap().send(record);
+            });
+        },
+    );
+    let mut c = Client::connect(addr(&h));
+    assert_eq!(c.get("/feed").text(), "abcde");
+    let next = || rx.recv_timeout(Duration::from_secs(10)).expect("a record");
+    assert_eq!(next(), ("/feed".to_owned(), true, 0, 200));
+    assert_eq!(next(), ("/feed".to_owned(), false, 5, 200));
+    assert_eq!(c.get("/reader").body.len(), 7000);
+    assert_eq!(next(), ("/reader".to_owned(), false, 7000, 200));
+    h.shutdown();
+}

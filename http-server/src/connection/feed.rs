@@ -26,8 +26,9 @@ pub(crate) struct FeedOut {
 
 /// What refilling the output from a stream came to.
 pub(super) enum Fill {
-    /// Bytes to write are in the buffer.
-    Data,
+    /// Bytes to write are in the buffer: this many of the stream's payload (a keep-alive
+    /// counts none).
+    Data(usize),
     /// Nothing to write until the next chunk (or the keep-alive time).
     Idle,
     /// The stream is over; its end (the last chunk) is in the buffer.
@@ -49,13 +50,18 @@ impl FeedOut {
                 out.extend_from_slice(&line[..len]);
             }
         };
-        match self.body.feed.take_into(buf, frame) {
+        let mut payload = 0;
+        let framed = |n: usize, out: &mut Vec<u8>| {
+            payload = n;
+            frame(n, out)
+        };
+        match self.body.feed.take_into(buf, framed) {
             Taken::Data => {
                 if chunked {
                     buf.extend_from_slice(b"\r\n");
                 }
                 self.last = now;
-                Fill::Data
+                Fill::Data(payload)
             }
             Taken::Idle => match self.body.feed.keep_alive {
                 Some((every, bytes)) if now >= self.last + every => {
@@ -65,7 +71,7 @@ impl FeedOut {
                         buf.extend_from_slice(b"\r\n");
                     }
                     self.last = now;
-                    Fill::Data
+                    Fill::Data(0)
                 }
                 _ => Fill::Idle,
             },

@@ -12,10 +12,16 @@ use crate::io::transport::PeerAddr;
 /// Calls the log hook (and prints the debug line), keeping its panics in; the connection
 /// closes after the answer for `f.close`, if any.
 pub(crate) fn log(f: &InFlight, peer: &PeerAddr, status: u16, bytes: u64) {
+    log_record(f, peer, status, bytes, false);
+}
+
+/// [`log`], for the record at the start of a stream as well (`stream_start`).
+pub(crate) fn log_record(f: &InFlight, peer: &PeerAddr, status: u16, bytes: u64, stream_start: bool) {
     let Some(t0) = f.started else { return };
     let table = &f.table.1;
-    let record =
-        LogRecord { request: &f.request, peer, status, bytes, duration: t0.elapsed(), close: f.close };
+    let close = if stream_start { None } else { f.close };
+    let duration = t0.elapsed();
+    let record = LogRecord { request: &f.request, peer, status, bytes, duration, close, stream_start };
     if let Some(hook) = &table.log_hook {
         let _ = catch_unwind(AssertUnwindSafe(|| hook(&record)));
     }
@@ -30,24 +36,31 @@ pub(crate) fn logged(f: &InFlight) -> bool {
 }
 
 /// A log entry held until the body the engine writes after the handler is out: logged
-/// with its bytes then, or with none and [`CloseReason::WriteFailed`] if the connection
-/// goes first.
+/// with its bytes then, or with [`CloseReason::WriteFailed`] if the connection goes first
+/// (and none of a body of known length, the bytes that went of one of unknown length).
 pub(crate) struct LateLog {
     flight: Box<InFlight>,
     peer: PeerAddr,
     status: u16,
     bytes: u64,
+    /// Payload bytes of a body of unknown length, counted as they were written.
+    streamed: u64,
     sent: bool,
 }
 
 impl LateLog {
     pub(crate) fn new(flight: Box<InFlight>, peer: PeerAddr, status: u16, bytes: u64) -> Box<LateLog> {
-        Box::new(LateLog { flight, peer, status, bytes, sent: false })
+        Box::new(LateLog { flight, peer, status, bytes, streamed: 0, sent: false })
     }
 
     /// The body is out.
     pub(crate) fn sent(mut self) {
         self.sent = true;
+    }
+
+    /// Counts payload bytes of a body of unknown length as they go out.
+    pub(crate) fn count(&mut self, n: usize) {
+        self.streamed += n as u64;
     }
 
     /// The request it holds until the body is out.
@@ -62,7 +75,7 @@ impl Drop for LateLog {
             self.bytes = 0;
             self.flight.close = Some(CloseReason::WriteFailed);
         }
-        log(&self.flight, &self.peer, self.status, self.bytes);
+        log(&self.flight, &self.peer, self.status, self.bytes + self.streamed);
     }
 }
 

@@ -10,7 +10,7 @@ use http_utils::{Framing, Request};
 use super::answer::{Answer, OutBody};
 use super::compose::write_response;
 use super::flight::InFlight;
-use super::log::{log, logged, panic_message, LateLog};
+use super::log::{log, log_record, logged, panic_message, LateLog};
 use super::refusal::Refusal;
 use super::worker::Worker;
 use super::{hook_error, CloseReason, Conn};
@@ -311,6 +311,10 @@ pub(crate) fn finish(w: &mut Worker<'_>, mut f: Box<InFlight>, peer: &PeerAddr, 
         w.spare = Some(f);
         None
     } else if body.is_some() {
+        if matches!(body.as_deref(), Some(OutBody::Feed(_))) {
+            // A stream may last for hours: it is logged as it starts, and again as it ends.
+            log_record(&f, peer, status, 0, true);
+        }
         Some(LateLog::new(f, peer.clone(), status, bytes))
     } else {
         log(&f, peer, status, bytes);

@@ -269,7 +269,12 @@ fn pump_body(
     let done = match &mut **body {
         OutBody::Upgrade(_) => return Ok(None),
         OutBody::Feed(feed) => match feed.refill(&mut out.buf, now) {
-            Fill::Data => false,
+            Fill::Data(n) => {
+                if let Some(log) = out.log.as_deref_mut() {
+                    log.count(n);
+                }
+                false
+            }
             Fill::Idle => return Ok(Some(Pumped::Idle)),
             Fill::Done => true,
         },
@@ -300,7 +305,7 @@ fn pump_body(
                 true
             }
         },
-        OutBody::Reader { .. } => match refill(body, &mut out.buf, &mut out.pos) {
+        OutBody::Reader { .. } => match refill(body, &mut out.buf, &mut out.pos, out.log.as_deref_mut()) {
             Ok(more) => !more,
             Err(reason) => {
                 // What was read goes out; then the connection closes.
@@ -374,8 +379,14 @@ const SIZE_LINE_ROOM: usize = 18;
 /// Reads the next piece of a reader's body into `buf` (empty when called), framed; what is
 /// to be written starts at `*pos`. `Ok(false)` once the body is complete (the last piece, if
 /// any, is in `buf`). A reader that fails, panics or ends before its length is an error: the
-/// connection must close after what was sent.
-fn refill(body: &mut OutBody, buf: &mut Vec<u8>, pos: &mut usize) -> Result<bool, CloseReason> {
+/// connection must close after what was sent. The payload of a body of unknown length is
+/// counted in `log`.
+fn refill(
+    body: &mut OutBody,
+    buf: &mut Vec<u8>,
+    pos: &mut usize,
+    log: Option<&mut LateLog>,
+) -> Result<bool, CloseReason> {
     let OutBody::Reader { reader, left, chunked, trailers } = body else { return Ok(false) };
     let want = match left {
         Some(0) => return Ok(false),
@@ -395,6 +406,9 @@ fn refill(body: &mut OutBody, buf: &mut Vec<u8>, pos: &mut usize) -> Result<bool
     };
     buf.truncate(start + got);
     *pos = 0;
+    if let (None, Some(log)) = (left.as_ref(), log) {
+        log.count(got);
+    }
     match left {
         Some(n) => {
             if got == 0 {

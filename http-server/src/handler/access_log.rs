@@ -89,6 +89,10 @@ impl AccessLog {
 
     /// Writes the line for `record` to the `log` crate (target `http_server::access`).
     pub fn log(&self, record: &LogRecord<'_>) {
+        // One line per request: a stream's is written when it ends, with its bytes.
+        if record.stream_start {
+            return;
+        }
         if log::log_enabled!(target: "http_server::access", self.level) {
             log::log!(target: "http_server::access", self.level, "{}", self.line(record));
         }
@@ -244,6 +248,7 @@ mod tests {
             bytes: 0,
             duration: Duration::ZERO,
             close: None,
+            stream_start: false,
         };
         let t = UNIX_EPOCH + Duration::from_secs(784_111_777);
         assert_eq!(

@@ -69,16 +69,21 @@ pub struct LogRecord<'a> {
     /// The status sent.
     pub status: u16,
     /// Body bytes sent (the head not counted): the length of a body of known length (bytes,
-    /// a file, a range, a reader with a length) once it is out, what a handler's writer
-    /// wrote, 0 when the write failed. Not counted yet: a reader of unknown length
-    /// ([`Response::stream`](crate::Response::stream) with `None`) and a stream fed through a
-    /// [`Responder`](crate::Responder), which are logged with 0 once they end.
+    /// a file, a range, a reader with a length) once it is out, 0 when its write failed; what
+    /// a handler's writer wrote; and for a body of unknown length (a reader, a stream fed
+    /// through a [`Responder`](crate::Responder)) the payload bytes that went out, counted
+    /// as they went (chunk framing not included), also when the connection failed midway.
     pub bytes: u64,
     /// From the complete request head to the response handed to the connection (a body
     /// the server sends from memory, a file or a reader may still be on its way).
     pub duration: Duration,
     /// Why the connection closes after this response; `None` when it is kept.
     pub close: Option<CloseReason>,
+    /// True for the record written when a stream fed through a
+    /// [`Responder`](crate::Responder) begins (its head is out; `bytes` is 0): such a stream
+    /// may last for hours, so it is logged when it starts and again, with this false and
+    /// its bytes, when it ends. False for every other record.
+    pub stream_start: bool,
 }
 
 /// Something went wrong that the error hook (the egg's `http:error-hook`) should know.
