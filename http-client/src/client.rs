@@ -93,6 +93,15 @@ impl Client {
     /// [`Client::send`] with `overall` as the deadline of the whole request.
     pub(crate) fn send_within(&self, mut req: Request, overall: Option<Duration>) -> Result<Response> {
         let deadline = overall.map(|d| Instant::now() + d);
+        self.add_default_headers(&mut req)?;
+        if self.inner.interceptors.is_empty() {
+            return self.send_direct(req, deadline);
+        }
+        Next::new(self, &self.inner.interceptors, deadline).run(req)
+    }
+
+    /// Adds the client's default header fields that `req` does not have.
+    pub(crate) fn add_default_headers(&self, req: &mut Request) -> Result<()> {
         if !self.inner.default_headers.is_empty() {
             let headers = req.headers_mut();
             for (name, value) in self.inner.default_headers.iter_as_written() {
@@ -101,10 +110,7 @@ impl Client {
                 }
             }
         }
-        if self.inner.interceptors.is_empty() {
-            return self.send_direct(req, deadline);
-        }
-        Next::new(self, &self.inner.interceptors, deadline).run(req)
+        Ok(())
     }
 
     /// Sends `req` and follows redirects: what the innermost interceptor's `Next::run` does.
@@ -157,7 +163,21 @@ impl Client {
         };
         let target = Target { https, host, port, proxy: proxy.as_deref() };
         let (resp_head, body) = exchange(&settings, &target, req, &head)?;
-        if let (Some(p), 407) = (proxy.as_deref().filter(|p| !p.is_socks()), resp_head.status) {
+        self.answer(proxy.as_deref(), url, resp_head, body, asked_gzip)
+    }
+
+    /// The response to a request sent to `url` (through `proxy`): a proxy's 407 as an error,
+    /// its cookies kept in the jar, its body decoded when the client asked for a coding.
+    pub(crate) fn answer(
+        &self,
+        proxy: Option<&Proxy>,
+        url: &url::Url,
+        resp_head: http_utils::ResponseHead,
+        body: crate::wire::RawBody,
+        asked_gzip: bool,
+    ) -> Result<Response> {
+        let inner = &*self.inner;
+        if let (Some(p), 407) = (proxy.filter(|p| !p.is_socks()), resp_head.status) {
             let headers = resp_head.headers.clone();
             return Err(proxy_refusal(p, headers, Response::new(resp_head, url.clone(), body)));
         }
@@ -180,7 +200,7 @@ impl Client {
 
     /// The proxy for `url`: the most recently added matching rule, then the environment (an
     /// error when the environment's proxy for it cannot be used: never a direct connection).
-    fn proxy_for(&self, url: &url::Url, host: &str, port: u16) -> Result<Option<Arc<Proxy>>> {
+    pub(crate) fn proxy_for(&self, url: &url::Url, host: &str, port: u16) -> Result<Option<Arc<Proxy>>> {
         {
             let rules = self.inner.proxies.read().unwrap_or_else(|p| p.into_inner());
             if let Some((_, p)) = rules.iter().rev().find(|(pat, _)| pat.matches(host)) {

@@ -275,6 +275,14 @@ impl Transport {
     }
 }
 
+/// A connection taken apart: its stream and what the pool knows about it.
+pub(crate) struct Parts {
+    pub(crate) stream: Stream,
+    pub(crate) key: PoolKey,
+    pub(crate) reused: bool,
+    pub(crate) server_idle_limit: Option<Duration>,
+}
+
 /// A connection, buffered for reading, with what the pool needs to know about it.
 pub(crate) struct Conn {
     io: BufReader<Transport>,
@@ -450,6 +458,25 @@ impl Conn {
         let mut byte = [0u8; 1];
         let alive = matches!(tcp.peek(&mut byte), Err(e) if e.kind() == io::ErrorKind::WouldBlock);
         alive && tcp.set_nonblocking(false).is_ok()
+    }
+
+    /// Takes the stream out (for the one-thread interface, which drives it without
+    /// blocking), with whether it carried a request before and the server's idle limit.
+    /// Fails when bytes that nobody asked for were already received.
+    pub(crate) fn into_parts(self) -> Option<Parts> {
+        if !self.io.buffer().is_empty() {
+            return None;
+        }
+        let (reused, server_idle_limit) = (self.reused, self.server_idle_limit);
+        Some(Parts { stream: self.io.into_inner().stream, key: self.key, reused, server_idle_limit })
+    }
+
+    /// A connection made again from its parts (blocking sockets, as [`Conn::new`] takes).
+    pub(crate) fn from_parts(parts: Parts) -> Conn {
+        let mut conn = Conn::new(parts.stream, parts.key);
+        conn.reused = parts.reused;
+        conn.server_idle_limit = parts.server_idle_limit;
+        conn
     }
 
     /// Takes the underlying TCP stream back (after a proxy's CONNECT answer, before TLS).

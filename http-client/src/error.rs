@@ -198,6 +198,10 @@ pub enum Error {
         /// The response's status.
         status: u16,
     },
+    /// The request needs something that this way of sending does not do (the one-thread
+    /// interface, [`Multi`](crate::Multi), and SOCKS proxies, say); the message names it. The
+    /// request was not sent.
+    Unsupported(String),
 }
 
 impl Error {
@@ -336,6 +340,7 @@ impl fmt::Display for Error {
             Error::NotUpgraded { status } => {
                 write!(f, "the server answered {status}, not 101 Switching Protocols to an upgrade request")
             }
+            Error::Unsupported(what) => write!(f, "not supported: {what}"),
         }
     }
 }

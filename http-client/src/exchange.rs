@@ -142,7 +142,7 @@ fn asked_to_switch(req: &Request) -> bool {
 
 /// How long a connection may idle in the pool by the server's `Keep-Alive: timeout=N`, with a
 /// second of margin for the time the answer took to arrive (zero: do not keep it).
-fn keep_alive_timeout(head: &ResponseHead) -> Option<Duration> {
+pub(crate) fn keep_alive_timeout(head: &ResponseHead) -> Option<Duration> {
     let value = head.headers.get("keep-alive")?;
     let secs: u64 = value.split(',').find_map(|param| {
         let (name, v) = param.split_once('=')?;

@@ -165,6 +165,7 @@ mod interop;
 #[cfg(feature = "json")]
 mod json;
 mod key;
+mod multi;
 mod pool;
 mod proxy;
 mod redirect;
@@ -189,6 +190,7 @@ pub use error::{Error, Result, TimeoutKind};
 #[cfg(feature = "json")]
 pub use http_utils::is_json_media_type;
 pub use http_utils::{Body, Headers, Limits, Method, Request, ResponseHead, Version};
+pub use multi::{Completions, Multi, Token};
 pub use proxy::{Proxy, ProxyEnv, ProxyPattern};
 pub use redirect::{Redirect, RedirectAction, RedirectPolicy};
 /// The regex type of [`ProxyPattern::Regex`].
