@@ -3,9 +3,10 @@
 
 mod client_common;
 mod programs;
+#[path = "client_common/tinyproxy.rs"]
+mod tinyproxy;
 
-use std::net::{TcpListener, TcpStream};
-use std::process::{Child, Command, Stdio};
+use std::net::TcpListener;
 use std::sync::mpsc;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -13,81 +14,7 @@ use std::time::{Duration, Instant};
 use client_common::tls::{early_answer_server, server_config, TestCa, TlsServer};
 use client_common::{RawServer, Seen};
 use http_client::{Client, Error, Proxy, ProxyEnv, ProxyPattern};
-
-/// A tinyproxy running in the foreground on a free loopback port, killed on drop.
-struct Tinyproxy {
-    child: Child,
-    port: u16,
-    dir: std::path::PathBuf,
-}
-
-impl Tinyproxy {
-    /// Starts tinyproxy, or returns `None` (after a loud notice) when it is not installed.
-    /// Under CI (`CI` set) a missing tinyproxy fails the test instead.
-    fn start(auth: Option<(&str, &str)>) -> Option<Tinyproxy> {
-        Tinyproxy::start_allowing(auth, "127.0.0.1")
-    }
-
-    /// Starts tinyproxy serving only clients from `allow` (others get its 403).
-    fn start_allowing(auth: Option<(&str, &str)>, allow: &str) -> Option<Tinyproxy> {
-        static SEQ: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-        let n = SEQ.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-        let dir = std::env::temp_dir().join(format!("http-client-tinyproxy-{}-{n}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        let mut conf = format!(
-            "Port {port}\nListen 127.0.0.1\nTimeout 30\nMaxClients 50\nAllow {allow}\n\
-             LogFile \"{log}\"\nLogLevel Info\nPidFile \"{pid}\"\n",
-            log = dir.join("log").display(),
-            pid = dir.join("pid").display(),
-        );
-        if let Some((user, pass)) = auth {
-            conf.push_str(&format!("BasicAuth {user} {pass}\n"));
-        }
-        let conf_path = dir.join("tinyproxy.conf");
-        std::fs::write(&conf_path, conf).unwrap();
-        let Some(program) =
-            programs::require("client_proxy (tinyproxy interop)", "tinyproxy", "apt-get install tinyproxy")
-        else {
-            let _ = std::fs::remove_dir_all(&dir);
-            return None;
-        };
-        let spawned = Command::new(program)
-            .arg("-d")
-            .arg("-c")
-            .arg(&conf_path)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn();
-        let child = match spawned {
-            Ok(c) => c,
-            Err(e) => panic!("cannot start tinyproxy: {e}"),
-        };
-        let proxy = Tinyproxy { child, port, dir };
-        let start = Instant::now();
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(start.elapsed() < Duration::from_secs(5), "tinyproxy did not start listening");
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        Some(proxy)
-    }
-
-    fn url(&self, creds: Option<&str>) -> String {
-        match creds {
-            Some(c) => format!("http://{c}@127.0.0.1:{}", self.port),
-            None => format!("http://127.0.0.1:{}", self.port),
-        }
-    }
-}
-
-impl Drop for Tinyproxy {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
+use tinyproxy::Tinyproxy;
 
 /// An origin (or fake proxy) that records requests and answers with `body`.
 fn recording(body: &'static str) -> (RawServer, mpsc::Receiver<Seen>) {

@@ -87,7 +87,7 @@ enum Step {
     /// Wait for the socket's next event (or a timeout).
     Wait,
     /// The answer.
-    Answer(Response),
+    Answer(Box<Response>),
 }
 
 /// A failure, and whether it may be retried on a fresh connection.
@@ -232,7 +232,7 @@ impl Transfer {
             match step {
                 Ok(Step::Next) => {}
                 Ok(Step::Wait) => return None,
-                Ok(Step::Answer(resp)) => return Some(Ok(resp)),
+                Ok(Step::Answer(resp)) => return Some(Ok(*resp)),
                 Err(f) => {
                     let reused = self.link.as_ref().is_some_and(|l| l.reused);
                     self.close(cx);
@@ -663,7 +663,7 @@ impl Transfer {
                 Io::Blocked => return Ok(Step::Wait),
                 Io::Closed if incoming.framing == Framing::UntilClose => incoming.done = true,
                 Io::Closed => {
-                    let at = usize::try_from(incoming.bytes.len()).unwrap_or(usize::MAX);
+                    let at = incoming.bytes.len();
                     return Err(
                         Error::Protocol(http_utils::Error::protocol(ErrorKind::TruncatedBody, at)).into()
                     );
@@ -707,7 +707,7 @@ impl Transfer {
             resp.status(),
             location.as_deref(),
         )? {
-            Hop::Answer => Ok(Step::Answer(resp)),
+            Hop::Answer => Ok(Step::Answer(Box::new(resp))),
             Hop::Follow(next) => {
                 self.req.set_url(next.as_str());
                 self.url = next;
