@@ -138,7 +138,8 @@ pub struct Multi {
     timers: BinaryHeap<Reverse<(Instant, usize, u64)>>,
     scratch: Box<[u8]>,
     lookups: Lookups,
-    woken: Vec<usize>,
+    /// The slots an event woke, and whether the event said only "writable".
+    woken: Vec<(usize, bool)>,
 }
 
 impl fmt::Debug for Multi {
@@ -426,9 +427,19 @@ impl Multi {
                 continue;
             }
             self.woken.clear();
-            self.woken.extend(self.events.iter().map(|e| e.token().0));
+            // An event that says only "writable" is nothing to a transfer that only reads.
+            self.woken.extend(self.events.iter().map(|e| {
+                let only_writable =
+                    e.is_writable() && !e.is_readable() && !e.is_read_closed() && !e.is_error();
+                (e.token().0, only_writable)
+            }));
             for i in 0..self.woken.len() {
-                let index = self.woken[i];
+                let (index, only_writable) = self.woken[i];
+                if only_writable
+                    && self.slots.get(index).and_then(Option::as_ref).is_some_and(|s| s.transfer.only_reads())
+                {
+                    continue;
+                }
                 self.drive(index);
             }
         }

@@ -214,6 +214,12 @@ impl Transfer {
         }
     }
 
+    /// True while the transfer only reads (and its last read would have blocked): an event
+    /// that says only "writable" has nothing for it.
+    pub(crate) fn only_reads(&self) -> bool {
+        matches!(self.phase, Phase::Head | Phase::Body)
+    }
+
     /// Goes as far as the sockets allow: `None` to wait for an event, else the outcome.
     pub(crate) fn drive(&mut self, cx: &mut Cx<'_>) -> Option<Result<Response>> {
         for _ in 0..MAX_STEPS {
@@ -377,13 +383,15 @@ impl Transfer {
     fn connecting(&mut self, cx: &mut Cx<'_>) -> Outcome {
         let link = self.link.as_mut().expect("connecting has a socket");
         let tcp = link.socket.tcp();
-        let failed = match tcp.take_error() {
-            Ok(Some(e)) | Err(e) => Some(e),
-            Ok(None) => match tcp.peer_addr() {
-                Ok(_) => None,
-                Err(e) if e.kind() == io::ErrorKind::NotConnected => return Ok(Step::Wait),
-                Err(e) => Some(e),
+        // A socket with a peer is connected; one without is still connecting unless it has
+        // an error (one system call in the common case, two otherwise).
+        let failed = match tcp.peer_addr() {
+            Ok(_) => None,
+            Err(e) if e.kind() == io::ErrorKind::NotConnected => match tcp.take_error() {
+                Ok(Some(e)) | Err(e) => Some(e),
+                Ok(None) => return Ok(Step::Wait),
             },
+            Err(e) => Some(e),
         };
         if let Some(e) = failed {
             self.close(cx);
@@ -683,7 +691,8 @@ impl Transfer {
         let inner = &*client.inner;
         if let Some(mut link) = self.link.take() {
             let _ = cx.registry.deregister(link.socket.tcp());
-            if incoming.keep {
+            // A pool that has enough idle connections for this key would close this one.
+            if incoming.keep && inner.pool.wants(&target.key) {
                 if let Ok(stream) = link.socket.into_stream() {
                     let parts = Parts {
                         stream,
