@@ -358,6 +358,8 @@ fn requests_it_cannot_send_fail_alone() {
     client.add_proxy("socks.example", Proxy::new("socks5h://127.0.0.1:9").unwrap());
     let mut multi = client.multi().unwrap();
     let socks = multi.submit("http://socks.example/");
+    client.add_proxy("tls.example", Proxy::new("https://127.0.0.1:9").unwrap());
+    let tls_proxy = multi.submit("http://tls.example/");
     let bad_url = multi.submit("ftp://example.com/");
     // A port that nothing listens on.
     let dead = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
@@ -368,6 +370,11 @@ fn requests_it_cannot_send_fail_alone() {
         matches!(&results[&socks], Err(Error::Unsupported(m)) if m.contains("socks5h")),
         "{:?}",
         results[&socks]
+    );
+    assert!(
+        matches!(&results[&tls_proxy], Err(Error::Unsupported(m)) if m.contains("https")),
+        "{:?}",
+        results[&tls_proxy]
     );
     assert!(results[&bad_url].is_err());
     assert!(matches!(&results[&refused], Err(e) if e.is_connect()), "{:?}", results[&refused]);

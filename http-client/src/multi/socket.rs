@@ -14,7 +14,7 @@ use mio::net::TcpStream;
 use rustls::{ClientConfig, ClientConnection, StreamOwned};
 use rustls_pki_types::ServerName;
 
-use crate::conn::Stream;
+use crate::conn::{Carrier, Stream};
 use crate::error::{Error, Result};
 
 /// What one operation did.
@@ -60,6 +60,9 @@ impl Socket {
             }
             Stream::Tls(owned) => {
                 let StreamOwned { conn, sock } = *owned;
+                let Carrier::Tcp(sock) = sock else {
+                    return Err(io::Error::other("TLS inside a tunnel through an HTTPS proxy"));
+                };
                 sock.set_nonblocking(true)?;
                 Socket::Tls(Box::new(Tls { session: conn, tcp: TcpStream::from_std(sock), eof: false }))
             }
@@ -78,7 +81,7 @@ impl Socket {
                 let Tls { session, tcp, .. } = *t;
                 let tcp = StdStream::from(tcp);
                 tcp.set_nonblocking(false)?;
-                Stream::Tls(Box::new(StreamOwned::new(session, tcp)))
+                Stream::Tls(Box::new(StreamOwned::new(session, Carrier::Tcp(tcp))))
             }
         })
     }

@@ -283,7 +283,7 @@ impl Transfer {
         let host = self.url.host_str().unwrap_or_default().to_owned();
         let port = self.url.port_or_known_default().unwrap_or(if https { 443 } else { 80 });
         let proxy = cx.client.proxy_for(&self.url, &host, port)?;
-        if let Some(p) = proxy.as_deref().filter(|p| p.is_socks()) {
+        if let Some(p) = proxy.as_deref().filter(|p| p.is_socks() || p.is_tls()) {
             return Err(Error::Unsupported(format!(
                 "a {} proxy on the one-thread interface (Multi); Client::send goes through it",
                 p.scheme()
