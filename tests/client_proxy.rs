@@ -3,9 +3,10 @@
 
 mod client_common;
 mod programs;
+#[path = "client_common/tinyproxy.rs"]
+mod tinyproxy;
 
-use std::net::{TcpListener, TcpStream};
-use std::process::{Child, Command, Stdio};
+use std::net::TcpListener;
 use std::sync::mpsc;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -13,81 +14,7 @@ use std::time::{Duration, Instant};
 use client_common::tls::{early_answer_server, server_config, TestCa, TlsServer};
 use client_common::{RawServer, Seen};
 use http_client::{Client, Error, Proxy, ProxyEnv, ProxyPattern};
-
-/// A tinyproxy running in the foreground on a free loopback port, killed on drop.
-struct Tinyproxy {
-    child: Child,
-    port: u16,
-    dir: std::path::PathBuf,
-}
-
-impl Tinyproxy {
-    /// Starts tinyproxy, or returns `None` (after a loud notice) when it is not installed.
-    /// Under CI (`CI` set) a missing tinyproxy fails the test instead.
-    fn start(auth: Option<(&str, &str)>) -> Option<Tinyproxy> {
-        Tinyproxy::start_allowing(auth, "127.0.0.1")
-    }
-
-    /// Starts tinyproxy serving only clients from `allow` (others get its 403).
-    fn start_allowing(auth: Option<(&str, &str)>, allow: &str) -> Option<Tinyproxy> {
-        static SEQ: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-        let n = SEQ.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-        let dir = std::env::temp_dir().join(format!("http-client-tinyproxy-{}-{n}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        let mut conf = format!(
-            "Port {port}\nListen 127.0.0.1\nTimeout 30\nMaxClients 50\nAllow {allow}\n\
-             LogFile \"{log}\"\nLogLevel Info\nPidFile \"{pid}\"\n",
-            log = dir.join("log").display(),
-            pid = dir.join("pid").display(),
-        );
-        if let Some((user, pass)) = auth {
-            conf.push_str(&format!("BasicAuth {user} {pass}\n"));
-        }
-        let conf_path = dir.join("tinyproxy.conf");
-        std::fs::write(&conf_path, conf).unwrap();
-        let Some(program) =
-            programs::require("client_proxy (tinyproxy interop)", "tinyproxy", "apt-get install tinyproxy")
-        else {
-            let _ = std::fs::remove_dir_all(&dir);
-            return None;
-        };
-        let spawned = Command::new(program)
-            .arg("-d")
-            .arg("-c")
-            .arg(&conf_path)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn();
-        let child = match spawned {
-            Ok(c) => c,
-            Err(e) => panic!("cannot start tinyproxy: {e}"),
-        };
-        let proxy = Tinyproxy { child, port, dir };
-        let start = Instant::now();
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(start.elapsed() < Duration::from_secs(5), "tinyproxy did not start listening");
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        Some(proxy)
-    }
-
-    fn url(&self, creds: Option<&str>) -> String {
-        match creds {
-            Some(c) => format!("http://{c}@127.0.0.1:{}", self.port),
-            None => format!("http://127.0.0.1:{}", self.port),
-        }
-    }
-}
-
-impl Drop for Tinyproxy {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
+use tinyproxy::Tinyproxy;
 
 /// An origin (or fake proxy) that records requests and answers with `body`.
 fn recording(body: &'static str) -> (RawServer, mpsc::Receiver<Seen>) {
@@ -248,7 +175,6 @@ fn environment_proxies_and_no_proxy() {
 fn an_unusable_proxy_setting_fails_closed() {
     let (origin, _) = recording("origin");
     for (name, value) in [
-        ("ALL_PROXY", "https://127.0.0.1:3128"),
         ("all_proxy", "gopher://127.0.0.1:70"),
         ("http_proxy", "http://[::1"),
         ("HTTP_PROXY", "http://"),
@@ -379,4 +305,98 @@ fn a_proxy_403_during_a_large_upload_is_the_answer() {
         assert_eq!(resp.status(), 403, "{len} bytes");
         assert!(start.elapsed() < Duration::from_secs(5), "{:?}", start.elapsed());
     }
+}
+
+/// HAProxy on a free loopback port, terminating TLS with `cert` (certificate and key as PEM)
+/// and passing the bytes inside to `backend`: an HTTPS proxy when the backend is tinyproxy.
+/// Killed on drop.
+struct TlsFront {
+    child: std::process::Child,
+    port: u16,
+    dir: std::path::PathBuf,
+}
+
+impl TlsFront {
+    fn start(test: &str, cert_and_key: &str, backend: u16) -> Option<TlsFront> {
+        let program = programs::require(test, "haproxy", "apt-get install haproxy")?;
+        static SEQ: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = SEQ.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let dir = std::env::temp_dir().join(format!("http-client-haproxy-{}-{n}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let pem = dir.join("proxy.pem");
+        std::fs::write(&pem, cert_and_key).unwrap();
+        let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let cfg = format!(
+            "global\n    maxconn 200\ndefaults\n    mode tcp\n    timeout connect 5s\n    \
+             timeout client 30s\n    timeout server 30s\nfrontend tls\n    \
+             bind 127.0.0.1:{port} ssl crt {pem}\n    default_backend plain\nbackend plain\n    \
+             server tinyproxy 127.0.0.1:{backend}\n",
+            pem = pem.display()
+        );
+        let cfg_path = dir.join("haproxy.cfg");
+        std::fs::write(&cfg_path, cfg).unwrap();
+        let child = std::process::Command::new(program)
+            .arg("-db")
+            .arg("-f")
+            .arg(&cfg_path)
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("start haproxy");
+        let front = TlsFront { child, port, dir };
+        let start = Instant::now();
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(start.elapsed() < Duration::from_secs(5), "haproxy did not start listening");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        Some(front)
+    }
+}
+
+impl Drop for TlsFront {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+#[test]
+fn an_https_proxy_speaks_tls_with_the_client() {
+    const TEST: &str = "an_https_proxy_speaks_tls_with_the_client";
+    let Some(tinyproxy) = Tinyproxy::start(Some(("alice", "s3cret"))) else { return };
+    let ca = TestCa::new("https proxy CA");
+    let leaf = ca.issue(&["localhost"]);
+    let Some(front) = TlsFront::start(TEST, &format!("{}{}", leaf.cert_pem, leaf.key_pem), tinyproxy.port)
+    else {
+        return;
+    };
+    let (origin, seen) = recording("plain origin");
+    let tls_origin = TlsServer::start(server_config(&ca.issue(&["localhost"]), None), HELLO_TLS);
+    let proxy_url = format!("https://alice:s3cret@localhost:{}", front.port);
+    let client = ca.client_builder().build().unwrap();
+    client.add_proxy(ProxyPattern::Any, Proxy::new(&proxy_url).unwrap());
+    for _ in 0..2 {
+        // http: absolute form, inside TLS to the proxy (credentials never in the clear).
+        assert_eq!(client.get_text(origin.url("/page")).unwrap(), "plain origin");
+        assert_eq!(seen.recv_timeout(Duration::from_secs(5)).unwrap().target, "/page");
+        // https: CONNECT inside TLS to the proxy, then TLS with the server inside that.
+        let url = format!("https://localhost:{}/", tls_origin.addr.port());
+        assert_eq!(client.get_text(url.as_str()).unwrap(), "secret");
+    }
+    // The tunnel was kept in the pool: one TLS connection to the server for both requests.
+    assert_eq!(tls_origin.accepted(), 1);
+
+    // From the environment too.
+    let env = ProxyEnv::from_lookup(move |n| (n == "https_proxy").then(|| proxy_url.clone()));
+    let client = ca.client_builder().proxy_env(env).build().unwrap();
+    let url = format!("https://localhost:{}/", tls_origin.addr.port());
+    assert_eq!(client.get_text(url.as_str()).unwrap(), "secret");
+
+    // A proxy whose certificate the client does not trust is an error, not a way around it.
+    let stranger = TestCa::new("another CA").client_builder().build().unwrap();
+    stranger.add_proxy(ProxyPattern::Any, Proxy::new(&format!("https://localhost:{}", front.port)).unwrap());
+    let err = stranger.get_text(origin.url("/")).unwrap_err();
+    assert!(matches!(err, Error::Tls(_)), "{err}");
 }

@@ -105,14 +105,7 @@ impl Client {
         per_try: Option<Duration>,
     ) -> Result<Response> {
         let deadline = overall.map(|d| Instant::now() + d);
-        if !self.inner.default_headers.is_empty() {
-            let headers = req.headers_mut();
-            for (name, value) in self.inner.default_headers.iter_as_written() {
-                if !headers.contains(name) {
-                    headers.append(name, value).map_err(Error::InvalidHeader)?;
-                }
-            }
-        }
+        self.add_default_headers(&mut req)?;
         let count = AtomicU32::new(0);
         let tries = Tries { deadline, per_try, count: &count };
         let result = if self.inner.interceptors.is_empty() {
@@ -148,6 +141,19 @@ impl Client {
             Error::Timeout(TimeoutKind::Deadline) if try_first => Error::Timeout(TimeoutKind::Try),
             e => e,
         })
+    }
+
+    /// Adds the client's default header fields that `req` does not have.
+    pub(crate) fn add_default_headers(&self, req: &mut Request) -> Result<()> {
+        if !self.inner.default_headers.is_empty() {
+            let headers = req.headers_mut();
+            for (name, value) in self.inner.default_headers.iter_as_written() {
+                if !headers.contains(name) {
+                    headers.append(name, value).map_err(Error::InvalidHeader)?;
+                }
+            }
+        }
+        Ok(())
     }
 
     /// Sends `req` and follows redirects: what the innermost interceptor's `Next::run` does.
@@ -214,7 +220,21 @@ impl Client {
         };
         let target = Target { https, host, port, proxy: proxy.as_deref() };
         let (resp_head, body) = exchange(&settings, &target, req, &head)?;
-        if let (Some(p), 407) = (proxy.as_deref().filter(|p| !p.is_socks()), resp_head.status) {
+        self.answer(proxy.as_deref(), url, resp_head, body, asked_gzip)
+    }
+
+    /// The response to a request sent to `url` (through `proxy`): a proxy's 407 as an error,
+    /// its cookies kept in the jar, its body decoded when the client asked for a coding.
+    pub(crate) fn answer(
+        &self,
+        proxy: Option<&Proxy>,
+        url: &url::Url,
+        resp_head: http_utils::ResponseHead,
+        body: crate::wire::RawBody,
+        asked_gzip: bool,
+    ) -> Result<Response> {
+        let inner = &*self.inner;
+        if let (Some(p), 407) = (proxy.filter(|p| !p.is_socks()), resp_head.status) {
             let headers = resp_head.headers.clone();
             return Err(proxy_refusal(p, headers, Response::new(resp_head, url.clone(), body)));
         }
@@ -237,7 +257,7 @@ impl Client {
 
     /// The proxy for `url`: the most recently added matching rule, then the environment (an
     /// error when the environment's proxy for it cannot be used: never a direct connection).
-    fn proxy_for(&self, url: &url::Url, host: &str, port: u16) -> Result<Option<Arc<Proxy>>> {
+    pub(crate) fn proxy_for(&self, url: &url::Url, host: &str, port: u16) -> Result<Option<Arc<Proxy>>> {
         {
             let rules = self.inner.proxies.read().unwrap_or_else(|p| p.into_inner());
             if let Some((_, p)) = rules.iter().rev().find(|(pat, _)| pat.matches(host)) {

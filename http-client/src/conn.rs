@@ -19,17 +19,99 @@ const READ_BUF: usize = 16 * 1024;
 /// How much a socket timeout may overshoot the deadline before it is lowered.
 const DEADLINE_SLACK: Duration = Duration::from_millis(5);
 
-/// The byte stream: plain TCP or TLS over TCP.
+/// The byte stream: plain TCP, or a TLS session (with the server, or with an HTTPS proxy for
+/// plain `http` requests) over a [`Carrier`].
 pub(crate) enum Stream {
+    Tcp(TcpStream),
+    Tls(Box<StreamOwned<ClientConnection, Carrier>>),
+}
+
+/// What a TLS session runs over: TCP, or a tunnel inside the TLS session with an HTTPS proxy
+/// (TLS inside TLS: the proxy sees neither the request nor the answer).
+pub(crate) enum Carrier {
     Tcp(TcpStream),
     Tls(Box<StreamOwned<ClientConnection, TcpStream>>),
 }
 
+impl Carrier {
+    /// The TCP socket at the bottom.
+    pub(crate) fn tcp(&self) -> &TcpStream {
+        match self {
+            Carrier::Tcp(s) => s,
+            Carrier::Tls(s) => &s.sock,
+        }
+    }
+
+    /// True while records of the proxy's TLS session wait to be sent.
+    fn wants_write(&self) -> bool {
+        matches!(self, Carrier::Tls(s) if s.conn.wants_write())
+    }
+
+    /// Sends records of the proxy's TLS session.
+    fn send_pending(&mut self) -> io::Result<usize> {
+        match self {
+            Carrier::Tcp(_) => Ok(0),
+            Carrier::Tls(s) => s.conn.write_tls(&mut s.sock),
+        }
+    }
+
+    /// The carrier as a stream of its own (to talk to the proxy itself).
+    pub(crate) fn into_stream(self) -> Stream {
+        match self {
+            Carrier::Tcp(s) => Stream::Tcp(s),
+            Carrier::Tls(s) => {
+                let StreamOwned { conn, sock } = *s;
+                Stream::Tls(Box::new(StreamOwned::new(conn, Carrier::Tcp(sock))))
+            }
+        }
+    }
+}
+
+impl Read for Carrier {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        match self {
+            Carrier::Tcp(s) => s.read(buf),
+            Carrier::Tls(s) => tls_read(s, buf),
+        }
+    }
+}
+
+impl Write for Carrier {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match self {
+            Carrier::Tcp(s) => s.write(buf),
+            Carrier::Tls(s) => s.write(buf),
+        }
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        match self {
+            Carrier::Tcp(s) => s.flush(),
+            Carrier::Tls(s) => s.flush(),
+        }
+    }
+}
+
 impl Stream {
+    /// The stream as a carrier for a TLS session with the server (through a proxy's
+    /// tunnel); `None` when it is a tunnel already.
+    pub(crate) fn into_carrier(self) -> Option<Carrier> {
+        match self {
+            Stream::Tcp(s) => Some(Carrier::Tcp(s)),
+            Stream::Tls(s) => {
+                let StreamOwned { conn, sock } = *s;
+                match sock {
+                    Carrier::Tcp(tcp) => Some(Carrier::Tls(Box::new(StreamOwned::new(conn, tcp)))),
+                    Carrier::Tls(_) => None,
+                }
+            }
+        }
+    }
+
     fn tcp(&self) -> &TcpStream {
         match self {
             Stream::Tcp(s) => s,
-            Stream::Tls(s) => &s.sock,
+            Stream::Tls(s) => s.sock.tcp(),
         }
     }
 }
@@ -157,7 +239,7 @@ impl Write for Transport {
 /// Reads plaintext from a TLS session. Unlike rustls' `Stream`, it never first sends TLS
 /// records still waiting to go out: after an early answer the rest of a request body may be
 /// stuck there, toward a server that no longer reads.
-fn tls_read(s: &mut StreamOwned<ClientConnection, TcpStream>, buf: &mut [u8]) -> io::Result<usize> {
+fn tls_read<S: Read + Write>(s: &mut StreamOwned<ClientConnection, S>, buf: &mut [u8]) -> io::Result<usize> {
     // Bounded: each round either returns or takes bytes from the socket.
     loop {
         match s.conn.reader().read(buf) {
@@ -253,6 +335,7 @@ impl Transport {
         let res = match &mut self.stream {
             Stream::Tcp(s) => s.write(buf),
             Stream::Tls(s) if s.conn.wants_write() => s.conn.write_tls(&mut s.sock).map(|_| 0),
+            Stream::Tls(s) if s.sock.wants_write() => s.sock.send_pending().map(|_| 0),
             Stream::Tls(s) => match s.conn.writer().write(buf)? {
                 0 if !buf.is_empty() => return Err(io::ErrorKind::WriteZero.into()),
                 n => Ok(n),
@@ -271,8 +354,16 @@ impl Transport {
 
     /// True while TLS records are waiting to be sent.
     fn tls_pending(&self) -> bool {
-        matches!(&self.stream, Stream::Tls(s) if s.conn.wants_write())
+        matches!(&self.stream, Stream::Tls(s) if s.conn.wants_write() || s.sock.wants_write())
     }
+}
+
+/// A connection taken apart: its stream and what the pool knows about it.
+pub(crate) struct Parts {
+    pub(crate) stream: Stream,
+    pub(crate) key: PoolKey,
+    pub(crate) reused: bool,
+    pub(crate) server_idle_limit: Option<Duration>,
 }
 
 /// A connection, buffered for reading, with what the pool needs to know about it.
@@ -452,16 +543,33 @@ impl Conn {
         alive && tcp.set_nonblocking(false).is_ok()
     }
 
-    /// Takes the underlying TCP stream back (after a proxy's CONNECT answer, before TLS).
-    /// Fails when bytes beyond the proxy's answer were already received.
-    pub(crate) fn into_tcp(self) -> Option<TcpStream> {
+    /// Takes the stream out (for the one-thread interface, which drives it without
+    /// blocking), with whether it carried a request before and the server's idle limit.
+    /// Fails when bytes that nobody asked for were already received.
+    pub(crate) fn into_parts(self) -> Option<Parts> {
         if !self.io.buffer().is_empty() {
             return None;
         }
-        match self.io.into_inner().stream {
-            Stream::Tcp(s) => Some(s),
-            Stream::Tls(_) => None,
+        let (reused, server_idle_limit) = (self.reused, self.server_idle_limit);
+        Some(Parts { stream: self.io.into_inner().stream, key: self.key, reused, server_idle_limit })
+    }
+
+    /// A connection made again from its parts (blocking sockets, as [`Conn::new`] takes).
+    pub(crate) fn from_parts(parts: Parts) -> Conn {
+        let mut conn = Conn::new(parts.stream, parts.key);
+        conn.reused = parts.reused;
+        conn.server_idle_limit = parts.server_idle_limit;
+        conn
+    }
+
+    /// Takes the stream to the proxy back as a carrier for TLS with the server (after a
+    /// proxy's CONNECT answer). Fails when bytes beyond the proxy's answer were already
+    /// received, or when the stream is already a tunnel.
+    pub(crate) fn into_carrier(self) -> Option<Carrier> {
+        if !self.io.buffer().is_empty() {
+            return None;
         }
+        self.io.into_inner().stream.into_carrier()
     }
 }
 

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use rustls::{ClientConfig, ClientConnection, StreamOwned};
 use rustls_pki_types::ServerName;
 
-use crate::conn::{Stream, Timing};
+use crate::conn::{Carrier, Stream, Timing};
 use crate::error::{Error, Result, TimeoutKind};
 use crate::eyeballs;
 
@@ -151,9 +151,10 @@ pub(crate) fn connect_tcp(
     }
 }
 
-/// Runs the TLS handshake over `tcp` for `host`, within the connect timeout.
+/// Runs the TLS handshake over `carrier` (TCP, or a tunnel through an HTTPS proxy) for
+/// `host`, within the connect timeout.
 pub(crate) fn handshake(
-    tcp: TcpStream,
+    carrier: Carrier,
     host: &str,
     config: Arc<ClientConfig>,
     connect_timeout: Option<Duration>,
@@ -164,12 +165,12 @@ pub(crate) fn handshake(
         .map_err(|_| Error::TlsConfig(format!("{host_plain:?} is not a valid TLS server name")))?;
     let mut conn = ClientConnection::new(config, name).map_err(Error::Tls)?;
     let timing = Timing { read: connect_timeout, write: connect_timeout, deadline };
-    let mut tcp = tcp;
+    let mut carrier = carrier;
     while conn.is_handshaking() {
         let wait = timing.effective(connect_timeout).map_err(Error::Timeout)?;
-        tcp.set_read_timeout(wait)?;
-        tcp.set_write_timeout(wait)?;
-        match conn.complete_io(&mut tcp) {
+        carrier.tcp().set_read_timeout(wait)?;
+        carrier.tcp().set_write_timeout(wait)?;
+        match conn.complete_io(&mut carrier) {
             Ok(_) => {}
             Err(e) if matches!(e.kind(), io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock) => {
                 return Err(Error::Timeout(timing.kind_of(TimeoutKind::Connect)));
@@ -177,7 +178,7 @@ pub(crate) fn handshake(
             Err(e) => return Err(Error::from(e)),
         }
     }
-    Ok(Stream::Tls(Box::new(StreamOwned::new(conn, tcp))))
+    Ok(Stream::Tls(Box::new(StreamOwned::new(conn, carrier))))
 }
 
 #[cfg(test)]

@@ -215,6 +215,10 @@ pub enum Error {
         /// The response's status.
         status: u16,
     },
+    /// The request needs something that this way of sending does not do (the one-thread
+    /// interface, [`Multi`](crate::Multi), and SOCKS proxies, say); the message names it. The
+    /// request was not sent.
+    Unsupported(String),
 }
 
 impl Error {
@@ -381,6 +385,7 @@ impl fmt::Display for Error {
                 write!(f, "the server answered {status}, not 101 Switching Protocols to an upgrade request")
             }
             Error::Retried { attempts, last } => write!(f, "{last} (the last of {attempts} tries)"),
+            Error::Unsupported(what) => write!(f, "not supported: {what}"),
         }
     }
 }

@@ -26,7 +26,7 @@ use http_utils::{
 };
 use rustls::ClientConfig;
 
-use crate::conn::{Conn, Stream, Timing};
+use crate::conn::{Carrier, Conn, Timing};
 use crate::dial::{connect_tcp, handshake, Dialing, Overrides};
 use crate::error::{Error, Result, TimeoutKind};
 use crate::key::{PoolKey, TlsId};
@@ -153,7 +153,7 @@ fn asked_to_switch(req: &Request) -> bool {
 
 /// How long a connection may idle in the pool by the server's `Keep-Alive: timeout=N`, with a
 /// second of margin for the time the answer took to arrive (zero: do not keep it).
-fn keep_alive_timeout(head: &ResponseHead) -> Option<Duration> {
+pub(crate) fn keep_alive_timeout(head: &ResponseHead) -> Option<Duration> {
     let value = head.headers.get("keep-alive")?;
     let secs: u64 = value.split(',').find_map(|param| {
         let (name, v) = param.split_once('=')?;
@@ -180,18 +180,24 @@ fn open(s: &Settings<'_>, target: &Target<'_>, key: PoolKey, tls: Arc<ClientConf
             }
             other => other,
         })?;
-    let tcp = match target.proxy {
-        Some(p) if p.is_socks() => socks_tunnel(s, tcp, p, target)?,
-        _ => tcp,
+    let carrier = match target.proxy {
+        Some(p) if p.is_socks() => Carrier::Tcp(socks_tunnel(s, tcp, p, target)?),
+        // TLS with an HTTPS proxy itself, by the client's TLS settings.
+        Some(p) if p.is_tls() => {
+            let to_proxy =
+                handshake(Carrier::Tcp(tcp), p.host(), s.tls.clone(), s.connect_timeout, s.deadline)?;
+            to_proxy.into_carrier().ok_or_else(|| Error::TlsConfig("TLS to the proxy failed".to_owned()))?
+        }
+        _ => Carrier::Tcp(tcp),
     };
     if !target.https {
-        return Ok(Conn::new(Stream::Tcp(tcp), key));
+        return Ok(Conn::new(carrier.into_stream(), key));
     }
-    let tcp = match target.proxy {
-        Some(p) if !p.is_socks() => tunnel(s, tcp, p, target, key.clone())?,
-        _ => tcp,
+    let carrier = match target.proxy {
+        Some(p) if !p.is_socks() => tunnel(s, carrier, p, target, key.clone())?,
+        _ => carrier,
     };
-    let stream = handshake(tcp, target.host, tls, s.connect_timeout, s.deadline)?;
+    let stream = handshake(carrier, target.host, tls, s.connect_timeout, s.deadline)?;
     Ok(Conn::new(stream, key))
 }
 
@@ -220,12 +226,12 @@ fn socks_tunnel(
 /// Asks the proxy for a tunnel to the target (`CONNECT host:port`).
 fn tunnel(
     s: &Settings<'_>,
-    tcp: std::net::TcpStream,
+    carrier: Carrier,
     proxy: &Proxy,
     target: &Target<'_>,
     key: PoolKey,
-) -> Result<std::net::TcpStream> {
-    let mut conn = Conn::new(Stream::Tcp(tcp), key);
+) -> Result<Carrier> {
+    let mut conn = Conn::new(carrier.into_stream(), key);
     conn.set_timing(Timing { read: s.connect_timeout, write: s.connect_timeout, deadline: s.deadline });
     let authority = format!("{}:{}", target.host, target.port);
     let mut headers = Headers::new();
@@ -242,7 +248,7 @@ fn tunnel(
     conn.write_all(&out).and_then(|()| conn.flush()).map_err(|e| as_connect(Error::from(e)))?;
     let head = read_final_head(&mut conn, s.limits).map_err(|(e, _)| as_connect(e))?;
     match head.status {
-        200..=299 => conn.into_tcp().ok_or_else(|| {
+        200..=299 => conn.into_carrier().ok_or_else(|| {
             Error::Protocol(http_utils::Error::protocol(http_utils::ErrorKind::InvalidStatusLine, 0))
         }),
         407 => {

@@ -1,10 +1,10 @@
 //! # http-client
 //!
 //! An HTTP/1.1 client on plain std threads: persistent connections in a pool that threads share,
-//! HTTPS with rustls, forward proxies (HTTP with `CONNECT` tunnels for HTTPS, SOCKS5 and
-//! SOCKS4a; from the environment too, failing closed), a cookie jar,
-//! redirects, gzip, interceptors, and timeouts on every wait. It is the client half of the
-//! CHICKEN `http` egg, in Rust.
+//! HTTPS with rustls, forward proxies (HTTP with `CONNECT` tunnels for HTTPS, HTTPS proxies
+//! spoken to over TLS, SOCKS5 and SOCKS4a; from the environment too, failing closed), a
+//! cookie jar, redirects, gzip, interceptors, timeouts on every wait, and many requests in
+//! flight on one thread ([`Multi`]). It is the client half of the CHICKEN `http` egg, in Rust.
 //!
 //! ```no_run
 //! // One-liners on a default client:
@@ -79,6 +79,22 @@
 //!   `ClientBuilder::native_roots(true)` trusts it beside the webpki roots.
 //! - **A pool shared by threads**, stale connections detected and idempotent requests retried
 //!   once on a fresh connection; HTTPS through proxies; timeouts per phase and overall.
+//! - **Many requests in flight on one thread** ([`Client::multi`], [`Multi`]): submit
+//!   requests, then wait for whichever completes first, over one `mio` poll on the caller's
+//!   thread, with the same pool, jar, proxies (HTTP ones), redirects and limits. What it does
+//!   differently (name lookups at `submit`, no SOCKS or `https://` proxies) is on [`Multi`].
+//!
+//! ```no_run
+//! let client = http_client::Client::new();
+//! let mut multi = client.multi()?;
+//! for path in ["/a", "/b", "/c"] {
+//!     multi.submit(format!("http://localhost:4242{path}"));
+//! }
+//! while let Some((token, result)) = multi.wait() {
+//!     println!("{token}: {:?}", result.map(|r| r.status()));
+//! }
+//! # Ok::<(), http_client::Error>(())
+//! ```
 //!
 //! ## Redirects
 //! 301, 302, 303, 307 and 308 are followed up to [`ClientBuilder::max_redirects`] (10): 303
@@ -146,7 +162,8 @@
 //! | HTTP/1.0 request stream of unknown length, buffered (`Limits::max_body`) | 10 MiB | [`Error::UnsizedRequestBody`] |
 //! | connect (name lookup included), read, write ([`Timeouts`]) | 30 s each | [`Error::Timeout`] |
 //! | name lookups running at once, process-wide | 256 | [`Error::Resolve`] |
-//! | overall deadline ([`Timeouts::overall`]) | none | [`Error::Timeout`] (`Deadline`) |
+//! | overall deadline ([`Timeouts::overall`]; [`Multi::submit_within`] per request) | none | [`Error::Timeout`] (`Deadline`) |
+//! | interim (1xx) answers before a final one ([`Multi`]) | 100 | [`Error::Io`] |
 //! | redirects ([`ClientBuilder::max_redirects`]) | 10 | [`Error::TooManyRedirects`] |
 //! | idle connections (total, per host, age) | 100, 10, 30 s (less when the server's `Keep-Alive: timeout` says so) | closed |
 
@@ -165,6 +182,7 @@ mod interop;
 #[cfg(feature = "json")]
 mod json;
 mod key;
+mod multi;
 mod pool;
 mod proxy;
 mod redirect;
@@ -189,6 +207,7 @@ pub use error::{Error, Result, TimeoutKind};
 #[cfg(feature = "json")]
 pub use http_utils::is_json_media_type;
 pub use http_utils::{Body, Headers, Limits, Method, Request, ResponseHead, Version};
+pub use multi::{Completions, Multi, Token};
 pub use proxy::{Proxy, ProxyEnv, ProxyPattern};
 pub use redirect::{Redirect, RedirectAction, RedirectPolicy};
 /// The regex type of [`ProxyPattern::Regex`].

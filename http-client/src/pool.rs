@@ -87,6 +87,14 @@ impl Pool {
         Some(conn)
     }
 
+    /// True when a connection for `key` handed back now would be kept without closing
+    /// another: below the caps on idle connections for it and in all.
+    pub(crate) fn wants(&self, key: &PoolKey) -> bool {
+        let idle = self.lock();
+        let for_key = idle.by_key.get(key).map_or(0, Vec::len);
+        for_key < self.config.max_idle_per_host && idle.total < self.config.max_idle
+    }
+
     /// Keeps `conn` for later, within the caps.
     pub(crate) fn put(&self, mut conn: Conn) {
         if self.config.max_idle == 0 || self.config.max_idle_per_host == 0 {

@@ -27,8 +27,10 @@ use crate::socks::Socks;
 /// | `socks5h://...` | SOCKS5, target names looked up by the proxy (no lookup leaves this machine) | 1080 |
 /// | `socks4a://[user@]host[:port]` | SOCKS4a, names looked up by the proxy; the user is SOCKS4's user id | 1080 |
 /// | `socks4://[user@]host[:port]` | SOCKS4, names looked up here (IPv4 only) | 1080 |
+/// | `https://[user:password@]host[:port]` | HTTP over TLS to the proxy itself (its certificate checked by the client's TLS settings, for the proxy's host name); inside it as `http://` | 443 |
 ///
-/// Other schemes, `https://` among them (TLS to the proxy itself), are refused.
+/// Other schemes are refused. [`Client::multi`](crate::Client::multi) does not go through
+/// SOCKS or `https://` proxies (an [`Error::Unsupported`] for those requests).
 ///
 /// ```
 /// use http_client::Proxy;
@@ -38,12 +40,16 @@ use crate::socks::Socks;
 /// assert!(p.has_credentials());
 /// let s = Proxy::new("socks5h://127.0.0.1").unwrap();
 /// assert_eq!((s.scheme(), s.port(), s.is_socks()), ("socks5h", 1080, true));
-/// assert!(Proxy::new("https://proxy.example").is_err());
+/// let t = Proxy::new("https://proxy.example").unwrap();
+/// assert_eq!((t.scheme(), t.port(), t.is_socks()), ("https", 443, false));
+/// assert!(Proxy::new("ftp://proxy.example").is_err());
 /// ```
 #[derive(Clone, PartialEq, Eq, Hash)]
 pub struct Proxy {
     /// `None` for an HTTP proxy.
     socks: Option<Socks>,
+    /// TLS to the proxy itself (`https://`).
+    tls: bool,
     host: String,
     port: u16,
     /// `Basic <base64(user:password)>` (HTTP), when the URL had credentials.
@@ -74,22 +80,22 @@ impl Proxy {
         let s = proxy_url.trim();
         let full = if s.contains("://") { s.to_owned() } else { format!("http://{s}") };
         let url = url::Url::parse(&full).map_err(|e| Error::InvalidProxy(format!("{e}")))?;
+        let tls = url.scheme() == "https";
         let socks = match url.scheme() {
-            "http" => None,
+            "http" | "https" => None,
             "socks5" => Some(Socks::V5 { remote_dns: false }),
             "socks5h" => Some(Socks::V5 { remote_dns: true }),
             "socks4" => Some(Socks::V4 { remote_dns: false }),
             "socks4a" => Some(Socks::V4 { remote_dns: true }),
-            "https" => {
-                return Err(Error::InvalidProxy(
-                    "unsupported proxy scheme \"https\" (TLS to the proxy itself)".to_owned(),
-                ))
-            }
             other => return Err(Error::InvalidProxy(format!("unsupported proxy scheme {other:?}"))),
         };
         let host =
             url.host_str().filter(|h| !h.is_empty()).ok_or_else(|| Error::InvalidProxy("no host".into()))?;
-        let port = url.port().unwrap_or(if socks.is_some() { 1080 } else { 80 });
+        let port = url.port().unwrap_or(match (socks, tls) {
+            (Some(_), _) => 1080,
+            (None, true) => 443,
+            (None, false) => 80,
+        });
         let has_login = !url.username().is_empty() || url.password().is_some();
         // RFC 1929 credentials are bytes: decoded as such, not as text.
         let decode = |s: &str| http_utils::percent_decode_bytes(s.as_bytes());
@@ -98,7 +104,7 @@ impl Proxy {
             (true, None) => (Some(basic_credentials(url.username(), url.password().unwrap_or(""))), None),
             (true, Some(_)) => (None, Some((decode(url.username()), decode(url.password().unwrap_or(""))))),
         };
-        Ok(Proxy { socks, host: host.to_owned(), port, authorization, login })
+        Ok(Proxy { socks, tls, host: host.to_owned(), port, authorization, login })
     }
 
     /// The proxy's host name or address (IPv6 in brackets).
@@ -111,10 +117,19 @@ impl Proxy {
         self.port
     }
 
-    /// The kind of proxy, as its URL's scheme: `http`, `socks5`, `socks5h`, `socks4` or
-    /// `socks4a`.
+    /// The kind of proxy, as its URL's scheme: `http`, `https`, `socks5`, `socks5h`, `socks4`
+    /// or `socks4a`.
     pub fn scheme(&self) -> &'static str {
-        self.socks.map_or("http", Socks::scheme)
+        match (self.socks, self.tls) {
+            (Some(s), _) => s.scheme(),
+            (None, true) => "https",
+            (None, false) => "http",
+        }
+    }
+
+    /// True for an `https://` proxy: the client speaks TLS with the proxy itself.
+    pub fn is_tls(&self) -> bool {
+        self.tls
     }
 
     /// True for a SOCKS proxy.
@@ -477,7 +492,8 @@ mod tests {
         assert_eq!(p.port(), 80);
         assert_eq!(p.authorization(), Some("Basic dTpw"));
         assert!(!format!("{p:?}").contains("dTpw"));
-        assert!(Proxy::new("https://h").is_err());
+        assert_eq!(Proxy::new("https://h").unwrap().port(), 443);
+        assert!(Proxy::new("ftp://h").is_err());
         assert!(Proxy::new("http://").is_err());
         assert!(Proxy::new("socks6://h").is_err());
         let s = Proxy::new("socks5://u%20x:p%40w@[::1]").unwrap();

@@ -25,6 +25,8 @@ pub(crate) struct RawBody {
     trailers: Option<Headers>,
     /// The connection of a `101` answer, kept for the caller.
     upgraded: Option<Conn>,
+    /// A body received whole before the response was made (the one-thread interface).
+    received: Option<io::Cursor<Vec<u8>>>,
 }
 
 impl RawBody {
@@ -38,6 +40,7 @@ impl RawBody {
             max_body: limits.max_body,
             trailers: None,
             upgraded: None,
+            received: None,
         };
         body.check_complete();
         body
@@ -54,6 +57,27 @@ impl RawBody {
             max_body: limits.max_body,
             trailers: None,
             upgraded: Some(conn),
+            received: None,
+        }
+    }
+
+    /// A body that has been received whole (`bytes`, already taken out of its framing, and
+    /// the trailers of a chunked one); its connection is elsewhere.
+    pub(crate) fn received(
+        bytes: Vec<u8>,
+        framing: Framing,
+        trailers: Option<Headers>,
+        limits: &Limits,
+    ) -> RawBody {
+        RawBody {
+            reader: None,
+            pool: None,
+            complete: true,
+            framing,
+            max_body: limits.max_body,
+            trailers,
+            upgraded: None,
+            received: Some(io::Cursor::new(bytes)),
         }
     }
 
@@ -99,6 +123,9 @@ impl RawBody {
 
 impl Read for RawBody {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if let Some(bytes) = self.received.as_mut() {
+            return bytes.read(buf);
+        }
         let Some(reader) = self.reader.as_mut() else { return Ok(0) };
         match reader.read(buf) {
             Ok(n) => {

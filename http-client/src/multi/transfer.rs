@@ -1,0 +1,789 @@
+//! One request on the one-thread interface: the client's exchange (see `exchange.rs`) as a
+//! state machine that never blocks. Each phase does what the socket allows and says what
+//! comes next; [`Transfer::drive`] is the one loop that owns the transitions.
+//!
+//! ```text
+//!   Start ──pooled conn──────────────────────────────────────────┐
+//!     │ (none, or a retry)                                      │
+//!     v                                                         v
+//!   Connecting ──> [Tunnel: CONNECT via an HTTP proxy] ──> [Handshake] ──> Sending ──> Head ──> Body
+//!     │ an address fails: the next one                   a final answer while sending ─┘        │
+//!     │                                                                                         v
+//!     └─ a request that failed on a reused connection before any byte of an     answer: jar, 407,
+//!        answer, replayable: Start again on a fresh connection (once)           decoding; a redirect
+//!                                                                               to follow: Start again
+//! ```
+//!
+//! The connection goes back to the client's pool when the body is complete and the answer
+//! allows keep-alive; otherwise it is closed.
+
+use std::io;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use http_utils::{
+    parse_response_head, response_framing, write_request_head, Body, ChunkedDecoder, ErrorKind, Framing,
+    Headers, Method, Parsed, Request, ResponseHead,
+};
+use mio::{Interest, Registry};
+use rustls::ClientConfig;
+
+use super::lookup::Lookups;
+use super::socket::{Io, Socket};
+use crate::client::Client;
+use crate::conn::{Conn, Parts};
+use crate::error::{Error, Result, TimeoutKind};
+use crate::exchange::keep_alive_timeout;
+use crate::key::{PoolKey, TlsId};
+use crate::proxy::{proxy_refusal, Proxy};
+use crate::redirect::{next_hop, Chain, Step as Hop};
+use crate::request::{may_replay, request_head, Added};
+use crate::response::Response;
+use crate::wire::RawBody;
+
+/// Most steps one call of [`Transfer::drive`] takes without waiting (each step changes the
+/// phase; redirects and the one retry start over).
+const MAX_STEPS: usize = 1024;
+
+/// Most interim (1xx) answers taken before a final one.
+const MAX_INTERIM: usize = 100;
+
+/// A function given the body's bytes as they arrive.
+pub(crate) type Sink = Box<dyn FnMut(&[u8]) + Send>;
+
+/// What a transfer borrows from its [`Multi`](super::Multi) while it is driven.
+pub(crate) struct Cx<'a> {
+    pub(crate) client: &'a Client,
+    pub(crate) registry: &'a Registry,
+    pub(crate) token: mio::Token,
+    pub(crate) scratch: &'a mut [u8],
+    pub(crate) lookups: &'a mut Lookups,
+}
+
+/// Where a transfer stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    /// Not started, or starting again (a redirect, a retry).
+    Start,
+    /// A TCP connect under way.
+    Connecting,
+    /// `CONNECT` to an HTTP proxy, and its answer.
+    Tunnel,
+    /// The TLS handshake with the server.
+    Handshake,
+    /// The request's head and body going out.
+    Sending,
+    /// Waiting for the final response head.
+    Head,
+    /// The body arriving.
+    Body,
+}
+
+/// What a phase did.
+enum Step {
+    /// The phase changed: go on at once.
+    Next,
+    /// Wait for the socket's next event (or a timeout).
+    Wait,
+    /// The answer.
+    Answer(Box<Response>),
+}
+
+/// A failure, and whether it may be retried on a fresh connection.
+struct Failure {
+    error: Error,
+    /// Nothing of an answer arrived (the connection may have been stale).
+    retryable: bool,
+}
+
+impl From<Error> for Failure {
+    fn from(error: Error) -> Failure {
+        Failure { error, retryable: false }
+    }
+}
+
+impl From<io::Error> for Failure {
+    fn from(error: io::Error) -> Failure {
+        Failure { error: Error::Io(error), retryable: false }
+    }
+}
+
+type Outcome = std::result::Result<Step, Failure>;
+
+/// What one hop goes to, decided at its start.
+struct Target {
+    https: bool,
+    host: String,
+    port: u16,
+    proxy: Option<Arc<Proxy>>,
+    key: PoolKey,
+    tls: Arc<ClientConfig>,
+    asked_gzip: bool,
+}
+
+/// A connection in use.
+struct Link {
+    socket: Socket,
+    reused: bool,
+    server_idle_limit: Option<Duration>,
+}
+
+/// The body as it arrives.
+struct Incoming {
+    framing: Framing,
+    /// Bytes still due for a body with a length.
+    left: u64,
+    chunked: Option<ChunkedDecoder>,
+    bytes: Vec<u8>,
+    /// The connection may carry another request afterwards.
+    keep: bool,
+    done: bool,
+    /// The bytes go to the caller's function instead of `bytes`.
+    streamed: bool,
+}
+
+/// One request in flight.
+pub(crate) struct Transfer {
+    req: Request,
+    url: url::Url,
+    overall: Option<Instant>,
+    chain: Chain,
+    replayable: bool,
+    fresh_only: bool,
+    phase: Phase,
+    /// The deadline of the phase, and which timeout it is.
+    phase_until: Option<(Instant, TimeoutKind)>,
+    target: Option<Target>,
+    link: Option<Link>,
+    addrs: Vec<SocketAddr>,
+    next_addr: usize,
+    last_connect_error: Option<io::Error>,
+    /// Bytes to send in this phase (the `CONNECT` head, or the request) and how many went.
+    out: Vec<u8>,
+    sent: usize,
+    /// The length of the `CONNECT` head at the front of `out`, while tunnelling.
+    tunnel_len: usize,
+    /// Bytes received and not yet parsed.
+    inbuf: Vec<u8>,
+    answered: bool,
+    all_sent: bool,
+    interim: usize,
+    head: Option<ResponseHead>,
+    incoming: Option<Incoming>,
+    sink: Option<Sink>,
+}
+
+impl Transfer {
+    /// A transfer of `req` (its body already in memory) to `url`, to be done by `overall`.
+    pub(crate) fn new(req: Request, url: url::Url, overall: Option<Instant>, sink: Option<Sink>) -> Transfer {
+        let replayable = may_replay(&req);
+        Transfer {
+            req,
+            url,
+            overall,
+            chain: Chain { followed: 0, credentials: true },
+            replayable,
+            fresh_only: false,
+            phase: Phase::Start,
+            phase_until: None,
+            target: None,
+            link: None,
+            addrs: Vec::new(),
+            next_addr: 0,
+            last_connect_error: None,
+            out: Vec::new(),
+            sent: 0,
+            tunnel_len: 0,
+            inbuf: Vec::new(),
+            answered: false,
+            all_sent: false,
+            interim: 0,
+            head: None,
+            incoming: None,
+            sink,
+        }
+    }
+
+    /// When this transfer times out if nothing happens first, and as which timeout.
+    pub(crate) fn deadline(&self) -> Option<(Instant, TimeoutKind)> {
+        match (self.phase_until, self.overall) {
+            (Some((p, kind)), Some(o)) if p < o => Some((p, kind)),
+            (_, Some(o)) => Some((o, TimeoutKind::Deadline)),
+            (p, None) => p,
+        }
+    }
+
+    /// True while the transfer only reads (and its last read would have blocked): an event
+    /// that says only "writable" has nothing for it.
+    pub(crate) fn only_reads(&self) -> bool {
+        matches!(self.phase, Phase::Head | Phase::Body)
+    }
+
+    /// Goes as far as the sockets allow: `None` to wait for an event, else the outcome.
+    pub(crate) fn drive(&mut self, cx: &mut Cx<'_>) -> Option<Result<Response>> {
+        for _ in 0..MAX_STEPS {
+            let step = match self.phase {
+                Phase::Start => self.start(cx),
+                Phase::Connecting => self.connecting(cx),
+                Phase::Tunnel => self.tunnel(cx),
+                Phase::Handshake => self.handshake(),
+                Phase::Sending => self.sending(cx),
+                Phase::Head => self.read_final_head(cx).and_then(|h| match h {
+                    Some(head) => self.got_head(cx, head),
+                    None => Ok(Step::Wait),
+                }),
+                Phase::Body => self.body(cx),
+            };
+            match step {
+                Ok(Step::Next) => {}
+                Ok(Step::Wait) => return None,
+                Ok(Step::Answer(resp)) => return Some(Ok(*resp)),
+                Err(f) => {
+                    let reused = self.link.as_ref().is_some_and(|l| l.reused);
+                    self.close(cx);
+                    if f.retryable && reused && self.replayable && !self.fresh_only {
+                        log::debug!("retrying on a fresh connection after: {}", f.error);
+                        self.fresh_only = true;
+                        self.phase = Phase::Start;
+                        continue;
+                    }
+                    return Some(Err(f.error));
+                }
+            }
+        }
+        Some(Err(Error::Io(io::Error::other("the request did not settle"))))
+    }
+
+    /// Closes the connection, if any (the transfer failed or was cancelled).
+    pub(crate) fn close(&mut self, cx: &Cx<'_>) {
+        if let Some(mut link) = self.link.take() {
+            let _ = cx.registry.deregister(link.socket.tcp());
+        }
+    }
+
+    /// Sets the phase's timeout to `timeout` from now.
+    fn arm(&mut self, timeout: Option<Duration>, kind: TimeoutKind) {
+        self.phase_until = timeout.map(|t| (Instant::now() + t, kind));
+    }
+
+    /// Starts a hop: the target and proxy, the request's head, then a pooled connection or a
+    /// new one.
+    fn start(&mut self, cx: &mut Cx<'_>) -> Outcome {
+        let client = cx.client;
+        let inner = &*client.inner;
+        self.sent = 0;
+        self.inbuf = Vec::new();
+        self.answered = false;
+        self.all_sent = false;
+        self.interim = 0;
+        self.head = None;
+        self.incoming = None;
+        let https = self.url.scheme() == "https";
+        let host = self.url.host_str().unwrap_or_default().to_owned();
+        let port = self.url.port_or_known_default().unwrap_or(if https { 443 } else { 80 });
+        let proxy = cx.client.proxy_for(&self.url, &host, port)?;
+        if let Some(p) = proxy.as_deref().filter(|p| p.is_socks() || p.is_tls()) {
+            return Err(Error::Unsupported(format!(
+                "a {} proxy on the one-thread interface (Multi); Client::send goes through it",
+                p.scheme()
+            ))
+            .into());
+        }
+        let added = Added {
+            user_agent: inner.user_agent.as_deref(),
+            // Streamed bodies are given as sent: the client asks for no coding.
+            gzip: inner.gzip && self.sink.is_none(),
+            jar: inner.jar.as_ref(),
+        };
+        let (mut out, asked_gzip) = request_head(&self.req, &self.url, proxy.as_deref(), https, &added)?;
+        if let Body::Bytes(b) = self.req.body() {
+            out.extend_from_slice(b);
+        }
+        self.out = out;
+        let key = PoolKey {
+            https,
+            host: host.clone(),
+            port,
+            proxy: proxy.as_deref().map(Proxy::pool_id),
+            tls: self.req.tls_config().map(|c| TlsId(c.clone())),
+        };
+        let tls = self.req.tls_config().unwrap_or(&inner.tls).clone();
+        let pooled = if self.fresh_only { None } else { inner.pool.take(&key).and_then(Conn::into_parts) };
+        self.target = Some(Target { https, host, port, proxy, key, tls, asked_gzip });
+        if let Some(parts) = pooled {
+            let mut socket = Socket::from_stream(parts.stream)?;
+            cx.registry.register(socket.tcp(), cx.token, Interest::READABLE | Interest::WRITABLE)?;
+            self.link =
+                Some(Link { socket, reused: parts.reused, server_idle_limit: parts.server_idle_limit });
+            self.arm(inner.timeouts.write, TimeoutKind::Write);
+            self.phase = Phase::Sending;
+            return Ok(Step::Next);
+        }
+        self.dial(cx)
+    }
+
+    /// Looks up the server's (or proxy's) addresses and starts connecting.
+    fn dial(&mut self, cx: &mut Cx<'_>) -> Outcome {
+        let client = cx.client;
+        let inner = &*client.inner;
+        let t = self.target.as_ref().expect("a hop has its target");
+        let (host, port, proxy) = match t.proxy.as_deref() {
+            Some(p) => (p.host(), p.port(), true),
+            None => (t.host.as_str(), t.port, false),
+        };
+        let found = cx.lookups.get(host, port, &inner.resolve, inner.local_address, inner.timeouts.connect);
+        self.arm(inner.timeouts.connect, TimeoutKind::Connect);
+        self.addrs = found.map_err(|e| match e {
+            Error::Resolve { host, source, .. } => Error::Resolve { host, proxy, source },
+            Error::Connect { addr, source, .. } => Error::Connect { addr, proxy, source },
+            other => other,
+        })?;
+        self.next_addr = 0;
+        self.last_connect_error = None;
+        self.connect_next(cx)
+    }
+
+    /// Starts a connect to the next address (one after another; see the module docs of
+    /// `multi`): those that fail at once are skipped.
+    fn connect_next(&mut self, cx: &mut Cx<'_>) -> Outcome {
+        let local = cx.client.inner.local_address;
+        // Bounded by the addresses.
+        while let Some(&addr) = self.addrs.get(self.next_addr) {
+            self.next_addr += 1;
+            let attempt = match local {
+                None => mio::net::TcpStream::connect(addr),
+                Some(ip) => crate::eyeballs::connect_from(ip, addr, false).map(mio::net::TcpStream::from_std),
+            };
+            let mut tcp = match attempt {
+                Ok(s) => s,
+                Err(e) => {
+                    self.last_connect_error = Some(e);
+                    continue;
+                }
+            };
+            cx.registry.register(&mut tcp, cx.token, Interest::READABLE | Interest::WRITABLE)?;
+            self.link = Some(Link { socket: Socket::Tcp(tcp), reused: false, server_idle_limit: None });
+            self.phase = Phase::Connecting;
+            return Ok(Step::Next);
+        }
+        let t = self.target.as_ref().expect("a hop has its target");
+        let (addr, proxy) = match t.proxy.as_deref() {
+            Some(p) => (p.addr(), true),
+            None => (format!("{}:{}", t.host, t.port), false),
+        };
+        let source = self
+            .last_connect_error
+            .take()
+            .unwrap_or_else(|| io::Error::new(io::ErrorKind::NotFound, "no address"));
+        Err(Error::Connect { addr, proxy, source }.into())
+    }
+
+    /// Waits for a connect to finish (mio's recipe: the socket's error, then its peer).
+    fn connecting(&mut self, cx: &mut Cx<'_>) -> Outcome {
+        let link = self.link.as_mut().expect("connecting has a socket");
+        let tcp = link.socket.tcp();
+        // A socket with a peer is connected; one without is still connecting unless it has
+        // an error (one system call in the common case, two otherwise).
+        let failed = match tcp.peer_addr() {
+            Ok(_) => None,
+            Err(e) if e.kind() == io::ErrorKind::NotConnected => match tcp.take_error() {
+                Ok(Some(e)) | Err(e) => Some(e),
+                Ok(None) => return Ok(Step::Wait),
+            },
+            Err(e) => Some(e),
+        };
+        if let Some(e) = failed {
+            self.close(cx);
+            self.last_connect_error = Some(e);
+            return self.connect_next(cx);
+        }
+        let _ = tcp.set_nodelay(true);
+        let client = cx.client;
+        let inner = &*client.inner;
+        let t = self.target.as_ref().expect("a hop has its target");
+        match (t.https, t.proxy.clone()) {
+            (true, Some(p)) => {
+                self.out_connect(&p)?;
+                self.arm(inner.timeouts.connect, TimeoutKind::Connect);
+                self.phase = Phase::Tunnel;
+            }
+            (true, None) => self.begin_tls(cx)?,
+            (false, _) => {
+                self.arm(inner.timeouts.write, TimeoutKind::Write);
+                self.phase = Phase::Sending;
+            }
+        }
+        Ok(Step::Next)
+    }
+
+    /// Puts a `CONNECT` head for the target in front of the bytes to send.
+    fn out_connect(&mut self, proxy: &Proxy) -> Result<()> {
+        let t = self.target.as_ref().expect("a hop has its target");
+        let authority = format!("{}:{}", t.host, t.port);
+        let mut headers = Headers::new();
+        headers.append("Host", &authority).map_err(Error::InvalidHeader)?;
+        if let Some(auth) = proxy.authorization() {
+            headers.append("Proxy-Authorization", auth).map_err(Error::InvalidHeader)?;
+        }
+        let mut head = Vec::with_capacity(128);
+        write_request_head(&mut head, &Method::Connect, &authority, http_utils::Version::Http11, &headers);
+        self.tunnel_len = head.len();
+        let request = std::mem::replace(&mut self.out, head);
+        self.out.extend_from_slice(&request);
+        self.sent = 0;
+        Ok(())
+    }
+
+    /// Sends `CONNECT` and reads the proxy's answer; a 2xx opens the tunnel.
+    fn tunnel(&mut self, cx: &mut Cx<'_>) -> Outcome {
+        let end = self.tunnel_len;
+        let link = self.link.as_mut().expect("a tunnel has a socket");
+        // Bounded: each round sends bytes or returns.
+        while self.sent < end {
+            match link
+                .socket
+                .write(&self.out[self.sent..end])
+                .map_err(|e| Error::from_io(e, TimeoutKind::Connect))?
+            {
+                Io::Done(n) => self.sent += n,
+                Io::Blocked | Io::Closed => return Ok(Step::Wait),
+            }
+        }
+        let Some(head) = self.read_final_head(cx)? else { return Ok(Step::Wait) };
+        let proxy = self.target.as_ref().and_then(|t| t.proxy.clone()).expect("a tunnel has a proxy");
+        match head.status {
+            200..=299 if self.inbuf.is_empty() => {
+                self.out.drain(..end);
+                self.sent = 0;
+                self.answered = false;
+                self.begin_tls(cx)?;
+                Ok(Step::Next)
+            }
+            200..=299 => {
+                Err(Error::Protocol(http_utils::Error::protocol(ErrorKind::InvalidStatusLine, 0)).into())
+            }
+            407 => {
+                Err(proxy_refusal(&proxy, head.headers, io::Cursor::new(std::mem::take(&mut self.inbuf)))
+                    .into())
+            }
+            status => Err(Error::ProxyConnect { proxy: proxy.addr(), status }.into()),
+        }
+    }
+
+    /// Wraps the connected socket in TLS and goes on to the handshake.
+    fn begin_tls(&mut self, cx: &mut Cx<'_>) -> Result<()> {
+        let t = self.target.as_ref().expect("a hop has its target");
+        let mut link = self.link.take().expect("TLS over a connected socket");
+        let Socket::Tcp(tcp) = link.socket else {
+            return Err(Error::Unsupported("TLS inside TLS".to_owned()));
+        };
+        link.socket = Socket::start_tls(tcp, t.tls.clone(), &t.host)?;
+        self.link = Some(link);
+        self.arm(cx.client.inner.timeouts.connect, TimeoutKind::Connect);
+        self.phase = Phase::Handshake;
+        Ok(())
+    }
+
+    fn handshake(&mut self) -> Outcome {
+        let link = self.link.as_mut().expect("a handshake has a socket");
+        if !link.socket.handshake()? {
+            return Ok(Step::Wait);
+        }
+        self.phase = Phase::Sending;
+        self.phase_until = None;
+        Ok(Step::Next)
+    }
+
+    /// Sends the request; looks for an early answer whenever the socket is full.
+    fn sending(&mut self, cx: &mut Cx<'_>) -> Outcome {
+        let write_timeout = cx.client.inner.timeouts.write;
+        if self.phase_until.is_none() {
+            self.arm(write_timeout, TimeoutKind::Write);
+        }
+        // Bounded: each round sends bytes, or ends the phase, or stops when the socket is full.
+        loop {
+            let link = self.link.as_mut().expect("sending has a socket");
+            let res = if self.sent < self.out.len() {
+                link.socket.write(&self.out[self.sent..])
+            } else {
+                link.socket.flush()
+            };
+            match res {
+                Ok(Io::Done(n)) if self.sent < self.out.len() => {
+                    self.sent += n;
+                    self.arm(write_timeout, TimeoutKind::Write);
+                }
+                Ok(Io::Done(_)) => {
+                    self.all_sent = true;
+                    self.arm(cx.client.inner.timeouts.read, TimeoutKind::Read);
+                    self.phase = Phase::Head;
+                    return Ok(Step::Next);
+                }
+                Ok(Io::Blocked | Io::Closed) => break,
+                Err(e) => return self.write_failed(cx, e),
+            }
+        }
+        // The socket is full: has the server answered already (RFC 9112 §9.5)?
+        match self.read_final_head(cx)? {
+            Some(head) => self.got_head(cx, head),
+            None => Ok(Step::Wait),
+        }
+    }
+
+    /// A write failed: the server may have answered before it reset or closed the connection.
+    fn write_failed(&mut self, cx: &mut Cx<'_>, e: io::Error) -> Outcome {
+        let reset = matches!(
+            e.kind(),
+            io::ErrorKind::ConnectionReset | io::ErrorKind::ConnectionAborted | io::ErrorKind::BrokenPipe
+        );
+        if reset {
+            if let Ok(Some(head)) = self.read_final_head(cx) {
+                return self.got_head(cx, head);
+            }
+        }
+        let error = Error::from_io(e, TimeoutKind::Write);
+        let retryable = !self.answered && !error.is_timeout();
+        Err(Failure { error, retryable })
+    }
+
+    /// Reads until a final response head is complete (`Some`) or the socket would block
+    /// (`None`); interim answers are skipped.
+    fn read_final_head(&mut self, cx: &mut Cx<'_>) -> std::result::Result<Option<ResponseHead>, Failure> {
+        let limits = &cx.client.inner.limits;
+        let read_timeout = cx.client.inner.timeouts.read;
+        // Bounded: each round parses a head or reads bytes, until the socket would block.
+        loop {
+            if !self.inbuf.is_empty() {
+                match parse_response_head(&self.inbuf, limits) {
+                    Ok(Parsed::Complete { value, used }) => {
+                        self.inbuf.drain(..used);
+                        if !value.is_interim() {
+                            return Ok(Some(value));
+                        }
+                        self.interim += 1;
+                        if self.interim > MAX_INTERIM {
+                            let e = io::Error::other(format!("more than {MAX_INTERIM} interim responses"));
+                            return Err(Error::Io(e).into());
+                        }
+                        continue;
+                    }
+                    Ok(Parsed::Partial) => {}
+                    Err(e) => {
+                        return Err(Error::head_limit(&e, limits).unwrap_or_else(|| Error::from(e)).into())
+                    }
+                }
+            }
+            let link = self.link.as_mut().expect("reading has a socket");
+            match link.socket.read(cx.scratch) {
+                Ok(Io::Done(n)) => {
+                    self.answered = true;
+                    self.inbuf.extend_from_slice(&cx.scratch[..n]);
+                    if self.phase != Phase::Tunnel {
+                        self.arm(read_timeout, TimeoutKind::Read);
+                    }
+                }
+                Ok(Io::Blocked) => return Ok(None),
+                Ok(Io::Closed) if self.inbuf.is_empty() && !self.answered => {
+                    return Err(Failure { error: Error::ConnectionClosed, retryable: true });
+                }
+                Ok(Io::Closed) => {
+                    let at = self.inbuf.len();
+                    return Err(
+                        Error::Protocol(http_utils::Error::protocol(ErrorKind::TruncatedHead, at)).into()
+                    );
+                }
+                Err(e) => {
+                    let error = Error::from_io(e, TimeoutKind::Read);
+                    let retryable = !self.answered
+                        && matches!(&error, Error::Io(e) if matches!(
+                            e.kind(),
+                            io::ErrorKind::ConnectionReset | io::ErrorKind::ConnectionAborted
+                        ));
+                    return Err(Failure { error, retryable });
+                }
+            }
+        }
+    }
+
+    /// The final head is in: how its body is framed, and whether the connection stays.
+    fn got_head(&mut self, cx: &mut Cx<'_>, head: ResponseHead) -> Outcome {
+        let client = cx.client;
+        let inner = &*client.inner;
+        let framing = response_framing(self.req.method(), &head).map_err(Error::from)?;
+        let idle = keep_alive_timeout(&head);
+        let keep = self.all_sent
+            && head.keeps_alive()
+            && !self.req.headers().connection_has("close")
+            && head.status != 101
+            && idle != Some(Duration::ZERO)
+            && framing != Framing::UntilClose;
+        if let Some(link) = self.link.as_mut() {
+            link.server_idle_limit = idle;
+        }
+        // A redirect that may be followed is read whole, even when the body is streamed.
+        let redirect = matches!(head.status, 301 | 302 | 303 | 307 | 308)
+            && head.headers.contains("location")
+            && inner.redirects.max > 0;
+        let streamed = self.sink.is_some() && !redirect;
+        let max_body = inner.limits.max_body;
+        let left = match framing {
+            Framing::Length(n) if n > max_body && !streamed => {
+                return Err(Error::BodyTooLarge { limit: max_body }.into());
+            }
+            Framing::Length(n) => n,
+            _ => 0,
+        };
+        let chunked = (framing == Framing::Chunked).then(|| {
+            let decoder = ChunkedDecoder::new(&inner.limits);
+            if streamed {
+                decoder
+            } else {
+                decoder.with_max_body(max_body)
+            }
+        });
+        let done = matches!(framing, Framing::None | Framing::Length(0));
+        self.incoming = Some(Incoming { framing, left, chunked, bytes: Vec::new(), keep, done, streamed });
+        self.head = Some(head);
+        self.arm(inner.timeouts.read, TimeoutKind::Read);
+        self.phase = Phase::Body;
+        Ok(Step::Next)
+    }
+
+    /// Takes the body as it arrives, then answers.
+    fn body(&mut self, cx: &mut Cx<'_>) -> Outcome {
+        let max_body = cx.client.inner.limits.max_body;
+        let read_timeout = cx.client.inner.timeouts.read;
+        let incoming = self.incoming.as_mut().expect("a body has its state");
+        if !self.inbuf.is_empty() {
+            let early = std::mem::take(&mut self.inbuf);
+            incoming.feed(&early, max_body, &mut self.sink)?;
+        }
+        // Bounded: each round takes bytes from the socket, until the body is done or the
+        // socket would block.
+        while !incoming.done {
+            let link = self.link.as_mut().expect("a body has a socket");
+            match link.socket.read(cx.scratch).map_err(|e| Error::from_io(e, TimeoutKind::Read))? {
+                Io::Done(n) => {
+                    incoming.feed(&cx.scratch[..n], max_body, &mut self.sink)?;
+                    self.phase_until = read_timeout.map(|t| (Instant::now() + t, TimeoutKind::Read));
+                }
+                Io::Blocked => return Ok(Step::Wait),
+                Io::Closed if incoming.framing == Framing::UntilClose => incoming.done = true,
+                Io::Closed => {
+                    let at = incoming.bytes.len();
+                    return Err(
+                        Error::Protocol(http_utils::Error::protocol(ErrorKind::TruncatedBody, at)).into()
+                    );
+                }
+            }
+        }
+        self.answer(cx)
+    }
+
+    /// The body is complete: the connection goes back to the pool (or is closed), and the
+    /// response is made; a redirect to follow starts the next hop.
+    fn answer(&mut self, cx: &mut Cx<'_>) -> Outcome {
+        let incoming = self.incoming.take().expect("an answer has its body");
+        let head = self.head.take().expect("an answer has its head");
+        let target = self.target.take().expect("an answer has its target");
+        let client = cx.client;
+        let inner = &*client.inner;
+        if let Some(mut link) = self.link.take() {
+            let _ = cx.registry.deregister(link.socket.tcp());
+            // A pool that has enough idle connections for this key would close this one.
+            if incoming.keep && inner.pool.wants(&target.key) {
+                if let Ok(stream) = link.socket.into_stream() {
+                    let parts = Parts {
+                        stream,
+                        key: target.key.clone(),
+                        reused: link.reused,
+                        server_idle_limit: link.server_idle_limit,
+                    };
+                    inner.pool.put(Conn::from_parts(parts));
+                }
+            }
+        }
+        let trailers = incoming.chunked.and_then(|mut d| d.take_trailers());
+        let raw = RawBody::received(incoming.bytes, incoming.framing, trailers, &inner.limits);
+        let mut resp = cx.client.answer(target.proxy.as_deref(), &self.url, head, raw, target.asked_gzip)?;
+        // One try (no retry interceptor runs here).
+        resp.attempts = 1;
+        let location = resp.header("location").map(str::to_owned);
+        match next_hop(
+            &inner.redirects,
+            &mut self.chain,
+            &mut self.req,
+            &self.url,
+            resp.status(),
+            location.as_deref(),
+        )? {
+            Hop::Answer => Ok(Step::Answer(Box::new(resp))),
+            Hop::Follow(next) => {
+                self.req.set_url(next.as_str());
+                self.url = next;
+                self.fresh_only = false;
+                self.phase = Phase::Start;
+                Ok(Step::Next)
+            }
+        }
+    }
+}
+
+impl Incoming {
+    /// Takes bytes of the body from the wire, through its framing. Bytes past the end of the
+    /// body mean the connection cannot carry another request.
+    fn feed(&mut self, mut input: &[u8], max_body: u64, sink: &mut Option<Sink>) -> Result<()> {
+        match self.framing {
+            Framing::None => self.keep &= input.is_empty(),
+            Framing::Length(_) => {
+                let take = usize::try_from(self.left).unwrap_or(usize::MAX).min(input.len());
+                self.deliver(&input[..take], max_body, sink)?;
+                self.left -= take as u64;
+                self.done = self.left == 0;
+                self.keep &= take == input.len();
+            }
+            Framing::UntilClose => self.deliver(input, max_body, sink)?,
+            Framing::Chunked => {
+                let mut out = [0u8; 4096];
+                // Bounded: each round uses input or gives bytes, or stops.
+                while !input.is_empty() && !self.done {
+                    let decoder = self.chunked.as_mut().expect("a chunked body has its decoder");
+                    let (used, produced) = decoder.decode(input, &mut out).map_err(|e| {
+                        if e.kind() == Some(ErrorKind::BodyTooLarge) {
+                            Error::BodyTooLarge { limit: max_body }
+                        } else {
+                            Error::from(e)
+                        }
+                    })?;
+                    input = &input[used..];
+                    self.done = decoder.is_done();
+                    self.deliver(&out[..produced], max_body, sink)?;
+                    if used == 0 && produced == 0 {
+                        break;
+                    }
+                }
+                self.keep &= input.is_empty();
+            }
+        }
+        Ok(())
+    }
+
+    /// Keeps bytes of the body, or gives them to the caller's function.
+    fn deliver(&mut self, bytes: &[u8], max_body: u64, sink: &mut Option<Sink>) -> Result<()> {
+        if bytes.is_empty() {
+            return Ok(());
+        }
+        if self.streamed {
+            if let Some(f) = sink.as_mut() {
+                f(bytes);
+            }
+            return Ok(());
+        }
+        if (self.bytes.len() + bytes.len()) as u64 > max_body {
+            return Err(Error::BodyTooLarge { limit: max_body });
+        }
+        self.bytes.extend_from_slice(bytes);
+        Ok(())
+    }
+}
