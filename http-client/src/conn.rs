@@ -452,6 +452,13 @@ impl Conn {
         alive && tcp.set_nonblocking(false).is_ok()
     }
 
+    /// The stream and the bytes received on it and not yet consumed (plaintext over TLS), for
+    /// a protocol that takes the connection over (WebSocket).
+    pub(crate) fn into_parts(self) -> (Stream, Vec<u8>) {
+        let buffered = self.io.buffer().to_vec();
+        (self.io.into_inner().stream, buffered)
+    }
+
     /// Takes the underlying TCP stream back (after a proxy's CONNECT answer, before TLS).
     /// Fails when bytes beyond the proxy's answer were already received.
     pub(crate) fn into_tcp(self) -> Option<TcpStream> {

@@ -69,6 +69,9 @@ impl Drop for Waiting<'_> {
 /// Where a request goes.
 pub(crate) struct Target<'a> {
     pub(crate) https: bool,
+    /// Through an HTTP proxy, a `CONNECT` tunnel even for plain `http`: the request asks to
+    /// switch protocols (a WebSocket), which a forwarding proxy would not carry.
+    pub(crate) tunnel: bool,
     pub(crate) host: &'a str,
     pub(crate) port: u16,
     pub(crate) proxy: Option<&'a Proxy>,
@@ -91,6 +94,7 @@ pub(crate) fn exchange(
 ) -> Result<(ResponseHead, RawBody)> {
     let key = PoolKey {
         https: target.https,
+        tunnel: target.tunnel,
         host: target.host.to_owned(),
         port: target.port,
         proxy: target.proxy.map(Proxy::pool_id),
@@ -136,7 +140,7 @@ pub(crate) fn exchange(
 }
 
 /// True when the request asked to switch protocols (`Connection: upgrade` and `Upgrade`).
-fn asked_to_switch(req: &Request) -> bool {
+pub(crate) fn asked_to_switch(req: &Request) -> bool {
     req.headers().connection_has("upgrade") && req.headers().contains("upgrade")
 }
 
@@ -173,13 +177,13 @@ fn open(s: &Settings<'_>, target: &Target<'_>, key: PoolKey, tls: Arc<ClientConf
         Some(p) if p.is_socks() => socks_tunnel(s, tcp, p, target)?,
         _ => tcp,
     };
+    let tcp = match target.proxy {
+        Some(p) if target.tunnel && !p.is_socks() => tunnel(s, tcp, p, target, key.clone())?,
+        _ => tcp,
+    };
     if !target.https {
         return Ok(Conn::new(Stream::Tcp(tcp), key));
     }
-    let tcp = match target.proxy {
-        Some(p) if !p.is_socks() => tunnel(s, tcp, p, target, key.clone())?,
-        _ => tcp,
-    };
     let stream = handshake(tcp, target.host, tls, s.connect_timeout, s.deadline)?;
     Ok(Conn::new(stream, key))
 }
