@@ -114,7 +114,7 @@ impl TlsRead {
         // Bounded: each round hands ciphertext to the session or reads more from the socket,
         // and the socket's end or timeout returns.
         loop {
-            let flush = {
+            let (flush, starved) = {
                 let mut session = lock(&self.shared.session);
                 match session.reader().read(out) {
                     Ok(n) => return Ok(n),
@@ -133,16 +133,17 @@ impl TlsRead {
                         let _ = self.flush_records();
                         return Err(io::Error::new(io::ErrorKind::InvalidData, e));
                     }
-                    session.wants_write()
+                    (session.wants_write(), false)
                 } else {
-                    false
+                    (false, true)
                 }
             };
             if flush {
                 // A key update or other record the session must answer.
                 self.flush_records()?;
             }
-            if self.raw_pos < self.raw_len {
+            if !starved {
+                // Plaintext may have come of what was handed over: look first.
                 continue;
             }
             let n = sock.read(&mut self.raw)?;
