@@ -30,7 +30,7 @@
 //! is the handshake's `Sec-WebSocket-Key`. Frames from the server go through
 //! [`http_utils::websocket::MessageReader`]: a masked frame, a reserved bit or opcode, a
 //! broken fragment sequence and the like fail the connection with 1002, a text message that
-//! is not UTF-8 with 1007, a frame or message past [`Limits`](http_utils::websocket::Limits)
+//! is not UTF-8 with 1007, a frame or message past [`Limits`]
 //! with 1009 (the client sends that close frame, ends the connection and returns
 //! [`Error::WebSocket`](crate::Error::WebSocket)).
 //!

@@ -146,7 +146,7 @@ impl MessageReader {
     /// behind them. `(0, None)` means more bytes are needed.
     ///
     /// # Errors
-    /// Any [`Error`] of [`parse_frame_header`], and [`Error::UnexpectedContinuation`],
+    /// Any [`Error`] of [`parse_frame_header`](super::parse_frame_header), and [`Error::UnexpectedContinuation`],
     /// [`Error::ExpectedContinuation`], [`Error::MessageTooLarge`], [`Error::InvalidUtf8`],
     /// the close frame errors of [`parse_close_payload`], [`Error::FrameAfterClose`]. Each
     /// error's [`close_code`](Error::close_code) is what to send the peer before closing.
