@@ -238,6 +238,15 @@ mod tests {
     use crate::error::Error;
 
     #[test]
+    fn the_halves_go_to_other_threads() {
+        fn send<T: Send>() {}
+        fn shared<T: Send + Sync + Clone>() {}
+        send::<crate::WebSocket>();
+        send::<super::WebSocketReader>();
+        shared::<super::WebSocketWriter>();
+    }
+
+    #[test]
     fn websocket_urls_map_to_http_urls() {
         assert_eq!(http_url("ws://a/b?c").unwrap(), "http://a/b?c");
         assert_eq!(http_url("WSS://a:8443/").unwrap(), "https://a:8443/");
