@@ -12,7 +12,7 @@ use rustls::ClientConfig;
 
 use crate::dial::Overrides;
 use crate::error::{Error, Result, TimeoutKind};
-use crate::exchange::{exchange, Settings, Target};
+use crate::exchange::{asked_to_switch, exchange, Settings, Target};
 use crate::pool::Pool;
 use crate::proxy::{proxy_refusal, Proxy, ProxyEnv, ProxyPattern};
 use crate::redirect::{next_hop, Chain, Rules, Step};
@@ -202,7 +202,11 @@ impl Client {
         let proxy = self.proxy_for(url, host, port)?;
         let added =
             Added { user_agent: inner.user_agent.as_deref(), gzip: inner.gzip, jar: inner.jar.as_ref() };
-        let (head, asked_gzip) = request_head(req, url, proxy.as_deref(), https, &added)?;
+        // Through an HTTP proxy, a request to switch protocols (a WebSocket) goes through a
+        // CONNECT tunnel, as https does: a forwarding proxy would not pass the new protocol on.
+        let http_proxy = proxy.as_deref().is_some_and(|p| !p.is_socks());
+        let tunnel = https || (http_proxy && asked_to_switch(req));
+        let (head, asked_gzip) = request_head(req, url, proxy.as_deref(), tunnel, &added)?;
         let settings = Settings {
             connect_timeout: inner.timeouts.connect,
             read_timeout: inner.timeouts.read,
@@ -218,7 +222,7 @@ impl Client {
             waiting: &inner.waiting,
             spin_slots: inner.spin_slots,
         };
-        let target = Target { https, host, port, proxy: proxy.as_deref() };
+        let target = Target { https, tunnel, host, port, proxy: proxy.as_deref() };
         let (resp_head, body) = exchange(&settings, &target, req, &head)?;
         self.answer(proxy.as_deref(), url, resp_head, body, asked_gzip)
     }
@@ -266,6 +270,22 @@ impl Client {
         }
         let Some(env) = self.inner.proxy_env.as_ref() else { return Ok(None) };
         Ok(env.proxy_for(url.scheme(), host, port)?.map(|p| Arc::new(p.clone())))
+    }
+
+    /// Starts a WebSocket to `url` (`ws://` or `wss://`): set headers, subprotocols,
+    /// permessage-deflate, limits and timeouts on the builder, then
+    /// [`connect`](crate::WebSocketBuilder::connect). See [`websocket`](crate::websocket).
+    ///
+    /// ```no_run
+    /// use http_client::websocket::Message;
+    /// let mut ws = http_client::Client::new().websocket("ws://127.0.0.1:8080/echo").connect()?;
+    /// ws.send(Message::Text("hi".into()))?;
+    /// assert_eq!(ws.recv()?, Message::Text("hi".into()));
+    /// ws.close(1000, "")?;
+    /// # Ok::<(), http_client::Error>(())
+    /// ```
+    pub fn websocket(&self, url: &str) -> crate::WebSocketBuilder {
+        crate::WebSocketBuilder::new(self.clone(), url)
     }
 
     /// GET `req` (a URL or a request) and return the body as text: the egg's `http:GET`,

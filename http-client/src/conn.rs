@@ -554,6 +554,13 @@ impl Conn {
         Some(Parts { stream: self.io.into_inner().stream, key: self.key, reused, server_idle_limit })
     }
 
+    /// The stream and the bytes received on it and not yet consumed (plaintext over TLS), for
+    /// a protocol that takes the connection over (WebSocket).
+    pub(crate) fn into_stream_and_buffered(self) -> (Stream, Vec<u8>) {
+        let buffered = self.io.buffer().to_vec();
+        (self.io.into_inner().stream, buffered)
+    }
+
     /// A connection made again from its parts (blocking sockets, as [`Conn::new`] takes).
     pub(crate) fn from_parts(parts: Parts) -> Conn {
         let mut conn = Conn::new(parts.stream, parts.key);

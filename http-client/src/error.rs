@@ -142,6 +142,21 @@ pub enum Error {
         /// The `http` URL it led to, without credentials.
         url: String,
     },
+    /// The server's answer to a WebSocket handshake is not a valid switch to the protocol
+    /// (see [`HandshakeError`](http_utils::websocket::HandshakeError)).
+    WebSocketHandshake {
+        /// The status of the answer (101 for a switch with a bad accept key, extension...).
+        status: u16,
+        /// What was wrong with it.
+        error: http_utils::websocket::HandshakeError,
+    },
+    /// The server broke the WebSocket protocol or passed a limit: the client sent the close
+    /// code the error names ([`close_code`](http_utils::websocket::Error::close_code)) and
+    /// ended the connection.
+    WebSocket(http_utils::websocket::Error),
+    /// The WebSocket is closed (or closing: this side's close frame went out), so nothing
+    /// more can be sent or received.
+    WebSocketClosed,
     /// A body read whole was larger than the cap.
     BodyTooLarge {
         /// The cap in bytes.
@@ -298,7 +313,8 @@ impl Error {
         match self.last() {
             Error::Status { status, .. }
             | Error::ProxyConnect { status, .. }
-            | Error::NotUpgraded { status } => Some(*status),
+            | Error::NotUpgraded { status }
+            | Error::WebSocketHandshake { status, .. } => Some(*status),
             Error::ProxyAuthRequired { .. } => Some(407),
             _ => None,
         }
@@ -386,6 +402,11 @@ impl fmt::Display for Error {
             }
             Error::Retried { attempts, last } => write!(f, "{last} (the last of {attempts} tries)"),
             Error::Unsupported(what) => write!(f, "not supported: {what}"),
+            Error::WebSocketHandshake { status, error } => {
+                write!(f, "WebSocket handshake refused (status {status}): {error}")
+            }
+            Error::WebSocket(e) => e.fmt(f),
+            Error::WebSocketClosed => f.write_str("the WebSocket is closed"),
         }
     }
 }
@@ -398,6 +419,8 @@ impl std::error::Error for Error {
             Error::Io(e) | Error::Decode { source: e, .. } => Some(e),
             Error::Tls(e) => Some(e),
             Error::Retried { last, .. } => Some(&**last),
+            Error::WebSocketHandshake { error, .. } => Some(error),
+            Error::WebSocket(e) => Some(e),
             #[cfg(feature = "json")]
             Error::Json(e) => Some(e),
             #[cfg(feature = "http")]

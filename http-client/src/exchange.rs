@@ -72,6 +72,9 @@ impl Drop for Waiting<'_> {
 /// Where a request goes.
 pub(crate) struct Target<'a> {
     pub(crate) https: bool,
+    /// Through an HTTP proxy, a `CONNECT` tunnel even for plain `http`: the request asks to
+    /// switch protocols (a WebSocket), which a forwarding proxy would not carry.
+    pub(crate) tunnel: bool,
     pub(crate) host: &'a str,
     pub(crate) port: u16,
     pub(crate) proxy: Option<&'a Proxy>,
@@ -94,6 +97,7 @@ pub(crate) fn exchange(
 ) -> Result<(ResponseHead, RawBody)> {
     let key = PoolKey {
         https: target.https,
+        tunnel: target.tunnel,
         host: target.host.to_owned(),
         port: target.port,
         proxy: target.proxy.map(Proxy::pool_id),
@@ -147,7 +151,7 @@ pub(crate) fn exchange(
 }
 
 /// True when the request asked to switch protocols (`Connection: upgrade` and `Upgrade`).
-fn asked_to_switch(req: &Request) -> bool {
+pub(crate) fn asked_to_switch(req: &Request) -> bool {
     req.headers().connection_has("upgrade") && req.headers().contains("upgrade")
 }
 
@@ -190,13 +194,15 @@ fn open(s: &Settings<'_>, target: &Target<'_>, key: PoolKey, tls: Arc<ClientConf
         }
         _ => Carrier::Tcp(tcp),
     };
+    // A tunnel through an HTTP proxy: for `https`, and for a request that asks to switch
+    // protocols (a proxy forwarding requests would not pass the switched connection on).
+    let carrier = match target.proxy {
+        Some(p) if target.tunnel && !p.is_socks() => tunnel(s, carrier, p, target, key.clone())?,
+        _ => carrier,
+    };
     if !target.https {
         return Ok(Conn::new(carrier.into_stream(), key));
     }
-    let carrier = match target.proxy {
-        Some(p) if !p.is_socks() => tunnel(s, carrier, p, target, key.clone())?,
-        _ => carrier,
-    };
     let stream = handshake(carrier, target.host, tls, s.connect_timeout, s.deadline)?;
     Ok(Conn::new(stream, key))
 }

@@ -10,6 +10,8 @@ use rustls::ClientConfig;
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub(crate) struct PoolKey {
     pub(crate) https: bool,
+    /// Through a `CONNECT` tunnel of an HTTP proxy (always so for `https` through one).
+    pub(crate) tunnel: bool,
     pub(crate) host: String,
     pub(crate) port: u16,
     /// The proxy `host:port` with its credentials, if any.

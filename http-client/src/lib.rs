@@ -77,6 +77,10 @@
 //!   `http::Response`, `Response::from_http`; requests through `http_utils::interop`.
 //! - **The system's certificate store** (feature `native-roots`, off by default):
 //!   `ClientBuilder::native_roots(true)` trusts it beside the webpki roots.
+//! - **WebSockets** ([`websocket`]): [`Client::websocket`] opens a `ws://` or `wss://`
+//!   connection (through proxies, with `CONNECT` for HTTP ones; permessage-deflate when the
+//!   `gzip` feature is on), a blocking [`WebSocket`] with `send`, `recv`, `recv_timeout` and a
+//!   closing handshake, pings answered, split into a reader and a `Send + Sync` writer.
 //! - **A pool shared by threads**, stale connections detected and idempotent requests retried
 //!   once on a fresh connection; HTTPS through proxies; timeouts per phase and overall.
 //! - **Many requests in flight on one thread** ([`Client::multi`], [`Multi`]): submit
@@ -195,6 +199,7 @@ mod timeouts;
 mod tls;
 mod upgrade;
 mod urls;
+pub mod websocket;
 mod wire;
 #[cfg(feature = "zstd")]
 mod zstd;
@@ -217,6 +222,7 @@ pub use request_builder::RequestBuilder;
 pub use response::{Response, ResponseBody};
 pub use timeouts::Timeouts;
 pub use upgrade::Upgraded;
+pub use websocket::{WebSocket, WebSocketBuilder};
 
 /// The client behind the free functions, built on first use with the defaults except one:
 /// it has no cookie jar. Every caller in a process shares it (its pool, and the proxies added

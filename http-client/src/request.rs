@@ -62,12 +62,13 @@ pub(crate) struct Added<'a> {
 }
 
 /// The head bytes of a request to `url`, and whether it asks for gzip on the client's
-/// behalf (the response is then decoded).
+/// behalf (the response is then decoded). With `tunnel` the request goes through a `CONNECT`
+/// tunnel of any HTTP proxy (origin-form target); else an HTTP proxy gets the absolute form.
 pub(crate) fn request_head(
     req: &Request,
     url: &url::Url,
     proxy: Option<&Proxy>,
-    https: bool,
+    tunnel: bool,
     added: &Added<'_>,
 ) -> Result<(Vec<u8>, bool)> {
     // The head writer puts Host first (RFC 9110 §7.2), whatever the program added.
@@ -125,7 +126,7 @@ pub(crate) fn request_head(
     }
     let absolute;
     let target = match proxy {
-        Some(p) if !https && !p.is_socks() => {
+        Some(p) if !tunnel && !p.is_socks() => {
             if let Some(auth) = p.authorization() {
                 headers.set("Proxy-Authorization", auth).map_err(Error::InvalidHeader)?;
             }

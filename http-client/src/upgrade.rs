@@ -32,6 +32,11 @@ impl Upgraded {
         Upgraded { conn, timing }
     }
 
+    /// The stream and the bytes that arrived after the `101` head and were not read yet.
+    pub(crate) fn into_parts(self) -> (crate::conn::Stream, Vec<u8>) {
+        self.conn.into_stream_and_buffered()
+    }
+
     /// How long a read may wait (`None`: as long as it takes).
     pub fn set_read_timeout(&mut self, timeout: Option<Duration>) {
         self.timing.read = timeout;

@@ -303,6 +303,9 @@ impl Transfer {
         self.out = out;
         let key = PoolKey {
             https,
+            // No upgrades here: as the blocking client keys a request that does not ask to
+            // switch protocols, so that the two share the pool.
+            tunnel: https,
             host: host.clone(),
             port,
             proxy: proxy.as_deref().map(Proxy::pool_id),

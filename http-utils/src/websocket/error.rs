@@ -35,8 +35,9 @@ pub enum Error {
     /// A frame whose payload is longer than [`Limits::max_frame`](super::Limits). Answered
     /// with 1009.
     FrameTooLarge,
-    /// A message whose fragments add up to more than [`Limits::max_message`](super::Limits).
-    /// Answered with 1009.
+    /// A message whose fragments add up to more than [`Limits::max_message`](super::Limits),
+    /// or a compressed message that inflates to more (found as soon as the inflated bytes
+    /// pass the limit). Answered with 1009.
     MessageTooLarge,
     /// A continuation frame with no fragmented message to continue. Answered with 1002.
     UnexpectedContinuation,
@@ -52,6 +53,9 @@ pub enum Error {
     InvalidCloseCode,
     /// A frame after the peer's close frame. Answered with 1002.
     FrameAfterClose,
+    /// A compressed message (permessage-deflate, RFC 7692) that is not valid DEFLATE data.
+    /// Answered with 1002.
+    InvalidCompressedData,
 }
 
 impl Error {
@@ -93,6 +97,7 @@ impl Error {
             Error::InvalidClosePayload => "close frame with a one-byte payload",
             Error::InvalidCloseCode => "close code not allowed on the wire",
             Error::FrameAfterClose => "frame after a close frame",
+            Error::InvalidCompressedData => "invalid compressed data",
         }
     }
 }

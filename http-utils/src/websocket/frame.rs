@@ -108,11 +108,31 @@ impl FrameHeader {
 /// [`Error::MaskedFrame`] (client role), [`Error::LengthHighBit`],
 /// [`Error::NonMinimalLength`], [`Error::FrameTooLarge`].
 pub fn parse_frame_header(buf: &[u8], role: Role, limits: &Limits) -> Result<Parsed<FrameHeader>, Error> {
+    Ok(match parse_frame_header_rsv1(buf, role, limits, false)? {
+        Parsed::Complete { value: (header, _), used } => Parsed::Complete { value: header, used },
+        Parsed::Partial => Parsed::Partial,
+    })
+}
+
+/// [`parse_frame_header`], with RSV1 allowed on a text or binary frame when `allow_rsv1`
+/// (permessage-deflate negotiated: RSV1 marks the first frame of a compressed message).
+/// Returns the header and whether RSV1 was set. RSV1 on a control or continuation frame,
+/// and RSV2 and RSV3 always, are [`Error::ReservedBits`].
+pub(crate) fn parse_frame_header_rsv1(
+    buf: &[u8],
+    role: Role,
+    limits: &Limits,
+    allow_rsv1: bool,
+) -> Result<Parsed<(FrameHeader, bool)>, Error> {
     let Some(&b0) = buf.first() else { return Ok(Parsed::Partial) };
-    if b0 & 0x70 != 0 {
+    let rsv1 = b0 & 0x40 != 0;
+    if b0 & 0x30 != 0 || (rsv1 && !allow_rsv1) {
         return Err(Error::ReservedBits);
     }
     let opcode = Opcode::from_bits(b0 & 0x0F).ok_or(Error::ReservedOpcode)?;
+    if rsv1 && !matches!(opcode, Opcode::Text | Opcode::Binary) {
+        return Err(Error::ReservedBits);
+    }
     let fin = b0 & 0x80 != 0;
     if opcode.is_control() && !fin {
         return Err(Error::FragmentedControlFrame);
@@ -162,7 +182,7 @@ pub fn parse_frame_header(buf: &[u8], role: Role, limits: &Limits) -> Result<Par
     } else {
         None
     };
-    Ok(Parsed::Complete { value: FrameHeader { fin, opcode, mask, payload_len }, used })
+    Ok(Parsed::Complete { value: (FrameHeader { fin, opcode, mask, payload_len }, rsv1), used })
 }
 
 /// Writes `header` into the start of `out` and returns how many bytes it took (see
@@ -183,6 +203,12 @@ pub fn parse_frame_header(buf: &[u8], role: Role, limits: &Limits) -> Result<Par
 /// # Panics
 /// When `out` is shorter than the header; [`MAX_HEADER_LEN`] bytes always suffice.
 pub fn write_frame_header(header: &FrameHeader, out: &mut [u8]) -> Result<usize, Error> {
+    write_frame_header_rsv1(header, false, out)
+}
+
+/// [`write_frame_header`] with RSV1 set when `rsv1` (only for text and binary frames: the
+/// caller checks).
+fn write_frame_header_rsv1(header: &FrameHeader, rsv1: bool, out: &mut [u8]) -> Result<usize, Error> {
     if header.opcode.is_control() {
         if !header.fin {
             return Err(Error::FragmentedControlFrame);
@@ -194,7 +220,7 @@ pub fn write_frame_header(header: &FrameHeader, out: &mut [u8]) -> Result<usize,
     if header.payload_len >> 63 != 0 {
         return Err(Error::LengthHighBit);
     }
-    out[0] = if header.fin { 0x80 } else { 0 } | header.opcode.bits();
+    out[0] = if header.fin { 0x80 } else { 0 } | if rsv1 { 0x40 } else { 0 } | header.opcode.bits();
     let mask_bit = if header.mask.is_some() { 0x80 } else { 0 };
     let mut used = match header.payload_len {
         n @ 0..=125 => {
@@ -266,9 +292,51 @@ pub fn encode_frame(
     mask: Option<[u8; 4]>,
     out: &mut Vec<u8>,
 ) -> Result<(), Error> {
+    encode(fin, false, opcode, payload, mask, out)
+}
+
+/// Appends the first (or only) frame of a compressed message to `out`: as [`encode_frame`],
+/// with RSV1 set (permessage-deflate, RFC 7692 §6). `opcode` is [`Opcode::Text`] or
+/// [`Opcode::Binary`]; later fragments of the message are ordinary continuation frames
+/// written with [`encode_frame`]. `payload` is what `Deflater::compress` gave (feature
+/// `gzip`).
+///
+/// ```
+/// use http_utils::websocket::{encode_compressed_frame, Opcode};
+/// let mut out = Vec::new();
+/// // "Hello" compressed (RFC 7692 §7.2.3.1).
+/// encode_compressed_frame(true, Opcode::Text, &[0xf2, 0x48, 0xcd, 0xc9, 0xc9, 0x07, 0x00], None, &mut out).unwrap();
+/// assert_eq!(out[..2], [0xc1, 0x07]);
+/// ```
+///
+/// # Errors
+/// [`Error::ReservedBits`] for an opcode other than text or binary; as [`write_frame_header`].
+/// Nothing is appended then.
+pub fn encode_compressed_frame(
+    fin: bool,
+    opcode: Opcode,
+    payload: &[u8],
+    mask: Option<[u8; 4]>,
+    out: &mut Vec<u8>,
+) -> Result<(), Error> {
+    if !matches!(opcode, Opcode::Text | Opcode::Binary) {
+        return Err(Error::ReservedBits);
+    }
+    encode(fin, true, opcode, payload, mask, out)
+}
+
+/// One frame, RSV1 as given.
+fn encode(
+    fin: bool,
+    rsv1: bool,
+    opcode: Opcode,
+    payload: &[u8],
+    mask: Option<[u8; 4]>,
+    out: &mut Vec<u8>,
+) -> Result<(), Error> {
     let header = FrameHeader { fin, opcode, mask, payload_len: payload.len() as u64 };
     let mut head = [0u8; MAX_HEADER_LEN];
-    let n = write_frame_header(&header, &mut head)?;
+    let n = write_frame_header_rsv1(&header, rsv1, &mut head)?;
     out.reserve(n + payload.len());
     out.extend_from_slice(&head[..n]);
     let start = out.len();

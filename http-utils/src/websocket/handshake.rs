@@ -45,8 +45,12 @@ pub enum HandshakeError {
     InvalidAccept,
     /// Client side: the server chose a subprotocol that was not offered, or more than one.
     UnofferedProtocol,
-    /// Client side: the server named an extension; none is offered by this codec.
+    /// Client side: the server named an extension that was not offered, or more than one.
     UnofferedExtension,
+    /// Client side: the server's permessage-deflate answer is malformed, has an unknown or
+    /// repeated parameter or an invalid window size, or names a parameter the client did not
+    /// offer (RFC 7692 §7.1).
+    InvalidExtension,
 }
 
 impl HandshakeError {
@@ -57,7 +61,7 @@ impl HandshakeError {
         match self {
             MissingUpgrade | UnsupportedVersion => 426,
             NotGet | NotHttp11 | MissingConnectionUpgrade | InvalidKey | InvalidProtocols => 400,
-            NotSwitching | InvalidAccept | UnofferedProtocol | UnofferedExtension => 502,
+            NotSwitching | InvalidAccept | UnofferedProtocol | UnofferedExtension | InvalidExtension => 502,
         }
     }
 
@@ -76,6 +80,7 @@ impl HandshakeError {
             InvalidAccept => "Sec-WebSocket-Accept does not match the key",
             UnofferedProtocol => "the server chose a subprotocol that was not offered",
             UnofferedExtension => "the server chose an extension that was not offered",
+            InvalidExtension => "the server's permessage-deflate parameters are invalid",
         }
     }
 }
@@ -117,7 +122,8 @@ pub struct UpgradeRequest<'a> {
     /// The subprotocols offered, in the client's order (possibly none).
     pub protocols: Vec<&'a str>,
     /// The extensions offered (`Sec-WebSocket-Extensions` elements, parameters included).
-    /// This codec supports none, so a server ignores them and names none in its answer.
+    /// A server hands them to `DeflateConfig::negotiate_server` (feature `gzip`) for
+    /// permessage-deflate; without it, it ignores them and names none in its answer.
     pub extensions: Vec<&'a str>,
 }
 
@@ -195,20 +201,31 @@ pub fn select_protocol<'s>(offered: &[&str], supported: &[&'s str]) -> Option<&'
     supported.iter().copied().find(|s| offered.contains(s))
 }
 
+/// What a server's valid answer to an opening handshake chose.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UpgradeResponse<'h> {
+    /// The subprotocol chosen, if any (one that was offered).
+    pub protocol: Option<&'h str>,
+    /// The `Sec-WebSocket-Extensions` field values, as sent (possibly none): for
+    /// `DeflateConfig::accept_response` (feature `gzip`) when permessage-deflate was offered.
+    pub extensions: Vec<&'h str>,
+}
+
 /// Checks a server's answer to a handshake sent with `key` and `offered` subprotocols (RFC
 /// 6455 §4.1): 101, `Upgrade: websocket`, `Connection: upgrade`, the right
-/// `Sec-WebSocket-Accept`, at most one subprotocol and one that was offered, no extension.
-/// Returns the subprotocol chosen, if any.
+/// `Sec-WebSocket-Accept`, at most one subprotocol and one that was offered. The extensions
+/// are returned unchecked: the caller checks them against what it offered
+/// ([`check_upgrade_response`] refuses any).
 ///
 /// # Errors
 /// [`HandshakeError::NotSwitching`], [`HandshakeError::MissingUpgrade`],
 /// [`HandshakeError::MissingConnectionUpgrade`], [`HandshakeError::InvalidAccept`],
-/// [`HandshakeError::UnofferedProtocol`], [`HandshakeError::UnofferedExtension`].
-pub fn check_upgrade_response<'h>(
+/// [`HandshakeError::UnofferedProtocol`].
+pub fn read_upgrade_response<'h>(
     head: &'h ResponseHead,
     key: &str,
     offered: &[&str],
-) -> Result<Option<&'h str>, HandshakeError> {
+) -> Result<UpgradeResponse<'h>, HandshakeError> {
     if head.status != 101 {
         return Err(HandshakeError::NotSwitching);
     }
@@ -230,8 +247,23 @@ pub fn check_upgrade_response<'h>(
         [p] if offered.contains(&p) => Some(p),
         _ => return Err(HandshakeError::UnofferedProtocol),
     };
-    if !list(headers, "sec-websocket-extensions").is_empty() {
+    Ok(UpgradeResponse { protocol, extensions: headers.get_all("sec-websocket-extensions").collect() })
+}
+
+/// Checks a server's answer to a handshake sent with `key` and `offered` subprotocols and no
+/// extension: [`read_upgrade_response`], and no extension named. Returns the subprotocol
+/// chosen, if any.
+///
+/// # Errors
+/// As [`read_upgrade_response`]; [`HandshakeError::UnofferedExtension`].
+pub fn check_upgrade_response<'h>(
+    head: &'h ResponseHead,
+    key: &str,
+    offered: &[&str],
+) -> Result<Option<&'h str>, HandshakeError> {
+    let answer = read_upgrade_response(head, key, offered)?;
+    if !list(&head.headers, "sec-websocket-extensions").is_empty() {
         return Err(HandshakeError::UnofferedExtension);
     }
-    Ok(protocol)
+    Ok(answer.protocol)
 }

@@ -2,8 +2,10 @@
 //! taken between them, text checked as UTF-8 as it arrives, and every limit applied.
 
 use super::close::{parse_close_payload, CloseFrame};
+#[cfg(feature = "gzip")]
+use super::deflate::Inflater;
 use super::error::Error;
-use super::frame::{apply_mask, parse_frame_header, FrameHeader, Opcode};
+use super::frame::{apply_mask, parse_frame_header_rsv1, FrameHeader, Opcode};
 use super::utf8::Utf8Validator;
 use super::{Limits, Role};
 use crate::parse::Parsed;
@@ -79,10 +81,17 @@ struct Current {
 /// assert_eq!(used + rest, wire.len());
 /// ```
 ///
-/// A text message is refused at the first byte that makes it invalid UTF-8, not at its end.
+/// A text message is refused at the first byte that makes it invalid UTF-8, not at its end
+/// (a compressed one once it is inflated).
 /// After an error the reader returns the same error on every call; after a close frame it
 /// refuses any further frame ([`Error::FrameAfterClose`]).
-#[derive(Debug, Clone)]
+///
+/// With permessage-deflate negotiated (feature `gzip`, [`with_inflater`](Self::with_inflater)),
+/// RSV1 is accepted on the first frame of a text or binary message and marks it compressed:
+/// its payload (at most `max_message` bytes, fragments joined) is inflated when the last
+/// fragment arrives, into at most `max_message` bytes. RSV1 anywhere else, and always without
+/// the extension, is [`Error::ReservedBits`].
+#[derive(Debug)]
 pub struct MessageReader {
     role: Role,
     limits: Limits,
@@ -92,6 +101,11 @@ pub struct MessageReader {
     data: Vec<u8>,
     control: Vec<u8>,
     utf8: Utf8Validator,
+    /// The message being assembled is compressed (its first frame had RSV1).
+    compressed: bool,
+    /// permessage-deflate, when negotiated.
+    #[cfg(feature = "gzip")]
+    inflater: Option<Inflater>,
     closed: bool,
     failed: Option<Error>,
 }
@@ -108,9 +122,40 @@ impl MessageReader {
             data: Vec::new(),
             control: Vec::new(),
             utf8: Utf8Validator::default(),
+            compressed: false,
+            #[cfg(feature = "gzip")]
+            inflater: None,
             closed: false,
             failed: None,
         }
+    }
+
+    /// The reader of a connection with permessage-deflate negotiated: compressed messages
+    /// (RSV1 on their first frame) are inflated with `inflater` (from
+    /// [`PerMessageDeflate::split`](super::PerMessageDeflate::split)).
+    ///
+    /// ```
+    /// use http_utils::websocket::{encode_compressed_frame, DeflateConfig, Limits, Message, MessageReader, Opcode, PerMessageDeflate, Role};
+    /// let (params, _) = DeflateConfig::default().negotiate_server(&["permessage-deflate"]).unwrap();
+    /// let (mut deflater, _) = PerMessageDeflate::new(&params, Role::Client).split();
+    /// let (_, inflater) = PerMessageDeflate::new(&params, Role::Server).split();
+    /// let mut wire = Vec::new();
+    /// encode_compressed_frame(true, Opcode::Text, &deflater.compress(b"Hello"), Some([1, 2, 3, 4]), &mut wire).unwrap();
+    /// let mut reader = MessageReader::new(Role::Server, Limits::default()).with_inflater(inflater);
+    /// assert_eq!(reader.read(&wire).unwrap(), (wire.len(), Some(Message::Text("Hello".into()))));
+    /// ```
+    #[cfg(feature = "gzip")]
+    pub fn with_inflater(mut self, inflater: Inflater) -> MessageReader {
+        self.inflater = Some(inflater);
+        self
+    }
+
+    /// True when RSV1 may mark a compressed message.
+    fn deflate_negotiated(&self) -> bool {
+        #[cfg(feature = "gzip")]
+        return self.inflater.is_some();
+        #[cfg(not(feature = "gzip"))]
+        return false;
     }
 
     /// True once the peer's close frame has been read.
@@ -129,7 +174,7 @@ impl MessageReader {
     /// behind them. `(0, None)` means more bytes are needed.
     ///
     /// # Errors
-    /// Any [`Error`] of [`parse_frame_header`], and [`Error::UnexpectedContinuation`],
+    /// Any [`Error`] of [`parse_frame_header`](super::parse_frame_header), and [`Error::UnexpectedContinuation`],
     /// [`Error::ExpectedContinuation`], [`Error::MessageTooLarge`], [`Error::InvalidUtf8`],
     /// the close frame errors of [`parse_close_payload`], [`Error::FrameAfterClose`]. Each
     /// error's [`close_code`](Error::close_code) is what to send the peer before closing.
@@ -174,15 +219,17 @@ impl MessageReader {
         if self.closed && !buf.is_empty() {
             return Err(Error::FrameAfterClose);
         }
-        let (header, used) = match parse_frame_header(buf, self.role, &self.limits)? {
-            Parsed::Complete { value, used } => (value, used),
-            Parsed::Partial => return Ok(None),
-        };
+        let ((header, rsv1), used) =
+            match parse_frame_header_rsv1(buf, self.role, &self.limits, self.deflate_negotiated())? {
+                Parsed::Complete { value, used } => (value, used),
+                Parsed::Partial => return Ok(None),
+            };
         match (header.opcode, self.message) {
             (Opcode::Continuation, None) => return Err(Error::UnexpectedContinuation),
             (Opcode::Text | Opcode::Binary, Some(_)) => return Err(Error::ExpectedContinuation),
             (Opcode::Text | Opcode::Binary, None) => {
                 self.message = Some(header.opcode);
+                self.compressed = rsv1;
                 self.data.clear();
                 self.utf8.reset();
             }
@@ -209,7 +256,7 @@ impl MessageReader {
             apply_mask(&mut target[start..], key, current.read);
         }
         current.read += n as u64;
-        if self.message == Some(Opcode::Text) && !current.header.opcode.is_control() {
+        if self.message == Some(Opcode::Text) && !self.compressed && !current.header.opcode.is_control() {
             self.utf8.feed(&self.data[start..]).map_err(|()| Error::InvalidUtf8)?;
         }
         Ok(n)
@@ -231,16 +278,37 @@ impl MessageReader {
         if !header.fin {
             return Ok(None);
         }
-        let data = std::mem::take(&mut self.data);
+        let mut data = std::mem::take(&mut self.data);
+        if std::mem::take(&mut self.compressed) {
+            data = self.inflate(&data)?;
+        }
         match self.message.take() {
             Some(Opcode::Text) => {
                 if !self.utf8.is_complete() {
                     return Err(Error::InvalidUtf8);
                 }
+                // Validated as it arrived, unless it was compressed: then here, whole.
                 let text = String::from_utf8(data).map_err(|_| Error::InvalidUtf8)?;
                 Ok(Some(Message::Text(text)))
             }
             _ => Ok(Some(Message::Binary(data))),
         }
+    }
+}
+
+impl MessageReader {
+    /// Inflates a compressed message's payload, bounded by the message limit.
+    #[cfg(feature = "gzip")]
+    fn inflate(&mut self, payload: &[u8]) -> Result<Vec<u8>, Error> {
+        match self.inflater.as_mut() {
+            Some(inflater) => inflater.decompress(payload, self.limits.max_message),
+            None => Err(Error::ReservedBits),
+        }
+    }
+
+    /// Never called: without the `gzip` feature no message is compressed.
+    #[cfg(not(feature = "gzip"))]
+    fn inflate(&mut self, _payload: &[u8]) -> Result<Vec<u8>, Error> {
+        Err(Error::ReservedBits)
     }
 }

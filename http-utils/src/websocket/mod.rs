@@ -45,13 +45,21 @@
 //!   [`is_valid_close_code`]; every [`Error`] names the close code to answer it with
 //!   ([`Error::close_code`]: 1002, 1007 or 1009);
 //! - the handshake: [`accept_key`], [`client_key`], [`check_upgrade_request`],
-//!   [`select_protocol`], [`check_upgrade_response`], [`HandshakeError`] (with the status a
-//!   server answers).
+//!   [`select_protocol`], [`check_upgrade_response`], [`read_upgrade_response`],
+//!   [`HandshakeError`] (with the status a server answers);
+//! - permessage-deflate (RFC 7692, feature `gzip`): `DeflateConfig` (a server's choice among
+//!   offers, a client's offer and its check of the answer), `DeflateParams`,
+//!   `PerMessageDeflate` (a `Deflater` and an `Inflater` per connection, context takeover
+//!   kept or not as agreed), [`encode_compressed_frame`], and
+//!   `MessageReader::with_inflater`, which accepts RSV1 on the first frame of a message and
+//!   inflates it within the message limit. Compression uses a 15-bit window only (flate2's
+//!   pure-Rust backend), so a server declines offers with a smaller `server_max_window_bits`
+//!   and a client never offers `client_max_window_bits`; see the `deflate` notes on
+//!   `DeflateConfig`.
 //!
 //! Out of scope: sockets, timeouts, pings on idle connections and the closing handshake's
-//! timing (those belong to the server and the client), and extensions. No extension is
-//! negotiated, so the reserved bits are always refused; permessage-deflate (RFC 7692) is not
-//! implemented yet.
+//! timing (those belong to the server and the client), and extensions other than
+//! permessage-deflate. Without it negotiated the reserved bits are always refused.
 //!
 //! ## Untrusted input
 //! Every byte from the peer is hostile. Each breach is one [`Error`] with one close code,
@@ -63,7 +71,9 @@
 //! | message, fragments summed ([`Limits::max_message`]), checked at each frame's header | 16 MiB | `MessageTooLarge`, 1009 |
 //! | control frame payload | 125 bytes | `ControlFrameTooLong`, 1002 |
 //! | control frame without FIN | — | `FragmentedControlFrame`, 1002 |
-//! | RSV1–3 set (no extension negotiated) | — | `ReservedBits`, 1002 |
+//! | RSV1–3 set (no extension negotiated); with permessage-deflate, RSV1 except on a message's first frame, RSV2–3 | — | `ReservedBits`, 1002 |
+//! | compressed message inflated past [`Limits::max_message`] (stopped as it passes, in 16 KiB steps) | 16 MiB | `MessageTooLarge`, 1009 |
+//! | compressed data that is not DEFLATE | — | `InvalidCompressedData`, 1002 |
 //! | opcodes 3–7, 11–15 | — | `ReservedOpcode`, 1002 |
 //! | unmasked frame to a server, masked frame to a client | — | `UnmaskedFrame` / `MaskedFrame`, 1002 |
 //! | 64-bit length with the high bit set | — | `LengthHighBit`, 1002 |
@@ -75,9 +85,14 @@
 //!
 //! Memory held by a [`MessageReader`] is the message being assembled (at most `max_message`
 //! bytes, in a buffer that grows as they arrive, never ahead of them on a header's word) and
-//! one control payload (at most 125 bytes). Error texts never echo peer bytes.
+//! one control payload (at most 125 bytes); with permessage-deflate, while a compressed
+//! message is inflated, its payload and the output (at most `max_message` + 16 KiB), and
+//! between messages the inflater's window (about 43 KiB with context takeover, nothing
+//! without). Error texts never echo peer bytes.
 
 mod close;
+#[cfg(feature = "gzip")]
+mod deflate;
 mod error;
 mod frame;
 mod handshake;
@@ -85,14 +100,16 @@ mod message;
 mod utf8;
 
 pub use close::{encode_close, is_valid_close_code, parse_close_payload, CloseFrame};
+#[cfg(feature = "gzip")]
+pub use deflate::{DeflateConfig, DeflateParams, Deflater, Inflater, PerMessageDeflate, PERMESSAGE_DEFLATE};
 pub use error::Error;
 pub use frame::{
-    apply_mask, encode_frame, parse_frame_header, write_frame_header, FrameHeader, Opcode,
-    MAX_CONTROL_PAYLOAD, MAX_HEADER_LEN,
+    apply_mask, encode_compressed_frame, encode_frame, parse_frame_header, write_frame_header, FrameHeader,
+    Opcode, MAX_CONTROL_PAYLOAD, MAX_HEADER_LEN,
 };
 pub use handshake::{
-    accept_key, check_upgrade_request, check_upgrade_response, client_key, select_protocol, HandshakeError,
-    UpgradeRequest, VERSION,
+    accept_key, check_upgrade_request, check_upgrade_response, client_key, read_upgrade_response,
+    select_protocol, HandshakeError, UpgradeRequest, UpgradeResponse, VERSION,
 };
 pub use message::{Message, MessageReader};
 
