@@ -1,7 +1,9 @@
 //! WebSockets held by the server's engine (`Context::websocket`), over loopback: tungstenite
 //! as a well-behaved client, raw sockets for what a client should not do (unmasked frames,
 //! bad UTF-8, oversize messages, silence), and many sockets at once (a broadcast, a
-//! shutdown, the thread count).
+//! shutdown), and permessage-deflate with our client and Python's `websockets`.
+
+mod programs;
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
@@ -580,5 +582,88 @@ fn sends_from_other_threads_reach_the_peer_in_order() {
     assert_eq!(c.close_code(), Some(1000));
     sender.join().unwrap();
     drop(c);
+    handle.shutdown();
+}
+
+fn deflate_echo() -> (ServerHandle, u16) {
+    echo_server(WebSocketOptions::new().deflate(true).max_message(1 << 20))
+}
+
+#[test]
+fn permessage_deflate_with_our_client_both_ways_and_a_bomb_refused() {
+    use http_toolkit::client::websocket::Message as CMessage;
+    let (handle, port) = deflate_echo();
+    let client = http_toolkit::client::Client::new();
+    let mut ws = client.websocket(&format!("ws://127.0.0.1:{port}/echo")).deflate(true).connect().unwrap();
+    let agreed = ws.deflate().copied().expect("permessage-deflate agreed");
+    assert!(agreed.server_no_context_takeover && agreed.client_no_context_takeover);
+    let text = "compressible ".repeat(20_000);
+    for m in [CMessage::Text(text.clone()), CMessage::Binary(vec![9u8; 300_000]), CMessage::Text("é".into())]
+    {
+        ws.send(m.clone()).unwrap();
+        let back = loop {
+            match ws.recv_timeout(STEP).unwrap() {
+                CMessage::Ping(_) | CMessage::Pong(_) => {}
+                other => break other,
+            }
+        };
+        assert_eq!(back, m);
+    }
+    drop(ws);
+    // 64 MiB of zeros deflate to about 64 KiB: refused with 1009 once it passes 1 MiB.
+    let mut c = Raw::open(port, "/echo", "Sec-WebSocket-Extensions: permessage-deflate\r\n");
+    let params = http_toolkit::utils::websocket::DeflateParams {
+        server_no_context_takeover: true,
+        client_no_context_takeover: true,
+        server_max_window_bits: 15,
+        client_max_window_bits: 15,
+        level: 9,
+    };
+    let (mut deflater, _) =
+        http_toolkit::utils::websocket::PerMessageDeflate::new(&params, Role::Client).split();
+    let mut bomb = Vec::new();
+    deflater.encode_message(Opcode::Binary, &vec![0u8; 64 << 20], Some([3, 1, 4, 1]), &mut bomb).unwrap();
+    assert!(bomb.len() < 1 << 20, "{}", bomb.len());
+    let started = Instant::now();
+    let _ = c.sock.write_all(&bomb);
+    assert_eq!(c.close_code(), Some(1009));
+    assert!(started.elapsed() < Duration::from_secs(5));
+    drop(c);
+    handle.shutdown();
+}
+
+#[test]
+fn permessage_deflate_with_python_websockets() {
+    let test = "permessage_deflate_with_python_websockets";
+    let Some(python) = programs::require(test, "python3", "apt-get install python3") else {
+        return;
+    };
+    let have = std::process::Command::new(&python).args(["-c", "import websockets.sync.client"]).status();
+    if !matches!(have, Ok(s) if s.success()) {
+        programs::missing(test, "Python's websockets package", "python3 -m pip install websockets");
+        return;
+    }
+    let (handle, port) = deflate_echo();
+    let script = r#"
+import sys
+from websockets.sync.client import connect
+with connect(sys.argv[1], open_timeout=10, close_timeout=10, max_size=2**21) as ws:
+    names = [e.name for e in ws.protocol.extensions]
+    assert names == ["permessage-deflate"], names
+    for m in ["deflated " * 20000, b"\x00\x01" * 100000, "short"]:
+        ws.send(m)
+        assert ws.recv(timeout=10) == m
+print("ok")
+"#;
+    let out = std::process::Command::new(&python)
+        .args(["-c", script, &format!("ws://127.0.0.1:{port}/echo")])
+        .output()
+        .expect("run python3");
+    assert!(
+        out.status.success() && String::from_utf8_lossy(&out.stdout).trim() == "ok",
+        "stdout: {}\nstderr: {}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
     handle.shutdown();
 }

@@ -186,6 +186,8 @@ pub use handler::stream::{
 pub use handler::websocket::{
     CloseFrame, Message, WebSocket, WebSocketHandler, WebSocketHub, WebSocketOptions,
 };
+#[cfg(feature = "gzip")]
+pub use handler::websocket::{DeflateConfig, DeflateParams};
 pub use io::proxy_header::{parse_proxy_header, ProxyHeader, ProxyHeaderError};
 pub use io::proxy_protocol::ProxyProtocolTransport;
 pub use io::timeouts::Timeouts;

@@ -13,6 +13,8 @@
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::time::{Duration, Instant};
 
+#[cfg(feature = "gzip")]
+use http_utils::websocket::PerMessageDeflate;
 use http_utils::websocket::{
     encode_close, encode_frame, CloseFrame, Limits, Message, MessageReader, Opcode, Role,
 };
@@ -73,14 +75,23 @@ pub(crate) struct Live {
 impl Live {
     /// The socket of a connection whose `101` is out.
     pub(crate) fn new(w: &Worker<'_>, conn: &Conn, start: SocketStart, share: Share) -> Live {
-        let SocketStart { handler, options, protocol } = start;
         let poller = w.engine.poller_of(w.key).clone();
-        let ws = WebSocket::new(w.key, poller, options.get_capacity(), protocol, conn.peer.clone());
+        let options = &start.options;
+        let ws = WebSocket::new(w.key, poller, options.get_capacity(), start.protocol, conn.peer.clone());
         let max = options.get_max_message();
+        let reader = MessageReader::new(Role::Server, Limits { max_frame: max as u64, max_message: max });
+        #[cfg(feature = "gzip")]
+        let (ws, reader) = match start.deflate {
+            Some(params) => {
+                let (deflater, inflater) = PerMessageDeflate::new(&params, Role::Server).split();
+                (ws.with_deflater(deflater), reader.with_inflater(inflater))
+            }
+            None => (ws, reader),
+        };
         Live {
             ws,
-            handler,
-            reader: MessageReader::new(Role::Server, Limits { max_frame: max as u64, max_message: max }),
+            handler: start.handler,
+            reader,
             out: Vec::new(),
             pos: 0,
             progress: Progress::default(),

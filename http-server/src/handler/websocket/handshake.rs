@@ -52,7 +52,19 @@ impl Context<'_> {
         if let Some(p) = &protocol {
             r = r.with_header("Sec-WebSocket-Protocol", p);
         }
-        let start = SocketStart { handler: Box::new(handler), options, protocol };
+        #[cfg(feature = "gzip")]
+        let deflate = options.get_deflate().and_then(|config| config.negotiate_server(&up.extensions));
+        #[cfg(feature = "gzip")]
+        if let Some((_, answer)) = &deflate {
+            r = r.with_header("Sec-WebSocket-Extensions", answer);
+        }
+        let start = SocketStart {
+            handler: Box::new(handler),
+            options,
+            protocol,
+            #[cfg(feature = "gzip")]
+            deflate: deflate.map(|(params, _)| params),
+        };
         r.set_takeover(Takeover::Upgrade {
             protocol: "websocket".to_owned(),
             handler: Switch::Socket(Box::new(start)),
