@@ -43,6 +43,17 @@
 #   client_socks                          our client and a SOCKS server in the test (the pproxy
 #                                            test is skipped below: pproxy is a Python program here)
 #   client_happy_eyeballs                 our client and loopback listeners
+#   server_websocket                      our server's WebSockets, tungstenite, our client and
+#                                            raw sockets (the Python tests are skipped below)
+#   server_websocket_threads              (Linux only inside: it counts threads in /proc)
+#   client_websocket                      our client against tungstenite and raw-socket servers
+#                                            (the Python and tinyproxy tests are skipped below)
+#   client_multi                          our one-thread client against our server (the
+#                                            tinyproxy test is skipped below)
+#   server_json_errors server_access_log  our server and raw sockets
+#   server_route_methods                  "
+#   server_basic_auth server_header_case  "  (their curl tests are skipped below)
+#   client_attempts                       our client against silent and slow servers
 #
 #   not under Wine                        why
 #   behind_balancers                      nginx and HAProxy (Linux programs), SIGTERM; #![cfg(unix)]
@@ -88,13 +99,20 @@ wine_files=(
   client_request_head client_response_heads client_timeouts client_upgrade client_with_server
   client_https client_native_roots client_fetch_example server_api server_middleware
   server_body_limit server_tls_close client_redirect_leaks client_socks client_happy_eyeballs
-  server_hub
+  server_hub server_websocket server_websocket_threads client_websocket client_multi
+  server_json_errors server_access_log server_route_methods server_basic_auth server_header_case
+  client_attempts
 )
 # Tests inside those files skipped under Wine (substring filters of the test harness).
 declare -A skip=(
   [server_transports]="--skip curl_"
   [server_middleware]="--skip through_curl"
   [client_socks]="--skip through_pproxy"
+  [server_websocket]="--skip python"
+  [client_websocket]="--skip python_ --skip through_tinyproxy"
+  [client_multi]="--skip through_tinyproxy --skip a_thousand_requests"
+  [server_basic_auth]="--skip as_curl"
+  [server_header_case]="--skip curl_"
 )
 
 # --- What the run needs: Wine, MinGW's gcc, the Rust target -------------------------------

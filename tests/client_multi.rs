@@ -22,6 +22,7 @@ use tinyproxy::Tinyproxy;
 
 /// Raises this process's soft limit on open files toward `want` (the hard limit caps it) and
 /// returns the limit now in force.
+#[cfg(unix)]
 fn raise_fd_limit(want: u64) -> u64 {
     use rustix::process::{getrlimit, setrlimit, Resource, Rlimit};
     let now = getrlimit(Resource::Nofile);
@@ -32,6 +33,12 @@ fn raise_fd_limit(want: u64) -> u64 {
     let target = now.maximum.map_or(want, |hard| hard.min(want));
     let _ = setrlimit(Resource::Nofile, Rlimit { current: Some(target), maximum: now.maximum });
     getrlimit(Resource::Nofile).current.unwrap_or(u64::MAX)
+}
+
+/// Windows has no open-file limit of this kind.
+#[cfg(not(unix))]
+fn raise_fd_limit(_want: u64) -> u64 {
+    u64::MAX
 }
 
 /// Our server with `/wait` answered `delay` later without holding a worker (every answer
