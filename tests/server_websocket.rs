@@ -667,3 +667,41 @@ print("ok")
     );
     handle.shutdown();
 }
+
+#[test]
+fn a_hub_that_drops_the_slow_closes_a_member_whose_queue_is_full() {
+    let hub = WebSocketHub::new().drop_slow(true);
+    let room = hub.clone();
+    let (handle, port) = start(
+        |b| b,
+        move |s| {
+            s.add_context_resource("/room", move |cx| {
+                struct Member(WebSocketHub);
+                impl WebSocketHandler for Member {
+                    fn on_open(&mut self, ws: &WebSocket) {
+                        self.0.join(ws);
+                    }
+                    fn on_message(&mut self, _: &WebSocket, _: Message) {}
+                }
+                cx.websocket_with(WebSocketOptions::new().capacity(16 * 1024), Member(room.clone()))
+            });
+        },
+    );
+    // A member that never reads.
+    let c = Raw::open(port, "/room", "");
+    let started = Instant::now();
+    while hub.is_empty() && started.elapsed() < STEP {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let big = vec![b'z'; 64 * 1024];
+    let mut published = 0;
+    while !hub.is_empty() && started.elapsed() < STEP {
+        hub.publish(big.clone());
+        published += 1;
+    }
+    assert!(hub.is_empty(), "the slow member was never dropped");
+    // Socket buffers took some; the queue's cap the rest.
+    assert!(published < 1000, "{published} messages published before the member was dropped");
+    drop(c);
+    handle.shutdown();
+}
