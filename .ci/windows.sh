@@ -110,7 +110,7 @@ declare -A skip=(
   [client_socks]="--skip through_pproxy"
   [server_websocket]="--skip python"
   [client_websocket]="--skip python_ --skip through_tinyproxy"
-  [client_multi]="--skip through_tinyproxy --skip a_thousand_requests"
+  [client_multi]="--skip through_tinyproxy"
   [server_basic_auth]="--skip as_curl"
   [server_header_case]="--skip curl_"
 )
