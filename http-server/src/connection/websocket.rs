@@ -69,6 +69,9 @@ pub(crate) struct Live {
     capacity: usize,
     opened: bool,
     ended: bool,
+    /// The last read found the socket empty: until the socket reports input, a turn that
+    /// was only scheduled (the queue, a clock) need not read.
+    drained: bool,
     _share: Share,
 }
 
@@ -106,6 +109,7 @@ impl Live {
             capacity: options.get_capacity(),
             opened: false,
             ended: false,
+            drained: false,
             _share: share,
         }
     }
@@ -204,7 +208,14 @@ pub(super) fn turn(w: &mut Worker<'_>, conn: &mut Conn, mut live: Box<Live>) -> 
     if w.engine.stopping() && live.state == State::Open {
         live.begin_close(&CloseFrame { code: 1001, reason: "server shutting down".into() }, now);
     }
-    let read = if live.reads() { read(w, conn, &mut live) } else { Read::Paused };
+    let read = if !live.reads() {
+        Read::Paused
+    } else if live.drained && w.resumed && w.rbuf.is_empty() {
+        Read::Blocked
+    } else {
+        read(w, conn, &mut live)
+    };
+    live.drained = matches!(read, Read::Blocked);
     if let Read::Gone(reason) = read {
         return finish(w, live, Next::Close(reason));
     }

@@ -49,6 +49,10 @@ pub(crate) struct Worker<'s> {
     pub drained: bool,
     /// The connection was idle when this turn began (between requests, nothing buffered).
     pub idle_at_start: bool,
+    /// This turn was scheduled (a responder's answer, a stream's or a WebSocket's queue, a
+    /// clock) rather than reported by the socket: nothing can have arrived since a read that
+    /// found the socket empty (its registration is edge-triggered).
+    pub resumed: bool,
     /// Request heads read in this turn: a connection with many pipelined requests gives way
     /// to the others after a number of them.
     pub heads_read: u32,
@@ -76,6 +80,7 @@ impl<'s> Worker<'s> {
             hangup: false,
             drained: false,
             idle_at_start: false,
+            resumed: false,
             heads_read: 0,
             spare: None,
             slot: false,

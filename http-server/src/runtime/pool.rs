@@ -127,8 +127,11 @@ fn handle(shared: &Shared, w: &mut Worker<'_>, ready: Ready, seat: &Seat, epoch:
     };
     let mut hangup = ready.hangup;
     w.key = key;
+    w.resumed = ready.resumed;
     loop {
         let outcome = drive(w, &mut conn, hangup);
+        // Any further turn here answers a report that may be the socket's.
+        w.resumed = false;
         if outcome == Outcome::Yield {
             let mut q = lock(&seat.queue);
             if q.epoch != epoch {
