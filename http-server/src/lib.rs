@@ -156,6 +156,7 @@ pub use handler::context::{
     UrlTransform,
 };
 pub use handler::dispatch::resource_handler;
+pub use handler::event::{Event, EventSender};
 pub use handler::forwarded::{
     parse_forwarded, parse_x_forwarded_for, ForwardedElement, Node as ForwardedNode,
 };
@@ -180,7 +181,7 @@ pub use handler::response::{
 pub use handler::route::{Captures, Pattern, PatternError, Relation};
 pub use handler::route_table::{Lookup, Methods, Route, RouteError, RouteTable};
 pub use handler::stream::{
-    Event, EventSender, StreamError, StreamOptions, StreamSender, TrySendError, DEFAULT_EVENTS_KEEP_ALIVE,
+    StreamError, StreamOptions, StreamSender, TrySendError, DEFAULT_EVENTS_KEEP_ALIVE,
     DEFAULT_STREAM_CAPACITY,
 };
 pub use handler::websocket::{

@@ -18,8 +18,9 @@ use std::fmt;
 use std::sync::{Arc, Mutex};
 
 use crate::handler::context::Context;
+use crate::handler::event::{Event, EventSender};
 use crate::handler::response::Response;
-use crate::handler::stream::{Event, EventSender, StreamOptions, TrySendError, DEFAULT_EVENTS_KEEP_ALIVE};
+use crate::handler::stream::{StreamOptions, TrySendError, DEFAULT_EVENTS_KEEP_ALIVE};
 use crate::io::lock;
 
 /// A broadcast of server-sent events: clients [`subscribe`](EventHub::subscribe), any

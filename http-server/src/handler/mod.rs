@@ -18,6 +18,7 @@ pub(crate) mod compress;
 pub(crate) mod content;
 pub(crate) mod context;
 pub(crate) mod dispatch;
+pub(crate) mod event;
 pub(crate) mod extract;
 pub(crate) mod forwarded;
 pub(crate) mod hooks;

@@ -28,10 +28,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
+use crate::handler::event::{EventSender, EVENTS_KEEP_ALIVE};
 use crate::handler::response::Response;
-use crate::handler::stream::{
-    EventSender, Feed, StreamError, StreamOptions, StreamSender, DEFAULT_EVENTS_KEEP_ALIVE, EVENTS_KEEP_ALIVE,
-};
+use crate::handler::stream::{Feed, StreamError, StreamOptions, StreamSender, DEFAULT_EVENTS_KEEP_ALIVE};
 use crate::io::lock;
 use crate::io::poller::Poller;
 
