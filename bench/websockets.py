@@ -201,7 +201,7 @@ def main():
         cells = []
         for n in names:
             cell = format(med[n][k], f)
-            if "tokio" in med and n != "tokio" and med["tokio"][k]:
+            if "tokio" in med and n != "tokio" and med["tokio"][k] and k != "threads1":
                 cell += f" ({med[n][k] / med['tokio'][k]:.2f}x)"
             cells.append(cell)
         print(f"| {label} | " + " | ".join(cells) + " |")
