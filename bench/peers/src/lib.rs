@@ -40,3 +40,22 @@ where
         });
     }
 }
+
+/// The broadcast message of the WebSocket benchmark (`bench/websockets.py`): its number, the
+/// wall-clock time it was published in nanoseconds since the Unix epoch (the clients compute
+/// the delivery latency from it) and padding, about 45 bytes as the server's own.
+pub fn tick(n: u64) -> String {
+    let ns = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
+    format!("{n} {ns} 0123456789abcdef")
+}
+
+/// True when the connection's request line asks for `/ws` (the WebSocket room of the
+/// WebSocket benchmark), from the first bytes peeked at: `GET /ws` then a space or `?`.
+pub fn asks_for_ws(head: &[u8]) -> bool {
+    head.starts_with(b"GET /ws ") || head.starts_with(b"GET /ws?")
+}
+
+/// The hello answer of the WebSocket benchmark's peers, the body and type of the
+/// http-toolkit bench server's `Response::text("Hello, world!")`.
+pub const HELLO_RESPONSE: &[u8] =
+    b"HTTP/1.1 200 OK\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: 13\r\n\r\nHello, world!";
