@@ -146,6 +146,8 @@ struct State {
     /// The engine found the queue empty and waits to be resumed by the next chunk.
     idle: bool,
     end: End,
+    /// Senders waiting for room: only then is taking chunks worth a wake-up.
+    waiting: u32,
 }
 
 /// The queue between a stream's sender and the engine that writes it.
@@ -187,6 +189,7 @@ impl Feed {
                 farewell: None,
                 idle: false,
                 end: End::Open,
+                waiting: 0,
             }),
             room: Condvar::new(),
             key,
@@ -216,8 +219,11 @@ impl Feed {
             out.extend_from_slice(&chunk);
         }
         st.queued = 0;
+        let waiting = st.waiting > 0;
         drop(st);
-        self.room.notify_all();
+        if waiting {
+            self.room.notify_all();
+        }
         Taken::Data
     }
 
@@ -246,23 +252,20 @@ impl Feed {
             if st.queued == 0 || st.queued + data.len() <= self.options.capacity {
                 break;
             }
-            st = match until {
+            let wait = match until {
                 None => return Err((data, PushError::Full)),
-                Some(None) => match self.room.wait(st) {
-                    Ok(g) => g,
-                    Err(p) => p.into_inner(),
+                Some(None) => None,
+                Some(Some(deadline)) => match deadline.checked_duration_since(Instant::now()) {
+                    Some(left) if !left.is_zero() => Some(left),
+                    _ => return Err((data, PushError::Full)),
                 },
-                Some(Some(deadline)) => {
-                    let now = Instant::now();
-                    if now >= deadline {
-                        return Err((data, PushError::Full));
-                    }
-                    match self.room.wait_timeout(st, deadline - now) {
-                        Ok((g, _)) => g,
-                        Err(p) => p.into_inner().0,
-                    }
-                }
             };
+            st.waiting += 1;
+            st = match wait {
+                None => self.room.wait(st).unwrap_or_else(|p| p.into_inner()),
+                Some(d) => self.room.wait_timeout(st, d).map_or_else(|p| p.into_inner().0, |(g, _)| g),
+            };
+            st.waiting -= 1;
         }
         if data.is_empty() {
             return Ok(());

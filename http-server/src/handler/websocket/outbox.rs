@@ -45,6 +45,8 @@ struct State {
     end: End,
     /// The close the application asked for, not yet taken by the engine.
     close: Option<CloseFrame>,
+    /// Senders waiting for room: only then is taking frames worth a wake-up.
+    waiting: u32,
 }
 
 /// What the engine found in the queue.
@@ -77,6 +79,7 @@ impl Outbox {
                 idle: false,
                 end: End::Open,
                 close: None,
+                waiting: 0,
             }),
             room: Condvar::new(),
             key,
@@ -103,20 +106,18 @@ impl Outbox {
             if unbounded || st.queued == 0 || st.queued + len <= self.capacity {
                 break;
             }
-            st = match until {
-                None => match self.room.wait(st) {
-                    Ok(g) => g,
-                    Err(p) => p.into_inner(),
-                },
-                Some(Some(deadline)) if Instant::now() < deadline => {
-                    match self.room.wait_timeout(st, deadline - Instant::now()) {
-                        Ok((g, _)) => g,
-                        Err(p) => p.into_inner().0,
-                    }
-                }
+            let wait = match until {
+                None => None,
+                Some(Some(deadline)) if Instant::now() < deadline => Some(deadline - Instant::now()),
                 Some(Some(_)) => return Err(StreamError::TimedOut),
                 Some(None) => return Err(StreamError::Full),
             };
+            st.waiting += 1;
+            st = match wait {
+                None => self.room.wait(st).unwrap_or_else(|p| p.into_inner()),
+                Some(d) => self.room.wait_timeout(st, d).map_or_else(|p| p.into_inner().0, |(g, _)| g),
+            };
+            st.waiting -= 1;
         }
         st.queued += len;
         st.frames.push_back(frame);
@@ -172,8 +173,11 @@ impl Outbox {
             st.queued -= len;
             st.frames.pop_front();
         }
+        let waiting = st.waiting > 0;
         drop(st);
-        self.room.notify_all();
+        if waiting {
+            self.room.notify_all();
+        }
         Taken::Data
     }
 
