@@ -379,7 +379,7 @@ fn an_unusable_proxy_in_the_environment_is_an_error_not_a_direct_connection() {
     let Some(bin) = fetch_binary() else { return };
     let (origin, _seen) = logging(|_| OK.to_owned());
     for (name, value) in [
-        ("ALL_PROXY", "https://127.0.0.1:3128"),
+        ("ALL_PROXY", "ftp://127.0.0.1:3128"),
         ("http_proxy", "http://[::1"),
         ("all_proxy", "gopher://p:1"),
     ] {
