@@ -11,25 +11,61 @@ use std::time::Duration;
 use crate::connection::Conn;
 use crate::handler::hooks::ErrorEvent;
 use crate::io::lock;
-use crate::io::poller::AcceptPoll;
+use crate::io::poller::{AcceptPoll, Ready};
 use crate::io::transport::{Connection, Listener};
 use crate::runtime::shared::Shared;
+use crate::runtime::slab::Park;
 
 /// A canned answer for connections beyond the connection limit.
 const OVERLOADED: &[u8] =
     b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nRetry-After: 1\r\nConnection: close\r\n\r\n";
 
 /// Puts a new connection into the table and the poller.
+///
+/// It is registered outside the table's lock, which every worker takes for every
+/// connection it serves: registering a socket whose request is there wakes its seat's
+/// worker at once (on one CPU, often in place of this thread), and a worker that found the
+/// lock held would wait for this thread to run again. A report that comes before the
+/// connection is parked is kept by the table ([`Park::Pending`]) and queued with the seat
+/// here.
 fn register(shared: &Shared, mut io: Box<dyn Connection>) {
     if lock(&shared.slab).live() >= shared.max_connections {
         let _ = io.write(OVERLOADED);
         return;
     }
     let deadline = shared.engine.site.clock.tick() + shared.engine.wire.timeouts.header;
-    let conn = Box::new(Conn::new(io, deadline));
-    // Registered under the table's lock: a report cannot be handled before the entry is there.
-    let _ = lock(&shared.slab)
-        .insert_parked(conn, |c, key| shared.engine.poller_of(key).add(c.io.source(), key).is_ok());
+    let mut conn = Box::new(Conn::new(io, deadline));
+    let Some(key) = lock(&shared.slab).insert_busy() else {
+        return;
+    };
+    let poller = shared.engine.poller_of(key);
+    if poller.add(conn.io.source(), key).is_err() {
+        lock(&shared.slab).remove(key);
+        return;
+    }
+    let mut reported = None;
+    loop {
+        let parked = lock(&shared.slab).park(key, conn);
+        match parked {
+            Park::Parked => break,
+            Park::Pending(c, hangup) => {
+                conn = c;
+                reported = Some(reported.unwrap_or(false) || hangup);
+            }
+            Park::Closing(c) => {
+                drop(c);
+                lock(&shared.slab).remove(key);
+                return;
+            }
+        }
+    }
+    if let Some(hangup) = reported {
+        // The seat's worker took the report and found no connection yet: queue it by hand.
+        if let Some(seat) = shared.engine.pollers.iter().position(|p| std::sync::Arc::ptr_eq(p, poller)) {
+            lock(&shared.seats.seats[seat].queue).keys.push_back(Ready { key, hangup, resumed: false });
+            poller.wake();
+        }
+    }
 }
 
 /// What accepting from one listener until it would block came to.

@@ -176,9 +176,11 @@ fn handle(shared: &Shared, w: &mut Worker<'_>, ready: Ready, seat: &Seat, epoch:
     }
 }
 
-/// Closes a busy connection and frees its slot.
-fn close(shared: &Shared, key: u64, mut conn: Box<Conn>) {
-    shared.engine.poller_of(key).delete(conn.io.source());
-    lock(&shared.slab).remove(key);
+/// Closes a busy connection and frees its slot. Closing the socket takes it out of its
+/// poller (epoll and kqueue forget a closed descriptor, mio on Windows drops its
+/// registration with the socket), so it is not deregistered first: a system call less per
+/// connection. A report already on its way carries the old key and is ignored.
+fn close(shared: &Shared, key: u64, conn: Box<Conn>) {
     drop(conn);
+    lock(&shared.slab).remove(key);
 }
