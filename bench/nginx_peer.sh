@@ -5,11 +5,19 @@
 #   nginx_peer.sh --port N --root DIR   DIR served at / (so DIR/static/x is /static/x), with
 #                                       `sendfile on` and `tcp_nopush on` as in Debian's packaged
 #                                       nginx.conf, default ETag and Last-Modified (bench/workloads.py)
+#   nginx_peer.sh --port N --tls CERT KEY   the hello answer over HTTPS with that certificate
+#                                       and key (PEM), TLS 1.2 and 1.3, a session cache and
+#                                       tickets (bench/tls.py)
 # Its configuration and logs go to a fresh directory in /tmp; those of nginx processes no longer
 # running are removed.
 set -e
 port="$2"
-root="$4"
+root=""
+tls=""
+case "$3" in
+    --root) root="$4" ;;
+    --tls) tls="ssl"; cert="$4"; key="$5" ;;
+esac
 for old in /tmp/nginx-peer.*; do
     [ -d "$old" ] || continue
     pid=$(cat "$old/nginx.pid" 2>/dev/null || true)
@@ -25,6 +33,19 @@ if [ -n "$root" ]; then
     server {
         listen 127.0.0.1:$port reuseport backlog=4096;
         root $root;
+    }"
+elif [ -n "$tls" ]; then
+    site="server {
+        listen 127.0.0.1:$port ssl reuseport backlog=4096;
+        ssl_certificate $cert;
+        ssl_certificate_key $key;
+        ssl_protocols TLSv1.2 TLSv1.3;
+        ssl_session_cache shared:SSL:10m;
+        ssl_session_tickets on;
+        location / {
+            default_type \"text/html; charset=utf-8\";
+            return 200 \"<h1>Hello, world!</h1>\";
+        }
     }"
 else
     site="server {

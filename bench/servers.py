@@ -12,9 +12,13 @@ run (depth 16).
 
 Usage: bench/servers.py [--rounds 3] [--duration 10] [--only name,name] [--skip-extras]
                         [--extras-rounds 1] [--pipelined 256] [--server name=/path/to/binary ...]
-                        [--paired [--versus name,name] [--warmup 2]]
+                        [--paired [--versus name,name] [--warmup 2]] [--conns 50,256]
+                        [--close 50,1000]
 Every round also measures a pipelined run (16 requests per write, `--pipelined` connections;
-0 leaves it out), with its server CPU per request like the others.
+0 leaves it out), with its server CPU per request like the others. `--close N,N` adds runs
+where every request comes on a new connection (wrk sends `Connection: close`, so the server
+answers and closes, and wrk connects again), with N connections at a time; they show as
+`N close`. `--conns ""` leaves out the keep-alive runs.
 Servers are given in SERVERS below as name -> command (the port is appended). `--server
 name="PATH [ARG...]"` (repeatable) adds one more, run as `PATH ARG... --port PORT` like
 http-toolkit: for example two builds of examples/hello measured side by side, or
@@ -102,9 +106,14 @@ def to_us(s):
     return v * {"us": 1, "ms": 1000, "s": 1e6}[u]
 
 
+CLOSE = "close"  # in place of a Lua script: every request with `Connection: close`
+
+
 def wrk(port, conns, duration, lua=None):
     cmd = ["taskset", "-c", "0", "wrk", "-t1", f"-c{conns}", f"-d{duration}s", "--latency"]
-    if lua:
+    if lua == CLOSE:
+        cmd += ["-H", "Connection: close"]
+    elif lua:
         cmd += ["-s", lua]
     cmd.append(f"http://127.0.0.1:{port}/")
     before, t0 = resource.getrusage(resource.RUSAGE_CHILDREN), time.monotonic()
@@ -266,6 +275,8 @@ def main():
     ap.add_argument("--duration", type=int, default=10)
     ap.add_argument("--only", default="")
     ap.add_argument("--conns", default="50,256")
+    ap.add_argument("--close", default="", metavar="CONNS",
+                    help="also runs with a new connection per request (Connection: close) at these connection counts")
     ap.add_argument("--pipelined", type=int, default=256, metavar="CONNS",
                     help="also a pipelined run (16 requests per write) with this many connections in every round; 0: none")
     ap.add_argument("--idle", type=int, default=5000)
@@ -286,12 +297,13 @@ def main():
     given = {name for name, _ in a.server}
     names = [n for n in SERVERS if not a.only or n in a.only.split(",")]
     names = [n for n in names if n in given or os.path.exists(SERVERS[n][0])]
-    conns = [int(c) for c in a.conns.split(",")]
+    conns = [int(c) for c in a.conns.split(",") if c]
     with open(PIPELINE_LUA, "w") as f:
         f.write('init = function(args)\n  local r = {}\n  for i = 1, 16 do r[i] = wrk.format(nil, "/") end\n'
                 '  req = table.concat(r)\nend\nrequest = function() return req end\n')
     results = {}
     runs = [(c, c, None) for c in conns]
+    runs += [(f"{c} close", int(c), CLOSE) for c in a.close.split(",") if c]
     if a.pipelined:
         runs.append((f"{a.pipelined} pipelined", a.pipelined, PIPELINE_LUA))
 

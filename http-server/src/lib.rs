@@ -86,7 +86,9 @@
 //!
 //! ## How it runs
 //! **A worker only runs handler code.** A fixed pool of worker threads, an acceptor and a
-//! monitor; nothing is spawned per connection or request. Every wait on the network is a
+//! monitor; nothing is spawned per connection or request. The worker holding the first seat
+//! accepts new connections itself (the acceptor thread retries after a failure to accept
+//! and takes the last ones at shutdown). Every wait on the network is a
 //! parked connection (mio: epoll, kqueue or IOCP) that costs a socket and a buffer and no
 //! thread: between requests (no buffer at all), while a head or a body arrives (the server
 //! reads a body into a buffer bounded by [`Limits::max_body`](http_utils::Limits) and

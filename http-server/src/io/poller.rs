@@ -231,30 +231,30 @@ impl Solo {
     }
 }
 
-/// The acceptor's poller: the listener and a waker for shutdown.
+/// The acceptor thread's poller: only a waker (the listeners are with the first seat's
+/// poller), for the shutdown and for a failure to accept.
 pub(crate) struct AcceptPoll {
     poll: Poll,
     events: Events,
 }
 
-/// The token of the listener in the acceptor's poller.
-const LISTENER: Token = Token(0);
-
 impl AcceptPoll {
-    /// A poller with `listener` registered, and the waker that interrupts its waits.
-    pub(crate) fn new(listener: &mut dyn Source) -> io::Result<(AcceptPoll, Waker)> {
+    /// A poller and the waker that interrupts its waits.
+    pub(crate) fn waker_only() -> io::Result<(AcceptPoll, Waker)> {
         let poll = Poll::new()?;
-        poll.registry().register(listener, LISTENER, MioInterest::READABLE)?;
         let waker = Waker::new(poll.registry(), WAKE)?;
-        Ok((AcceptPoll { poll, events: Events::with_capacity(8) }, waker))
+        Ok((AcceptPoll { poll, events: Events::with_capacity(2) }, waker))
     }
 
-    /// Registers one more listener (a server with several), under its index.
-    pub(crate) fn add(&self, listener: &mut dyn Source, index: usize) -> io::Result<()> {
-        self.poll.registry().register(listener, Token(LISTENER.0 + index), MioInterest::READABLE)
+    /// A poller with `listener` registered, and its waker (for tests that accept by hand).
+    #[cfg(test)]
+    pub(crate) fn new(listener: &mut dyn Source) -> io::Result<(AcceptPoll, Waker)> {
+        let (accept, waker) = AcceptPoll::waker_only()?;
+        accept.poll.registry().register(listener, Token(0), MioInterest::READABLE)?;
+        Ok((accept, waker))
     }
 
-    /// Waits for a connection to accept, the waker, or `timeout`.
+    /// Waits for the waker, or `timeout`.
     pub(crate) fn wait(&mut self, timeout: Option<Duration>) {
         let _ = self.poll.poll(&mut self.events, timeout);
     }

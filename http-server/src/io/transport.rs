@@ -310,6 +310,19 @@ fn bind_tcp(addr: SocketAddr, options: &ListenOptions) -> io::Result<mio::net::T
     Ok(mio::net::TcpListener::from_std(socket.into()))
 }
 
+/// True where a connection accepted from a listener with `TCP_NODELAY` set has it set too,
+/// so that it need not be set on every connection (a system call each): Linux copies the
+/// listener's Nagle setting into every connection it accepts. Elsewhere (the BSDs, macOS
+/// and Windows are not checked here) each accepted connection sets it itself.
+const NODELAY_INHERITED: bool = cfg!(any(target_os = "linux", target_os = "android"));
+
+/// A listener over a listening mio socket, with `TCP_NODELAY` set on it where its
+/// connections inherit it.
+fn tcp_listener(listener: mio::net::TcpListener) -> TcpListenerImpl {
+    let inherits_nodelay = NODELAY_INHERITED && SockRef::from(&listener).set_tcp_nodelay(true).is_ok();
+    TcpListenerImpl { listener, inherits_nodelay }
+}
+
 impl Transport for TcpTransport {
     fn listen(&self, options: &ListenOptions) -> io::Result<Box<dyn Listener>> {
         let addr = resolve(options)?;
@@ -324,32 +337,38 @@ impl Transport for TcpTransport {
             }
             Err(e) => return Err(e),
         };
-        Ok(Box::new(TcpListenerImpl(listener)))
+        Ok(Box::new(tcp_listener(listener)))
     }
 }
 
 /// A listener over an already-bound, listening std socket (made non-blocking here).
 pub(crate) fn tcp_listener_from_std(listener: std::net::TcpListener) -> io::Result<Box<dyn Listener>> {
     listener.set_nonblocking(true)?;
-    Ok(Box::new(TcpListenerImpl(mio::net::TcpListener::from_std(listener))))
+    Ok(Box::new(tcp_listener(mio::net::TcpListener::from_std(listener))))
 }
 
-struct TcpListenerImpl(mio::net::TcpListener);
+struct TcpListenerImpl {
+    listener: mio::net::TcpListener,
+    /// Its connections have `TCP_NODELAY` from it (see [`NODELAY_INHERITED`]).
+    inherits_nodelay: bool,
+}
 
 impl Listener for TcpListenerImpl {
     fn accept(&self) -> io::Result<Box<dyn Connection>> {
-        let (stream, peer) = self.0.accept()?;
+        let (stream, peer) = self.listener.accept()?;
         // Responses go out in one write; streamed bodies should not wait for Nagle.
-        let _ = stream.set_nodelay(true);
+        if !self.inherits_nodelay {
+            let _ = stream.set_nodelay(true);
+        }
         Ok(Box::new(TcpConnection { stream, peer }))
     }
 
     fn local_addr(&self) -> io::Result<LocalAddr> {
-        self.0.local_addr().map(LocalAddr::Ip)
+        self.listener.local_addr().map(LocalAddr::Ip)
     }
 
     fn source(&mut self) -> &mut dyn Source {
-        &mut self.0
+        &mut self.listener
     }
 }
 
@@ -557,4 +576,32 @@ fn recv_into_spare(socket: &impl std::os::fd::AsFd, buf: &mut Vec<u8>) -> io::Re
     let (n, _) =
         rustix::net::recv(socket, rustix::buffer::spare_capacity(buf), rustix::net::RecvFlags::empty())?;
     Ok(n)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Where the listener's `TCP_NODELAY` is relied on, an accepted connection has it
+    /// without setting it.
+    #[test]
+    fn accepted_connections_have_nodelay() {
+        let options =
+            ListenOptions { port: 0, host: Some("127.0.0.1".into()), backlog: 8, reuse_port: false };
+        let listener = tcp_listener(bind_tcp("127.0.0.1:0".parse().unwrap(), &options).unwrap());
+        let addr = listener.listener.local_addr().unwrap();
+        assert_eq!(listener.inherits_nodelay, NODELAY_INHERITED);
+        let _client = std::net::TcpStream::connect(addr).unwrap();
+        let deadline = std::time::Instant::now() + Duration::from_secs(5);
+        let stream = loop {
+            match listener.listener.accept() {
+                Ok((s, _)) => break s,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock && std::time::Instant::now() < deadline => {
+                    std::thread::sleep(Duration::from_millis(1));
+                }
+                Err(e) => panic!("accept: {e}"),
+            }
+        };
+        assert_eq!(stream.nodelay().unwrap(), listener.inherits_nodelay);
+    }
 }

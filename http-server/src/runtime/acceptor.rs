@@ -1,35 +1,142 @@
-//! The acceptor thread: accepts and registers, nothing else.
+//! Accepting: the worker holding the first seat accepts, and the acceptor thread stands by.
 //!
-//! A server may listen on several endpoints; the acceptor waits on all of them in one
-//! poller and accepts from each until it has nothing more. When the shutdown begins it
-//! accepts what is already queued on every listener one last time (those connections are
-//! served), then closes the listeners.
+//! Every listener is registered with the first seat's poller, so a new connection costs no
+//! thread switch: the worker that is woken by the listener accepts (until the listener
+//! would block), registers each connection with its seat's poller, and serves those of its
+//! own seat when the poller reports their request. The acceptor thread has two jobs left:
+//! when accepting fails in a way that calls for a pause (out of file descriptors...), it
+//! tries again after a back-off that doubles up to a second until it succeeds (an
+//! edge-triggered listener is not reported again for connections it already had); and when
+//! the shutdown begins it accepts what is already queued on every listener one last time
+//! (those connections are served), then closes the listeners.
 
 use std::io::{self, Write};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 
 use crate::connection::Conn;
 use crate::handler::hooks::ErrorEvent;
 use crate::io::lock;
-use crate::io::poller::AcceptPoll;
+use crate::io::poller::{AcceptPoll, Ready};
 use crate::io::transport::{Connection, Listener};
 use crate::runtime::shared::Shared;
+use crate::runtime::slab::Park;
 
 /// A canned answer for connections beyond the connection limit.
 const OVERLOADED: &[u8] =
     b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nRetry-After: 1\r\nConnection: close\r\n\r\n";
 
+/// The poller key of the first listener; the next ones count down from it. Its slot index
+/// is one the connection table never reaches, and on 32-bit systems too it differs from the
+/// token of a poller's waker.
+const FIRST_LISTENER_KEY: u64 = 0xffff_ff00;
+
+/// The poller key of listener `index` (fewer than 256 listeners have keys of their own; the
+/// others share the last, which drains them all alike).
+pub(crate) fn listener_key(index: usize) -> u64 {
+    FIRST_LISTENER_KEY - (index.min(255) as u64)
+}
+
+/// True for the key of a listener (see [`listener_key`]).
+pub(crate) fn is_listener_key(key: u64) -> bool {
+    (FIRST_LISTENER_KEY - 255..=FIRST_LISTENER_KEY).contains(&key)
+}
+
+/// The listeners, shared by the first seat's worker and the acceptor thread.
+#[derive(Default)]
+pub(crate) struct Accepting {
+    listeners: Mutex<Vec<Box<dyn Listener>>>,
+    /// Accepting failed and calls for a pause: the acceptor thread tries again.
+    retry: AtomicBool,
+    /// Wakes the acceptor thread.
+    waker: OnceLock<mio::Waker>,
+}
+
+impl Accepting {
+    /// Takes the listeners (registered with the first seat's poller already) and the
+    /// acceptor thread's waker.
+    pub(crate) fn start(&self, listeners: Vec<Box<dyn Listener>>, waker: mio::Waker) {
+        *lock(&self.listeners) = listeners;
+        let _ = self.waker.set(waker);
+    }
+
+    /// Wakes the acceptor thread (the shutdown has begun, or accepting failed).
+    pub(crate) fn wake(&self) {
+        if let Some(w) = self.waker.get() {
+            let _ = w.wake();
+        }
+    }
+
+    /// Accepts from every listener until each would block; true when accepting failed on
+    /// one in a way that calls for a pause.
+    fn drain_all(&self, shared: &Shared) -> bool {
+        let listeners = lock(&self.listeners);
+        let mut failed = false;
+        for l in listeners.iter() {
+            failed |= matches!(drain(shared, &**l), Drained::Failed);
+        }
+        failed
+    }
+}
+
+/// Accepts on the first seat's worker, its poller having reported a listener.
+pub(crate) fn accept_on_seat(shared: &Shared) {
+    if shared.stopping() {
+        return;
+    }
+    let accepting = &shared.accepting;
+    if accepting.drain_all(shared) && !accepting.retry.swap(true, Ordering::SeqCst) {
+        accepting.wake();
+    }
+}
+
 /// Puts a new connection into the table and the poller.
+///
+/// It is registered outside the table's lock, which every worker takes for every
+/// connection it serves: registering a socket whose request is there wakes its seat's
+/// worker at once (on one CPU, often in place of this thread), and a worker that found the
+/// lock held would wait for this thread to run again. A report that comes before the
+/// connection is parked is kept by the table ([`Park::Pending`]) and queued with the seat
+/// here.
 fn register(shared: &Shared, mut io: Box<dyn Connection>) {
     if lock(&shared.slab).live() >= shared.max_connections {
         let _ = io.write(OVERLOADED);
         return;
     }
     let deadline = shared.engine.site.clock.tick() + shared.engine.wire.timeouts.header;
-    let conn = Box::new(Conn::new(io, deadline));
-    // Registered under the table's lock: a report cannot be handled before the entry is there.
-    let _ = lock(&shared.slab)
-        .insert_parked(conn, |c, key| shared.engine.poller_of(key).add(c.io.source(), key).is_ok());
+    let mut conn = Box::new(Conn::new(io, deadline));
+    let Some(key) = lock(&shared.slab).insert_busy() else {
+        return;
+    };
+    let poller = shared.engine.poller_of(key);
+    if poller.add(conn.io.source(), key).is_err() {
+        lock(&shared.slab).remove(key);
+        return;
+    }
+    let mut reported = None;
+    loop {
+        let parked = lock(&shared.slab).park(key, conn);
+        match parked {
+            Park::Parked => break,
+            Park::Pending(c, hangup) => {
+                conn = c;
+                reported = Some(reported.unwrap_or(false) || hangup);
+            }
+            Park::Closing(c) => {
+                drop(c);
+                lock(&shared.slab).remove(key);
+                return;
+            }
+        }
+    }
+    if let Some(hangup) = reported {
+        // The seat's worker took the report and found no connection yet: queue it by hand.
+        if let Some(seat) = shared.engine.pollers.iter().position(|p| std::sync::Arc::ptr_eq(p, poller)) {
+            lock(&shared.seats.seats[seat].queue).keys.push_back(Ready { key, hangup, resumed: false });
+            poller.wake();
+        }
+    }
 }
 
 /// What accepting from one listener until it would block came to.
@@ -65,26 +172,33 @@ fn drain(shared: &Shared, listener: &dyn Listener) -> Drained {
     }
 }
 
-/// The acceptor thread: accepts and registers, nothing else; backs off when accepting fails
-/// (for instance when the process is out of file descriptors).
-pub(crate) fn acceptor_main(shared: &Shared, listeners: Vec<Box<dyn Listener>>, mut poll: AcceptPoll) {
+/// The acceptor thread: tries accepting again, backing off, after it failed (for instance
+/// when the process is out of file descriptors); at the shutdown, accepts what is queued
+/// one last time and closes the listeners.
+pub(crate) fn acceptor_main(shared: &Shared, mut poll: AcceptPoll) {
+    let accepting = &shared.accepting;
     let mut backoff = Duration::from_millis(5);
     while !shared.stopping() {
-        let mut failed = false;
-        for l in &listeners {
-            failed |= matches!(drain(shared, &**l), Drained::Failed);
-        }
-        if failed {
-            poll.wait(Some(backoff));
-            backoff = (backoff * 2).min(Duration::from_secs(1));
-        } else {
+        if !accepting.retry.load(Ordering::SeqCst) {
             backoff = Duration::from_millis(5);
             poll.wait(None);
+            continue;
+        }
+        poll.wait(Some(backoff));
+        if shared.stopping() {
+            break;
+        }
+        // Cleared first: a failure on the seat from now on asks for another try.
+        accepting.retry.store(false, Ordering::SeqCst);
+        if accepting.drain_all(shared) {
+            accepting.retry.store(true, Ordering::SeqCst);
+            backoff = (backoff * 2).min(Duration::from_secs(1));
         }
     }
     // Connections the kernel completed before now would be reset by the close: take them.
-    for l in &listeners {
+    let mut listeners = lock(&accepting.listeners);
+    for l in listeners.iter() {
         let _ = drain(shared, &**l);
     }
-    drop(listeners);
+    listeners.clear();
 }

@@ -3,7 +3,8 @@
 //! the connection table.
 //!
 //! ```text
-//!   acceptor ──► connection table (slab) + a seat's poller ◄── park ─────────┐
+//!   accept (the first seat's worker; the acceptor thread after a failure and at shutdown)
+//!      ──► connection table (slab) + a seat's poller ◄── park ──────────────┐
 //!                                           │ ready keys                     │
 //!   seats: the worker holding one waits on its poller and drives each ready  │
 //!          connection itself (connection::drive) ───────────────────────────┘

@@ -2,7 +2,10 @@
 //! seat's poller and drives ready connections, the others stand by.
 //!
 //! ```text
-//!   acceptor ── accept, register (edge-triggered) ──► seat's poller (mio) ◄── park ───┐
+//!   first seat's worker (its poller reports the listeners) ── accept, register ──┐
+//!   (the acceptor thread: retries after a failure, the last accepts at shutdown)  │
+//!                                                                                 ▼
+//!                                                     seat's poller (mio) ◄── park ───┐
 //!                                                 │ ready keys                        │
 //!                                                 ▼                                   │
 //!   seats (one per CPU, a poller each): the worker holding a seat waits on its poller, │
@@ -15,7 +18,7 @@
 //! ```
 //!
 //! Only as many workers as there are seats wait for readiness, so on one CPU the common case
-//! runs without a thread switch per request. The other workers stand by for handlers that
+//! runs without a thread switch per request, or per new connection. The other workers stand by for handlers that
 //! block. No thread is ever created after start.
 
 use std::time::{Duration, Instant};
@@ -23,6 +26,7 @@ use std::time::{Duration, Instant};
 use crate::connection::{drive, Conn, Outcome, Worker};
 use crate::io::lock;
 use crate::io::poller::Ready;
+use crate::runtime::acceptor::{accept_on_seat, is_listener_key};
 use crate::runtime::seats::Seat;
 use crate::runtime::shared::Shared;
 use crate::runtime::slab::{Expiring, Park};
@@ -122,6 +126,10 @@ fn look(
 /// Serves one ready connection.
 fn handle(shared: &Shared, w: &mut Worker<'_>, ready: Ready, seat: &Seat, epoch: u64) {
     let key = ready.key;
+    if is_listener_key(key) {
+        accept_on_seat(shared);
+        return;
+    }
     let Some(mut conn) = lock(&shared.slab).take(key, ready.hangup) else {
         return;
     };
@@ -179,9 +187,11 @@ fn handle(shared: &Shared, w: &mut Worker<'_>, ready: Ready, seat: &Seat, epoch:
     }
 }
 
-/// Closes a busy connection and frees its slot.
-fn close(shared: &Shared, key: u64, mut conn: Box<Conn>) {
-    shared.engine.poller_of(key).delete(conn.io.source());
-    lock(&shared.slab).remove(key);
+/// Closes a busy connection and frees its slot. Closing the socket takes it out of its
+/// poller (epoll and kqueue forget a closed descriptor, mio on Windows drops its
+/// registration with the socket), so it is not deregistered first: a system call less per
+/// connection. A report already on its way carries the old key and is ignored.
+fn close(shared: &Shared, key: u64, conn: Box<Conn>) {
     drop(conn);
+    lock(&shared.slab).remove(key);
 }

@@ -9,6 +9,7 @@ use std::time::Duration;
 use crate::connection::engine::Engine;
 use crate::connection::Conn;
 use crate::io::lock;
+use crate::runtime::acceptor::Accepting;
 use crate::runtime::seats::Seats;
 use crate::runtime::slab::Slab;
 
@@ -17,6 +18,8 @@ pub(crate) struct Shared {
     pub engine: Engine,
     pub slab: Mutex<Slab<Conn>>,
     pub seats: Seats,
+    /// The listeners, with the first seat's worker and the acceptor thread.
+    pub accepting: Accepting,
     pub workers: usize,
     pub max_connections: usize,
     pub shutdown_grace: Duration,
@@ -40,6 +43,7 @@ impl Shared {
             engine,
             slab: Mutex::new(Slab::new()),
             seats,
+            accepting: Accepting::default(),
             workers,
             max_connections,
             shutdown_grace,

@@ -82,24 +82,6 @@ impl<T: Expiring> Slab<T> {
         self.live
     }
 
-    /// Parks a new entry and runs `register` with it and its key (under the table's lock, so
-    /// no report can be handled before the entry is in place). `None` once the table is
-    /// closing or when `register` fails; the entry is then dropped.
-    pub(crate) fn insert_parked(
-        &mut self,
-        mut t: Box<T>,
-        register: impl FnOnce(&mut T, u64) -> bool,
-    ) -> Option<u64> {
-        let key = self.insert_busy()?;
-        if !register(&mut t, key) {
-            self.remove(key);
-            return None;
-        }
-        let (i, _) = split(key);
-        self.slots[i].state = State::Parked(t);
-        Some(key)
-    }
-
     /// Makes a new busy slot; `None` once the table is closing.
     pub(crate) fn insert_busy(&mut self) -> Option<u64> {
         if self.closing {

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use crate::io::lock;
 use crate::io::poller::AcceptPoll;
-use crate::runtime::acceptor::acceptor_main;
+use crate::runtime::acceptor::{acceptor_main, listener_key};
 use crate::runtime::monitor::{close_taken, monitor_main};
 use crate::runtime::pool::worker_main;
 use crate::runtime::shared::Shared;
@@ -44,7 +44,6 @@ struct Threads {
 /// [`Server`]), and a graceful [`shutdown`](ServerHandle::shutdown).
 pub struct ServerHandle {
     server: Server,
-    waker: mio::Waker,
     threads: Mutex<Option<Threads>>,
 }
 
@@ -98,13 +97,15 @@ impl Server {
     pub fn spawn(mut self) -> io::Result<ServerHandle> {
         let shared = self.shared.clone();
         let mut listeners = std::mem::take(&mut self.listeners);
-        let Some(first) = listeners.first_mut() else {
+        if listeners.is_empty() {
             return Err(io::Error::other("the server was already started"));
-        };
-        let (accept_poll, waker) = AcceptPoll::new(first.source())?;
-        for (i, l) in listeners.iter_mut().enumerate().skip(1) {
-            accept_poll.add(l.source(), i)?;
         }
+        // The first seat's worker accepts (see `runtime::acceptor`).
+        for (i, l) in listeners.iter_mut().enumerate() {
+            shared.engine.pollers[0].add(l.source(), listener_key(i))?;
+        }
+        let (accept_poll, waker) = AcceptPoll::waker_only()?;
+        shared.accepting.start(listeners, waker);
         if let Some(hook) = shared.engine.registry.snapshot().startup_hook.clone() {
             hook();
         }
@@ -121,16 +122,14 @@ impl Server {
             let s = shared.clone();
             threads.others.push(spawn("http-monitor".to_owned(), Box::new(move || monitor_main(&s)))?);
             let s = shared.clone();
-            threads.acceptor = Some(spawn(
-                "http-acceptor".to_owned(),
-                Box::new(move || acceptor_main(&s, listeners, accept_poll)),
-            )?);
+            threads.acceptor =
+                Some(spawn("http-acceptor".to_owned(), Box::new(move || acceptor_main(&s, accept_poll)))?);
             if self.signals {
                 threads.signals = Watch::start(shared.clone())?;
             }
             Ok(())
         })();
-        let handle = ServerHandle { server: self, waker, threads: Mutex::new(Some(threads)) };
+        let handle = ServerHandle { server: self, threads: Mutex::new(Some(threads)) };
         started?;
         notify("READY=1");
         Ok(handle)
@@ -161,7 +160,7 @@ impl ServerHandle {
         let shared = &self.server.shared;
         shared.engine.stop.store(true, Ordering::SeqCst);
         shared.request_stop();
-        let _ = self.waker.wake();
+        shared.accepting.wake();
         if let Some(a) = threads.acceptor.take() {
             let _ = a.join();
         }

@@ -1,0 +1,216 @@
+#!/usr/bin/env python3
+"""HTTPS side by side: our `tls` example beside nginx, with one certificate (ECDSA P-256).
+
+Each server is pinned to CPU 1 and the clients to CPU 0 (taskset). Every server is started
+once; in each round every setting is measured on all servers back to back, in an order turned
+by one each round (paired rounds, as `servers.py --paired`). Server CPU comes from
+/proc/PID/stat (user + system) around each measurement.
+
+Settings:
+  keepalive  wrk -c50 over HTTPS, connections kept: req/s and server CPU per request
+  close      wrk -c50 with `Connection: close`: a new TLS connection per request (wrk keeps
+             the session of a connection it closed cleanly and offers it again, so these are
+             resumed handshakes where the server allows it; see `resumed` in the output)
+  full13     `openssl s_time -new -tls1_3`: one full TLS 1.3 handshake and a GET after another
+  full12     the same with TLS 1.2
+  resume12   `openssl s_time -reuse -tls1_2`: every handshake but the first resumes a TLS 1.2
+             session (a session ID or a ticket)
+  resume13   the same with TLS 1.3 (a ticket, PSK with ECDHE)
+For s_time rows, handshakes/s is what one sequential client got (its own CPU sets the pace)
+and the server CPU per handshake is the figure to compare.
+
+Then, once per server: idle memory, `--idle` TLS connections opened (one GET each, then held
+idle) and the server's RSS growth divided by their number.
+
+Usage: bench/tls.py [--rounds 3] [--duration 5] [--idle 1000] [--only http-toolkit,nginx]
+                    [--settings keepalive,close,full13,full12,resume12,resume13]
+Our server: `cargo build --profile release-lto --example tls` (examples/tls.rs); the certificate
+is made with openssl in a temporary directory.
+"""
+import argparse, os, re, resource, socket, ssl, statistics, subprocess, sys, tempfile, time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+TLS_EXAMPLE = os.path.join(ROOT, "target", "release-lto", "examples", "tls")
+NGINX = os.path.join(HERE, "nginx_peer.sh")
+TICK = os.sysconf("SC_CLK_TCK")
+SETTINGS = ["keepalive", "close", "full13", "full12", "resume12", "resume13"]
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    p = s.getsockname()[1]
+    s.close()
+    return p
+
+
+def make_cert(tmp):
+    cert, key = os.path.join(tmp, "cert.pem"), os.path.join(tmp, "key.pem")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+                    "-nodes", "-keyout", key, "-out", cert, "-days", "7", "-subj", "/CN=localhost",
+                    "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"],
+                   check=True, capture_output=True)
+    return cert, key
+
+
+def commands(cert, key):
+    return {
+        "http-toolkit": lambda port: [TLS_EXAMPLE, "--port", str(port), cert, key],
+        "nginx": lambda port: [NGINX, "--port", str(port), "--tls", cert, key],
+    }
+
+
+def start(cmd, port):
+    p = subprocess.Popen(["taskset", "-c", "1"] + cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 10
+    while time.time() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            return p
+        except OSError:
+            time.sleep(0.05)
+    p.kill()
+    raise RuntimeError(f"{cmd[0]} did not start")
+
+
+def cpu_ticks(pid):
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return int(fields[11]) + int(fields[12])
+
+
+def rss_kib(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+def run_wrk(port, duration, close):
+    cmd = ["taskset", "-c", "0", "wrk", "-t1", "-c50", f"-d{duration}s"]
+    if close:
+        cmd += ["-H", "Connection: close"]
+    out = subprocess.run(cmd + [f"https://127.0.0.1:{port}/"], capture_output=True, text=True,
+                         timeout=duration + 60).stdout
+    n = int(re.search(r"(\d+) requests in", out).group(1))
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)|Socket errors: (.*)", out)
+    return n, float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)), errors.group(0) if errors else ""
+
+
+def run_s_time(port, duration, mode, version):
+    cmd = ["taskset", "-c", "0", "openssl", "s_time", "-connect", f"127.0.0.1:{port}", f"-{mode}",
+           f"-{version}", "-time", str(duration), "-www", "/"]
+    t0 = time.monotonic()
+    out = subprocess.run(cmd, capture_output=True, text=True, timeout=duration + 60).stdout
+    elapsed = time.monotonic() - t0
+    # "N connections in T real seconds" (whole seconds: the rate is taken from the wall
+    # clock); with -reuse the first handshake is a full one.
+    m = re.findall(r"(\d+) connections in [\d.]+ real seconds", out)
+    if not m:
+        raise RuntimeError(f"s_time said: {out[-400:]}")
+    n = int(m[-1])
+    return n, n / elapsed, ""
+
+
+def measure(pid, port, setting, duration):
+    t0 = cpu_ticks(pid)
+    if setting in ("keepalive", "close"):
+        n, rate, errors = run_wrk(port, duration, setting == "close")
+    else:
+        mode = "new" if setting.startswith("full") else "reuse"
+        version = "tls1_3" if setting.endswith("13") else "tls1_2"
+        n, rate, errors = run_s_time(port, duration, mode, version)
+    t1 = cpu_ticks(pid)
+    return {"n": n, "rate": rate, "cpu_us": (t1 - t0) / TICK * 1e6 / max(n, 1), "errors": errors}
+
+
+def idle_memory(pid, port, count, cafile):
+    ctx = ssl.create_default_context(cafile=cafile)
+    before = rss_kib(pid)
+    socks = []
+    for _ in range(count):
+        s = ctx.wrap_socket(socket.create_connection(("127.0.0.1", port), timeout=10), server_hostname="localhost")
+        s.sendall(b"GET / HTTP/1.1\r\nHost: localhost\r\n\r\n")
+        data = b""
+        while b"Hello, world!" not in data:
+            chunk = s.recv(4096)
+            if not chunk:
+                raise OSError("closed")
+            data += chunk
+        socks.append(s)
+    time.sleep(1)
+    after = rss_kib(pid)
+    for s in socks:
+        s.close()
+    return before, after, (after - before) / count
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--duration", type=int, default=5)
+    ap.add_argument("--idle", type=int, default=1000)
+    ap.add_argument("--only", default="")
+    ap.add_argument("--settings", default=",".join(SETTINGS))
+    a = ap.parse_args()
+    if not os.path.exists(TLS_EXAMPLE):
+        sys.exit(f"{TLS_EXAMPLE} is missing: cargo build --profile release-lto --example tls")
+    hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    settings = [s for s in a.settings.split(",") if s]
+    with tempfile.TemporaryDirectory() as tmp:
+        cert, key = make_cert(tmp)
+        cmds = commands(cert, key)
+        names = [n for n in cmds if not a.only or n in a.only.split(",")]
+        procs = {}
+        results = {}
+        try:
+            for name in names:
+                port = free_port()
+                procs[name] = (start(cmds[name](port), port), port)
+            for s in settings:  # untimed warm-up
+                for name in names:
+                    p, port = procs[name]
+                    measure(p.pid, port, s, 1)
+            for rnd in range(a.rounds):
+                order = names[rnd % len(names):] + names[:rnd % len(names)]
+                for s in settings:
+                    for name in order:
+                        p, port = procs[name]
+                        r = measure(p.pid, port, s, a.duration)
+                        results.setdefault((name, s), []).append(r)
+                        print(f"round {rnd + 1} {name:13} {s:9} {r['rate']:>9.0f}/s  cpu {r['cpu_us']:7.1f}us each"
+                              f"  ({r['n']}) {r['errors']}", flush=True)
+            print("\nmedians over rounds (per request for keepalive, per connection otherwise)")
+            print("| setting | server | rate /s | server CPU µs | ratio of CPU to the lowest peer's, by round |")
+            print("| --- | --- | --- | --- | --- |")
+            for s in settings:
+                for name in names:
+                    rs = results[(name, s)]
+                    ratios = []
+                    for i, r in enumerate(rs):
+                        peers = [results[(n, s)][i]["cpu_us"] for n in names if n != name]
+                        if peers:
+                            ratios.append(r["cpu_us"] / min(peers))
+                    shown = " / ".join(f"{x:.2f}" for x in ratios)
+                    print(f"| {s} | {name} | {statistics.median(r['rate'] for r in rs):.0f}"
+                          f" | {statistics.median(r['cpu_us'] for r in rs):.1f} | {shown} |")
+            print("\n| server | RSS before KiB | RSS with idle KiB | KiB per idle TLS connection |")
+            print("| --- | --- | --- | --- |")
+            for name in names:
+                p, port = procs[name]
+                try:
+                    before, after, each = idle_memory(p.pid, port, a.idle, cert)
+                    print(f"| {name} | {before} | {after} | {each:.2f} |", flush=True)
+                except Exception as e:
+                    print(f"| {name} | failed ({e}) | | |")
+        finally:
+            for p, _ in procs.values():
+                p.kill()
+                p.wait()
+
+
+if __name__ == "__main__":
+    main()
