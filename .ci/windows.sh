@@ -65,6 +65,7 @@
 #   hello_example                         stops the example with SIGTERM (`kill`); the hello example
 #                                         is checked under Wine from outside instead (below)
 #   webapp_browser                        chromium, likewise
+#   notes_browser                         chromium, and the notes example; #![cfg(unix)]
 #   websocket_example                     Python's websockets package, likewise
 #
 # The hello example built for Windows is then started under Wine and checked from the Linux

@@ -10,17 +10,33 @@
 //!   (feature `server`).
 //!
 //! ## Features
+//! The default is what a server needs and no more: the README's hello world builds 19
+//! crates, no client, no TLS, no serde. Each feature below adds one thing.
+//!
 //! | feature | default | what it adds |
 //! | --- | --- | --- |
-//! | `client` | on | `client`, the http-client crate |
-//! | `server` | on | `server`, the http-server crate |
+//! | `server` | on | `server`, the http-server crate: routing, static files, middleware, server-sent events, WebSockets, plain HTTP |
+//! | `client` | off | `client`, the http-client crate with its default features (HTTPS, cookies, regex proxy patterns, gzip/brotli/zstd decoding, JSON, `http` interop) |
+//! | `tls` | off | the server's rustls transport (`ServerBuilder::tls` and the like); the client's HTTPS (already on with `client`) |
+//! | `gzip` | off | the server's gzip of compressible responses; the client's decoding (already on with `client`) |
+//! | `json` | off | the server's JSON content parser, `Response::json`, typed bodies and queries (`cx.json::<T>()`, `cx.form::<T>()`, `cx.query::<T>()`); the client's `.json(&T)` and `Response::json::<T>()` |
+//! | `http` | off | conversions with the `http` crate's types in each crate |
+//! | `native-roots` | off | the client trusts the system's certificate store (`ClientBuilder::native_roots`); implies `client` |
+//! | `full` | off | `server`, `client`, `tls`, `gzip`, `json` and `http` |
 //!
-//! `utils` is always there. A program that only sends requests can leave the server out:
+//! `utils` is always there. A server with HTTPS and typed JSON, a program that also sends
+//! requests, and one that only sends them:
 //!
 //! ```toml
 //! [dependencies]
+//! http-toolkit = { version = "0.1", features = ["tls", "json"] }
+//! http-toolkit = { version = "0.1", features = ["client"] }
 //! http-toolkit = { version = "0.1", default-features = false, features = ["client"] }
 //! ```
+//!
+//! A client without TLS, cookies, regex or decoders (plain HTTP to a local service) is
+//! `http-toolkit-client` itself with `default-features = false` (its features are listed in
+//! its crate docs).
 
 // A build without a feature has no item for the links to it above.
 #![cfg_attr(not(all(feature = "client", feature = "server")), allow(rustdoc::broken_intra_doc_links))]
@@ -33,5 +49,5 @@ pub use http_utils as utils;
 
 /// The README's examples, compiled (and the `no_run` ones type-checked) as doctests.
 #[doc = include_str!("../README.md")]
-#[cfg(all(doctest, feature = "client", feature = "server"))]
+#[cfg(all(doctest, feature = "full"))]
 pub struct ReadmeDoctests;

@@ -378,11 +378,9 @@ fn the_proxy_environment_is_honoured_as_curl_honours_it() {
 fn an_unusable_proxy_in_the_environment_is_an_error_not_a_direct_connection() {
     let Some(bin) = fetch_binary() else { return };
     let (origin, _seen) = logging(|_| OK.to_owned());
-    for (name, value) in [
-        ("ALL_PROXY", "ftp://127.0.0.1:3128"),
-        ("http_proxy", "http://[::1"),
-        ("all_proxy", "gopher://p:1"),
-    ] {
+    for (name, value) in
+        [("ALL_PROXY", "ftp://127.0.0.1:3128"), ("http_proxy", "http://[::1"), ("all_proxy", "gopher://p:1")]
+    {
         let out = run_with_env(&bin, &[&origin.url("/")], b"", &[(name, value)]);
         assert_eq!(out.status.code(), Some(1), "{name}={value}");
         let err = String::from_utf8_lossy(&out.stderr);

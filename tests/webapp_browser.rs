@@ -11,48 +11,15 @@ mod programs;
 #[path = "../examples/webapp.rs"]
 mod webapp;
 
-use std::io::Read;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::path::Path;
+use std::time::Duration;
 
 use http_toolkit::server::Server;
-
-fn find_chromium() -> Option<PathBuf> {
-    let found = programs::find("chromium").or_else(|| programs::find("chromium-browser"));
-    if found.is_none() {
-        programs::missing("webapp_browser", "chromium", "apt-get install chromium");
-    }
-    found
-}
-
-/// Runs `cmd`, returning its stdout, or `None` when it takes longer than `limit` (it is
-/// killed then).
-fn run_with_timeout(mut cmd: Command, limit: Duration) -> Option<String> {
-    let mut child = cmd.stdout(Stdio::piped()).stderr(Stdio::null()).spawn().expect("start chromium");
-    let mut stdout = child.stdout.take().expect("stdout");
-    let reader = std::thread::spawn(move || {
-        let mut out = String::new();
-        let _ = stdout.read_to_string(&mut out);
-        out
-    });
-    let deadline = Instant::now() + limit;
-    loop {
-        if child.try_wait().expect("wait").is_some() {
-            return reader.join().ok();
-        }
-        if Instant::now() >= deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            return None;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
+use programs::chromium;
 
 #[test]
 fn page_shows_the_fetched_answers_an_event_and_a_websocket_echo() {
-    let Some(chromium) = find_chromium() else {
+    let Some(browser) = chromium::find("webapp_browser") else {
         return;
     };
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples").join("static");
@@ -61,26 +28,8 @@ fn page_shows_the_fetched_answers_an_event_and_a_websocket_echo() {
     let handle = server.spawn().expect("spawn");
     let port = handle.local_addr().port().expect("a TCP port");
 
-    let profile = std::env::temp_dir().join(format!("webapp-chromium-{}-{port}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&profile);
-    std::fs::create_dir_all(&profile).expect("profile dir");
-    let mut cmd = Command::new(&chromium);
-    cmd.args([
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-dev-shm-usage",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--no-first-run",
-        "--virtual-time-budget=5000",
-    ])
-    .arg(format!("--user-data-dir={}", profile.display()))
-    .arg("--dump-dom")
-    .arg(format!("http://127.0.0.1:{port}/"));
-    let dom = run_with_timeout(cmd, Duration::from_secs(60));
-    let _ = std::fs::remove_dir_all(&profile);
+    let url = format!("http://127.0.0.1:{port}/");
+    let dom = chromium::dump_dom(&browser, &url, &format!("webapp-{port}"), Duration::from_secs(60));
     let dom = dom.expect("chromium finished within 60 s");
 
     assert!(dom.contains("<pre id=\"later-answer\">later</pre>"), "no /later answer in the DOM:\n{dom}");

@@ -1,23 +1,26 @@
 //! [`ClientBuilder`]: the settings of a client, and the ways to make one.
 
 use std::fmt;
+#[cfg(feature = "tls")]
 use std::path::PathBuf;
 use std::sync::atomic::AtomicUsize;
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
-use cookie_store::CookieStore;
 use http_utils::{Headers, Limits, Request};
+#[cfg(feature = "tls")]
 use rustls::ClientConfig;
 
 use crate::client::{Client, Inner, Interceptor, Next};
 use crate::dial::Overrides;
 use crate::error::{Error, Result};
+use crate::jar::Jar;
 use crate::pool::{Pool, PoolConfig};
 use crate::proxy::ProxyEnv;
 use crate::redirect::{Redirect, RedirectAction, Rules};
 use crate::response::Response;
 use crate::timeouts::Timeouts;
+#[cfg(feature = "tls")]
 use crate::tls::{Pem, TlsSettings};
 
 /// Default of [`ClientBuilder::spin_wait`].
@@ -31,8 +34,8 @@ impl Default for Client {
 
 impl Client {
     /// A client with the defaults: timeouts of 30 s for connect, read and write, no overall
-    /// deadline, default [`Limits`], up to 10 redirects, cookies on, gzip on (feature `gzip`),
-    /// webpki roots, no proxies, no interceptors.
+    /// deadline, default [`Limits`], up to 10 redirects, cookies on (feature `cookies`), gzip
+    /// on (feature `gzip`), webpki roots (feature `tls`), no proxies, no interceptors.
     pub fn new() -> Client {
         ClientBuilder::default().build().expect("the default TLS configuration always builds")
     }
@@ -67,6 +70,7 @@ pub struct ClientBuilder {
     proxy_env: Option<ProxyEnv>,
     resolve: Overrides,
     local_address: Option<std::net::IpAddr>,
+    #[cfg(feature = "tls")]
     tls: TlsSettings,
     spin: Duration,
     gzip: bool,
@@ -78,8 +82,8 @@ pub struct ClientBuilder {
 
 impl fmt::Debug for ClientBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ClientBuilder")
-            .field("timeouts", &self.timeouts)
+        let mut d = f.debug_struct("ClientBuilder");
+        d.field("timeouts", &self.timeouts)
             .field("limits", &self.limits)
             .field("redirects", &self.redirects)
             .field("user_agent", &self.user_agent)
@@ -88,12 +92,13 @@ impl fmt::Debug for ClientBuilder {
             .field("proxy_env", &self.proxy_env)
             .field("resolve", &self.resolve)
             .field("local_address", &self.local_address)
-            .field("tls", &self.tls)
             .field("spin", &self.spin)
             .field("gzip", &self.gzip)
             .field("default_headers", &self.default_headers)
-            .field("interceptors", &self.interceptors.len())
-            .finish()
+            .field("interceptors", &self.interceptors.len());
+        #[cfg(feature = "tls")]
+        d.field("tls", &self.tls);
+        d.finish()
     }
 }
 
@@ -114,6 +119,7 @@ impl Default for ClientBuilder {
             proxy_env: None,
             resolve: Overrides::new(),
             local_address: None,
+            #[cfg(feature = "tls")]
             tls: TlsSettings::default(),
             spin: DEFAULT_SPIN,
             gzip: cfg!(feature = "gzip"),
@@ -215,7 +221,8 @@ impl ClientBuilder {
         self
     }
 
-    /// Turns the cookie jar on (default) or off.
+    /// Turns the cookie jar on (default) or off. The jar is the `cookies` feature's (on by
+    /// default): without it a client keeps no cookies and this switch changes nothing.
     pub fn cookies(mut self, on: bool) -> Self {
         self.cookies = on;
         self
@@ -328,31 +335,38 @@ impl ClientBuilder {
         self
     }
 
-    /// Trusts the Mozilla roots of `webpki-roots` (default true).
+    /// Trusts the Mozilla roots of `webpki-roots` (default true). Feature `tls`.
+    #[cfg(feature = "tls")]
     pub fn webpki_roots(mut self, on: bool) -> Self {
         self.tls.webpki_roots = on;
         self
     }
 
-    /// Also trusts the CA certificates in this PEM data.
+    /// Also trusts the CA certificates in this PEM data. Feature `tls`.
+    #[cfg(feature = "tls")]
     pub fn add_root_certificate_pem(mut self, pem: &[u8]) -> Self {
         self.tls.extra_roots.push(Pem::Bytes(pem.to_vec()));
         self
     }
 
     /// Also trusts the CA certificates in this PEM file (read by [`build`](Self::build)).
+    /// Feature `tls`.
+    #[cfg(feature = "tls")]
     pub fn add_root_certificate_file(mut self, path: impl Into<PathBuf>) -> Self {
         self.tls.extra_roots.push(Pem::File(path.into()));
         self
     }
 
-    /// Presents this client certificate chain and private key (PEM data).
+    /// Presents this client certificate chain and private key (PEM data). Feature `tls`.
+    #[cfg(feature = "tls")]
     pub fn client_certificate_pem(mut self, chain: &[u8], key: &[u8]) -> Self {
         self.tls.client_cert = Some((Pem::Bytes(chain.to_vec()), Pem::Bytes(key.to_vec())));
         self
     }
 
-    /// Presents the client certificate chain and private key in these PEM files.
+    /// Presents the client certificate chain and private key in these PEM files. Feature
+    /// `tls`.
+    #[cfg(feature = "tls")]
     pub fn client_certificate_files(mut self, chain: impl Into<PathBuf>, key: impl Into<PathBuf>) -> Self {
         self.tls.client_cert = Some((Pem::File(chain.into()), Pem::File(key.into())));
         self
@@ -360,6 +374,8 @@ impl ClientBuilder {
 
     /// Uses this rustls configuration as is (roots, client certificates and the verification
     /// switch above are then ignored). A request's own `tls_config` still wins over it.
+    /// Feature `tls`.
+    #[cfg(feature = "tls")]
     pub fn tls_config(mut self, config: Arc<ClientConfig>) -> Self {
         self.tls.config = Some(config);
         self
@@ -367,6 +383,8 @@ impl ClientBuilder {
 
     /// **Turns off certificate verification**: any server can then pose as any host. For tests
     /// against self-signed servers only. A warning is logged when such a client is built.
+    /// Feature `tls`.
+    #[cfg(feature = "tls")]
     pub fn danger_accept_invalid_certs(mut self, accept: bool) -> Self {
         self.tls.accept_invalid_certs = accept;
         self
@@ -441,12 +459,13 @@ impl ClientBuilder {
     ///
     /// # Errors
     /// [`Error::TlsConfig`] when a PEM file cannot be read or holds no certificate or key,
-    /// [`Error::Tls`] when a client key does not match its certificate, and
+    /// `Error::Tls` when a client key does not match its certificate (feature `tls`), and
     /// [`Error::InvalidHeader`] for an invalid [`default_header`](Self::default_header).
     pub fn build(self) -> Result<Client> {
         if let Some((name, value)) = &self.bad_header {
             Headers::new().append(name, value).map_err(Error::InvalidHeader)?;
         }
+        #[cfg(feature = "tls")]
         let tls = self.tls.build()?;
         Ok(Client {
             inner: Arc::new(Inner {
@@ -459,7 +478,8 @@ impl ClientBuilder {
                 proxy_env: self.proxy_env,
                 resolve: self.resolve,
                 local_address: self.local_address,
-                jar: self.cookies.then(|| Mutex::new(CookieStore::new())),
+                jar: if self.cookies { Jar::new() } else { None },
+                #[cfg(feature = "tls")]
                 tls,
                 spin: self.spin,
                 waiting: AtomicUsize::new(0),

@@ -3,16 +3,17 @@
 
 use std::fmt;
 use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
-use cookie_store::CookieStore;
 use http_utils::{encode_component, encode_form_with, Headers, Limits, Method, Request, Version};
+#[cfg(feature = "tls")]
 use rustls::ClientConfig;
 
 use crate::dial::Overrides;
 use crate::error::{Error, Result, TimeoutKind};
 use crate::exchange::{asked_to_switch, exchange, Settings, Target};
+use crate::jar::Jar;
 use crate::pool::Pool;
 use crate::proxy::{proxy_refusal, Proxy, ProxyEnv, ProxyPattern};
 use crate::redirect::{next_hop, Chain, Rules, Step};
@@ -37,7 +38,10 @@ pub(crate) struct Inner {
     pub(crate) resolve: Overrides,
     /// The local address connections are bound to.
     pub(crate) local_address: Option<std::net::IpAddr>,
-    pub(crate) jar: Option<Mutex<CookieStore>>,
+    /// The cookie jar (feature `cookies`; `None` when switched off).
+    pub(crate) jar: Option<Jar>,
+    /// The TLS configuration (feature `tls`).
+    #[cfg(feature = "tls")]
     pub(crate) tls: Arc<ClientConfig>,
     pub(crate) spin: Duration,
     pub(crate) waiting: AtomicUsize,
@@ -197,6 +201,9 @@ impl Client {
     ) -> Result<Response> {
         let inner = &*self.inner;
         let https = url.scheme() == "https";
+        if https && !cfg!(feature = "tls") {
+            return Err(Error::FeatureOff { feature: "tls", needed_for: "an https:// URL" });
+        }
         let host = url.host_str().unwrap_or_default();
         let port = url.port_or_known_default().unwrap_or(if https { 443 } else { 80 });
         let proxy = self.proxy_for(url, host, port)?;
@@ -217,6 +224,7 @@ impl Client {
             resolve: &inner.resolve,
             local: inner.local_address,
             pool: &inner.pool,
+            #[cfg(feature = "tls")]
             tls: &inner.tls,
             spin: inner.spin,
             waiting: &inner.waiting,
@@ -243,10 +251,7 @@ impl Client {
             return Err(proxy_refusal(p, headers, Response::new(resp_head, url.clone(), body)));
         }
         if let Some(jar) = &inner.jar {
-            let mut jar = jar.lock().unwrap_or_else(|p| p.into_inner());
-            for set_cookie in resp_head.headers.get_all("set-cookie") {
-                let _ = jar.parse(set_cookie, url);
-            }
+            jar.store(resp_head.headers.get_all("set-cookie"), url);
         }
         #[allow(unused_mut)]
         let mut resp = Response::new(resp_head, url.clone(), body);
@@ -390,7 +395,7 @@ impl Client {
     /// Empties the cookie jar.
     pub fn clear_cookies(&self) {
         if let Some(jar) = &self.inner.jar {
-            jar.lock().unwrap_or_else(|p| p.into_inner()).clear();
+            jar.clear();
         }
     }
 
@@ -398,8 +403,7 @@ impl Client {
     /// is off).
     pub fn cookies_for(&self, url: &str) -> String {
         let (Some(jar), Ok(url)) = (&self.inner.jar, parse_url(url)) else { return String::new() };
-        let jar = jar.lock().unwrap_or_else(|p| p.into_inner());
-        jar.get_request_values(&url).map(|(n, v)| format!("{n}={v}")).collect::<Vec<_>>().join("; ")
+        jar.cookies_for(&url)
     }
 }
 

@@ -8,6 +8,7 @@ use std::io::{self, BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
+#[cfg(feature = "tls")]
 use rustls::{ClientConnection, StreamOwned};
 
 use crate::error::{Error, TimeoutKind};
@@ -20,9 +21,10 @@ const READ_BUF: usize = 16 * 1024;
 const DEADLINE_SLACK: Duration = Duration::from_millis(5);
 
 /// The byte stream: plain TCP, or a TLS session (with the server, or with an HTTPS proxy for
-/// plain `http` requests) over a [`Carrier`].
+/// plain `http` requests) over a [`Carrier`] (feature `tls`).
 pub(crate) enum Stream {
     Tcp(TcpStream),
+    #[cfg(feature = "tls")]
     Tls(Box<StreamOwned<ClientConnection, Carrier>>),
 }
 
@@ -30,27 +32,33 @@ pub(crate) enum Stream {
 /// (TLS inside TLS: the proxy sees neither the request nor the answer).
 pub(crate) enum Carrier {
     Tcp(TcpStream),
+    #[cfg(feature = "tls")]
     Tls(Box<StreamOwned<ClientConnection, TcpStream>>),
 }
 
 impl Carrier {
     /// The TCP socket at the bottom.
+    #[cfg(feature = "tls")]
     pub(crate) fn tcp(&self) -> &TcpStream {
         match self {
             Carrier::Tcp(s) => s,
+            #[cfg(feature = "tls")]
             Carrier::Tls(s) => &s.sock,
         }
     }
 
     /// True while records of the proxy's TLS session wait to be sent.
+    #[cfg(feature = "tls")]
     fn wants_write(&self) -> bool {
         matches!(self, Carrier::Tls(s) if s.conn.wants_write())
     }
 
     /// Sends records of the proxy's TLS session.
+    #[cfg(feature = "tls")]
     fn send_pending(&mut self) -> io::Result<usize> {
         match self {
             Carrier::Tcp(_) => Ok(0),
+            #[cfg(feature = "tls")]
             Carrier::Tls(s) => s.conn.write_tls(&mut s.sock),
         }
     }
@@ -59,6 +67,7 @@ impl Carrier {
     pub(crate) fn into_stream(self) -> Stream {
         match self {
             Carrier::Tcp(s) => Stream::Tcp(s),
+            #[cfg(feature = "tls")]
             Carrier::Tls(s) => {
                 let StreamOwned { conn, sock } = *s;
                 Stream::Tls(Box::new(StreamOwned::new(conn, Carrier::Tcp(sock))))
@@ -71,6 +80,7 @@ impl Read for Carrier {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         match self {
             Carrier::Tcp(s) => s.read(buf),
+            #[cfg(feature = "tls")]
             Carrier::Tls(s) => tls_read(s, buf),
         }
     }
@@ -80,6 +90,7 @@ impl Write for Carrier {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         match self {
             Carrier::Tcp(s) => s.write(buf),
+            #[cfg(feature = "tls")]
             Carrier::Tls(s) => s.write(buf),
         }
     }
@@ -87,6 +98,7 @@ impl Write for Carrier {
     fn flush(&mut self) -> io::Result<()> {
         match self {
             Carrier::Tcp(s) => s.flush(),
+            #[cfg(feature = "tls")]
             Carrier::Tls(s) => s.flush(),
         }
     }
@@ -98,6 +110,7 @@ impl Stream {
     pub(crate) fn into_carrier(self) -> Option<Carrier> {
         match self {
             Stream::Tcp(s) => Some(Carrier::Tcp(s)),
+            #[cfg(feature = "tls")]
             Stream::Tls(s) => {
                 let StreamOwned { conn, sock } = *s;
                 match sock {
@@ -111,6 +124,7 @@ impl Stream {
     fn tcp(&self) -> &TcpStream {
         match self {
             Stream::Tcp(s) => s,
+            #[cfg(feature = "tls")]
             Stream::Tls(s) => s.sock.tcp(),
         }
     }
@@ -210,6 +224,7 @@ impl Read for Transport {
         self.arm(false)?;
         let res = match &mut self.stream {
             Stream::Tcp(s) => s.read(buf),
+            #[cfg(feature = "tls")]
             Stream::Tls(s) => tls_read(s, buf),
         };
         res.map_err(|e| self.map_err(e, TimeoutKind::Read))
@@ -221,6 +236,7 @@ impl Write for Transport {
         self.arm(true)?;
         let res = match &mut self.stream {
             Stream::Tcp(s) => s.write(buf),
+            #[cfg(feature = "tls")]
             Stream::Tls(s) => s.write(buf),
         };
         res.map_err(|e| self.map_err(e, TimeoutKind::Write))
@@ -230,6 +246,7 @@ impl Write for Transport {
         self.arm(true)?;
         let res = match &mut self.stream {
             Stream::Tcp(s) => s.flush(),
+            #[cfg(feature = "tls")]
             Stream::Tls(s) => s.flush(),
         };
         res.map_err(|e| self.map_err(e, TimeoutKind::Write))
@@ -239,6 +256,7 @@ impl Write for Transport {
 /// Reads plaintext from a TLS session. Unlike rustls' `Stream`, it never first sends TLS
 /// records still waiting to go out: after an early answer the rest of a request body may be
 /// stuck there, toward a server that no longer reads.
+#[cfg(feature = "tls")]
 fn tls_read<S: Read + Write>(s: &mut StreamOwned<ClientConnection, S>, buf: &mut [u8]) -> io::Result<usize> {
     // Bounded: each round either returns or takes bytes from the socket.
     loop {
@@ -290,7 +308,10 @@ impl Transport {
         let peeked = tcp.peek(&mut byte);
         let spoke = match (&mut self.stream, peeked) {
             (_, Err(e)) if e.kind() == io::ErrorKind::WouldBlock => false,
-            (Stream::Tcp(_), _) | (Stream::Tls(_), Ok(0) | Err(_)) => true,
+            (Stream::Tcp(_), _) => true,
+            #[cfg(feature = "tls")]
+            (Stream::Tls(_), Ok(0) | Err(_)) => true,
+            #[cfg(feature = "tls")]
             (Stream::Tls(s), Ok(_)) => match s.conn.read_tls(&mut s.sock) {
                 Ok(0) => true,
                 Ok(_) => s
@@ -301,6 +322,7 @@ impl Transport {
             },
         };
         let plaintext = match &mut self.stream {
+            #[cfg(feature = "tls")]
             Stream::Tls(s) => s.conn.process_new_packets().is_ok_and(|st| st.plaintext_bytes_to_read() > 0),
             Stream::Tcp(_) => false,
         };
@@ -334,8 +356,11 @@ impl Transport {
     fn write_step(&mut self, buf: &[u8]) -> io::Result<Option<usize>> {
         let res = match &mut self.stream {
             Stream::Tcp(s) => s.write(buf),
+            #[cfg(feature = "tls")]
             Stream::Tls(s) if s.conn.wants_write() => s.conn.write_tls(&mut s.sock).map(|_| 0),
+            #[cfg(feature = "tls")]
             Stream::Tls(s) if s.sock.wants_write() => s.sock.send_pending().map(|_| 0),
+            #[cfg(feature = "tls")]
             Stream::Tls(s) => match s.conn.writer().write(buf)? {
                 0 if !buf.is_empty() => return Err(io::ErrorKind::WriteZero.into()),
                 n => Ok(n),
@@ -354,7 +379,10 @@ impl Transport {
 
     /// True while TLS records are waiting to be sent.
     fn tls_pending(&self) -> bool {
-        matches!(&self.stream, Stream::Tls(s) if s.conn.wants_write() || s.sock.wants_write())
+        #[cfg(feature = "tls")]
+        return matches!(&self.stream, Stream::Tls(s) if s.conn.wants_write() || s.sock.wants_write());
+        #[cfg(not(feature = "tls"))]
+        false
     }
 }
 

@@ -6,13 +6,19 @@ use std::collections::HashMap;
 use std::io;
 use std::net::{IpAddr, SocketAddr, TcpStream, ToSocketAddrs};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{mpsc, Arc};
+use std::sync::mpsc;
+#[cfg(feature = "tls")]
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+#[cfg(feature = "tls")]
 use rustls::{ClientConfig, ClientConnection, StreamOwned};
+#[cfg(feature = "tls")]
 use rustls_pki_types::ServerName;
 
-use crate::conn::{Carrier, Stream, Timing};
+use crate::conn::Timing;
+#[cfg(feature = "tls")]
+use crate::conn::{Carrier, Stream};
 use crate::error::{Error, Result, TimeoutKind};
 use crate::eyeballs;
 
@@ -153,6 +159,7 @@ pub(crate) fn connect_tcp(
 
 /// Runs the TLS handshake over `carrier` (TCP, or a tunnel through an HTTPS proxy) for
 /// `host`, within the connect timeout.
+#[cfg(feature = "tls")]
 pub(crate) fn handshake(
     carrier: Carrier,
     host: &str,

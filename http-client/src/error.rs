@@ -53,6 +53,15 @@ pub enum Error {
     },
     /// The URL's scheme is neither `http` nor `https`.
     UnsupportedScheme(String),
+    /// What the request needs is in a feature this build of the client leaves out: an
+    /// `https://` URL, a `wss://` WebSocket or an `https://` proxy without the `tls` feature.
+    /// Nothing was sent.
+    FeatureOff {
+        /// The feature of http-toolkit-client that would bring it (`tls`).
+        feature: &'static str,
+        /// What needed it (`an https:// URL`...).
+        needed_for: &'static str,
+    },
     /// A request header name or value is invalid.
     InvalidHeader(http_utils::Error),
     /// The host name (of the server, or of the proxy) did not resolve.
@@ -94,6 +103,8 @@ pub enum Error {
     /// The server closed the connection before sending any byte of a response.
     ConnectionClosed,
     /// The TLS handshake or the TLS session failed (certificate not trusted, wrong name...).
+    /// Feature `tls`.
+    #[cfg(feature = "tls")]
     Tls(rustls::Error),
     /// A TLS setting could not be built (unreadable PEM, a key that does not match...).
     TlsConfig(String),
@@ -347,6 +358,11 @@ impl fmt::Display for Error {
         match self {
             Error::InvalidUrl { url, reason } => write!(f, "invalid URL {url:?}: {reason}"),
             Error::UnsupportedScheme(s) => write!(f, "unsupported URL scheme {s:?}"),
+            Error::FeatureOff { feature, needed_for } => write!(
+                f,
+                "{needed_for} needs the `{feature}` feature of http-toolkit-client, \
+                 which this build leaves out"
+            ),
             Error::InvalidHeader(e) => write!(f, "invalid request header: {e}"),
             Error::Resolve { host, proxy, source } => {
                 let whose = if *proxy { "the proxy's host" } else { "host" };
@@ -364,6 +380,7 @@ impl fmt::Display for Error {
                 write!(f, "the response head passes the client's limit Limits::{limit} ({max} {unit})")
             }
             Error::ConnectionClosed => f.write_str("connection closed before a response"),
+            #[cfg(feature = "tls")]
             Error::Tls(e) => write!(f, "TLS error: {e}"),
             Error::TlsConfig(s) => write!(f, "TLS configuration error: {s}"),
             Error::ProxyAuthRequired { proxy, .. } => {
@@ -417,6 +434,7 @@ impl std::error::Error for Error {
             Error::InvalidHeader(e) | Error::Protocol(e) => Some(e),
             Error::Resolve { source, .. } | Error::Connect { source, .. } => Some(source),
             Error::Io(e) | Error::Decode { source: e, .. } => Some(e),
+            #[cfg(feature = "tls")]
             Error::Tls(e) => Some(e),
             Error::Retried { last, .. } => Some(&**last),
             Error::WebSocketHandshake { error, .. } => Some(error),
@@ -432,28 +450,19 @@ impl std::error::Error for Error {
 
 impl From<io::Error> for Error {
     fn from(e: io::Error) -> Error {
-        let inner_kind = e.get_ref().map(|inner| {
-            if inner.is::<Error>() {
-                0
-            } else if inner.is::<http_utils::Error>() {
-                1
-            } else if inner.is::<rustls::Error>() {
-                2
-            } else {
-                3
-            }
-        });
-        match inner_kind {
-            Some(k @ 0..=2) => {
-                let inner = e.into_inner().expect("checked above");
-                match k {
-                    0 => *inner.downcast::<Error>().expect("checked above"),
-                    1 => Error::Protocol(*inner.downcast::<http_utils::Error>().expect("checked above")),
-                    _ => Error::Tls(*inner.downcast::<rustls::Error>().expect("checked above")),
-                }
-            }
-            _ => Error::Io(e),
+        let Some(inner) = e.get_ref() else { return Error::Io(e) };
+        if inner.is::<Error>() {
+            return *e.into_inner().expect("checked above").downcast::<Error>().expect("checked above");
         }
+        if inner.is::<http_utils::Error>() {
+            let inner = e.into_inner().expect("checked above");
+            return Error::Protocol(*inner.downcast::<http_utils::Error>().expect("checked above"));
+        }
+        #[cfg(feature = "tls")]
+        if inner.is::<rustls::Error>() {
+            return Error::Tls(*e.into_inner().expect("checked above").downcast().expect("checked above"));
+        }
+        Error::Io(e)
     }
 }
 

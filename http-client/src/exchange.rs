@@ -24,12 +24,17 @@ use std::time::{Duration, Instant};
 use http_utils::{
     response_framing, write_request_head, Body, Headers, Limits, Method, Request, ResponseHead,
 };
+#[cfg(feature = "tls")]
 use rustls::ClientConfig;
 
 use crate::conn::{Carrier, Conn, Timing};
-use crate::dial::{connect_tcp, handshake, Dialing, Overrides};
+#[cfg(feature = "tls")]
+use crate::dial::handshake;
+use crate::dial::{connect_tcp, Dialing, Overrides};
 use crate::error::{Error, Result, TimeoutKind};
-use crate::key::{PoolKey, TlsId};
+use crate::key::PoolKey;
+#[cfg(feature = "tls")]
+use crate::key::TlsId;
 use crate::pool::Pool;
 use crate::proxy::{proxy_refusal, Proxy};
 use crate::request::may_replay;
@@ -52,6 +57,8 @@ pub(crate) struct Settings<'a> {
     /// The local address connections are bound to.
     pub(crate) local: Option<std::net::IpAddr>,
     pub(crate) pool: &'a Arc<Pool>,
+    /// The client's TLS configuration (feature `tls`).
+    #[cfg(feature = "tls")]
     pub(crate) tls: &'a Arc<ClientConfig>,
     pub(crate) spin: Duration,
     /// Requests of this client now waiting for a response head.
@@ -101,6 +108,7 @@ pub(crate) fn exchange(
         host: target.host.to_owned(),
         port: target.port,
         proxy: target.proxy.map(Proxy::pool_id),
+        #[cfg(feature = "tls")]
         tls: req.tls_config().map(|c| TlsId(c.clone())),
     };
     let replayable = !matches!(req.body(), Body::Stream { .. }) && may_replay(req);
@@ -109,7 +117,7 @@ pub(crate) fn exchange(
         let pooled = if fresh_only { None } else { s.pool.take(&key) };
         let mut conn = match pooled {
             Some(c) => c,
-            None => open(s, target, key.clone(), req.tls_config().unwrap_or(s.tls).clone())?,
+            None => open(s, target, key.clone(), req)?,
         };
         conn.set_timing(Timing { read: s.read_timeout, write: s.write_timeout, deadline: s.deadline });
         match round_trip(&mut conn, req, head, s) {
@@ -168,7 +176,7 @@ pub(crate) fn keep_alive_timeout(head: &ResponseHead) -> Option<Duration> {
 
 /// Opens a new connection: TCP (to the proxy when there is one), then the tunnel and TLS for
 /// https.
-fn open(s: &Settings<'_>, target: &Target<'_>, key: PoolKey, tls: Arc<ClientConfig>) -> Result<Conn> {
+fn open(s: &Settings<'_>, target: &Target<'_>, key: PoolKey, req: &Request) -> Result<Conn> {
     let (dial_host, dial_port) = match target.proxy {
         Some(p) => (p.host(), p.port()),
         None => (target.host, target.port),
@@ -187,10 +195,15 @@ fn open(s: &Settings<'_>, target: &Target<'_>, key: PoolKey, tls: Arc<ClientConf
     let carrier = match target.proxy {
         Some(p) if p.is_socks() => Carrier::Tcp(socks_tunnel(s, tcp, p, target)?),
         // TLS with an HTTPS proxy itself, by the client's TLS settings.
+        #[cfg(feature = "tls")]
         Some(p) if p.is_tls() => {
             let to_proxy =
                 handshake(Carrier::Tcp(tcp), p.host(), s.tls.clone(), s.connect_timeout, s.deadline)?;
             to_proxy.into_carrier().ok_or_else(|| Error::TlsConfig("TLS to the proxy failed".to_owned()))?
+        }
+        #[cfg(not(feature = "tls"))]
+        Some(p) if p.is_tls() => {
+            return Err(Error::FeatureOff { feature: "tls", needed_for: "an https:// proxy" });
         }
         _ => Carrier::Tcp(tcp),
     };
@@ -203,8 +216,17 @@ fn open(s: &Settings<'_>, target: &Target<'_>, key: PoolKey, tls: Arc<ClientConf
     if !target.https {
         return Ok(Conn::new(carrier.into_stream(), key));
     }
-    let stream = handshake(carrier, target.host, tls, s.connect_timeout, s.deadline)?;
-    Ok(Conn::new(stream, key))
+    #[cfg(feature = "tls")]
+    {
+        let tls = req.tls_config().unwrap_or(s.tls).clone();
+        let stream = handshake(carrier, target.host, tls, s.connect_timeout, s.deadline)?;
+        Ok(Conn::new(stream, key))
+    }
+    #[cfg(not(feature = "tls"))]
+    {
+        let _ = req;
+        Err(Error::FeatureOff { feature: "tls", needed_for: "an https:// URL" })
+    }
 }
 
 /// Asks a SOCKS proxy for a tunnel to the target.

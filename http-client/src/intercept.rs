@@ -273,6 +273,7 @@ fn copy_request(req: &Request) -> Request {
         }
     }
     copy.set_ip(req.ip());
+    #[cfg(feature = "tls")]
     copy.set_tls_config(req.tls_config().cloned());
     copy
 }

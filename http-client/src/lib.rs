@@ -43,8 +43,8 @@
 //! | `(http:read-body ARGUMENTS PORT)` | [`Response`] implements `Read`; [`Response::bytes`], [`Response::text`] |
 //! | `(http:add-proxy PATTERN PROXY)` | [`Client::add_proxy`] with a [`ProxyPattern`] (host, regex, or [`ProxyPattern::Any`]) |
 //! | `(http:remove-all-proxies!)` | [`Client::remove_all_proxies`] |
-//! | the request's `sslctx` | `Request::set_tls_config` (a rustls `ClientConfig`) |
-//! | cookies kept from `Set-Cookie` | a real jar (`cookie_store`), [`ClientBuilder::cookies`] |
+//! | the request's `sslctx` | `Request::set_tls_config` (a rustls `ClientConfig`; feature `tls`) |
+//! | cookies kept from `Set-Cookie` | a real jar (`cookie_store`, feature `cookies`), [`ClientBuilder::cookies`] |
 //!
 //! Every method is sent the same way: build a [`Request`] with a body of bytes, text or
 //! [`Body::stream`] (sent with `Transfer-Encoding: chunked` when its length is unknown) and pass
@@ -53,6 +53,21 @@
 //! credentials, a deadline, a form or JSON body, then `send`). HTTP/1.0 has no chunked encoding: there a
 //! stream of unknown length is read into memory first (up to `Limits::max_body`, else
 //! [`Error::UnsizedRequestBody`]) and sent with its length.
+//!
+//! ## Features
+//! | feature | default | what it brings | without it |
+//! | --- | --- | --- | --- |
+//! | `tls` | on | `https://` URLs, `wss://` WebSockets and `https://` proxies (rustls with ring, webpki roots), the TLS settings of [`ClientBuilder`], a request's own `tls_config` | such a URL or proxy is [`Error::FeatureOff`] naming `tls`, before anything is sent; no ring, no C compiler needed |
+//! | `cookies` | on | the cookie jar ([`ClientBuilder::cookies`]; `cookie_store`) | no cookies are kept or sent by the client (a request's own `Cookie` still goes) |
+//! | `regex` | on | [`ProxyPattern::Regex`], `ProxyPattern::regex`, [`Regex`] (regex) | proxy patterns by host or for every host |
+//! | `gzip` | on | gzip and deflate bodies decoded, permessage-deflate (flate2) | no `Accept-Encoding` is sent, bodies come as sent |
+//! | `brotli`, `zstd` | on | brotli and zstd bodies decoded (pure Rust) | not asked for |
+//! | `json` | on | `RequestBuilder::json`, `Response::json` (serde, serde_json) | |
+//! | `http` | on | conversions with the `http` crate's types | |
+//! | `native-roots` | off | `ClientBuilder::native_roots` (the system's store; implies `tls`) | |
+//!
+//! A plain-HTTP client for a local service, with none of them:
+//! `http-toolkit-client = { version = "0.1", default-features = false }`.
 //!
 //! ## Beyond the egg
 //! - **gzip, deflate, brotli, zstd** (features `gzip`, `brotli`, `zstd`, on by default):
@@ -171,6 +186,9 @@
 //! | redirects ([`ClientBuilder::max_redirects`]) | 10 | [`Error::TooManyRedirects`] |
 //! | idle connections (total, per host, age) | 100, 10, 30 s (less when the server's `Keep-Alive: timeout` says so) | closed |
 
+// A build without `regex` has no item for the links to it above.
+#![cfg_attr(not(feature = "regex"), allow(rustdoc::broken_intra_doc_links))]
+
 mod builder;
 mod client;
 mod conn;
@@ -183,6 +201,7 @@ mod eyeballs;
 pub mod intercept;
 #[cfg(feature = "http")]
 mod interop;
+mod jar;
 #[cfg(feature = "json")]
 mod json;
 mod key;
@@ -196,6 +215,7 @@ mod response;
 mod send;
 mod socks;
 mod timeouts;
+#[cfg(feature = "tls")]
 mod tls;
 mod upgrade;
 mod urls;
@@ -215,7 +235,8 @@ pub use http_utils::{Body, Headers, Limits, Method, Request, ResponseHead, Versi
 pub use multi::{Completions, Multi, Token};
 pub use proxy::{Proxy, ProxyEnv, ProxyPattern};
 pub use redirect::{Redirect, RedirectAction, RedirectPolicy};
-/// The regex type of [`ProxyPattern::Regex`].
+/// The regex type of [`ProxyPattern::Regex`] (feature `regex`).
+#[cfg(feature = "regex")]
 pub use regex::Regex;
 pub use request::IntoRequest;
 pub use request_builder::RequestBuilder;

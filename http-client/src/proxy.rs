@@ -11,6 +11,7 @@ use std::fmt;
 use std::io::Read;
 use std::net::IpAddr;
 
+#[cfg(feature = "regex")]
 use regex::Regex;
 
 use http_utils::Headers;
@@ -75,12 +76,16 @@ impl Proxy {
     ///
     /// # Errors
     /// [`Error::InvalidProxy`] for a malformed URL, a scheme other than those above, or a URL
-    /// without a host.
+    /// without a host; [`Error::FeatureOff`] for an `https://` proxy in a build without the
+    /// `tls` feature.
     pub fn new(proxy_url: &str) -> Result<Proxy> {
         let s = proxy_url.trim();
         let full = if s.contains("://") { s.to_owned() } else { format!("http://{s}") };
         let url = url::Url::parse(&full).map_err(|e| Error::InvalidProxy(format!("{e}")))?;
         let tls = url.scheme() == "https";
+        if tls && !cfg!(feature = "tls") {
+            return Err(Error::FeatureOff { feature: "tls", needed_for: "an https:// proxy" });
+        }
         let socks = match url.scheme() {
             "http" | "https" => None,
             "socks5" => Some(Socks::V5 { remote_dns: false }),
@@ -185,8 +190,10 @@ impl Proxy {
 /// use http_client::ProxyPattern;
 /// assert!(ProxyPattern::from("example.com").matches("EXAMPLE.com"));
 /// assert!(!ProxyPattern::from("example.com").matches("www.example.com"));
-/// let re = ProxyPattern::regex(r"^.*\.internal$").unwrap();
+/// # #[cfg(feature = "regex")] {
+/// let re = ProxyPattern::regex(r"^.*\.internal$").unwrap(); // feature `regex`
 /// assert!(re.matches("db.internal"));
+/// # }
 /// assert!(ProxyPattern::Any.matches("anything"));
 /// ```
 #[derive(Debug, Clone)]
@@ -195,16 +202,19 @@ pub enum ProxyPattern {
     /// Exactly this host (compared case-insensitively; no port).
     Host(String),
     /// Hosts in which the regex finds a match (anchor it with `^...$` for a whole match).
+    /// Feature `regex` (on by default).
+    #[cfg(feature = "regex")]
     Regex(Regex),
     /// Every host (the egg's `#t`).
     Any,
 }
 
 impl ProxyPattern {
-    /// A regex pattern from its source text.
+    /// A regex pattern from its source text (feature `regex`, on by default).
     ///
     /// # Errors
     /// [`Error::InvalidProxy`] when `pattern` is not a valid regex.
+    #[cfg(feature = "regex")]
     pub fn regex(pattern: &str) -> Result<ProxyPattern> {
         Regex::new(pattern).map(ProxyPattern::Regex).map_err(|e| Error::InvalidProxy(e.to_string()))
     }
@@ -216,6 +226,7 @@ impl ProxyPattern {
                 .trim_start_matches('[')
                 .trim_end_matches(']')
                 .eq_ignore_ascii_case(host.trim_start_matches('[').trim_end_matches(']')),
+            #[cfg(feature = "regex")]
             ProxyPattern::Regex(r) => r.is_match(host),
             ProxyPattern::Any => true,
         }
@@ -234,6 +245,7 @@ impl From<String> for ProxyPattern {
     }
 }
 
+#[cfg(feature = "regex")]
 impl From<Regex> for ProxyPattern {
     fn from(r: Regex) -> ProxyPattern {
         ProxyPattern::Regex(r)
@@ -492,7 +504,10 @@ mod tests {
         assert_eq!(p.port(), 80);
         assert_eq!(p.authorization(), Some("Basic dTpw"));
         assert!(!format!("{p:?}").contains("dTpw"));
+        #[cfg(feature = "tls")]
         assert_eq!(Proxy::new("https://h").unwrap().port(), 443);
+        #[cfg(not(feature = "tls"))]
+        assert!(matches!(Proxy::new("https://h"), Err(Error::FeatureOff { feature: "tls", .. })));
         assert!(Proxy::new("ftp://h").is_err());
         assert!(Proxy::new("http://").is_err());
         assert!(Proxy::new("socks6://h").is_err());

@@ -1,9 +1,6 @@
 //! Requests as the client sends them: what [`Client::send`](crate::Client::send) accepts, the
 //! head written for a request, and the buffering of an HTTP/1.0 body of unknown length.
 
-use std::sync::Mutex;
-
-use cookie_store::CookieStore;
 use http_utils::{write_request_head, Body, Headers, Method, Request};
 
 #[cfg(feature = "gzip")]
@@ -12,6 +9,7 @@ use crate::decode::ACCEPT_ENCODING;
 #[cfg(not(feature = "gzip"))]
 const ACCEPT_ENCODING: &str = "identity";
 use crate::error::{Error, Result};
+use crate::jar::Jar;
 use crate::proxy::{basic_credentials, Proxy};
 
 /// Something [`Client::send`](crate::Client::send) accepts: a [`Request`], or a URL (a GET
@@ -58,7 +56,7 @@ pub(crate) struct Added<'a> {
     /// Whether to ask for gzip (not when the request asks for an encoding or a range itself).
     pub(crate) gzip: bool,
     /// The cookie jar, whose cookies for the URL join the request's own `Cookie`.
-    pub(crate) jar: Option<&'a Mutex<CookieStore>>,
+    pub(crate) jar: Option<&'a Jar>,
 }
 
 /// The head bytes of a request to `url`, and whether it asks for gzip on the client's
@@ -106,16 +104,7 @@ pub(crate) fn request_head(
         None => headers.append("Transfer-Encoding", "chunked").map_err(Error::InvalidHeader)?,
     }
     if let Some(jar) = added.jar {
-        let jar = jar.lock().unwrap_or_else(|p| p.into_inner());
-        let mut cookies = String::new();
-        for (name, value) in jar.get_request_values(url) {
-            if !cookies.is_empty() {
-                cookies.push_str("; ");
-            }
-            cookies.push_str(name);
-            cookies.push('=');
-            cookies.push_str(value);
-        }
+        let cookies = jar.cookies_for(url);
         if !cookies.is_empty() {
             let merged = match headers.get_joined("cookie") {
                 Some(own) => format!("{own}; {cookies}"),

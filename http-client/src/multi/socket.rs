@@ -8,14 +8,21 @@
 
 use std::io::{self, Read, Write};
 use std::net::TcpStream as StdStream;
+#[cfg(feature = "tls")]
 use std::sync::Arc;
 
 use mio::net::TcpStream;
+#[cfg(feature = "tls")]
 use rustls::{ClientConfig, ClientConnection, StreamOwned};
+#[cfg(feature = "tls")]
 use rustls_pki_types::ServerName;
 
-use crate::conn::{Carrier, Stream};
-use crate::error::{Error, Result};
+#[cfg(feature = "tls")]
+use crate::conn::Carrier;
+use crate::conn::Stream;
+#[cfg(feature = "tls")]
+use crate::error::Error;
+use crate::error::Result;
 
 /// What one operation did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -29,6 +36,7 @@ pub(crate) enum Io {
 }
 
 /// A TLS session and its TCP socket.
+#[cfg(feature = "tls")]
 pub(crate) struct Tls {
     session: ClientConnection,
     tcp: TcpStream,
@@ -39,6 +47,7 @@ pub(crate) struct Tls {
 /// The byte stream of a connection under way.
 pub(crate) enum Socket {
     Tcp(TcpStream),
+    #[cfg(feature = "tls")]
     Tls(Box<Tls>),
 }
 
@@ -47,6 +56,7 @@ impl Socket {
     pub(crate) fn tcp(&mut self) -> &mut TcpStream {
         match self {
             Socket::Tcp(s) => s,
+            #[cfg(feature = "tls")]
             Socket::Tls(t) => &mut t.tcp,
         }
     }
@@ -58,6 +68,7 @@ impl Socket {
                 s.set_nonblocking(true)?;
                 Socket::Tcp(TcpStream::from_std(s))
             }
+            #[cfg(feature = "tls")]
             Stream::Tls(owned) => {
                 let StreamOwned { conn, sock } = *owned;
                 let Carrier::Tcp(sock) = sock else {
@@ -77,6 +88,7 @@ impl Socket {
                 s.set_nonblocking(false)?;
                 Stream::Tcp(s)
             }
+            #[cfg(feature = "tls")]
             Socket::Tls(t) => {
                 let Tls { session, tcp, .. } = *t;
                 let tcp = StdStream::from(tcp);
@@ -87,6 +99,7 @@ impl Socket {
     }
 
     /// Starts TLS for `host` over a connected TCP socket; [`Socket::handshake`] runs it.
+    #[cfg(feature = "tls")]
     pub(crate) fn start_tls(tcp: TcpStream, config: Arc<ClientConfig>, host: &str) -> Result<Socket> {
         let host_plain = host.trim_start_matches('[').trim_end_matches(']');
         let name = ServerName::try_from(host_plain.to_owned())
@@ -98,24 +111,29 @@ impl Socket {
     /// Runs the TLS handshake as far as the socket allows: `true` once it is done and every
     /// record of it sent.
     pub(crate) fn handshake(&mut self) -> Result<bool> {
-        let Socket::Tls(t) = self else { return Ok(true) };
-        // Bounded: each round sends records, or takes bytes from the socket, or returns.
-        loop {
-            if t.flush()? == Io::Blocked {
-                return Ok(false);
-            }
-            if !t.session.is_handshaking() {
-                return Ok(true);
-            }
-            match t.take_records()? {
-                Io::Blocked => return Ok(false),
-                Io::Closed => {
-                    return Err(Error::Io(io::Error::new(
-                        io::ErrorKind::UnexpectedEof,
-                        "the server closed the connection during the TLS handshake",
-                    )))
+        #[cfg(not(feature = "tls"))]
+        return Ok(true);
+        #[cfg(feature = "tls")]
+        {
+            let Socket::Tls(t) = self else { return Ok(true) };
+            // Bounded: each round sends records, or takes bytes from the socket, or returns.
+            loop {
+                if t.flush()? == Io::Blocked {
+                    return Ok(false);
                 }
-                Io::Done(_) => {}
+                if !t.session.is_handshaking() {
+                    return Ok(true);
+                }
+                match t.take_records()? {
+                    Io::Blocked => return Ok(false),
+                    Io::Closed => {
+                        return Err(Error::Io(io::Error::new(
+                            io::ErrorKind::UnexpectedEof,
+                            "the server closed the connection during the TLS handshake",
+                        )))
+                    }
+                    Io::Done(_) => {}
+                }
             }
         }
     }
@@ -124,6 +142,7 @@ impl Socket {
     pub(crate) fn read(&mut self, buf: &mut [u8]) -> io::Result<Io> {
         match self {
             Socket::Tcp(s) => read_tcp(s, buf),
+            #[cfg(feature = "tls")]
             Socket::Tls(t) => t.read(buf),
         }
     }
@@ -133,6 +152,7 @@ impl Socket {
     pub(crate) fn write(&mut self, buf: &[u8]) -> io::Result<Io> {
         match self {
             Socket::Tcp(s) => write_tcp(s, buf),
+            #[cfg(feature = "tls")]
             Socket::Tls(t) => {
                 if t.flush().map_err(io::Error::from)? == Io::Blocked {
                     return Ok(Io::Blocked);
@@ -149,6 +169,7 @@ impl Socket {
     pub(crate) fn flush(&mut self) -> io::Result<Io> {
         match self {
             Socket::Tcp(_) => Ok(Io::Done(0)),
+            #[cfg(feature = "tls")]
             Socket::Tls(t) => t.flush().map_err(io::Error::from),
         }
     }
@@ -182,6 +203,7 @@ fn write_tcp(s: &mut TcpStream, buf: &[u8]) -> io::Result<Io> {
     }
 }
 
+#[cfg(feature = "tls")]
 impl Tls {
     /// Sends records until none is left (`Done(0)`) or the socket is full (`Blocked`).
     fn flush(&mut self) -> Result<Io> {

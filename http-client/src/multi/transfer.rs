@@ -27,6 +27,7 @@ use http_utils::{
     Headers, Method, Parsed, Request, ResponseHead,
 };
 use mio::{Interest, Registry};
+#[cfg(feature = "tls")]
 use rustls::ClientConfig;
 
 use super::lookup::Lookups;
@@ -35,7 +36,9 @@ use crate::client::Client;
 use crate::conn::{Conn, Parts};
 use crate::error::{Error, Result, TimeoutKind};
 use crate::exchange::keep_alive_timeout;
-use crate::key::{PoolKey, TlsId};
+use crate::key::PoolKey;
+#[cfg(feature = "tls")]
+use crate::key::TlsId;
 use crate::proxy::{proxy_refusal, Proxy};
 use crate::redirect::{next_hop, Chain, Step as Hop};
 use crate::request::{may_replay, request_head, Added};
@@ -74,6 +77,8 @@ enum Phase {
     /// `CONNECT` to an HTTP proxy, and its answer.
     Tunnel,
     /// The TLS handshake with the server.
+    // Reached only with the `tls` feature.
+    #[cfg_attr(not(feature = "tls"), allow(dead_code))]
     Handshake,
     /// The request's head and body going out.
     Sending,
@@ -121,6 +126,7 @@ struct Target {
     port: u16,
     proxy: Option<Arc<Proxy>>,
     key: PoolKey,
+    #[cfg(feature = "tls")]
     tls: Arc<ClientConfig>,
     asked_gzip: bool,
 }
@@ -283,6 +289,9 @@ impl Transfer {
         self.head = None;
         self.incoming = None;
         let https = self.url.scheme() == "https";
+        if https && !cfg!(feature = "tls") {
+            return Err(Error::FeatureOff { feature: "tls", needed_for: "an https:// URL" }.into());
+        }
         let host = self.url.host_str().unwrap_or_default().to_owned();
         let port = self.url.port_or_known_default().unwrap_or(if https { 443 } else { 80 });
         let proxy = cx.client.proxy_for(&self.url, &host, port)?;
@@ -312,11 +321,22 @@ impl Transfer {
             host: host.clone(),
             port,
             proxy: proxy.as_deref().map(Proxy::pool_id),
+            #[cfg(feature = "tls")]
             tls: self.req.tls_config().map(|c| TlsId(c.clone())),
         };
+        #[cfg(feature = "tls")]
         let tls = self.req.tls_config().unwrap_or(&inner.tls).clone();
         let pooled = if self.fresh_only { None } else { inner.pool.take(&key).and_then(Conn::into_parts) };
-        self.target = Some(Target { https, host, port, proxy, key, tls, asked_gzip });
+        self.target = Some(Target {
+            https,
+            host,
+            port,
+            proxy,
+            key,
+            #[cfg(feature = "tls")]
+            tls,
+            asked_gzip,
+        });
         if let Some(parts) = pooled {
             let mut socket = Socket::from_stream(parts.stream)?;
             cx.registry.register(socket.tcp(), cx.token, Interest::READABLE | Interest::WRITABLE)?;

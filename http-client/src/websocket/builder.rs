@@ -11,6 +11,7 @@ use http_utils::websocket::{
 use http_utils::websocket::{read_upgrade_response, DeflateConfig, PerMessageDeflate};
 use http_utils::{Method, Request, ResponseHead};
 
+use super::random::Random;
 use super::socket::{WebSocket, WebSocketReader, WebSocketWriter};
 use super::transport;
 use crate::client::Client;
@@ -141,9 +142,12 @@ impl WebSocketBuilder {
     /// `Sec-WebSocket-Accept`, a subprotocol or extension that was not offered).
     pub fn connect(self) -> Result<WebSocket> {
         let url = http_url(&self.url)?;
-        let random = self.client.inner.tls.crypto_provider().secure_random;
+        #[cfg(feature = "tls")]
+        let mut random = Random::new(self.client.inner.tls.crypto_provider().secure_random);
+        #[cfg(not(feature = "tls"))]
+        let mut random = Random::new();
         let mut nonce = [0u8; 16];
-        random.fill(&mut nonce).map_err(|_| Error::Io(std::io::Error::other("no random bytes for a key")))?;
+        random.fill(&mut nonce)?;
         let key = client_key(nonce);
         let mut req = Request::new(Method::Get, url);
         let headers = req.headers_mut();

@@ -26,8 +26,9 @@
 //! ```
 //!
 //! Every frame the client sends is masked with a fresh key from the TLS configuration's
-//! secure random source (rustls' `ring` provider: the operating system's generator), and so
-//! is the handshake's `Sec-WebSocket-Key`. Frames from the server go through
+//! secure random source (rustls' `ring` provider: the operating system's generator; without
+//! the `tls` feature, SipHash under a key from that generator), and so is the handshake's
+//! `Sec-WebSocket-Key`. `wss://` needs the `tls` feature. Frames from the server go through
 //! [`http_utils::websocket::MessageReader`]: a masked frame, a reserved bit or opcode, a
 //! broken fragment sequence and the like fail the connection with 1002, a text message that
 //! is not UTF-8 with 1007, a frame or message past [`Limits`]
@@ -49,6 +50,7 @@
 //! | the closing handshake ([`WebSocketBuilder::close_timeout`]) | 5 s | [`Error::Timeout`](crate::Error::Timeout), the connection ends |
 
 mod builder;
+mod random;
 mod socket;
 mod transport;
 

@@ -9,8 +9,8 @@ use std::time::{Duration, Instant};
 use http_utils::websocket::{encode_close, encode_frame, CloseFrame, Message, MessageReader, Opcode};
 #[cfg(feature = "gzip")]
 use http_utils::websocket::{DeflateParams, Deflater};
-use rustls::crypto::SecureRandom;
 
+use super::random::Random;
 use super::transport::{ReadHalf, WriteHalf};
 use crate::error::{Error, Result, TimeoutKind};
 
@@ -21,24 +21,21 @@ const READ_BUF: usize = 64 * 1024;
 const KEYS_AT_ONCE: usize = 64;
 
 /// Masking keys for every frame the client sends (RFC 6455 §5.3: fresh and unpredictable),
-/// from the TLS configuration's secure random source (rustls' provider: the operating
-/// system's generator), drawn 64 at a time.
+/// drawn 64 at a time from a [`Random`].
 struct Keys {
-    random: &'static dyn SecureRandom,
+    random: Random,
     buf: [u8; 4 * KEYS_AT_ONCE],
     pos: usize,
 }
 
 impl Keys {
-    fn new(random: &'static dyn SecureRandom) -> Keys {
+    fn new(random: Random) -> Keys {
         Keys { random, buf: [0; 4 * KEYS_AT_ONCE], pos: 4 * KEYS_AT_ONCE }
     }
 
     fn next(&mut self) -> io::Result<[u8; 4]> {
         if self.pos == self.buf.len() {
-            self.random
-                .fill(&mut self.buf)
-                .map_err(|_| io::Error::other("no random bytes for a masking key"))?;
+            self.random.fill(&mut self.buf)?;
             self.pos = 0;
         }
         let key =
@@ -86,7 +83,7 @@ impl fmt::Debug for WebSocketWriter {
 impl WebSocketWriter {
     pub(crate) fn new(
         half: WriteHalf,
-        random: &'static dyn SecureRandom,
+        random: Random,
         #[cfg(feature = "gzip")] deflater: Option<Deflater>,
     ) -> WebSocketWriter {
         let state = WriterState {

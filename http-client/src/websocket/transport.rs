@@ -14,11 +14,15 @@ use std::net::{Shutdown, TcpStream};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
+#[cfg(feature = "tls")]
 use rustls::ClientConnection;
 
-use crate::conn::{Carrier, Stream};
+#[cfg(feature = "tls")]
+use crate::conn::Carrier;
+use crate::conn::Stream;
 
 /// Ciphertext read from the socket at a time.
+#[cfg(feature = "tls")]
 const RAW_BUF: usize = 16 * 1024;
 
 /// Locks `m`, taking the value even after a panic elsewhere (every update here leaves it
@@ -28,6 +32,7 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 /// What both halves of a TLS connection share.
+#[cfg(feature = "tls")]
 struct Tls {
     session: Mutex<ClientConnection>,
 }
@@ -38,10 +43,12 @@ pub(crate) struct ReadHalf {
     /// Bytes that arrived with the handshake's answer (plaintext), read first.
     early: Vec<u8>,
     early_pos: usize,
+    #[cfg(feature = "tls")]
     tls: Option<TlsRead>,
 }
 
 /// The read half's part of a TLS connection: ciphertext read and not yet handed over.
+#[cfg(feature = "tls")]
 struct TlsRead {
     shared: Arc<Tls>,
     writer: Arc<Mutex<TcpStream>>,
@@ -54,11 +61,15 @@ struct TlsRead {
 #[derive(Clone)]
 pub(crate) struct WriteHalf {
     sock: Arc<Mutex<TcpStream>>,
+    #[cfg(feature = "tls")]
     tls: Option<Arc<Tls>>,
 }
 
 /// Splits a connection; `early` are bytes already received after the handshake's answer.
 pub(crate) fn split(stream: Stream, early: Vec<u8>) -> io::Result<(ReadHalf, WriteHalf)> {
+    #[cfg(not(feature = "tls"))]
+    let Stream::Tcp(sock) = stream;
+    #[cfg(feature = "tls")]
     let (sock, session) = match stream {
         Stream::Tcp(sock) => (sock, None),
         Stream::Tls(owned) => {
@@ -77,7 +88,9 @@ pub(crate) fn split(stream: Stream, early: Vec<u8>) -> io::Result<(ReadHalf, Wri
     };
     sock.set_read_timeout(None)?;
     let writer = Arc::new(Mutex::new(sock.try_clone()?));
+    #[cfg(feature = "tls")]
     let tls = session.map(|s| Arc::new(Tls { session: Mutex::new(s) }));
+    #[cfg(feature = "tls")]
     let read_tls = tls.as_ref().map(|shared| TlsRead {
         shared: shared.clone(),
         writer: writer.clone(),
@@ -85,8 +98,21 @@ pub(crate) fn split(stream: Stream, early: Vec<u8>) -> io::Result<(ReadHalf, Wri
         raw_pos: 0,
         raw_len: 0,
     });
-    let read = ReadHalf { sock, early, early_pos: 0, tls: read_tls };
-    Ok((read, WriteHalf { sock: writer, tls }))
+    let read = ReadHalf {
+        sock,
+        early,
+        early_pos: 0,
+        #[cfg(feature = "tls")]
+        tls: read_tls,
+    };
+    Ok((
+        read,
+        WriteHalf {
+            sock: writer,
+            #[cfg(feature = "tls")]
+            tls,
+        },
+    ))
 }
 
 impl ReadHalf {
@@ -109,13 +135,15 @@ impl Read for ReadHalf {
             }
             return Ok(n);
         }
-        match &mut self.tls {
-            None => self.sock.read(out),
-            Some(tls) => tls.read(&mut self.sock, out),
+        #[cfg(feature = "tls")]
+        if let Some(tls) = &mut self.tls {
+            return tls.read(&mut self.sock, out);
         }
+        self.sock.read(out)
     }
 }
 
+#[cfg(feature = "tls")]
 impl TlsRead {
     /// Plaintext from the session, reading ciphertext from `sock` (without the lock) when
     /// the session has none.
@@ -173,6 +201,7 @@ impl TlsRead {
 
 /// Encrypts `data` (if any) and sends it with every record the session has waiting, the write
 /// lock held by the caller (`sock`) and the session locked only while records are taken out.
+#[cfg(feature = "tls")]
 fn send_records(tls: &Tls, sock: &mut TcpStream, data: &[u8]) -> io::Result<()> {
     let mut records = Vec::new();
     let mut pos = 0;
@@ -203,10 +232,11 @@ impl WriteHalf {
     /// Writes all of `data` (one or more whole frames), as one unit among concurrent writers.
     pub(crate) fn write_all(&self, data: &[u8]) -> io::Result<()> {
         let mut sock = lock(&self.sock);
-        match &self.tls {
-            None => sock.write_all(data),
-            Some(tls) => send_records(tls, &mut sock, data),
+        #[cfg(feature = "tls")]
+        if let Some(tls) = &self.tls {
+            return send_records(tls, &mut sock, data);
         }
+        sock.write_all(data)
     }
 
     /// How long a write may wait (`None`: as long as it takes).
@@ -217,7 +247,9 @@ impl WriteHalf {
     /// Ends the connection: TLS `close_notify` first, then both directions of the socket
     /// (which also wakes a read half blocked on it).
     pub(crate) fn shutdown(&self) {
+        #[allow(unused_mut)]
         let mut sock = lock(&self.sock);
+        #[cfg(feature = "tls")]
         if let Some(tls) = &self.tls {
             lock(&tls.session).send_close_notify();
             let _ = send_records(tls, &mut sock, &[]);

@@ -152,7 +152,15 @@ impl Transfer {
         }
     }
 
+    /// Without the `tls` feature there is no TLS to begin (`start` refuses such a target
+    /// first).
+    #[cfg(not(feature = "tls"))]
+    fn begin_tls(&mut self, _: &mut Cx<'_>) -> Result<()> {
+        Err(Error::FeatureOff { feature: "tls", needed_for: "an https:// URL" })
+    }
+
     /// Wraps the connected socket in TLS and goes on to the handshake.
+    #[cfg(feature = "tls")]
     fn begin_tls(&mut self, cx: &mut Cx<'_>) -> Result<()> {
         let t = self.target.as_ref().expect("a hop has its target");
         let mut link = self.link.take().expect("TLS over a connected socket");
