@@ -190,6 +190,7 @@
 #![cfg_attr(not(feature = "regex"), allow(rustdoc::broken_intra_doc_links))]
 
 mod builder;
+mod carrier;
 mod client;
 mod conn;
 #[cfg(feature = "gzip")]

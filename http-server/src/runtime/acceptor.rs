@@ -11,8 +11,7 @@
 //! (those connections are served), then closes the listeners.
 
 use std::io::{self, Write};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Mutex, OnceLock};
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use crate::connection::Conn;
@@ -43,41 +42,15 @@ pub(crate) fn is_listener_key(key: u64) -> bool {
     (FIRST_LISTENER_KEY - 255..=FIRST_LISTENER_KEY).contains(&key)
 }
 
-/// The listeners, shared by the first seat's worker and the acceptor thread.
-#[derive(Default)]
-pub(crate) struct Accepting {
-    listeners: Mutex<Vec<Box<dyn Listener>>>,
-    /// Accepting failed and calls for a pause: the acceptor thread tries again.
-    retry: AtomicBool,
-    /// Wakes the acceptor thread.
-    waker: OnceLock<mio::Waker>,
-}
-
-impl Accepting {
-    /// Takes the listeners (registered with the first seat's poller already) and the
-    /// acceptor thread's waker.
-    pub(crate) fn start(&self, listeners: Vec<Box<dyn Listener>>, waker: mio::Waker) {
-        *lock(&self.listeners) = listeners;
-        let _ = self.waker.set(waker);
+/// Accepts from every listener until each would block; true when accepting failed on one
+/// in a way that calls for a pause.
+fn drain_all(shared: &Shared) -> bool {
+    let listeners = lock(&shared.accepting.listeners);
+    let mut failed = false;
+    for l in listeners.iter() {
+        failed |= matches!(drain(shared, &**l), Drained::Failed);
     }
-
-    /// Wakes the acceptor thread (the shutdown has begun, or accepting failed).
-    pub(crate) fn wake(&self) {
-        if let Some(w) = self.waker.get() {
-            let _ = w.wake();
-        }
-    }
-
-    /// Accepts from every listener until each would block; true when accepting failed on
-    /// one in a way that calls for a pause.
-    fn drain_all(&self, shared: &Shared) -> bool {
-        let listeners = lock(&self.listeners);
-        let mut failed = false;
-        for l in listeners.iter() {
-            failed |= matches!(drain(shared, &**l), Drained::Failed);
-        }
-        failed
-    }
+    failed
 }
 
 /// Accepts on the first seat's worker, its poller having reported a listener.
@@ -86,7 +59,7 @@ pub(crate) fn accept_on_seat(shared: &Shared) {
         return;
     }
     let accepting = &shared.accepting;
-    if accepting.drain_all(shared) && !accepting.retry.swap(true, Ordering::SeqCst) {
+    if drain_all(shared) && !accepting.retry.swap(true, Ordering::SeqCst) {
         accepting.wake();
     }
 }
@@ -190,7 +163,7 @@ pub(crate) fn acceptor_main(shared: &Shared, mut poll: AcceptPoll) {
         }
         // Cleared first: a failure on the seat from now on asks for another try.
         accepting.retry.store(false, Ordering::SeqCst);
-        if accepting.drain_all(shared) {
+        if drain_all(shared) {
             accepting.retry.store(true, Ordering::SeqCst);
             backoff = (backoff * 2).min(Duration::from_secs(1));
         }

@@ -12,6 +12,7 @@
 //!            closes parked connections past their deadline; wakes queued requests
 //! ```
 
+pub(crate) mod accepting;
 pub(crate) mod acceptor;
 pub(crate) mod monitor;
 pub(crate) mod pool;

@@ -138,8 +138,7 @@ fn handle(shared: &Shared, w: &mut Worker<'_>, ready: Ready, seat: &Seat, epoch:
     w.resumed = ready.resumed;
     loop {
         let outcome = drive(w, &mut conn, hangup);
-        // Any further turn here answers a report that may be the socket's.
-        w.resumed = false;
+        w.resumed = false; // a further turn answers a report that may be the socket's
         if outcome == Outcome::Yield {
             let mut q = lock(&seat.queue);
             if q.epoch != epoch {

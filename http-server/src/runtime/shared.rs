@@ -9,7 +9,7 @@ use std::time::Duration;
 use crate::connection::engine::Engine;
 use crate::connection::Conn;
 use crate::io::lock;
-use crate::runtime::acceptor::Accepting;
+use crate::runtime::accepting::Accepting;
 use crate::runtime::seats::Seats;
 use crate::runtime::slab::Slab;
 
