@@ -1,5 +1,7 @@
 //! An open WebSocket costs no thread: the server's thread count with 300 sockets open is
 //! the count with one. Alone in its file, so that no other test's threads come and go.
+//! Linux only: it counts threads in `/proc`.
+#![cfg(target_os = "linux")]
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
@@ -33,13 +35,11 @@ fn echo(sock: &mut TcpStream) {
     assert_eq!(back, [0x81, 0x02, b'h', b'i']);
 }
 
-#[cfg(target_os = "linux")]
 fn threads() -> usize {
     let status = std::fs::read_to_string("/proc/self/status").unwrap();
     status.lines().find_map(|l| l.strip_prefix("Threads:")).unwrap().trim().parse().unwrap()
 }
 
-#[cfg(target_os = "linux")]
 #[test]
 fn sockets_cost_no_thread() {
     let server = Server::builder().port(0).bind("127.0.0.1").build().unwrap();
