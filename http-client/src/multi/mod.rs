@@ -249,18 +249,7 @@ impl Multi {
         let Some(index) = self.slots.iter().position(|s| s.as_ref().is_some_and(|s| s.id == token.0)) else {
             return false;
         };
-        if let Some(mut slot) = self.slots[index].take() {
-            let cx = Cx {
-                client: &self.client,
-                registry: self.poll.registry(),
-                token: mio::Token(index),
-                scratch: &mut self.scratch,
-                lookups: &mut self.lookups,
-            };
-            slot.transfer.close(&cx);
-            self.free.push(index);
-            self.in_flight -= 1;
-        }
+        self.abort(index);
         true
     }
 
@@ -347,11 +336,30 @@ impl Multi {
 
     /// Ends the transfer in `index` with `result`.
     fn complete(&mut self, index: usize, result: Result<Response>) {
-        if let Some(slot) = self.slots[index].take() {
+        if let Some(slot) = self.release(index) {
             self.ready.push_back((Token(slot.id), result));
-            self.free.push(index);
-            self.in_flight -= 1;
         }
+    }
+
+    /// Takes the transfer out of slot `index`, the slot free again.
+    fn release(&mut self, index: usize) -> Option<Slot> {
+        let slot = self.slots[index].take()?;
+        self.free.push(index);
+        self.in_flight -= 1;
+        Some(slot)
+    }
+
+    /// Ends the transfer in `index` before its answer: its connection closed, its slot free.
+    fn abort(&mut self, index: usize) {
+        let Some(mut slot) = self.release(index) else { return };
+        let cx = Cx {
+            client: &self.client,
+            registry: self.poll.registry(),
+            token: mio::Token(index),
+            scratch: &mut self.scratch,
+            lookups: &mut self.lookups,
+        };
+        slot.transfer.close(&cx);
     }
 
     /// Fails the transfers whose deadline has passed; puts entries that came due early back
@@ -372,18 +380,8 @@ impl Multi {
             }
             match slot.transfer.deadline() {
                 Some((due, kind)) if due <= now => {
-                    let mut slot = self.slots[index].take().expect("checked above");
-                    let cx = Cx {
-                        client: &self.client,
-                        registry: self.poll.registry(),
-                        token: mio::Token(index),
-                        scratch: &mut self.scratch,
-                        lookups: &mut self.lookups,
-                    };
-                    slot.transfer.close(&cx);
+                    self.abort(index);
                     self.ready.push_back((Token(id), Err(Error::Timeout(kind))));
-                    self.free.push(index);
-                    self.in_flight -= 1;
                 }
                 Some((due, _)) if slot.scheduled.is_none_or(|s| due < s) => {
                     slot.scheduled = Some(due);
