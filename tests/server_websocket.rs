@@ -8,7 +8,7 @@ mod programs;
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::sync::mpsc;
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use http_toolkit::server::{
@@ -391,26 +391,33 @@ fn a_peer_that_sends_without_reading_is_slowed_not_buffered() {
     handle.shutdown();
 }
 
-#[test]
-fn a_peer_that_reads_nothing_fills_the_queue_and_is_closed_by_the_write_timeout() {
+/// A server whose `/feed` sockets (a queue of `capacity` bytes) read nothing and are handed to
+/// the test as they open.
+fn handing_server(
+    configure: impl FnOnce(ServerBuilder) -> ServerBuilder,
+    capacity: usize,
+) -> (ServerHandle, u16, mpsc::Receiver<WebSocket>) {
+    struct Hand(mpsc::Sender<WebSocket>);
+    impl WebSocketHandler for Hand {
+        fn on_open(&mut self, ws: &WebSocket) {
+            let _ = self.0.send(ws.clone());
+        }
+        fn on_message(&mut self, _: &WebSocket, _: Message) {}
+    }
     let (tx, rx) = mpsc::channel::<WebSocket>();
     let tx = Mutex::new(tx);
-    let (handle, port) = start(
-        |b| b.write_timeout(Duration::from_millis(500)),
-        move |s| {
-            s.add_context_resource("/feed", move |cx| {
-                let tx = tx.lock().unwrap().clone();
-                struct Hand(mpsc::Sender<WebSocket>);
-                impl WebSocketHandler for Hand {
-                    fn on_open(&mut self, ws: &WebSocket) {
-                        let _ = self.0.send(ws.clone());
-                    }
-                    fn on_message(&mut self, _: &WebSocket, _: Message) {}
-                }
-                cx.websocket_with(WebSocketOptions::new().capacity(32 * 1024), Hand(tx))
-            });
-        },
-    );
+    let (handle, port) = start(configure, move |s| {
+        s.add_context_resource("/feed", move |cx| {
+            let tx = tx.lock().unwrap().clone();
+            cx.websocket_with(WebSocketOptions::new().capacity(capacity), Hand(tx))
+        });
+    });
+    (handle, port, rx)
+}
+
+#[test]
+fn a_peer_that_reads_nothing_fills_the_queue_and_is_closed_by_the_write_timeout() {
+    let (handle, port, rx) = handing_server(|b| b.write_timeout(Duration::from_millis(500)), 32 * 1024);
     let c = Raw::open(port, "/feed", "");
     let ws = rx.recv_timeout(STEP).unwrap();
     let chunk = vec![1u8; 16 * 1024];
@@ -552,25 +559,8 @@ fn a_shutdown_sends_1001_to_a_thousand_sockets_and_waits_for_their_answers() {
 
 #[test]
 fn sends_from_other_threads_reach_the_peer_in_order() {
-    let (tx, rx) = mpsc::channel::<WebSocket>();
-    let tx = Arc::new(Mutex::new(tx));
-    let (handle, port) = start(
-        |b| b,
-        move |s| {
-            s.add_context_resource("/push", move |cx| {
-                let tx = tx.lock().unwrap().clone();
-                struct Hand(mpsc::Sender<WebSocket>);
-                impl WebSocketHandler for Hand {
-                    fn on_open(&mut self, ws: &WebSocket) {
-                        let _ = self.0.send(ws.clone());
-                    }
-                    fn on_message(&mut self, _: &WebSocket, _: Message) {}
-                }
-                cx.websocket_with(WebSocketOptions::new().capacity(1024), Hand(tx))
-            });
-        },
-    );
-    let mut c = Raw::open(port, "/push", "");
+    let (handle, port, rx) = handing_server(|b| b, 1024);
+    let mut c = Raw::open(port, "/feed", "");
     let ws = rx.recv_timeout(STEP).unwrap();
     let sender = std::thread::spawn(move || {
         for i in 0..2000 {
