@@ -31,18 +31,12 @@ import argparse, os, re, resource, socket, ssl, statistics, subprocess, sys, tem
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
+sys.path.insert(0, HERE)
+from servers import free_port, wait_listening  # noqa: E402
 TLS_EXAMPLE = os.path.join(ROOT, "target", "release-lto", "examples", "tls")
 NGINX = os.path.join(HERE, "nginx_peer.sh")
 TICK = os.sysconf("SC_CLK_TCK")
 SETTINGS = ["keepalive", "close", "full13", "full12", "resume12", "resume13"]
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
 
 
 def make_cert(tmp):
@@ -63,15 +57,7 @@ def commands(cert, key):
 
 def start(cmd, port):
     p = subprocess.Popen(["taskset", "-c", "1"] + cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.time() + 10
-    while time.time() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-            return p
-        except OSError:
-            time.sleep(0.05)
-    p.kill()
-    raise RuntimeError(f"{cmd[0]} did not start")
+    return wait_listening(p, port, cmd[0], lambda p: p.kill())
 
 
 def cpu_ticks(pid):
