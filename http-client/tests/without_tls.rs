@@ -52,28 +52,33 @@ fn https_urls_name_the_missing_feature_and_connect_nowhere() {
     assert_untouched(&listener);
 }
 
+/// Accepts one connection, reads a request head from it, writes `answer`: the head read.
+fn answer_once(listener: &TcpListener, answer: &[u8]) -> String {
+    let (mut conn, _) = listener.accept().unwrap();
+    conn.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    // Bounded by the read timeout and the head's size.
+    while !head.ends_with(b"\r\n\r\n") && head.len() < 8192 {
+        if conn.read(&mut byte).unwrap() == 0 {
+            break;
+        }
+        head.push(byte[0]);
+    }
+    conn.write_all(answer).unwrap();
+    String::from_utf8(head).unwrap()
+}
+
 #[test]
 fn a_redirect_to_https_is_refused_the_same_way() {
     let (tls_listener, tls_port) = untouched_listener();
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     let server = std::thread::spawn(move || {
-        let (mut conn, _) = listener.accept().unwrap();
-        conn.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
-        let mut head = Vec::new();
-        let mut byte = [0u8; 1];
-        // Bounded by the read timeout and the head's size.
-        while !head.ends_with(b"\r\n\r\n") && head.len() < 8192 {
-            if conn.read(&mut byte).unwrap() == 0 {
-                break;
-            }
-            head.push(byte[0]);
-        }
         let answer = format!(
             "HTTP/1.1 302 Found\r\nLocation: https://127.0.0.1:{tls_port}/\r\nContent-Length: 0\r\n\r\n"
         );
-        conn.write_all(answer.as_bytes()).unwrap();
-        String::from_utf8(head).unwrap()
+        answer_once(&listener, answer.as_bytes())
     });
     let client = Client::builder().timeout(Duration::from_secs(5)).build().unwrap();
     let err = client.get(format!("http://127.0.0.1:{port}/start")).send().unwrap_err();
@@ -87,18 +92,7 @@ fn plain_http_works_without_any_feature() {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     let server = std::thread::spawn(move || {
-        let (mut conn, _) = listener.accept().unwrap();
-        conn.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
-        let mut head = Vec::new();
-        let mut byte = [0u8; 1];
-        while !head.ends_with(b"\r\n\r\n") && head.len() < 8192 {
-            if conn.read(&mut byte).unwrap() == 0 {
-                break;
-            }
-            head.push(byte[0]);
-        }
-        conn.write_all(b"HTTP/1.1 200 OK\r\nSet-Cookie: a=b\r\nContent-Length: 5\r\n\r\nhello").unwrap();
-        String::from_utf8(head).unwrap()
+        answer_once(&listener, b"HTTP/1.1 200 OK\r\nSet-Cookie: a=b\r\nContent-Length: 5\r\n\r\nhello")
     });
     let client = Client::builder().timeout(Duration::from_secs(5)).build().unwrap();
     assert_eq!(client.get_text(format!("http://127.0.0.1:{port}/")).unwrap(), "hello");
