@@ -87,24 +87,21 @@ impl WebSocketHub {
         let Some(frame) = encode(&message) else { return 0 };
         let frame: Arc<[u8]> = Arc::from(frame);
         let drop_slow = self.inner.drop_slow.load(std::sync::atomic::Ordering::Relaxed);
-        // The members are copied out so that no send happens under the room's lock.
-        let members = lock(&self.inner.members).clone();
+        // One pass under the room's lock: a send never waits (a full queue is reported at
+        // once), and the members that are gone leave in the same pass.
         let mut sent = 0;
-        let mut gone = false;
-        for m in &members {
-            match m.try_send_frame(frame.clone()) {
-                Ok(()) => sent += 1,
-                Err(StreamError::Full) if drop_slow => {
-                    m.close(1008, "too slow");
-                    gone = true;
-                }
-                Err(StreamError::Full) => {}
-                Err(_) => gone = true,
+        lock(&self.inner.members).retain(|m| match m.try_send_frame(frame.clone()) {
+            Ok(()) => {
+                sent += 1;
+                true
             }
-        }
-        if gone {
-            lock(&self.inner.members).retain(|m| !m.is_closed());
-        }
+            Err(StreamError::Full) if drop_slow => {
+                m.close(1008, "too slow");
+                false
+            }
+            Err(StreamError::Full) => true,
+            Err(_) => false,
+        });
         sent
     }
 }
