@@ -80,17 +80,25 @@ impl Live {
     pub(crate) fn new(w: &Worker<'_>, conn: &Conn, start: SocketStart, share: Share) -> Live {
         let poller = w.engine.poller_of(w.key).clone();
         let options = &start.options;
-        let ws = WebSocket::new(w.key, poller, options.get_capacity(), start.protocol, conn.peer.clone());
         let max = options.get_max_message();
         let reader = MessageReader::new(Role::Server, Limits { max_frame: max as u64, max_message: max });
         #[cfg(feature = "gzip")]
-        let (ws, reader) = match start.deflate {
+        let (deflater, reader) = match start.deflate {
             Some(params) => {
                 let (deflater, inflater) = PerMessageDeflate::new(&params, Role::Server).split();
-                (ws.with_deflater(deflater), reader.with_inflater(inflater))
+                (Some(deflater), reader.with_inflater(inflater))
             }
-            None => (ws, reader),
+            None => (None, reader),
         };
+        let ws = WebSocket::new(
+            w.key,
+            poller,
+            options.get_capacity(),
+            start.protocol,
+            conn.peer.clone(),
+            #[cfg(feature = "gzip")]
+            deflater,
+        );
         Live {
             ws,
             handler: start.handler,

@@ -292,6 +292,7 @@ impl WebSocket {
         capacity: usize,
         protocol: Option<String>,
         peer: PeerAddr,
+        #[cfg(feature = "gzip")] deflater: Option<Deflater>,
     ) -> WebSocket {
         WebSocket {
             inner: Arc::new(Inner {
@@ -299,17 +300,9 @@ impl WebSocket {
                 protocol,
                 peer,
                 #[cfg(feature = "gzip")]
-                deflater: None,
+                deflater: deflater.map(std::sync::Mutex::new),
             }),
         }
-    }
-
-    /// A socket whose messages are compressed by `deflater`.
-    #[cfg(feature = "gzip")]
-    pub(crate) fn with_deflater(self, deflater: Deflater) -> WebSocket {
-        let mut inner = Arc::into_inner(self.inner).expect("a socket not shared yet");
-        inner.deflater = Some(std::sync::Mutex::new(deflater));
-        WebSocket { inner: Arc::new(inner) }
     }
 
     pub(crate) fn outbox(&self) -> &Outbox {
