@@ -39,6 +39,7 @@ use super::error::Error;
 use super::frame::{encode_compressed_frame, encode_frame, Opcode};
 use super::handshake::HandshakeError;
 use super::Role;
+use crate::params::{split_outside_quotes, unquote};
 
 /// The extension's name in `Sec-WebSocket-Extensions`.
 pub const PERMESSAGE_DEFLATE: &str = "permessage-deflate";
@@ -100,57 +101,19 @@ struct Element<'a> {
     params: Vec<(&'a str, Option<String>)>,
 }
 
-/// Splits `s` at every `sep` outside a quoted string.
-fn split_unquoted(s: &str, sep: u8) -> Vec<&str> {
-    let mut parts = Vec::new();
-    let (mut start, mut quoted, mut escaped) = (0, false, false);
-    for (i, b) in s.bytes().enumerate() {
-        match b {
-            _ if escaped => escaped = false,
-            b'\\' if quoted => escaped = true,
-            b'"' => quoted = !quoted,
-            _ if b == sep && !quoted => {
-                parts.push(&s[start..i]);
-                start = i + 1;
-            }
-            _ => {}
-        }
-    }
-    parts.push(&s[start..]);
-    parts
-}
-
 /// True for an RFC 9110 token.
 fn is_token(s: &str) -> bool {
     crate::token::is_token(s.as_bytes())
 }
 
-/// A parameter value: a token, or a quoted string unquoted (RFC 9110 §5.6.4).
-fn param_value(v: &str) -> Option<String> {
-    if is_token(v) {
-        return Some(v.to_owned());
-    }
-    let inner = v.strip_prefix('"')?.strip_suffix('"')?;
-    let mut out = String::with_capacity(inner.len());
-    let mut chars = inner.chars();
-    while let Some(c) = chars.next() {
-        match c {
-            '\\' => out.push(chars.next()?),
-            '"' => return None,
-            c => out.push(c),
-        }
-    }
-    Some(out)
-}
-
 /// Parses one extension element (`name; param; param=value`), `None` when malformed.
 fn parse_element(element: &str) -> Option<Element<'_>> {
-    let mut parts = split_unquoted(element, b';').into_iter().map(str::trim);
+    let mut parts = split_outside_quotes(element, b';').into_iter().map(str::trim);
     let name = parts.next().filter(|n| is_token(n))?;
     let mut params = Vec::new();
     for part in parts {
         let (pname, value) = match part.split_once('=') {
-            Some((n, v)) => (n.trim(), Some(param_value(v.trim())?)),
+            Some((n, v)) => (n.trim(), Some(unquote(v.trim())?)),
             None => (part, None),
         };
         if !is_token(pname) {
@@ -166,7 +129,7 @@ fn parse_element(element: &str) -> Option<Element<'_>> {
 fn elements<'a>(values: &[&'a str]) -> Vec<Option<Element<'a>>> {
     values
         .iter()
-        .flat_map(|v| split_unquoted(v, b','))
+        .flat_map(|v| split_outside_quotes(v, b','))
         .map(str::trim)
         .filter(|e| !e.is_empty())
         .map(parse_element)
