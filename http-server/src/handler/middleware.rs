@@ -12,6 +12,7 @@
 //! scope: a path prefix. Layers run in the order they were registered, the first outermost.
 //! With no layer registered a request costs one check of an empty list.
 
+mod auth;
 pub(crate) mod basic;
 pub(crate) mod bearer;
 pub(crate) mod cors;

@@ -8,6 +8,7 @@ use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
 use http_utils::{Method, Request};
 
+use super::auth::{applies, assert_quotable, WRITES};
 use crate::handler::context::{Context, Middleware, Next};
 use crate::handler::middleware::constant_time_eq;
 use crate::handler::response::Response;
@@ -88,7 +89,7 @@ impl BasicAuth {
     /// Checks only requests that may change something: every method but `GET`, `HEAD` and
     /// `OPTIONS`.
     pub fn writes_only(self) -> BasicAuth {
-        self.methods([Method::Post, Method::Put, Method::Patch, Method::Delete])
+        self.methods(WRITES)
     }
 
     /// Checks only requests with these methods (other methods, `CONNECT` and extension
@@ -104,10 +105,7 @@ impl BasicAuth {
     /// # Panics
     /// When `realm` holds a quote, a backslash, a control character or non-ASCII.
     pub fn realm(mut self, realm: &str) -> BasicAuth {
-        assert!(
-            realm.bytes().all(|b| (b' '..=b'~').contains(&b) && b != b'"' && b != b'\\'),
-            "BasicAuth::realm: {realm:?} cannot be quoted"
-        );
+        assert_quotable("BasicAuth", realm);
         self.challenge = format!("Basic realm=\"{realm}\", charset=\"UTF-8\"");
         self
     }
@@ -121,10 +119,8 @@ impl BasicAuth {
 
 impl Middleware for BasicAuth {
     fn call(&self, cx: &mut Context<'_>, next: Next<'_>) -> Response {
-        if let Some(methods) = &self.methods {
-            if !methods.contains(cx.request().method()) {
-                return next.run(cx);
-            }
+        if !applies(self.methods.as_deref(), cx.request().method()) {
+            return next.run(cx);
         }
         match BasicAuth::credentials(cx.request()) {
             Some((user, password)) if (self.check)(&user, &password) => next.run(cx),

@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use http_utils::Method;
 
+use super::auth::{applies, assert_quotable, WRITES};
 use crate::handler::context::{Context, Middleware, Next};
 use crate::handler::middleware::constant_time_eq;
 use crate::handler::response::Response;
@@ -69,7 +70,7 @@ impl BearerAuth {
     /// Checks only requests that may change something: every method but `GET`, `HEAD` and
     /// `OPTIONS`.
     pub fn writes_only(self) -> BearerAuth {
-        self.methods([Method::Post, Method::Put, Method::Patch, Method::Delete])
+        self.methods(WRITES)
     }
 
     /// Checks only requests with these methods (other methods, `CONNECT` and extension
@@ -84,10 +85,7 @@ impl BearerAuth {
     /// # Panics
     /// When `realm` holds a quote, a backslash or a control character.
     pub fn realm(mut self, realm: &str) -> BearerAuth {
-        assert!(
-            realm.bytes().all(|b| (b' '..=b'~').contains(&b) && b != b'"' && b != b'\\'),
-            "BearerAuth::realm: {realm:?} cannot be quoted"
-        );
+        assert_quotable("BearerAuth", realm);
         self.challenge = format!("Bearer realm=\"{realm}\"");
         self
     }
@@ -114,10 +112,8 @@ impl BearerAuth {
 
 impl Middleware for BearerAuth {
     fn call(&self, cx: &mut Context<'_>, next: Next<'_>) -> Response {
-        if let Some(methods) = &self.methods {
-            if !methods.contains(cx.request().method()) {
-                return next.run(cx);
-            }
+        if !applies(self.methods.as_deref(), cx.request().method()) {
+            return next.run(cx);
         }
         match bearer_token(cx.request().headers().get("authorization")) {
             Some(token) if self.valid(token) => next.run(cx),
