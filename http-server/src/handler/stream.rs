@@ -20,8 +20,8 @@ use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
 use crate::io::budget::Share;
-use crate::io::lock;
 use crate::io::poller::Poller;
+use crate::io::{lock, wait_counted};
 
 /// What a stream's queue holds by default, in bytes.
 pub const DEFAULT_STREAM_CAPACITY: usize = 64 * 1024;
@@ -260,12 +260,7 @@ impl Feed {
                     _ => return Err((data, PushError::Full)),
                 },
             };
-            st.waiting += 1;
-            st = match wait {
-                None => self.room.wait(st).unwrap_or_else(|p| p.into_inner()),
-                Some(d) => self.room.wait_timeout(st, d).map_or_else(|p| p.into_inner().0, |(g, _)| g),
-            };
-            st.waiting -= 1;
+            st = wait_counted(&self.room, st, |st| &mut st.waiting, wait);
         }
         if data.is_empty() {
             return Ok(());

@@ -25,6 +25,24 @@ pub(crate) mod transport;
 pub(crate) mod upgraded;
 pub(crate) mod wire;
 
+/// Waits once on `room` for a queue to make room (`None`: as long as it takes), the waiter
+/// counted in the field `waiting` picks out meanwhile: whoever makes room wakes waiters only
+/// when that count says there are some (no system call per item otherwise).
+pub(crate) fn wait_counted<'a, T>(
+    room: &std::sync::Condvar,
+    mut st: std::sync::MutexGuard<'a, T>,
+    waiting: fn(&mut T) -> &mut u32,
+    timeout: Option<std::time::Duration>,
+) -> std::sync::MutexGuard<'a, T> {
+    *waiting(&mut st) += 1;
+    let mut st = match timeout {
+        None => room.wait(st).unwrap_or_else(|p| p.into_inner()),
+        Some(d) => room.wait_timeout(st, d).map_or_else(|p| p.into_inner().0, |(g, _)| g),
+    };
+    *waiting(&mut st) -= 1;
+    st
+}
+
 /// Locks a mutex, going on after a panic elsewhere (the data stays consistent: every
 /// critical section in the server is panic-free).
 pub(crate) fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {

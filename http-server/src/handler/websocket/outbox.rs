@@ -9,8 +9,8 @@ use std::time::Instant;
 use http_utils::websocket::CloseFrame;
 
 use crate::handler::stream::StreamError;
-use crate::io::lock;
 use crate::io::poller::Poller;
+use crate::io::{lock, wait_counted};
 
 /// A frame ready for the wire: the server's frames are not masked, so one made for many
 /// sockets (a broadcast) is shared rather than copied.
@@ -112,12 +112,7 @@ impl Outbox {
                 Some(Some(_)) => return Err(StreamError::TimedOut),
                 Some(None) => return Err(StreamError::Full),
             };
-            st.waiting += 1;
-            st = match wait {
-                None => self.room.wait(st).unwrap_or_else(|p| p.into_inner()),
-                Some(d) => self.room.wait_timeout(st, d).map_or_else(|p| p.into_inner().0, |(g, _)| g),
-            };
-            st.waiting -= 1;
+            st = wait_counted(&self.room, st, |st| &mut st.waiting, wait);
         }
         st.queued += len;
         st.frames.push_back(frame);
