@@ -348,8 +348,8 @@ fn begin_turn(w: &mut Worker<'_>, conn: &mut Conn, hangup: bool) -> Next {
 /// Ends a turn: the handler slot given back, and a connection that waits registered for
 /// what it waits for, with the bytes it has not used.
 fn end_turn(w: &mut Worker<'_>, conn: &mut Conn, outcome: Outcome) -> Outcome {
-    // The slot goes back before the connection waits: a slot is held only while requests
-    // are being served one after another.
+    // The slot goes back before the connection waits (if no answer was written, which
+    // gave it back already): a slot is held only while requests are served one after another.
     w.release_slot();
     if matches!(outcome, Outcome::Park) && !watch(w, conn) {
         return Outcome::Close(CloseReason::WriteFailed);

@@ -106,6 +106,9 @@ fn send(
     log: Option<Box<LateLog>>,
     then: Next,
 ) -> Next {
+    // The handler slot goes back before the answer leaves: a client that has its answer
+    // never finds the slot still held by the request it answered.
+    w.release_slot();
     // A head that a file follows waits for the file's first bytes, to leave with them.
     let file_next = matches!(body.as_deref(), Some(OutBody::File { pos, end, .. }) if pos < end);
     let Ok(written) = write_some(&mut *conn.io, &w.wbuf, file_next) else {
