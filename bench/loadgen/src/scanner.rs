@@ -1,18 +1,19 @@
 //! Counts HTTP/1.1 responses in a stream of bytes without keeping them.
 //!
 //! A [`Scanner`] is fed whatever a read returned, split anywhere, and says how many responses
-//! were completed and how many bytes it used. It looks at as little as it can: the end of the
-//! head (`\r\n\r\n`), the status code, and the `Content-Length` (and `Transfer-Encoding`) lines;
-//! the body is skipped by its length. Only a head that ends in a later read than it began is
-//! copied (at most [`HEAD_LIMIT`] bytes).
+//! were completed and how many bytes it used. It looks at as little as it can: the head line by
+//! line (`memchr` for each `\n`) for the status code, the `Content-Length` and any
+//! `Transfer-Encoding` line and the empty line that ends it; the body is skipped by its length.
+//! Only a line that ends in a later read than it began is copied; a head is at most
+//! [`HEAD_LIMIT`] bytes.
 //!
 //! ```text
-//!            head complete, length 0 (or 204/304)
-//!   ┌──────┐ ───────────────────────────────────► one response counted, Head again
-//!   │ Head │
-//!   └──────┘ ── head complete, length n > 0 ──► ┌────────────┐ ── n bytes skipped ──► counted, Head
-//!       ▲                                        │ Body { n } │
-//!       └────────────────────────────────────────└────────────┘
+//!                      empty line, length 0 (or 204/304): one response counted
+//!   ┌────────────────┐ ─────────────────────────────────────────────┐
+//!   │ Head(Lines)    │ ◄────────────────────────────────────────────┘
+//!   │ status line,   │ ── empty line, length n > 0 ──► ┌──────────────────┐
+//!   │ header lines   │                                  │ Body { left: n } │
+//!   └────────────────┘ ◄── n bytes skipped: counted ─── └──────────────────┘
 //! ```
 //!
 //! Every response must say its length: one without `Content-Length` (chunked, or delimited by
@@ -20,8 +21,6 @@
 //! error texts never repeat the peer's bytes.
 
 use std::fmt;
-
-use memchr::memmem;
 
 /// The longest head accepted, in bytes (status line, header lines and the empty line).
 pub const HEAD_LIMIT: usize = 16 * 1024;
@@ -87,43 +86,35 @@ impl Fed {
 /// Where the scanner is inside the current response.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum State {
-    /// Looking for the end of a head; a part already seen is in `Scanner::carry`.
-    Head,
+    /// Reading a head line by line; a line not yet ended is in `Scanner::carry`.
+    Head(Lines),
     /// Skipping `left` more body bytes of a response whose status was `ok` (2xx/3xx) or not.
     Body { left: u64, ok: bool },
 }
 
 /// A streaming counter of responses on one connection (see the module doc).
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub struct Scanner {
     state: State,
-    /// The start of a head that did not end in the bytes fed so far.
+    /// The start of a head line that did not end in the bytes fed so far.
     carry: Vec<u8>,
-    /// The end-of-head finder, built once.
-    finder: memmem::Finder<'static>,
 }
 
-impl Default for Scanner {
+impl Default for State {
     fn default() -> Self {
-        Self::new()
+        State::Head(Lines::default())
     }
 }
 
 impl Scanner {
     /// A scanner at the start of a response.
     pub fn new() -> Self {
-        Self { state: State::Head, carry: Vec::new(), finder: memmem::Finder::new(b"\r\n\r\n") }
-    }
-
-    /// Forgets a partly seen response (for a new connection).
-    pub fn reset(&mut self) {
-        self.state = State::Head;
-        self.carry.clear();
+        Self::default()
     }
 
     /// Whether the scanner stands between responses (nothing of the next one seen).
     pub fn between(&self) -> bool {
-        self.state == State::Head && self.carry.is_empty()
+        self.state == State::default() && self.carry.is_empty()
     }
 
     /// Scans `data`, the next bytes of the stream, completing at most `max` responses; it stops
@@ -139,19 +130,22 @@ impl Scanner {
                         self.state = State::Body { left: left - take, ok };
                         break;
                     }
-                    self.state = State::Head;
+                    self.state = State::default();
                     count(&mut fed, ok);
                 }
-                State::Head => {
+                State::Head(mut lines) => {
                     if fed.used == data.len() {
                         break;
                     }
-                    let Some((used, head)) = self.head(&data[fed.used..])? else {
+                    let found = self.head(&data[fed.used..], &mut lines)?;
+                    self.state = State::Head(lines);
+                    let Some((used, head)) = found else {
                         fed.used = data.len();
                         break;
                     };
                     fed.used += used;
                     if head.left == 0 {
+                        self.state = State::default();
                         count(&mut fed, head.ok);
                     } else {
                         self.state = State::Body { left: head.left, ok: head.ok };
@@ -162,33 +156,83 @@ impl Scanner {
         Ok(fed)
     }
 
-    /// Finds the end of the head that starts with `self.carry` and goes on in `rest`: the bytes
-    /// of `rest` it used and what the head says, or `None` when all of `rest` was kept.
-    fn head(&mut self, rest: &[u8]) -> Result<Option<(usize, Head)>, ScanError> {
-        if self.carry.is_empty() {
-            return match self.finder.find(rest) {
-                Some(i) => Ok(Some((i + 4, read_head(&rest[..i + 4])?))),
-                None if rest.len() >= HEAD_LIMIT => Err(ScanError::HeadTooLarge),
-                None => {
-                    self.carry.extend_from_slice(rest);
-                    Ok(None)
-                }
-            };
-        }
-        // The end may straddle the carry and `rest`: search from the carry's last 3 bytes.
-        let old = self.carry.len();
-        let take = rest.len().min(HEAD_LIMIT - old);
-        self.carry.extend_from_slice(&rest[..take]);
-        match self.finder.find(&self.carry[old.saturating_sub(3)..]) {
-            Some(i) => {
-                let end = old.saturating_sub(3) + i + 4;
-                let head = read_head(&self.carry[..end]);
+    /// Reads the lines of the head in `rest` (the first one after `self.carry`): the bytes of
+    /// `rest` up to the head's end and what the head says, or `None` when it goes on.
+    fn head(&mut self, rest: &[u8], lines: &mut Lines) -> Result<Option<(usize, Head)>, ScanError> {
+        let mut pos = 0;
+        for nl in Newlines::new(rest) {
+            let end = nl + 1;
+            let head = if self.carry.is_empty() {
+                lines.line(&rest[pos..end])?
+            } else {
+                self.carry.extend_from_slice(&rest[pos..end]);
+                let head = lines.line(&self.carry);
                 self.carry.clear();
-                Ok(Some((end - old, head?)))
+                head?
+            };
+            pos = end;
+            if let Some(head) = head {
+                return Ok(Some((pos, head)));
             }
-            None if self.carry.len() >= HEAD_LIMIT => Err(ScanError::HeadTooLarge),
-            None => Ok(None),
         }
+        if lines.bytes + self.carry.len() + (rest.len() - pos) > HEAD_LIMIT {
+            return Err(ScanError::HeadTooLarge);
+        }
+        self.carry.extend_from_slice(&rest[pos..]);
+        Ok(None)
+    }
+}
+
+/// The positions of the `\n` bytes in a slice, found eight bytes at a time (a head's lines are
+/// short: one word per step beats a call per line).
+struct Newlines<'a> {
+    bytes: &'a [u8],
+    /// Where the word in `mask` begins.
+    base: usize,
+    /// A high bit for each `\n` byte of the word at `base` not yet yielded.
+    mask: u64,
+}
+
+impl<'a> Newlines<'a> {
+    fn new(bytes: &'a [u8]) -> Self {
+        let mut me = Newlines { bytes, base: 0, mask: 0 };
+        me.mask = me.word_mask();
+        me
+    }
+
+    /// The `\n` bytes of the word at `base` (zero-padded past the end), one high bit each.
+    fn word_mask(&self) -> u64 {
+        const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
+        let rest = self.bytes.get(self.base..).unwrap_or_default();
+        let word = match rest.first_chunk::<8>() {
+            Some(word) => *word,
+            None => {
+                let mut word = [0u8; 8];
+                word[..rest.len()].copy_from_slice(rest);
+                word
+            }
+        };
+        // A byte of x is zero exactly where the word has a `\n`; the sum sets a byte's high
+        // bit where its low seven bits are not all zero, and carries into no other byte.
+        let x = u64::from_le_bytes(word) ^ 0x0a0a_0a0a_0a0a_0a0a;
+        !(((x & LOW7) + LOW7) | x | LOW7)
+    }
+}
+
+impl Iterator for Newlines<'_> {
+    type Item = usize;
+
+    fn next(&mut self) -> Option<usize> {
+        while self.mask == 0 {
+            self.base += 8;
+            if self.base >= self.bytes.len() {
+                return None;
+            }
+            self.mask = self.word_mask();
+        }
+        let at = self.base + (self.mask.trailing_zeros() / 8) as usize;
+        self.mask &= self.mask - 1;
+        Some(at)
     }
 }
 
@@ -200,7 +244,7 @@ fn count(fed: &mut Fed, ok: bool) {
     }
 }
 
-/// What a response head says about counting it.
+/// What a complete response head says about counting it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Head {
     /// 2xx or 3xx.
@@ -209,33 +253,57 @@ struct Head {
     left: u64,
 }
 
-/// Reads a whole head, `\r\n\r\n` included: its status code and its body's length.
-fn read_head(head: &[u8]) -> Result<Head, ScanError> {
-    let status = status_code(head).ok_or(ScanError::BadStatusLine)?;
-    if status < 200 {
-        return Err(ScanError::Interim(status));
-    }
-    let ok = status < 400;
-    if status == 204 || status == 304 {
-        return Ok(Head { ok, left: 0 });
-    }
-    let mut length = None;
-    // Each header line starts after a `\n`; the status line and the final empty line are
-    // too short to match either name.
-    for nl in memchr::memchr_iter(b'\n', head) {
-        let line = &head[nl + 1..];
-        if starts_with_ignore_case(line, b"content-length:") {
-            let value = line_value(&line[b"content-length:".len()..]);
-            let n = decimal(value).ok_or(ScanError::BadLength(status))?;
-            if length.is_some_and(|m| m != n) {
-                return Err(ScanError::BadLength(status));
-            }
-            length = Some(n);
-        } else if starts_with_ignore_case(line, b"transfer-encoding:") {
-            return Err(ScanError::TransferEncoding(status));
+/// What the lines of a head read so far said.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct Lines {
+    /// Bytes of the head so far.
+    bytes: usize,
+    /// The status code, once the status line is read.
+    status: Option<u16>,
+    /// The Content-Length, once read.
+    length: Option<u64>,
+}
+
+impl Lines {
+    /// Reads one line, its `\n` included; the head once this line is its empty last one.
+    fn line(&mut self, line: &[u8]) -> Result<Option<Head>, ScanError> {
+        self.bytes += line.len();
+        if self.bytes > HEAD_LIMIT {
+            return Err(ScanError::HeadTooLarge);
         }
+        let Some(status) = self.status else {
+            let status = status_code(line).ok_or(ScanError::BadStatusLine)?;
+            if status < 200 {
+                return Err(ScanError::Interim(status));
+            }
+            self.status = Some(status);
+            return Ok(None);
+        };
+        let no_body = status == 204 || status == 304;
+        if line == b"\r\n" || line == b"\n" {
+            let left = if no_body { 0 } else { self.length.ok_or(ScanError::NoLength(status))? };
+            return Ok(Some(Head { ok: status < 400, left }));
+        }
+        if no_body {
+            return Ok(None);
+        }
+        // Only lines that begin with a C or a T can be either header.
+        match line[0] | 0x20 {
+            b'c' if CONTENT_LENGTH.starts(line) => {
+                let value = line_value(&line[b"content-length:".len()..]);
+                let n = decimal(value).ok_or(ScanError::BadLength(status))?;
+                if self.length.is_some_and(|m| m != n) {
+                    return Err(ScanError::BadLength(status));
+                }
+                self.length = Some(n);
+            }
+            b't' if starts_with_ignore_case(line, b"transfer-encoding:") => {
+                return Err(ScanError::TransferEncoding(status));
+            }
+            _ => {}
+        }
+        Ok(None)
     }
-    length.map(|left| Head { ok, left }).ok_or(ScanError::NoLength(status))
 }
 
 /// The three digits of `HTTP/1.x NNN` followed by a space or the line's end.
@@ -244,7 +312,7 @@ fn status_code(head: &[u8]) -> Option<u16> {
     if !line.starts_with(b"HTTP/1.") || !line[7].is_ascii_digit() || line[8] != b' ' {
         return None;
     }
-    if !matches!(line[12], b' ' | b'\r') {
+    if !matches!(line[12], b' ' | b'\r' | b'\n') {
         return None;
     }
     let digits = &line[9..12];
@@ -258,12 +326,48 @@ fn starts_with_ignore_case(line: &[u8], name: &[u8]) -> bool {
     line.len() >= name.len() && line[..name.len()].eq_ignore_ascii_case(name)
 }
 
-/// The value of a header line whose name was cut off: up to the line's end, without the
-/// optional whitespace around it.
+/// `content-length:`, compared with a line's first 16 bytes at once.
+const CONTENT_LENGTH: Name = Name::new(b"content-length:");
+
+/// A lowercase header name of up to 15 bytes and its colon, compared case-insensitively with
+/// the start of a line as one 128-bit word: letters are folded to lowercase by setting their
+/// 0x20 bit, other bytes are compared as they are, bytes past the name are masked out.
+struct Name {
+    lower: u128,
+    fold: u128,
+    keep: u128,
+}
+
+impl Name {
+    const fn new(name: &[u8]) -> Name {
+        assert!(name.len() < 16);
+        let (mut lower, mut fold, mut keep) = ([0u8; 16], [0u8; 16], [0u8; 16]);
+        let mut i = 0;
+        while i < name.len() {
+            lower[i] = name[i];
+            fold[i] = if name[i].is_ascii_lowercase() { 0x20 } else { 0 };
+            keep[i] = 0xff;
+            i += 1;
+        }
+        Name {
+            lower: u128::from_le_bytes(lower),
+            fold: u128::from_le_bytes(fold),
+            keep: u128::from_le_bytes(keep),
+        }
+    }
+
+    /// Whether `line` starts with this name, in any case (a line shorter than 16 bytes, which
+    /// has no room for a value and its end, never does).
+    fn starts(&self, line: &[u8]) -> bool {
+        let Some(first) = line.first_chunk::<16>() else { return false };
+        (u128::from_le_bytes(*first) | self.fold) & self.keep == self.lower
+    }
+}
+
+/// The value of a header line whose name was cut off, without the optional whitespace around
+/// it and the line's end.
 fn line_value(rest: &[u8]) -> &[u8] {
-    let end = memchr::memchr(b'\n', rest).unwrap_or(rest.len());
-    let value = rest[..end].strip_suffix(b"\r").unwrap_or(&rest[..end]);
-    value.trim_ascii()
+    rest.trim_ascii()
 }
 
 /// A non-empty run of ASCII digits that fits in a u64.
@@ -308,6 +412,19 @@ mod tests {
         }
         assert!(s.between());
         Ok((ok, non2xx))
+    }
+
+    #[test]
+    fn newlines() {
+        for len in 0..40 {
+            let bytes: Vec<u8> =
+                (0..len).map(|i| if i % 3 == 1 || i % 7 == 0 { b'\n' } else { b'a' + i as u8 }).collect();
+            let want: Vec<usize> = (0..len).filter(|&i| bytes[i] == b'\n').collect();
+            assert_eq!(Newlines::new(&bytes).collect::<Vec<_>>(), want, "{len}");
+        }
+        // Every byte value next to a `\n`: only the `\n` is found.
+        let all: Vec<u8> = (0..=255u8).flat_map(|b| [b, b'\n']).collect();
+        assert_eq!(Newlines::new(&all).count(), 257);
     }
 
     #[test]
@@ -369,6 +486,15 @@ mod tests {
             (b"HTTP/1.1 2x0 OK\r\nContent-Length: 0\r\n\r\n", ScanError::BadStatusLine),
             (b"HTTP/1.1 2000 OK\r\nContent-Length: 0\r\n\r\n", ScanError::BadStatusLine),
             (b"HTTP/1.1 200\r\n\r\n", ScanError::NoLength(200)),
+            // Only the name itself, in any case, is Content-Length.
+            (b"HTTP/1.1 200 OK\r\nContent_Length: 0\r\n\r\n", ScanError::NoLength(200)),
+            (b"HTTP/1.1 200 OK\r\nContent\rLength: 0\r\n\r\n", ScanError::NoLength(200)),
+            (b"HTTP/1.1 200 OK\r\nContent-Length\x1a 0\r\n\r\n", ScanError::NoLength(200)),
+            (b"HTTP/1.1 200 OK\r\nX-Content-Length: 0\r\n\r\n", ScanError::NoLength(200)),
+            (
+                b"HTTP/1.1 200 OK\r\ntransfer-ENCODING: gzip\r\nContent-Length: 0\r\n\r\n",
+                ScanError::TransferEncoding(200),
+            ),
             (b"HTTP/1.1 200 OK\r\nContent-Length: +1\r\n\r\nx", ScanError::BadLength(200)),
             (b"HTTP/1.1 200 OK\r\nContent-Length: \r\n\r\n", ScanError::BadLength(200)),
             (b"HTTP/1.1 200 OK\r\nContent-Length: 1, 1\r\n\r\nx", ScanError::BadLength(200)),
