@@ -7,9 +7,9 @@ busy the server kept its core (`server busy`, its CPU seconds per second of the 
 the server's core sets the rate), RSS, threads, how busy wrk kept its own core (near 100 %:
 wrk's core sets the rate) and wrk's own CPU per answer (user and kernel; where wrk's core sets
 the rate, whether a server's answers cost the client more to read). Then, once per server (or
-once per server in each extras round): throughput with 5,000 idle keep-alive connections held open (and RSS per idle
-connection), 5,000 connections opened at once (time until all are answered), and a pipelined
-run (depth 16).
+once per server in each extras round): throughput with 5,000 idle keep-alive connections held
+open (and RSS per idle connection), 5,000 connections opened at once (time until all are
+answered), and a pipelined run (depth 16).
 
 Usage: bench/servers.py [--rounds 3] [--duration 10] [--only name,name] [--skip-extras]
                         [--extras-rounds 1] [--pipelined 256] [--server name=/path/to/binary ...]
