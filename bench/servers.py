@@ -2,23 +2,31 @@
 """Side-by-side hello-world server benchmark.
 
 Each server is pinned to CPU 1 and wrk to CPU 0 (taskset). For every round (interleaved across
-servers) it measures, per connection count: req/s, p50/p99 latency, server CPU per request, RSS,
-threads, how busy wrk kept its own core (near 100 %: wrk's core sets the rate) and wrk's own
-CPU per answer (user and kernel; where wrk's core sets the rate, whether a server's answers
-cost the client more to read). Then, once per server (or once per server in each extras
-round): throughput with 5,000 idle keep-alive connections held open (and RSS per idle
-connection), 5,000 connections opened at once (time until all are answered), and a pipelined
-run (depth 16).
+servers) it measures, per connection count: req/s, p50/p99 latency, server CPU per request, how
+busy the server kept its core (`server busy`, its CPU seconds per second of the run: near 100 %,
+the server's core sets the rate), RSS, threads, how busy wrk kept its own core (near 100 %:
+wrk's core sets the rate) and wrk's own CPU per answer (user and kernel; where wrk's core sets
+the rate, whether a server's answers cost the client more to read). Then, once per server (or
+once per server in each extras round): throughput with 5,000 idle keep-alive connections held
+open (and RSS per idle connection), 5,000 connections opened at once (time until all are
+answered), and a pipelined run (depth 16).
 
 Usage: bench/servers.py [--rounds 3] [--duration 10] [--only name,name] [--skip-extras]
                         [--extras-rounds 1] [--pipelined 256] [--server name=/path/to/binary ...]
                         [--paired [--versus name,name] [--warmup 2]] [--conns 50,256]
-                        [--close 50,1000]
+                        [--close 50,1000] [--loader wrk|loadgen]
 Every round also measures a pipelined run (16 requests per write, `--pipelined` connections;
 0 leaves it out), with its server CPU per request like the others. `--close N,N` adds runs
 where every request comes on a new connection (wrk sends `Connection: close`, so the server
 answers and closes, and wrk connects again), with N connections at a time; they show as
 `N close`. `--conns ""` leaves out the keep-alive runs.
+`--loader loadgen` makes the pipelined runs (every round's and the extras') with
+bench/loadgen (`cd bench/loadgen && cargo build --release`) in place of wrk and pipeline.lua:
+the same closed loop of 16 requests per write on each connection, but it counts answers by
+their Content-Length instead of parsing them: about 0.7 of wrk's CPU per answer (under half of
+its user time; the loopback kernel work of the writes and reads, alike for both, is most of the
+rest), so the server's core, not the generator's, sets the pipelined rate. Its rows show as
+`N pipelined loadgen`, without latency (nan); the keep-alive and close runs stay on wrk.
 Servers are given in SERVERS below as name -> command (the port is appended). `--server
 name="PATH [ARG...]"` (repeatable) adds one more, run as `PATH ARG... --port PORT` like
 http-toolkit: for example two builds of examples/hello measured side by side, or
@@ -53,6 +61,9 @@ SERVERS = {
 }
 TICK = os.sysconf("SC_CLK_TCK")
 PIPELINE_LUA = os.path.join(HERE, "pipeline.lua")
+# `cd bench/loadgen && cargo build --release`; `--loader loadgen`.
+LOADGEN_BIN = os.path.join(HERE, "loadgen", "target", "release", "loadgen")
+LOADGEN = "loadgen"  # in place of a Lua script: the pipelined run by LOADGEN_BIN
 
 
 def free_port():
@@ -139,11 +150,42 @@ def wrk(port, conns, duration, lua=None):
     }
 
 
+def loadgen(port, conns, duration):
+    """The pipelined run by bench/loadgen (16 requests per write), with the keys wrk() gives
+    (no latency: p50 and p99 are nan)."""
+    cmd = ["taskset", "-c", "0", LOADGEN_BIN, "--port", str(port), "--conns", str(conns), "--depth", "16",
+           "--duration", str(duration)]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    p = subprocess.run(cmd, capture_output=True, text=True, timeout=duration + 60)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if p.returncode != 0:
+        raise RuntimeError(f"loadgen failed: {p.stderr.strip()}")
+    out = dict(line.split(None, 1) for line in p.stdout.splitlines() if line.strip())
+    answers, seconds = int(out["requests"]), float(out["seconds"])
+    # Its CPU as wrk's is measured (taskset execs it in this child), over its whole life.
+    user_s, kernel_s = after.ru_utime - before.ru_utime, after.ru_stime - before.ru_stime
+    non2xx, errors, reconnects = int(out["non2xx"]), int(out["errors"]), int(out["reconnects"])
+    problems = [f"Non-2xx or 3xx responses: {non2xx}"] if non2xx else []
+    problems += [f"Socket errors: {errors}, reconnects: {reconnects}"] if errors or reconnects else []
+    return {
+        "rps": answers / max(seconds, 1e-9),
+        "p50": float("nan"),
+        "p99": float("nan"),
+        "errors": " ".join(problems),
+        "requests": answers,
+        "client_busy": 100.0 * (user_s + kernel_s) / max(seconds, 1e-9),
+        "client_user_us": user_s * 1e6 / max(answers, 1),
+        "client_kernel_us": kernel_s * 1e6 / max(answers, 1),
+    }
+
+
 def measured(pid, port, conns, duration, lua=None):
-    t0 = cpu_ticks(pid)
-    r = wrk(port, conns, duration, lua)
-    t1 = cpu_ticks(pid)
+    t0, start = cpu_ticks(pid), time.monotonic()
+    r = loadgen(port, conns, duration) if lua == LOADGEN else wrk(port, conns, duration, lua)
+    t1, elapsed = cpu_ticks(pid), time.monotonic() - start
     r["cpu_us_per_req"] = (t1 - t0) / TICK * 1e6 / max(r["requests"], 1)
+    # The server's CPU seconds per second of the run (near 100 %: its one core is the limit).
+    r["server_busy"] = 100.0 * (t1 - t0) / TICK / elapsed
     r["rss_kib"], r["threads"] = status(pid)
     return r
 
@@ -243,7 +285,7 @@ def extras(name, a):
             r["idle_s"] = f"failed ({e}) | - | {r['rss0']} | - | -"
         time.sleep(1)
         r["burst_s"], r["answered"] = burst(port, a.idle)
-        r["pipe"] = measured(p.pid, port, 50, a.duration, PIPELINE_LUA)["rps"]
+        r["pipe"] = measured(p.pid, port, 50, a.duration, LOADGEN if a.loader == LOADGEN else PIPELINE_LUA)["rps"]
         return r
     finally:
         p.kill(); p.wait()
@@ -288,8 +330,12 @@ def main():
                     help="with --paired: an untimed run of every setting on every server first (0: none)")
     ap.add_argument("--versus", default="", metavar="NAME,NAME",
                     help="with --paired: the peers the first server is compared with (default: all)")
+    ap.add_argument("--loader", choices=["wrk", LOADGEN], default="wrk",
+                    help="what makes the pipelined runs: wrk with pipeline.lua, or bench/loadgen")
     ap.add_argument("--server", type=server_entry, action="append", default=[], metavar="NAME=PATH [ARG...]")
     a = ap.parse_args()
+    if a.loader == LOADGEN and not os.path.exists(LOADGEN_BIN):
+        ap.error(f"--loader loadgen: no {LOADGEN_BIN} (cd bench/loadgen && cargo build --release)")
     for name, command in a.server:
         if not os.path.exists(command[0]):
             ap.error(f"--server {name}: no such file {command[0]}")
@@ -305,13 +351,19 @@ def main():
     runs = [(c, c, None) for c in conns]
     runs += [(f"{c} close", int(c), CLOSE) for c in a.close.split(",") if c]
     if a.pipelined:
-        runs.append((f"{a.pipelined} pipelined", a.pipelined, PIPELINE_LUA))
+        if a.loader == LOADGEN:
+            runs.append((f"{a.pipelined} pipelined loadgen", a.pipelined, LOADGEN))
+        else:
+            runs.append((f"{a.pipelined} pipelined", a.pipelined, PIPELINE_LUA))
 
     def one(rnd, name, pid, port, c, n, lua):
         r = measured(pid, port, n, a.duration, lua)
         results.setdefault((name, c), []).append(r)
+        client = LOADGEN if lua == LOADGEN else "wrk"
         print(f"round {rnd+1} {name:14} c={c:<4} {r['rps']:>9.0f} req/s  p50 {r['p50']:>8.0f}us  p99 {r['p99']:>8.0f}us"
-              f"  cpu {r['cpu_us_per_req']:.2f}us/req  rss {r['rss_kib']}KiB  threads {r['threads']}  wrk {r['client_busy']:.0f}% {r['errors']}", flush=True)
+              f"  cpu {r['cpu_us_per_req']:.2f}us/req  server busy {r['server_busy']:.0f}%  rss {r['rss_kib']}KiB"
+              f"  threads {r['threads']}  {client} {r['client_busy']:.0f}%"
+              f" ({r['client_user_us'] + r['client_kernel_us']:.3f}us/answer) {r['errors']}", flush=True)
 
     if a.paired:
         procs = {}
@@ -347,12 +399,13 @@ def main():
                 finally:
                     p.kill(); p.wait()
     print("\nmedians over rounds")
-    print("| server | conns | req/s | p50 µs | p99 µs | server CPU µs/req | RSS KiB | threads | wrk's core busy"
-          " | wrk CPU µs per answer (user + kernel) |")
-    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+    print("| server | conns | req/s | p50 µs | p99 µs | server CPU µs/req | server's core busy | RSS KiB | threads"
+          " | load generator's core busy | its CPU µs per answer (user + kernel) |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
     for (name, c), rs in results.items():
         med = lambda k: statistics.median(r[k] for r in rs)
-        print(f"| {name} | {c} | {med('rps'):.0f} | {med('p50'):.0f} | {med('p99'):.0f} | {med('cpu_us_per_req'):.2f} | {med('rss_kib'):.0f} | {med('threads'):.0f} | {med('client_busy'):.0f} %"
+        print(f"| {name} | {c} | {med('rps'):.0f} | {med('p50'):.0f} | {med('p99'):.0f} | {med('cpu_us_per_req'):.2f} | {med('server_busy'):.0f} %"
+              f" | {med('rss_kib'):.0f} | {med('threads'):.0f} | {med('client_busy'):.0f} %"
               f" | {med('client_user_us'):.3f} + {med('client_kernel_us'):.3f} |")
     if a.paired and len(names) > 1:
         paired_ratios(names, [c for c, _, _ in runs], results, a.versus)
