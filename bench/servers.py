@@ -19,7 +19,8 @@ Every round also measures a pipelined run (16 requests per write, `--pipelined` 
 0 leaves it out), with its server CPU per request like the others. `--close N,N` adds runs
 where every request comes on a new connection (wrk sends `Connection: close`, so the server
 answers and closes, and wrk connects again), with N connections at a time; they show as
-`N close`. `--conns ""` leaves out the keep-alive runs.
+`N close` (servers that ignore `Connection: close`, in IGNORES_CLOSE, are left out of them).
+`--conns ""` leaves out the keep-alive runs.
 `--loader loadgen` makes the pipelined runs (every round's and the extras') with
 bench/loadgen (`cd bench/loadgen && cargo build --release`) in place of wrk and pipeline.lua:
 the same closed loop of 16 requests per write on each connection, but it counts answers by
@@ -59,6 +60,10 @@ SERVERS = {
     # Debian's nginx, one process (no master, one worker): see nginx_peer.sh.
     "nginx": [os.path.join(HERE, "nginx_peer.sh"), "--port"],
 }
+# Servers that keep the connection open after answering a request with `Connection: close`
+# (RFC 9112 §9.6 says the server closes): their close runs would measure keep-alive, so they
+# are left out of those runs.
+IGNORES_CLOSE = {"may_minihttp"}
 TICK = os.sysconf("SC_CLK_TCK")
 PIPELINE_LUA = os.path.join(HERE, "pipeline.lua")
 # `cd bench/loadgen && cargo build --release`; `--loader loadgen`.
@@ -94,10 +99,15 @@ def start(name, port):
     return wait_listening(p, port, name, lambda p: p.kill())
 
 
-def cpu_ticks(pid):
+def cpu_split(pid):
+    """The process's CPU time so far in clock ticks: (user, kernel), as /proc counts them."""
     with open(f"/proc/{pid}/stat") as f:
         fields = f.read().rsplit(")", 1)[1].split()
-    return int(fields[11]) + int(fields[12])  # utime + stime
+    return int(fields[11]), int(fields[12])  # utime, stime
+
+
+def cpu_ticks(pid):
+    return sum(cpu_split(pid))
 
 
 def status(pid):
@@ -180,10 +190,15 @@ def loadgen(port, conns, duration):
 
 
 def measured(pid, port, conns, duration, lua=None):
-    t0, start = cpu_ticks(pid), time.monotonic()
+    (u0, k0), start = cpu_split(pid), time.monotonic()
     r = loadgen(port, conns, duration) if lua == LOADGEN else wrk(port, conns, duration, lua)
-    t1, elapsed = cpu_ticks(pid), time.monotonic() - start
+    (u1, k1), elapsed = cpu_split(pid), time.monotonic() - start
+    t0, t1 = u0 + k0, u1 + k1
     r["cpu_us_per_req"] = (t1 - t0) / TICK * 1e6 / max(r["requests"], 1)
+    # The kernel's share of the server's CPU (system time over user + system time): how much
+    # of a request's cost no server code can cut (bench/kernel_share.sh cross-checks it).
+    r["kernel_pct"] = 100.0 * (k1 - k0) / max(t1 - t0, 1)
+    r["kernel_us_per_req"] = (k1 - k0) / TICK * 1e6 / max(r["requests"], 1)
     # The server's CPU seconds per second of the run (near 100 %: its one core is the limit).
     r["server_busy"] = 100.0 * (t1 - t0) / TICK / elapsed
     r["rss_kib"], r["threads"] = status(pid)
@@ -304,11 +319,35 @@ def paired_ratios(names, settings, results, versus):
     print("| --- | --- | --- | --- | --- | --- | --- |")
     for c in settings:
         mine = results[(base, c)]
-        cpu = [m["cpu_us_per_req"] / min(results[(p, c)][i]["cpu_us_per_req"] for p in peers) for i, m in enumerate(mine)]
-        rps = [m["rps"] / max(results[(p, c)][i]["rps"] for p in peers) for i, m in enumerate(mine)]
+        there = [p for p in peers if (p, c) in results]
+        if not there:
+            continue
+        cpu = [m["cpu_us_per_req"] / min(results[(p, c)][i]["cpu_us_per_req"] for p in there) for i, m in enumerate(mine)]
+        rps = [m["rps"] / max(results[(p, c)][i]["rps"] for p in there) for i, m in enumerate(mine)]
         show = lambda xs: " / ".join(f"{x:.2f}" for x in xs)
         print(f"| {c} | {show(cpu)} | {statistics.median(cpu):.2f} | {sum(x <= 1 for x in cpu)}/{len(cpu)}"
               f" | {show(rps)} | {statistics.median(rps):.2f} | {sum(x >= 1 for x in rps)}/{len(rps)} |")
+
+
+def paired_each(names, settings, results):
+    """The first server's CPU per request over each peer's, the median of the round-by-round
+    ratios, per setting: one column per peer."""
+    base, peers = names[0], names[1:]
+    print(f"\n{base}'s server CPU per request over each peer's (median of the paired rounds' ratios)")
+    print("| conns | " + " | ".join(peers) + " | lowest |")
+    print("| --- | " + " | ".join("---" for _ in peers) + " | --- |")
+    for c in settings:
+        mine = results[(base, c)]
+        cells, lowest = [], True
+        for p in peers:
+            if (p, c) not in results:
+                cells.append("-")
+                continue
+            ratio = statistics.median(m["cpu_us_per_req"] / results[(p, c)][i]["cpu_us_per_req"]
+                                      for i, m in enumerate(mine))
+            lowest &= ratio <= 1
+            cells.append(f"{ratio:.2f}")
+        print(f"| {c} | " + " | ".join(cells) + f" | {'yes' if lowest else 'no'} |")
 
 
 def main():
@@ -357,11 +396,13 @@ def main():
             runs.append((f"{a.pipelined} pipelined", a.pipelined, PIPELINE_LUA))
 
     def one(rnd, name, pid, port, c, n, lua):
+        if lua == CLOSE and name in IGNORES_CLOSE:
+            return
         r = measured(pid, port, n, a.duration, lua)
         results.setdefault((name, c), []).append(r)
         client = LOADGEN if lua == LOADGEN else "wrk"
         print(f"round {rnd+1} {name:14} c={c:<4} {r['rps']:>9.0f} req/s  p50 {r['p50']:>8.0f}us  p99 {r['p99']:>8.0f}us"
-              f"  cpu {r['cpu_us_per_req']:.2f}us/req  server busy {r['server_busy']:.0f}%  rss {r['rss_kib']}KiB"
+              f"  cpu {r['cpu_us_per_req']:.2f}us/req (kernel {r['kernel_pct']:.0f}%)  server busy {r['server_busy']:.0f}%  rss {r['rss_kib']}KiB"
               f"  threads {r['threads']}  {client} {r['client_busy']:.0f}%"
               f" ({r['client_user_us'] + r['client_kernel_us']:.3f}us/answer) {r['errors']}", flush=True)
 
@@ -375,6 +416,8 @@ def main():
             # run was seen to come out slow for whichever server took it.
             for c, n, lua in runs if a.warmup > 0 else []:
                 for name in names:
+                    if lua == CLOSE and name in IGNORES_CLOSE:
+                        continue
                     p, port = procs[name]
                     measured(p.pid, port, n, a.warmup, lua)
             for rnd in range(a.rounds):
@@ -399,16 +442,18 @@ def main():
                 finally:
                     p.kill(); p.wait()
     print("\nmedians over rounds")
-    print("| server | conns | req/s | p50 µs | p99 µs | server CPU µs/req | server's core busy | RSS KiB | threads"
-          " | load generator's core busy | its CPU µs per answer (user + kernel) |")
-    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+    print("| server | conns | req/s | p50 µs | p99 µs | server CPU µs/req | of it in the kernel | server's core busy"
+          " | RSS KiB | threads | load generator's core busy | its CPU µs per answer (user + kernel) |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
     for (name, c), rs in results.items():
         med = lambda k: statistics.median(r[k] for r in rs)
-        print(f"| {name} | {c} | {med('rps'):.0f} | {med('p50'):.0f} | {med('p99'):.0f} | {med('cpu_us_per_req'):.2f} | {med('server_busy'):.0f} %"
+        print(f"| {name} | {c} | {med('rps'):.0f} | {med('p50'):.0f} | {med('p99'):.0f} | {med('cpu_us_per_req'):.2f}"
+              f" | {med('kernel_us_per_req'):.2f} µs, {med('kernel_pct'):.0f} % | {med('server_busy'):.0f} %"
               f" | {med('rss_kib'):.0f} | {med('threads'):.0f} | {med('client_busy'):.0f} %"
               f" | {med('client_user_us'):.3f} + {med('client_kernel_us'):.3f} |")
     if a.paired and len(names) > 1:
         paired_ratios(names, [c for c, _, _ in runs], results, a.versus)
+        paired_each(names, [c for c, _, _ in runs], results)
     if a.skip_extras:
         return
     header = ("\n| server | base req/s c=50 | req/s with idle | ratio | RSS before KiB | RSS with idle KiB"
