@@ -181,3 +181,43 @@ fn a_listener_of_any_transport_is_used_as_it_is() {
     // That listener wants the header: a plain request gets no answer.
     assert_eq!(raw(addr, b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"), "");
 }
+
+/// Sends `GET /` with `Connection: close` on `s` and reads the whole answer.
+fn get_and_close(mut s: TcpStream) -> String {
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    s.write_all(b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").unwrap();
+    let mut out = String::new();
+    s.read_to_string(&mut out).unwrap();
+    out
+}
+
+#[test]
+fn connections_are_all_accepted_whether_they_come_alone_or_in_bursts() {
+    // Accepting stops once the listener has nothing queued, without a call that finds
+    // nothing: every connection must still be taken, whatever the arrivals look like.
+    let server = Server::builder().bind("127.0.0.1").port(0).max_connections(2_000).build().unwrap();
+    hello(&server, "taken");
+    let h = server.spawn().unwrap();
+    let a = h.local_addr().socket_addr().unwrap();
+    let started = Instant::now();
+    // One at a time: each connection the only one queued when it is reported.
+    for _ in 0..200 {
+        assert!(get_and_close(TcpStream::connect(a).unwrap()).ends_with("taken"));
+    }
+    // 300 queued at once before any sends a byte, then all asked.
+    let held: Vec<TcpStream> = (0..300).map(|_| TcpStream::connect(a).unwrap()).collect();
+    for s in held {
+        assert!(get_and_close(s).ends_with("taken"));
+    }
+    // Bursts from several threads at once, the last connection of each alone at the end.
+    let threads: Vec<_> = (0..8)
+        .map(|_| {
+            std::thread::spawn(move || {
+                (0..40).filter(|_| get_and_close(TcpStream::connect(a).unwrap()).ends_with("taken")).count()
+            })
+        })
+        .collect();
+    let answered: usize = threads.into_iter().map(|t| t.join().unwrap()).sum();
+    assert_eq!(answered, 320);
+    assert!(started.elapsed() < Duration::from_secs(60), "took {:?}", started.elapsed());
+}

@@ -97,6 +97,10 @@ impl Listener for ProxyListener {
         self.inner.source()
     }
 
+    fn pending(&self) -> Option<bool> {
+        self.inner.pending()
+    }
+
     fn secure(&self) -> bool {
         self.inner.secure()
     }

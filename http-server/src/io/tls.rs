@@ -85,6 +85,10 @@ impl Listener for TlsListener {
         self.inner.source()
     }
 
+    fn pending(&self) -> Option<bool> {
+        self.inner.pending()
+    }
+
     fn secure(&self) -> bool {
         true
     }

@@ -135,12 +135,22 @@ pub trait Listener: Send + Sync + 'static {
     fn local_addr(&self) -> io::Result<LocalAddr>;
 
     /// The listening socket, for the server to wait for connections on (registered for
-    /// reading, edge-triggered: [`accept`](Listener::accept) is called until `WouldBlock`).
+    /// reading, edge-triggered: [`accept`](Listener::accept) is called until `WouldBlock`,
+    /// or until [`pending`](Listener::pending) says none is left).
     fn source(&mut self) -> &mut dyn Source;
 
     /// True when its connections are encrypted (TLS): its URLs are `https`.
     fn secure(&self) -> bool {
         false
+    }
+
+    /// Whether a connection is waiting to be accepted, when the listener can tell more
+    /// cheaply than a call of [`accept`](Listener::accept) that finds none: `Some(false)`
+    /// ends accepting after a connection without that call (the next connection to come is
+    /// reported anew). `None` (the default): it cannot tell, and the server accepts until
+    /// `WouldBlock`.
+    fn pending(&self) -> Option<bool> {
+        None
     }
 }
 
@@ -160,6 +170,10 @@ impl Listener for Box<dyn Listener> {
 
     fn secure(&self) -> bool {
         (**self).secure()
+    }
+
+    fn pending(&self) -> Option<bool> {
+        (**self).pending()
     }
 }
 
@@ -370,6 +384,31 @@ impl Listener for TcpListenerImpl {
     fn source(&mut self) -> &mut dyn Source {
         &mut self.listener
     }
+
+    fn pending(&self) -> Option<bool> {
+        listener_pending(&self.listener)
+    }
+}
+
+/// Whether a connection waits on a listening socket, from a `poll` that does not wait. On
+/// Linux an `accept4` that finds none costs about as much as one that succeeds (the kernel
+/// makes the new socket and its file before it looks at the queue, and frees them again),
+/// against a fraction of that for a look with `poll`; a connection that arrives after the
+/// look is reported anew by the edge-triggered poller. Elsewhere: `None`, accept until
+/// `WouldBlock` (Windows, above all, re-arms a socket only on `WouldBlock`).
+#[cfg(any(target_os = "linux", target_os = "android"))]
+fn listener_pending(listener: &impl std::os::fd::AsFd) -> Option<bool> {
+    use rustix::event::{poll, PollFd, PollFlags, Timespec};
+    let mut fds = [PollFd::new(listener, PollFlags::IN)];
+    match poll(&mut fds, Some(&Timespec { tv_sec: 0, tv_nsec: 0 })) {
+        Ok(n) => Some(n > 0 && !fds[0].revents().is_empty()),
+        Err(_) => None,
+    }
+}
+
+#[cfg(not(any(target_os = "linux", target_os = "android")))]
+fn listener_pending<T>(_: &T) -> Option<bool> {
+    None
 }
 
 struct TcpConnection {
@@ -516,6 +555,10 @@ impl Listener for UnixListenerImpl {
 
     fn source(&mut self) -> &mut dyn Source {
         &mut self.listener
+    }
+
+    fn pending(&self) -> Option<bool> {
+        listener_pending(&self.listener)
     }
 }
 

@@ -120,11 +120,17 @@ enum Drained {
     Failed,
 }
 
-/// Accepts from `listener` until nothing is pending or accepting fails.
+/// Accepts from `listener` until nothing is pending (it would block, or the listener says
+/// none is left: no call that finds nothing) or accepting fails.
 fn drain(shared: &Shared, listener: &dyn Listener) -> Drained {
     loop {
         match listener.accept() {
-            Ok(io) => register(shared, io),
+            Ok(io) => {
+                register(shared, io);
+                if listener.pending() == Some(false) {
+                    return Drained::Empty;
+                }
+            }
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Drained::Empty,
             Err(e)
                 if matches!(
