@@ -197,7 +197,7 @@ pub use io::timeouts::Timeouts;
 #[cfg(feature = "tls")]
 pub use io::tls::TlsTransport;
 #[cfg(unix)]
-pub use io::transport::UnixTransport;
+pub use io::transport::unix::UnixTransport;
 pub use io::transport::{Connection, ListenOptions, Listener, LocalAddr, PeerAddr, TcpTransport, Transport};
 pub use io::upgraded::Upgraded;
 pub use server::{Scope, Server, ServerBuilder, ServerHandle, Stopper, DEFAULT_MAX_STREAMS};

@@ -17,8 +17,6 @@
 use std::fmt;
 use std::io::{self, Read, Write};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, Shutdown, SocketAddr, ToSocketAddrs};
-#[cfg(unix)]
-use std::path::Path;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -482,134 +480,6 @@ impl Connection for TcpConnection {
     }
 }
 
-/// A Unix domain socket at a path. The socket file is created when the server starts
-/// listening and removed when the listener is dropped; an existing file is an error
-/// (`AddrInUse`), so a running server is never displaced.
-#[derive(Debug, Clone)]
-#[cfg(unix)]
-pub struct UnixTransport {
-    path: PathBuf,
-}
-
-#[cfg(unix)]
-impl UnixTransport {
-    /// A transport listening at `path`.
-    pub fn new(path: impl AsRef<Path>) -> UnixTransport {
-        UnixTransport { path: path.as_ref().to_path_buf() }
-    }
-}
-
-#[cfg(unix)]
-impl Transport for UnixTransport {
-    fn listen(&self, options: &ListenOptions) -> io::Result<Box<dyn Listener>> {
-        let socket = Socket::new(Domain::UNIX, Type::STREAM, None)?;
-        socket.set_nonblocking(true)?;
-        socket.bind(&socket2::SockAddr::unix(&self.path)?)?;
-        socket.listen(options.backlog.min(i32::MAX as u32) as i32)?;
-        let listener = mio::net::UnixListener::from_std(std::os::unix::net::UnixListener::from(
-            std::os::fd::OwnedFd::from(socket),
-        ));
-        Ok(Box::new(UnixListenerImpl { listener, path: self.path.clone(), owned: true }))
-    }
-}
-
-/// A listener over an already-bound, listening std Unix socket (made non-blocking here). Its
-/// socket file is left in place when it is dropped: whoever bound it owns it.
-#[cfg(unix)]
-pub(crate) fn unix_listener_from_std(
-    listener: std::os::unix::net::UnixListener,
-) -> io::Result<Box<dyn Listener>> {
-    listener.set_nonblocking(true)?;
-    let path = listener.local_addr()?.as_pathname().map(Path::to_path_buf).unwrap_or_default();
-    let listener = mio::net::UnixListener::from_std(listener);
-    Ok(Box::new(UnixListenerImpl { listener, path, owned: false }))
-}
-
-#[cfg(unix)]
-struct UnixListenerImpl {
-    listener: mio::net::UnixListener,
-    path: PathBuf,
-    /// The socket file was made by this listener, which removes it when dropped.
-    owned: bool,
-}
-
-#[cfg(unix)]
-impl Drop for UnixListenerImpl {
-    fn drop(&mut self) {
-        if self.owned {
-            let _ = std::fs::remove_file(&self.path);
-        }
-    }
-}
-
-#[cfg(unix)]
-impl Listener for UnixListenerImpl {
-    fn accept(&self) -> io::Result<Box<dyn Connection>> {
-        let (stream, _) = self.listener.accept()?;
-        Ok(Box::new(UnixConnection(stream)))
-    }
-
-    fn local_addr(&self) -> io::Result<LocalAddr> {
-        Ok(LocalAddr::Unix(self.path.clone()))
-    }
-
-    fn source(&mut self) -> &mut dyn Source {
-        &mut self.listener
-    }
-
-    fn pending(&self) -> Option<bool> {
-        listener_pending(&self.listener)
-    }
-}
-
-#[cfg(unix)]
-struct UnixConnection(mio::net::UnixStream);
-
-#[cfg(unix)]
-impl Read for UnixConnection {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        self.0.read(buf)
-    }
-}
-
-#[cfg(unix)]
-impl Write for UnixConnection {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.0.write(buf)
-    }
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
-}
-
-#[cfg(unix)]
-impl Connection for UnixConnection {
-    fn peer_addr(&self) -> PeerAddr {
-        PeerAddr::Unix
-    }
-
-    fn short_read_drains(&self) -> bool {
-        crate::io::attempt::SHORT_READ_DRAINS
-    }
-
-    fn source(&mut self) -> &mut dyn Source {
-        &mut self.0
-    }
-
-    fn hard_close(&mut self) {
-        let _ = self.0.shutdown(Shutdown::Both);
-    }
-
-    fn shutdown_write(&mut self) {
-        let _ = self.0.shutdown(Shutdown::Write);
-    }
-
-    #[cfg(any(target_os = "linux", target_os = "android"))]
-    fn read_into_spare(&mut self, buf: &mut Vec<u8>) -> io::Result<usize> {
-        recv_into_spare(&self.0, buf)
-    }
-}
-
 /// [`Connection::read_into_spare`] for a socket: one `recv` into the spare capacity.
 #[cfg(any(target_os = "linux", target_os = "android"))]
 fn recv_into_spare(socket: &impl std::os::fd::AsFd, buf: &mut Vec<u8>) -> io::Result<usize> {
@@ -623,3 +493,5 @@ fn recv_into_spare(socket: &impl std::os::fd::AsFd, buf: &mut Vec<u8>) -> io::Re
 
 #[cfg(test)]
 mod tests;
+#[cfg(unix)]
+pub(crate) mod unix;

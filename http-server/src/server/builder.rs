@@ -19,7 +19,7 @@ use crate::handler::state::StateMap;
 use crate::io::poller::Poller;
 use crate::io::timeouts::Timeouts;
 #[cfg(unix)]
-use crate::io::transport::UnixTransport;
+use crate::io::transport::unix::UnixTransport;
 use crate::io::transport::{Listener, TcpTransport, Transport};
 use crate::io::wire::WireRules;
 use crate::runtime::seats::Seats;

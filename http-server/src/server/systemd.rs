@@ -97,7 +97,8 @@ mod tests {
 /// `InvalidInput` for a handed-over socket that is neither a TCP nor a Unix stream listener.
 #[cfg(unix)]
 pub(crate) fn listeners() -> io::Result<Vec<Box<dyn crate::io::transport::Listener>>> {
-    use crate::io::transport::{tcp_listener_from_std, unix_listener_from_std};
+    use crate::io::transport::tcp_listener_from_std;
+    use crate::io::transport::unix::unix_listener_from_std;
     let mut fds = listenfd::ListenFd::from_env();
     let mut out = Vec::with_capacity(fds.len());
     for i in 0..fds.len() {

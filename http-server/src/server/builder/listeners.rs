@@ -166,7 +166,7 @@ impl ServerBuilder {
             match e {
                 Endpoint::Tcp(l) => sockets.push(crate::io::transport::tcp_listener_from_std(l)?),
                 #[cfg(unix)]
-                Endpoint::Unix(l) => sockets.push(crate::io::transport::unix_listener_from_std(l)?),
+                Endpoint::Unix(l) => sockets.push(crate::io::transport::unix::unix_listener_from_std(l)?),
                 Endpoint::Listener(l) => ready.push(l),
                 Endpoint::Also(t, port) => also.push((t, port)),
             }
