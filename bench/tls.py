@@ -40,7 +40,7 @@ import argparse, os, re, resource, socket, ssl, statistics, subprocess, sys, tem
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
-from servers import free_port, wait_listening  # noqa: E402
+from servers import cpu_ticks, free_port, read_response, status, wait_listening  # noqa: E402
 TLS_EXAMPLE = os.path.join(ROOT, "target", "release-lto", "examples", "tls")
 NGINX = os.path.join(HERE, "nginx_peer.sh")
 HYPER_TLS = os.path.join(HERE, "peers", "target", "release", "hyper_tls_hello")
@@ -69,20 +69,6 @@ def commands(cert, key):
 def start(cmd, port):
     p = subprocess.Popen(["taskset", "-c", "1"] + cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     return wait_listening(p, port, cmd[0], lambda p: p.kill())
-
-
-def cpu_ticks(pid):
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return int(fields[11]) + int(fields[12])
-
-
-def rss_kib(pid):
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    return 0
 
 
 def run_wrk(port, duration, close):
@@ -137,12 +123,7 @@ def resumes(port, cafile, version):
                              server_hostname="localhost", session=session) as s:
             # The response is read first: TLS 1.3 tickets come after the handshake.
             s.sendall(b"GET / HTTP/1.1\r\nHost: localhost\r\n\r\n")
-            data = b""
-            while b"Hello, world!" not in data:
-                chunk = s.recv(4096)
-                if not chunk:
-                    raise OSError("closed")
-                data += chunk
+            read_response(s)
             reused, session = s.session_reused, s.session
             try:
                 # Our close_notify keeps the session resumable; nginx closes without its own.
@@ -154,20 +135,15 @@ def resumes(port, cafile, version):
 
 def idle_memory(pid, port, count, cafile):
     ctx = ssl.create_default_context(cafile=cafile)
-    before = rss_kib(pid)
+    before = status(pid)[0]
     socks = []
     for _ in range(count):
         s = ctx.wrap_socket(socket.create_connection(("127.0.0.1", port), timeout=10), server_hostname="localhost")
         s.sendall(b"GET / HTTP/1.1\r\nHost: localhost\r\n\r\n")
-        data = b""
-        while b"Hello, world!" not in data:
-            chunk = s.recv(4096)
-            if not chunk:
-                raise OSError("closed")
-            data += chunk
+        read_response(s)
         socks.append(s)
     time.sleep(1)
-    after = rss_kib(pid)
+    after = status(pid)[0]
     for s in socks:
         s.close()
     return before, after, (after - before) / count
