@@ -9,8 +9,8 @@
 //! [`mio`] event source ([`Listener::source`], [`Connection::source`]) for that wait, which
 //! works on every system mio supports (epoll, kqueue, IOCP).
 //!
-//! Provided: [`TcpTransport`] (the default), [`UnixTransport`] (Unix domain sockets, on Unix
-//! systems) and, with
+//! Provided: [`TcpTransport`] (the default), [`UnixTransport`](unix::UnixTransport) (Unix
+//! domain sockets, on Unix systems) and, with
 //! the `tls` feature, [`TlsTransport`](crate::TlsTransport), which wraps any other transport in
 //! rustls.
 
@@ -399,7 +399,7 @@ fn listener_pending(listener: &impl std::os::fd::AsFd) -> Option<bool> {
     use rustix::event::{poll, PollFd, PollFlags, Timespec};
     let mut fds = [PollFd::new(listener, PollFlags::IN)];
     match poll(&mut fds, Some(&Timespec { tv_sec: 0, tv_nsec: 0 })) {
-        Ok(n) => Some(n > 0 && !fds[0].revents().is_empty()),
+        Ok(_) => Some(!fds[0].revents().is_empty()),
         Err(_) => None,
     }
 }

@@ -2,7 +2,8 @@
 //!
 //! Every listener is registered with the first seat's poller, so a new connection costs no
 //! thread switch: the worker that is woken by the listener accepts (until the listener
-//! would block), registers each connection with its seat's poller, and serves those of its
+//! would block, or says nothing is queued: [`Listener::pending`]), registers each
+//! connection with its seat's poller, and serves those of its
 //! own seat when the poller reports their request. The acceptor thread has two jobs left:
 //! when accepting fails in a way that calls for a pause (out of file descriptors...), it
 //! tries again after a back-off that doubles up to a second until it succeeds (an
