@@ -65,6 +65,11 @@ SERVERS = {
 # are left out of those runs.
 IGNORES_CLOSE = {"may_minihttp"}
 TICK = os.sysconf("SC_CLK_TCK")
+
+
+def takes_part(name, lua):
+    """False for a close run of a server that ignores `Connection: close`."""
+    return not (lua == CLOSE and name in IGNORES_CLOSE)
 PIPELINE_LUA = os.path.join(HERE, "pipeline.lua")
 # `cd bench/loadgen && cargo build --release`; `--loader loadgen`.
 LOADGEN_BIN = os.path.join(HERE, "loadgen", "target", "release", "loadgen")
@@ -306,6 +311,16 @@ def extras(name, a):
         p.kill(); p.wait()
 
 
+def cpu_ratios(results, base, peers, c):
+    """Round by round, `base`'s CPU per request over the lowest of `peers`' at setting `c`
+    (the peers measured there; none: an empty list)."""
+    there = [p for p in peers if (p, c) in results]
+    if not there:
+        return []
+    return [m["cpu_us_per_req"] / min(results[(p, c)][i]["cpu_us_per_req"] for p in there)
+            for i, m in enumerate(results[(base, c)])]
+
+
 def paired_ratios(names, settings, results, versus):
     """Per round: the first server's CPU per request over the lowest of the peers', and its
     req/s over the highest of theirs (from measurements seconds apart); their medians, and
@@ -318,12 +333,11 @@ def paired_ratios(names, settings, results, versus):
     print("| conns | CPU per request, ratio by round | median | rounds lower | req/s, ratio by round | median | rounds higher |")
     print("| --- | --- | --- | --- | --- | --- | --- |")
     for c in settings:
-        mine = results[(base, c)]
-        there = [p for p in peers if (p, c) in results]
-        if not there:
+        cpu = cpu_ratios(results, base, peers, c)
+        if not cpu:
             continue
-        cpu = [m["cpu_us_per_req"] / min(results[(p, c)][i]["cpu_us_per_req"] for p in there) for i, m in enumerate(mine)]
-        rps = [m["rps"] / max(results[(p, c)][i]["rps"] for p in there) for i, m in enumerate(mine)]
+        there = [p for p in peers if (p, c) in results]
+        rps = [m["rps"] / max(results[(p, c)][i]["rps"] for p in there) for i, m in enumerate(results[(base, c)])]
         show = lambda xs: " / ".join(f"{x:.2f}" for x in xs)
         print(f"| {c} | {show(cpu)} | {statistics.median(cpu):.2f} | {sum(x <= 1 for x in cpu)}/{len(cpu)}"
               f" | {show(rps)} | {statistics.median(rps):.2f} | {sum(x >= 1 for x in rps)}/{len(rps)} |")
@@ -339,18 +353,10 @@ def paired_each(names, settings, results):
     print("| conns | " + " | ".join(peers) + " | the round's lowest peer | lowest |")
     print("| --- | " + " | ".join("---" for _ in peers) + " | --- | --- |")
     for c in settings:
-        mine = results[(base, c)]
-        there = [p for p in peers if (p, c) in results]
-        cells = []
-        for p in peers:
-            if p not in there:
-                cells.append("-")
-                continue
-            ratio = statistics.median(m["cpu_us_per_req"] / results[(p, c)][i]["cpu_us_per_req"]
-                                      for i, m in enumerate(mine))
-            cells.append(f"{ratio:.2f}")
-        best = statistics.median(m["cpu_us_per_req"] / min(results[(p, c)][i]["cpu_us_per_req"] for p in there)
-                                 for i, m in enumerate(mine)) if there else float("nan")
+        each = [cpu_ratios(results, base, [p], c) for p in peers]
+        cells = [f"{statistics.median(r):.2f}" if r else "-" for r in each]
+        lowest = cpu_ratios(results, base, peers, c)
+        best = statistics.median(lowest) if lowest else float("nan")
         print(f"| {c} | " + " | ".join(cells) + f" | {best:.2f} | {'yes' if best <= 1 else 'no'} |")
 
 
@@ -400,7 +406,7 @@ def main():
             runs.append((f"{a.pipelined} pipelined", a.pipelined, PIPELINE_LUA))
 
     def one(rnd, name, pid, port, c, n, lua):
-        if lua == CLOSE and name in IGNORES_CLOSE:
+        if not takes_part(name, lua):
             return
         r = measured(pid, port, n, a.duration, lua)
         results.setdefault((name, c), []).append(r)
@@ -420,7 +426,7 @@ def main():
             # run was seen to come out slow for whichever server took it.
             for c, n, lua in runs if a.warmup > 0 else []:
                 for name in names:
-                    if lua == CLOSE and name in IGNORES_CLOSE:
+                    if not takes_part(name, lua):
                         continue
                     p, port = procs[name]
                     measured(p.pid, port, n, a.warmup, lua)
