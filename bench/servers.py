@@ -44,7 +44,7 @@ CPU per request over the lowest of its peers' (`--versus` picks them) and its re
 highest, with medians and the rounds it won. Before the first round it runs every setting on
 every server for `--warmup` seconds, untimed.
 """
-import argparse, os, re, resource, selectors, shlex, signal, socket, statistics, subprocess, sys, time
+import argparse, os, re, resource, selectors, shlex, socket, statistics, subprocess, time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
@@ -495,7 +495,6 @@ def main():
 
 
 if __name__ == "__main__":
-    import resource
     hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     main()

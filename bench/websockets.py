@@ -23,7 +23,7 @@ Build first (the script builds nothing):
   (cd bench && cargo build --profile release-lto --example ws_server --example ws_clients)
   (cd bench/peers && cargo build --release --bin tungstenite_ws --bin tokio_ws)
 """
-import argparse, os, re, resource, socket, statistics, subprocess, sys, threading, time
+import argparse, os, re, resource, socket, statistics, subprocess, sys, time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
