@@ -43,8 +43,8 @@ pub(crate) fn is_listener_key(key: u64) -> bool {
     (FIRST_LISTENER_KEY - 255..=FIRST_LISTENER_KEY).contains(&key)
 }
 
-/// Accepts from every listener until each would block; true when accepting failed on one
-/// in a way that calls for a pause.
+/// Accepts from every listener until none has a connection left ([`drain`]); true when
+/// accepting failed on one in a way that calls for a pause.
 fn drain_all(shared: &Shared) -> bool {
     let listeners = lock(&shared.accepting.listeners);
     let mut failed = false;
