@@ -98,10 +98,15 @@ def wait_listening(p, port, what, stop):
     raise RuntimeError(f"{what} did not start")
 
 
+def start_pinned(cmd, port, what=None):
+    """Runs `cmd` pinned to CPU 1, its output discarded, and returns it once `port` accepts
+    connections (see wait_listening; `what` names it in the error, `cmd[0]` by default)."""
+    p = subprocess.Popen(["taskset", "-c", "1"] + cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return wait_listening(p, port, what or cmd[0], lambda p: p.kill())
+
+
 def start(name, port):
-    cmd = ["taskset", "-c", "1"] + SERVERS[name] + [str(port)]
-    p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    return wait_listening(p, port, name, lambda p: p.kill())
+    return start_pinned(SERVERS[name] + [str(port)], port, name)
 
 
 def cpu_split(pid):
@@ -135,13 +140,13 @@ def to_us(s):
 CLOSE = "close"  # in place of a Lua script: every request with `Connection: close`
 
 
-def wrk(port, conns, duration, lua=None):
+def wrk(port, conns, duration, lua=None, scheme="http"):
     cmd = ["taskset", "-c", "0", "wrk", "-t1", f"-c{conns}", f"-d{duration}s", "--latency"]
     if lua == CLOSE:
         cmd += ["-H", "Connection: close"]
     elif lua:
         cmd += ["-s", lua]
-    cmd.append(f"http://127.0.0.1:{port}/")
+    cmd.append(f"{scheme}://127.0.0.1:{port}/")
     before, t0 = resource.getrusage(resource.RUSAGE_CHILDREN), time.monotonic()
     out = subprocess.run(cmd, capture_output=True, text=True, timeout=duration + 60).stdout
     after, elapsed = resource.getrusage(resource.RUSAGE_CHILDREN), time.monotonic() - t0
