@@ -21,9 +21,6 @@ out=$(mktemp -d)
 taskset -c 1 "$@" --port "$PORT" >/dev/null 2>&1 &
 spid=$!
 sleep 1
-# nginx_peer.sh runs nginx in the foreground: the process that serves is its child or itself.
-pid=$(pgrep -P "$spid" | head -1)
-[ -n "$pid" ] || pid=$spid
 case $mode in
     close) taskset -c 0 wrk -t1 -c"$C" -d"${D}s" -H "Connection: close" "http://127.0.0.1:$PORT/" > "$out/wrk.txt" & ;;
     pipelined) taskset -c 0 wrk -t1 -c"$C" -d"${D}s" -s "$(dirname "$0")/pipeline.lua" "http://127.0.0.1:$PORT/" > "$out/wrk.txt" & ;;
@@ -31,7 +28,7 @@ case $mode in
 esac
 wpid=$!
 sleep 2
-perf record -q -o "$out/perf.data" -p "$pid" -- sleep $((D - 4)) 2>/dev/null
+perf record -q -o "$out/perf.data" -p "$spid" -- sleep $((D - 4)) 2>/dev/null
 wait $wpid
 kill $spid 2>/dev/null; wait $spid 2>/dev/null || true
 rps=$(awk '/Requests\/sec/ {print $2}' "$out/wrk.txt")

@@ -34,22 +34,17 @@ if [ -n "$root" ]; then
         listen 127.0.0.1:$port reuseport backlog=4096;
         root $root;
     }"
-elif [ -n "$tls" ]; then
-    site="server {
-        listen 127.0.0.1:$port ssl reuseport backlog=4096;
-        ssl_certificate $cert;
+else
+    # The hello answer, over HTTPS with --tls.
+    tls_lines=""
+    [ -z "$tls" ] || tls_lines="ssl_certificate $cert;
         ssl_certificate_key $key;
         ssl_protocols TLSv1.2 TLSv1.3;
         ssl_session_cache shared:SSL:10m;
-        ssl_session_tickets on;
-        location / {
-            default_type \"text/html; charset=utf-8\";
-            return 200 \"<h1>Hello, world!</h1>\";
-        }
-    }"
-else
+        ssl_session_tickets on;"
     site="server {
-        listen 127.0.0.1:$port reuseport backlog=4096;
+        listen 127.0.0.1:$port $tls reuseport backlog=4096;
+        $tls_lines
         location / {
             default_type \"text/html; charset=utf-8\";
             return 200 \"<h1>Hello, world!</h1>\";

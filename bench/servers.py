@@ -98,10 +98,15 @@ def wait_listening(p, port, what, stop):
     raise RuntimeError(f"{what} did not start")
 
 
+def start_pinned(cmd, port, what=None):
+    """Runs `cmd` pinned to CPU 1, its output discarded, and returns it once `port` accepts
+    connections (see wait_listening; `what` names it in the error, `cmd[0]` by default)."""
+    p = subprocess.Popen(["taskset", "-c", "1"] + cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return wait_listening(p, port, what or cmd[0], lambda p: p.kill())
+
+
 def start(name, port):
-    cmd = ["taskset", "-c", "1"] + SERVERS[name] + [str(port)]
-    p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    return wait_listening(p, port, name, lambda p: p.kill())
+    return start_pinned(SERVERS[name] + [str(port)], port, name)
 
 
 def cpu_split(pid):
@@ -135,19 +140,29 @@ def to_us(s):
 CLOSE = "close"  # in place of a Lua script: every request with `Connection: close`
 
 
-def wrk(port, conns, duration, lua=None):
+def client_cpu(before, after, elapsed, answers):
+    """The load generator's own CPU, from RUSAGE_CHILDREN `before` and `after` it ran for
+    `elapsed` seconds (taskset execs it in the child): how busy it kept its core (near 100 %,
+    its core is what sets the rate, not the server's, and the rate is 1 / its CPU per answer)
+    and its CPU per answer, user and kernel."""
+    user_s, kernel_s = after.ru_utime - before.ru_utime, after.ru_stime - before.ru_stime
+    return {
+        "client_busy": 100.0 * (user_s + kernel_s) / elapsed,
+        "client_user_us": user_s * 1e6 / max(answers, 1),
+        "client_kernel_us": kernel_s * 1e6 / max(answers, 1),
+    }
+
+
+def wrk(port, conns, duration, lua=None, scheme="http"):
     cmd = ["taskset", "-c", "0", "wrk", "-t1", f"-c{conns}", f"-d{duration}s", "--latency"]
     if lua == CLOSE:
         cmd += ["-H", "Connection: close"]
     elif lua:
         cmd += ["-s", lua]
-    cmd.append(f"http://127.0.0.1:{port}/")
+    cmd.append(f"{scheme}://127.0.0.1:{port}/")
     before, t0 = resource.getrusage(resource.RUSAGE_CHILDREN), time.monotonic()
     out = subprocess.run(cmd, capture_output=True, text=True, timeout=duration + 60).stdout
     after, elapsed = resource.getrusage(resource.RUSAGE_CHILDREN), time.monotonic() - t0
-    # wrk's own CPU (taskset execs it in the same process): near 100 % of the run, its core
-    # is what sets the rate, not the server's, and the rate is 1 / wrk's CPU per answer.
-    user_s, kernel_s = after.ru_utime - before.ru_utime, after.ru_stime - before.ru_stime
     answers = int(re.search(r"(\d+) requests in", out).group(1))
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     p50 = re.search(r"^\s+50%\s+(\S+)", out, re.M)
@@ -159,9 +174,7 @@ def wrk(port, conns, duration, lua=None):
         "p99": to_us(p99.group(1)) if p99 else float("nan"),
         "errors": errors.group(0) if errors else "",
         "requests": answers,
-        "client_busy": 100.0 * (user_s + kernel_s) / elapsed,
-        "client_user_us": user_s * 1e6 / max(answers, 1),
-        "client_kernel_us": kernel_s * 1e6 / max(answers, 1),
+        **client_cpu(before, after, elapsed, answers),
     }
 
 
@@ -170,15 +183,13 @@ def loadgen(port, conns, duration):
     (no latency: p50 and p99 are nan)."""
     cmd = ["taskset", "-c", "0", LOADGEN_BIN, "--port", str(port), "--conns", str(conns), "--depth", "16",
            "--duration", str(duration)]
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    before, t0 = resource.getrusage(resource.RUSAGE_CHILDREN), time.monotonic()
     p = subprocess.run(cmd, capture_output=True, text=True, timeout=duration + 60)
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    after, elapsed = resource.getrusage(resource.RUSAGE_CHILDREN), time.monotonic() - t0
     if p.returncode != 0:
         raise RuntimeError(f"loadgen failed: {p.stderr.strip()}")
     out = dict(line.split(None, 1) for line in p.stdout.splitlines() if line.strip())
     answers, seconds = int(out["requests"]), float(out["seconds"])
-    # Its CPU as wrk's is measured (taskset execs it in this child), over its whole life.
-    user_s, kernel_s = after.ru_utime - before.ru_utime, after.ru_stime - before.ru_stime
     non2xx, errors, reconnects = int(out["non2xx"]), int(out["errors"]), int(out["reconnects"])
     problems = [f"Non-2xx or 3xx responses: {non2xx}"] if non2xx else []
     problems += [f"Socket errors: {errors}, reconnects: {reconnects}"] if errors or reconnects else []
@@ -188,9 +199,8 @@ def loadgen(port, conns, duration):
         "p99": float("nan"),
         "errors": " ".join(problems),
         "requests": answers,
-        "client_busy": 100.0 * (user_s + kernel_s) / max(seconds, 1e-9),
-        "client_user_us": user_s * 1e6 / max(answers, 1),
-        "client_kernel_us": kernel_s * 1e6 / max(answers, 1),
+        # Its CPU measured as wrk's is, over its whole life.
+        **client_cpu(before, after, elapsed, answers),
     }
 
 

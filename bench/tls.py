@@ -40,7 +40,7 @@ import argparse, os, re, resource, socket, ssl, statistics, subprocess, sys, tem
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
-from servers import cpu_ticks, free_port, read_response, status, wait_listening  # noqa: E402
+from servers import CLOSE, cpu_ticks, free_port, read_response, start_pinned, status, wrk  # noqa: E402
 TLS_EXAMPLE = os.path.join(ROOT, "target", "release-lto", "examples", "tls")
 NGINX = os.path.join(HERE, "nginx_peer.sh")
 HYPER_TLS = os.path.join(HERE, "peers", "target", "release", "hyper_tls_hello")
@@ -66,22 +66,6 @@ def commands(cert, key):
     }
 
 
-def start(cmd, port):
-    p = subprocess.Popen(["taskset", "-c", "1"] + cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    return wait_listening(p, port, cmd[0], lambda p: p.kill())
-
-
-def run_wrk(port, duration, close):
-    cmd = ["taskset", "-c", "0", "wrk", "-t1", "-c50", f"-d{duration}s"]
-    if close:
-        cmd += ["-H", "Connection: close"]
-    out = subprocess.run(cmd + [f"https://127.0.0.1:{port}/"], capture_output=True, text=True,
-                         timeout=duration + 60).stdout
-    n = int(re.search(r"(\d+) requests in", out).group(1))
-    errors = re.search(r"Non-2xx or 3xx responses: (\d+)|Socket errors: (.*)", out)
-    return n, float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)), errors.group(0) if errors else ""
-
-
 def run_s_time(port, duration, mode, version):
     cmd = ["taskset", "-c", "0", "openssl", "s_time", "-connect", f"127.0.0.1:{port}", f"-{mode}",
            f"-{version}", "-time", str(duration), "-www", "/"]
@@ -103,7 +87,8 @@ def run_s_time(port, duration, mode, version):
 def measure(pid, port, setting, duration):
     t0 = cpu_ticks(pid)
     if setting in ("keepalive", "close"):
-        n, rate, note = run_wrk(port, duration, setting == "close")
+        r = wrk(port, 50, duration, CLOSE if setting == "close" else None, scheme="https")
+        n, rate, note = r["requests"], r["rps"], r["errors"]
     else:
         mode = "new" if setting.startswith("full") else "reuse"
         version = "tls1_3" if setting.endswith("13") else "tls1_2"
@@ -178,7 +163,7 @@ def main():
         try:
             for name in names:
                 port = free_port()
-                procs[name] = (start(cmds[name](port), port), port)
+                procs[name] = (start_pinned(cmds[name](port), port), port)
             print("| server | resumes a TLS 1.2 session on reconnect | resumes a TLS 1.3 session |")
             print("| --- | --- | --- |")
             for name in names:

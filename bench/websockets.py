@@ -23,11 +23,11 @@ Build first (the script builds nothing):
   (cd bench && cargo build --profile release-lto --example ws_server --example ws_clients)
   (cd bench/peers && cargo build --release --bin tungstenite_ws --bin tokio_ws)
 """
-import argparse, os, re, resource, socket, statistics, subprocess, sys, time
+import argparse, os, resource, statistics, subprocess, sys, time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from servers import free_port  # noqa: E402
+from servers import cpu_ticks, free_port, start_pinned, status, wrk  # noqa: E402
 
 SERVERS = {
     "ours": os.path.join(HERE, "target", "release-lto", "examples", "ws_server"),
@@ -38,43 +38,15 @@ CLIENTS = os.path.join(HERE, "target", "release-lto", "examples", "ws_clients")
 TICK = os.sysconf("SC_CLK_TCK")
 
 
-def proc_status(pid, key):
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith(key + ":"):
-                return int(line.split()[1])
-    return 0
-
-
 def cpu_s(pid):
     """utime + stime of every thread of the process so far, in seconds."""
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TICK
+    return cpu_ticks(pid) / TICK
 
 
-def get(port, path):
-    s = socket.create_connection(("127.0.0.1", port), timeout=5)
-    s.sendall(f"GET {path} HTTP/1.1\r\nHost: b\r\nConnection: close\r\n\r\n".encode())
-    out = b""
-    while b"Hello, world!" not in out:
-        b = s.recv(65536)
-        if not b:
-            break
-        out += b
-    s.close()
-    return out
-
-
-def wrk(port, duration):
-    out = subprocess.run(
-        ["taskset", "-c", "0", "wrk", "-t1", "-c50", f"-d{duration}s", "--latency", f"http://127.0.0.1:{port}/"],
-        capture_output=True, text=True, check=True).stdout
-    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
-    m = re.search(r"99%\s+([\d.]+)(us|ms|s)", out)
-    p99 = float(m.group(1)) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[m.group(2)]
-    errors = re.search(r"Socket errors: (.*)", out)
-    return rps, p99, errors.group(1) if errors else ""
+def wrk_c50(port, duration):
+    """wrk -c50 on `/`: req/s, p99 in ms and any errors wrk reported."""
+    r = wrk(port, 50, duration)
+    return r["rps"], r["p99"] / 1000, r["errors"]
 
 
 class Clients:
@@ -105,32 +77,22 @@ class Clients:
 
 def one(name, rnd, a):
     port = free_port()
-    server = subprocess.Popen(["taskset", "-c", "1", SERVERS[name], "--port", str(port)],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = start_pinned([SERVERS[name], "--port", str(port)], port, name)
     clients = None
     try:
-        deadline = time.time() + 10
-        while True:
-            try:
-                get(port, "/")
-                break
-            except OSError:
-                if time.time() > deadline:
-                    raise
-                time.sleep(0.05)
-        wrk(port, 2)
-        base_rps, base_p99, _ = wrk(port, a.duration)
-        rss0, threads0 = proc_status(server.pid, "VmRSS"), proc_status(server.pid, "Threads")
+        wrk_c50(port, 2)
+        base_rps, base_p99, _ = wrk_c50(port, a.duration)
+        rss0, threads0 = status(server.pid)
         clients = Clients(port, a.sockets)
         time.sleep(3)
-        rss1, threads1 = proc_status(server.pid, "VmRSS"), proc_status(server.pid, "Threads")
+        rss1, threads1 = status(server.pid)
         clients.command("reset")
         c0, t0 = cpu_s(server.pid), time.time()
         time.sleep(a.window)
         c1, t1 = cpu_s(server.pid), time.time()
         quiet = clients.report()
         clients.command("reset")
-        rps, p99, errors = wrk(port, a.duration)
+        rps, p99, errors = wrk_c50(port, a.duration)
         busy = clients.report()
         load = os.getloadavg()[0]
         row = dict(server=name, round=rnd, base_rps=base_rps, base_p99=base_p99, rps=rps, p99=p99,

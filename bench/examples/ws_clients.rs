@@ -30,22 +30,23 @@ struct Conn {
     open: bool,
 }
 
-/// What a whole frame at the front of `b` is: opcode, header length, payload length.
+/// What a whole frame at the front of `b` is: opcode, header length, payload length. A
+/// length that does not fit in memory never makes a whole frame.
 fn frame(b: &[u8]) -> Option<(u8, usize, usize)> {
     if b.len() < 2 {
         return None;
     }
     let opcode = b[0] & 0x0f;
-    let (mut header, len) = match b[1] & 0x7f {
-        126 if b.len() >= 4 => (4, u16::from_be_bytes([b[2], b[3]]) as usize),
-        127 if b.len() >= 10 => (10, u64::from_be_bytes(b[2..10].try_into().unwrap()) as usize),
+    let (mut header, len): (usize, usize) = match b[1] & 0x7f {
+        126 if b.len() >= 4 => (4, usize::from(u16::from_be_bytes([b[2], b[3]]))),
+        127 if b.len() >= 10 => (10, usize::try_from(u64::from_be_bytes(b[2..10].try_into().unwrap())).ok()?),
         126 | 127 => return None,
-        n => (2, n as usize),
+        n => (2, usize::from(n)),
     };
     if b[1] & 0x80 != 0 {
         header += 4;
     }
-    (b.len() >= header + len).then_some((opcode, header, len))
+    (b.len() >= header.checked_add(len)?).then_some((opcode, header, len))
 }
 
 /// A masked client frame (FIN set) of `opcode` carrying `payload` (at most 125 bytes).
@@ -105,7 +106,10 @@ fn serve(conn: &mut Conn, buf: &mut [u8], window: &mut Window) -> bool {
     }
     let mut at = 0;
     if !conn.open {
-        let Some(end) = conn.pending.windows(4).position(|w| w == b"\r\n\r\n") else { return true };
+        let Some(end) = conn.pending.windows(4).position(|w| w == b"\r\n\r\n") else {
+            // A handshake answer's head fits in 16 KiB.
+            return conn.pending.len() <= 16 * 1024;
+        };
         if !conn.pending.starts_with(b"HTTP/1.1 101") {
             return false;
         }

@@ -2,8 +2,9 @@
 //!
 //! A [`Scanner`] is fed whatever a read returned, split anywhere, and says how many responses
 //! were completed and how many bytes it used. It looks at as little as it can: the head line by
-//! line (`memchr` for each `\n`) for the status code, the `Content-Length` and any
-//! `Transfer-Encoding` line and the empty line that ends it; the body is skipped by its length.
+//! line (eight bytes a step for each `\n`, see `Newlines`) for the status code, the
+//! `Content-Length` and any `Transfer-Encoding` line and the empty line that ends it; the body is
+//! skipped by its length.
 //! Only a line that ends in a later read than it began is copied; a head is at most
 //! [`HEAD_LIMIT`] bytes.
 //!

@@ -46,12 +46,16 @@ async fn socket(stream: TcpStream, room: broadcast::Sender<Utf8Bytes>) {
 async fn connection(stream: TcpStream, room: broadcast::Sender<Utf8Bytes>) {
     let _ = stream.set_nodelay(true);
     let mut head = [0u8; 8];
+    // One deadline for the whole wait, as tungstenite_ws: a peek that finds a few bytes
+    // returns at once, so a timeout around each one would never fire.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
     let ws = loop {
-        match tokio::time::timeout(Duration::from_secs(10), stream.peek(&mut head)).await {
-            Ok(Ok(0)) | Ok(Err(_)) => return,
-            Ok(Ok(n)) if n >= 8 => break bench_peers::asks_for_ws(&head),
+        match tokio::time::timeout_at(deadline, stream.peek(&mut head)).await {
+            Ok(Ok(0)) | Ok(Err(_)) | Err(_) => return,
+            Ok(Ok(n)) if n >= 8 || tokio::time::Instant::now() > deadline => {
+                break bench_peers::asks_for_ws(&head[..n])
+            }
             Ok(Ok(_)) => tokio::time::sleep(Duration::from_millis(1)).await,
-            Err(_) => return,
         }
     };
     if ws {
