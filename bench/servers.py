@@ -65,11 +65,6 @@ SERVERS = {
 # are left out of those runs.
 IGNORES_CLOSE = {"may_minihttp"}
 TICK = os.sysconf("SC_CLK_TCK")
-
-
-def takes_part(name, lua):
-    """False for a close run of a server that ignores `Connection: close`."""
-    return not (lua == CLOSE and name in IGNORES_CLOSE)
 PIPELINE_LUA = os.path.join(HERE, "pipeline.lua")
 # `cd bench/loadgen && cargo build --release`; `--loader loadgen`.
 LOADGEN_BIN = os.path.join(HERE, "loadgen", "target", "release", "loadgen")
@@ -138,6 +133,11 @@ def to_us(s):
 
 
 CLOSE = "close"  # in place of a Lua script: every request with `Connection: close`
+
+
+def takes_part(name, lua):
+    """False for a close run of a server that ignores `Connection: close`."""
+    return not (lua == CLOSE and name in IGNORES_CLOSE)
 
 
 def client_cpu(before, after, elapsed, answers):
