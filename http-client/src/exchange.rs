@@ -21,9 +21,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use http_utils::{
-    response_framing, write_request_head, Body, Headers, Limits, Method, Request, ResponseHead,
-};
+use http_utils::{response_framing, Body, Limits, Method, Request, ResponseHead};
 #[cfg(feature = "tls")]
 use rustls::ClientConfig;
 
@@ -261,14 +259,7 @@ fn tunnel(
 ) -> Result<Carrier> {
     let mut conn = Conn::new(carrier.into_stream(), key);
     conn.set_timing(Timing { read: s.connect_timeout, write: s.connect_timeout, deadline: s.deadline });
-    let authority = format!("{}:{}", target.host, target.port);
-    let mut headers = Headers::new();
-    headers.append("Host", &authority).map_err(Error::InvalidHeader)?;
-    if let Some(auth) = proxy.authorization() {
-        headers.append("Proxy-Authorization", auth).map_err(Error::InvalidHeader)?;
-    }
-    let mut out = Vec::with_capacity(256);
-    write_request_head(&mut out, &Method::Connect, &authority, http_utils::Version::Http11, &headers);
+    let out = proxy.connect_head(target.host, target.port)?;
     let as_connect = |e: Error| match e {
         Error::Timeout(TimeoutKind::Read | TimeoutKind::Write) => Error::Timeout(TimeoutKind::Connect),
         other => other,

@@ -23,8 +23,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use http_utils::{
-    parse_response_head, response_framing, write_request_head, Body, ChunkedDecoder, ErrorKind, Framing,
-    Headers, Method, Parsed, Request, ResponseHead,
+    parse_response_head, response_framing, Body, ChunkedDecoder, ErrorKind, Framing, Parsed, Request,
+    ResponseHead,
 };
 use mio::{Interest, Registry};
 #[cfg(feature = "tls")]
