@@ -85,6 +85,23 @@ pub(crate) struct Target<'a> {
     pub(crate) proxy: Option<&'a Proxy>,
 }
 
+impl Target<'_> {
+    /// The identity of a connection to the target for `req` (its own TLS configuration, if
+    /// any): the blocking client and the one-thread interface share pooled connections by it.
+    #[cfg_attr(not(feature = "tls"), allow(unused_variables))]
+    pub(crate) fn pool_key(&self, req: &Request) -> PoolKey {
+        PoolKey {
+            https: self.https,
+            tunnel: self.tunnel,
+            host: self.host.to_owned(),
+            port: self.port,
+            proxy: self.proxy.map(Proxy::pool_id),
+            #[cfg(feature = "tls")]
+            tls: req.tls_config().map(|c| TlsId(c.clone())),
+        }
+    }
+}
+
 /// A failure, and whether it may be retried on a fresh connection.
 struct Failure {
     error: Error,
@@ -100,15 +117,7 @@ pub(crate) fn exchange(
     req: &mut Request,
     head: &[u8],
 ) -> Result<(ResponseHead, RawBody)> {
-    let key = PoolKey {
-        https: target.https,
-        tunnel: target.tunnel,
-        host: target.host.to_owned(),
-        port: target.port,
-        proxy: target.proxy.map(Proxy::pool_id),
-        #[cfg(feature = "tls")]
-        tls: req.tls_config().map(|c| TlsId(c.clone())),
-    };
+    let key = target.pool_key(req);
     let replayable = !matches!(req.body(), Body::Stream { .. }) && may_replay(req);
     let mut fresh_only = false;
     loop {
