@@ -138,8 +138,12 @@ impl Transfer {
                 Err(Error::Protocol(http_utils::Error::protocol(ErrorKind::InvalidStatusLine, 0)).into())
             }
             407 => {
-                Err(proxy_refusal(&proxy, head.headers, io::Cursor::new(std::mem::take(&mut self.inbuf)))
-                    .into())
+                // The refusal page as far as it came with the head, its framing undone as the
+                // blocking client's `tunnel` does.
+                let framing = response_framing(&http_utils::Method::Connect, &head).map_err(Error::from)?;
+                let early = io::Cursor::new(std::mem::take(&mut self.inbuf));
+                let body = http_utils::io::BodyReader::new(early, framing, &cx.client.inner.limits);
+                Err(proxy_refusal(&proxy, head.headers, body).into())
             }
             status => Err(Error::ProxyConnect { proxy: proxy.addr(), status }.into()),
         }
