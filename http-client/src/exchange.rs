@@ -134,13 +134,8 @@ pub(crate) fn exchange(
                     return Ok((resp_head, RawBody::upgraded(conn, s.limits)));
                 }
                 let framing = response_framing(req.method(), &resp_head)?;
-                // After 101 Switching Protocols the connection no longer speaks HTTP/1.1.
-                let keep = all_sent
-                    && resp_head.keeps_alive()
-                    && !req.headers().connection_has("close")
-                    && resp_head.status != 101;
                 conn.server_idle_limit = keep_alive_timeout(&resp_head);
-                let keep = keep && conn.server_idle_limit != Some(Duration::ZERO);
+                let keep = may_keep(req, &resp_head, all_sent, conn.server_idle_limit);
                 let pool = keep.then(|| s.pool.clone());
                 if s.body_deadline != s.deadline {
                     // The try is over once the head is in: the body has the overall deadline.
@@ -168,6 +163,18 @@ pub(crate) fn exchange(
 /// True when the request asked to switch protocols (`Connection: upgrade` and `Upgrade`).
 pub(crate) fn asked_to_switch(req: &Request) -> bool {
     req.headers().connection_has("upgrade") && req.headers().contains("upgrade")
+}
+
+/// Whether the connection may carry another request once this answer's body is read: the
+/// whole request went out, neither side asked to close, the protocol did not switch (after
+/// 101 the connection no longer speaks HTTP/1.1), and the server's idle limit (`idle`, from
+/// [`keep_alive_timeout`]) is not zero.
+pub(crate) fn may_keep(req: &Request, head: &ResponseHead, all_sent: bool, idle: Option<Duration>) -> bool {
+    all_sent
+        && head.keeps_alive()
+        && !req.headers().connection_has("close")
+        && head.status != 101
+        && idle != Some(Duration::ZERO)
 }
 
 /// How long a connection may idle in the pool by the server's `Keep-Alive: timeout=N`, with a

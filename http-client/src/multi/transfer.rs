@@ -35,7 +35,7 @@ use super::socket::{Io, Socket};
 use crate::client::Client;
 use crate::conn::{Conn, Parts};
 use crate::error::{Error, Result, TimeoutKind};
-use crate::exchange::keep_alive_timeout;
+use crate::exchange::{keep_alive_timeout, may_keep};
 use crate::key::PoolKey;
 use crate::proxy::{proxy_refusal, Proxy};
 use crate::redirect::{next_hop, Chain, Step as Hop};
@@ -458,12 +458,7 @@ impl Transfer {
         let inner = &*client.inner;
         let framing = response_framing(self.req.method(), &head).map_err(Error::from)?;
         let idle = keep_alive_timeout(&head);
-        let keep = self.all_sent
-            && head.keeps_alive()
-            && !self.req.headers().connection_has("close")
-            && head.status != 101
-            && idle != Some(Duration::ZERO)
-            && framing != Framing::UntilClose;
+        let keep = may_keep(&self.req, &head, self.all_sent, idle) && framing != Framing::UntilClose;
         if let Some(link) = self.link.as_mut() {
             link.server_idle_limit = idle;
         }
