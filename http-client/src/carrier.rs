@@ -21,7 +21,6 @@ impl Carrier {
     pub(crate) fn tcp(&self) -> &TcpStream {
         match self {
             Carrier::Tcp(s) => s,
-            #[cfg(feature = "tls")]
             Carrier::Tls(s) => &s.sock,
         }
     }
@@ -37,7 +36,6 @@ impl Carrier {
     pub(crate) fn send_pending(&mut self) -> io::Result<usize> {
         match self {
             Carrier::Tcp(_) => Ok(0),
-            #[cfg(feature = "tls")]
             Carrier::Tls(s) => s.conn.write_tls(&mut s.sock),
         }
     }

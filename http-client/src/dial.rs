@@ -157,6 +157,16 @@ pub(crate) fn connect_tcp(
     }
 }
 
+/// A TLS session with `host` (a name, or an IP address with or without brackets), its
+/// handshake not yet begun.
+#[cfg(feature = "tls")]
+pub(crate) fn tls_session(config: Arc<ClientConfig>, host: &str) -> Result<ClientConnection> {
+    let host_plain = host.trim_start_matches('[').trim_end_matches(']');
+    let name = ServerName::try_from(host_plain.to_owned())
+        .map_err(|_| Error::TlsConfig(format!("{host_plain:?} is not a valid TLS server name")))?;
+    ClientConnection::new(config, name).map_err(Error::Tls)
+}
+
 /// Runs the TLS handshake over `carrier` (TCP, or a tunnel through an HTTPS proxy) for
 /// `host`, within the connect timeout.
 #[cfg(feature = "tls")]
@@ -167,10 +177,7 @@ pub(crate) fn handshake(
     connect_timeout: Option<Duration>,
     deadline: Option<Instant>,
 ) -> Result<Stream> {
-    let host_plain = host.trim_start_matches('[').trim_end_matches(']');
-    let name = ServerName::try_from(host_plain.to_owned())
-        .map_err(|_| Error::TlsConfig(format!("{host_plain:?} is not a valid TLS server name")))?;
-    let mut conn = ClientConnection::new(config, name).map_err(Error::Tls)?;
+    let mut conn = tls_session(config, host)?;
     let timing = Timing { read: connect_timeout, write: connect_timeout, deadline };
     let mut carrier = carrier;
     while conn.is_handshaking() {

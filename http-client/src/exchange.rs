@@ -21,9 +21,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use http_utils::{
-    response_framing, write_request_head, Body, Headers, Limits, Method, Request, ResponseHead,
-};
+use http_utils::{response_framing, Body, Limits, Method, Request, ResponseHead};
 #[cfg(feature = "tls")]
 use rustls::ClientConfig;
 
@@ -87,6 +85,23 @@ pub(crate) struct Target<'a> {
     pub(crate) proxy: Option<&'a Proxy>,
 }
 
+impl Target<'_> {
+    /// The identity of a connection to the target for `req` (its own TLS configuration, if
+    /// any): the blocking client and the one-thread interface share pooled connections by it.
+    #[cfg_attr(not(feature = "tls"), allow(unused_variables))]
+    pub(crate) fn pool_key(&self, req: &Request) -> PoolKey {
+        PoolKey {
+            https: self.https,
+            tunnel: self.tunnel,
+            host: self.host.to_owned(),
+            port: self.port,
+            proxy: self.proxy.map(Proxy::pool_id),
+            #[cfg(feature = "tls")]
+            tls: req.tls_config().map(|c| TlsId(c.clone())),
+        }
+    }
+}
+
 /// A failure, and whether it may be retried on a fresh connection.
 struct Failure {
     error: Error,
@@ -102,15 +117,7 @@ pub(crate) fn exchange(
     req: &mut Request,
     head: &[u8],
 ) -> Result<(ResponseHead, RawBody)> {
-    let key = PoolKey {
-        https: target.https,
-        tunnel: target.tunnel,
-        host: target.host.to_owned(),
-        port: target.port,
-        proxy: target.proxy.map(Proxy::pool_id),
-        #[cfg(feature = "tls")]
-        tls: req.tls_config().map(|c| TlsId(c.clone())),
-    };
+    let key = target.pool_key(req);
     let replayable = !matches!(req.body(), Body::Stream { .. }) && may_replay(req);
     let mut fresh_only = false;
     loop {
@@ -127,13 +134,8 @@ pub(crate) fn exchange(
                     return Ok((resp_head, RawBody::upgraded(conn, s.limits)));
                 }
                 let framing = response_framing(req.method(), &resp_head)?;
-                // After 101 Switching Protocols the connection no longer speaks HTTP/1.1.
-                let keep = all_sent
-                    && resp_head.keeps_alive()
-                    && !req.headers().connection_has("close")
-                    && resp_head.status != 101;
                 conn.server_idle_limit = keep_alive_timeout(&resp_head);
-                let keep = keep && conn.server_idle_limit != Some(Duration::ZERO);
+                let keep = may_keep(req, &resp_head, all_sent, conn.server_idle_limit);
                 let pool = keep.then(|| s.pool.clone());
                 if s.body_deadline != s.deadline {
                     // The try is over once the head is in: the body has the overall deadline.
@@ -161,6 +163,18 @@ pub(crate) fn exchange(
 /// True when the request asked to switch protocols (`Connection: upgrade` and `Upgrade`).
 pub(crate) fn asked_to_switch(req: &Request) -> bool {
     req.headers().connection_has("upgrade") && req.headers().contains("upgrade")
+}
+
+/// Whether the connection may carry another request once this answer's body is read: the
+/// whole request went out, neither side asked to close, the protocol did not switch (after
+/// 101 the connection no longer speaks HTTP/1.1), and the server's idle limit (`idle`, from
+/// [`keep_alive_timeout`]) is not zero.
+pub(crate) fn may_keep(req: &Request, head: &ResponseHead, all_sent: bool, idle: Option<Duration>) -> bool {
+    all_sent
+        && head.keeps_alive()
+        && !req.headers().connection_has("close")
+        && head.status != 101
+        && idle != Some(Duration::ZERO)
 }
 
 /// How long a connection may idle in the pool by the server's `Keep-Alive: timeout=N`, with a
@@ -261,14 +275,7 @@ fn tunnel(
 ) -> Result<Carrier> {
     let mut conn = Conn::new(carrier.into_stream(), key);
     conn.set_timing(Timing { read: s.connect_timeout, write: s.connect_timeout, deadline: s.deadline });
-    let authority = format!("{}:{}", target.host, target.port);
-    let mut headers = Headers::new();
-    headers.append("Host", &authority).map_err(Error::InvalidHeader)?;
-    if let Some(auth) = proxy.authorization() {
-        headers.append("Proxy-Authorization", auth).map_err(Error::InvalidHeader)?;
-    }
-    let mut out = Vec::with_capacity(256);
-    write_request_head(&mut out, &Method::Connect, &authority, http_utils::Version::Http11, &headers);
+    let out = proxy.connect_head(target.host, target.port)?;
     let as_connect = |e: Error| match e {
         Error::Timeout(TimeoutKind::Read | TimeoutKind::Write) => Error::Timeout(TimeoutKind::Connect),
         other => other,

@@ -14,7 +14,7 @@ use std::net::IpAddr;
 #[cfg(feature = "regex")]
 use regex::Regex;
 
-use http_utils::Headers;
+use http_utils::{write_request_head, Headers, Method, Version};
 
 use crate::error::{Error, Result};
 use crate::socks::Socks;
@@ -161,6 +161,20 @@ impl Proxy {
     /// The SOCKS user name and password.
     pub(crate) fn login(&self) -> Option<(&[u8], &[u8])> {
         self.login.as_ref().map(|(u, p)| (u.as_slice(), p.as_slice()))
+    }
+
+    /// The `CONNECT host:port` request head that asks this (HTTP) proxy for a tunnel to
+    /// `host:port`, with the proxy's credentials.
+    pub(crate) fn connect_head(&self, host: &str, port: u16) -> Result<Vec<u8>> {
+        let authority = format!("{host}:{port}");
+        let mut headers = Headers::new();
+        headers.append("Host", &authority).map_err(Error::InvalidHeader)?;
+        if let Some(auth) = self.authorization() {
+            headers.append("Proxy-Authorization", auth).map_err(Error::InvalidHeader)?;
+        }
+        let mut head = Vec::with_capacity(256);
+        write_request_head(&mut head, &Method::Connect, &authority, Version::Http11, &headers);
+        Ok(head)
     }
 
     /// `host:port`.

@@ -14,12 +14,12 @@ use std::sync::Arc;
 use mio::net::TcpStream;
 #[cfg(feature = "tls")]
 use rustls::{ClientConfig, ClientConnection, StreamOwned};
-#[cfg(feature = "tls")]
-use rustls_pki_types::ServerName;
 
 #[cfg(feature = "tls")]
 use crate::conn::Carrier;
 use crate::conn::Stream;
+#[cfg(feature = "tls")]
+use crate::dial::tls_session;
 #[cfg(feature = "tls")]
 use crate::error::Error;
 use crate::error::Result;
@@ -101,10 +101,7 @@ impl Socket {
     /// Starts TLS for `host` over a connected TCP socket; [`Socket::handshake`] runs it.
     #[cfg(feature = "tls")]
     pub(crate) fn start_tls(tcp: TcpStream, config: Arc<ClientConfig>, host: &str) -> Result<Socket> {
-        let host_plain = host.trim_start_matches('[').trim_end_matches(']');
-        let name = ServerName::try_from(host_plain.to_owned())
-            .map_err(|_| Error::TlsConfig(format!("{host_plain:?} is not a valid TLS server name")))?;
-        let session = ClientConnection::new(config, name).map_err(Error::Tls)?;
+        let session = tls_session(config, host)?;
         Ok(Socket::Tls(Box::new(Tls { session, tcp, eof: false })))
     }
 

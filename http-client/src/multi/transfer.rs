@@ -23,8 +23,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use http_utils::{
-    parse_response_head, response_framing, write_request_head, Body, ChunkedDecoder, ErrorKind, Framing,
-    Headers, Method, Parsed, Request, ResponseHead,
+    parse_response_head, response_framing, Body, ChunkedDecoder, ErrorKind, Framing, Parsed, Request,
+    ResponseHead,
 };
 use mio::{Interest, Registry};
 #[cfg(feature = "tls")]
@@ -35,10 +35,8 @@ use super::socket::{Io, Socket};
 use crate::client::Client;
 use crate::conn::{Conn, Parts};
 use crate::error::{Error, Result, TimeoutKind};
-use crate::exchange::keep_alive_timeout;
+use crate::exchange::{keep_alive_timeout, may_keep};
 use crate::key::PoolKey;
-#[cfg(feature = "tls")]
-use crate::key::TlsId;
 use crate::proxy::{proxy_refusal, Proxy};
 use crate::redirect::{next_hop, Chain, Step as Hop};
 use crate::request::{may_replay, request_head, Added};
@@ -313,17 +311,11 @@ impl Transfer {
             out.extend_from_slice(b);
         }
         self.out = out;
-        let key = PoolKey {
-            https,
-            // No upgrades here: as the blocking client keys a request that does not ask to
-            // switch protocols, so that the two share the pool.
-            tunnel: https,
-            host: host.clone(),
-            port,
-            proxy: proxy.as_deref().map(Proxy::pool_id),
-            #[cfg(feature = "tls")]
-            tls: self.req.tls_config().map(|c| TlsId(c.clone())),
-        };
+        // No upgrades here: a tunnel for https only, as the blocking client's for a request
+        // that does not ask to switch protocols.
+        let key =
+            crate::exchange::Target { https, tunnel: https, host: &host, port, proxy: proxy.as_deref() }
+                .pool_key(&self.req);
         #[cfg(feature = "tls")]
         let tls = self.req.tls_config().unwrap_or(&inner.tls).clone();
         let pooled = if self.fresh_only { None } else { inner.pool.take(&key).and_then(Conn::into_parts) };
@@ -466,12 +458,7 @@ impl Transfer {
         let inner = &*client.inner;
         let framing = response_framing(self.req.method(), &head).map_err(Error::from)?;
         let idle = keep_alive_timeout(&head);
-        let keep = self.all_sent
-            && head.keeps_alive()
-            && !self.req.headers().connection_has("close")
-            && head.status != 101
-            && idle != Some(Duration::ZERO)
-            && framing != Framing::UntilClose;
+        let keep = may_keep(&self.req, &head, self.all_sent, idle) && framing != Framing::UntilClose;
         if let Some(link) = self.link.as_mut() {
             link.server_idle_limit = idle;
         }

@@ -101,14 +101,7 @@ impl Transfer {
     /// Puts a `CONNECT` head for the target in front of the bytes to send.
     fn out_connect(&mut self, proxy: &Proxy) -> Result<()> {
         let t = self.target.as_ref().expect("a hop has its target");
-        let authority = format!("{}:{}", t.host, t.port);
-        let mut headers = Headers::new();
-        headers.append("Host", &authority).map_err(Error::InvalidHeader)?;
-        if let Some(auth) = proxy.authorization() {
-            headers.append("Proxy-Authorization", auth).map_err(Error::InvalidHeader)?;
-        }
-        let mut head = Vec::with_capacity(128);
-        write_request_head(&mut head, &Method::Connect, &authority, http_utils::Version::Http11, &headers);
+        let head = proxy.connect_head(&t.host, t.port)?;
         self.tunnel_len = head.len();
         let request = std::mem::replace(&mut self.out, head);
         self.out.extend_from_slice(&request);
@@ -145,8 +138,12 @@ impl Transfer {
                 Err(Error::Protocol(http_utils::Error::protocol(ErrorKind::InvalidStatusLine, 0)).into())
             }
             407 => {
-                Err(proxy_refusal(&proxy, head.headers, io::Cursor::new(std::mem::take(&mut self.inbuf)))
-                    .into())
+                // The refusal page as far as it came with the head, its framing undone as the
+                // blocking client's `tunnel` does.
+                let framing = response_framing(&http_utils::Method::Connect, &head).map_err(Error::from)?;
+                let early = io::Cursor::new(std::mem::take(&mut self.inbuf));
+                let body = http_utils::io::BodyReader::new(early, framing, &cx.client.inner.limits);
+                Err(proxy_refusal(&proxy, head.headers, body).into())
             }
             status => Err(Error::ProxyConnect { proxy: proxy.addr(), status }.into()),
         }
