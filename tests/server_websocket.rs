@@ -633,14 +633,9 @@ fn permessage_deflate_with_our_client_both_ways_and_a_bomb_refused() {
 #[test]
 fn permessage_deflate_with_python_websockets() {
     let test = "permessage_deflate_with_python_websockets";
-    let Some(python) = programs::require(test, "python3", "apt-get install python3") else {
+    let Some(python) = programs::python_websockets(test, "websockets.sync.client") else {
         return;
     };
-    let have = std::process::Command::new(&python).args(["-c", "import websockets.sync.client"]).status();
-    if !matches!(have, Ok(s) if s.success()) {
-        programs::missing(test, "Python's websockets package", "python3 -m pip install websockets");
-        return;
-    }
     let (handle, port) = deflate_echo();
     let script = r#"
 import sys
