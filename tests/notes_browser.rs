@@ -19,7 +19,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
-use http_toolkit::server::{Response, Server, ServerHandle};
+use http_toolkit::server::{Response, ServerHandle};
 use programs::chromium;
 use server_support::{example_binary, printed_port};
 
@@ -42,11 +42,14 @@ impl Drop for Notes {
 fn page_server(title: &'static str) -> (ServerHandle, String, Arc<OnceLock<String>>) {
     let api = Arc::new(OnceLock::<String>::new());
     let api_of_page = api.clone();
-    let server = Server::builder().port(0).bind("127.0.0.1").build().expect("bind the page server");
-    server.add_resource(["/"], move |_req, _args| {
-        Response::html(page(api_of_page.get().map_or("", String::as_str), title))
-    });
-    let handle = server.spawn().expect("spawn the page server");
+    let handle = server_support::start(
+        |b| b,
+        |server| {
+            server.add_resource(["/"], move |_req, _args| {
+                Response::html(page(api_of_page.get().map_or("", String::as_str), title))
+            });
+        },
+    );
     let origin = format!("http://127.0.0.1:{}", handle.local_addr().port().expect("a TCP port"));
     (handle, origin, api)
 }
