@@ -114,7 +114,11 @@ impl Client {
 /// Sends raw bytes on a fresh connection and returns everything the server sends back until
 /// it closes (or 10 s pass).
 pub fn raw(addr: SocketAddr, bytes: &[u8]) -> String {
-    let mut s = TcpStream::connect(addr).expect("connect");
+    raw_on(TcpStream::connect(addr).expect("connect"), bytes)
+}
+
+/// As [`raw`], on a connection already open.
+pub fn raw_on(mut s: TcpStream, bytes: &[u8]) -> String {
     s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
     s.write_all(bytes).expect("write");
     // The request is complete: a server lingering after an error sees the end at once.
