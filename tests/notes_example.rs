@@ -14,7 +14,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
-use server_support::{example_binary, printed_port};
+use server_support::{example_binary, printed_port, stop_with_sigterm};
 
 const ORIGIN: &str = "http://app.test:3000";
 const TOKEN: &str = "t0ken";
@@ -46,14 +46,8 @@ impl Notes {
     /// Stops it with SIGTERM; its exit status and how long it took.
     fn stop(mut self) -> (Option<i32>, Duration) {
         let started = Instant::now();
-        let _ = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status();
-        loop {
-            if let Some(s) = self.child.try_wait().unwrap() {
-                return (s.code(), started.elapsed());
-            }
-            assert!(started.elapsed() < Duration::from_secs(15), "the example did not stop on SIGTERM");
-            std::thread::sleep(Duration::from_millis(20));
-        }
+        let status = stop_with_sigterm(&mut self.child, "the example");
+        (status.code(), started.elapsed())
     }
 }
 

@@ -151,3 +151,19 @@ pub fn printed_port(child: &mut std::process::Child) -> u16 {
         .and_then(|p| p.parse().ok())
         .unwrap_or_else(|| panic!("no port in {line:?}"))
 }
+
+/// Stops `child` with SIGTERM (`kill`) and waits for it to exit; its exit status.
+///
+/// # Panics
+/// When it is still running 15 s later ("`name` did not stop on SIGTERM").
+pub fn stop_with_sigterm(child: &mut std::process::Child, name: &str) -> std::process::ExitStatus {
+    let _ = std::process::Command::new("kill").args(["-TERM", &child.id().to_string()]).status();
+    let started = std::time::Instant::now();
+    loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            return s;
+        }
+        assert!(started.elapsed() < Duration::from_secs(15), "{name} did not stop on SIGTERM");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
