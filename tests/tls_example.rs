@@ -2,6 +2,7 @@
 //! itself (and prints the certificate's path, which a client then trusts), and with PEM files
 //! given on the command line; a graceful stop on SIGTERM with exit status 0.
 
+mod programs;
 mod server_support;
 
 use std::io::{BufRead, BufReader};
@@ -53,10 +54,7 @@ fn get(port: u16, cert: &Path) -> String {
 #[test]
 fn tls_serves_hello_over_https_with_its_own_or_given_certificate() {
     let Some(bin) = example_binary("tls") else {
-        if std::env::var_os("CI").is_some() {
-            panic!("the tls example binary is not built");
-        }
-        eprintln!("*** SKIPPED: the tls example binary is not built");
+        programs::missing("tls_example", "the tls example binary", "cargo build --examples");
         return;
     };
     // A pair it makes itself, removed when it stops.

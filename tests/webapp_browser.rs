@@ -3,8 +3,8 @@
 //! an echo from `/ws` (a `WebSocket`), and writes the answers into the page; the DOM
 //! Chromium dumps must hold all four.
 //!
-//! Chromium comes from Debian's `chromium` package. Without it the test fails when `CI` is
-//! set, and otherwise says loudly that it was skipped.
+//! Chromium comes from Debian's `chromium` package. Without it the test fails when
+//! `HTTP_TOOLKIT_CI` is set, and otherwise says loudly that it was skipped.
 
 mod programs;
 #[allow(dead_code)]

@@ -3,7 +3,7 @@
 //! goodbye to chat members with close code 1001.
 //!
 //! The Python package comes from PyPI (`.ci/run` installs it). Without it the Python test
-//! fails when `CI` is set, and otherwise says loudly that it was skipped.
+//! fails when `HTTP_TOOLKIT_CI` is set, and otherwise says loudly that it was skipped.
 
 mod programs;
 #[allow(dead_code)]
