@@ -10,52 +10,23 @@ mod server_support;
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Command, Stdio};
+use std::time::Duration;
 
 use serde_json::{json, Value};
-use server_support::{example_binary, printed_port, stop_with_sigterm};
+use server_support::example_binary;
+use server_support::notes::Notes;
 
 const ORIGIN: &str = "http://app.test:3000";
 const TOKEN: &str = "t0ken";
 
 /// The example, started on a free port for `ORIGIN` with `TOKEN`.
-struct Notes {
-    child: Child,
-    base: String,
-}
-
-impl Notes {
-    fn start() -> Option<Notes> {
-        let Some(bin) = example_binary("notes") else {
-            programs::missing("notes_example", "the notes example binary", "cargo build --examples");
-            return None;
-        };
-        let mut child = Command::new(bin)
-            .args(["0", ORIGIN])
-            .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("examples").join("static"))
-            .stderr(Stdio::null())
-            .env("NOTES_TOKEN", TOKEN)
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("the example starts");
-        let port = printed_port(&mut child);
-        Some(Notes { child, base: format!("http://127.0.0.1:{port}") })
-    }
-
-    /// Stops it with SIGTERM; its exit status and how long it took.
-    fn stop(mut self) -> (Option<i32>, Duration) {
-        let started = Instant::now();
-        let status = stop_with_sigterm(&mut self.child, "the example");
-        (status.code(), started.elapsed())
-    }
-}
-
-impl Drop for Notes {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+fn start_notes() -> Option<Notes> {
+    let Some(bin) = example_binary("notes") else {
+        programs::missing("notes_example", "the notes example binary", "cargo build --examples");
+        return None;
+    };
+    Some(Notes::start(&bin, ORIGIN, TOKEN))
 }
 
 /// One answer as curl printed it (`-i`).
@@ -111,7 +82,7 @@ fn notes_through_curl_from_another_origin() {
     else {
         return;
     };
-    let Some(notes) = Notes::start() else { return };
+    let Some(notes) = start_notes() else { return };
     let c = |method: &str, path: &str, extra: &[&str]| {
         curl(&curl_bin, method, &format!("{}{path}", notes.base), extra)
     };

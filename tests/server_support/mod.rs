@@ -7,6 +7,8 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::time::Duration;
 
+pub mod notes;
+
 // Instances are stopped with signals and handed sockets systemd style: Unix only.
 #[cfg(unix)]
 pub mod instances;
