@@ -67,6 +67,7 @@
 #   webapp_browser                        chromium, likewise
 #   notes_browser                         chromium, and the notes example; #![cfg(unix)]
 #   websocket_example                     Python's websockets package, likewise
+#   tls_example                           stops the example with SIGTERM (`kill`), as hello_example
 #
 # The hello example built for Windows is then started under Wine and checked from the Linux
 # side by .ci/wine/hello_check.py: keep-alive, pipelining, a head a byte at a time, and 1,000

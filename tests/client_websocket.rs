@@ -44,12 +44,7 @@ impl PyServer {
     /// `tls` (certificate and key PEM); `None` (after a loud notice) without Python's
     /// `websockets`.
     fn start(test: &str, mode: &str, tls: Option<(&str, &str)>) -> Option<PyServer> {
-        let python = programs::require(test, "python3", "apt-get install python3")?;
-        let have = Command::new(&python).args(["-c", "import websockets.sync.server"]).status();
-        if !have.is_ok_and(|s| s.success()) {
-            programs::missing(test, "Python's websockets package", "python3 -m pip install websockets");
-            return None;
-        }
+        let python = programs::python_websockets(test, "websockets.sync.server")?;
         let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/websocket_server.py");
         let mut cmd = Command::new(python);
         cmd.arg(script).arg(mode);

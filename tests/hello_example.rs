@@ -2,14 +2,14 @@
 //! `<h1>Hello, world!</h1>`), the debug switch's line per request on stderr, and a graceful
 //! stop on SIGTERM with exit status 0.
 
+mod programs;
 mod server_support;
 
 use std::io::Read;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
 
-use server_support::{example_binary, printed_port, Client};
+use server_support::{example_binary, printed_port, stop_with_sigterm, Client};
 
 fn hello_binary() -> Option<PathBuf> {
     example_binary("hello")
@@ -18,10 +18,7 @@ fn hello_binary() -> Option<PathBuf> {
 #[test]
 fn hello_answers_as_the_egg_and_debug_prints_each_request() {
     let Some(bin) = hello_binary() else {
-        if std::env::var_os("CI").is_some() {
-            panic!("the hello example binary is not built");
-        }
-        eprintln!("*** SKIPPED: the hello example binary is not built");
+        programs::missing("hello_example", "the hello example binary", "cargo build --examples");
         return;
     };
     let mut child = Command::new(bin)
@@ -37,15 +34,7 @@ fn hello_answers_as_the_egg_and_debug_prints_each_request() {
     assert_eq!(r.text(), "<h1>Hello, world!</h1>");
     drop(c);
     // A graceful stop: SIGTERM, exit 0.
-    let _ = Command::new("kill").args(["-TERM", &child.id().to_string()]).status();
-    let started = Instant::now();
-    let status = loop {
-        if let Some(s) = child.try_wait().unwrap() {
-            break s;
-        }
-        assert!(started.elapsed() < Duration::from_secs(15), "hello did not stop on SIGTERM");
-        std::thread::sleep(Duration::from_millis(20));
-    };
+    let status = stop_with_sigterm(&mut child, "hello");
     assert_eq!(status.code(), Some(0));
     let mut err = String::new();
     child.stderr.take().unwrap().read_to_string(&mut err).unwrap();

@@ -14,26 +14,15 @@
 mod programs;
 mod server_support;
 
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
-use http_toolkit::server::{Response, Server, ServerHandle};
+use http_toolkit::server::{Response, ServerHandle};
 use programs::chromium;
-use server_support::{example_binary, printed_port};
+use server_support::example_binary;
+use server_support::notes::Notes;
 
 const TOKEN: &str = "br0wser";
-
-/// The notes example, killed when the test ends.
-struct Notes(Child);
-
-impl Drop for Notes {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
 
 /// A page server on a free port of 127.0.0.1 (its own origin), and where to put the API's
 /// address once it is known: `/` is a page whose script reads the notes there, then adds one
@@ -42,11 +31,14 @@ impl Drop for Notes {
 fn page_server(title: &'static str) -> (ServerHandle, String, Arc<OnceLock<String>>) {
     let api = Arc::new(OnceLock::<String>::new());
     let api_of_page = api.clone();
-    let server = Server::builder().port(0).bind("127.0.0.1").build().expect("bind the page server");
-    server.add_resource(["/"], move |_req, _args| {
-        Response::html(page(api_of_page.get().map_or("", String::as_str), title))
-    });
-    let handle = server.spawn().expect("spawn the page server");
+    let handle = server_support::start(
+        |b| b,
+        |server| {
+            server.add_resource(["/"], move |_req, _args| {
+                Response::html(page(api_of_page.get().map_or("", String::as_str), title))
+            });
+        },
+    );
     let origin = format!("http://127.0.0.1:{}", handle.local_addr().port().expect("a TCP port"));
     (handle, origin, api)
 }
@@ -105,16 +97,8 @@ fn a_browser_lets_the_allowed_origin_read_and_write_and_blocks_another() {
     // The app's page server comes first: its origin is the one the example allows.
     let (app, app_origin, app_api) = page_server("from the app");
     let (other, other_origin, other_api) = page_server("from elsewhere");
-    let mut child = Command::new(bin)
-        .args(["0", &app_origin])
-        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("examples").join("static"))
-        .env("NOTES_TOKEN", TOKEN)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("the example starts");
-    let api = format!("http://127.0.0.1:{}", printed_port(&mut child));
-    let _notes = Notes(child);
+    let notes = Notes::start(&bin, &app_origin, TOKEN);
+    let api = notes.base.clone();
     app_api.set(api.clone()).expect("set once");
     other_api.set(api.clone()).expect("set once");
 

@@ -10,58 +10,23 @@ mod server_support;
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Command, Stdio};
+use std::time::Duration;
 
 use serde_json::{json, Value};
-use server_support::{example_binary, printed_port};
+use server_support::example_binary;
+use server_support::notes::Notes;
 
 const ORIGIN: &str = "http://app.test:3000";
 const TOKEN: &str = "t0ken";
 
 /// The example, started on a free port for `ORIGIN` with `TOKEN`.
-struct Notes {
-    child: Child,
-    base: String,
-}
-
-impl Notes {
-    fn start() -> Option<Notes> {
-        let Some(bin) = example_binary("notes") else {
-            programs::missing("notes_example", "the notes example binary", "cargo build --examples");
-            return None;
-        };
-        let mut child = Command::new(bin)
-            .args(["0", ORIGIN])
-            .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("examples").join("static"))
-            .stderr(Stdio::null())
-            .env("NOTES_TOKEN", TOKEN)
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("the example starts");
-        let port = printed_port(&mut child);
-        Some(Notes { child, base: format!("http://127.0.0.1:{port}") })
-    }
-
-    /// Stops it with SIGTERM; its exit status and how long it took.
-    fn stop(mut self) -> (Option<i32>, Duration) {
-        let started = Instant::now();
-        let _ = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status();
-        loop {
-            if let Some(s) = self.child.try_wait().unwrap() {
-                return (s.code(), started.elapsed());
-            }
-            assert!(started.elapsed() < Duration::from_secs(15), "the example did not stop on SIGTERM");
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
-}
-
-impl Drop for Notes {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+fn start_notes() -> Option<Notes> {
+    let Some(bin) = example_binary("notes") else {
+        programs::missing("notes_example", "the notes example binary", "cargo build --examples");
+        return None;
+    };
+    Some(Notes::start(&bin, ORIGIN, TOKEN))
 }
 
 /// One answer as curl printed it (`-i`).
@@ -117,7 +82,7 @@ fn notes_through_curl_from_another_origin() {
     else {
         return;
     };
-    let Some(notes) = Notes::start() else { return };
+    let Some(notes) = start_notes() else { return };
     let c = |method: &str, path: &str, extra: &[&str]| {
         curl(&curl_bin, method, &format!("{}{path}", notes.base), extra)
     };

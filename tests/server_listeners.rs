@@ -8,7 +8,7 @@ use std::net::{TcpListener, TcpStream};
 use std::time::{Duration, Instant};
 
 use http_toolkit::server::{LocalAddr, Response, Server, TcpTransport};
-use server_support::{raw, status_of, Client};
+use server_support::{raw, raw_on, status_of, Client};
 
 fn hello(server: &Server, name: &'static str) {
     server.add_resource("/", move |_req, _args| Response::text(name));
@@ -183,12 +183,8 @@ fn a_listener_of_any_transport_is_used_as_it_is() {
 }
 
 /// Sends `GET /` with `Connection: close` on `s` and reads the whole answer.
-fn get_and_close(mut s: TcpStream) -> String {
-    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-    s.write_all(b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").unwrap();
-    let mut out = String::new();
-    s.read_to_string(&mut out).unwrap();
-    out
+fn get_and_close(s: TcpStream) -> String {
+    raw_on(s, b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
 }
 
 #[test]

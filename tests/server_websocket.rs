@@ -444,26 +444,32 @@ fn a_peer_that_reads_nothing_fills_the_queue_and_is_closed_by_the_write_timeout(
     handle.shutdown();
 }
 
-#[test]
-fn a_hub_reaches_every_member_and_forgets_the_gone() {
-    let hub = WebSocketHub::new();
+/// A server whose `/room` sockets (with `options`) join `hub` as they open and are then sent
+/// "joined"; they ignore what they receive.
+fn room_server(hub: &WebSocketHub, options: WebSocketOptions) -> (ServerHandle, u16) {
+    struct Member(WebSocketHub);
+    impl WebSocketHandler for Member {
+        fn on_open(&mut self, ws: &WebSocket) {
+            self.0.join(ws);
+            let _ = ws.send("joined");
+        }
+        fn on_message(&mut self, _: &WebSocket, _: Message) {}
+    }
     let room = hub.clone();
-    let (handle, port) = start(
+    start(
         |b| b,
         move |s| {
             s.add_context_resource("/room", move |cx| {
-                struct Member(WebSocketHub);
-                impl WebSocketHandler for Member {
-                    fn on_open(&mut self, ws: &WebSocket) {
-                        self.0.join(ws);
-                        let _ = ws.send("joined");
-                    }
-                    fn on_message(&mut self, _: &WebSocket, _: Message) {}
-                }
-                cx.websocket(Member(room.clone()))
+                cx.websocket_with(options.clone(), Member(room.clone()))
             });
         },
-    );
+    )
+}
+
+#[test]
+fn a_hub_reaches_every_member_and_forgets_the_gone() {
+    let hub = WebSocketHub::new();
+    let (handle, port) = room_server(&hub, WebSocketOptions::new());
     let mut members: Vec<Raw> = (0..20).map(|_| Raw::open(port, "/room", "")).collect();
     for m in &mut members {
         assert_eq!(m.next(), Some(Msg::Text("joined".into())));
@@ -627,14 +633,9 @@ fn permessage_deflate_with_our_client_both_ways_and_a_bomb_refused() {
 #[test]
 fn permessage_deflate_with_python_websockets() {
     let test = "permessage_deflate_with_python_websockets";
-    let Some(python) = programs::require(test, "python3", "apt-get install python3") else {
+    let Some(python) = programs::python_websockets(test, "websockets.sync.client") else {
         return;
     };
-    let have = std::process::Command::new(&python).args(["-c", "import websockets.sync.client"]).status();
-    if !matches!(have, Ok(s) if s.success()) {
-        programs::missing(test, "Python's websockets package", "python3 -m pip install websockets");
-        return;
-    }
     let (handle, port) = deflate_echo();
     let script = r#"
 import sys
@@ -663,28 +664,11 @@ print("ok")
 #[test]
 fn a_hub_that_drops_the_slow_closes_a_member_whose_queue_is_full() {
     let hub = WebSocketHub::new().drop_slow(true);
-    let room = hub.clone();
-    let (handle, port) = start(
-        |b| b,
-        move |s| {
-            s.add_context_resource("/room", move |cx| {
-                struct Member(WebSocketHub);
-                impl WebSocketHandler for Member {
-                    fn on_open(&mut self, ws: &WebSocket) {
-                        self.0.join(ws);
-                    }
-                    fn on_message(&mut self, _: &WebSocket, _: Message) {}
-                }
-                cx.websocket_with(WebSocketOptions::new().capacity(16 * 1024), Member(room.clone()))
-            });
-        },
-    );
-    // A member that never reads.
-    let c = Raw::open(port, "/room", "");
+    let (handle, port) = room_server(&hub, WebSocketOptions::new().capacity(16 * 1024));
+    // A member that reads nothing after its greeting, which says it has joined.
+    let mut c = Raw::open(port, "/room", "");
+    assert_eq!(c.next(), Some(Msg::Text("joined".into())));
     let started = Instant::now();
-    while hub.is_empty() && started.elapsed() < STEP {
-        std::thread::sleep(Duration::from_millis(5));
-    }
     let big = vec![b'z'; 64 * 1024];
     let mut published = 0;
     while !hub.is_empty() && started.elapsed() < STEP {

@@ -2,14 +2,15 @@
 //! itself (and prints the certificate's path, which a client then trusts), and with PEM files
 //! given on the command line; a graceful stop on SIGTERM with exit status 0.
 
+mod programs;
 mod server_support;
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use server_support::example_binary;
+use server_support::{example_binary, stop_with_sigterm};
 
 /// Starts the example with `args`; the child, its port and the certificate path it printed
 /// (if any).
@@ -50,33 +51,17 @@ fn get(port: u16, cert: &Path) -> String {
     response.text().unwrap()
 }
 
-/// Stops `child` with SIGTERM and returns its exit status code.
-fn stop(mut child: Child) -> Option<i32> {
-    let _ = Command::new("kill").args(["-TERM", &child.id().to_string()]).status();
-    let started = Instant::now();
-    loop {
-        if let Some(s) = child.try_wait().unwrap() {
-            return s.code();
-        }
-        assert!(started.elapsed() < Duration::from_secs(15), "tls did not stop on SIGTERM");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
 #[test]
 fn tls_serves_hello_over_https_with_its_own_or_given_certificate() {
     let Some(bin) = example_binary("tls") else {
-        if std::env::var_os("CI").is_some() {
-            panic!("the tls example binary is not built");
-        }
-        eprintln!("*** SKIPPED: the tls example binary is not built");
+        programs::missing("tls_example", "the tls example binary", "cargo build --examples");
         return;
     };
     // A pair it makes itself, removed when it stops.
-    let (child, port, cert) = start(&bin, &["--port", "0"]);
+    let (mut child, port, cert) = start(&bin, &["--port", "0"]);
     let cert = cert.unwrap();
     assert_eq!(get(port, &cert), "<h1>Hello, world!</h1>");
-    assert_eq!(stop(child), Some(0));
+    assert_eq!(stop_with_sigterm(&mut child, "tls").code(), Some(0));
     assert!(!cert.exists(), "the generated certificate was left behind");
 
     // PEM files given on the command line.
@@ -86,10 +71,11 @@ fn tls_serves_hello_over_https_with_its_own_or_given_certificate() {
     let (cert, key) = (dir.join("cert.pem"), dir.join("key.pem"));
     std::fs::write(&cert, pair.cert.pem()).unwrap();
     std::fs::write(&key, pair.signing_key.serialize_pem()).unwrap();
-    let (child, port, printed) = start(&bin, &["--port", "0", cert.to_str().unwrap(), key.to_str().unwrap()]);
+    let (mut child, port, printed) =
+        start(&bin, &["--port", "0", cert.to_str().unwrap(), key.to_str().unwrap()]);
     assert_eq!(printed, None);
     assert_eq!(get(port, &cert), "<h1>Hello, world!</h1>");
-    assert_eq!(stop(child), Some(0));
+    assert_eq!(stop_with_sigterm(&mut child, "tls").code(), Some(0));
 
     // One file alone is a usage error.
     let bad = Command::new(&bin).arg(cert.to_str().unwrap()).output().unwrap();

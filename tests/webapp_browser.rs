@@ -3,8 +3,8 @@
 //! an echo from `/ws` (a `WebSocket`), and writes the answers into the page; the DOM
 //! Chromium dumps must hold all four.
 //!
-//! Chromium comes from Debian's `chromium` package. Without it the test fails when `CI` is
-//! set, and otherwise says loudly that it was skipped.
+//! Chromium comes from Debian's `chromium` package. Without it the test fails when
+//! `HTTP_TOOLKIT_CI` is set, and otherwise says loudly that it was skipped.
 
 mod programs;
 #[allow(dead_code)]
@@ -33,11 +33,7 @@ fn page_shows_the_fetched_answers_an_event_and_a_websocket_echo() {
     let dom = dom.expect("chromium finished within 60 s");
 
     assert!(dom.contains("<pre id=\"later-answer\">later</pre>"), "no /later answer in the DOM:\n{dom}");
-    let echo = dom
-        .split("<pre id=\"echo-answer\">")
-        .nth(1)
-        .and_then(|rest| rest.split("</pre>").next())
-        .expect("the echo element");
+    let echo = chromium::text_of(&dom, "echo-answer").expect("the echo element");
     assert!(echo.contains("\"from\":\"page\"") && echo.contains("\"method\":\"GET\""), "echo answer: {echo}");
     assert!(dom.contains("<pre id=\"events-answer\">connected</pre>"), "no event in the DOM:\n{dom}");
     assert!(

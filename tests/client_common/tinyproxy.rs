@@ -16,7 +16,7 @@ pub struct Tinyproxy {
 
 impl Tinyproxy {
     /// Starts tinyproxy, or returns `None` (after a loud notice) when it is not installed.
-    /// Under CI (`CI` set) a missing tinyproxy fails the test instead.
+    /// In CI (`HTTP_TOOLKIT_CI` set) a missing tinyproxy fails the test instead.
     pub fn start(auth: Option<(&str, &str)>) -> Option<Tinyproxy> {
         Tinyproxy::start_allowing(auth, "127.0.0.1")
     }

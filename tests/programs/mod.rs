@@ -46,3 +46,15 @@ pub fn missing(test: &str, what: &str, install: &str) {
     // passing test to itself.
     let _ = writeln!(std::io::stderr(), "\n*** {line} ***\n");
 }
+
+/// `python3` for the test `test` when it can import Python's websockets package (`module`,
+/// such as `websockets.sync.client`), or `None` after [`missing`] said which is lacking.
+pub fn python_websockets(test: &str, module: &str) -> Option<PathBuf> {
+    let python = require(test, "python3", "apt-get install python3")?;
+    let have = std::process::Command::new(&python).args(["-c", &format!("import {module}")]).status();
+    if !have.is_ok_and(|s| s.success()) {
+        missing(test, "Python's websockets package", "python3 -m pip install websockets");
+        return None;
+    }
+    Some(python)
+}

@@ -7,6 +7,8 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::time::Duration;
 
+pub mod notes;
+
 // Instances are stopped with signals and handed sockets systemd style: Unix only.
 #[cfg(unix)]
 pub mod instances;
@@ -114,7 +116,11 @@ impl Client {
 /// Sends raw bytes on a fresh connection and returns everything the server sends back until
 /// it closes (or 10 s pass).
 pub fn raw(addr: SocketAddr, bytes: &[u8]) -> String {
-    let mut s = TcpStream::connect(addr).expect("connect");
+    raw_on(TcpStream::connect(addr).expect("connect"), bytes)
+}
+
+/// As [`raw`], on a connection already open.
+pub fn raw_on(mut s: TcpStream, bytes: &[u8]) -> String {
     s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
     s.write_all(bytes).expect("write");
     // The request is complete: a server lingering after an error sees the end at once.
@@ -146,4 +152,20 @@ pub fn printed_port(child: &mut std::process::Child) -> u16 {
         .and_then(|rest| rest.split('/').next())
         .and_then(|p| p.parse().ok())
         .unwrap_or_else(|| panic!("no port in {line:?}"))
+}
+
+/// Stops `child` with SIGTERM (`kill`) and waits for it to exit; its exit status.
+///
+/// # Panics
+/// When it is still running 15 s later ("`name` did not stop on SIGTERM").
+pub fn stop_with_sigterm(child: &mut std::process::Child, name: &str) -> std::process::ExitStatus {
+    let _ = std::process::Command::new("kill").args(["-TERM", &child.id().to_string()]).status();
+    let started = std::time::Instant::now();
+    loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            return s;
+        }
+        assert!(started.elapsed() < Duration::from_secs(15), "{name} did not stop on SIGTERM");
+        std::thread::sleep(Duration::from_millis(20));
+    }
 }
