@@ -113,6 +113,11 @@ impl Server {
         let spawn =
             |name: String, f: Box<dyn FnOnce() + Send>| std::thread::Builder::new().name(name).spawn(f);
         let started = (|| -> io::Result<()> {
+            // Signals are watched before anything is served: a stop asked for right after a
+            // first answer is a graceful one, never the signal's default action.
+            if self.signals {
+                threads.signals = Watch::start(shared.clone())?;
+            }
             for id in 0..shared.workers {
                 let s = shared.clone();
                 threads
@@ -124,9 +129,6 @@ impl Server {
             let s = shared.clone();
             threads.acceptor =
                 Some(spawn("http-acceptor".to_owned(), Box::new(move || acceptor_main(&s, accept_poll)))?);
-            if self.signals {
-                threads.signals = Watch::start(shared.clone())?;
-            }
             Ok(())
         })();
         let handle = ServerHandle { server: self, threads: Mutex::new(Some(threads)) };
